@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BillingConfig(AppConfig):
+    name = "kabinet.billing"
+    label = "billing"

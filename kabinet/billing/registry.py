@@ -1,0 +1,43 @@
+"""Lookups in the billing registry.
+
+Today the registry is this database, loaded by import; the interface names the two ways a
+lookup can fail so that callers handle the day the billing source is a remote system
+that may be down.
+"""
+
+from django.conf import settings
+
+from kabinet.billing.models import PersonalAccount, Region
+
+
+class RegistryError(Exception):
+    """Base of the registry's failures; every one is shown to customers as «Объект не найден»."""
+
+
+class RegistryUnavailable(RegistryError):
+    """The billing source cannot answer now."""
+
+
+class AccountNotFound(RegistryError):
+    """The registry answered: there is no such account in that region."""
+
+
+def ensure_available(region: Region) -> None:
+    if not settings.KABINET_REGISTRY_AVAILABLE or not region.registry_available:
+        raise RegistryUnavailable(region.name)
+
+
+def find_account(region: Region, number: str) -> PersonalAccount:
+    """The account with that number in that region, active or closed."""
+    ensure_available(region)
+    number = number.strip()
+    try:
+        return PersonalAccount.objects.select_related("premises", "region", "replaced_by").get(
+            region=region, number=number
+        )
+    except PersonalAccount.DoesNotExist:
+        raise AccountNotFound(number) from None
+
+
+def default_region() -> Region | None:
+    return Region.objects.filter(is_default=True).first() or Region.objects.first()

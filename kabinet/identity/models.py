@@ -1,0 +1,160 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, phone: str | None, password: str | None = None, **fields):
+        if fields.get("email"):
+            fields["email"] = fields["email"].strip().lower()
+        user = self.model(phone=phone or None, **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone: str, password: str | None = None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(phone, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in. Holds one or more personal accounts through AccountLink.
+
+    `is_active` False means blocked: the password still checks, and login then says
+    «Учетная запись заблокирована».
+    """
+
+    phone = models.CharField(
+        "телефон", max_length=16, unique=True, null=True, blank=True, help_text="В формате +79991234567"
+    )
+    email = models.EmailField("e-mail", null=True, blank=True)
+    first_name = models.CharField("имя", max_length=100, blank=True)
+    last_name = models.CharField("фамилия", max_length=100, blank=True)
+    is_active = models.BooleanField(
+        "активен", default=True, help_text="Снимите, чтобы заблокировать учётную запись"
+    )
+    is_staff = models.BooleanField("сотрудник", default=False)
+    date_joined = models.DateTimeField("зарегистрирован", default=timezone.now)
+    tour_completed_at = models.DateTimeField("знакомство пройдено", null=True, blank=True)
+    legacy_login = models.CharField(
+        "логин в старом ЛК", max_length=150, blank=True, help_text="Для пользователей, перенесённых из старого ЛК"
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = "пользователь"
+        verbose_name_plural = "пользователи"
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="identity_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.phone or self.email or f"#{self.pk}"
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.email:
+            self.email = self.email.strip().lower()
+
+
+class AccountLink(models.Model):
+    """A personal account held by a user; an account belongs to at most one user."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_links")
+    account = models.OneToOneField(
+        "billing.PersonalAccount", on_delete=models.PROTECT, related_name="link"
+    )
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "лицевой счёт пользователя"
+        verbose_name_plural = "лицевые счета пользователей"
+        ordering = ["linked_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.account} → {self.user}"
+
+
+class VerificationCode(models.Model):
+    """A 6-digit code sent by SMS. Only its HMAC is stored; the payload carries what the
+    customer typed while they wait (never a password in clear, only its hash)."""
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", "Регистрация"
+        RESET = "reset", "Восстановление пароля"
+        PHONE_CHANGE = "phone_change", "Смена телефона"
+
+    token = models.CharField(max_length=64, unique=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    phone = models.CharField(max_length=16, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict, blank=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "проверочный код"
+        verbose_name_plural = "проверочные коды"
+        indexes = [models.Index(fields=["ip", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.phone} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.used_at is None
+            and self.revoked_at is None
+            and self.attempts < settings.KABINET_CODE_MAX_ATTEMPTS
+            and timezone.now() < self.expires_at
+        )
+
+
+class ConsentDocument(models.Model):
+    """A version of the consent to personal-data processing (152-ФЗ): its own document,
+    never folded into the terms of use or marketing consent."""
+
+    version = models.CharField("версия", max_length=20, unique=True)
+    title = models.CharField("заголовок", max_length=200)
+    text = models.TextField("текст")
+    published_at = models.DateTimeField("опубликовано", default=timezone.now)
+
+    class Meta:
+        ordering = ["-published_at"]
+        get_latest_by = "published_at"
+        verbose_name = "согласие на обработку персональных данных"
+        verbose_name_plural = "согласия на обработку персональных данных"
+
+    def __str__(self) -> str:
+        return f"{self.title}, версия {self.version}"
+
+
+class ConsentAcceptance(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "принятое согласие"
+        verbose_name_plural = "принятые согласия"

@@ -1,0 +1,33 @@
+from django.db import models
+
+
+class Message(models.Model):
+    """The delivery log: every SMS and e-mail the portal sends, and what became of it."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "E-mail"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "В очереди"
+        SENT = "sent", "Отправлено"
+        FAILED = "failed", "Не доставлено"
+
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    to = models.CharField("получатель", max_length=254, db_index=True)
+    subject = models.CharField("тема", max_length=200, blank=True)
+    body = models.TextField("текст")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "сообщение"
+        verbose_name_plural = "журнал сообщений"
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.to}: {self.get_status_display()}"

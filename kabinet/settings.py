@@ -1,0 +1,271 @@
+"""Kabinet settings: the only module that reads the environment.
+
+With no variables set everything runs embedded (SQLite in WAL mode, local-memory cache,
+file SMS outbox, file e-mail, eager background tasks). Each production component is
+switched on by one variable; docs/production.md lists them.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+import os
+
+import dj_database_url
+from django.core.management.utils import get_random_secret_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DATA_DIR = Path(os.environ.get("KABINET_DATA_DIR", BASE_DIR / "data"))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+
+
+def _secret_key() -> str:
+    """Production sets DJANGO_SECRET_KEY; embedded runs keep a generated key in the data dir."""
+    if key := os.environ.get("DJANGO_SECRET_KEY"):
+        return key
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(get_random_secret_key())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "csp",
+    "kabinet.core",
+    "kabinet.billing",
+    "kabinet.identity",
+    "kabinet.notifications",
+    "kabinet.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "kabinet.urls"
+WSGI_APPLICATION = "kabinet.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kabinet.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+SQLITE_PATH = DATA_DIR / "kabinet.sqlite3"
+DATABASES = {
+    "default": dj_database_url.config(
+        env="DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}", conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers proceed while one writer commits; IMMEDIATE takes the write lock
+        # at BEGIN so concurrent writers queue instead of failing on lock upgrade.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, sessions --------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("KABINET_CACHE_PREFIX", "kabinet"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+SESSION_COOKIE_AGE = int(os.environ.get("KABINET_SESSION_AGE", 60 * 60 * 24 * 14))
+
+# --- Auth -----------------------------------------------------------------------------
+AUTH_USER_MODEL = "identity.User"
+AUTHENTICATION_BACKENDS = ["kabinet.identity.backends.KabinetBackend"]
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:login"
+
+PASSWORD_HASHERS = [
+    "kabinet.identity.hashers.KabinetArgon2Hasher",
+    # Old-portal hashes: accepted once, then upgraded to argon2 on successful login.
+    "django.contrib.auth.hashers.BCryptPasswordHasher",
+    "kabinet.identity.hashers.LegacyMD5Hasher",
+    "kabinet.identity.hashers.LegacySHA1Hasher",
+]
+# Argon2id parameters: chosen by bench/login.py, see docs/passwords.md. Never below
+# OWASP's minimum (m=19 MiB, t=2, p=1).
+ARGON2_MEMORY_KIB = int(os.environ.get("KABINET_ARGON2_MEMORY_KIB", 19 * 1024))
+ARGON2_TIME_COST = int(os.environ.get("KABINET_ARGON2_TIME_COST", 2))
+ARGON2_PARALLELISM = int(os.environ.get("KABINET_ARGON2_PARALLELISM", 1))
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_RESET_TIMEOUT = 60 * 60  # the e-mail recovery link lives one hour
+
+# --- Verification codes and rate limits --------------------------------------------------
+KABINET_CODE_TTL = timedelta(seconds=int(os.environ.get("KABINET_CODE_TTL", 600)))
+KABINET_CODE_MAX_ATTEMPTS = int(os.environ.get("KABINET_CODE_MAX_ATTEMPTS", 5))
+KABINET_CODE_RESEND_AFTER = timedelta(seconds=int(os.environ.get("KABINET_CODE_RESEND_AFTER", 60)))
+KABINET_CODES_PER_PHONE_PER_HOUR = int(os.environ.get("KABINET_CODES_PER_PHONE_PER_HOUR", 5))
+KABINET_CODES_PER_IP_PER_HOUR = int(os.environ.get("KABINET_CODES_PER_IP_PER_HOUR", 20))
+# Failures before a lock, the window they are counted in, and how long the lock lasts.
+KABINET_FAILURES_PER_IDENTIFIER = int(os.environ.get("KABINET_FAILURES_PER_IDENTIFIER", 10))
+# Mobile carriers put many customers behind one address, so the per-IP bound is looser.
+KABINET_FAILURES_PER_IP = int(os.environ.get("KABINET_FAILURES_PER_IP", 50))
+KABINET_FAILURE_WINDOW = timedelta(seconds=int(os.environ.get("KABINET_FAILURE_WINDOW", 900)))
+KABINET_LOCKOUT = timedelta(seconds=int(os.environ.get("KABINET_LOCKOUT", 900)))
+KABINET_EMAIL_CONFIRM_MAX_AGE = timedelta(days=2)
+
+# --- Billing registry -------------------------------------------------------------------
+# False makes every registry lookup fail as "unavailable" (the «Объект не найден» path);
+# a single region can also be switched off in the admin.
+KABINET_REGISTRY_AVAILABLE = env_bool("KABINET_REGISTRY_AVAILABLE", True)
+
+# --- Notifications ----------------------------------------------------------------------
+KABINET_SMS_BACKEND = os.environ.get("KABINET_SMS_BACKEND", "file")
+KABINET_SMS_OUTBOX = Path(os.environ.get("KABINET_SMS_OUTBOX", DATA_DIR / "sms-outbox.jsonl"))
+KABINET_SMS_HTTP_URL = os.environ.get("KABINET_SMS_HTTP_URL", "https://smsc.ru/sys/send.php")
+KABINET_SMS_HTTP_LOGIN = os.environ.get("KABINET_SMS_HTTP_LOGIN", "")
+KABINET_SMS_HTTP_PASSWORD = os.environ.get("KABINET_SMS_HTTP_PASSWORD", "")
+KABINET_SMS_HTTP_SENDER = os.environ.get("KABINET_SMS_HTTP_SENDER", "")
+KABINET_SMS_HTTP_TIMEOUT = float(os.environ.get("KABINET_SMS_HTTP_TIMEOUT", 10))
+KABINET_SMS_SMPP_HOST = os.environ.get("KABINET_SMS_SMPP_HOST", "")
+
+EMAIL_BACKEND = os.environ.get(
+    "KABINET_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = Path(os.environ.get("KABINET_EMAIL_DIR", DATA_DIR / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Личный кабинет <noreply@kabinet.local>")
+# Links in e-mails are absolute; the scheme and host customers reach the portal at.
+KABINET_PUBLIC_URL = os.environ.get("KABINET_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Background work --------------------------------------------------------------------
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BEAT_SCHEDULE = {
+    "redeliver-stuck-messages": {
+        "task": "kabinet.notifications.tasks.redeliver_stuck_messages",
+        "schedule": 300.0,
+    },
+}
+
+# --- I18N, static -----------------------------------------------------------------------
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", "Русский")]
+TIME_ZONE = os.environ.get("KABINET_TIME_ZONE", "Asia/Yekaterinburg")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.environ.get("KABINET_STATIC_ROOT", DATA_DIR / "static"))
+
+# --- Security ---------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("KABINET_SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("KABINET_HSTS_SECONDS", 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+if env_bool("KABINET_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Number of trusted proxies in front of the app that append to X-Forwarded-For.
+KABINET_TRUSTED_PROXIES = int(os.environ.get("KABINET_TRUSTED_PROXIES", 0))
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "kabinet": {"handlers": ["console"], "level": os.environ.get("KABINET_LOG_LEVEL", "INFO")},
+    },
+}

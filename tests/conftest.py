@@ -1,0 +1,97 @@
+"""Shared fixtures: a small registry (regions, premises, accounts), customers, the SMS outbox."""
+
+import json
+from pathlib import Path
+
+from django.core.cache import cache
+import pytest
+
+from kabinet.billing.models import PersonalAccount, Premises, Region
+from kabinet.identity.models import AccountLink, User
+
+PASSWORD = "Ural-energy-2026"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    """Each test gets its own outbox, mail folder and an empty cache (rate limits)."""
+    settings.KABINET_SMS_BACKEND = "file"
+    settings.KABINET_SMS_OUTBOX = tmp_path / "sms.jsonl"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Tests hash many passwords; the production cost is measured in bench/login.py.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def sverdlovsk(db) -> Region:
+    return Region.objects.create(
+        code="66",
+        name="Свердловский",
+        contact_phone="8-800-700-10-32",
+        feedback_url="https://ekb.example.ru/feedback/",
+        account_number_pattern=r"\d{12}",
+        is_default=True,
+        ordering=1,
+    )
+
+
+@pytest.fixture
+def perm(db) -> Region:
+    return Region.objects.create(
+        code="59",
+        name="Пермский",
+        contact_phone="8-800-700-10-59",
+        feedback_url="https://perm.example.ru/feedback/",
+        account_number_pattern=r"\d{10}",
+        ordering=2,
+    )
+
+
+def make_account(region: Region, number: str, house: str = "12а", flat: str = "5", **fields) -> PersonalAccount:
+    premises = Premises.objects.create(region=region, city="Екатеринбург", street="ул. Малышева", house=house, flat=flat)
+    return PersonalAccount.objects.create(region=region, number=number, premises=premises, **fields)
+
+
+@pytest.fixture
+def account(sverdlovsk) -> PersonalAccount:
+    return make_account(sverdlovsk, "660100000001")
+
+
+def make_customer(phone: str, account: PersonalAccount | None = None, **fields) -> User:
+    fields.setdefault("first_name", "Анна")
+    fields.setdefault("last_name", "Иванова")
+    user = User.objects.create_user(phone, PASSWORD, **fields)
+    if account is not None:
+        AccountLink.objects.create(user=user, account=account)
+    return user
+
+
+@pytest.fixture
+def customer(account) -> User:
+    return make_customer("+79120000001", account, email="anna@example.ru")
+
+
+class Outbox:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def messages(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()]
+
+    def last_code(self, phone: str) -> str:
+        import re
+
+        for message in reversed(self.messages()):
+            if message["to"] == phone and (match := re.search(r"\b(\d{6})\b", message["text"])):
+                return match.group(1)
+        raise AssertionError(f"no code sent to {phone}")
+
+
+@pytest.fixture
+def outbox(settings) -> Outbox:
+    return Outbox(settings.KABINET_SMS_OUTBOX)
