@@ -18,8 +18,10 @@ def _isolated(settings, tmp_path):
     settings.KABINET_SMS_BACKEND = "file"
     settings.KABINET_SMS_OUTBOX = tmp_path / "sms.jsonl"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    # Tests hash many passwords; the production cost is measured in bench/login.py.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    # Tests hash many passwords: still argon2id, at a cost far below production's
+    # (which bench/login.py measures).
+    settings.ARGON2_MEMORY_KIB = 256
+    settings.ARGON2_TIME_COST = 1
     cache.clear()
     yield
     cache.clear()
