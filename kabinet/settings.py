@@ -6,8 +6,8 @@ switched on by one variable; docs/production.md lists them.
 """
 
 from datetime import timedelta
-from pathlib import Path
 import os
+from pathlib import Path
 
 import dj_database_url
 from django.core.management.utils import get_random_secret_key
@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "csp",
     "kabinet.core",
     "kabinet.billing",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "kabinet.urls"
+FORM_RENDERER = "kabinet.core.forms.KabinetFormRenderer"
 WSGI_APPLICATION = "kabinet.wsgi.application"
 
 TEMPLATES = [

@@ -12,6 +12,7 @@ def record(
     action: str,
     *,
     request: HttpRequest | None = None,
+    ip: str | None = None,
     user: Any = None,
     identifier: str = "",
     **details: Any,
@@ -22,6 +23,6 @@ def record(
         action=action,
         user=user,
         identifier=identifier[:254],
-        ip=client_ip(request) if request is not None else None,
+        ip=client_ip(request) if request is not None else ip,
         details=details,
     )

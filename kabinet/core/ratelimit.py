@@ -16,6 +16,14 @@ from django.core.cache import cache
 from django.utils import timezone
 
 
+class Locked(Exception):
+    """Too many failures: the action is refused until `until`."""
+
+    def __init__(self, until: datetime):
+        super().__init__(until)
+        self.until = until
+
+
 @dataclass(frozen=True)
 class Limit:
     key: str

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from kabinet.core import audit, ratelimit
+from kabinet.core.models import AuditEvent
 from kabinet.identity.models import VerificationCode
 from kabinet.notifications.services import send_sms
 
@@ -44,6 +46,7 @@ class CheckResult(Enum):
     EXPIRED = "expired"
     EXHAUSTED = "exhausted"  # too many wrong entries
     CLOSED = "closed"  # used, replaced by a resend, or unknown
+    LOCKED = "locked"  # too many wrong codes from this phone or address: wait
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Check:
     result: CheckResult
     code: VerificationCode | None
     attempts_left: int = 0
+    locked_until: datetime | None = None
 
 
 def _hash(token: str, raw: str) -> str:
@@ -78,9 +82,16 @@ def next_send_allowed_at(phone: str, ip: str | None, now: datetime | None = None
 
 @transaction.atomic
 def issue_code(
-    purpose: str, phone: str, *, payload: dict | None = None, user=None, ip: str | None = None
+    purpose: str,
+    phone: str,
+    *,
+    payload: dict | None = None,
+    user=None,
+    ip: str | None = None,
+    deliver: bool = True,
 ) -> VerificationCode:
-    """Create a code and send it by SMS after commit; raise CodeThrottled when limits say wait."""
+    """Create a code and send it by SMS after commit; raise CodeThrottled when limits say wait.
+    `deliver=False` records a request that must look real but reach nobody."""
     if retry_at := next_send_allowed_at(phone, ip):
         raise CodeThrottled(retry_at)
     raw = f"{secrets.randbelow(10**6):06d}"
@@ -97,7 +108,8 @@ def issue_code(
         created_at=now,
         expires_at=now + settings.KABINET_CODE_TTL,
     )
-    send_sms(phone, SMS_TEXTS[purpose].format(code=raw))
+    if deliver:
+        send_sms(phone, SMS_TEXTS[purpose].format(code=raw))
     return code
 
 
@@ -105,7 +117,8 @@ def issue_code(
 def resend_code(token: str, *, ip: str | None = None) -> VerificationCode:
     """Replace an open request's code with a new one, keeping its payload."""
     old = VerificationCode.objects.select_for_update().get(token=token, used_at__isnull=True)
-    new = issue_code(old.purpose, old.phone, payload=old.payload, user=old.user, ip=ip)
+    deliver = old.purpose != VerificationCode.Purpose.RESET or old.user is not None
+    new = issue_code(old.purpose, old.phone, payload=old.payload, user=old.user, ip=ip, deliver=deliver)
     VerificationCode.objects.filter(pk=old.pk).update(revoked_at=timezone.now())
     return new
 
@@ -115,21 +128,34 @@ def find_open(token: str, purpose: str) -> VerificationCode | None:
     return code if code and code.used_at is None and code.revoked_at is None else None
 
 
-@transaction.atomic
-def check_code(token: str, purpose: str, raw: str) -> Check:
-    """Verify a typed code; a success marks it used so it cannot be used twice."""
-    code = (
-        VerificationCode.objects.select_for_update()
-        .filter(token=token, purpose=purpose, used_at__isnull=True, revoked_at__isnull=True)
-        .first()
-    )
-    if code is None:
-        return Check(CheckResult.CLOSED, None)
+def check_code(token: str, purpose: str, raw: str, ip: str) -> Check:
+    """Verify a typed code; a success marks it used so it cannot be used twice. Wrong codes
+    also count against the phone and the address, across all of their codes."""
+    with transaction.atomic():
+        code = (
+            VerificationCode.objects.select_for_update()
+            .filter(token=token, purpose=purpose, used_at__isnull=True, revoked_at__isnull=True)
+            .first()
+        )
+        if code is None:
+            return Check(CheckResult.CLOSED, None)
+        limits = [ratelimit.identifier_limit("code", code.phone), ratelimit.ip_limit("code", ip)]
+        if until := ratelimit.locked_until(limits):
+            return Check(CheckResult.LOCKED, code, locked_until=until)
+        check = _check(code, raw)
+    if check.result in (CheckResult.WRONG, CheckResult.EXHAUSTED) and check.attempts_left >= 0:
+        audit.record(AuditEvent.Action.CODE_FAILED, ip=ip, identifier=code.phone, purpose=purpose)
+        if until := ratelimit.register_failure(limits):
+            return Check(CheckResult.LOCKED, code, locked_until=until)
+    return check
+
+
+def _check(code: VerificationCode, raw: str) -> Check:
     max_attempts = settings.KABINET_CODE_MAX_ATTEMPTS
     if code.attempts >= max_attempts:
-        return Check(CheckResult.EXHAUSTED, code)
+        return Check(CheckResult.EXHAUSTED, code, -1)
     if timezone.now() >= code.expires_at:
-        return Check(CheckResult.EXPIRED, code)
+        return Check(CheckResult.EXPIRED, code, -1)
     if hmac.compare_digest(code.code_hash, _hash(code.token, raw.strip())):
         code.used_at = timezone.now()
         code.save(update_fields=["used_at"])

@@ -28,15 +28,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     «Учетная запись заблокирована».
     """
 
+    # NULL rather than "": unique fields that some users (imported from the old portal) lack.
     phone = models.CharField(
         "телефон", max_length=16, unique=True, null=True, blank=True, help_text="В формате +79991234567"
     )
-    email = models.EmailField("e-mail", null=True, blank=True)
+    email = models.EmailField("e-mail", null=True, blank=True)  # noqa: DJ001
     first_name = models.CharField("имя", max_length=100, blank=True)
     last_name = models.CharField("фамилия", max_length=100, blank=True)
-    is_active = models.BooleanField(
-        "активен", default=True, help_text="Снимите, чтобы заблокировать учётную запись"
-    )
+    is_active = models.BooleanField("активен", default=True, help_text="Снимите, чтобы заблокировать учётную запись")
     is_staff = models.BooleanField("сотрудник", default=False)
     date_joined = models.DateTimeField("зарегистрирован", default=timezone.now)
     tour_completed_at = models.DateTimeField("знакомство пройдено", null=True, blank=True)
@@ -76,9 +75,7 @@ class AccountLink(models.Model):
     """A personal account held by a user; an account belongs to at most one user."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_links")
-    account = models.OneToOneField(
-        "billing.PersonalAccount", on_delete=models.PROTECT, related_name="link"
-    )
+    account = models.OneToOneField("billing.PersonalAccount", on_delete=models.PROTECT, related_name="link")
     linked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -158,3 +155,6 @@ class ConsentAcceptance(models.Model):
     class Meta:
         verbose_name = "принятое согласие"
         verbose_name_plural = "принятые согласия"
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.document.version} ({self.accepted_at:%Y-%m-%d})"

@@ -1,2 +1,32 @@
+from django.urls import path
+
+from kabinet.portal.views import auth, home, profile, public, recovery, registration
+
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = [
+    path("", public.landing, name="landing"),
+    path("consent/", public.consent, name="consent"),
+    path("login/", auth.login_view, name="login"),
+    path("logout/", auth.logout_view, name="logout"),
+    path("register/", registration.register, name="register"),
+    path("register/confirm/", registration.register_confirm, name="register_confirm"),
+    path("register/resend/", registration.register_resend, name="register_resend"),
+    path("recover/", recovery.recover, name="recover"),
+    path("recover/code/", recovery.recover_code, name="recover_code"),
+    path("recover/resend/", recovery.recover_resend, name="recover_resend"),
+    path("recover/link/<uidb64>/<token>/", recovery.reset_by_link, name="reset_by_link"),
+    path("recover/password/", recovery.set_password, name="set_password"),
+    path("home/", home.home, name="home"),
+    path("tour/", home.tour, name="tour"),
+    path("tour/done/", home.tour_done, name="tour_done"),
+    path("profile/", profile.profile_view, name="profile"),
+    path("profile/names/", profile.names, name="names"),
+    path("profile/email/", profile.email, name="email"),
+    path("profile/email/confirm/<str:token>/", profile.confirm_email, name="confirm_email"),
+    path("profile/phone/", profile.phone, name="phone"),
+    path("profile/phone/confirm/", profile.phone_confirm, name="phone_confirm"),
+    path("profile/phone/resend/", profile.phone_resend, name="phone_resend"),
+    path("profile/password/", profile.password, name="password"),
+    path("profile/accounts/add/", profile.add_account, name="add_account"),
+    path("profile/accounts/<int:link_id>/remove/", profile.remove_account, name="remove_account"),
+]

@@ -4,27 +4,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('action', models.CharField(choices=[('login', 'Вход'), ('login_failed', 'Неудачный вход'), ('logout', 'Выход'), ('locked', 'Блокировка после неудачных попыток'), ('registered', 'Регистрация'), ('code_sent', 'Отправлен код'), ('code_failed', 'Неверный код'), ('password_reset', 'Восстановление пароля'), ('password_changed', 'Смена пароля'), ('profile_changed', 'Изменение профиля'), ('email_changed', 'Изменение e-mail'), ('phone_changed', 'Изменение телефона'), ('account_added', 'Добавлен лицевой счёт'), ('account_removed', 'Удалён лицевой счёт'), ('legacy_upgraded', 'Обновлён пароль пользователя старого ЛК')], db_index=True, max_length=32)),
-                ('identifier', models.CharField(blank=True, max_length=254, verbose_name='идентификатор')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('details', models.JSONField(blank=True, default=dict)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("login", "Вход"),
+                            ("login_failed", "Неудачный вход"),
+                            ("logout", "Выход"),
+                            ("locked", "Блокировка после неудачных попыток"),
+                            ("registered", "Регистрация"),
+                            ("code_sent", "Отправлен код"),
+                            ("code_failed", "Неверный код"),
+                            ("password_reset", "Восстановление пароля"),
+                            ("password_changed", "Смена пароля"),
+                            ("profile_changed", "Изменение профиля"),
+                            ("email_changed", "Изменение e-mail"),
+                            ("phone_changed", "Изменение телефона"),
+                            ("account_added", "Добавлен лицевой счёт"),
+                            ("account_removed", "Удалён лицевой счёт"),
+                            ("legacy_upgraded", "Обновлён пароль пользователя старого ЛК"),
+                        ],
+                        db_index=True,
+                        max_length=32,
+                    ),
+                ),
+                ("identifier", models.CharField(blank=True, max_length=254, verbose_name="идентификатор")),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("details", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'verbose_name': 'событие журнала',
-                'verbose_name_plural': 'журнал безопасности',
-                'ordering': ['-at'],
+                "verbose_name": "событие журнала",
+                "verbose_name_plural": "журнал безопасности",
+                "ordering": ["-at"],
             },
         ),
     ]

@@ -1,0 +1,84 @@
+"""Checks that a personal account may be linked to a customer: the rules registration and
+«Добавить лицевой счёт» share."""
+
+from kabinet.billing.houses import same_house
+from kabinet.billing.models import PersonalAccount, Region
+from kabinet.billing.registry import AccountNotFound, find_account
+from kabinet.core import ratelimit
+from kabinet.identity.models import AccountLink, User
+
+
+class FieldRejected(Exception):
+    """Input refused, with a message for one form field (None: for the whole form)."""
+
+    def __init__(self, field: str | None, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def account_limits(number: str, ip: str) -> list[ratelimit.Limit]:
+    # House-number guessing against one account is bounded per account and per address.
+    return [ratelimit.identifier_limit("link", number), ratelimit.ip_limit("link", ip)]
+
+
+def check_linkable(region: Region, number: str, house: str, *, user: User | None = None) -> PersonalAccount:
+    """The active, unclaimed account with that number and house; raises FieldRejected or
+    RegistryUnavailable."""
+    number = "".join(number.split())
+    if not region.account_number_matches(number):
+        raise FieldRejected(
+            "account_number", f"Номер лицевого счёта в регионе «{region}»: {region.account_number_hint}."
+        )
+    try:
+        account = find_account(region, number)
+    except AccountNotFound:
+        raise FieldRejected(
+            "account_number",
+            f"Объект не найден: в регионе «{region}» нет лицевого счёта с таким номером. "
+            "Проверьте номер по последней квитанции и выбранный регион.",
+        ) from None
+    if not same_house(house, account.premises.house):
+        raise FieldRejected(
+            "house", "Номер дома не совпадает с адресом лицевого счёта. Укажите номер дома, как в квитанции."
+        )
+    if not account.is_active:
+        raise FieldRejected(
+            "account_number",
+            "Абонент не обслуживается: этот лицевой счёт закрыт. Проверьте номер в последней квитанции "
+            "(сравните с предыдущей) — он мог измениться.",
+        )
+    holder = AccountLink.objects.filter(account=account).values_list("user_id", flat=True).first()
+    if holder is not None and user is not None and holder == user.pk:
+        raise FieldRejected("account_number", "Этот лицевой счёт уже есть в вашем профиле.")
+    if holder is not None:
+        raise FieldRejected(
+            "account_number",
+            "Этот лицевой счёт уже зарегистрирован в личном кабинете. Войдите или воспользуйтесь «Забыли пароль?».",
+        )
+    return account
+
+
+def phone_taken(phone: str, *, exclude: User | None = None) -> bool:
+    users = User.objects.filter(phone=phone)
+    return users.exclude(pk=exclude.pk).exists() if exclude else users.exists()
+
+
+def email_taken(email: str, *, exclude: User | None = None) -> bool:
+    users = User.objects.filter(email__iexact=email)
+    return users.exclude(pk=exclude.pk).exists() if exclude else users.exists()
+
+
+def phone_taken_message() -> str:
+    return (
+        "Этот телефон уже указан в другой учётной записи. Войдите по номеру телефона "
+        "или воспользуйтесь «Забыли пароль?»."
+    )
+
+
+def email_taken_message(region: Region | None) -> str:
+    phone = region.contact_phone if region else "8-800-700-10-32"
+    return (
+        "Повторная регистрация на этот e-mail невозможна. Обратитесь в «Обратную связь», "
+        f"позвоните в контактный центр по номеру {phone} или укажите другой e-mail."
+    )

@@ -1,0 +1,111 @@
+"""Registration (G4–G7): check against the registry, confirm the phone by SMS, create the user."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+
+from kabinet.billing.models import PersonalAccount, Region
+from kabinet.core import audit, ratelimit
+from kabinet.core.models import AuditEvent
+from kabinet.identity import codes
+from kabinet.identity.accounts import (
+    FieldRejected,
+    account_limits,
+    check_linkable,
+    email_taken,
+    email_taken_message,
+    phone_taken,
+    phone_taken_message,
+)
+from kabinet.identity.models import AccountLink, ConsentAcceptance, ConsentDocument, User, VerificationCode
+
+PURPOSE = VerificationCode.Purpose.REGISTER
+
+
+@dataclass(frozen=True)
+class RegistrationData:
+    region: Region
+    account_number: str
+    house: str
+    phone: str  # E.164
+    email: str
+    password: str
+    first_name: str = ""
+    last_name: str = ""
+
+
+def current_consent() -> ConsentDocument:
+    return ConsentDocument.objects.latest()
+
+
+def _check_contacts(data: RegistrationData) -> None:
+    if phone_taken(data.phone):
+        raise FieldRejected("phone", phone_taken_message())
+    if data.email and email_taken(data.email):
+        raise FieldRejected("email", email_taken_message(data.region))
+
+
+def start_registration(data: RegistrationData, ip: str) -> VerificationCode:
+    """Check everything, then send the code. Raises FieldRejected, Locked, RegistryUnavailable
+    or codes.CodeThrottled."""
+    limits = account_limits(data.account_number, ip)
+    if until := ratelimit.locked_until(limits):
+        raise ratelimit.Locked(until)
+    try:
+        account = check_linkable(data.region, data.account_number, data.house)
+    except FieldRejected:
+        if until := ratelimit.register_failure(limits):
+            raise ratelimit.Locked(until) from None
+        raise
+    _check_contacts(data)
+    payload = {
+        "account_id": account.pk,
+        "region_id": data.region.pk,
+        "email": data.email.lower(),
+        "first_name": data.first_name,
+        "last_name": data.last_name,
+        # Only the hash waits in the database while the customer reads the SMS.
+        "password_hash": make_password(data.password),
+        "consent_id": current_consent().pk,
+    }
+    code = codes.issue_code(PURPOSE, data.phone, payload=payload, ip=ip)
+    audit.record(AuditEvent.Action.CODE_SENT, ip=ip, identifier=data.phone, purpose=PURPOSE)
+    return code
+
+
+def _create_user(code: VerificationCode, ip: str) -> User:
+    payload = code.payload
+    account = PersonalAccount.objects.select_for_update().get(pk=payload["account_id"])
+    # Someone may have registered the account, phone or e-mail while this code was pending.
+    if AccountLink.objects.filter(account=account).exists() or not account.is_active:
+        raise FieldRejected("account_number", "Этот лицевой счёт уже зарегистрирован в личном кабинете.")
+    if phone_taken(code.phone):
+        raise FieldRejected("phone", phone_taken_message())
+    if payload["email"] and email_taken(payload["email"]):
+        raise FieldRejected("email", email_taken_message(account.region))
+    user = User(
+        phone=code.phone,
+        email=payload["email"] or None,
+        first_name=payload["first_name"],
+        last_name=payload["last_name"],
+        password=payload["password_hash"],
+    )
+    user.save()
+    AccountLink.objects.create(user=user, account=account)
+    ConsentAcceptance.objects.create(user=user, document_id=payload["consent_id"], ip=ip)
+    audit.record(AuditEvent.Action.REGISTERED, ip=ip, user=user, identifier=code.phone, account=account.number)
+    return user
+
+
+def complete_registration(token: str, raw_code: str, ip: str) -> tuple[codes.Check, User | None]:
+    """Check the code; on success create the user with the account linked (raises FieldRejected
+    if the account, phone or e-mail was taken meanwhile)."""
+    check = codes.check_code(token, PURPOSE, raw_code, ip)
+    if check.result is not codes.CheckResult.OK:
+        return check, None
+    try:
+        with transaction.atomic():
+            return check, _create_user(check.code, ip)
+    except IntegrityError:
+        raise FieldRejected(None, "Эти данные только что зарегистрированы другим пользователем.") from None

@@ -1,0 +1,202 @@
+"""Customer forms. They parse and present input; the rules live in kabinet.identity."""
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from kabinet.billing.models import Region
+from kabinet.billing.registry import default_region
+from kabinet.identity.phones import InvalidPhone, normalize_phone
+
+ACCOUNT_LABEL = "Номер лицевого счета"
+PHONE_HELP = "Мобильный телефон в формате +7 912 345-67-89"
+
+
+class RegionField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Region.objects.all(), label="Регион", empty_label=None, **kwargs)
+
+
+class RegionInitialMixin:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "region" in self.fields and not self.is_bound:
+            self.fields["region"].initial = default_region()
+
+
+def phone_field(label: str = "Телефон", **kwargs) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=24,
+        help_text=PHONE_HELP,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+7", "inputmode": "tel"}),
+        **kwargs,
+    )
+
+
+def clean_phone_value(value: str) -> str:
+    try:
+        return normalize_phone(value)
+    except InvalidPhone:
+        raise forms.ValidationError(
+            "Укажите мобильный телефон России: +7 и 10 цифр, например +7 912 345-67-89."
+        ) from None
+
+
+class PasswordPairMixin:
+    """A new password typed twice and checked by the project's validators."""
+
+    password_field = "password"
+
+    def clean(self):
+        cleaned = super().clean()
+        password, repeat = cleaned.get(self.password_field), cleaned.get("password2")
+        if password and repeat and password != repeat:
+            self.add_error("password2", "Пароли не совпадают.")
+        if password:
+            try:
+                password_validation.validate_password(password, self.password_user())
+            except forms.ValidationError as error:
+                self.add_error(self.password_field, error)
+        return cleaned
+
+    def password_user(self):
+        return None
+
+
+def new_password_fields(label: str = "Пароль") -> tuple[forms.CharField, forms.CharField]:
+    # Typed passwords are rendered back after an error elsewhere so nothing typed is lost;
+    # these pages are never cached.
+    widget = {"autocomplete": "new-password"}
+    return (
+        forms.CharField(
+            label=label,
+            strip=False,
+            help_text="Не короче 8 символов; не только цифры.",
+            widget=forms.PasswordInput(attrs=widget, render_value=True),
+        ),
+        forms.CharField(
+            label="Повторите пароль", strip=False, widget=forms.PasswordInput(attrs=widget, render_value=True)
+        ),
+    )
+
+
+class LoginForm(RegionInitialMixin, forms.Form):
+    identifier = forms.CharField(
+        label="Номер лицевого счета, телефон или e-mail",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label="Пароль", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    region = RegionField()
+
+
+class RegistrationForm(RegionInitialMixin, PasswordPairMixin, forms.Form):
+    account_number = forms.CharField(
+        label=ACCOUNT_LABEL,
+        max_length=32,
+        help_text="Указан в квитанции, в верхней части.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    house = forms.CharField(label="Номер дома", max_length=20, help_text="Как в квитанции, например 12а.")
+    region = RegionField()
+    phone = phone_field()
+    email = forms.EmailField(label="E-mail", required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    first_name = forms.CharField(label="Имя", max_length=100, required=False)
+    last_name = forms.CharField(label="Фамилия", max_length=100, required=False)
+    password, password2 = new_password_fields()
+    consent = forms.BooleanField(
+        label="Я даю согласие на обработку моих персональных данных",
+        error_messages={"required": "Без согласия на обработку персональных данных регистрация невозможна."},
+    )
+
+    def clean_phone(self) -> str:
+        return clean_phone_value(self.cleaned_data["phone"])
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Код из SMS",
+        min_length=6,
+        max_length=6,
+        error_messages={"min_length": "Код состоит из 6 цифр.", "max_length": "Код состоит из 6 цифр."},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "class": "code-input", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not code.isdigit():
+            raise forms.ValidationError("Код состоит из 6 цифр.")
+        return code
+
+
+class RecoveryForm(forms.Form):
+    contact = forms.CharField(
+        label="Телефон или e-mail, указанный при регистрации",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+    def clean_contact(self) -> tuple[str, str]:
+        value = self.cleaned_data["contact"].strip()
+        if "@" in value:
+            try:
+                forms.EmailField().clean(value)
+            except forms.ValidationError:
+                raise forms.ValidationError("Проверьте адрес e-mail: например, ivanov@mail.ru.") from None
+            return ("email", value.lower())
+        try:
+            return ("phone", normalize_phone(value))
+        except InvalidPhone:
+            raise forms.ValidationError(
+                "Укажите телефон (+7 и 10 цифр) или e-mail, которые вы указали при регистрации."
+            ) from None
+
+
+class SetPasswordForm(PasswordPairMixin, forms.Form):
+    password, password2 = new_password_fields("Новый пароль")
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def password_user(self):
+        return self.user
+
+
+class ChangePasswordForm(SetPasswordForm):
+    old_password = forms.CharField(
+        label="Текущий пароль", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    field_order = ["old_password", "password", "password2"]
+
+
+class NamesForm(forms.Form):
+    first_name = forms.CharField(label="Имя", max_length=100, required=False)
+    last_name = forms.CharField(label="Фамилия", max_length=100, required=False)
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label="E-mail", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class PhoneForm(forms.Form):
+    phone = phone_field("Новый телефон")
+
+    def clean_phone(self) -> str:
+        return clean_phone_value(self.cleaned_data["phone"])
+
+
+class AddAccountForm(RegionInitialMixin, forms.Form):
+    account_number = RegistrationForm.base_fields["account_number"]
+    house = RegistrationForm.base_fields["house"]
+    region = RegionField()

@@ -1,0 +1,154 @@
+/* Kabinet's only script: countdowns on code pages and the guided tour («Начать знакомство»).
+   Every page works without it; it only adds to what the server already rendered. */
+(function () {
+  "use strict";
+
+  function formatSeconds(total) {
+    var m = Math.floor(total / 60), s = total % 60;
+    return m > 0 ? m + " мин " + (s < 10 ? "0" : "") + s + " с" : s + " с";
+  }
+
+  function startCountdowns() {
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var left = parseInt(el.getAttribute("data-countdown"), 10) || 0;
+      var prefix = el.getAttribute("data-countdown-prefix") || "";
+      var target = el.getAttribute("data-countdown-enables");
+      var button = target && document.getElementById(target);
+      if (button && left > 0) button.disabled = true;
+      el.hidden = false;
+      function tick() {
+        el.textContent = prefix + formatSeconds(Math.max(left, 0));
+        if (left <= 0) {
+          if (button) button.disabled = false;
+          return;
+        }
+        left -= 1;
+        setTimeout(tick, 1000);
+      }
+      tick();
+    });
+  }
+
+  /* ---- The tour: steps are elements with data-tour="N", title and text in attributes. ---- */
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function Tour(steps, doneUrl) {
+    this.steps = steps;
+    this.doneUrl = doneUrl;
+    this.index = 0;
+    this.opener = document.activeElement;
+  }
+
+  Tour.prototype.open = function () {
+    this.backdrop = document.createElement("div");
+    this.backdrop.className = "tour-backdrop";
+    this.dialog = document.createElement("div");
+    this.dialog.className = "tour-dialog";
+    this.dialog.setAttribute("role", "dialog");
+    this.dialog.setAttribute("aria-modal", "true");
+    this.dialog.setAttribute("aria-labelledby", "tour-title");
+    this.dialog.innerHTML =
+      '<p class="tour-progress"></p><h2 id="tour-title"></h2><p class="tour-text"></p>' +
+      '<div class="actions"><button type="button" class="button" data-act="prev">Назад</button>' +
+      '<button type="button" class="button button-primary" data-act="next">Далее</button>' +
+      '<button type="button" class="link-button" data-act="close">Завершить знакомство</button></div>';
+    document.body.appendChild(this.backdrop);
+    document.body.appendChild(this.dialog);
+    var self = this;
+    this.dialog.addEventListener("click", function (e) {
+      var act = e.target.getAttribute("data-act");
+      if (act === "prev") self.go(self.index - 1);
+      if (act === "next") self.index === self.steps.length - 1 ? self.close() : self.go(self.index + 1);
+      if (act === "close") self.close();
+    });
+    this.onKey = function (e) { self.key(e); };
+    document.addEventListener("keydown", this.onKey);
+    this.backdrop.addEventListener("click", function () { self.close(); });
+    this.go(0);
+  };
+
+  Tour.prototype.go = function (i) {
+    if (i < 0 || i >= this.steps.length) return;
+    if (this.current) this.current.classList.remove("tour-highlight");
+    this.index = i;
+    var step = this.steps[i];
+    this.current = step;
+    step.classList.add("tour-highlight");
+    if (step.tagName === "DETAILS") step.open = false;
+    step.scrollIntoView({ block: "center", behavior: "smooth" });
+    this.dialog.querySelector(".tour-progress").textContent = "Шаг " + (i + 1) + " из " + this.steps.length;
+    this.dialog.querySelector("#tour-title").textContent = step.getAttribute("data-tour-title");
+    this.dialog.querySelector(".tour-text").textContent = step.getAttribute("data-tour-text");
+    this.dialog.querySelector("[data-act=prev]").disabled = i === 0;
+    var next = this.dialog.querySelector("[data-act=next]");
+    next.textContent = i === this.steps.length - 1 ? "Готово" : "Далее";
+    next.focus();
+  };
+
+  Tour.prototype.key = function (e) {
+    if (e.key === "Escape") { e.preventDefault(); this.close(); return; }
+    if (e.key === "ArrowRight") this.go(this.index + 1);
+    if (e.key === "ArrowLeft") this.go(this.index - 1);
+    if (e.key === "Tab") {
+      // Keep focus inside the dialog while it is open.
+      var items = Array.prototype.filter.call(this.dialog.querySelectorAll("button"), function (b) { return !b.disabled; });
+      var first = items[0], last = items[items.length - 1];
+      if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+      else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+    }
+  };
+
+  Tour.prototype.close = function () {
+    if (this.current) this.current.classList.remove("tour-highlight");
+    document.removeEventListener("keydown", this.onKey);
+    this.dialog.remove();
+    this.backdrop.remove();
+    if (this.doneUrl) {
+      fetch(this.doneUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
+      }).then(function () {
+        var offer = document.querySelector(".tour-offer");
+        if (offer) offer.remove();
+      });
+    }
+    if (this.opener && this.opener.focus) this.opener.focus();
+  };
+
+  function tourSteps() {
+    var steps = Array.prototype.slice.call(document.querySelectorAll("[data-tour]"));
+    steps.sort(function (a, b) { return a.getAttribute("data-tour") - b.getAttribute("data-tour"); });
+    return steps.filter(function (el) { return el.getClientRects().length > 0; });
+  }
+
+  function startTour() {
+    var steps = tourSteps();
+    if (!steps.length) return false;
+    var doneUrl = document.body.getAttribute("data-tour-done-url");
+    new Tour(steps, doneUrl).open();
+    return true;
+  }
+
+  function setUpTour() {
+    var onHome = document.body.hasAttribute("data-tour-page");
+    document.querySelectorAll("[data-tour-start]").forEach(function (link) {
+      link.addEventListener("click", function (e) {
+        if (!onHome) return;  // elsewhere the link goes to the home page, which starts the tour
+        e.preventDefault();
+        var menu = link.closest("details");
+        if (menu) menu.open = false;
+        startTour();
+      });
+      if (!onHome) link.setAttribute("href", link.getAttribute("data-home-tour-url") || link.href);
+    });
+    if (onHome && document.querySelector("[data-tour-autostart]")) startTour();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    startCountdowns();
+    setUpTour();
+  });
+})();

@@ -1,0 +1,65 @@
+"""Login (G3, G9, G10) and logout."""
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from kabinet.core import audit
+from kabinet.core.models import AuditEvent
+from kabinet.identity.login import Outcome, authenticate_customer
+from kabinet.portal.forms import LoginForm
+from kabinet.portal.views.common import ip, locked_message
+
+INVALID = "Неверный логин или пароль. Проверьте номер лицевого счета, телефон или e-mail, пароль и регион."
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return ""
+
+
+def sign_in(request: HttpRequest, user) -> None:
+    """Log the user in; Django rotates the session key, so a planted session id is useless."""
+    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    audit.record(AuditEvent.Action.LOGIN, request=request, user=user, identifier=user.phone or "")
+
+
+@sensitive_post_parameters("password")
+@never_cache
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_next_url(request) or "portal:home")
+    form = LoginForm(request.POST or None)
+    problem = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        region = form.cleaned_data["region"]
+        result = authenticate_customer(
+            form.cleaned_data["identifier"], form.cleaned_data["password"], region, ip(request)
+        )
+        if result.outcome is Outcome.OK:
+            sign_in(request, result.user)
+            return redirect(_next_url(request) or "portal:home")
+        problem = {"kind": result.outcome.value, "region": region}
+        if result.outcome is Outcome.INVALID:
+            form.add_error(None, INVALID)
+        elif result.outcome is Outcome.LOCKED:
+            form.add_error(None, locked_message(result.locked_until))
+            status = 429
+    context = {"form": form, "problem": problem, "next": _next_url(request)}
+    return render(request, "portal/login.html", context, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit.record(AuditEvent.Action.LOGOUT, request=request, user=request.user)
+    logout(request)
+    return redirect("portal:login")

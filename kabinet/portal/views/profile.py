@@ -1,0 +1,208 @@
+"""The profile (G12): names, e-mail, phone, password, personal accounts."""
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from kabinet.billing.registry import RegistryUnavailable, default_region
+from kabinet.core.ratelimit import Locked
+from kabinet.identity import codes, profile
+from kabinet.identity.accounts import FieldRejected
+from kabinet.identity.models import VerificationCode
+from kabinet.identity.phones import display_phone
+from kabinet.portal.forms import AddAccountForm, ChangePasswordForm, CodeForm, EmailForm, NamesForm, PhoneForm
+from kabinet.portal.views.common import code_error, ip, locked_message, render_code_page, throttled_message
+
+SESSION_PHONE_TOKEN = "kabinet.phone.token"
+
+
+def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
+    user = request.user
+    context = {
+        "names_form": forms.get("names_form")
+        or NamesForm(initial={"first_name": user.first_name, "last_name": user.last_name}),
+        "email_form": forms.get("email_form") or EmailForm(),
+        "phone_display": display_phone(user.phone) if user.phone else "",
+        "links": profile.user_accounts(user),
+    }
+    return render(request, "portal/profile.html", context, status=status)
+
+
+@login_required
+@never_cache
+def profile_view(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_POST
+@login_required
+def names(request: HttpRequest) -> HttpResponse:
+    form = NamesForm(request.POST)
+    if not form.is_valid():
+        return _page(request, 400, names_form=form)
+    profile.update_names(request.user, form.cleaned_data["first_name"], form.cleaned_data["last_name"], ip(request))
+    messages.success(request, "Имя и фамилия сохранены.")
+    return redirect("portal:profile")
+
+
+@require_POST
+@login_required
+def email(request: HttpRequest) -> HttpResponse:
+    form = EmailForm(request.POST)
+    if form.is_valid():
+        try:
+            profile.request_email_change(request.user, form.cleaned_data["email"], default_region(), ip(request))
+        except FieldRejected as rejected:
+            form.add_error(rejected.field, rejected.message)
+        else:
+            messages.success(
+                request,
+                f"На адрес {form.cleaned_data['email']} отправлено письмо со ссылкой. "
+                "E-mail будет сохранён, когда вы откроете ссылку.",
+            )
+            return redirect("portal:profile")
+    return _page(request, 400, email_form=form)
+
+
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        profile.confirm_email(token, ip(request))
+    except FieldRejected as rejected:
+        return render(request, "portal/link_invalid.html", {"reason": rejected.message}, status=400)
+    messages.success(request, "E-mail подтверждён и сохранён в профиле.")
+    return redirect("portal:profile" if request.user.is_authenticated else "portal:login")
+
+
+@login_required
+@never_cache
+def phone(request: HttpRequest) -> HttpResponse:
+    form = PhoneForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            code = profile.request_phone_change(request.user, form.cleaned_data["phone"], ip(request))
+        except FieldRejected as rejected:
+            form.add_error(rejected.field, rejected.message)
+        except codes.CodeThrottled as throttled:
+            form.add_error("phone", throttled_message(throttled.retry_at))
+        else:
+            request.session[SESSION_PHONE_TOKEN] = code.token
+            return redirect("portal:phone_confirm")
+    return render(request, "portal/phone.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _pending_phone(request: HttpRequest) -> VerificationCode | None:
+    token = request.session.get(SESSION_PHONE_TOKEN)
+    code = codes.find_open(token, VerificationCode.Purpose.PHONE_CHANGE) if token else None
+    return code if code and code.user_id == request.user.pk else None
+
+
+def _phone_code_page(request, code, form, status=200) -> HttpResponse:
+    return render_code_page(
+        request,
+        code,
+        form,
+        title="Подтверждение нового телефона",
+        intro="На новый номер отправлен 6-значный проверочный код.",
+        resend_url=reverse("portal:phone_resend"),
+        status=status,
+    )
+
+
+@login_required
+@never_cache
+def phone_confirm(request: HttpRequest) -> HttpResponse:
+    code = _pending_phone(request)
+    if code is None:
+        return redirect("portal:phone")
+    form = CodeForm(request.POST or None)
+    if request.method != "POST" or not form.is_valid():
+        return _phone_code_page(request, code, form, status=400 if form.errors else 200)
+    try:
+        check = profile.confirm_phone_change(request.user, code.token, form.cleaned_data["code"], ip(request))
+    except FieldRejected as rejected:
+        form.add_error("code", rejected.message)
+        return _phone_code_page(request, code, form, status=409)
+    if check.result is not codes.CheckResult.OK:
+        form.add_error("code", code_error(check))
+        return _phone_code_page(request, code, form, status=400)
+    request.session.pop(SESSION_PHONE_TOKEN, None)
+    messages.success(request, "Новый номер телефона подтверждён и сохранён.")
+    return redirect("portal:profile")
+
+
+@require_POST
+@login_required
+def phone_resend(request: HttpRequest) -> HttpResponse:
+    code = _pending_phone(request)
+    if code is None:
+        return redirect("portal:phone")
+    try:
+        request.session[SESSION_PHONE_TOKEN] = codes.resend_code(code.token, ip=ip(request)).token
+    except codes.CodeThrottled as throttled:
+        form = CodeForm()
+        form.add_error(None, throttled_message(throttled.retry_at))
+        return _phone_code_page(request, code, form, status=429)
+    return redirect("portal:phone_confirm")
+
+
+@sensitive_post_parameters("old_password", "password", "password2")
+@login_required
+@never_cache
+def password(request: HttpRequest) -> HttpResponse:
+    form = ChangePasswordForm(request.user, request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            profile.change_password(request.user, data["old_password"], data["password"], ip(request))
+        except FieldRejected as rejected:
+            form.add_error(rejected.field, rejected.message)
+        except Locked as locked:
+            form.add_error(None, locked_message(locked.until))
+            status = 429
+        else:
+            # Keep this session; every other session of the user ends with the old hash.
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "Пароль изменён. На других устройствах потребуется войти заново.")
+            return redirect("portal:profile")
+    status = status if status != 200 or not form.errors else 400
+    return render(request, "portal/password.html", {"form": form}, status=status)
+
+
+@login_required
+@never_cache
+def add_account(request: HttpRequest) -> HttpResponse:
+    form = AddAccountForm(request.POST or None)
+    problem = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = profile.add_account(
+                request.user, data["region"], data["account_number"], data["house"], ip(request)
+            )
+        except FieldRejected as rejected:
+            form.add_error(rejected.field, rejected.message)
+        except Locked as locked:
+            form.add_error(None, locked_message(locked.until))
+        except RegistryUnavailable:
+            problem = {"kind": "object_not_found", "region": data["region"]}
+        else:
+            messages.success(request, f"Лицевой счёт {account.number} добавлен.")
+            return redirect("portal:profile")
+    context = {"form": form, "problem": problem}
+    return render(request, "portal/add_account.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@login_required
+def remove_account(request: HttpRequest, link_id: int) -> HttpResponse:
+    if not profile.remove_account(request.user, link_id, ip(request)):
+        raise Http404
+    messages.success(request, "Лицевой счёт удалён из профиля.")
+    return redirect("portal:profile")

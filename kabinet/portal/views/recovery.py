@@ -1,0 +1,131 @@
+"""«Забыли пароль?» (G8): a code by SMS or a link by e-mail, then a new password."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from kabinet.identity import codes, recovery
+from kabinet.identity.models import User, VerificationCode
+from kabinet.portal.forms import CodeForm, RecoveryForm, SetPasswordForm
+from kabinet.portal.views.common import code_error, ip, render_code_page, throttled_message
+
+SESSION_TOKEN = "kabinet.reset.token"
+SESSION_GRANT = "kabinet.reset.grant"
+GRANT_TTL = timedelta(minutes=15)
+
+
+@never_cache
+def recover(request: HttpRequest) -> HttpResponse:
+    form = RecoveryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        channel, value = form.cleaned_data["contact"]
+        if channel == "email":
+            recovery.start_email_reset(value, ip(request))
+            return render(request, "portal/recover_sent.html", {"email": value})
+        try:
+            code = recovery.start_phone_reset(value, ip(request))
+        except codes.CodeThrottled as throttled:
+            form.add_error("contact", throttled_message(throttled.retry_at))
+        else:
+            request.session[SESSION_TOKEN] = code.token
+            return redirect("portal:recover_code")
+    return render(request, "portal/recover.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _pending(request: HttpRequest) -> VerificationCode | None:
+    token = request.session.get(SESSION_TOKEN)
+    return codes.find_open(token, VerificationCode.Purpose.RESET) if token else None
+
+
+def _code_page(request, code, form, status=200) -> HttpResponse:
+    return render_code_page(
+        request,
+        code,
+        form,
+        title="Восстановление пароля",
+        intro="Если этот номер указан в личном кабинете, на него отправлен 6-значный код.",
+        resend_url=reverse("portal:recover_resend"),
+        status=status,
+    )
+
+
+def _grant(request: HttpRequest, user: User, channel: str, link: tuple[str, str] = ("", "")) -> None:
+    request.session[SESSION_GRANT] = {
+        "user": user.pk,
+        "channel": channel,
+        "link": list(link),
+        "until": (timezone.now() + GRANT_TTL).timestamp(),
+    }
+
+
+@never_cache
+def recover_code(request: HttpRequest) -> HttpResponse:
+    code = _pending(request)
+    if code is None:
+        return redirect("portal:recover")
+    form = CodeForm(request.POST or None)
+    if request.method != "POST" or not form.is_valid():
+        return _code_page(request, code, form, status=400 if form.errors else 200)
+    check = recovery.check_phone_reset(code.token, form.cleaned_data["code"], ip(request))
+    if check.result is not codes.CheckResult.OK:
+        form.add_error("code", code_error(check))
+        return _code_page(request, code, form, status=400)
+    request.session.pop(SESSION_TOKEN, None)
+    _grant(request, check.code.user, "phone")
+    return redirect("portal:set_password")
+
+
+@require_POST
+def recover_resend(request: HttpRequest) -> HttpResponse:
+    code = _pending(request)
+    if code is None:
+        return redirect("portal:recover")
+    try:
+        request.session[SESSION_TOKEN] = codes.resend_code(code.token, ip=ip(request)).token
+    except codes.CodeThrottled as throttled:
+        form = CodeForm()
+        form.add_error(None, throttled_message(throttled.retry_at))
+        return _code_page(request, code, form, status=429)
+    return redirect("portal:recover_code")
+
+
+@never_cache
+def reset_by_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    user = recovery.user_for_link(uidb64, token)
+    if user is None:
+        return render(request, "portal/link_invalid.html", status=400)
+    _grant(request, user, "email", link=(uidb64, token))
+    return redirect("portal:set_password")
+
+
+def _granted_user(request: HttpRequest) -> User | None:
+    grant = request.session.get(SESSION_GRANT)
+    if not grant or grant["until"] < timezone.now().timestamp():
+        return None
+    if grant["channel"] == "email":
+        # The link works once: it stops checking as soon as the password changes.
+        return recovery.user_for_link(*grant["link"])
+    return User.objects.filter(pk=grant["user"], is_active=True).first()
+
+
+@sensitive_post_parameters("password", "password2")
+@never_cache
+def set_password(request: HttpRequest) -> HttpResponse:
+    user = _granted_user(request)
+    if user is None:
+        request.session.pop(SESSION_GRANT, None)
+        return render(request, "portal/link_invalid.html", status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        channel = request.session.pop(SESSION_GRANT)["channel"]
+        recovery.set_new_password(user, form.cleaned_data["password"], ip(request), channel=channel)
+        messages.success(request, "Пароль изменён. Войдите с новым паролем.")
+        return redirect("portal:login")
+    return render(request, "portal/set_password.html", {"form": form}, status=400 if form.errors else 200)

@@ -1,0 +1,136 @@
+"""Registration (G4–G7): the form, the SMS code, automatic login."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from kabinet.billing.registry import RegistryUnavailable
+from kabinet.core.ratelimit import Locked
+from kabinet.identity import codes
+from kabinet.identity.accounts import FieldRejected
+from kabinet.identity.models import VerificationCode
+from kabinet.identity.registration import (
+    RegistrationData,
+    complete_registration,
+    current_consent,
+    start_registration,
+)
+from kabinet.portal.forms import CodeForm, RegistrationForm
+from kabinet.portal.views.auth import sign_in
+from kabinet.portal.views.common import code_error, ip, locked_message, render_code_page, throttled_message
+
+SESSION_TOKEN = "kabinet.register.token"
+SESSION_FORM = "kabinet.register.form"
+
+
+def _data(form: RegistrationForm) -> RegistrationData:
+    cleaned = form.cleaned_data
+    return RegistrationData(
+        region=cleaned["region"],
+        account_number=cleaned["account_number"],
+        house=cleaned["house"],
+        phone=cleaned["phone"],
+        email=cleaned["email"],
+        password=cleaned["password"],
+        first_name=cleaned["first_name"],
+        last_name=cleaned["last_name"],
+    )
+
+
+def _start(request: HttpRequest, form: RegistrationForm) -> tuple[HttpResponse | None, dict | None]:
+    """Send the code; on a refusal put the message at its field and say what else to show."""
+    try:
+        code = start_registration(_data(form), ip(request))
+    except FieldRejected as rejected:
+        form.add_error(rejected.field, rejected.message)
+    except RegistryUnavailable:
+        return None, {"kind": "object_not_found", "region": form.cleaned_data["region"]}
+    except Locked as locked:
+        form.add_error(None, locked_message(locked.until))
+    except codes.CodeThrottled as throttled:
+        form.add_error("phone", throttled_message(throttled.retry_at))
+    else:
+        request.session[SESSION_TOKEN] = code.token
+        # What was typed (but never the password) comes back if the customer returns to the form.
+        request.session[SESSION_FORM] = {
+            k: v for k, v in form.data.items() if "password" not in k and k != "csrfmiddlewaretoken"
+        }
+        return redirect("portal:register_confirm"), None
+    return None, None
+
+
+@sensitive_post_parameters("password", "password2")
+@never_cache
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("portal:home")
+    if request.method == "POST":
+        form = RegistrationForm(request.POST)
+    else:
+        form = RegistrationForm(initial=request.session.get(SESSION_FORM))
+    problem = None
+    if request.method == "POST" and form.is_valid():
+        response, problem = _start(request, form)
+        if response:
+            return response
+    context = {"form": form, "problem": problem, "consent": current_consent()}
+    return render(request, "portal/register.html", context, status=400 if form.errors else 200)
+
+
+def _pending(request: HttpRequest) -> VerificationCode | None:
+    token = request.session.get(SESSION_TOKEN)
+    return codes.find_open(token, VerificationCode.Purpose.REGISTER) if token else None
+
+
+def _code_page(request, code, form, status=200) -> HttpResponse:
+    return render_code_page(
+        request,
+        code,
+        form,
+        title="Подтверждение телефона",
+        intro="На указанный при регистрации мобильный телефон отправлен 6-значный проверочный код.",
+        resend_url=reverse("portal:register_resend"),
+        status=status,
+    )
+
+
+@never_cache
+def register_confirm(request: HttpRequest) -> HttpResponse:
+    code = _pending(request)
+    if code is None:
+        return redirect("portal:register")
+    form = CodeForm(request.POST or None)
+    if request.method != "POST" or not form.is_valid():
+        return _code_page(request, code, form, status=400 if form.errors else 200)
+    try:
+        check, user = complete_registration(code.token, form.cleaned_data["code"], ip(request))
+    except FieldRejected as rejected:
+        # Taken meanwhile: back to the form, with the message where it belongs.
+        form = RegistrationForm(request.session.get(SESSION_FORM))
+        form.is_valid()
+        form.add_error(rejected.field, rejected.message)
+        return render(request, "portal/register.html", {"form": form, "consent": current_consent()}, status=409)
+    if user is None:
+        form.add_error("code", code_error(check))
+        return _code_page(request, code, form, status=400)
+    for key in (SESSION_TOKEN, SESSION_FORM):
+        request.session.pop(key, None)
+    sign_in(request, user)
+    return redirect(reverse("portal:home") + "?welcome=1")
+
+
+@require_POST
+def register_resend(request: HttpRequest) -> HttpResponse:
+    code = _pending(request)
+    if code is None:
+        return redirect("portal:register")
+    try:
+        request.session[SESSION_TOKEN] = codes.resend_code(code.token, ip=ip(request)).token
+    except codes.CodeThrottled as throttled:
+        form = CodeForm()
+        form.add_error(None, throttled_message(throttled.retry_at))
+        return _code_page(request, code, form, status=429)
+    return redirect("portal:register_confirm")
