@@ -1,6 +1,7 @@
 """Shared fixtures: a small registry (regions, premises, accounts), customers, the SMS outbox."""
 
 import json
+import re
 from pathlib import Path
 
 from django.core.cache import cache
@@ -76,18 +77,27 @@ def customer(account) -> User:
     return make_customer("+79120000001", account, email="anna@example.ru")
 
 
+def run_pending_on_commit() -> None:
+    """Run what would run at commit. Non-transactional tests never commit, so SMS queued by a
+    request would otherwise never reach the outbox."""
+    from django.db import connection
+
+    while connection.run_on_commit:
+        _, callback, _ = connection.run_on_commit.pop(0)
+        callback()
+
+
 class Outbox:
     def __init__(self, path: Path):
         self.path = path
 
     def messages(self) -> list[dict]:
+        run_pending_on_commit()
         if not self.path.exists():
             return []
         return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()]
 
     def last_code(self, phone: str) -> str:
-        import re
-
         for message in reversed(self.messages()):
             if message["to"] == phone and (match := re.search(r"\b(\d{6})\b", message["text"])):
                 return match.group(1)

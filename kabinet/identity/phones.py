@@ -49,4 +49,4 @@ def display_phone(e164: str) -> str:
 def mask_phone(e164: str) -> str:
     """«+7 912 ***-**-89»: enough for the owner to recognise, too little for anyone else."""
     shown = display_phone(e164)
-    return shown[:-8] + "***-**-" + shown[-2:] if len(shown) > 8 else shown
+    return shown[:-9] + "***-**-" + shown[-2:] if len(shown) > 9 else shown

@@ -55,6 +55,7 @@ def render_code_page(
     intro: str,
     resend_url: str,
     status: int = 200,
+    notice: str = "",
 ) -> HttpResponse:
     now = timezone.now()
     resend_at = codes.next_send_allowed_at(code.phone, ip(request)) or now
@@ -67,5 +68,6 @@ def render_code_page(
         "seconds_left": max(0, int((code.expires_at - now).total_seconds())),
         "resend_in": max(0, int((resend_at - now).total_seconds())),
         "resend_url": resend_url,
+        "notice": notice,
     }
     return render(request, "portal/code.html", context, status=status)

@@ -102,7 +102,7 @@ def _pending_phone(request: HttpRequest) -> VerificationCode | None:
     return code if code and code.user_id == request.user.pk else None
 
 
-def _phone_code_page(request, code, form, status=200) -> HttpResponse:
+def _phone_code_page(request, code, form, status=200, notice="") -> HttpResponse:
     return render_code_page(
         request,
         code,
@@ -111,6 +111,7 @@ def _phone_code_page(request, code, form, status=200) -> HttpResponse:
         intro="На новый номер отправлен 6-значный проверочный код.",
         resend_url=reverse("portal:phone_resend"),
         status=status,
+        notice=notice,
     )
 
 
@@ -145,9 +146,8 @@ def phone_resend(request: HttpRequest) -> HttpResponse:
     try:
         request.session[SESSION_PHONE_TOKEN] = codes.resend_code(code.token, ip=ip(request)).token
     except codes.CodeThrottled as throttled:
-        form = CodeForm()
-        form.add_error(None, throttled_message(throttled.retry_at))
-        return _phone_code_page(request, code, form, status=429)
+        notice = throttled_message(throttled.retry_at)
+        return _phone_code_page(request, code, CodeForm(), status=429, notice=notice)
     return redirect("portal:phone_confirm")
 
 

@@ -44,7 +44,7 @@ def _pending(request: HttpRequest) -> VerificationCode | None:
     return codes.find_open(token, VerificationCode.Purpose.RESET) if token else None
 
 
-def _code_page(request, code, form, status=200) -> HttpResponse:
+def _code_page(request, code, form, status=200, notice="") -> HttpResponse:
     return render_code_page(
         request,
         code,
@@ -53,6 +53,7 @@ def _code_page(request, code, form, status=200) -> HttpResponse:
         intro="Если этот номер указан в личном кабинете, на него отправлен 6-значный код.",
         resend_url=reverse("portal:recover_resend"),
         status=status,
+        notice=notice,
     )
 
 
@@ -90,9 +91,8 @@ def recover_resend(request: HttpRequest) -> HttpResponse:
     try:
         request.session[SESSION_TOKEN] = codes.resend_code(code.token, ip=ip(request)).token
     except codes.CodeThrottled as throttled:
-        form = CodeForm()
-        form.add_error(None, throttled_message(throttled.retry_at))
-        return _code_page(request, code, form, status=429)
+        notice = throttled_message(throttled.retry_at)
+        return _code_page(request, code, CodeForm(), status=429, notice=notice)
     return redirect("portal:recover_code")
 
 

@@ -85,7 +85,7 @@ def _pending(request: HttpRequest) -> VerificationCode | None:
     return codes.find_open(token, VerificationCode.Purpose.REGISTER) if token else None
 
 
-def _code_page(request, code, form, status=200) -> HttpResponse:
+def _code_page(request, code, form, status=200, notice="") -> HttpResponse:
     return render_code_page(
         request,
         code,
@@ -94,6 +94,7 @@ def _code_page(request, code, form, status=200) -> HttpResponse:
         intro="На указанный при регистрации мобильный телефон отправлен 6-значный проверочный код.",
         resend_url=reverse("portal:register_resend"),
         status=status,
+        notice=notice,
     )
 
 
@@ -130,7 +131,6 @@ def register_resend(request: HttpRequest) -> HttpResponse:
     try:
         request.session[SESSION_TOKEN] = codes.resend_code(code.token, ip=ip(request)).token
     except codes.CodeThrottled as throttled:
-        form = CodeForm()
-        form.add_error(None, throttled_message(throttled.retry_at))
-        return _code_page(request, code, form, status=429)
+        notice = throttled_message(throttled.retry_at)
+        return _code_page(request, code, CodeForm(), status=429, notice=notice)
     return redirect("portal:register_confirm")

@@ -1,0 +1,193 @@
+"""Registration (G4–G7, G11): registry checks, the SMS code, automatic login."""
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+import pytest
+
+from kabinet.identity.models import AccountLink, ConsentAcceptance, User, VerificationCode
+from tests.conftest import PASSWORD, make_account, make_customer
+
+REGISTER = reverse("portal:register")
+CONFIRM = reverse("portal:register_confirm")
+
+
+def form_data(region, **overrides):
+    data = {
+        "account_number": "660100000001",
+        "house": "12 А",
+        "region": region.pk,
+        "phone": "8 (912) 111-22-33",
+        "email": "Petr@Example.ru",
+        "first_name": "Пётр",
+        "last_name": "Сидоров",
+        "password": PASSWORD,
+        "password2": PASSWORD,
+        "consent": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_registration_page_has_hint_fields_and_consent(client, sverdlovsk):
+    page = client.get(REGISTER).content.decode()
+    for text in ["Номер лицевого счета", "Номер дома", "Регион", "Телефон", "Пароль", "Повторите пароль",
+                 "E-mail", "Что понадобится", "согласие на обработку", "Отправить"]:
+        assert text in page, text
+    assert f'<option value="{sverdlovsk.pk}" selected>Свердловский</option>' in page
+
+
+def test_full_registration_logs_the_user_in(client, account, outbox):
+    response = client.post(REGISTER, form_data(account.region))
+    assert response.status_code == 302 and response["Location"] == CONFIRM
+    assert User.objects.count() == 0  # nothing is created before the code
+    page = client.get(CONFIRM).content.decode()
+    assert "+7 912 ***-**-33" in page and "10 минут" in page and "Отправить код повторно" in page
+    code = outbox.last_code("+79121112233")
+    response = client.post(CONFIRM, {"code": code})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("portal:home"))
+    user = User.objects.get(phone="+79121112233")
+    assert user.email == "petr@example.ru" and user.first_name == "Пётр"
+    assert user.password.startswith("argon2")
+    assert AccountLink.objects.get(account=account).user == user
+    assert ConsentAcceptance.objects.filter(user=user, document__version="1.0").exists()
+    home = client.get(response["Location"]).content.decode()
+    assert "Начать знакомство" in home
+
+
+def test_password_is_never_stored_in_clear_while_waiting(client, account):
+    client.post(REGISTER, form_data(account.region))
+    code = VerificationCode.objects.get()
+    assert PASSWORD not in str(code.payload)
+    assert code.payload["password_hash"].startswith("argon2")
+    assert len(code.code_hash) == 64
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field_text"),
+    [
+        ({"account_number": "660199999999"}, "Объект не найден"),
+        ({"account_number": "12345"}, "12 цифр"),
+        ({"house": "14"}, "Номер дома не совпадает"),
+        ({"password2": "Other-password-1"}, "Пароли не совпадают"),
+        ({"phone": "+1 202 555 0101"}, "Укажите мобильный телефон"),
+        ({"consent": ""}, "Без согласия"),
+        ({"password": "12345678", "password2": "12345678"}, "пароль"),
+    ],
+)
+def test_bad_input_is_rejected_at_the_field_and_kept(client, account, overrides, field_text):
+    data = form_data(account.region, **overrides)
+    response = client.post(REGISTER, data)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert field_text.lower() in page.lower()
+    assert 'value="Petr@Example.ru"' in page or 'value="petr@example.ru"' in page
+    assert 'value="Сидоров"' in page
+    assert VerificationCode.objects.count() == 0
+
+
+@pytest.mark.parametrize("house", ["12а", "12 А", "12А", "д. 12а", "12-a"])
+def test_house_number_variants_match(client, account, house):
+    response = client.post(REGISTER, form_data(account.region, house=house))
+    assert response.status_code == 302, house
+
+
+def test_closed_account_cannot_be_registered(client, sverdlovsk):
+    new = make_account(sverdlovsk, "660100000002")
+    make_account(sverdlovsk, "660100000003", status="closed", replaced_by=new)
+    page = client.post(REGISTER, form_data(sverdlovsk, account_number="660100000003")).content.decode()
+    assert "закрыт" in page
+
+
+def test_already_registered_account(client, customer, account):
+    page = client.post(REGISTER, form_data(account.region)).content.decode()
+    assert "уже зарегистрирован" in page
+
+
+def test_used_phone(client, customer, sverdlovsk):
+    make_account(sverdlovsk, "660100000009", house="3")
+    data = form_data(sverdlovsk, account_number="660100000009", house="3", phone="+7 912 000-00-01")
+    page = client.post(REGISTER, data).content.decode()
+    assert "Этот телефон уже указан" in page
+
+
+def test_used_email_is_refused_with_the_guides_advice(client, customer, sverdlovsk):
+    make_account(sverdlovsk, "660100000009", house="3")
+    data = form_data(sverdlovsk, account_number="660100000009", house="3", email="ANNA@example.ru")
+    page = client.post(REGISTER, data).content.decode()
+    assert "Повторная регистрация на этот e-mail невозможна" in page
+    assert "Обратную связь" in page and "8-800-700-10-32" in page
+
+
+def test_registry_unavailable(client, account, settings):
+    settings.KABINET_REGISTRY_AVAILABLE = False
+    page = client.post(REGISTER, form_data(account.region)).content.decode()
+    assert "Объект не найден" in page and "позже" in page
+
+
+def test_registry_switched_off_for_one_region(client, account):
+    account.region.registry_available = False
+    account.region.save()
+    assert "Объект не найден" in client.post(REGISTER, form_data(account.region)).content.decode()
+
+
+def test_wrong_code_then_right_code(client, account, outbox):
+    client.post(REGISTER, form_data(account.region))
+    page = client.post(CONFIRM, {"code": "000000" if outbox.last_code("+79121112233") != "000000" else "111111"})
+    assert "Неверный код. Осталось попыток: 4." in page.content.decode()
+    assert client.post(CONFIRM, {"code": outbox.last_code("+79121112233")}).status_code == 302
+
+
+def test_code_dies_after_five_wrong_entries(client, account, outbox):
+    client.post(REGISTER, form_data(account.region))
+    right = outbox.last_code("+79121112233")
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(5):
+        client.post(CONFIRM, {"code": wrong})
+    page = client.post(CONFIRM, {"code": right}).content.decode()
+    assert "слишком много раз" in page
+    assert not User.objects.exists()
+
+
+def test_expired_code(client, account, outbox):
+    client.post(REGISTER, form_data(account.region))
+    VerificationCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    page = client.post(CONFIRM, {"code": outbox.last_code("+79121112233")}).content.decode()
+    assert "Срок действия кода истёк" in page
+
+
+def test_resend_waits_sixty_seconds_then_replaces_the_code(client, account, outbox):
+    client.post(REGISTER, form_data(account.region))
+    first = outbox.last_code("+79121112233")
+    too_soon = client.post(reverse("portal:register_resend"))
+    assert too_soon.status_code == 429 and "Новый код можно будет запросить" in too_soon.content.decode()
+    VerificationCode.objects.update(created_at=timezone.now() - timedelta(seconds=61))
+    assert client.post(reverse("portal:register_resend")).status_code == 302
+    assert len(outbox.messages()) == 2
+    second = outbox.last_code("+79121112233")
+    if first != second:
+        assert "Неверный код" in client.post(CONFIRM, {"code": first}).content.decode()
+    assert client.post(CONFIRM, {"code": second}).status_code == 302
+
+
+def test_account_taken_while_code_pending(client, account, outbox):
+    client.post(REGISTER, form_data(account.region))
+    make_customer("+79125550000", account)
+    response = client.post(CONFIRM, {"code": outbox.last_code("+79121112233")})
+    assert response.status_code == 409
+    assert "уже зарегистрирован" in response.content.decode()
+    assert not User.objects.filter(phone="+79121112233").exists()
+
+
+def test_confirm_without_pending_registration_goes_back(client, db):
+    assert client.get(CONFIRM)["Location"] == REGISTER
+
+
+def test_house_guessing_is_rate_limited(client, account):
+    for house in range(1, 10):
+        client.post(REGISTER, form_data(account.region, house=str(house)))
+    page = client.post(REGISTER, form_data(account.region, house="99")).content.decode()
+    assert "Слишком много неудачных попыток" in page
+    # Locked even with the right house.
+    assert "Слишком много неудачных попыток" in client.post(REGISTER, form_data(account.region)).content.decode()
