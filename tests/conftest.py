@@ -107,3 +107,15 @@ class Outbox:
 @pytest.fixture
 def outbox(settings) -> Outbox:
     return Outbox(settings.KABINET_SMS_OUTBOX)
+
+
+@pytest.fixture
+def mailbox():
+    """Django's locmem mail outbox, after what would have run at commit."""
+    from django.core import mail
+
+    def read() -> list:
+        run_pending_on_commit()
+        return mail.outbox
+
+    return read

@@ -1,0 +1,52 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+
+from kabinet.identity.models import AccountLink, ConsentAcceptance, ConsentDocument, User
+
+
+class KabinetUserChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+class KabinetUserCreationForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("phone",)
+
+
+class AccountLinkInline(admin.TabularInline):
+    model = AccountLink
+    raw_id_fields = ["account"]
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = KabinetUserChangeForm
+    add_form = KabinetUserCreationForm
+    ordering = ["-date_joined"]
+    list_display = ["phone", "email", "first_name", "last_name", "is_active", "date_joined"]
+    list_filter = ["is_active", "is_staff"]
+    search_fields = ["phone", "email", "last_name", "legacy_login", "account_links__account__number"]
+    inlines = [AccountLinkInline]
+    fieldsets = [
+        (None, {"fields": ["phone", "email", "password"]}),
+        ("Личные данные", {"fields": ["first_name", "last_name", "legacy_login"]}),
+        ("Доступ", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Даты", {"fields": ["last_login", "date_joined", "tour_completed_at"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "password1", "password2"]})]
+
+
+@admin.register(ConsentDocument)
+class ConsentDocumentAdmin(admin.ModelAdmin):
+    list_display = ["version", "title", "published_at"]
+
+
+@admin.register(ConsentAcceptance)
+class ConsentAcceptanceAdmin(admin.ModelAdmin):
+    list_display = ["user", "document", "accepted_at", "ip"]
+    raw_id_fields = ["user"]

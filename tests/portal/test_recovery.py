@@ -1,0 +1,89 @@
+"""«Забыли пароль?» (G8): by phone code or e-mail link; same answer for unknown identifiers;
+a reset ends every other session."""
+
+import re
+
+from django.test import Client
+from django.urls import reverse
+
+from kabinet.identity.models import VerificationCode
+from tests.conftest import PASSWORD
+
+RECOVER = reverse("portal:recover")
+NEW = "Novyi-parol-2026"
+
+
+def login(client, identifier, password, region):
+    return client.post(reverse("portal:login"), {"identifier": identifier, "password": password, "region": region.pk})
+
+
+def set_password(client, password=NEW):
+    return client.post(reverse("portal:set_password"), {"password": password, "password2": password})
+
+
+def test_reset_by_phone_sets_new_password_and_ends_other_sessions(client, customer, sverdlovsk, outbox):
+    other = Client()
+    login(other, "+79120000001", PASSWORD, sverdlovsk)
+    assert other.get(reverse("portal:home")).status_code == 200
+
+    response = client.post(RECOVER, {"contact": "8 912 000 00 01"})
+    assert response["Location"] == reverse("portal:recover_code")
+    response = client.post(reverse("portal:recover_code"), {"code": outbox.last_code("+79120000001")})
+    assert response["Location"] == reverse("portal:set_password")
+    assert set_password(client)["Location"] == reverse("portal:login")
+
+    assert other.get(reverse("portal:home")).status_code == 302  # the old session is gone
+    assert login(client, "+79120000001", NEW, sverdlovsk).status_code == 302
+    assert "Неверный логин" in login(Client(), "+79120000001", PASSWORD, sverdlovsk).content.decode()
+
+
+def test_unknown_phone_gets_the_same_page_and_no_sms(client, customer, outbox):
+    response = client.post(RECOVER, {"contact": "+7 912 999-99-99"})
+    assert response["Location"] == reverse("portal:recover_code")
+    page = client.get(response["Location"]).content.decode()
+    assert "+7 912 ***-**-99" in page
+    assert outbox.messages() == []
+    code = VerificationCode.objects.get(phone="+79129999999")
+    assert code.user is None
+    # Whatever is typed, nothing is granted.
+    assert "Неверный код" in client.post(reverse("portal:recover_code"), {"code": "123456"}).content.decode()
+    assert client.get(reverse("portal:set_password")).status_code == 400
+
+
+def test_reset_by_email_link_works_once(client, customer, sverdlovsk, mailbox):
+    page = client.post(RECOVER, {"contact": "ANNA@example.ru"}).content.decode()
+    assert "Проверьте почту" in page
+    assert len(mailbox()) == 1
+    link = re.search(r"https?://\S+", mailbox()[0].body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    assert client.get("/" + path)["Location"] == reverse("portal:set_password")
+    assert set_password(client).status_code == 302
+    assert login(Client(), "anna@example.ru", NEW, sverdlovsk).status_code == 302
+    # The same link is dead now.
+    again = Client()
+    assert again.get("/" + path).status_code == 400
+
+
+def test_unknown_email_gets_the_same_answer(client, customer, mailbox):
+    page = client.post(RECOVER, {"contact": "nobody@example.ru"}).content.decode()
+    assert "Проверьте почту" in page
+    assert mailbox() == []
+
+
+def test_new_password_is_validated_and_kept_on_error(client, customer, outbox):
+    client.post(RECOVER, {"contact": "+79120000001"})
+    client.post(reverse("portal:recover_code"), {"code": outbox.last_code("+79120000001")})
+    response = client.post(reverse("portal:set_password"), {"password": NEW, "password2": NEW + "x"})
+    assert response.status_code == 400
+    assert "Пароли не совпадают" in response.content.decode()
+    assert f'value="{NEW}"' in response.content.decode()
+
+
+def test_bad_contact_is_explained(client, db):
+    response = client.post(RECOVER, {"contact": "12345"})
+    assert response.status_code == 400
+    assert "Укажите телефон" in response.content.decode()
+
+
+def test_set_password_without_grant_is_refused(client, db):
+    assert client.get(reverse("portal:set_password")).status_code == 400
