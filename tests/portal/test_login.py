@@ -4,6 +4,7 @@ from django.urls import reverse
 import pytest
 
 from kabinet.core.models import AuditEvent
+from kabinet.identity.models import User
 from tests.conftest import PASSWORD, make_account, make_customer
 
 LOGIN = reverse("portal:login")
@@ -100,3 +101,12 @@ def test_next_parameter_is_followed_only_on_this_host(client, customer, sverdlov
     assert client.post(LOGIN + "?next=/profile/", data)["Location"] == "/profile/"
     client.post(reverse("portal:logout"))
     assert client.post(LOGIN + "?next=https://evil.example/", data)["Location"] == reverse("portal:home")
+
+
+def test_admin_login_is_rate_limited(client, db):
+    User.objects.create_superuser("+79990000000", "Admin-pass-2026")
+    for _ in range(10):
+        client.post("/admin/login/", {"username": "+79990000000", "password": "wrong"})
+    response = client.post("/admin/login/", {"username": "+79990000000", "password": "Admin-pass-2026"})
+    assert response.status_code == 429
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED, identifier="+79990000000").count() == 10
