@@ -27,9 +27,7 @@ class Region(models.Model):
         validators=[validate_regex],
         help_text="Регулярное выражение, которому должен соответствовать весь номер",
     )
-    account_number_hint = models.CharField(
-        "подсказка к номеру", max_length=200, default="12 цифр, как в квитанции"
-    )
+    account_number_hint = models.CharField("подсказка к номеру", max_length=200, default="12 цифр, как в квитанции")
     is_default = models.BooleanField("регион по умолчанию", default=False)
     registry_available = models.BooleanField(
         "реестр доступен",
