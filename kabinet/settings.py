@@ -188,7 +188,6 @@ KABINET_SMS_HTTP_LOGIN = os.environ.get("KABINET_SMS_HTTP_LOGIN", "")
 KABINET_SMS_HTTP_PASSWORD = os.environ.get("KABINET_SMS_HTTP_PASSWORD", "")
 KABINET_SMS_HTTP_SENDER = os.environ.get("KABINET_SMS_HTTP_SENDER", "")
 KABINET_SMS_HTTP_TIMEOUT = float(os.environ.get("KABINET_SMS_HTTP_TIMEOUT", 10))
-KABINET_SMS_SMPP_HOST = os.environ.get("KABINET_SMS_SMPP_HOST", "")
 
 EMAIL_BACKEND = os.environ.get(
     "KABINET_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"

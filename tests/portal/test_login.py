@@ -15,7 +15,9 @@ def post_login(client, identifier, password=PASSWORD, region=None):
     return client.post(LOGIN, {"identifier": identifier, "password": password, "region": region.pk})
 
 
-@pytest.mark.parametrize("identifier", ["660100000001", "+7 (912) 000-00-01", "89120000001", "79120000001", "ANNA@example.ru"])
+@pytest.mark.parametrize(
+    "identifier", ["660100000001", "+7 (912) 000-00-01", "89120000001", "79120000001", "ANNA@example.ru"]
+)
 def test_login_with_each_kind_of_identifier(client, customer, sverdlovsk, identifier):
     response = post_login(client, identifier, region=sverdlovsk)
     assert response.status_code == 302

@@ -125,8 +125,11 @@ class TestIsolation:
     @pytest.fixture
     def boris(self, sverdlovsk):
         return make_customer(
-            "+79120000002", make_account(sverdlovsk, "660100000002", house="2"), email="boris@example.ru",
-            first_name="Борис", last_name="Смирнов",
+            "+79120000002",
+            make_account(sverdlovsk, "660100000002", house="2"),
+            email="boris@example.ru",
+            first_name="Борис",
+            last_name="Смирнов",
         )
 
     def test_pages_show_only_own_data(self, signed_in, boris):

@@ -32,8 +32,18 @@ def form_data(region, **overrides):
 
 def test_registration_page_has_hint_fields_and_consent(client, sverdlovsk):
     page = client.get(REGISTER).content.decode()
-    for text in ["Номер лицевого счета", "Номер дома", "Регион", "Телефон", "Пароль", "Повторите пароль",
-                 "E-mail", "Что понадобится", "согласие на обработку", "Отправить"]:
+    for text in [
+        "Номер лицевого счета",
+        "Номер дома",
+        "Регион",
+        "Телефон",
+        "Пароль",
+        "Повторите пароль",
+        "E-mail",
+        "Что понадобится",
+        "согласие на обработку",
+        "Отправить",
+    ]:
         assert text in page, text
     assert f'<option value="{sverdlovsk.pk}" selected>Свердловский</option>' in page
 
