@@ -1,8 +1,8 @@
 """Shared fixtures: a small registry (regions, premises, accounts), customers, the SMS outbox."""
 
 import json
-import re
 from pathlib import Path
+import re
 
 from django.core.cache import cache
 import pytest
@@ -54,7 +54,9 @@ def perm(db) -> Region:
 
 
 def make_account(region: Region, number: str, house: str = "12а", flat: str = "5", **fields) -> PersonalAccount:
-    premises = Premises.objects.create(region=region, city="Екатеринбург", street="ул. Малышева", house=house, flat=flat)
+    premises = Premises.objects.create(
+        region=region, city="Екатеринбург", street="ул. Малышева", house=house, flat=flat
+    )
     return PersonalAccount.objects.create(region=region, number=number, premises=premises, **fields)
 
 

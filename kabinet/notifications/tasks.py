@@ -39,7 +39,7 @@ def deliver_message(self, message_id: int) -> None:
         message.save(update_fields=["attempts", "last_error", "status"])
         log.warning("delivery of message %s failed (attempt %s): %s", message.pk, message.attempts, exc)
         if not final:
-            raise self.retry(exc=exc, countdown=min(30 * 2 ** (message.attempts - 1), 3600))
+            raise self.retry(exc=exc, countdown=min(30 * 2 ** (message.attempts - 1), 3600)) from exc
         return
     message.status = Message.Status.SENT
     message.sent_at = timezone.now()

@@ -1,0 +1,460 @@
+"""Demo data for `manage.py load_demo`: regions, a seeded registry, and demo customers.
+
+Everything here is idempotent: each step looks for what it would create and skips it when it
+is there, so `make run` can call the loader on every start and it costs a few dozen queries.
+Existing rows are never changed, so a region switched off in the admin or a demo password
+changed by a visitor stays as it is.
+
+The generated registry is deterministic (a seeded random generator); the accounts the README
+names are not random at all: they are spelled out in SHOWCASE and CUSTOMERS below, and
+tests/billing/test_demo.py checks that the README and this module agree.
+
+Why customers are created here, in billing: the demo is one scenario that spans the registry
+and the people holding its accounts, and the README names both together. Keeping them in one
+module keeps numbers, houses and credentials in step. Only this loader (called by a management
+command, never by the portal) imports identity from billing; billing's runtime code does not.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import islice
+import random
+
+from django.db import transaction
+
+from kabinet.billing.models import PersonalAccount, Premises, Region
+from kabinet.identity.models import AccountLink, ConsentAcceptance, ConsentDocument, User
+
+SEED = 20260601
+DEMO_PASSWORD = "Demo-2026!"
+ADMIN_PHONE = "+79990000000"
+ADMIN_PASSWORD = "Admin-Demo-2026!"
+
+
+# --- Regions ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegionSpec:
+    code: str
+    name: str
+    contact_phone: str
+    host: str  # <host>.example.ru: a reserved-looking name, never a real site
+    pattern: str
+    hint: str
+    ordering: int
+    is_default: bool = False
+
+    @property
+    def feedback_url(self) -> str:
+        return f"https://{self.host}.example.ru/feedback/"
+
+
+# No pattern admits 11 digits: an 11-digit login is a phone number (docs/identifiers.md).
+REGIONS: tuple[RegionSpec, ...] = (
+    RegionSpec("66", "Свердловский", "8-800-700-10-32", "ekb", r"\d{12}", "12 цифр, как в квитанции", 1, True),
+    RegionSpec("59", "Пермский", "8-800-700-10-59", "perm", r"\d{10}", "10 цифр, как в квитанции", 2),
+    RegionSpec("43", "Кировский", "8-800-700-10-43", "kirov", r"\d{10}", "10 цифр, как в квитанции", 3),
+    RegionSpec("18", "Удмуртский", "8-800-700-10-18", "izhevsk", r"\d{9}", "9 цифр, как в квитанции", 4),
+    RegionSpec("56", "Оренбургский", "8-800-700-10-56", "orenburg", r"\d{12}", "12 цифр, как в квитанции", 5),
+    RegionSpec("63", "Самарский", "8-800-700-10-63", "samara", r"\d{10}", "10 цифр, как в квитанции", 6),
+    RegionSpec("64", "Саратовский", "8-800-700-10-64", "saratov", r"\d{10}", "10 цифр, как в квитанции", 7),
+    RegionSpec("33", "Владимирский", "8-800-700-10-33", "vladimir", r"\d{12}", "12 цифр, как в квитанции", 8),
+    RegionSpec("37", "Ивановский", "8-800-700-10-37", "ivanovo", r"\d{12}", "12 цифр, как в квитанции", 9),
+    RegionSpec("12", "Марий Эл и Чувашия", "8-800-700-10-12", "cheboksary", r"\d{10}", "10 цифр, как в квитанции", 10),
+)
+
+
+# --- The generated registry ---------------------------------------------------------------
+# Real streets of Ekaterinburg (the centre, VIZ, Uralmash, Vtuzgorodok). Lenin is a «проспект»
+# there, not a «улица»; Uralmash's «бульвар Культуры» is «ул. Культуры» in the land registry.
+EKATERINBURG_STREETS: tuple[str, ...] = (
+    "ул. Малышева",
+    "пр. Ленина",
+    "ул. 8 Марта",
+    "ул. Вайнера",
+    "ул. Куйбышева",
+    "ул. Белинского",
+    "ул. Радищева",
+    "ул. Щорса",
+    "ул. Фрунзе",
+    "ул. Московская",
+    "ул. Челюскинцев",
+    "ул. Мамина-Сибиряка",
+    "ул. Хохрякова",
+    "ул. Сакко и Ванцетти",
+    "ул. Бажова",
+    "ул. Луначарского",
+    "ул. Шейнкмана",
+    "ул. Репина",
+    "ул. Викулова",
+    "ул. Крауля",
+    "ул. Татищева",
+    "ул. Металлургов",
+    "пр. Космонавтов",
+    "ул. Уральских рабочих",
+    "ул. Машиностроителей",
+    "ул. Кировградская",
+    "ул. 40-летия Октября",
+    "ул. Культуры",
+    "ул. Мира",
+    "ул. Комсомольская",
+    "ул. Большакова",
+    "ул. Степана Разина",
+    "ул. Декабристов",
+    "ул. Восточная",
+)
+
+# Real streets of Perm.
+PERM_STREETS: tuple[str, ...] = (
+    "ул. Ленина",
+    "Комсомольский пр.",
+    "ул. Сибирская",
+    "ул. Петропавловская",
+    "ул. Екатерининская",
+    "ул. Пушкина",
+    "ул. Монастырская",
+    "ул. Революции",
+    "ул. Крисанова",
+    "ул. Газеты «Звезда»",
+)
+
+
+@dataclass(frozen=True)
+class RegistryPlan:
+    """How many premises to generate in one city of one region, and how."""
+
+    region_code: str
+    city: str
+    streets: tuple[str, ...]
+    premises: int
+    number_prefix: str  # the generated numbers start with it; the rest are random digits
+    number_length: int  # as the region's pattern asks
+    closed_share: float = 0.02
+
+
+REGISTRY_PLANS: tuple[RegistryPlan, ...] = (
+    RegistryPlan("66", "Екатеринбург", EKATERINBURG_STREETS, 3000, "66", 12),
+    RegistryPlan("59", "Пермь", PERM_STREETS, 300, "59", 10),
+)
+
+
+@dataclass(frozen=True)
+class PlannedPremises:
+    street: str
+    house: str
+    flat: str
+    number: str  # the active account
+    closed_number: str = ""  # the account it replaced, when the number changed
+    closed_on: date | None = None
+
+
+# --- Accounts and customers the README names ----------------------------------------------
+@dataclass(frozen=True)
+class ShowcaseAccount:
+    region_code: str
+    number: str
+    city: str
+    street: str
+    house: str
+    flat: str
+    closed_on: date | None = None  # set: closed, replaced by `replaced_by`
+    replaced_by: str = ""
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_on is not None
+
+
+SHOWCASE: tuple[ShowcaseAccount, ...] = (
+    # Анна Иванова's two accounts.
+    ShowcaseAccount("66", "660100012345", "Екатеринбург", "ул. Малышева", "12а", "5"),
+    ShowcaseAccount("66", "660100054321", "Екатеринбург", "ул. 8 Марта", "45/2", "17"),
+    # Пётр Смирнов, no e-mail.
+    ShowcaseAccount("66", "660100011111", "Екатеринбург", "ул. Викулова", "33б", "41"),
+    # Ольга Кузнецова: her number changed; the new one is not in her profile yet.
+    ShowcaseAccount("66", "660100022223", "Екатеринбург", "ул. Крауля", "3б", "8"),
+    ShowcaseAccount("66", "660100022222", "Екатеринбург", "ул. Крауля", "3б", "8", date(2025, 12, 31), "660100022223"),
+    # Сергей Попов, blocked.
+    ShowcaseAccount("66", "660100033333", "Екатеринбург", "ул. Уральских рабочих", "27", "12"),
+    # Free: nobody has registered them, so a visitor can.
+    ShowcaseAccount("66", "660100044441", "Екатеринбург", "ул. Вайнера", "9а", "3"),
+    ShowcaseAccount("66", "660100044442", "Екатеринбург", "пр. Ленина", "52", "14"),
+    ShowcaseAccount("66", "660100044443", "Екатеринбург", "ул. Хохрякова", "10", "77"),
+    ShowcaseAccount("66", "660100044444", "Екатеринбург", "пр. Космонавтов", "18/1", "102"),
+    ShowcaseAccount("66", "660100044445", "Екатеринбург", "ул. Татищева", "115", ""),
+    # Perm: Мария Соколова's account and a free one.
+    ShowcaseAccount("59", "5900012345", "Пермь", "ул. Ленина", "50", "9"),
+    ShowcaseAccount("59", "5900054321", "Пермь", "Комсомольский пр.", "34", "21"),
+)
+
+FREE_ACCOUNTS: tuple[str, ...] = (
+    "660100044441",
+    "660100044442",
+    "660100044443",
+    "660100044444",
+    "660100044445",
+    "660100022223",  # Ольга's new number: free, to add in «Профиль»
+    "5900054321",
+)
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    phone: str
+    first_name: str
+    last_name: str
+    email: str = ""
+    accounts: tuple[str, ...] = ()  # numbers, in SHOWCASE
+    is_active: bool = True
+
+
+CUSTOMERS: tuple[DemoCustomer, ...] = (
+    DemoCustomer("+79120000001", "Анна", "Иванова", "anna@demo.kabinet.local", ("660100012345", "660100054321")),
+    DemoCustomer("+79120000002", "Пётр", "Смирнов", "", ("660100011111",)),
+    DemoCustomer("+79120000003", "Ольга", "Кузнецова", "olga@demo.kabinet.local", ("660100022222",)),
+    DemoCustomer("+79120000004", "Сергей", "Попов", "sergey@demo.kabinet.local", ("660100033333",), False),
+    DemoCustomer("+79120000005", "Мария", "Соколова", "maria@demo.kabinet.local", ("5900012345",)),
+)
+
+
+# --- What the loader did ------------------------------------------------------------------
+@dataclass
+class Report:
+    regions: int = 0
+    premises: int = 0
+    accounts: int = 0
+    closed_accounts: int = 0
+    customers: int = 0
+    superusers: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any((self.regions, self.premises, self.accounts, self.customers, self.superusers))
+
+
+# --- Regions ------------------------------------------------------------------------------
+def ensure_regions(report: Report) -> dict[str, Region]:
+    """Create the missing regions; existing ones keep whatever the admin set."""
+    regions: dict[str, Region] = {}
+    has_default = Region.objects.filter(is_default=True).exists()
+    for spec in REGIONS:
+        region, created = Region.objects.get_or_create(
+            code=spec.code,
+            defaults={
+                "name": spec.name,
+                "contact_phone": spec.contact_phone,
+                "feedback_url": spec.feedback_url,
+                "account_number_pattern": spec.pattern,
+                "account_number_hint": spec.hint,
+                # At most one default region (a constraint); keep one chosen in the admin.
+                "is_default": spec.is_default and not has_default,
+                "ordering": spec.ordering,
+            },
+        )
+        regions[spec.code] = region
+        report.regions += created
+    return regions
+
+
+# --- The generated registry ---------------------------------------------------------------
+def _house_number(rng: random.Random) -> str:
+    """«27», «12а», «45/2»: plain numbers mostly, some with a letter or a corner fraction."""
+    number = rng.randint(1, 160)
+    roll = rng.random()
+    if roll < 0.12:
+        return f"{number}{rng.choice('абв')}"
+    if roll < 0.18:
+        return f"{number}/{rng.randint(1, 4)}"
+    return str(number)
+
+
+def _buildings(rng: random.Random, streets: tuple[str, ...], taken: set[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """Distinct (street, house) pairs, never one that `taken` holds."""
+    while True:
+        building = (rng.choice(streets), _house_number(rng))
+        if building not in taken:
+            taken.add(building)
+            yield building
+
+
+def _flats(rng: random.Random) -> list[str]:
+    """A block of flats mostly; one in ten is a private house without flats."""
+    if rng.random() < 0.1:
+        return [""]
+    return [str(flat) for flat in range(1, rng.choice((12, 20, 36, 45, 60, 80)) + 1)]
+
+
+def _unique_number(rng: random.Random, prefix: str, length: int, taken: set[str]) -> str:
+    while True:
+        number = prefix + "".join(rng.choices("0123456789", k=length - len(prefix)))
+        if number not in taken:
+            taken.add(number)
+            return number
+
+
+def _closed_on(rng: random.Random) -> date:
+    return date(2024, 1, 1) + timedelta(days=rng.randrange(730))
+
+
+def _places(
+    rng: random.Random, streets: tuple[str, ...], taken: set[tuple[str, str]]
+) -> Iterator[tuple[str, str, str]]:
+    """(street, house, flat) without end, building after building."""
+    for street, house in _buildings(rng, streets, taken):
+        for flat in _flats(rng):
+            yield street, house, flat
+
+
+def plan_registry(plan: RegistryPlan) -> list[PlannedPremises]:
+    """The premises and accounts of one plan: the same list on every run (seeded)."""
+    rng = random.Random(f"{SEED}:{plan.region_code}")
+    showcase = [s for s in SHOWCASE if s.region_code == plan.region_code]
+    taken_numbers = {s.number for s in showcase}
+    taken_buildings = {(s.street, s.house) for s in showcase}
+    planned: list[PlannedPremises] = []
+    for street, house, flat in islice(_places(rng, plan.streets, taken_buildings), plan.premises):
+        number = _unique_number(rng, plan.number_prefix, plan.number_length, taken_numbers)
+        if rng.random() < plan.closed_share:
+            closed = _unique_number(rng, plan.number_prefix, plan.number_length, taken_numbers)
+            planned.append(PlannedPremises(street, house, flat, number, closed, _closed_on(rng)))
+        else:
+            planned.append(PlannedPremises(street, house, flat, number))
+    return planned
+
+
+def load_registry(plan: RegistryPlan, region: Region, report: Report) -> None:
+    """Bulk-create the plan's premises and accounts, unless they are there already."""
+    planned = plan_registry(plan)
+    # One transaction loads the whole plan, so its last account stands for all of it.
+    if PersonalAccount.objects.filter(region=region, number=planned[-1].number).exists():
+        return
+    if not region.account_number_matches(planned[-1].number):
+        report.lines.append(f"{region.name}: its account number pattern was changed, registry not generated")
+        return
+    premises = Premises.objects.bulk_create(
+        [Premises(region=region, city=plan.city, street=p.street, house=p.house, flat=p.flat) for p in planned],
+        batch_size=500,
+    )
+    active = PersonalAccount.objects.bulk_create(
+        [
+            PersonalAccount(region=region, number=p.number, premises=place)
+            for p, place in zip(planned, premises, strict=True)
+        ],
+        batch_size=500,
+    )
+    closed = [
+        PersonalAccount(
+            region=region,
+            number=p.closed_number,
+            premises=place,
+            status=PersonalAccount.Status.CLOSED,
+            replaced_by=successor,
+            closed_on=p.closed_on,
+        )
+        for p, place, successor in zip(planned, premises, active, strict=True)
+        if p.closed_number
+    ]
+    PersonalAccount.objects.bulk_create(closed, batch_size=500)
+    report.premises += len(premises)
+    report.accounts += len(active) + len(closed)
+    report.closed_accounts += len(closed)
+    report.lines.append(f"{region.name}: {len(premises)} premises in {plan.city}, {len(closed)} closed accounts")
+
+
+# --- Showcase accounts --------------------------------------------------------------------
+def ensure_showcase_accounts(regions: dict[str, Region], report: Report) -> dict[str, PersonalAccount]:
+    """The accounts the README names, by number. Replacements come first in SHOWCASE, so a
+    closed account finds its successor already there."""
+    accounts: dict[str, PersonalAccount] = {}
+    for spec in SHOWCASE:
+        region = regions[spec.region_code]
+        account = PersonalAccount.objects.filter(region=region, number=spec.number).first()
+        if account is None:
+            account = _create_showcase_account(spec, region, accounts)
+            report.premises += not spec.replaced_by  # a replaced account shares its successor's
+            report.accounts += 1
+            report.closed_accounts += spec.is_closed
+        accounts[spec.number] = account
+    return accounts
+
+
+def _create_showcase_account(
+    spec: ShowcaseAccount, region: Region, created: dict[str, PersonalAccount]
+) -> PersonalAccount:
+    successor = created[spec.replaced_by] if spec.replaced_by else None
+    # A closed account and its successor share the premises: the same flat, a new number.
+    premises = successor.premises if successor else None
+    if premises is None:
+        premises = Premises.objects.create(
+            region=region, city=spec.city, street=spec.street, house=spec.house, flat=spec.flat
+        )
+    return PersonalAccount.objects.create(
+        region=region,
+        number=spec.number,
+        premises=premises,
+        status=PersonalAccount.Status.CLOSED if spec.is_closed else PersonalAccount.Status.ACTIVE,
+        replaced_by=successor,
+        closed_on=spec.closed_on,
+    )
+
+
+# --- Customers ----------------------------------------------------------------------------
+def ensure_customers(accounts: dict[str, PersonalAccount], report: Report) -> None:
+    """Create the demo customers that are missing, with their accounts and accepted consent."""
+    consent = ConsentDocument.objects.order_by("-published_at").first()
+    for spec in CUSTOMERS:
+        if User.objects.filter(phone=spec.phone).exists():
+            continue
+        if problem := _customer_conflict(spec, accounts):
+            report.lines.append(f"customer {spec.phone} not created: {problem}")
+            continue
+        user = User.objects.create_user(
+            spec.phone,
+            DEMO_PASSWORD,
+            email=spec.email or None,
+            first_name=spec.first_name,
+            last_name=spec.last_name,
+            is_active=spec.is_active,
+        )
+        for number in spec.accounts:
+            AccountLink.objects.create(user=user, account=accounts[number])
+        if consent is not None:
+            # Real customers accept the consent when they register; the demo ones did too.
+            ConsentAcceptance.objects.create(user=user, document=consent)
+        report.customers += 1
+        report.lines.append(f"customer {spec.first_name} {spec.last_name} {spec.phone}")
+
+
+def _customer_conflict(spec: DemoCustomer, accounts: dict[str, PersonalAccount]) -> str:
+    """Why the customer cannot be created as described, or "". A visitor may have registered
+    a demo e-mail or account after deleting its demo customer in the admin; `make run` must
+    still start then."""
+    if spec.email and User.objects.filter(email__iexact=spec.email).exists():
+        return f"{spec.email} belongs to another user"
+    taken = AccountLink.objects.filter(account__in=[accounts[number] for number in spec.accounts])
+    if taken.exists():
+        return "an account of theirs is held by another user"
+    return ""
+
+
+def ensure_superuser(report: Report) -> None:
+    if User.objects.filter(phone=ADMIN_PHONE).exists():
+        return
+    User.objects.create_superuser(ADMIN_PHONE, ADMIN_PASSWORD, first_name="Администратор")
+    report.superusers += 1
+    report.lines.append(f"superuser {ADMIN_PHONE}")
+
+
+# --- The whole load -----------------------------------------------------------------------
+@transaction.atomic
+def load_demo() -> Report:
+    """Load whatever part of the demo is missing; one transaction, so a failure leaves nothing."""
+    report = Report()
+    regions = ensure_regions(report)
+    for plan in REGISTRY_PLANS:
+        load_registry(plan, regions[plan.region_code], report)
+    accounts = ensure_showcase_accounts(regions, report)
+    ensure_customers(accounts, report)
+    ensure_superuser(report)
+    return report

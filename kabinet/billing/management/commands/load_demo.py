@@ -1,0 +1,28 @@
+"""`manage.py load_demo`: the demo regions, registry and customers (see kabinet/billing/demo.py)."""
+
+from django.core.management.base import BaseCommand
+
+from kabinet.billing import demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo regions, registry and customers; safe to run on every start (idempotent)."
+
+    def handle(self, *args, **options) -> None:
+        report = demo.load_demo()
+        if not report.changed:
+            self.stdout.write("Demo data already loaded: nothing to do.")
+            for line in report.lines:
+                self.stdout.write(self.style.WARNING(line))
+            return
+        self.stdout.write(
+            f"Demo data loaded: {report.regions} regions, {report.premises} premises, "
+            f"{report.accounts} accounts ({report.closed_accounts} closed), "
+            f"{report.customers} customers, {report.superusers} superuser."
+        )
+        for line in report.lines:
+            self.stdout.write(f"  {line}")
+        if report.customers or report.superusers:
+            self.stdout.write(
+                f"Customers' password: {demo.DEMO_PASSWORD}; /admin/: {demo.ADMIN_PHONE} / {demo.ADMIN_PASSWORD}"
+            )
