@@ -97,11 +97,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 SQLITE_PATH = DATA_DIR / "kabinet.sqlite3"
-DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}", conn_max_age=60
-    )
-}
+DATABASES = {"default": dj_database_url.config(env="DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}", conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -188,10 +184,11 @@ KABINET_SMS_HTTP_LOGIN = os.environ.get("KABINET_SMS_HTTP_LOGIN", "")
 KABINET_SMS_HTTP_PASSWORD = os.environ.get("KABINET_SMS_HTTP_PASSWORD", "")
 KABINET_SMS_HTTP_SENDER = os.environ.get("KABINET_SMS_HTTP_SENDER", "")
 KABINET_SMS_HTTP_TIMEOUT = float(os.environ.get("KABINET_SMS_HTTP_TIMEOUT", 10))
+# Codes and one-time links are blanked in the message log once sent, except in a demo
+# (DEBUG), whose /dev/outbox/ shows them.
+KABINET_KEEP_SECRET_MESSAGES = env_bool("KABINET_KEEP_SECRET_MESSAGES", DEBUG)
 
-EMAIL_BACKEND = os.environ.get(
-    "KABINET_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
-)
+EMAIL_BACKEND = os.environ.get("KABINET_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = Path(os.environ.get("KABINET_EMAIL_DIR", DATA_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
@@ -211,9 +208,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE = {
-    "redeliver-stuck-messages": {
-        "task": "kabinet.notifications.tasks.redeliver_stuck_messages",
-        "schedule": 300.0,
+    "redeliver-due-messages": {
+        "task": "kabinet.notifications.tasks.redeliver_due_messages",
+        "schedule": 60.0,
     },
 }
 

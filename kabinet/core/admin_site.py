@@ -19,9 +19,7 @@ class KabinetAdminSite(admin.AdminSite):
         username = request.POST.get("username", "")
         limits = [ratelimit.identifier_limit("admin", username), ratelimit.ip_limit("admin", ip)]
         if until := ratelimit.locked_until(limits):
-            return HttpResponse(
-                f"Слишком много неудачных попыток входа. Повторите после {until:%H:%M}.", status=429
-            )
+            return HttpResponse(f"Слишком много неудачных попыток входа. Повторите после {until:%H:%M}.", status=429)
         response = super().login(request, extra_context)
         if response.status_code == 200:  # the form came back: the credentials were refused
             ratelimit.register_failure(limits)

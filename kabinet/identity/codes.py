@@ -109,7 +109,7 @@ def issue_code(
         expires_at=now + settings.KABINET_CODE_TTL,
     )
     if deliver:
-        send_sms(phone, SMS_TEXTS[purpose].format(code=raw))
+        send_sms(phone, SMS_TEXTS[purpose].format(code=raw), secret=True)
     return code
 
 

@@ -43,6 +43,7 @@ def request_email_change(user: User, email: str, region: Region | None, ip: str)
         "Подтверждение e-mail в личном кабинете",
         "Здравствуйте!\n\nЧтобы подтвердить этот адрес для личного кабинета, откройте ссылку "
         f"(она действует 2 дня):\n{link}\n\nЕсли вы не меняли e-mail, просто проигнорируйте это письмо.",
+        secret=True,
     )
     audit.record(AuditEvent.Action.EMAIL_CHANGED, ip=ip, user=user, identifier=email, stage="requested")
 

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 
 class Message(models.Model):
@@ -21,6 +22,11 @@ class Message(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
+    # When the next delivery attempt is due; a worker that takes the message moves it ahead
+    # by a lease, so a message is never sent twice at once.
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Bodies holding a code or a one-time link are blanked once the message is done with.
+    secret = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -14,9 +14,12 @@ def _enqueue(message: Message) -> Message:
     return message
 
 
-def send_sms(to: str, text: str) -> Message:
-    return _enqueue(Message.objects.create(channel=Message.Channel.SMS, to=to, body=text))
+def send_sms(to: str, text: str, *, secret: bool = False) -> Message:
+    """`secret`: the text holds a code or a one-time link, blanked in the log once sent."""
+    return _enqueue(Message.objects.create(channel=Message.Channel.SMS, to=to, body=text, secret=secret))
 
 
-def send_email(to: str, subject: str, body: str) -> Message:
-    return _enqueue(Message.objects.create(channel=Message.Channel.EMAIL, to=to, subject=subject, body=body))
+def send_email(to: str, subject: str, body: str, *, secret: bool = False) -> Message:
+    return _enqueue(
+        Message.objects.create(channel=Message.Channel.EMAIL, to=to, subject=subject, body=body, secret=secret)
+    )

@@ -4,32 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('sms', 'SMS'), ('email', 'E-mail')], max_length=8)),
-                ('to', models.CharField(db_index=True, max_length=254, verbose_name='получатель')),
-                ('subject', models.CharField(blank=True, max_length=200, verbose_name='тема')),
-                ('body', models.TextField(verbose_name='текст')),
-                ('status', models.CharField(choices=[('queued', 'В очереди'), ('sent', 'Отправлено'), ('failed', 'Не доставлено')], db_index=True, default='queued', max_length=8)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('provider_id', models.CharField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("channel", models.CharField(choices=[("sms", "SMS"), ("email", "E-mail")], max_length=8)),
+                ("to", models.CharField(db_index=True, max_length=254, verbose_name="получатель")),
+                ("subject", models.CharField(blank=True, max_length=200, verbose_name="тема")),
+                ("body", models.TextField(verbose_name="текст")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "В очереди"), ("sent", "Отправлено"), ("failed", "Не доставлено")],
+                        db_index=True,
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("provider_id", models.CharField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'сообщение',
-                'verbose_name_plural': 'журнал сообщений',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "сообщение",
+                "verbose_name_plural": "журнал сообщений",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
     ]

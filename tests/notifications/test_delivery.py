@@ -1,0 +1,169 @@
+"""Delivery after commit, retries with back-off, the give-up rule, blanking of secrets."""
+
+from datetime import timedelta
+
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+import pytest
+
+from kabinet.notifications.models import Message
+from kabinet.notifications.services import send_email, send_sms
+from kabinet.notifications.tasks import MAX_ATTEMPTS, SECRET_REMOVED, backoff, deliver_message, send_again
+from tests.conftest import run_pending_on_commit
+
+pytestmark = pytest.mark.django_db
+
+
+def make_due(message: Message) -> None:
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+
+
+def test_nothing_is_sent_before_commit(smsc):
+    message = send_sms("+79120000001", "текст")
+    assert smsc.received == []
+    run_pending_on_commit()
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert message.provider_id == "1001"
+    assert message.attempts == 1
+
+
+def test_a_failed_send_stays_queued_with_its_error_and_is_sent_later(smsc):
+    smsc.fail_with.append((503, b"busy"))
+    message = send_sms("+79120000001", "текст")
+    run_pending_on_commit()
+    message.refresh_from_db()
+    # Eager mode: no retry inline (it would hold the customer's request); due in 30 s.
+    assert message.status == Message.Status.QUEUED
+    assert "HTTP 503" in message.last_error
+    assert message.attempts == 1
+    assert timedelta(seconds=25) < message.next_attempt_at - timezone.now() <= timedelta(seconds=30)
+
+    call_command("deliver_messages")
+    message.refresh_from_db()
+    assert message.status == Message.Status.QUEUED, "not due yet: nothing happens"
+    assert message.attempts == 1
+
+    make_due(message)
+    call_command("deliver_messages")
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert message.attempts == 2
+    assert message.last_error == ""
+    assert len(smsc.received) == 1
+
+
+def test_backoff_doubles_up_to_an_hour():
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert backoff(20) == timedelta(hours=1)
+
+
+def test_a_permanent_error_fails_at_once(smsc):
+    message = send_sms("12345", "текст")  # the gateway answers error_code 7
+    run_pending_on_commit()
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert "код 7" in message.last_error
+    assert message.attempts == 1
+
+
+def test_gives_up_after_max_attempts(smsc):
+    smsc.fail_with.extend([(503, b"")] * MAX_ATTEMPTS)
+    message = send_sms("+79120000001", "текст")
+    run_pending_on_commit()
+    for _ in range(MAX_ATTEMPTS - 1):
+        make_due(message)
+        call_command("deliver_messages")
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert message.attempts == MAX_ATTEMPTS
+    assert smsc.received == []
+
+
+def test_a_message_held_by_a_worker_is_not_sent_twice(smsc):
+    message = send_sms("+79120000001", "текст")
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=4))
+    deliver_message.delay(message.pk)
+    assert smsc.received == []
+
+
+def test_a_sent_message_is_never_sent_again(smsc):
+    message = send_sms("+79120000001", "текст")
+    run_pending_on_commit()
+    deliver_message.delay(message.pk)
+    make_due(message)
+    call_command("deliver_messages")
+    assert len(smsc.received) == 1
+
+
+def test_secrets_are_blanked_once_sent(smsc, settings):
+    settings.KABINET_KEEP_SECRET_MESSAGES = False
+    code = send_sms("+79120000001", "Код: 123456", secret=True)
+    plain = send_sms("+79120000001", "Обращение зарегистрировано")
+    run_pending_on_commit()
+    code.refresh_from_db()
+    plain.refresh_from_db()
+    assert smsc.received[0]["mes"] == "Код: 123456"
+    assert code.body == SECRET_REMOVED
+    assert plain.body == "Обращение зарегистрировано"
+
+
+def test_demo_keeps_secrets_for_the_outbox(smsc, settings):
+    settings.KABINET_KEEP_SECRET_MESSAGES = True
+    code = send_sms("+79120000001", "Код: 123456", secret=True)
+    run_pending_on_commit()
+    code.refresh_from_db()
+    assert code.body == "Код: 123456"
+
+
+def test_email_goes_through_djangos_backend():
+    message = send_email("anna@example.ru", "Тема", "Текст письма")
+    run_pending_on_commit()
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert [(m.to, m.subject, m.body) for m in mail.outbox] == [(["anna@example.ru"], "Тема", "Текст письма")]
+
+
+def test_send_again_only_for_failed_messages_with_their_text(smsc, settings):
+    settings.KABINET_KEEP_SECRET_MESSAGES = False
+    failed = send_sms("12345", "Показания приняты")
+    secret = send_sms("12345", "Код: 123456", secret=True)
+    sent = send_sms("+79120000001", "текст")
+    run_pending_on_commit()
+    for message in (failed, secret, sent):
+        message.refresh_from_db()
+    assert send_again(sent) is False
+    assert send_again(secret) is False  # its code was blanked; the customer asks for a new one
+    smsc.fail_with.clear()
+    Message.objects.filter(pk=failed.pk).update(to="+79120000002")
+    failed.refresh_from_db()
+    assert send_again(failed) is True
+    failed.refresh_from_db()
+    assert failed.status == Message.Status.SENT
+    assert failed.attempts == 1
+
+
+def test_admin_action_send_again(admin_client, smsc):
+    failed = send_sms("12345", "Показания приняты")
+    run_pending_on_commit()
+    Message.objects.filter(pk=failed.pk).update(to="+79120000002")
+    response = admin_client.post(
+        reverse("admin:notifications_message_changelist"),
+        {"action": "send_again", "_selected_action": [failed.pk]},
+        follow=True,
+    )
+    assert "Поставлено в очередь повторно: 1." in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.status == Message.Status.SENT
+
+
+def test_registration_code_reaches_the_real_gateway_api(client, account, smsc):
+    from tests.portal.test_registration import REGISTER, form_data
+
+    client.post(REGISTER, form_data(account.region))
+    run_pending_on_commit()
+    [fields] = smsc.received
+    assert fields["phones"] == "79121112233"
+    assert "Код для регистрации" in fields["mes"]
