@@ -136,7 +136,7 @@ LOGOUT_REDIRECT_URL = "portal:login"
 PASSWORD_HASHERS = [
     "kabinet.identity.hashers.KabinetArgon2Hasher",
     # Old-portal hashes: accepted once, then upgraded to argon2 on successful login.
-    "django.contrib.auth.hashers.BCryptPasswordHasher",
+    "kabinet.identity.hashers.LegacyBcryptHasher",
     "kabinet.identity.hashers.LegacyMD5Hasher",
     "kabinet.identity.hashers.LegacySHA1Hasher",
 ]

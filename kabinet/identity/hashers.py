@@ -64,3 +64,42 @@ class LegacyMD5Hasher(_LegacyDigestHasher):
 class LegacySHA1Hasher(_LegacyDigestHasher):
     algorithm = "legacy_sha1"
     digest = staticmethod(hashlib.sha1)
+
+
+class LegacyBcryptHasher(BasePasswordHasher):
+    """The old portal's PHP `password_hash()` bcrypt ($2y$/$2a$/$2b$), stored as
+    «legacy_bcrypt$<hash>». Like PHP, it reads only the first 72 bytes of the password
+    (the bcrypt library refuses longer ones rather than truncating)."""
+
+    algorithm = "legacy_bcrypt"
+    library = "bcrypt"
+
+    def salt(self) -> str:
+        return ""
+
+    def encode(self, password: str, salt: str) -> str:
+        raise NotImplementedError("legacy hashes are only verified, never made")
+
+    def decode(self, encoded: str) -> dict:
+        algorithm, data = encoded.split("$", 1)
+        return {"algorithm": algorithm, "hash": data, "salt": data[7:29], "work_factor": int(data[4:6])}
+
+    def verify(self, password: str, encoded: str) -> bool:
+        bcrypt = self._load_library()
+        data = self.decode(encoded)["hash"]
+        # $2y$ (PHP) and $2a$ are the same algorithm as $2b$ for any password PHP accepted.
+        normalised = "$2b$" + data[4:]
+        try:
+            return bcrypt.checkpw(password.encode()[:72], normalised.encode("ascii"))
+        except ValueError:
+            return False
+
+    def safe_summary(self, encoded: str) -> dict:
+        decoded = self.decode(encoded)
+        return {"algorithm": self.algorithm, "work factor": decoded["work_factor"], "hash": mask_hash(decoded["hash"])}
+
+    def must_update(self, encoded: str) -> bool:
+        return True
+
+    def harden_runtime(self, password: str, encoded: str) -> None:
+        pass

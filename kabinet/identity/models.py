@@ -54,6 +54,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = "пользователи"
         constraints = [
             models.UniqueConstraint(Lower("email"), name="identity_user_email_ci_unique"),
+            # The key of `import_legacy_users`: a re-run updates rather than duplicates.
+            models.UniqueConstraint(
+                fields=["legacy_login"], condition=~models.Q(legacy_login=""), name="identity_user_legacy_login_unique"
+            ),
         ]
 
     def __str__(self) -> str:
