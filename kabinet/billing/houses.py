@@ -2,7 +2,7 @@
 
 import re
 
-_PREFIX = re.compile(r"^(д|дом)\.?\s*", re.IGNORECASE)
+_PREFIX = re.compile(r"^(дом|д)\.?\s*", re.IGNORECASE)
 _NOISE = re.compile(r"[\s.\-–—_\"«»']+")
 # Latin letters that look like Cyrillic ones on a bill; people type either.
 _LOOKALIKES = str.maketrans("abcehkmoptxy", "авсенкмортху")

@@ -1,0 +1,71 @@
+"""House-number normalisation and the registry lookup with its explicit failures."""
+
+import pytest
+
+from kabinet.billing.houses import normalize_house, same_house
+from kabinet.billing.registry import AccountNotFound, RegistryUnavailable, default_region, find_account
+from tests.conftest import make_account
+
+
+@pytest.mark.parametrize("typed", ["12а", "12 А", "12А", "д. 12а", "дом 12-а", "12a", " 12 a ", '12"а"'])
+def test_house_number_spellings_are_one_house(typed):
+    assert same_house(typed, "12а")
+
+
+@pytest.mark.parametrize(
+    ("typed", "registered"),
+    [("5 корп. 2", "5к2"), ("5 корпус 2", "5 к 2"), ("7 стр. 1", "7с1"), ("45/2", "45 / 2"), ("3Ё", "3е")],
+)
+def test_building_and_block_words(typed, registered):
+    assert same_house(typed, registered)
+
+
+@pytest.mark.parametrize(("typed", "registered"), [("12", "12а"), ("12б", "12а"), ("", ""), ("  ", "12"), ("21", "12")])
+def test_different_houses(typed, registered):
+    assert not same_house(typed, registered)
+
+
+def test_normal_form():
+    assert normalize_house("Д. 12 А") == "12а"
+
+
+def test_find_account_active_and_closed(sverdlovsk):
+    new = make_account(sverdlovsk, "660100000003")
+    closed = make_account(sverdlovsk, "660100000002", status="closed", replaced_by=new)
+    assert find_account(sverdlovsk, " 660100000002 ") == closed
+    assert find_account(sverdlovsk, "660100000002").replaced_by == new
+
+
+def test_account_of_another_region_is_not_found(sverdlovsk, perm):
+    make_account(sverdlovsk, "660100000001")
+    with pytest.raises(AccountNotFound):
+        find_account(perm, "660100000001")
+
+
+def test_registry_unavailable_by_setting_or_per_region(sverdlovsk, perm, settings):
+    make_account(sverdlovsk, "660100000001")
+    settings.KABINET_REGISTRY_AVAILABLE = False
+    with pytest.raises(RegistryUnavailable):
+        find_account(sverdlovsk, "660100000001")
+    settings.KABINET_REGISTRY_AVAILABLE = True
+    sverdlovsk.registry_available = False
+    sverdlovsk.save()
+    with pytest.raises(RegistryUnavailable):
+        find_account(sverdlovsk, "660100000001")
+    with pytest.raises(AccountNotFound):
+        find_account(perm, "660100000001")  # other regions still answer
+
+
+def test_default_region(sverdlovsk, perm):
+    assert default_region() == sverdlovsk
+    sverdlovsk.is_default = False
+    sverdlovsk.save()
+    assert default_region() == sverdlovsk  # none marked: the first in order
+
+
+def test_only_one_default_region(sverdlovsk, perm):
+    from django.db import IntegrityError, transaction
+
+    perm.is_default = True
+    with pytest.raises(IntegrityError), transaction.atomic():
+        perm.save()

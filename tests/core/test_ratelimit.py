@@ -1,0 +1,125 @@
+"""Failure counters and lockout: per identifier and per address, until when, and shared
+across processes through Redis."""
+
+from datetime import timedelta
+import os
+import subprocess
+import sys
+import uuid
+
+from django.conf import settings
+from django.utils import timezone
+import pytest
+
+from kabinet.core import ratelimit
+from kabinet.core.ratelimit import Limit
+
+KEY = [Limit("test:id:anna", 3)]
+
+
+def test_locks_at_the_limit_and_says_until_when():
+    assert ratelimit.register_failure(KEY) is None
+    assert ratelimit.register_failure(KEY) is None
+    assert ratelimit.locked_until(KEY) is None
+    until = ratelimit.register_failure(KEY)
+    assert until is not None
+    assert abs(until - (timezone.now() + settings.KABINET_LOCKOUT)) < timedelta(seconds=2)
+    assert abs(ratelimit.locked_until(KEY) - until) < timedelta(milliseconds=1)
+
+
+def test_reset_forgets_failures():
+    ratelimit.register_failure(KEY)
+    ratelimit.register_failure(KEY)
+    ratelimit.reset(KEY)
+    assert ratelimit.register_failure(KEY) is None
+
+
+def test_keys_are_independent():
+    other = [Limit("test:id:boris", 3)]
+    for _ in range(3):
+        ratelimit.register_failure(KEY)
+    assert ratelimit.locked_until(KEY)
+    assert ratelimit.locked_until(other) is None
+    assert ratelimit.locked_until(KEY + other) == ratelimit.locked_until(KEY)
+
+
+def test_lock_expires(settings):
+    settings.KABINET_LOCKOUT = timedelta(seconds=1)
+    for _ in range(3):
+        ratelimit.register_failure(KEY)
+    assert ratelimit.locked_until(KEY)
+    from django.core.cache import cache
+
+    # Past the deadline the stored lock no longer counts, even if the cache still holds it.
+    cache.set(ratelimit._cache_key("lock", KEY[0].key), timezone.now().timestamp() - 1)
+    assert ratelimit.locked_until(KEY) is None
+
+
+def test_identifier_keys_ignore_case_and_scopes_are_separate(settings):
+    assert ratelimit.identifier_limit("login", "Anna@X.ru") == ratelimit.identifier_limit("login", "anna@x.ru")
+    assert ratelimit.identifier_limit("login", "x") != ratelimit.identifier_limit("code", "x")
+    assert ratelimit.identifier_limit("login", "x").max_failures == settings.KABINET_FAILURES_PER_IDENTIFIER
+    assert ratelimit.ip_limit("login", "10.0.0.1").max_failures == settings.KABINET_FAILURES_PER_IP
+
+
+def test_defaults_are_ten_failures_in_fifteen_minutes_then_fifteen_minutes_locked():
+    assert settings.KABINET_FAILURES_PER_IDENTIFIER == 10
+    assert settings.KABINET_FAILURE_WINDOW.total_seconds() == 15 * 60
+    assert settings.KABINET_LOCKOUT.total_seconds() == 15 * 60
+
+
+# --- Across processes ----------------------------------------------------------------------
+REDIS_TEST_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14"
+WORKER = """
+import django, sys
+django.setup()
+from kabinet.core import ratelimit
+limit = [ratelimit.Limit(sys.argv[1], int(sys.argv[2]))]
+for _ in range(int(sys.argv[3])):
+    ratelimit.register_failure(limit)
+print("locked" if ratelimit.locked_until(limit) else "open")
+"""
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+def run_worker(key: str, limit: int, failures: int, prefix: str) -> subprocess.Popen:
+    env = {**os.environ, "REDIS_URL": REDIS_TEST_URL, "KABINET_CACHE_PREFIX": prefix}
+    env["DJANGO_SETTINGS_MODULE"] = "kabinet.settings"
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, key, str(limit), str(failures)], env=env, stdout=subprocess.PIPE, text=True
+    )
+
+
+def test_failures_from_several_processes_add_up_in_redis():
+    """Four processes each fail 5 times at once against one key with a limit of 20: the
+    counter is atomic in Redis, so exactly the 20th failure locks, and a fifth process sees it."""
+    if not redis_available():
+        if os.environ.get("REDIS_URL"):
+            pytest.fail(f"REDIS_URL is set but Redis at {REDIS_TEST_URL} does not answer")
+        pytest.skip(f"Redis at {REDIS_TEST_URL} is not running (.ci/run starts it)")
+    prefix = f"kabinet-test-{uuid.uuid4().hex}"
+    key = "login:id:+79120000001"
+    workers = [run_worker(key, 20, 5, prefix) for _ in range(4)]
+    outputs = [w.communicate(timeout=60)[0].strip() for w in workers]
+    assert all(w.returncode == 0 for w in workers)
+    assert outputs.count("locked") >= 1
+    checker = run_worker(key, 20, 0, prefix)
+    assert checker.communicate(timeout=60)[0].strip() == "locked"
+    # Another key, in the same Redis, is untouched.
+    assert run_worker("login:id:+79120000002", 20, 0, prefix).communicate(timeout=60)[0].strip() == "open"
+
+
+def test_nineteen_failures_from_several_processes_do_not_lock():
+    if not redis_available():
+        pytest.skip(f"Redis at {REDIS_TEST_URL} is not running")
+    prefix = f"kabinet-test-{uuid.uuid4().hex}"
+    workers = [run_worker("k", 20, n, prefix) for n in (5, 5, 5, 4)]
+    assert [w.communicate(timeout=60)[0].strip() for w in workers] == ["open"] * 4
