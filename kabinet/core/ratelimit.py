@@ -71,6 +71,11 @@ def reset(limits: list[Limit]) -> None:
     cache.delete_many([_cache_key("count", limit.key) for limit in limits])
 
 
+def unlock(limits: list[Limit]) -> None:
+    """Lift the locks and forget the failures of keys (after the person proved who they are)."""
+    cache.delete_many([_cache_key(kind, limit.key) for limit in limits for kind in ("count", "lock")])
+
+
 def identifier_limit(scope: str, identifier: str) -> Limit:
     return Limit(f"{scope}:id:{identifier.lower()}", settings.KABINET_FAILURES_PER_IDENTIFIER)
 

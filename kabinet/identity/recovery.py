@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from kabinet.core import audit
+from kabinet.core import audit, ratelimit
 from kabinet.core.models import AuditEvent
 from kabinet.identity import codes
 from kabinet.identity.models import User, VerificationCode
@@ -70,4 +70,8 @@ def user_for_link(uidb64: str, token: str) -> User | None:
 def set_new_password(user: User, password: str, ip: str, *, channel: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
+    # Whoever reset the password proved they hold the phone or the mailbox: the lock that
+    # the failed logins put on this person's identifiers no longer protects anyone.
+    identifiers = [user.phone, user.email, *user.account_links.values_list("account__number", flat=True)]
+    ratelimit.unlock([ratelimit.identifier_limit("login", i) for i in identifiers if i])
     audit.record(AuditEvent.Action.PASSWORD_RESET, ip=ip, user=user, identifier=user.phone or "", channel=channel)

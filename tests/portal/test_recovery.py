@@ -87,3 +87,16 @@ def test_bad_contact_is_explained(client, db):
 
 def test_set_password_without_grant_is_refused(client, db):
     assert client.get(reverse("portal:set_password")).status_code == 400
+
+
+def test_a_reset_lifts_the_login_lock(client, customer, sverdlovsk, outbox, settings):
+    settings.KABINET_FAILURES_PER_IDENTIFIER = 3
+    for _ in range(3):
+        login(client, "660100000001", "wrong-password", sverdlovsk)
+    assert "Повторите после" in login(client, "660100000001", PASSWORD, sverdlovsk).content.decode()
+
+    client.post(RECOVER, {"contact": "+79120000001"})
+    client.post(reverse("portal:recover_code"), {"code": outbox.last_code("+79120000001")})
+    set_password(client)
+
+    assert login(client, "660100000001", NEW, sverdlovsk).status_code == 302

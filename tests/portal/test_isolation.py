@@ -1,0 +1,50 @@
+"""No customer reaches another's data: every customer URL that takes an id answers 404 for
+another customer's object. New id-taking URLs must be added to OWNED below, or this fails."""
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+import pytest
+
+from tests.conftest import make_account, make_customer
+
+# URL keyword → how to get the id of an object that belongs to the *other* customer.
+OWNED = {
+    "link_id": lambda other: other.account_links.get().pk,
+}
+# Keywords that are not object ids (tokens checked by their own signature or hash).
+NOT_IDS = {"uidb64", "token"}
+
+
+def customer_patterns(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in {"admin"}:
+                continue
+            yield from customer_patterns(entry, entry.namespace or namespace)
+        elif isinstance(entry, URLPattern) and entry.pattern.converters:
+            yield f"{namespace}:{entry.name}", set(entry.pattern.converters)
+
+
+ID_PATTERNS = [(name, kwargs) for name, kwargs in customer_patterns() if kwargs - NOT_IDS]
+
+
+def test_every_id_taking_url_is_covered():
+    uncovered = [name for name, kwargs in ID_PATTERNS if not (kwargs - NOT_IDS) <= OWNED.keys()]
+    assert uncovered == [], "add these URL keywords to OWNED so the isolation test covers them"
+    assert ID_PATTERNS, "the walk found the customer URLs with ids"
+
+
+@pytest.mark.parametrize(("name", "kwargs"), ID_PATTERNS, ids=[name for name, _ in ID_PATTERNS])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_customers_id_is_404(client, customer, sverdlovsk, name, kwargs, method):
+    other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002", flat="7"), first_name="Борис")
+    url = reverse(name, kwargs={key: OWNED[key](other) for key in kwargs})
+    client.force_login(customer)
+    stranger = getattr(client, method)(url).status_code
+    client.force_login(other)
+    owner = getattr(client, method)(url).status_code
+    if owner == 405:  # the method is not allowed for anyone: says nothing about the object
+        assert stranger == 405
+    else:
+        assert owner in {200, 302}, "the owner reaches it: the 404 is about ownership"
+        assert stranger == 404
