@@ -69,19 +69,48 @@ def public_url(settings, live_server):
     return live_server.url
 
 
-class Problems(list):
-    """What the page did wrong: console errors, uncaught errors, requests to other hosts."""
+FAILED_DOCUMENT = "Failed to load resource: the server responded with a status of"
+
+
+class Watch:
+    """What the page did wrong: console errors, uncaught errors, failed subresources, requests to
+    other hosts. A page answered with 4xx (a form with errors is a 400) is the app's choice, not a
+    fault: Chromium's console line for it is ignored, and only for that document."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+        self.console_errors: list[tuple[str, str]] = []
+        self.failed_documents: set[str] = set()
+
+    def on_console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append((message.text, message.location.get("url", "")))
+
+    def on_response(self, response) -> None:
+        if response.status >= 400:
+            if response.request.resource_type == "document":
+                self.failed_documents.add(response.url)
+            else:
+                self.problems.append(f"{response.status} for {response.request.resource_type} {response.url}")
+
+    def report(self) -> list[str]:
+        console = [
+            f"console error: {text} ({url})"
+            for text, url in self.console_errors
+            if not (text.startswith(FAILED_DOCUMENT) and url in self.failed_documents)
+        ]
+        return self.problems + console
 
 
 def _open_page(browser, live_server, device: dict):
     host = urlsplit(live_server.url).netloc
-    problems = Problems()
+    watch = Watch()
     context = browser.new_context(locale="ru-RU", timezone_id="Asia/Yekaterinburg", base_url=live_server.url, **device)
 
     def guard(route):
         url = route.request.url
         if urlsplit(url).scheme in {"http", "https", "ws", "wss"} and urlsplit(url).netloc != host:
-            problems.append(f"external request: {url}")
+            watch.problems.append(f"external request: {url}")
             route.abort()
         else:
             route.continue_()
@@ -89,9 +118,10 @@ def _open_page(browser, live_server, device: dict):
     context.route("**/*", guard)
     page = context.new_page()
     page.set_default_timeout(5000)
-    page.on("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}"))
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.problems = problems
+    page.on("console", watch.on_console)
+    page.on("response", watch.on_response)
+    page.on("pageerror", lambda error: watch.problems.append(f"page error: {error}"))
+    page.watch = watch
     return context, page
 
 
@@ -116,8 +146,8 @@ def pytest_runtest_call(item):
     result = yield
     for name in ("page", "any_page"):
         page = getattr(item, "funcargs", {}).get(name)
-        if page is not None and page.problems:
-            pytest.fail("the page misbehaved:\n" + "\n".join(page.problems), pytrace=False)
+        if page is not None and (problems := page.watch.report()):
+            pytest.fail("the page misbehaved:\n" + "\n".join(problems), pytrace=False)
     return result
 
 
