@@ -1,7 +1,6 @@
 """Loading the registry of personal accounts from the billing system's export
 (format: formats/accounts.md). Idempotent: a re-run updates accounts by region and number."""
 
-import csv
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TextIO
@@ -9,13 +8,10 @@ from typing import TextIO
 from django.db import transaction
 
 from kabinet.billing.models import PersonalAccount, Premises, Region
+from kabinet.core.csv_import import RowError, reader_with_columns
 
 COLUMNS = ["region", "number", "city", "street", "house", "flat", "status", "replaced_by", "closed_on"]
 STATUSES = {"active": PersonalAccount.Status.ACTIVE, "closed": PersonalAccount.Status.CLOSED}
-
-
-class RowError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -39,10 +35,7 @@ class ImportReport:
 def import_accounts(stream: TextIO, *, dry_run: bool = False) -> ImportReport:
     """Create or update accounts and their premises; then link replacements, which may point
     to accounts further down the file. Bad rows are skipped and reported by line number."""
-    reader = csv.DictReader(stream)
-    missing = [name for name in COLUMNS if name not in (reader.fieldnames or [])]
-    if missing:
-        raise RowError(f"в заголовке нет столбцов: {', '.join(missing)}")
+    reader = reader_with_columns(stream, COLUMNS)
     regions = {r.code: r for r in Region.objects.all()}
     report = ImportReport()
     replacements: list[AccountRow] = []

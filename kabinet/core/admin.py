@@ -3,12 +3,8 @@ from django.contrib import admin
 from kabinet.core.models import AuditEvent
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "action", "identifier", "user", "ip"]
-    list_filter = ["action"]
-    search_fields = ["identifier", "ip"]
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For logs: visible to administrators, changed by nobody."""
 
     def has_add_permission(self, request):
         return False
@@ -18,3 +14,11 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "action", "identifier", "user", "ip"]
+    list_filter = ["action"]
+    search_fields = ["identifier", "ip"]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]

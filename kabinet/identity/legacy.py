@@ -5,7 +5,6 @@ argon2 hashes would take hours, and we do not know the passwords): the old hash 
 under a legacy algorithm, checked at the first login and replaced with argon2id then.
 """
 
-import csv
 from dataclasses import dataclass, field
 import re
 from typing import TextIO
@@ -16,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.billing.registry import AccountNotFound, find_account
+from kabinet.core.csv_import import RowError, reader_with_columns
 from kabinet.identity.models import AccountLink, User
 from kabinet.identity.phones import InvalidPhone, normalize_phone
 
@@ -38,10 +38,6 @@ HASH_FORMATS = {
 }
 TRUE, FALSE = {"1", "true", "yes", "да"}, {"", "0", "false", "no", "нет"}
 LEGACY_PREFIX = "legacy_"
-
-
-class RowError(ValueError):
-    pass
 
 
 @dataclass
@@ -67,10 +63,7 @@ class ImportReport:
 def import_legacy_users(stream: TextIO, *, dry_run: bool = False) -> ImportReport:
     """Create or update users from the old portal's export. Rows with errors are skipped and
     reported with their line numbers; the rest is imported (nothing at all on a dry run)."""
-    reader = csv.DictReader(stream)
-    missing = [name for name in COLUMNS if name not in (reader.fieldnames or [])]
-    if missing:
-        raise RowError(f"в заголовке нет столбцов: {', '.join(missing)}")
+    reader = reader_with_columns(stream, COLUMNS)
     regions = _RegionIndex()
     report = ImportReport()
     with transaction.atomic():

@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
 
+from kabinet.core.admin import ReadOnlyAdmin
 from kabinet.notifications.models import Message
 from kabinet.notifications.tasks import send_again
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdmin):
     """The delivery log, read-only: what was sent to whom, and what became of it."""
 
     list_display = ["created_at", "channel", "to", "subject", "status", "attempts", "sent_at", "last_error"]
@@ -28,12 +29,3 @@ class MessageAdmin(admin.ModelAdmin):
                 "коды и одноразовые ссылки не отправляются повторно — клиент запрашивает новые).",
                 messages.WARNING,
             )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
