@@ -1,0 +1,55 @@
+"""The profile (G12): reached from the name in the header; an e-mail added and confirmed by link."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.conftest import make_customer
+from tests.e2e.conftest import log_in
+
+
+def test_add_email_confirmed_by_the_link(page, account, mailbox):
+    make_customer("+79120000001", account)
+    log_in(page, "+79120000001")
+    expect(page).to_have_url("/home/")
+
+    page.get_by_text("Анна Иванова").click()
+    page.get_by_role("link", name="Профиль").click()
+    expect(page.get_by_role("heading", name="Профиль", exact=True)).to_be_visible()
+    expect(page.get_by_text("E-mail не указан")).to_be_visible()
+
+    page.get_by_role("textbox", name="E-mail").fill("Anna.New@Example.ru")
+    page.get_by_role("button", name="Добавить e-mail").click()
+    expect(page.get_by_role("status")).to_contain_text("отправлено письмо со ссылкой")
+    # Nothing is saved until the link is opened.
+    expect(page.get_by_text("E-mail не указан")).to_be_visible()
+
+    [letter] = mailbox()
+    assert letter.to == ["anna.new@example.ru"]
+    page.goto(re.search(r"https?://\S+", letter.body).group(0))
+    expect(page).to_have_url("/profile/")
+    expect(page.get_by_role("status")).to_have_text("E-mail подтверждён и сохранён в профиле.")
+    expect(page.get_by_text("Текущий e-mail: anna.new@example.ru")).to_be_visible()
+    expect(page.get_by_role("button", name="Изменить e-mail")).to_be_visible()
+
+    # The new e-mail now logs in.
+    page.get_by_text("Анна Иванова").click()
+    page.get_by_role("button", name="Выйти").click()
+    expect(page).to_have_url("/login/")
+    log_in(page, "anna.new@example.ru")
+    expect(page).to_have_url("/home/")
+
+
+def test_email_of_another_customer_is_refused_at_the_field(page, customer, sverdlovsk, mailbox):
+    make_customer("+79120000002", email="boris@example.ru", first_name="Борис", last_name="Смирнов")
+    log_in(page, "+79120000001")
+    page.get_by_text("Анна Иванова").click()
+    page.get_by_role("link", name="Профиль").click()
+    page.get_by_role("textbox", name="E-mail").fill("BORIS@example.ru")
+    page.get_by_role("button", name="Изменить e-mail").click()
+    expect(page.get_by_role("textbox", name="E-mail")).to_have_accessible_description(
+        re.compile("Повторная регистрация на этот e-mail невозможна")
+    )
+    expect(page.get_by_role("textbox", name="E-mail")).to_have_value("BORIS@example.ru")
+    expect(page.get_by_text("Текущий e-mail: anna@example.ru")).to_be_visible()
+    assert mailbox() == []
