@@ -1,0 +1,104 @@
+"""«Начать знакомство» (G13), driven by the keyboard only: Tab to reach and move inside the dialog,
+Enter to press, ArrowRight/ArrowLeft to step, Escape to close."""
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import log_in
+
+OFFER = "Вы в обновлённом личном кабинете"
+
+
+def tab_to(page, target, limit: int = 25) -> None:
+    """Press Tab until the focus is on (or inside) the target, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el.contains(document.activeElement) || document.activeElement.contains(el)"):
+            return
+    raise AssertionError(f"Tab never reached {target}")
+
+
+def expect_step(dialog, number: int, total: int, title: str) -> None:
+    expect(dialog).to_have_accessible_name(title)
+    expect(dialog.get_by_text(f"Шаг {number} из {total}")).to_be_visible()
+
+
+def test_tour_by_keyboard(page, customer):
+    log_in(page, "+79120000001")
+    expect(page.get_by_role("heading", name=OFFER)).to_be_visible()
+
+    start = page.get_by_role("link", name="Начать знакомство")
+    tab_to(page, start)
+    page.keyboard.press("Enter")
+
+    dialog = page.get_by_role("dialog")
+    expect_step(dialog, 1, 6, "Шапка кабинета")
+    back, forward = dialog.get_by_role("button", name="Назад"), dialog.get_by_role("button", name="Далее")
+    finish = dialog.get_by_role("button", name="Завершить знакомство")
+    expect(back).to_be_disabled()
+    expect(forward).to_be_focused()
+
+    # Tab stays inside the dialog, both ways.
+    page.keyboard.press("Tab")
+    expect(finish).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(forward).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(finish).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(forward).to_be_focused()
+
+    page.keyboard.press("Enter")
+    expect_step(dialog, 2, 6, "Знакомство")
+    page.keyboard.press("ArrowRight")
+    expect_step(dialog, 3, 6, "Лицевые счета")
+    page.keyboard.press("ArrowLeft")
+    expect_step(dialog, 2, 6, "Знакомство")
+    page.keyboard.press("Shift+Tab")
+    expect(back).to_be_focused()
+    page.keyboard.press("Enter")
+    expect_step(dialog, 1, 6, "Шапка кабинета")
+    expect(forward).to_be_focused()
+    page.keyboard.press("ArrowLeft")  # nothing before the first step
+    expect_step(dialog, 1, 6, "Шапка кабинета")
+
+    for number, title in [(2, "Знакомство"), (3, "Лицевые счета"), (4, "Добавить лицевой счёт"), (5, "Профиль")]:
+        page.keyboard.press("ArrowRight")
+        expect_step(dialog, number, 6, title)
+    page.keyboard.press("ArrowRight")
+    expect_step(dialog, 6, 6, "Помощь")
+    expect(dialog.get_by_role("button", name="Готово")).to_be_focused()
+
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_role("heading", name=OFFER)).to_have_count(0)
+    customer.refresh_from_db()
+    assert customer.tour_completed_at is not None
+
+    # Done for good: no offer after a reload either.
+    page.reload()
+    expect(page.get_by_role("heading", name="Мои лицевые счета")).to_be_visible()
+    expect(page.get_by_role("heading", name=OFFER)).to_have_count(0)
+
+
+def test_tour_restarts_from_the_user_menu_and_ends_with_done(page, customer):
+    log_in(page, "+79120000001")
+    expect(page.get_by_role("heading", name=OFFER)).to_be_visible()
+
+    tab_to(page, page.get_by_text("Анна Иванова"))
+    page.keyboard.press("Enter")  # opens the menu
+    menu_start = page.get_by_role("navigation", name="Учётная запись").get_by_role("link", name="Начать знакомство")
+    tab_to(page, menu_start)
+    page.keyboard.press("Enter")
+
+    dialog = page.get_by_role("dialog")
+    expect_step(dialog, 1, 6, "Шапка кабинета")
+    expect(menu_start).to_be_hidden()  # the menu closed behind the dialog
+    for number in range(2, 7):
+        page.keyboard.press("Enter")
+        expect(dialog.get_by_text(f"Шаг {number} из 6")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Готово")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_role("heading", name=OFFER)).to_have_count(0)
+    customer.refresh_from_db()
+    assert customer.tour_completed_at is not None
