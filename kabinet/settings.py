@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "kabinet.billing",
     "kabinet.identity",
     "kabinet.notifications",
+    "kabinet.appeals",
     "kabinet.portal",
 ]
 
@@ -199,6 +200,15 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Личный каби
 # Links in e-mails are absolute; the scheme and host customers reach the portal at.
 KABINET_PUBLIC_URL = os.environ.get("KABINET_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Appeals ------------------------------------------------------------------------------
+KABINET_APPEAL_TEXT_MAX = int(os.environ.get("KABINET_APPEAL_TEXT_MAX", 4000))
+KABINET_APPEAL_MAX_FILES = int(os.environ.get("KABINET_APPEAL_MAX_FILES", 5))
+KABINET_APPEAL_MAX_FILE_MB = int(os.environ.get("KABINET_APPEAL_MAX_FILE_MB", 10))
+# Days after the answer during which the customer can reopen the appeal with a message;
+# after them an answered appeal is closed by a periodic task.
+KABINET_APPEAL_REOPEN_DAYS = int(os.environ.get("KABINET_APPEAL_REOPEN_DAYS", 30))
+KABINET_APPEALS_PER_PAGE = 20
+
 # --- Background work --------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -223,6 +233,25 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("KABINET_STATIC_ROOT", DATA_DIR / "static"))
+
+# Attachments of appeals: private, served only by views that check access. No MEDIA_URL is
+# routed anywhere, so nothing stored here has a public address.
+KABINET_ATTACHMENTS_DIR = Path(os.environ.get("KABINET_ATTACHMENTS_DIR", DATA_DIR / "attachments"))
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": DATA_DIR / "files"},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": KABINET_ATTACHMENTS_DIR,
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    },
+}
 
 # --- Security ---------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

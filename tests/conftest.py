@@ -121,3 +121,55 @@ def mailbox():
         return mail.outbox
 
     return read
+
+
+# --- Appeals ------------------------------------------------------------------------------
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")  # a PNG header
+
+
+@pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path):
+    """Attachments of each test go to its own folder."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "attachments"},
+        },
+    }
+
+
+@pytest.fixture
+def reason(db):
+    from kabinet.appeals.models import Reason, Topic
+
+    topic = Topic.objects.create(name="Лицевой счёт", ordering=1)
+    Topic.objects.create(name="Оплата", ordering=2)
+    return Reason.objects.create(
+        topic=topic,
+        name="Перерасчёт",
+        answer_days=10,
+        documents_hint="Справка о временном отсутствии.",
+    )
+
+
+def upload_file(owner, name: str = "справка.pdf", content: bytes = PDF):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kabinet.appeals.files import store_upload
+
+    return store_upload(owner, SimpleUploadedFile(name, content))
+
+
+def make_appeal(customer, account, reason, *, text: str = "Прошу сделать перерасчёт.", files: int = 1, **fields):
+    from kabinet.appeals.services import AppealDraft, submit_appeal
+
+    draft = AppealDraft(
+        account=account,
+        reason=reason,
+        text=text,
+        contact_method=fields.pop("contact_method", "phone"),
+        uploads=[upload_file(customer) for _ in range(files)],
+    )
+    return submit_appeal(customer, draft)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kabinet.portal.views import auth, home, profile, public, recovery, registration
+from kabinet.portal.views import appeals, auth, home, profile, public, recovery, registration
 
 app_name = "portal"
 urlpatterns = [
@@ -29,4 +29,13 @@ urlpatterns = [
     path("profile/password/", profile.password, name="password"),
     path("profile/accounts/add/", profile.add_account, name="add_account"),
     path("profile/accounts/<int:link_id>/remove/", profile.remove_account, name="remove_account"),
+]
+
+urlpatterns += [
+    path("appeals/", appeals.appeal_list, name="appeals"),
+    path("appeals/new/", appeals.appeal_new, name="appeal_new"),
+    path("appeals/<str:number>/", appeals.appeal_detail, name="appeal"),
+    path("appeals/<str:number>/created/", appeals.appeal_created, name="appeal_created"),
+    path("appeals/<str:number>/message/", appeals.appeal_message, name="appeal_message"),
+    path("appeals/<str:number>/files/<int:attachment_id>/", appeals.appeal_file, name="appeal_file"),
 ]

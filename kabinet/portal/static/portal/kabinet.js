@@ -147,8 +147,72 @@
     if (onHome && document.querySelector("[data-tour-autostart]")) startTour();
   }
 
+  /* ---- Appeal forms: progressive enhancement; without JS every field still works. ---- */
+
+  // Characters left under a textarea with data-counter="limit", announced politely.
+  function setUpCounters() {
+    document.querySelectorAll("textarea[data-counter]").forEach(function (area) {
+      var limit = parseInt(area.getAttribute("data-counter"), 10);
+      var out = document.createElement("p");
+      out.className = "help counter";
+      out.setAttribute("aria-live", "polite");
+      area.insertAdjacentElement("afterend", out);
+      function update() {
+        var left = limit - area.value.length;
+        out.textContent = "Осталось символов: " + left + " из " + limit;
+        out.classList.toggle("counter-low", left < limit / 10);
+      }
+      area.addEventListener("input", update);
+      update();
+    });
+  }
+
+  // The reason list shows only the chosen topic's group (optgroup label = topic name),
+  // and the documents hint of the chosen reason.
+  function setUpReasons() {
+    var topic = document.querySelector("select[name=topic]");
+    var reason = document.querySelector("select[name=reason]");
+    if (!topic || !reason) return;
+    var groups = Array.prototype.slice.call(reason.querySelectorAll("optgroup"));
+    function showHint() {
+      document.querySelectorAll("[data-reason-hint]").forEach(function (hint) {
+        hint.hidden = hint.getAttribute("data-reason-hint") !== reason.value;
+      });
+    }
+    function filter() {
+      var name = topic.selectedIndex > 0 ? topic.options[topic.selectedIndex].text : "";
+      groups.forEach(function (group) {
+        var match = group.label === name;
+        group.hidden = !match;
+        group.disabled = !match;
+      });
+      var chosen = reason.options[reason.selectedIndex];
+      if (chosen && chosen.parentNode.tagName === "OPTGROUP" && chosen.parentNode.disabled) reason.value = "";
+      showHint();
+    }
+    topic.addEventListener("change", filter);
+    reason.addEventListener("change", showHint);
+    filter();
+  }
+
+  // «E-mail для ответа» only matters when e-mail is the chosen way to answer.
+  function setUpContactMethod() {
+    var box = document.querySelector("[data-show-when-email]");
+    if (!box) return;
+    var radios = document.querySelectorAll("input[name=contact_method]");
+    function update() {
+      var email = document.querySelector("input[name=contact_method][value=email]");
+      box.hidden = !(email && email.checked) && !box.querySelector(".field-errors");
+    }
+    radios.forEach(function (radio) { radio.addEventListener("change", update); });
+    update();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     startCountdowns();
     setUpTour();
+    setUpCounters();
+    setUpReasons();
+    setUpContactMethod();
   });
 })();

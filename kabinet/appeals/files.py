@@ -1,0 +1,103 @@
+"""Attachments: checked by their content, stored privately under random names, offered for
+download under a safe name."""
+
+from dataclasses import dataclass, field
+import hashlib
+from pathlib import PurePath
+import re
+import unicodedata
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+import filetype
+
+from kabinet.appeals.models import Upload
+
+# What the customer may attach, by the type found in the content (never by the name).
+# The first extension is the one given to a file whose name has none of them.
+ALLOWED = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}
+ALLOWED_TEXT = "PDF, JPEG или PNG"
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+
+
+class FileRejected(ValueError):
+    """A file that cannot be attached; the message names the file and says why."""
+
+
+def max_bytes() -> int:
+    return settings.KABINET_APPEAL_MAX_FILE_MB * 1024 * 1024
+
+
+def safe_name(original: str, content_type: str) -> str:
+    """A name to show and to offer for download: no path, no control or shell characters,
+    at most 150 characters, and an extension that matches the content."""
+    name = unicodedata.normalize("NFC", PurePath(original.replace("\\", "/")).name)
+    name = _UNSAFE.sub("_", name).strip(" .") or "файл"
+    suffix = PurePath(name).suffix
+    if suffix.lower() in ALLOWED[content_type]:
+        stem, extension = name[: -len(suffix)], suffix
+    else:
+        stem, extension = name, ALLOWED[content_type][0]
+    return stem[: 150 - len(extension)] + extension
+
+
+def sniff(uploaded: UploadedFile) -> str:
+    uploaded.seek(0)
+    head = uploaded.read(8192)
+    uploaded.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ALLOWED:
+        raise FileRejected(f"Файл «{uploaded.name}» не подходит: можно прикладывать только {ALLOWED_TEXT}.")
+    return kind.mime
+
+
+def store_upload(owner, uploaded: UploadedFile) -> Upload:
+    """Check one uploaded file and keep it as the owner's pending upload."""
+    if uploaded.size == 0:
+        raise FileRejected(f"Файл «{uploaded.name}» пустой.")
+    if uploaded.size > max_bytes():
+        raise FileRejected(
+            f"Файл «{uploaded.name}» больше {settings.KABINET_APPEAL_MAX_FILE_MB} МБ. "
+            "Уменьшите его (например, отсканируйте с меньшим разрешением) или разделите на части."
+        )
+    content_type = sniff(uploaded)
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    upload = Upload(
+        owner=owner,
+        name=safe_name(uploaded.name or "файл", content_type),
+        content_type=content_type,
+        size=uploaded.size,
+        sha256=digest.hexdigest(),
+    )
+    upload.file.save("upload", uploaded, save=False)
+    upload.save()
+    return upload
+
+
+def own_uploads(owner, ids) -> list[Upload]:
+    """Pending uploads by id, only the owner's: ids from a form are never trusted."""
+    return list(Upload.objects.filter(owner=owner, pk__in=[i for i in ids if str(i).isdigit()]).order_by("pk"))
+
+
+@dataclass
+class Received:
+    uploads: list[Upload] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def receive_files(owner, kept_ids, files) -> Received:
+    """The files of one form submission: the ones kept from an earlier try plus the new ones.
+    Good files are stored even when another is rejected, so nothing is sent twice."""
+    received = Received(uploads=own_uploads(owner, kept_ids))
+    for uploaded in files:
+        try:
+            received.uploads.append(store_upload(owner, uploaded))
+        except FileRejected as rejected:
+            received.errors.append(str(rejected))
+    limit = settings.KABINET_APPEAL_MAX_FILES
+    if len(received.uploads) > limit:
+        received.errors.append(f"Можно приложить не больше {limit} файлов. Снимите отметку с лишних.")
+    return received

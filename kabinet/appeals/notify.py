@@ -1,0 +1,37 @@
+"""Telling the customer about their appeal, by the channel they preferred, after commit
+(the notifications services queue on commit)."""
+
+from django.conf import settings
+from django.urls import reverse
+
+from kabinet.appeals.models import Appeal, ContactMethod
+from kabinet.notifications.services import send_email, send_sms
+
+TEXTS = {
+    "registered": (
+        "Обращение № {number} зарегистрировано",
+        "Ваше обращение № {number} зарегистрировано. Срок ответа — до {deadline}.",
+    ),
+    "answered": ("Ответ на обращение № {number}", "По обращению № {number} дан ответ. Посмотреть: {url}"),
+    "waiting": (
+        "Нужны ваши сведения по обращению № {number}",
+        "По обращению № {number} нужны ваши сведения или документы. Откройте обращение: {url}",
+    ),
+}
+
+
+def notify_customer(appeal: Appeal, event: str) -> None:
+    subject, text = TEXTS[event]
+    url = settings.KABINET_PUBLIC_URL + reverse("portal:appeal", kwargs={"number": appeal.number})
+    values = {"number": appeal.number, "deadline": f"{appeal.deadline:%d.%m.%Y}", "url": url}
+    all_appeals = settings.KABINET_PUBLIC_URL + reverse("portal:appeals")
+    customer = appeal.customer
+    # E-mail only to an address of record; an address still waiting for its confirmation
+    # link may be someone else's, so the phone is used until then.
+    if appeal.contact_method == ContactMethod.EMAIL and customer.email:
+        body = "Здравствуйте!\n\n" + text.format(**values) + f"\n\nВсе ваши обращения: {all_appeals}"
+        send_email(customer.email, subject.format(**values), body)
+    elif customer.phone:
+        send_sms(customer.phone, text.format(**values))
+    elif customer.email:
+        send_email(customer.email, subject.format(**values), text.format(**values))

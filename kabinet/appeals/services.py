@@ -1,0 +1,169 @@
+"""The customer's side of appeals: submit, read, write more, reopen.
+
+Every change runs in one transaction with its Event; notifications go out after commit.
+Files arrive first as the customer's Uploads (kept across form errors) and become
+Attachments in the transaction that stores the appeal or the message.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from kabinet.appeals.calendar import add_working_days
+from kabinet.appeals.models import Appeal, Attachment, Event, Message, Reason, Status, Upload
+from kabinet.appeals.notify import notify_customer
+from kabinet.appeals.numbering import next_number
+from kabinet.billing.models import PersonalAccount
+
+
+class AppealRefused(Exception):
+    """The action is not possible now; the message says why, in Russian."""
+
+
+@dataclass
+class AppealDraft:
+    account: PersonalAccount
+    reason: Reason
+    text: str
+    contact_method: str
+    uploads: list[Upload] = field(default_factory=list)
+
+
+def appeal_accounts(customer) -> QuerySet[PersonalAccount]:
+    """The accounts an appeal can be about: the customer's active ones."""
+    return PersonalAccount.objects.filter(link__user=customer, status=PersonalAccount.Status.ACTIVE).select_related(
+        "premises", "region"
+    )
+
+
+def customer_appeals(customer) -> QuerySet[Appeal]:
+    return Appeal.objects.filter(customer=customer).select_related("topic", "reason", "account")
+
+
+def customer_appeal(customer, number: str) -> Appeal:
+    """The customer's own appeal by number; anyone else's is simply not found."""
+    appeal = customer_appeals(customer).filter(number=number).first()
+    if appeal is None:
+        raise Http404
+    return appeal
+
+
+def attach_uploads(appeal: Appeal, uploads: list[Upload], user, message: Message | None = None) -> None:
+    for upload in uploads:
+        Attachment.objects.create(
+            appeal=appeal,
+            message=message,
+            file=upload.file.name,  # the stored file moves over as it is: nothing is copied
+            name=upload.name,
+            content_type=upload.content_type,
+            size=upload.size,
+            sha256=upload.sha256,
+            uploaded_by=user,
+        )
+    Upload.objects.filter(pk__in=[u.pk for u in uploads]).delete()
+
+
+def record(appeal: Appeal, kind: str, actor, *, from_status: str = "", **details) -> Event:
+    """One line of history. Give `from_status` when the status changed: the event then
+    holds both ends of the change."""
+    to_status = appeal.status if from_status else ""
+    return Event.objects.create(
+        appeal=appeal, kind=kind, actor=actor, from_status=from_status, to_status=to_status, details=details
+    )
+
+
+def submit_appeal(customer, draft: AppealDraft) -> Appeal:
+    """Register an appeal with its files and number in one transaction; confirm after commit."""
+    if len(draft.text) > settings.KABINET_APPEAL_TEXT_MAX:
+        raise AppealRefused("Текст обращения слишком длинный.")
+    if draft.account.link.user_id != customer.pk:
+        raise Http404
+    today = timezone.localdate()
+    with transaction.atomic():
+        appeal = Appeal.objects.create(
+            number=next_number(draft.account.region, today.year),
+            region=draft.account.region,
+            customer=customer,
+            account=draft.account,
+            topic=draft.reason.topic,
+            reason=draft.reason,
+            text=draft.text,
+            contact_method=draft.contact_method,
+            deadline=add_working_days(today, draft.reason.answer_days),
+        )
+        attach_uploads(appeal, draft.uploads, customer)
+        record(appeal, Event.Kind.CREATED, customer, files=len(draft.uploads))
+        notify_customer(appeal, "registered")
+    return appeal
+
+
+def can_write(appeal: Appeal) -> bool:
+    """While open, and for KABINET_APPEAL_REOPEN_DAYS after the answer, the customer may write."""
+    if appeal.is_open:
+        return True
+    answered = appeal.answered_at or appeal.closed_at
+    return answered is not None and timezone.now() - answered <= timedelta(days=settings.KABINET_APPEAL_REOPEN_DAYS)
+
+
+def add_customer_message(customer, number: str, text: str, uploads: list[Upload]) -> Message:
+    """A message from the customer; on an answered or closed appeal it reopens it."""
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update().get(pk=customer_appeal(customer, number).pk)
+        if not can_write(appeal):
+            raise AppealRefused(
+                f"Обращение закрыто более {settings.KABINET_APPEAL_REOPEN_DAYS} дней назад. Создайте новое обращение."
+            )
+        message = Message.objects.create(appeal=appeal, kind=Message.Kind.CUSTOMER, author=customer, text=text)
+        attach_uploads(appeal, uploads, customer, message)
+        before = appeal.status
+        if before != Status.NEW and before != Status.IN_PROGRESS:
+            appeal.status = Status.IN_PROGRESS if appeal.assignee_id else Status.NEW
+            appeal.closed_at = None
+            appeal.save(update_fields=["status", "closed_at"])
+        record(appeal, Event.Kind.CUSTOMER_MESSAGE, customer, from_status=before if before != appeal.status else "")
+    return message
+
+
+def close_answered(now=None) -> int:
+    """Answered appeals the customer has not come back to within the reopen period are closed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.KABINET_APPEAL_REOPEN_DAYS)
+    closed = 0
+    for appeal in Appeal.objects.filter(status=Status.ANSWERED, answered_at__lt=cutoff):
+        with transaction.atomic():
+            updated = Appeal.objects.filter(pk=appeal.pk, status=Status.ANSWERED).update(
+                status=Status.CLOSED, closed_at=now
+            )
+            if updated:
+                appeal.status = Status.CLOSED
+                record(appeal, Event.Kind.STATUS, None, from_status=Status.ANSWERED, automatic=True)
+                closed += 1
+    return closed
+
+
+def public_messages(appeal: Appeal) -> QuerySet[Message]:
+    """The conversation as the customer sees it: internal notes are never part of it."""
+    return appeal.messages.exclude(kind=Message.Kind.NOTE).select_related("author").prefetch_related("attachments")
+
+
+def public_events(appeal: Appeal) -> QuerySet[Event]:
+    return appeal.events.filter(kind__in=Event.PUBLIC)
+
+
+def customer_files(appeal: Appeal) -> QuerySet[Attachment]:
+    """Files the customer may open: theirs and those sent to them, not those of notes."""
+    return appeal.attachments.exclude(message__kind=Message.Kind.NOTE)
+
+
+def customer_attachment(customer, number: str, attachment_id: int) -> Attachment:
+    appeal = customer_appeal(customer, number)
+    attachment = customer_files(appeal).filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    record(appeal, Event.Kind.FILE_READ, customer, attachment=attachment.pk, name=attachment.name)
+    return attachment

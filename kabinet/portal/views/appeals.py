@@ -1,0 +1,142 @@
+"""«Обращения» (G14–G16): «Создать обращение», «Мои обращения», an appeal's page, its files."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from kabinet.appeals import services
+from kabinet.appeals.files import receive_files
+from kabinet.appeals.models import Reason
+from kabinet.billing.registry import default_region
+from kabinet.identity import profile
+from kabinet.identity.accounts import FieldRejected
+from kabinet.portal.appeal_forms import AppealForm, MessageForm, StatusFilterForm
+from kabinet.portal.views.common import ip
+
+
+def _hints() -> dict[int, str]:
+    return dict(Reason.objects.filter(is_active=True).exclude(documents_hint="").values_list("pk", "documents_hint"))
+
+
+@login_required
+@never_cache
+def appeal_list(request: HttpRequest) -> HttpResponse:
+    """«Мои обращения»: newest first, filterable by status, paginated."""
+    appeals = services.customer_appeals(request.user)
+    status_form = StatusFilterForm(request.GET)
+    status = status_form.cleaned_data["status"] if status_form.is_valid() else ""
+    if status:
+        appeals = appeals.filter(status=status)
+    page = Paginator(appeals, settings.KABINET_APPEALS_PER_PAGE).get_page(request.GET.get("page"))
+    query = urlencode({"status": status}) + "&" if status else ""
+    context = {"page": page, "status_form": status_form, "status": status, "query": query}
+    return render(request, "portal/appeals/list.html", context)
+
+
+@login_required
+@never_cache
+def appeal_new(request: HttpRequest) -> HttpResponse:
+    """«Создать обращение». Good files are kept on the server across errors and offered
+    again as «уже приложены», so nothing the customer attached is lost."""
+    accounts = services.appeal_accounts(request.user)
+    if request.method != "POST":
+        form = AppealForm(user=request.user, accounts=accounts)
+        return _new_page(request, form, [], [])
+    form = AppealForm(request.POST, request.FILES, user=request.user, accounts=accounts)
+    received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
+    if not form.is_valid() or received.errors:
+        return _new_page(request, form, received.uploads, received.errors, status=400)
+    email = form.cleaned_data.get("email")
+    if email:
+        try:
+            profile.request_email_change(request.user, email, default_region(), ip(request))
+        except FieldRejected as rejected:
+            form.add_error("email", rejected.message)
+            return _new_page(request, form, received.uploads, [], status=400)
+    draft = services.AppealDraft(
+        account=form.cleaned_data["account"],
+        reason=form.cleaned_data["reason"],
+        text=form.cleaned_data["text"],
+        contact_method=form.cleaned_data["contact_method"],
+        uploads=received.uploads,
+    )
+    appeal = services.submit_appeal(request.user, draft)
+    return redirect("portal:appeal_created", number=appeal.number)
+
+
+def _new_page(request, form, uploads, file_errors, status=200) -> HttpResponse:
+    context = {
+        "form": form,
+        "uploads": uploads,
+        "file_errors": file_errors,
+        "hints": _hints(),
+        "has_accounts": form.fields["account"].queryset.exists(),
+    }
+    return render(request, "portal/appeals/new.html", context, status=status)
+
+
+@login_required
+@never_cache
+def appeal_created(request: HttpRequest, number: str) -> HttpResponse:
+    appeal = services.customer_appeal(request.user, number)
+    return render(request, "portal/appeals/created.html", {"appeal": appeal})
+
+
+@login_required
+@never_cache
+def appeal_detail(request: HttpRequest, number: str) -> HttpResponse:
+    appeal = services.customer_appeal(request.user, number)
+    return _detail_page(request, appeal, MessageForm(), [], [])
+
+
+def _detail_page(request, appeal, form, uploads, file_errors, status=200) -> HttpResponse:
+    context = {
+        "appeal": appeal,
+        "conversation": services.public_messages(appeal),
+        "history": services.public_events(appeal),
+        "files": services.customer_files(appeal).filter(message__isnull=True),
+        "can_write": services.can_write(appeal),
+        "form": form,
+        "uploads": uploads,
+        "file_errors": file_errors,
+    }
+    return render(request, "portal/appeals/detail.html", context, status=status)
+
+
+@require_POST
+@login_required
+def appeal_message(request: HttpRequest, number: str) -> HttpResponse:
+    appeal = services.customer_appeal(request.user, number)
+    form = MessageForm(request.POST, request.FILES)
+    received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
+    if not form.is_valid() or received.errors:
+        return _detail_page(request, appeal, form, received.uploads, received.errors, status=400)
+    try:
+        services.add_customer_message(request.user, number, form.cleaned_data["text"], received.uploads)
+    except services.AppealRefused as refused:
+        form.add_error(None, str(refused))
+        return _detail_page(request, appeal, form, received.uploads, [], status=400)
+    messages.success(request, "Сообщение отправлено.")
+    return redirect("portal:appeal", number=number)
+
+
+@login_required
+def appeal_file(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
+    attachment = services.customer_attachment(request.user, number, attachment_id)
+    return attachment_response(attachment)
+
+
+def attachment_response(attachment) -> FileResponse:
+    """Always a download, under the safe stored name, with the type found in the content."""
+    response = FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
