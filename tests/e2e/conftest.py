@@ -16,9 +16,6 @@ import pytest
 
 from tests.conftest import PASSWORD
 
-# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there otherwise.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = Path("/usr/bin/chromium")
 MISSING = "!!! /usr/bin/chromium missing: browser tests SKIPPED — run `make chromium` !!!"
 CHROMIUM_ARGS = [
@@ -41,17 +38,32 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.django_db(transaction=True))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Chromium for the tests of this directory.
+
+    Playwright's sync API keeps an event loop running in this thread, and Django refuses ORM calls
+    there unless DJANGO_ALLOW_ASYNC_UNSAFE is set. It is set only while the browser is open (package
+    scope): left in os.environ it would leak into the subprocesses other tests start, and
+    `manage.py check --deploy` rightly fails on it (async.E001).
+    """
     if not CHROMIUM.exists():
         warnings.warn(MISSING, stacklevel=1)
         pytest.skip(MISSING)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture(autouse=True)

@@ -8,13 +8,19 @@ from tests.conftest import make_customer
 from tests.e2e.conftest import log_in
 
 
+def open_profile(page) -> None:
+    """The header's menu with the customer's name leads to the profile."""
+    account_menu = page.get_by_role("navigation", name="Учётная запись")
+    account_menu.get_by_text("Анна Иванова").click()
+    account_menu.get_by_role("link", name="Профиль").click()
+
+
 def test_add_email_confirmed_by_the_link(page, account, mailbox):
     make_customer("+79120000001", account)
     log_in(page, "+79120000001")
     expect(page).to_have_url("/home/")
 
-    page.get_by_text("Анна Иванова").click()
-    page.get_by_role("link", name="Профиль").click()
+    open_profile(page)
     expect(page.get_by_role("heading", name="Профиль", exact=True)).to_be_visible()
     expect(page.get_by_text("E-mail не указан")).to_be_visible()
 
@@ -43,8 +49,7 @@ def test_add_email_confirmed_by_the_link(page, account, mailbox):
 def test_email_of_another_customer_is_refused_at_the_field(page, customer, sverdlovsk, mailbox):
     make_customer("+79120000002", email="boris@example.ru", first_name="Борис", last_name="Смирнов")
     log_in(page, "+79120000001")
-    page.get_by_text("Анна Иванова").click()
-    page.get_by_role("link", name="Профиль").click()
+    open_profile(page)
     page.get_by_role("textbox", name="E-mail").fill("BORIS@example.ru")
     page.get_by_role("button", name="Изменить e-mail").click()
     expect(page.get_by_role("textbox", name="E-mail")).to_have_accessible_description(
