@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "kabinet.notifications",
     "kabinet.appeals",
     "kabinet.portal",
+    "kabinet.backoffice",
 ]
 
 MIDDLEWARE = [

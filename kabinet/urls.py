@@ -7,6 +7,7 @@ from kabinet.core.views import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("backoffice/", include("kabinet.backoffice.urls")),
     path("", include("kabinet.portal.urls")),
 ]
 

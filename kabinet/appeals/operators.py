@@ -15,6 +15,7 @@ from django.utils import timezone
 from kabinet.appeals.models import OPEN_STATUSES, Appeal, Attachment, Event, Message, StaffRole, Status, Upload
 from kabinet.appeals.notify import notify_customer
 from kabinet.appeals.services import AppealRefused, attach_uploads, record
+from kabinet.identity.login import LoginResult, authenticate_by_contact
 
 # Where a status may go by an operator's explicit action. Answers and questions to the
 # customer (ANSWERED, WAITING) come only with a reply, so the customer is always told.
@@ -169,3 +170,11 @@ def staff_attachment(role: StaffRole, pk: int, attachment_id: int) -> Attachment
 def colleagues(role: StaffRole, appeal: Appeal) -> QuerySet[StaffRole]:
     """Who an appeal can be reassigned to: active staff of its region."""
     return StaffRole.objects.filter(regions=appeal.region, user__is_active=True).select_related("user")
+
+
+def sign_in_staff(identifier: str, password: str, ip: str) -> LoginResult:
+    """The back office's own login: e-mail or phone of an employee with a role; customers'
+    logins fail like a wrong password."""
+    return authenticate_by_contact(
+        identifier, password, ip, scope="backoffice", allowed=lambda user: staff_role(user) is not None
+    )

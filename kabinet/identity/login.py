@@ -1,5 +1,6 @@
 """Customer login by account number, phone or e-mail (G3), with G9/G10 outcomes and lockout."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -31,7 +32,7 @@ def _limits(identifier: Identifier, ip: str) -> list[ratelimit.Limit]:
     return [ratelimit.identifier_limit("login", identifier.value), ratelimit.ip_limit("login", ip)]
 
 
-def _find(identifier: Identifier, region: Region) -> tuple[User | None, PersonalAccount | None]:
+def _find(identifier: Identifier, region: Region | None) -> tuple[User | None, PersonalAccount | None]:
     """The user the identifier names, and the account when it is an account number.
     Raises the registry's errors for account numbers."""
     if identifier.kind is Kind.EMAIL:
@@ -83,4 +84,23 @@ def authenticate_customer(identifier_text: str, password: str, region: Region, i
     if not user.is_active or (account is not None and not account.is_active):
         audit.record(AuditEvent.Action.LOGIN_FAILED, user=user, identifier=identifier.value, ip=ip, reason="not_served")
         return LoginResult(Outcome.NOT_SERVED, user=user)
+    return LoginResult(Outcome.OK, user=user)
+
+
+def authenticate_by_contact(
+    identifier_text: str, password: str, ip: str, *, scope: str, allowed: Callable[[User], bool]
+) -> LoginResult:
+    """Login by phone or e-mail only, for a site other than the customers' (the back office):
+    `allowed` says who may enter it. Anyone else fails exactly like a wrong password, so the
+    page does not tell a customer's login from a wrong one."""
+    identifier = parse_identifier(identifier_text)
+    limits = [ratelimit.identifier_limit(scope, identifier.value), ratelimit.ip_limit(scope, ip)]
+    if until := ratelimit.locked_until(limits):
+        return LoginResult(Outcome.LOCKED, locked_until=until)
+    user = None
+    if identifier.kind is not Kind.ACCOUNT:
+        user = _find(identifier, None)[0]
+    if not _check_password(user, password) or not user.is_active or not allowed(user):
+        return _fail(limits, identifier.value, ip, "invalid")
+    ratelimit.reset(limits[:1])
     return LoginResult(Outcome.OK, user=user)

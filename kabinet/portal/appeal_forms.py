@@ -1,45 +1,11 @@
 """Forms of the «Обращения» section (G14–G16)."""
 
 from django import forms
-from django.conf import settings
-from django.core.validators import MaxLengthValidator
 
-from kabinet.appeals.files import ALLOWED_TEXT
+from kabinet.appeals.form_fields import FilesField, limit_text_and_files
 from kabinet.appeals.models import ContactMethod, Reason, Status, Topic
 
 NO_EMAIL = "У вас в профиле нет e-mail. Укажите его, чтобы получить ответ по e-mail, или выберите телефон."
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class FilesField(forms.FileField):
-    """Several files in one input; each is checked by the appeals' file rules in the view,
-    which keeps the good ones even when another is rejected."""
-
-    widget = MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"})
-
-    def clean(self, data, initial=None):
-        return list(data) if isinstance(data, (list, tuple)) else ([data] if data else [])
-
-
-def files_help() -> str:
-    return (
-        f"{ALLOWED_TEXT}, до {settings.KABINET_APPEAL_MAX_FILES} файлов, "
-        f"каждый не больше {settings.KABINET_APPEAL_MAX_FILE_MB} МБ."
-    )
-
-
-def limit_text_and_files(form: forms.Form) -> None:
-    """The text's length limit (checked here, announced by the counter in kabinet.js) and the
-    files' rules as help, from settings at the time the form is made."""
-    limit = settings.KABINET_APPEAL_TEXT_MAX
-    text = form.fields["text"]
-    text.max_length = limit
-    text.validators.append(MaxLengthValidator(limit))
-    text.widget.attrs.update({"maxlength": limit, "data-counter": limit})
-    form.fields["files"].help_text = files_help()
 
 
 def reason_choices() -> list:

@@ -1,0 +1,40 @@
+"""Form pieces the customers' and the operators' appeal forms share: several files in one
+input, and the text and file limits from settings."""
+
+from django import forms
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
+
+from kabinet.appeals.files import ALLOWED_TEXT
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class FilesField(forms.FileField):
+    """Several files in one input; each is checked by the appeals' file rules in the view,
+    which keeps the good ones even when another is rejected."""
+
+    widget = MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"})
+
+    def clean(self, data, initial=None):
+        return list(data) if isinstance(data, (list, tuple)) else ([data] if data else [])
+
+
+def files_help() -> str:
+    return (
+        f"{ALLOWED_TEXT}, до {settings.KABINET_APPEAL_MAX_FILES} файлов, "
+        f"каждый не больше {settings.KABINET_APPEAL_MAX_FILE_MB} МБ."
+    )
+
+
+def limit_text_and_files(form: forms.Form) -> None:
+    """The text's length limit (checked here, announced by the counter in kabinet.js) and the
+    files' rules as help, from settings at the time the form is made."""
+    limit = settings.KABINET_APPEAL_TEXT_MAX
+    text = form.fields["text"]
+    text.max_length = limit
+    text.validators.append(MaxLengthValidator(limit))
+    text.widget.attrs.update({"maxlength": limit, "data-counter": limit})
+    form.fields["files"].help_text = files_help()

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from kabinet.backoffice import views
+
+app_name = "backoffice"
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("", views.queue, name="queue"),
+    path("appeals/<int:pk>/", views.appeal, name="appeal"),
+    path("appeals/<int:pk>/take/", views.take, name="take"),
+    path("appeals/<int:pk>/reply/", views.reply, name="reply"),
+    path("appeals/<int:pk>/note/", views.note, name="note"),
+    path("appeals/<int:pk>/status/", views.change_status, name="status"),
+    path("appeals/<int:pk>/reassign/", views.reassign, name="reassign"),
+    path("appeals/<int:pk>/files/<int:attachment_id>/", views.attachment, name="file"),
+]

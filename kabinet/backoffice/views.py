@@ -1,0 +1,224 @@
+"""The operators' back office: sign-in, the queue, an appeal's page and its actions.
+
+Views parse forms and present results; who may see and do what lives in
+kabinet.appeals.operators.
+"""
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from kabinet.appeals import operators
+from kabinet.appeals.files import receive_files
+from kabinet.appeals.models import OPEN_STATUSES, Status
+from kabinet.appeals.services import AppealRefused
+from kabinet.backoffice.forms import NoteForm, QueueFilterForm, ReassignForm, ReplyForm, StaffLoginForm, StatusForm
+from kabinet.core import audit
+from kabinet.core.models import AuditEvent
+from kabinet.identity.login import Outcome
+from kabinet.portal.views.appeals import attachment_response
+from kabinet.portal.views.common import ip, locked_message
+
+INVALID = "Неверный e-mail, телефон или пароль. Бэк-офис открыт только сотрудникам."
+QUEUE_PAGE = 50
+
+
+def staff_required(view):
+    """Only employees with a back-office role; anyone else goes to the staff sign-in."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        role = operators.staff_role(request.user)
+        if role is None:
+            return redirect(f"{reverse('backoffice:login')}?{urlencode({'next': request.get_full_path()})}")
+        request.staff_role = role
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@sensitive_post_parameters("password")
+@never_cache
+def login_view(request: HttpRequest) -> HttpResponse:
+    form = StaffLoginForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        result = operators.sign_in_staff(form.cleaned_data["identifier"], form.cleaned_data["password"], ip(request))
+        if result.outcome is Outcome.OK:
+            login(request, result.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            audit.record(AuditEvent.Action.LOGIN, request=request, user=result.user, site="backoffice")
+            return redirect(_safe_next(request) or "backoffice:queue")
+        status = 429 if result.outcome is Outcome.LOCKED else 400
+        form.add_error(None, locked_message(result.locked_until) if status == 429 else INVALID)
+    is_customer = request.user.is_authenticated and operators.staff_role(request.user) is None
+    context = {"form": form, "is_customer": is_customer, "next": _safe_next(request)}
+    return render(request, "backoffice/login.html", context, status=status)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    return target if target.startswith("/backoffice/") else ""
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit.record(AuditEvent.Action.LOGOUT, request=request, user=request.user, site="backoffice")
+    logout(request)
+    return redirect("backoffice:login")
+
+
+@staff_required
+@never_cache
+def queue(request: HttpRequest) -> HttpResponse:
+    role = request.staff_role
+    form = QueueFilterForm(request.GET or None, regions=role.regions.all())
+    filters = form.cleaned_data if form.is_valid() else {}
+    appeals = operators.visible_appeals(role)
+    scoped = _scope(appeals, filters, role)
+    status = filters.get("status")
+    listed = scoped.filter(status=status) if status else scoped.filter(status__in=OPEN_STATUSES)
+    listed = listed.order_by(filters.get("sort") or "deadline", "pk")
+    page = Paginator(listed, QUEUE_PAGE).get_page(request.GET.get("page"))
+    query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
+    context = {
+        "form": form,
+        "page": page,
+        "counts": [(Status(s), n) for s, n in operators.status_counts(scoped).items()],
+        "overdue_count": scoped.filter(operators.overdue_q()).count(),
+        "today": timezone.localdate(),
+        "query": query + "&" if query else "",
+        "open_statuses": OPEN_STATUSES,
+    }
+    return render(request, "backoffice/queue.html", context)
+
+
+def _scope(appeals, filters: dict, role):
+    """The filters other than status: the status counts are taken over this set."""
+    if filters.get("region"):
+        appeals = appeals.filter(region=filters["region"])
+    if filters.get("topic"):
+        appeals = appeals.filter(topic=filters["topic"])
+    if filters.get("assignee") == "me":
+        appeals = appeals.filter(assignee=role.user)
+    elif filters.get("assignee") == "none":
+        appeals = appeals.filter(assignee__isnull=True)
+    if filters.get("overdue"):
+        appeals = appeals.filter(operators.overdue_q())
+    return appeals
+
+
+@staff_required
+@never_cache
+def appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    return _appeal_page(request, pk)
+
+
+def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> HttpResponse:
+    role = request.staff_role
+    item = operators.staff_appeal(role, pk)
+    context = {
+        "appeal": item,
+        "role": role,
+        "messages_list": item.messages.select_related("author").prefetch_related("attachments"),
+        "files": item.attachments.filter(message__isnull=True),
+        "events": item.events.select_related("actor"),
+        "may_act": item.assignee_id == role.user_id or role.is_supervisor,
+        "overdue": item.is_open and item.deadline < timezone.localdate(),
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "status_form": StatusForm(allowed=operators.TRANSITIONS[item.status]),
+        "reassign_form": ReassignForm(
+            colleagues=operators.colleagues(role, item), initial={"assignee": item.assignee_id}
+        ),
+        "uploads": forms.get("uploads", []),
+        "file_errors": forms.get("file_errors", []),
+        "note_uploads": forms.get("note_uploads", []),
+        "note_file_errors": forms.get("note_file_errors", []),
+    }
+    return render(request, "backoffice/appeal.html", context, status=status)
+
+
+def _done(request: HttpRequest, pk: int, text: str) -> HttpResponse:
+    messages.success(request, text)
+    return redirect("backoffice:appeal", pk=pk)
+
+
+def _refused(request: HttpRequest, pk: int, refused: AppealRefused) -> HttpResponse:
+    messages.error(request, str(refused))
+    return redirect("backoffice:appeal", pk=pk)
+
+
+@require_POST
+@staff_required
+def take(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        operators.take(request.staff_role, pk)
+    except AppealRefused as refused:
+        return _refused(request, pk, refused)
+    return _done(request, pk, "Обращение взято в работу.")
+
+
+@require_POST
+@staff_required
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ReplyForm(request.POST, request.FILES)
+    received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
+    if not form.is_valid() or received.errors:
+        return _appeal_page(request, pk, 400, reply_form=form, uploads=received.uploads, file_errors=received.errors)
+    data = operators.Reply(text=form.cleaned_data["text"], status=form.cleaned_data["status"], uploads=received.uploads)
+    try:
+        operators.reply(request.staff_role, pk, data)
+    except AppealRefused as refused:
+        form.add_error(None, str(refused))
+        return _appeal_page(request, pk, 400, reply_form=form, uploads=received.uploads)
+    return _done(request, pk, "Ответ отправлен клиенту.")
+
+
+@require_POST
+@staff_required
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    form = NoteForm(request.POST, request.FILES)
+    received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
+    if not form.is_valid() or received.errors:
+        return _appeal_page(
+            request, pk, 400, note_form=form, note_uploads=received.uploads, note_file_errors=received.errors
+        )
+    operators.add_note(request.staff_role, pk, form.cleaned_data["text"], received.uploads)
+    return _done(request, pk, "Заметка сохранена.")
+
+
+@require_POST
+@staff_required
+def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        operators.change_status(request.staff_role, pk, request.POST.get("status", ""))
+    except (AppealRefused, ValueError) as refused:
+        return _refused(request, pk, AppealRefused(str(refused)))
+    return _done(request, pk, "Состояние изменено.")
+
+
+@require_POST
+@staff_required
+def reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        operators.reassign(request.staff_role, pk, int(request.POST.get("assignee", "0") or 0))
+    except (AppealRefused, ValueError) as refused:
+        return _refused(request, pk, AppealRefused(str(refused)))
+    return _done(request, pk, "Исполнитель назначен.")
+
+
+@staff_required
+def attachment(request: HttpRequest, pk: int, attachment_id: int):
+    return attachment_response(operators.staff_attachment(request.staff_role, pk, attachment_id))
