@@ -1,0 +1,86 @@
+"""Appeals (issue 4): a customer creates one with a document, a rejected file keeps the rest of
+the form, an operator answers in the back office, and a customer's login stays out of it."""
+
+import re
+
+from playwright.sync_api import expect
+
+from kabinet.appeals.models import Appeal
+from tests.conftest import PDF
+from tests.e2e.conftest import log_in
+
+NUMBER = re.compile(r"66-\d{4}-\d{6}")
+MONTHS = [
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+]
+
+
+def pdf(name: str = "справка.pdf") -> dict:
+    return {"name": name, "mimeType": "application/pdf", "buffer": PDF}
+
+
+def long_date(day) -> str:
+    """A date as the portal writes it: «5 марта 2026»."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def open_new_appeal(page) -> None:
+    page.get_by_role("navigation", name="Разделы кабинета").get_by_role("link", name="Обращения").click()
+    page.get_by_role("navigation", name="Обращения").get_by_role("link", name="Создать обращение").click()
+    expect(page.get_by_label("Тема обращения")).to_be_visible()
+
+
+def choose_reason(page) -> None:
+    page.get_by_label("Тема обращения").select_option(label="Лицевой счёт")
+    page.get_by_label("Причина обращения").select_option(label="Перерасчёт")
+
+
+def test_customer_creates_an_appeal_with_a_document(page, customer, reason, outbox):
+    log_in(page, "+79120000001")
+    expect(page).to_have_url("/home/")
+    open_new_appeal(page)
+    expect(page.get_by_label("Лицевой счёт")).to_contain_text("660100000001")
+
+    hint = page.get_by_text("Какие документы приложить")
+    expect(hint).to_be_hidden()
+    choose_reason(page)
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("Справка о временном отсутствии.")
+
+    counter = page.get_by_text(re.compile("Осталось символов"))
+    before = counter.inner_text()
+    text = "Прошу сделать перерасчёт: в марте я был в командировке."
+    page.get_by_label("Текст обращения").fill(text)
+    expect(counter).not_to_have_text(before)
+    limit = int(re.search(r"из (\d+)", before).group(1))
+    expect(counter).to_have_text(f"Осталось символов: {limit - len(text)} из {limit}")
+
+    page.get_by_label("Подтверждающие документы").set_input_files(pdf())
+    page.get_by_role("radio", name="Телефон").check()
+    page.get_by_role("button", name="Отправить").click()
+
+    expect(page.get_by_role("heading", name="Обращение зарегистрировано")).to_be_visible()
+    appeal = Appeal.objects.get()
+    assert NUMBER.fullmatch(appeal.number)
+    expect(page.locator(".appeal-number")).to_have_text(appeal.number)
+    expect(page.get_by_text(f"до {long_date(appeal.deadline)}")).to_be_visible()
+
+    page.get_by_role("link", name="Мои обращения").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=appeal.number))
+    expect(row).to_contain_text("Новое")
+    expect(row).to_contain_text("Лицевой счёт → Перерасчёт")
+
+    [sms] = outbox.messages()
+    assert sms["to"] == "+79120000001"
+    assert "зарегистрировано" in sms["text"] and appeal.number in sms["text"]
