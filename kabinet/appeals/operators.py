@@ -89,10 +89,10 @@ def take(role: StaffRole, pk: int) -> Appeal:
 
 
 def reassign(role: StaffRole, pk: int, assignee_id: int) -> Appeal:
-    if not role.is_supervisor:
-        raise AppealRefused("Переназначать обращения может только руководитель группы.")
     with transaction.atomic():
         appeal = _locked(role, pk)
+        if not role.is_supervisor:
+            raise AppealRefused("Переназначать обращения может только руководитель группы.")
         target = StaffRole.objects.filter(user_id=assignee_id, regions=appeal.region, user__is_active=True).first()
         if target is None:
             raise AppealRefused("Этот сотрудник не работает с обращениями этого региона.")

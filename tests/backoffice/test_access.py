@@ -1,0 +1,95 @@
+"""Who enters the back office, and what each employee sees: only their regions' appeals."""
+
+from django.urls import reverse
+import pytest
+
+from kabinet.appeals.models import StaffRole
+from tests.backoffice.conftest import make_staff
+from tests.conftest import PASSWORD, make_account, make_appeal, make_customer
+from tests.portal.test_isolation import id_patterns
+
+LOGIN = reverse("backoffice:login")
+
+
+def test_staff_sign_in_by_email(client, operator):
+    response = client.post(LOGIN, {"identifier": "Operator@Example.ru", "password": PASSWORD})
+    assert response["Location"] == reverse("backoffice:queue")
+    assert client.get(reverse("backoffice:queue")).status_code == 200
+
+
+def test_customer_credentials_do_not_open_the_back_office(client, customer):
+    response = client.post(LOGIN, {"identifier": "+79120000001", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "Бэк-офис открыт только сотрудникам" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_signed_in_customer_is_sent_to_the_staff_login(client, customer):
+    client.force_login(customer)
+    response = client.get(reverse("backoffice:queue"))
+    assert response["Location"].startswith(LOGIN)
+    assert "Вы вошли как клиент" in client.get(response["Location"]).content.decode()
+
+
+def test_staff_login_is_rate_limited(client, operator, settings):
+    settings.KABINET_FAILURES_PER_IDENTIFIER = 3
+    for _ in range(3):
+        client.post(LOGIN, {"identifier": "operator@example.ru", "password": "wrong"})
+    response = client.post(LOGIN, {"identifier": "operator@example.ru", "password": PASSWORD})
+    assert response.status_code == 429 and "Повторите после" in response.content.decode()
+
+
+def test_next_stays_inside_the_back_office(client, operator):
+    target = reverse("backoffice:queue") + "?status=new"
+    response = client.post(LOGIN + "?next=" + target, {"identifier": "operator@example.ru", "password": PASSWORD})
+    assert response["Location"] == target
+    client.logout()
+    response = client.post(
+        LOGIN + "?next=https://evil.example/", {"identifier": "operator@example.ru", "password": PASSWORD}
+    )
+    assert response["Location"] == reverse("backoffice:queue")
+
+
+@pytest.fixture
+def perm_appeal(perm, reason):
+    account = make_account(perm, "5900012345")
+    return make_appeal(make_customer("+79120000005", account), account, reason)
+
+
+BACKOFFICE_IDS = id_patterns("backoffice")
+
+
+def test_every_id_url_is_in_the_isolation_test():
+    assert {kwargs for _, kwargs in [(n, frozenset(k)) for n, k in BACKOFFICE_IDS]} <= {
+        frozenset({"pk"}),
+        frozenset({"pk", "attachment_id"}),
+    }
+    assert len(BACKOFFICE_IDS) >= 7
+
+
+@pytest.mark.parametrize(("name", "kwargs"), BACKOFFICE_IDS, ids=[n for n, _ in BACKOFFICE_IDS])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_regions_appeal_is_404(staff_client, perm_appeal, name, kwargs, method):
+    values = {"pk": perm_appeal.pk, "attachment_id": perm_appeal.attachments.get().pk}
+    url = reverse(name, kwargs={k: values[k] for k in kwargs})
+    status = getattr(staff_client, method)(url, {"text": "x", "status": "closed", "assignee": 1}).status_code
+    assert status in (404, 405)
+    if status == 405:  # the method is not offered at all; a permitted employee gets the same
+        supervisor = make_staff("sup@example.ru", StaffRole.Role.SUPERVISOR, perm_appeal.region)
+        staff_client.force_login(supervisor.user)
+        assert getattr(staff_client, method)(url).status_code == 405
+    assert not perm_appeal.events.exclude(kind="created").exists()
+
+
+def test_customer_cannot_reach_any_back_office_url(client, customer, perm_appeal):
+    client.force_login(customer)
+    for name, kwargs in BACKOFFICE_IDS:
+        url = reverse(name, kwargs={k: perm_appeal.pk if k == "pk" else 1 for k in kwargs})
+        for response in (client.get(url), client.post(url)):
+            assert response.status_code == 405 or response["Location"].startswith(LOGIN), name
+
+
+def test_queue_lists_only_the_employees_regions(staff_client, customer, account, reason, perm_appeal):
+    own = make_appeal(customer, account, reason)
+    page = staff_client.get(reverse("backoffice:queue")).content.decode()
+    assert own.number in page and perm_appeal.number not in page

@@ -1,0 +1,121 @@
+"""An appeal's page in the back office: take, reply with files, notes, states, reassign."""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+import pytest
+
+from kabinet.appeals.models import Appeal, Event, Message, StaffRole, Status
+from tests.backoffice.conftest import make_staff
+from tests.conftest import PDF, make_appeal
+
+
+@pytest.fixture
+def appeal(customer, account, reason):
+    return make_appeal(customer, account, reason)
+
+
+def url(name, appeal, **kwargs):
+    return reverse(f"backoffice:{name}", kwargs={"pk": appeal.pk, **kwargs})
+
+
+def test_page_shows_customer_text_files_and_history(staff_client, appeal):
+    page = staff_client.get(url("appeal", appeal)).content.decode()
+    for text in [appeal.number, "Анна Иванова", "+79120000001", "anna@example.ru", "Прошу сделать перерасчёт.",
+                 "справка.pdf", "Обращение зарегистрировано", "Взять в работу"]:  # fmt: skip
+        assert text in page, text
+
+
+def test_take_then_reply_with_a_file(staff_client, operator, appeal, outbox):
+    staff_client.post(url("take", appeal))
+    appeal.refresh_from_db()
+    assert (appeal.assignee, appeal.status) == (operator.user, Status.IN_PROGRESS)
+    reply = {
+        "text": "Перерасчёт выполнен, акт во вложении.",
+        "status": Status.ANSWERED,
+        "files": [SimpleUploadedFile("акт.pdf", PDF)],
+    }
+    assert staff_client.post(url("reply", appeal), reply).status_code == 302
+    appeal.refresh_from_db()
+    assert appeal.status == Status.ANSWERED and appeal.answered_at
+    message = appeal.messages.get(kind=Message.Kind.REPLY)
+    assert message.attachments.get().name == "акт.pdf"
+    assert any("дан ответ" in m["text"] and appeal.number in m["text"] for m in outbox.messages())
+
+
+def test_second_operator_is_told_the_appeal_is_taken(client, staff_client, operator, appeal, sverdlovsk):
+    staff_client.post(url("take", appeal))
+    other = make_staff("op2@example.ru", StaffRole.Role.OPERATOR, sverdlovsk, first_name="Дмитрий")
+    client.force_login(other.user)
+    page = client.post(url("take", appeal), follow=True).content.decode()
+    assert "Обращение уже взял в работу другой сотрудник: Ирина Сотрудник." in page
+    assert Appeal.objects.get(pk=appeal.pk).assignee == operator.user
+    # Nor can they answer it.
+    client.post(url("reply", appeal), {"text": "Я тоже отвечу", "status": Status.ANSWERED})
+    assert not appeal.messages.exists()
+
+
+def test_reply_errors_keep_text_and_files(staff_client, appeal):
+    staff_client.post(url("take", appeal))
+    data = {"text": "Ответ", "status": Status.ANSWERED, "files": [SimpleUploadedFile("a.pdf", PDF),
+            SimpleUploadedFile("b.pdf", b"not a pdf")]}  # fmt: skip
+    response = staff_client.post(url("reply", appeal), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Файл «b.pdf» не подходит" in page and "Ответ</textarea>" in page and "a.pdf" in page
+    assert Appeal.objects.get(pk=appeal.pk).status == Status.IN_PROGRESS
+
+
+def test_question_to_the_customer_waits_for_them(staff_client, appeal, outbox):
+    staff_client.post(url("take", appeal))
+    staff_client.post(url("reply", appeal), {"text": "Пришлите справку о составе семьи.", "status": Status.WAITING})
+    appeal.refresh_from_db()
+    assert appeal.status == Status.WAITING
+    assert any("нужны ваши сведения" in m["text"] for m in outbox.messages())
+
+
+def test_internal_note_is_recorded_and_never_sent(staff_client, appeal, outbox):
+    before = len(outbox.messages())
+    staff_client.post(
+        url("note", appeal), {"text": "Проверить по реестру ЖЭКа", "files": [SimpleUploadedFile("n.pdf", PDF)]}
+    )
+    note = appeal.messages.get(kind=Message.Kind.NOTE)
+    assert note.attachments.get().name == "n.pdf"
+    assert len(outbox.messages()) == before
+    assert appeal.events.filter(kind=Event.Kind.NOTE).exists()
+
+
+def test_status_changes_follow_the_rules(staff_client, appeal):
+    page = staff_client.post(url("status", appeal), {"status": Status.CLOSED}, follow=True).content.decode()
+    assert "Сначала возьмите обращение в работу." in page
+    staff_client.post(url("take", appeal))
+    page = staff_client.post(url("status", appeal), {"status": Status.ANSWERED}, follow=True).content.decode()
+    assert "нельзя перейти" in page
+    staff_client.post(url("status", appeal), {"status": Status.CLOSED})
+    appeal.refresh_from_db()
+    assert appeal.status == Status.CLOSED and appeal.closed_at
+
+
+def test_supervisor_reassigns_within_the_region(client, operator, appeal, sverdlovsk, perm):
+    supervisor = make_staff("sup@example.ru", StaffRole.Role.SUPERVISOR, sverdlovsk)
+    stranger = make_staff("perm@example.ru", StaffRole.Role.OPERATOR, perm)
+    client.force_login(supervisor.user)
+    page = client.post(url("reassign", appeal), {"assignee": stranger.user_id}, follow=True).content.decode()
+    assert "не работает с обращениями этого региона" in page
+    client.post(url("reassign", appeal), {"assignee": operator.user_id})
+    assert Appeal.objects.get(pk=appeal.pk).assignee == operator.user
+    assert appeal.events.filter(kind=Event.Kind.ASSIGNED, actor=supervisor.user).exists()
+
+
+def test_operator_cannot_reassign(staff_client, operator, appeal, sverdlovsk):
+    other = make_staff("op2@example.ru", StaffRole.Role.OPERATOR, sverdlovsk)
+    page = staff_client.post(url("reassign", appeal), {"assignee": other.user_id}, follow=True).content.decode()
+    assert "только руководитель группы" in page
+    assert Appeal.objects.get(pk=appeal.pk).assignee is None
+
+
+def test_file_download_is_recorded_with_who_and_when(staff_client, operator, appeal):
+    attachment = appeal.attachments.get()
+    response = staff_client.get(url("file", appeal, attachment_id=attachment.pk))
+    assert response["Content-Disposition"].startswith("attachment;")
+    event = appeal.events.get(kind=Event.Kind.FILE_READ)
+    assert event.actor == operator.user and event.details["name"] == "справка.pdf" and event.at
