@@ -223,6 +223,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kabinet.notifications.tasks.redeliver_due_messages",
         "schedule": 60.0,
     },
+    "close-answered-appeals": {"task": "kabinet.appeals.tasks.close_answered_appeals", "schedule": 3600.0},
+    "purge-uploads": {"task": "kabinet.appeals.tasks.purge_uploads", "schedule": 3600.0},
 }
 
 # --- I18N, static -----------------------------------------------------------------------

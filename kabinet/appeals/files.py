@@ -2,6 +2,7 @@
 download under a safe name."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 import hashlib
 from pathlib import PurePath
 import re
@@ -9,6 +10,7 @@ import unicodedata
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 import filetype
 
 from kabinet.appeals.models import Upload
@@ -101,3 +103,14 @@ def receive_files(owner, kept_ids, files) -> Received:
     if len(received.uploads) > limit:
         received.errors.append(f"Можно приложить не больше {limit} файлов. Снимите отметку с лишних.")
     return received
+
+
+def purge_stale_uploads(older_than: timedelta = timedelta(days=1)) -> int:
+    """Uploads of forms never submitted: a day is long enough to come back to a form."""
+    stale = Upload.objects.filter(created_at__lt=timezone.now() - older_than)
+    count = 0
+    for upload in stale.iterator():
+        upload.file.delete(save=False)
+        upload.delete()
+        count += 1
+    return count

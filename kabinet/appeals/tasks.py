@@ -1,0 +1,17 @@
+"""Periodic housekeeping of appeals (Celery beat in production; `manage.py appeals_housekeeping`
+from cron in the embedded mode)."""
+
+from celery import shared_task
+
+from kabinet.appeals.files import purge_stale_uploads
+from kabinet.appeals.services import close_answered
+
+
+@shared_task
+def close_answered_appeals() -> int:
+    return close_answered()
+
+
+@shared_task
+def purge_uploads() -> int:
+    return purge_stale_uploads()
