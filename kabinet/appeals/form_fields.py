@@ -38,3 +38,12 @@ def limit_text_and_files(form: forms.Form) -> None:
     text.validators.append(MaxLengthValidator(limit))
     text.widget.attrs.update({"maxlength": limit, "data-counter": limit})
     form.fields["files"].help_text = files_help()
+
+
+def valid_with_files(form: forms.Form, file_errors: list[str]) -> bool:
+    """Validate the form; the files the view rejected become errors of its «files» field, so
+    they are tied to the input (aria-invalid, aria-describedby) like any other field's."""
+    valid = form.is_valid()
+    for error in file_errors:
+        form.add_error("files", error)
+    return valid and not file_errors

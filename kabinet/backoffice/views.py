@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from kabinet.appeals import operators
 from kabinet.appeals.files import receive_files
+from kabinet.appeals.form_fields import valid_with_files
 from kabinet.appeals.models import OPEN_STATUSES, Status
 from kabinet.appeals.services import AppealRefused
 from kabinet.backoffice.forms import NoteForm, QueueFilterForm, ReassignForm, ReplyForm, StaffLoginForm, StatusForm
@@ -175,7 +176,7 @@ def take(request: HttpRequest, pk: int) -> HttpResponse:
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES)
     received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
-    if not form.is_valid() or received.errors:
+    if not valid_with_files(form, received.errors):
         return _appeal_page(request, pk, 400, reply_form=form, uploads=received.uploads, file_errors=received.errors)
     data = operators.Reply(text=form.cleaned_data["text"], status=form.cleaned_data["status"], uploads=received.uploads)
     try:
@@ -191,7 +192,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
 def note(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST, request.FILES)
     received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
-    if not form.is_valid() or received.errors:
+    if not valid_with_files(form, received.errors):
         return _appeal_page(
             request, pk, 400, note_form=form, note_uploads=received.uploads, note_file_errors=received.errors
         )

@@ -84,3 +84,34 @@ def test_customer_creates_an_appeal_with_a_document(page, customer, reason, outb
     [sms] = outbox.messages()
     assert sms["to"] == "+79120000001"
     assert "зарегистрировано" in sms["text"] and appeal.number in sms["text"]
+
+
+def test_a_rejected_file_keeps_the_rest_of_the_form(page, customer, reason):
+    log_in(page, "+79120000001")
+    open_new_appeal(page)
+    choose_reason(page)
+    text = "Прошу сделать перерасчёт за март."
+    page.get_by_label("Текст обращения").fill(text)
+    fake = {"name": "скан.pdf", "mimeType": "application/pdf", "buffer": "это не PDF, а текст".encode()}
+    page.get_by_label("Подтверждающие документы").set_input_files([pdf(), fake])
+    page.get_by_role("button", name="Отправить").click()
+
+    rejected = "Файл «скан.pdf» не подходит: можно прикладывать только PDF, JPEG или PNG."
+    files = page.get_by_label("Подтверждающие документы")
+    expect(page.get_by_role("alert")).to_have_text(rejected)
+    expect(files).to_have_accessible_description(re.compile(re.escape(rejected)))
+    expect(page.get_by_label("Тема обращения").locator("option:checked")).to_have_text("Лицевой счёт")
+    expect(page.get_by_label("Причина обращения").locator("option:checked")).to_have_text("Перерасчёт")
+    expect(page.get_by_label("Текст обращения")).to_have_value(text)
+    kept = page.get_by_role("group", name="Уже приложены")
+    expect(kept.get_by_role("checkbox")).to_have_count(1)
+    expect(kept.get_by_role("checkbox", name=re.compile("справка.pdf"))).to_be_checked()
+
+    page.get_by_role("button", name="Отправить").click()
+    expect(page.get_by_role("heading", name="Обращение зарегистрировано")).to_be_visible()
+    page.get_by_role("link", name="Открыть обращение").click()
+    appeal = Appeal.objects.get()
+    expect(page.get_by_role("heading", name=f"Обращение № {appeal.number}")).to_be_visible()
+    expect(page.get_by_role("link", name="справка.pdf")).to_be_visible()
+    expect(page.get_by_role("link", name="скан.pdf")).to_have_count(0)
+    assert [a.name for a in appeal.attachments.all()] == ["справка.pdf"]

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kabinet.appeals import services
 from kabinet.appeals.files import receive_files
+from kabinet.appeals.form_fields import valid_with_files
 from kabinet.appeals.models import Reason
 from kabinet.billing.registry import default_region
 from kabinet.identity import profile
@@ -51,7 +52,7 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
         return _new_page(request, form, [], [])
     form = AppealForm(request.POST, request.FILES, user=request.user, accounts=accounts)
     received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
-    if not form.is_valid() or received.errors:
+    if not valid_with_files(form, received.errors):
         return _new_page(request, form, received.uploads, received.errors, status=400)
     email = form.cleaned_data.get("email")
     if email:
@@ -116,7 +117,7 @@ def appeal_message(request: HttpRequest, number: str) -> HttpResponse:
     appeal = services.customer_appeal(request.user, number)
     form = MessageForm(request.POST, request.FILES)
     received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
-    if not form.is_valid() or received.errors:
+    if not valid_with_files(form, received.errors):
         return _detail_page(request, appeal, form, received.uploads, received.errors, status=400)
     try:
         services.add_customer_message(request.user, number, form.cleaned_data["text"], received.uploads)
