@@ -1,13 +1,16 @@
 """Appeals (issue 4): a customer creates one with a document, a rejected file keeps the rest of
 the form, an operator answers in the back office, and a customer's login stays out of it."""
 
+from pathlib import Path
 import re
 
 from playwright.sync_api import expect
+import pytest
 
-from kabinet.appeals.models import Appeal
-from tests.conftest import PDF
-from tests.e2e.conftest import log_in
+from kabinet.appeals.models import Appeal, StaffRole
+from kabinet.identity.models import User
+from tests.conftest import PASSWORD, PDF, make_appeal
+from tests.e2e.conftest import DESKTOP, _open_page, log_in
 
 NUMBER = re.compile(r"66-\d{4}-\d{6}")
 MONTHS = [
@@ -24,6 +27,32 @@ MONTHS = [
     "ноября",
     "декабря",
 ]
+
+
+@pytest.fixture
+def desktop_page(browser, live_server, public_url):
+    """A page on the desktop viewport, where the back office is used; checked like `page`."""
+    context, page = _open_page(browser, live_server, DESKTOP)
+    yield page
+    context.close()
+    if problems := page.watch.report():
+        pytest.fail("the page misbehaved:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def operator(sverdlovsk) -> User:
+    user = User.objects.create_user(
+        None, PASSWORD, email="operator@example.ru", first_name="Ирина", last_name="Оператор"
+    )
+    StaffRole.objects.create(user=user, role="operator").regions.add(sverdlovsk)
+    return user
+
+
+def staff_log_in(page, identifier: str, password: str = PASSWORD) -> None:
+    page.goto("/backoffice/login/")
+    page.get_by_label("E-mail или телефон").fill(identifier)
+    page.get_by_label("Пароль").fill(password)
+    page.get_by_role("button", name="Войти").click()
 
 
 def pdf(name: str = "справка.pdf") -> dict:
@@ -115,3 +144,45 @@ def test_a_rejected_file_keeps_the_rest_of_the_form(page, customer, reason):
     expect(page.get_by_role("link", name="справка.pdf")).to_be_visible()
     expect(page.get_by_role("link", name="скан.pdf")).to_have_count(0)
     assert [a.name for a in appeal.attachments.all()] == ["справка.pdf"]
+
+
+def test_operator_answers_and_the_customer_reads_the_answer(
+    desktop_page, page, customer, account, reason, operator, outbox
+):
+    appeal = make_appeal(customer, account, reason)
+    office = desktop_page
+    staff_log_in(office, "operator@example.ru")
+    expect(office.get_by_role("heading", name="Очередь обращений")).to_be_visible()
+    office.get_by_role("link", name=appeal.number).click()
+    expect(office.get_by_role("heading", name=f"Обращение № {appeal.number}")).to_be_visible()
+    expect(office.get_by_text("Прошу сделать перерасчёт.")).to_be_visible()
+
+    with office.expect_download() as download:
+        office.get_by_role("link", name="справка.pdf").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    assert Path(download.value.path()).read_bytes() == PDF
+
+    office.get_by_role("button", name="Взять в работу").click()
+    expect(office.get_by_role("status")).to_have_text("Обращение взято в работу.")
+    expect(office.get_by_role("button", name="Взять в работу")).to_have_count(0)
+    answer = "Перерасчёт сделан, он будет в квитанции за следующий месяц."
+    office.get_by_label("Ответ клиенту").fill(answer)
+    office.get_by_label("Файлы к ответу").set_input_files(pdf("расчёт.pdf"))
+    office.get_by_role("radio", name="Дать ответ (обращение решено)").check()
+    office.get_by_role("button", name="Отправить ответ").click()
+    expect(office.get_by_role("status")).to_have_text("Ответ отправлен клиенту.")
+
+    log_in(page, "+79120000001")
+    expect(page).to_have_url("/home/")
+    page.get_by_role("navigation", name="Разделы кабинета").get_by_role("link", name="Обращения").click()
+    page.get_by_role("navigation", name="Обращения").get_by_role("link", name="Мои обращения").click()
+    page.get_by_role("link", name=appeal.number).click()
+    expect(page.get_by_role("heading", name=f"Обращение № {appeal.number}")).to_be_visible()
+    expect(page.get_by_text("Дан ответ", exact=True)).to_be_visible()
+    conversation = page.get_by_role("region", name="Переписка")
+    expect(conversation).to_contain_text("Ответ компании")
+    expect(conversation).to_contain_text(answer)
+    expect(conversation.get_by_role("link", name="расчёт.pdf")).to_be_visible()
+
+    texts = [m["text"] for m in outbox.messages() if m["to"] == "+79120000001"]
+    assert any("дан ответ" in text and appeal.number in text for text in texts), texts
