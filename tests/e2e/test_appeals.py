@@ -186,3 +186,21 @@ def test_operator_answers_and_the_customer_reads_the_answer(
 
     texts = [m["text"] for m in outbox.messages() if m["to"] == "+79120000001"]
     assert any("дан ответ" in text and appeal.number in text for text in texts), texts
+
+
+@pytest.mark.parametrize("identifier", ["+79120000001", "anna@example.ru"], ids=["phone", "email"])
+def test_a_customer_login_cannot_enter_the_back_office(page, customer, operator, identifier):
+    log_in(page, "+79120000001")
+    expect(page).to_have_url("/home/")
+    page.goto("/backoffice/")
+    expect(page).to_have_url(re.compile(r"/backoffice/login/"))
+    expect(page.get_by_role("heading", name="Вход для сотрудников")).to_be_visible()
+    expect(page.get_by_text("Вы вошли как клиент")).to_be_visible()
+
+    staff_log_in(page, identifier)
+    expect(page.get_by_role("alert")).to_have_text(
+        "Неверный e-mail, телефон или пароль. Бэк-офис открыт только сотрудникам."
+    )
+    expect(page.get_by_role("heading", name="Очередь обращений")).to_have_count(0)
+    page.goto("/backoffice/")
+    expect(page).to_have_url(re.compile(r"/backoffice/login/"))
