@@ -55,6 +55,8 @@ class NoteForm(forms.Form):
     files = FilesField(label="Файлы к заметке", required=False)
 
     def __init__(self, *args, **kwargs):
+        # Its own ids: the reply form on the same page has fields of the same names.
+        kwargs.setdefault("auto_id", "note_%s")
         super().__init__(*args, **kwargs)
         limit_text_and_files(self)
         self.fields["text"].help_text = "Клиент её не увидит."

@@ -165,6 +165,11 @@ def test_operator_answers_and_the_customer_reads_the_answer(
     office.get_by_role("button", name="Взять в работу").click()
     expect(office.get_by_role("status")).to_have_text("Обращение взято в работу.")
     expect(office.get_by_role("button", name="Взять в работу")).to_have_count(0)
+    # The reply's and the note's fields are told apart by their labels.
+    expect(office.get_by_role("textbox", name="Внутренняя заметка")).to_have_accessible_description(
+        "Клиент её не увидит."
+    )
+    expect(office.get_by_label("Файлы к заметке")).to_have_count(1)
     answer = "Перерасчёт сделан, он будет в квитанции за следующий месяц."
     office.get_by_label("Ответ клиенту").fill(answer)
     office.get_by_label("Файлы к ответу").set_input_files(pdf("расчёт.pdf"))
