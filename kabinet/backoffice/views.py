@@ -144,9 +144,7 @@ def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> H
             colleagues=operators.colleagues(role, item), initial={"assignee": item.assignee_id}
         ),
         "uploads": forms.get("uploads", []),
-        "file_errors": forms.get("file_errors", []),
         "note_uploads": forms.get("note_uploads", []),
-        "note_file_errors": forms.get("note_file_errors", []),
     }
     return render(request, "backoffice/appeal.html", context, status=status)
 
@@ -177,7 +175,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES)
     received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
     if not valid_with_files(form, received.errors):
-        return _appeal_page(request, pk, 400, reply_form=form, uploads=received.uploads, file_errors=received.errors)
+        return _appeal_page(request, pk, 400, reply_form=form, uploads=received.uploads)
     data = operators.Reply(text=form.cleaned_data["text"], status=form.cleaned_data["status"], uploads=received.uploads)
     try:
         operators.reply(request.staff_role, pk, data)
@@ -193,9 +191,7 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST, request.FILES)
     received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
     if not valid_with_files(form, received.errors):
-        return _appeal_page(
-            request, pk, 400, note_form=form, note_uploads=received.uploads, note_file_errors=received.errors
-        )
+        return _appeal_page(request, pk, 400, note_form=form, note_uploads=received.uploads)
     operators.add_note(request.staff_role, pk, form.cleaned_data["text"], received.uploads)
     return _done(request, pk, "Заметка сохранена.")
 

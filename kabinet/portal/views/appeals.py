@@ -49,18 +49,18 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
     accounts = services.appeal_accounts(request.user)
     if request.method != "POST":
         form = AppealForm(user=request.user, accounts=accounts)
-        return _new_page(request, form, [], [])
+        return _new_page(request, form, [])
     form = AppealForm(request.POST, request.FILES, user=request.user, accounts=accounts)
     received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
     if not valid_with_files(form, received.errors):
-        return _new_page(request, form, received.uploads, received.errors, status=400)
+        return _new_page(request, form, received.uploads, status=400)
     email = form.cleaned_data.get("email")
     if email:
         try:
             profile.request_email_change(request.user, email, default_region(), ip(request))
         except FieldRejected as rejected:
             form.add_error("email", rejected.message)
-            return _new_page(request, form, received.uploads, [], status=400)
+            return _new_page(request, form, received.uploads, status=400)
     draft = services.AppealDraft(
         account=form.cleaned_data["account"],
         reason=form.cleaned_data["reason"],
@@ -72,11 +72,10 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
     return redirect("portal:appeal_created", number=appeal.number)
 
 
-def _new_page(request, form, uploads, file_errors, status=200) -> HttpResponse:
+def _new_page(request, form, uploads, status=200) -> HttpResponse:
     context = {
         "form": form,
         "uploads": uploads,
-        "file_errors": file_errors,
         "hints": _hints(),
         "has_accounts": form.fields["account"].queryset.exists(),
     }
@@ -94,10 +93,10 @@ def appeal_created(request: HttpRequest, number: str) -> HttpResponse:
 @never_cache
 def appeal_detail(request: HttpRequest, number: str) -> HttpResponse:
     appeal = services.customer_appeal(request.user, number)
-    return _detail_page(request, appeal, MessageForm(), [], [])
+    return _detail_page(request, appeal, MessageForm(), [])
 
 
-def _detail_page(request, appeal, form, uploads, file_errors, status=200) -> HttpResponse:
+def _detail_page(request, appeal, form, uploads, status=200) -> HttpResponse:
     context = {
         "appeal": appeal,
         "conversation": services.public_messages(appeal),
@@ -106,7 +105,6 @@ def _detail_page(request, appeal, form, uploads, file_errors, status=200) -> Htt
         "can_write": services.can_write(appeal),
         "form": form,
         "uploads": uploads,
-        "file_errors": file_errors,
     }
     return render(request, "portal/appeals/detail.html", context, status=status)
 
@@ -118,12 +116,12 @@ def appeal_message(request: HttpRequest, number: str) -> HttpResponse:
     form = MessageForm(request.POST, request.FILES)
     received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
     if not valid_with_files(form, received.errors):
-        return _detail_page(request, appeal, form, received.uploads, received.errors, status=400)
+        return _detail_page(request, appeal, form, received.uploads, status=400)
     try:
         services.add_customer_message(request.user, number, form.cleaned_data["text"], received.uploads)
     except services.AppealRefused as refused:
         form.add_error(None, str(refused))
-        return _detail_page(request, appeal, form, received.uploads, [], status=400)
+        return _detail_page(request, appeal, form, received.uploads, status=400)
     messages.success(request, "Сообщение отправлено.")
     return redirect("portal:appeal", number=number)
 
