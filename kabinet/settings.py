@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "kabinet.identity",
     "kabinet.notifications",
     "kabinet.appeals",
+    "kabinet.readings",
     "kabinet.portal",
     "kabinet.backoffice",
 ]

@@ -35,6 +35,22 @@ class Region(models.Model):
         help_text="Снимите, чтобы поиск в реестре отвечал «Объект не найден» (работы в биллинге)",
     )
     ordering = models.PositiveSmallIntegerField("порядок", default=100)
+    # Meter readings are accepted on these days of the month (the Sverdlovsk branch: up to
+    # the 25th; others use windows such as 15th–25th).
+    readings_from_day = models.PositiveSmallIntegerField("показания принимаются с (число)", default=15)
+    readings_to_day = models.PositiveSmallIntegerField("показания принимаются по (число)", default=25)
+    payment_due_day = models.PositiveSmallIntegerField(
+        "оплатить до (число следующего месяца)", default=10, help_text="Срок оплаты начислений за месяц"
+    )
+    # The payee on bills and in the payment QR code (ГОСТ Р 56042-2014).
+    payee_name = models.CharField("получатель платежа", max_length=160, blank=True)
+    payee_inn = models.CharField("ИНН получателя", max_length=12, blank=True)
+    payee_kpp = models.CharField("КПП получателя", max_length=9, blank=True)
+    bank_name = models.CharField("банк получателя", max_length=100, blank=True)
+    bank_bic = models.CharField("БИК", max_length=9, blank=True)
+    bank_corr_account = models.CharField("корр. счёт", max_length=20, blank=True)
+    bank_account = models.CharField("расчётный счёт", max_length=20, blank=True)
+    company_address = models.CharField("адрес филиала", max_length=250, blank=True)
 
     class Meta:
         ordering = ["ordering", "name"]
@@ -118,3 +134,117 @@ class PersonalAccount(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class Service(models.Model):
+    """A billed utility service: электроснабжение, отопление, горячее водоснабжение…"""
+
+    code = models.SlugField("код", max_length=32, unique=True)
+    name = models.CharField("услуга", max_length=100)
+    unit = models.CharField("единица", max_length=16, help_text="кВт·ч, Гкал, м³")
+    ordering = models.PositiveSmallIntegerField("порядок", default=100)
+
+    class Meta:
+        ordering = ["ordering", "name"]
+        verbose_name = "услуга"
+        verbose_name_plural = "услуги"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tariff(models.Model):
+    """The price of a service in a region from a date: one rate, or one per zone of a
+    two- or three-zone electricity meter (T1 peak/day, T2 night, T3 semi-peak)."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="tariffs")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tariffs")
+    zones = models.PositiveSmallIntegerField("зон", choices=[(1, "одноставочный"), (2, "день/ночь"), (3, "три зоны")])
+    valid_from = models.DateField("действует с")
+    rate_t1 = models.DecimalField("тариф Т1 (или единый), ₽", max_digits=10, decimal_places=4)
+    rate_t2 = models.DecimalField("тариф Т2, ₽", max_digits=10, decimal_places=4, null=True, blank=True)
+    rate_t3 = models.DecimalField("тариф Т3, ₽", max_digits=10, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        ordering = ["region", "service", "zones", "-valid_from"]
+        verbose_name = "тариф"
+        verbose_name_plural = "тарифы"
+        constraints = [
+            models.UniqueConstraint(fields=["region", "service", "zones", "valid_from"], name="billing_tariff_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} ({self.get_zones_display()}) с {self.valid_from:%d.%m.%Y}"
+
+
+class Accrual(models.Model):
+    """What an account was charged for a service in a month, with any recalculation."""
+
+    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="accruals")
+    period = models.DateField("месяц", help_text="Первое число месяца")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    zone = models.CharField("зона", max_length=4, blank=True, help_text="Т1, Т2, Т3 или пусто")
+    volume = models.DecimalField("объём", max_digits=12, decimal_places=3)
+    tariff = models.DecimalField("тариф, ₽", max_digits=10, decimal_places=4)
+    amount = models.DecimalField("начислено, ₽", max_digits=12, decimal_places=2)
+    recalculation = models.DecimalField("перерасчёт, ₽", max_digits=12, decimal_places=2, default=0)
+    recalculation_reason = models.CharField("основание перерасчёта", max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["period", "service__ordering", "zone"]
+        verbose_name = "начисление"
+        verbose_name_plural = "начисления"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "period", "service", "zone"], name="billing_accrual_unique")
+        ]
+        indexes = [models.Index(fields=["account", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.account.number} {self.period:%m.%Y} {self.service}: {self.amount}"
+
+    @property
+    def total(self):
+        return self.amount + self.recalculation
+
+
+class Payment(models.Model):
+    class Channel(models.TextChoices):
+        BANK = "bank", "Банк"
+        ONLINE = "online", "Онлайн (СБП, карта)"
+        POST = "post", "Почта России"
+        OFFICE = "office", "Касса офиса"
+
+    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="payments")
+    paid_on = models.DateField("дата платежа", db_index=True)
+    amount = models.DecimalField("сумма, ₽", max_digits=12, decimal_places=2)
+    channel = models.CharField("способ", max_length=8, choices=Channel.choices)
+
+    class Meta:
+        ordering = ["paid_on", "pk"]
+        verbose_name = "платёж"
+        verbose_name_plural = "платежи"
+        indexes = [models.Index(fields=["account", "paid_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.account.number} {self.paid_on:%d.%m.%Y}: {self.amount}"
+
+
+class MonthBalance(models.Model):
+    """The account's balance at the start and end of a month: positive is debt («к оплате»),
+    negative is overpayment. closing = opening + accrued (with recalculations) − paid."""
+
+    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="balances")
+    period = models.DateField("месяц")
+    opening = models.DecimalField("на начало месяца, ₽", max_digits=12, decimal_places=2)
+    accrued = models.DecimalField("начислено, ₽", max_digits=12, decimal_places=2)
+    paid = models.DecimalField("оплачено, ₽", max_digits=12, decimal_places=2)
+    closing = models.DecimalField("на конец месяца, ₽", max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["period"]
+        verbose_name = "сальдо за месяц"
+        verbose_name_plural = "сальдо по месяцам"
+        constraints = [models.UniqueConstraint(fields=["account", "period"], name="billing_balance_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account.number} {self.period:%m.%Y}: {self.closing}"

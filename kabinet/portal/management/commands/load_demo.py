@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from kabinet.appeals import demo as appeals_demo
 from kabinet.billing import demo
+from kabinet.readings import demo as history_demo
 
 
 class Command(BaseCommand):
@@ -12,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         report = demo.load_demo()
-        appeal_lines = appeals_demo.load_demo()
+        appeal_lines = appeals_demo.load_demo() + history_demo.load_demo()
         if not report.changed and not appeal_lines:
             self.stdout.write("Demo data already loaded: nothing to do.")
             for line in report.lines:

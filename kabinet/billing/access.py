@@ -1,0 +1,23 @@
+"""Which personal accounts a customer may see: those linked to them. Everything under an
+account in the portal (accruals, payments, meters, readings, bills) goes through here."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from kabinet.billing.models import PersonalAccount
+
+
+def customer_accounts(user) -> QuerySet[PersonalAccount]:
+    return (
+        PersonalAccount.objects.filter(link__user=user)
+        .select_related("premises", "region")
+        .order_by("region__ordering", "number")
+    )
+
+
+def customer_account(user, account_id: int) -> PersonalAccount:
+    """The customer's own account; anyone else's is simply not found."""
+    account = customer_accounts(user).filter(pk=account_id).first()
+    if account is None:
+        raise Http404
+    return account

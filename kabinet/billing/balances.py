@@ -1,0 +1,93 @@
+"""Balances of personal accounts: computed from accruals and payments, month by month."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery, Sum
+
+from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount, Region
+from kabinet.billing.money import closing_balance, to_kopecks
+
+ZERO = Decimal("0.00")
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(period: date) -> date:
+    return date(period.year + (period.month == 12), period.month % 12 + 1, 1)
+
+
+def due_date(period: date, region: Region) -> date:
+    """Accruals for a month are due on the region's day of the following month."""
+    following = next_month(period)
+    return following.replace(day=min(region.payment_due_day, 28))
+
+
+@transaction.atomic
+def rebuild_balances(account: PersonalAccount, opening: Decimal = ZERO) -> list[MonthBalance]:
+    """Recompute every month from the first accrual or payment: closing = opening + accrued −
+    paid, each month opening with the previous closing. Safe to re-run."""
+    accrued = {
+        row["period"]: row["total"]
+        for row in Accrual.objects.filter(account=account)
+        .values("period")
+        .annotate(total=Sum("amount") + Sum("recalculation"))
+    }
+    paid: dict[date, Decimal] = {}
+    for payment in Payment.objects.filter(account=account).only("paid_on", "amount"):
+        period = month_start(payment.paid_on)
+        paid[period] = paid.get(period, ZERO) + payment.amount
+    if not accrued and not paid:
+        return []
+    period, last = min([*accrued, *paid]), max([*accrued, *paid])
+    MonthBalance.objects.filter(account=account).delete()
+    rows = []
+    balance = to_kopecks(opening)
+    while period <= last:
+        month_accrued, month_paid = to_kopecks(accrued.get(period, ZERO)), to_kopecks(paid.get(period, ZERO))
+        closing = closing_balance(balance, month_accrued, month_paid)
+        rows.append(MonthBalance(account=account, period=period, opening=balance, accrued=month_accrued,
+                                 paid=month_paid, closing=closing))  # fmt: skip
+        balance, period = closing, next_month(period)
+    return MonthBalance.objects.bulk_create(rows)
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What the home card says about an account."""
+
+    account: PersonalAccount
+    balance: Decimal | None  # debt positive, overpayment negative; None without history
+    as_of: date | None
+    due: date | None
+    last_payment: Payment | None
+
+    @property
+    def to_pay(self) -> Decimal:
+        return max(self.balance or ZERO, ZERO)
+
+    @property
+    def overpaid(self) -> Decimal:
+        return max(-(self.balance or ZERO), ZERO)
+
+
+def summaries(accounts: list[PersonalAccount], today: date) -> list[AccountSummary]:
+    """One summary per account in two queries, however long the history."""
+    ids = [account.pk for account in accounts]
+    last_period = MonthBalance.objects.filter(account=OuterRef("account")).order_by("-period").values("period")[:1]
+    balances = {b.account_id: b for b in MonthBalance.objects.filter(account_id__in=ids, period=Subquery(last_period))}
+    last_paid = Payment.objects.filter(account=OuterRef("account")).order_by("-paid_on", "-pk").values("pk")[:1]
+    payments = {p.account_id: p for p in Payment.objects.filter(account_id__in=ids, pk=Subquery(last_paid))}
+    result = []
+    for account in accounts:
+        balance = balances.get(account.pk)
+        as_of = min(today, next_month(balance.period).replace(day=1)) if balance else None
+        due = due_date(balance.period, account.region) if balance else None
+        result.append(
+            AccountSummary(account, balance.closing if balance else None, as_of, due, payments.get(account.pk))
+        )
+    return result

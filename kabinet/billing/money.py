@@ -1,0 +1,27 @@
+"""Money is Decimal, never float. Rounding to kopecks happens here and nowhere else."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+KOPECK = Decimal("0.01")
+
+
+def to_kopecks(value: Decimal | int | str) -> Decimal:
+    """Round half up to the kopeck, as Russian payment documents do. Floats are refused:
+    0.1 + 0.2 is not money."""
+    if isinstance(value, float):
+        raise TypeError("money must not be a float")
+    return Decimal(value).quantize(KOPECK, rounding=ROUND_HALF_UP)
+
+
+def charge(volume: Decimal, rate: Decimal) -> Decimal:
+    return to_kopecks(volume * rate)
+
+
+def closing_balance(opening: Decimal, accrued: Decimal, paid: Decimal) -> Decimal:
+    """Debt is positive, overpayment negative."""
+    return to_kopecks(opening + accrued - paid)
+
+
+def in_kopecks(amount: Decimal) -> int:
+    """Whole kopecks, as payment documents' «Sum» field wants them."""
+    return int(to_kopecks(amount) * 100)
