@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kabinet.portal.views import appeals, auth, home, profile, public, recovery, registration
+from kabinet.portal.views import accounts, appeals, auth, home, profile, public, recovery, registration
 
 app_name = "portal"
 urlpatterns = [
@@ -38,4 +38,8 @@ urlpatterns += [
     path("appeals/<str:number>/created/", appeals.appeal_created, name="appeal_created"),
     path("appeals/<str:number>/message/", appeals.appeal_message, name="appeal_message"),
     path("appeals/<str:number>/files/<int:attachment_id>/", appeals.appeal_file, name="appeal_file"),
+]
+
+urlpatterns += [
+    path("accounts/<int:account_id>/", accounts.account_detail, name="account"),
 ]

@@ -14,10 +14,11 @@ def owned_by(other, reason) -> dict:
         "link_id": other.account_links.get().pk,
         "number": appeal.number,
         "attachment_id": appeal.attachments.get().pk,
+        "account_id": other.account_links.get().account_id,
     }
 
 
-OWNED = {"link_id", "number", "attachment_id"}
+OWNED = {"link_id", "number", "attachment_id", "account_id"}
 # Keywords that are not object ids (tokens checked by their own signature or hash).
 NOT_IDS = {"uidb64", "token"}
 

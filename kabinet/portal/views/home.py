@@ -6,13 +6,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kabinet.identity.profile import user_accounts
+from kabinet.billing.access import customer_accounts
+from kabinet.billing.balances import summaries
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    accounts = list(customer_accounts(request.user))
     context = {
-        "links": user_accounts(request.user),
+        "cards": summaries(accounts, timezone.localdate()),
         "offer_tour": request.user.tour_completed_at is None,
         "start_tour": request.GET.get("tour") == "1",
     }

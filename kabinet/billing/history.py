@@ -1,0 +1,59 @@
+"""An account's months: balance, accruals by service, payments; and consumption per month.
+Three queries whatever the length of the history."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount
+
+
+@dataclass
+class Month:
+    balance: MonthBalance
+    accruals: list[Accrual] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+
+    @property
+    def period(self) -> date:
+        return self.balance.period
+
+    @property
+    def recalculations(self) -> list[Accrual]:
+        return [a for a in self.accruals if a.recalculation]
+
+
+@dataclass
+class History:
+    months: list[Month]  # newest first
+    consumption: list[tuple[date, str, Decimal]]  # (month, unit, volume) of the main metered service, oldest first
+
+    @property
+    def latest(self) -> MonthBalance | None:
+        return self.months[0].balance if self.months else None
+
+
+def account_history(account: PersonalAccount, months: int = 24) -> History:
+    balances = list(MonthBalance.objects.filter(account=account).order_by("-period")[:months])
+    if not balances:
+        return History([], [])
+    since = balances[-1].period
+    accruals = defaultdict(list)
+    for accrual in Accrual.objects.filter(account=account, period__gte=since).select_related("service"):
+        accruals[accrual.period].append(accrual)
+    payments = defaultdict(list)
+    for payment in Payment.objects.filter(account=account, paid_on__gte=since):
+        payments[payment.paid_on.replace(day=1)].append(payment)
+    rows = [Month(b, accruals.get(b.period, []), payments.get(b.period, [])) for b in balances]
+    return History(rows, _consumption(accruals))
+
+
+def _consumption(accruals: dict[date, list[Accrual]]) -> list[tuple[date, str, Decimal]]:
+    """Volumes of electricity (all zones together) per month: what the customer controls."""
+    series = []
+    for period in sorted(accruals):
+        volumes = [a for a in accruals[period] if a.service.code == "electricity"]
+        if volumes:
+            series.append((period, volumes[0].service.unit, sum((a.volume for a in volumes), Decimal(0))))
+    return series
