@@ -1,7 +1,7 @@
 """Balances of personal accounts: computed from accruals and payments, month by month."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -65,14 +65,26 @@ class AccountSummary:
     as_of: date | None
     due: date | None
     last_payment: Payment | None
+    today: date
 
     @property
     def to_pay(self) -> Decimal:
         return max(self.balance or ZERO, ZERO)
 
     @property
+    def overdue(self) -> bool:
+        return bool(self.to_pay and self.due and self.due < self.today)
+
+    @property
     def overpaid(self) -> Decimal:
         return max(-(self.balance or ZERO), ZERO)
+
+
+def _billed_period(balance: MonthBalance) -> date:
+    """The month of the latest bill: a month that so far has only payments is not billed yet."""
+    if balance.accrued:
+        return balance.period
+    return (balance.period - timedelta(days=1)).replace(day=1)
 
 
 def summaries(accounts: list[PersonalAccount], today: date) -> list[AccountSummary]:
@@ -86,8 +98,8 @@ def summaries(accounts: list[PersonalAccount], today: date) -> list[AccountSumma
     for account in accounts:
         balance = balances.get(account.pk)
         as_of = min(today, next_month(balance.period).replace(day=1)) if balance else None
-        due = due_date(balance.period, account.region) if balance else None
+        due = due_date(_billed_period(balance), account.region) if balance else None
         result.append(
-            AccountSummary(account, balance.closing if balance else None, as_of, due, payments.get(account.pk))
+            AccountSummary(account, balance.closing if balance else None, as_of, due, payments.get(account.pk), today)
         )
     return result

@@ -32,11 +32,9 @@ def _ticks(low: Decimal, high: Decimal) -> list[Decimal]:
         if span / step <= 5:
             break
     start = (low / step).to_integral_value(rounding="ROUND_FLOOR") * step
-    ticks = []
-    value = start
-    while value <= high + step / 2:
-        ticks.append(value)
-        value += step
+    ticks = [start]
+    while ticks[-1] < high or len(ticks) < 2:
+        ticks.append(ticks[-1] + step)
     return ticks
 
 

@@ -1,0 +1,118 @@
+"""Home cards and «Начисления и платежи»: what is owed and why, with charts and a text table,
+in the same number of queries whatever the length of the history."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.urls import reverse
+import pytest
+
+from kabinet.billing.balances import rebuild_balances
+from kabinet.billing.models import Accrual, Payment, Service
+from kabinet.portal.charts import Bar, bar_chart
+
+
+@pytest.fixture
+def electricity(db):
+    return Service.objects.create(code="electricity", name="Электроснабжение", unit="кВт·ч")
+
+
+def history(account, service, months: int, *, paid_share="1"):
+    """`months` months ending in October 2026, each 1000 ₽ accrued and paid the next month."""
+    Accrual.objects.filter(account=account).delete()
+    Payment.objects.filter(account=account).delete()
+    periods = []
+    year, month = 2026, 10
+    for _ in range(months):
+        periods.append(date(year, month, 1))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    for period in periods:
+        Accrual.objects.create(account=account, period=period, service=service, zone="", volume=Decimal("200"),
+                               tariff=Decimal("5.0000"), amount=Decimal("1000.00"))  # fmt: skip
+        paid_on = date(period.year + (period.month == 12), period.month % 12 + 1, 5)
+        if paid_on <= date(2026, 11, 25):
+            Payment.objects.create(account=account, paid_on=paid_on, amount=Decimal("1000.00") * Decimal(paid_share),
+                                   channel="online")  # fmt: skip
+    rebuild_balances(account)
+
+
+@pytest.fixture
+def signed_in(client, customer):
+    client.force_login(customer)
+    return client
+
+
+def test_home_card_debt_due_date_and_last_payment(signed_in, account, electricity):
+    history(account, electricity, 3, paid_share="0.5")
+    page = signed_in.get(reverse("portal:home")).content.decode()
+    # August to October, 1000 ₽ each, each paid half the next month: 3000 − 1500 = 1500 ₽ owed.
+    assert "К оплате: <strong>1\u00a0500,00\u00a0₽</strong>" in page
+    assert "Оплатить до" in page and "10.11.2026" in page and "срок прошёл" in page
+    assert "Последний платёж" in page and "500,00\u00a0₽, 05.11.2026" in page
+    assert reverse("portal:account", args=[account.pk]) in page
+
+
+def test_home_card_overpayment(signed_in, account, electricity):
+    history(account, electricity, 2, paid_share="1.5")
+    page = signed_in.get(reverse("portal:home")).content.decode()
+    assert "Переплата: <strong>" in page and "Оплатить до" not in page
+
+
+def test_accruals_page_months_services_recalculation_payments(signed_in, account, electricity):
+    history(account, electricity, 3)
+    accrual = Accrual.objects.get(period=date(2026, 9, 1))
+    accrual.recalculation = Decimal("-120.35")
+    accrual.recalculation_reason = "Показания контролёра"
+    accrual.save()
+    rebuild_balances(account)
+    page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
+    for text in ["Начисления и платежи", "Октябрь 2026", "Электроснабжение", "200 кВт·ч", "1\u00a0000,00\u00a0₽",
+                 "−120,35\u00a0₽", "Показания контролёра", "05.10.2026", "Онлайн (СБП, карта)",
+                 '<svg class="chart"', "Таблица данных графиков"]:  # fmt: skip
+        assert text in page, text
+
+
+def test_accruals_page_query_count_does_not_grow_with_history(
+    signed_in, account, electricity, django_assert_num_queries
+):
+    history(account, electricity, 2)
+    url = reverse("portal:account", args=[account.pk])
+    signed_in.get(url)  # warm the session and caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as short:
+        signed_in.get(url)
+    history(account, electricity, 24)
+    with django_assert_num_queries(len(short.captured_queries)):
+        page = signed_in.get(url).content.decode()
+    assert page.count('class="card month"') == 24
+
+
+def test_home_query_count_does_not_grow_with_history(signed_in, account, electricity):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    history(account, electricity, 2)
+    signed_in.get(reverse("portal:home"))
+    with CaptureQueriesContext(connection) as short:
+        signed_in.get(reverse("portal:home"))
+    history(account, electricity, 24)
+    with CaptureQueriesContext(connection) as long:
+        signed_in.get(reverse("portal:home"))
+    assert len(long.captured_queries) == len(short.captured_queries)
+
+
+def test_account_without_history(signed_in, account):
+    page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
+    assert "ещё нет начислений" in page
+
+
+def test_chart_is_accessible_svg_with_negative_bars():
+    bars = [Bar("09.26", "Сентябрь: 500 ₽", Decimal("500")), Bar("10.26", "Октябрь: −200 ₽", Decimal("-200"))]
+    svg = str(bar_chart(bars, chart_id="c", title="Сальдо <и> долг", unit="₽"))
+    assert svg.startswith('<svg class="chart"') and 'role="img"' in svg and 'aria-labelledby="c-title c-desc"' in svg
+    assert "Сальдо &lt;и&gt; долг" in svg  # titles are escaped
+    assert svg.count("<rect") == 2 and "chart-bar-negative" in svg
+    assert "<script" not in svg and "style=" not in svg
+    assert bar_chart([], chart_id="e", title="", unit="") == ""
