@@ -1,6 +1,12 @@
 from django.db import models
 from django.utils import timezone
 
+from kabinet.core.storage import dated_random_name, private_storage
+
+
+def attachment_path(instance, filename: str) -> str:
+    return dated_random_name("mail")
+
 
 class Message(models.Model):
     """The delivery log: every SMS and e-mail the portal sends, and what became of it."""
@@ -29,6 +35,14 @@ class Message(models.Model):
     secret = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # An e-mail may carry one file (a bill). The log keeps its own copy in private storage,
+    # so a retry or «Отправить повторно» sends exactly what was logged, whatever happens to
+    # the document it came from.
+    attachment = models.FileField(
+        "вложение", storage=private_storage, upload_to=attachment_path, max_length=200, blank=True
+    )
+    attachment_name = models.CharField("имя вложения", max_length=150, blank=True)
+    attachment_type = models.CharField("тип вложения", max_length=100, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

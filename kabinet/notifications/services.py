@@ -1,8 +1,20 @@
 """Sending SMS and e-mail: record the message, deliver it in the background after commit."""
 
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from kabinet.notifications.models import Message
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an e-mail: the name the recipient sees, the bytes, the MIME type."""
+
+    name: str
+    content: bytes
+    mimetype: str
 
 
 def _enqueue(message: Message) -> Message:
@@ -19,7 +31,14 @@ def send_sms(to: str, text: str, *, secret: bool = False) -> Message:
     return _enqueue(Message.objects.create(channel=Message.Channel.SMS, to=to, body=text, secret=secret))
 
 
-def send_email(to: str, subject: str, body: str, *, secret: bool = False) -> Message:
-    return _enqueue(
-        Message.objects.create(channel=Message.Channel.EMAIL, to=to, subject=subject, body=body, secret=secret)
-    )
+def send_email(
+    to: str, subject: str, body: str, *, secret: bool = False, attachment: Attachment | None = None
+) -> Message:
+    """`attachment`: one file, stored with the logged message and sent with every attempt."""
+    message = Message(channel=Message.Channel.EMAIL, to=to, subject=subject, body=body, secret=secret)
+    if attachment is not None:
+        message.attachment_name = attachment.name
+        message.attachment_type = attachment.mimetype
+        message.attachment.save(attachment.name, ContentFile(attachment.content), save=False)
+    message.save()
+    return _enqueue(message)

@@ -11,7 +11,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.utils import timezone
 
 from kabinet.notifications.models import Message
@@ -44,7 +44,13 @@ def _claim(message_id: int) -> Message | None:
 def _deliver(message: Message) -> str:
     if message.channel == Message.Channel.SMS:
         return get_backend().send(message.to, message.body)
-    send_mail(message.subject, message.body, None, [message.to])
+    if not message.attachment:
+        send_mail(message.subject, message.body, None, [message.to])
+        return ""
+    email = EmailMessage(message.subject, message.body, None, [message.to])
+    with message.attachment.open("rb") as file:
+        email.attach(message.attachment_name, file.read(), message.attachment_type)
+    email.send()
     return ""
 
 
