@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kabinet.portal.views import accounts, appeals, auth, home, profile, public, recovery, registration
+from kabinet.portal.views import accounts, appeals, auth, home, profile, public, readings, recovery, registration
 
 app_name = "portal"
 urlpatterns = [
@@ -42,4 +42,9 @@ urlpatterns += [
 
 urlpatterns += [
     path("accounts/<int:account_id>/", accounts.account_detail, name="account"),
+]
+
+urlpatterns += [
+    path("accounts/<int:account_id>/readings/", readings.readings, name="readings"),
+    path("accounts/<int:account_id>/readings/history/", readings.readings_history, name="readings_history"),
 ]

@@ -1,0 +1,56 @@
+"""«Передать показания» of a personal account and the history of its readings."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from kabinet.billing.access import customer_account
+from kabinet.portal.readings_forms import ReadingsForm
+from kabinet.readings import services
+
+
+@login_required
+@never_cache
+def readings(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = customer_account(request.user, account_id)
+    window = services.reading_window(account.region)
+    states = services.meter_states(account, window.today)
+    refusal = services.refusal(account, window) or ("" if states else "По этому лицевому счёту нет счётчиков.")
+    if request.method != "POST":
+        return _page(request, account, window, states, ReadingsForm(states=states), refusal)
+    form = ReadingsForm(request.POST, states=states)
+    if refusal or not form.is_valid():
+        return _page(request, account, window, states, form, refusal, status=400)
+    try:
+        submission = services.submit_readings(
+            request.user, account, form.values(), form.confirmations(), today=window.today
+        )
+    except (services.ReadingsRefused, services.ReadingsNotSaved) as problem:
+        form.add_error(None, str(problem))
+        return _page(request, account, window, states, form, "", status=400)
+    if not submission.ok:
+        form.show(submission)
+        return _page(request, account, window, states, form, "", status=400)
+    messages.success(
+        request,
+        f"Показания переданы. Спасибо! Если вы ошиблись, передайте их ещё раз до {submission.window.ends:%d.%m.%Y} "
+        "— новые показания заменят прежние.",
+    )
+    return redirect("portal:readings", account_id=account.pk)
+
+
+def _page(request, account, window, states, form, refusal, status=200) -> HttpResponse:
+    context = {"account": account, "window": window, "form": form, "blocks": form.blocks(), "refusal": refusal}
+    return render(request, "portal/readings/submit.html", context, status=status)
+
+
+@require_GET
+@login_required
+@never_cache
+def readings_history(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = customer_account(request.user, account_id)
+    context = {"account": account, "histories": services.meter_histories(account)}
+    return render(request, "portal/readings/history.html", context)

@@ -1,0 +1,216 @@
+"""«Передать показания» and «История показаний»: fields per zone, errors at the field with
+nothing typed lost, confirmations that appear with their warnings, the window, the history.
+
+The pages use today's date; each test sets the region's window around it instead of freezing time."""
+
+import re
+from unittest import mock
+
+from django.db import DatabaseError
+from django.urls import reverse
+from django.utils import timezone
+import pytest
+
+from kabinet.readings.models import Reading
+from kabinet.readings.services import add_months
+from tests.conftest import make_account, make_customer
+from tests.readings.conftest import add_reading, make_meter, monthly
+
+TODAY = timezone.localdate()
+THIS_MONTH = TODAY.replace(day=1)
+LAST_MONTH = add_months(THIS_MONTH, -1)
+
+
+@pytest.fixture
+def open_window(sverdlovsk):
+    sverdlovsk.readings_from_day, sverdlovsk.readings_to_day = 1, 31
+    sverdlovsk.save()
+    return sverdlovsk
+
+
+@pytest.fixture
+def closed_window(sverdlovsk):
+    other_day = TODAY.day % 28 + 1  # any day but today
+    sverdlovsk.readings_from_day = sverdlovsk.readings_to_day = other_day
+    sverdlovsk.save()
+    return sverdlovsk
+
+
+@pytest.fixture
+def signed_in(client, customer):
+    client.force_login(customer)
+    return client
+
+
+@pytest.fixture
+def two_zone(account):
+    meter = make_meter(account, zones=2, serial="76543210")
+    add_reading(meter, add_months(THIS_MONTH, -2), 4800, 1900)
+    add_reading(meter, LAST_MONTH, 5000, 2000)
+    return meter
+
+
+def url(account, name="portal:readings"):
+    return reverse(name, kwargs={"account_id": account.pk})
+
+
+def test_page_shows_each_meter_with_its_previous_reading_and_a_field_per_zone(
+    signed_in, open_window, account, two_zone
+):
+    single = make_meter(account, serial="11112222")
+    page = signed_in.get(url(account)).content.decode()
+    for text in ["Передать показания", "Счётчик № 76543210", "Счётчик № 11112222", "День (Т1) — 5000; Ночь (Т2) — 2000",
+                 "Показания принимаются с 1 по 31 число", "Предыдущие показания"]:  # fmt: skip
+        assert text in page, text
+    assert f'<label for="id_m{two_zone.pk}-t1">День (Т1)' in page
+    assert f'<label for="id_m{two_zone.pk}-t2">Ночь (Т2)' in page
+    assert f'<label for="id_m{single.pk}-t1">Показание' in page
+    assert f"Предыдущее показание: 5000 от 20.{LAST_MONTH:%m.%Y}" in page
+    assert 'inputmode="numeric"' in page
+
+
+def test_the_window_of_the_region_is_shown(signed_in, sverdlovsk, account, two_zone):
+    page = signed_in.get(url(account)).content.decode()
+    assert "Показания принимаются с 15 по 25 число" in page
+
+
+def test_outside_the_window_the_form_says_when_it_opens(signed_in, closed_window, account, two_zone):
+    response = signed_in.get(url(account))
+    page = response.content.decode()
+    assert "Сейчас показания не принимаются. Приём откроется" in page
+    assert '<form method="post" class="form readings-form"' not in page
+    assert "День (Т1) — 5000" in page  # the meters and their readings are still shown
+    posted = signed_in.post(url(account), {f"m{two_zone.pk}-t1": "5100", f"m{two_zone.pk}-t2": "2050"})
+    assert posted.status_code == 400
+    assert not Reading.objects.filter(period__gte=THIS_MONTH).exists()
+
+
+def test_submit_stores_and_says_thank_you(signed_in, open_window, account, two_zone, customer):
+    response = signed_in.post(url(account), {f"m{two_zone.pk}-t1": "5230", f"m{two_zone.pk}-t2": "2100"}, follow=True)
+    assert response.redirect_chain == [(url(account), 302)]
+    page = response.content.decode()
+    assert "Показания переданы. Спасибо!" in page
+    reading = Reading.objects.get(meter=two_zone, period=THIS_MONTH)
+    assert reading.values == (5230, 2100) and reading.submitted_by == customer and reading.source == "portal"
+    assert "уже переданы" in page and "Новые показания заменят их." in page
+
+
+def test_a_rejected_value_keeps_the_others(signed_in, open_window, account, two_zone):
+    single = make_meter(account, serial="11112222")
+    add_reading(single, LAST_MONTH, 300)
+    data = {f"m{two_zone.pk}-t1": "5230", f"m{two_zone.pk}-t2": "21,5", f"m{single.pk}-t1": "420"}
+    response = signed_in.post(url(account), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Введите целое число — только цифры до запятой, без дробной части." in page
+    assert re.search(rf'<input type="text" name="m{two_zone.pk}-t2" value="21,5"[^>]* aria-invalid="true"', page)
+    assert 'value="5230"' in page and 'value="420"' in page and 'value="21,5"' in page
+    assert page.count('aria-invalid="true"') == 1
+    assert not Reading.objects.filter(period=THIS_MONTH).exists()
+
+
+def test_error_is_tied_to_its_field(signed_in, open_window, account, two_zone):
+    page = signed_in.post(url(account), {f"m{two_zone.pk}-t1": "5230", f"m{two_zone.pk}-t2": ""}).content.decode()
+    field = f"id_m{two_zone.pk}-t2"
+    assert f'aria-describedby="{field}_helptext {field}_error"' in page
+    assert f'<div class="field-errors" id="{field}_error" role="alert"><p>Введите показание.</p></div>' in page
+
+
+def test_unusual_consumption_asks_for_confirmation_then_stores(signed_in, open_window, account):
+    meter = make_meter(account)
+    monthly(meter, (1000,), (100,), last=THIS_MONTH)  # 100 a month; previous 2100
+    data = {f"m{meter.pk}-t1": "3000"}
+    first = signed_in.post(url(account), data)
+    assert first.status_code == 400
+    page = first.content.decode()
+    name = f"m{meter.pk}-confirm-unusual"
+    assert f'<input type="checkbox" name="{name}"' in page
+    assert "Да, показания верны — расход действительно такой" in page
+    assert "Расход 900 кВт·ч — больше чем в 3 раза выше обычного" in page
+    assert 'value="3000"' in page
+    assert not Reading.objects.filter(period=THIS_MONTH).exists()
+    second = signed_in.post(url(account), {**data, name: "on"})
+    assert second.status_code == 302
+    assert Reading.objects.get(meter=meter, period=THIS_MONTH).unusual_confirmed
+
+
+def test_no_checkbox_without_a_warning(signed_in, open_window, account, two_zone):
+    page = signed_in.get(url(account)).content.decode()
+    assert 'type="checkbox"' not in page
+
+
+def test_a_confirmed_warning_stays_checked_while_another_value_is_wrong(signed_in, open_window, account):
+    meter = make_meter(account, zones=2, digits=5)
+    add_reading(meter, LAST_MONTH, 99900, 500)
+    name = f"m{meter.pk}-confirm-wrap-t1"
+    first = signed_in.post(url(account), {f"m{meter.pk}-t1": "100", f"m{meter.pk}-t2": "600"})
+    page = first.content.decode()
+    assert "Да, табло перешло через ноль — показание верное" in page
+    assert "День (Т1): показание меньше предыдущего (99900)" in page
+    assert f'id="id_m{meter.pk}-t1_error"' in page  # the warning stands at the day field
+    second = signed_in.post(url(account), {f"m{meter.pk}-t1": "100", f"m{meter.pk}-t2": "6OO", name: "on"})
+    assert second.status_code == 400
+    page = second.content.decode()
+    assert re.search(rf'<input type="checkbox" name="{name}"[^>]* checked>', page)
+    assert "расход составит 200 кВт·ч" in page  # the warning stays as the checkbox's explanation
+    assert f'id="id_m{meter.pk}-t1_error"' not in page
+    third = signed_in.post(url(account), {f"m{meter.pk}-t1": "100", f"m{meter.pk}-t2": "600", name: "on"})
+    assert third.status_code == 302
+    reading = Reading.objects.get(meter=meter, period=THIS_MONTH)
+    assert reading.wrapped and reading.values == (100, 600)
+
+
+def test_a_failure_while_saving_tells_the_customer_and_keeps_the_values(signed_in, open_window, account, two_zone):
+    data = {f"m{two_zone.pk}-t1": "5230", f"m{two_zone.pk}-t2": "2100"}
+    with mock.patch.object(Reading, "save", side_effect=DatabaseError("disk full")):
+        response = signed_in.post(url(account), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Не удалось сохранить показания: ничего не передано, прежние показания сохранены." in page
+    assert 'value="5230"' in page and 'value="2100"' in page
+    assert not Reading.objects.filter(period=THIS_MONTH).exists()
+
+
+def test_overdue_verification_is_flagged_with_what_to_do(signed_in, open_window, account):
+    make_meter(account, verification_due=add_months(THIS_MONTH, -5))
+    page = signed_in.get(url(account)).content.decode()
+    assert "Срок поверки счётчика истёк" in page
+    assert "Создать обращение о поверке" in page and reverse("portal:appeal_new") in page
+    assert "биллинг может не принять" in page
+
+
+def test_a_closed_account_takes_no_readings(signed_in, open_window, account, two_zone):
+    account.status = account.Status.CLOSED
+    account.save()
+    page = signed_in.get(url(account)).content.decode()
+    assert "Лицевой счёт закрыт: показания по нему не принимаются." in page
+    assert 'name="m' not in page
+
+
+def test_history_lists_readings_with_source_and_consumption(signed_in, open_window, account, two_zone):
+    signed_in.post(url(account), {f"m{two_zone.pk}-t1": "5300", f"m{two_zone.pk}-t2": "2100"})
+    signed_in.post(url(account), {f"m{two_zone.pk}-t1": "5230", f"m{two_zone.pk}-t2": "2100"})
+    response = signed_in.get(url(account, "portal:readings_history"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    for text in ["История показаний", "Счётчик № 76543210", "Расход День (Т1), кВт·ч", "Расход Ночь (Т2), кВт·ч",
+                 "Клиент через личный кабинет", "<td>5230</td><td>230</td>", "<td>5000</td><td>200</td>",
+                 "заменено"]:  # fmt: skip
+        assert text in page, text
+    assert page.count("заменено") == 1
+
+
+def test_another_customers_readings_are_not_found(client, open_window, sverdlovsk, customer):
+    other_account = make_account(sverdlovsk, "660100000002", flat="7")
+    make_customer("+79120000002", other_account)
+    meter = make_meter(other_account)
+    client.force_login(customer)
+    for name in ("portal:readings", "portal:readings_history"):
+        assert client.get(url(other_account, name)).status_code == 404
+    assert client.post(url(other_account), {f"m{meter.pk}-t1": "5"}).status_code == 404
+    assert not Reading.objects.exists()
+
+
+def test_pages_need_login(client, account):
+    response = client.get(url(account))
+    assert response.status_code == 302 and "/login/" in response["Location"]
