@@ -19,7 +19,10 @@ from kabinet.appeals.models import Upload
 # The first extension is the one given to a file whose name has none of them.
 ALLOWED = {"application/pdf": (".pdf",), "image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",)}
 ALLOWED_TEXT = "PDF, JPEG или PNG"
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+# Control characters (C0, DEL, C1), the bidirectional marks and overrides that can make a name
+# show a false extension («отчёт\u202efdp.png» reads as «отчётgnp.pdf»), and shell/path characters.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069<>:"/\\|?*]+')
+_PK = re.compile(r"[0-9]{1,18}")  # a primary key as a form sends it: ASCII digits within bigint
 
 
 class FileRejected(ValueError):
@@ -81,7 +84,8 @@ def store_upload(owner, uploaded: UploadedFile) -> Upload:
 
 def own_uploads(owner, ids) -> list[Upload]:
     """Pending uploads by id, only the owner's: ids from a form are never trusted."""
-    return list(Upload.objects.filter(owner=owner, pk__in=[i for i in ids if str(i).isdigit()]).order_by("pk"))
+    pks = [int(i) for i in map(str, ids) if _PK.fullmatch(i)]
+    return list(Upload.objects.filter(owner=owner, pk__in=pks).order_by("pk"))
 
 
 @dataclass
