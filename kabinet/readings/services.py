@@ -19,7 +19,7 @@ from calendar import monthrange
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import pairwise
 import logging
 import re
@@ -279,7 +279,7 @@ def check_meter(
         months = max(1, months_between(check.previous.period, period))
         total = sum(check.consumption.values())
         if check.average and total > UNUSUAL_FACTOR * check.average * months:
-            usual = (check.average * months).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            usual = round(check.average * months)  # kWh shown whole (money alone is rounded in billing.money)
             check.asks[UNUSUAL] = (
                 f"Расход {total} {unit} — больше чем в {UNUSUAL_FACTOR} раза выше обычного "
                 f"(в среднем {usual} {unit} за {_months_text(months)} по данным последних 12 месяцев). "
