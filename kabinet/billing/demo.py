@@ -3,7 +3,9 @@
 Everything here is idempotent: each step looks for what it would create and skips it when it
 is there, so `make run` can call the loader on every start and it costs a few dozen queries.
 Existing rows are never changed, so a region switched off in the admin or a demo password
-changed by a visitor stays as it is.
+changed by a visitor stays as it is; the one exception is a region's payee details for bills,
+whose empty fields are filled (never overwritten), so databases created before bills existed
+get a payment QR code too.
 
 The generated registry is deterministic (a seeded random generator); the accounts the README
 names are not random at all: they are spelled out in SHOWCASE and CUSTOMERS below, and
@@ -62,6 +64,57 @@ REGIONS: tuple[RegionSpec, ...] = (
     RegionSpec("37", "Ивановский", "8-800-700-10-37", "ivanovo", r"\d{12}", "12 цифр, как в квитанции", 9),
     RegionSpec("12", "Марий Эл и Чувашия", "8-800-700-10-12", "cheboksary", r"\d{10}", "10 цифр, как в квитанции", 10),
 )
+
+
+# The payee on bills and in their payment QR code: a fictional company and bank ("Демобанк")
+# with numbers of the right shape and valid check digits, so banking apps parse the QR code,
+# and nothing that pays a real company.
+DEMO_BANK = {"bank_name": "АО «Демобанк»", "bank_bic": "044525999"}
+DEMO_OFFICES = {
+    "66": "620014, г. Екатеринбург",
+    "59": "614000, г. Пермь",
+    "43": "610000, г. Киров",
+    "18": "426000, г. Ижевск",
+    "56": "460000, г. Оренбург",
+    "63": "443000, г. Самара",
+    "64": "410000, г. Саратов",
+    "33": "600000, г. Владимир",
+    "37": "153000, г. Иваново",
+    "12": "428000, г. Чебоксары",
+}
+PAYEE_FIELDS = (
+    "payee_name", "payee_inn", "payee_kpp", "bank_name", "bank_bic", "bank_corr_account", "bank_account",
+    "company_address",
+)  # fmt: skip
+
+
+def _inn10(first9: str) -> str:
+    """A legal entity's INN: nine digits and the check digit of the tax service's algorithm."""
+    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+    return first9 + str(sum(int(d) * w for d, w in zip(first9, weights, strict=True)) % 11 % 10)
+
+
+def _bank_account(prefix3: str, account: str) -> str:
+    """Put the Bank of Russia check digit (9th of 20) into `account`: prefixed with three digits
+    taken from the BIC, the weighted sum (7, 1, 3, …) of all 23 digits ends in 0."""
+    digits = prefix3 + account[:8] + "0" + account[9:]
+    total = sum(int(d) * (7, 1, 3)[i % 3] for i, d in enumerate(digits))
+    return account[:8] + str(total * 3 % 10) + account[9:]
+
+
+def payee_details(spec: RegionSpec) -> dict[str, str]:
+    bic = DEMO_BANK["bank_bic"]
+    return {
+        "payee_name": f"АО «Энергосбыт» ({spec.name} филиал)"
+        if " " not in spec.name
+        else f"АО «Энергосбыт» (филиал «{spec.name}»)",
+        "payee_inn": _inn10(f"{int(spec.code):02d}7000001"),
+        "payee_kpp": f"{int(spec.code):02d}{int(spec.code):02d}43001",
+        **DEMO_BANK,
+        "bank_corr_account": _bank_account("0" + bic[4:6], "30101810000000000" + bic[-3:]),
+        "bank_account": _bank_account(bic[-3:], f"407028100160{int(spec.code):08d}"),
+        "company_address": f"{DEMO_OFFICES.get(spec.code, '')}, ул. Примерная, д. 1".lstrip(", "),
+    }
 
 
 # --- The generated registry ---------------------------------------------------------------
@@ -250,11 +303,23 @@ def ensure_regions(report: Report) -> dict[str, Region]:
                 # At most one default region (a constraint); keep one chosen in the admin.
                 "is_default": spec.is_default and not has_default,
                 "ordering": spec.ordering,
+                **payee_details(spec),
             },
         )
+        if not created:
+            _fill_payee_details(region, spec)
         regions[spec.code] = region
         report.regions += created
     return regions
+
+
+def _fill_payee_details(region: Region, spec: RegionSpec) -> None:
+    """Fill the region's empty payee fields; whatever the admin entered stays."""
+    missing = {name: value for name, value in payee_details(spec).items() if not getattr(region, name)}
+    if missing:
+        Region.objects.filter(pk=region.pk).update(**missing)
+        for name, value in missing.items():
+            setattr(region, name, value)
 
 
 # --- The generated registry ---------------------------------------------------------------

@@ -1,7 +1,10 @@
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+
+from kabinet.core.storage import dated_random_name, private_storage
 
 
 def validate_regex(value: str) -> None:
@@ -248,3 +251,49 @@ class MonthBalance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account.number} {self.period:%m.%Y}: {self.closing}"
+
+
+def bill_path(instance, filename: str) -> str:
+    return dated_random_name("bills", ".pdf")
+
+
+class Bill(models.Model):
+    """The generated PDF of an account's monthly bill («квитанция»), in private storage.
+    One per account and month: the job regenerates it when what it says has changed."""
+
+    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="bills")
+    period = models.DateField("месяц", help_text="Первое число месяца")
+    pdf = models.FileField("PDF", storage=private_storage, upload_to=bill_path, max_length=200)
+    amount = models.DecimalField("к оплате, ₽", max_digits=12, decimal_places=2)
+    # sha256 of everything printed on the bill: unchanged data, no new PDF.
+    fingerprint = models.CharField(max_length=64)
+    generated_at = models.DateTimeField("сформирована")
+    # «Электронная квитанция»: when this month's bill went out by e-mail (never twice).
+    emailed_at = models.DateTimeField("отправлена по e-mail", null=True, blank=True)
+    email_message = models.ForeignKey(
+        "notifications.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["account", "-period"]
+        verbose_name = "квитанция"
+        verbose_name_plural = "квитанции"
+        constraints = [models.UniqueConstraint(fields=["account", "period"], name="billing_bill_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account.number} {self.period:%m.%Y}"
+
+
+class BillSubscription(models.Model):
+    """«Электронная квитанция»: the account's bill goes to its holder's e-mail instead of paper."""
+
+    account = models.OneToOneField(PersonalAccount, on_delete=models.CASCADE, related_name="bill_subscription")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bill_subscriptions")
+    created_at = models.DateTimeField("подключена", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "электронная квитанция"
+        verbose_name_plural = "электронные квитанции"
+
+    def __str__(self) -> str:
+        return f"{self.account.number} → {self.user}"

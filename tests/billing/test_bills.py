@@ -1,0 +1,314 @@
+"""The monthly bill: what it says, the payment QR code against ГОСТ Р 56042-2014, the PDF."""
+
+from dataclasses import fields, is_dataclass
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+import re
+
+from pypdf import PdfReader
+import pytest
+
+from kabinet.billing.balances import rebuild_balances
+from kabinet.billing.bills import (
+    QR_LIMITS,
+    QR_REQUIRED,
+    NoBill,
+    bill_data,
+    payment_qr_fields,
+    payment_qr_payload,
+    render_bill_pdf,
+)
+from kabinet.billing.models import Accrual, Payment, Region, Service
+from kabinet.billing.money import charge
+
+PERIOD = date(2026, 10, 1)
+PAYEE = {
+    "payee_name": "АО «Энергосбыт» (Свердловский филиал)",
+    "payee_inn": "6670000014",
+    "payee_kpp": "666643001",
+    "bank_name": "АО «Демобанк»",
+    "bank_bic": "044525999",
+    "bank_corr_account": "30101810600000000999",
+    "bank_account": "40702810616000000066",
+    "company_address": "620014, г. Екатеринбург, ул. Примерная, д. 1",
+}
+
+
+def services() -> dict[str, Service]:
+    return {
+        code: Service.objects.get_or_create(code=code, defaults={"name": name, "unit": unit, "ordering": order})[0]
+        for code, name, unit, order in (
+            ("electricity", "Электроснабжение", "кВт·ч", 1),
+            ("hot-water", "Горячее водоснабжение", "м³", 3),
+        )
+    }
+
+
+def accrue(account, period: date, *, recalculation: str = "0", reason: str = "") -> None:
+    """A two-zone electricity meter and hot water, one recalculated line."""
+    s = services()
+    for service, zone, volume, rate, extra in (
+        (s["electricity"], "Т1", "150", "6.7100", {}),
+        (s["electricity"], "Т2", "70", "3.3800", {}),
+        (
+            s["hot-water"],
+            "",
+            "3.215",
+            "308.8900",
+            {"recalculation": Decimal(recalculation), "recalculation_reason": reason},
+        ),
+    ):
+        amount = charge(Decimal(volume), Decimal(rate))
+        Accrual.objects.create(account=account, period=period, service=service, zone=zone, volume=Decimal(volume),
+                               tariff=Decimal(rate), amount=amount, **extra)  # fmt: skip
+
+
+def make_billed(account, *, opening: str = "500.00", paid: str = "1000.00", period: date = PERIOD) -> None:
+    """September billed and unpaid (the opening debt), October accrued, one payment in October."""
+    Region.objects.filter(pk=account.region_id).update(**PAYEE)
+    account.refresh_from_db()
+    account.region.refresh_from_db()
+    accrue(account, date(2026, 9, 1))
+    accrue(account, period, recalculation="-200.00", reason="Перерасчёт | временное отсутствие")
+    Payment.objects.create(account=account, paid_on=period.replace(day=5), amount=Decimal(paid), channel="online")
+    rebuild_balances(
+        account,
+        opening=Decimal(opening) - sum((a.total for a in account.accruals.filter(period=date(2026, 9, 1))), Decimal(0)),
+    )
+
+
+@pytest.fixture
+def billed(account, customer):
+    make_billed(account)
+    return bill_data(account, PERIOD)
+
+
+# --- What the bill says -------------------------------------------------------------------
+def test_the_bill_has_payer_address_lines_balance_and_due_date(billed, account):
+    assert billed.account_number == "660100000001"
+    assert billed.payer == "Иванова Анна"
+    assert billed.address == "г. Екатеринбург, ул. Малышева, д. 12а, кв. 5"
+    assert [line.title for line in billed.lines] == [
+        "Электроснабжение (Т1)",
+        "Электроснабжение (Т2)",
+        "Горячее водоснабжение",
+    ]
+    assert billed.lines[0].volume == Decimal("150.000")
+    assert billed.lines[0].tariff == Decimal("6.7100")
+    assert billed.lines[0].amount == Decimal("1006.50")
+    # 1006.50 + 236.60 + 993.08 accrued, −200 recalculated
+    assert billed.accrued == Decimal("2236.18")
+    assert billed.recalculations == Decimal("-200.00")
+    assert billed.opening == Decimal("500.00")
+    assert billed.paid == Decimal("1000.00")
+    assert billed.closing == Decimal("1536.18")  # 500 + 2036.18 − 1000
+    assert billed.to_pay == Decimal("1536.18")
+    assert billed.overpaid == Decimal("0")
+    assert billed.due == date(2026, 11, 10)
+    assert billed.recalculated_lines[0].recalculation_reason == "Перерасчёт | временное отсутствие"
+    assert billed.file_name == "kvitanciya-660100000001-2026-10.pdf"
+    assert billed.period_name == "октябрь 2026"
+
+
+def test_overpayment_means_nothing_to_pay(account, customer):
+    make_billed(account, paid="5000.00")
+    bill = bill_data(account, PERIOD)
+    assert bill.closing == Decimal("-2463.82")
+    assert bill.to_pay == Decimal("0")
+    assert bill.overpaid == Decimal("2463.82")
+
+
+def test_money_on_the_bill_is_decimal_never_float(billed):
+    def walk(value):
+        if isinstance(value, float):
+            raise AssertionError(f"float in the bill: {value!r}")
+        if is_dataclass(value):
+            for item in fields(value):
+                walk(getattr(value, item.name))
+        elif isinstance(value, tuple | list):
+            for item in value:
+                walk(item)
+
+    walk(billed)
+    for name in ("accrued", "recalculations", "total_accrued", "paid", "to_pay", "overpaid", "opening", "closing"):
+        assert isinstance(getattr(billed, name), Decimal), name
+        assert getattr(billed, name).as_tuple().exponent == -2, f"{name} is in kopecks"
+
+
+def test_a_month_without_accruals_has_no_bill(account, customer):
+    make_billed(account)
+    with pytest.raises(NoBill):
+        bill_data(account, date(2026, 11, 1))
+
+
+def test_a_month_without_rebuilt_balances_carries_the_last_closing(account, customer):
+    make_billed(account)
+    accrue(account, date(2026, 11, 1))  # balances not rebuilt for November
+    bill = bill_data(account, date(2026, 11, 1))
+    assert bill.opening == Decimal("1536.18")
+    assert bill.closing == bill.opening + bill.total_accrued
+
+
+def test_an_account_nobody_holds_has_no_payer_name(account):
+    make_billed(account)
+    bill = bill_data(account, PERIOD)
+    assert bill.payer == ""
+    assert ("LastName", "") not in payment_qr_fields(bill)
+
+
+def test_the_fingerprint_follows_the_content(account, customer):
+    make_billed(account)
+    before = bill_data(account, PERIOD).fingerprint()
+    assert bill_data(account, PERIOD).fingerprint() == before
+    Payment.objects.create(account=account, paid_on=date(2026, 10, 20), amount=Decimal("1.00"), channel="bank")
+    assert bill_data(account, PERIOD).fingerprint() != before
+
+
+# --- The QR code: ГОСТ Р 56042-2014 -----------------------------------------------------------
+def parse(payload: str) -> tuple[str, list[tuple[str, str]]]:
+    header, *pairs = payload.split("|")
+    return header, [tuple(pair.split("=", 1)) for pair in pairs]
+
+
+def test_qr_header_says_version_0001_and_utf8(billed):
+    header, _ = parse(payment_qr_payload(billed))
+    assert header == "ST00012"  # «ST», version «0001», encoding «2» = UTF-8
+
+
+def test_qr_required_block_comes_first_in_the_standards_order(billed):
+    _, pairs = parse(payment_qr_payload(billed))
+    assert [key for key, _ in pairs[:5]] == ["Name", "PersonalAcc", "BankName", "BIC", "CorrespAcc"]
+    assert list(QR_REQUIRED) == ["Name", "PersonalAcc", "BankName", "BIC", "CorrespAcc"]
+    assert dict(pairs[:5]) == {
+        "Name": PAYEE["payee_name"],
+        "PersonalAcc": PAYEE["bank_account"],
+        "BankName": PAYEE["bank_name"],
+        "BIC": PAYEE["bank_bic"],
+        "CorrespAcc": PAYEE["bank_corr_account"],
+    }
+
+
+def test_qr_additional_fields(billed):
+    _, pairs = parse(payment_qr_payload(billed))
+    keys = [key for key, _ in pairs]
+    assert keys == [
+        "Name", "PersonalAcc", "BankName", "BIC", "CorrespAcc",
+        "Sum", "Purpose", "PayeeINN", "KPP", "PersAcc", "LastName", "FirstName", "PayerAddress", "PaymPeriod",
+    ]  # fmt: skip
+    values = dict(pairs)
+    assert values["Sum"] == "153618", "kopecks, digits only"
+    assert values["PayeeINN"] == "6670000014"
+    assert values["KPP"] == "666643001"
+    assert values["PersAcc"] == "660100000001"
+    assert values["LastName"] == "Иванова"
+    assert values["FirstName"] == "Анна"
+    assert values["PayerAddress"] == "г. Екатеринбург, ул. Малышева, д. 12а, кв. 5"
+    assert values["PaymPeriod"] == "102026", "MMYYYY"
+    assert values["Purpose"] == "Оплата по лицевому счёту 660100000001 за 10.2026"
+
+
+def test_qr_sum_is_whole_kopecks_of_the_amount_to_pay(billed):
+    assert dict(parse(payment_qr_payload(billed))[1])["Sum"] == str(int(billed.to_pay * 100))
+    assert re.fullmatch(r"\d+", dict(parse(payment_qr_payload(billed))[1])["Sum"])
+
+
+def test_qr_has_no_sum_when_nothing_is_due(account, customer):
+    make_billed(account, paid="5000.00")
+    _, pairs = parse(payment_qr_payload(bill_data(account, PERIOD)))
+    assert "Sum" not in dict(pairs), "the banking app asks the payer for an amount"
+
+
+def test_qr_values_never_contain_the_separator_or_line_breaks(account, customer):
+    make_billed(account)
+    Region.objects.filter(pk=account.region_id).update(payee_name="АО | «Энергосбыт»\nфилиал", bank_name="Банк|Демо")
+    customer.last_name = "Иванова|Петрова"
+    customer.save()
+    account.refresh_from_db()
+    payload = payment_qr_payload(bill_data(account, PERIOD))
+    _, pairs = parse(payload)
+    assert payload.count("|") == len(pairs), "one separator per field"
+    assert all("|" not in value and "\n" not in value for _, value in pairs)
+    assert dict(pairs)["Name"] == "АО «Энергосбыт» филиал"
+    assert dict(pairs)["LastName"] == "Иванова Петрова"
+
+
+def test_qr_values_stay_within_the_standards_lengths(account, customer):
+    make_billed(account)
+    Region.objects.filter(pk=account.region_id).update(bank_name="Очень длинное название банка " * 3)
+    account.refresh_from_db()
+    _, pairs = parse(payment_qr_payload(bill_data(account, PERIOD)))
+    for key, value in pairs:
+        assert len(value) <= QR_LIMITS.get(key, 10**6), key
+    assert len(dict(pairs)["BankName"]) == 45
+
+
+def test_qr_is_utf8(billed):
+    payload = payment_qr_payload(billed)
+    assert payload.encode("utf-8").decode("utf-8") == payload
+    assert "Энергосбыт" in payload
+
+
+def test_qr_without_bank_details_is_refused(account, customer):
+    make_billed(account)
+    Region.objects.filter(pk=account.region_id).update(bank_bic="")
+    account.refresh_from_db()
+    with pytest.raises(ValueError, match="bank details"):
+        payment_qr_payload(bill_data(account, PERIOD))
+
+
+def test_qr_code_encodes_the_payload_in_byte_mode(billed):
+    from kabinet.billing.bills import QrCode
+
+    code = QrCode(payment_qr_payload(billed), 100).qr
+    assert code.mode == "byte"
+    assert code.error == "M"
+    assert not code.is_micro
+
+
+# --- The PDF ---------------------------------------------------------------------------------
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages).replace("\u00a0", " ")
+
+
+def test_pdf_text_has_the_account_number_the_amount_and_cyrillic(billed):
+    pdf = render_bill_pdf(billed)
+    assert pdf.startswith(b"%PDF-")
+    text = pdf_text(pdf)
+    assert "660100000001" in text
+    assert "1 536,18 ₽" in text
+    assert "Квитанция за октябрь 2026" in text
+    assert "Иванова Анна" in text
+    assert "Горячее водоснабжение" in text
+    assert "Перерасчёт | временное отсутствие" in text
+    assert "Оплатить до 10.11.2026" in text
+    assert "ИНН 6670000014" in text
+    assert "05.10.2026" in text, "the payment of the month"
+
+
+def test_pdf_embeds_the_shipped_font(billed):
+    reader = PdfReader(BytesIO(render_bill_pdf(billed)))
+    fonts = {str(font["/BaseFont"]) for font in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert any("DejaVuSans" in font for font in fonts), fonts
+    assert reader.metadata.title == "Квитанция за октябрь 2026, лицевой счёт 660100000001"
+
+
+def test_pdf_is_the_same_for_the_same_data(billed):
+    assert render_bill_pdf(billed) == render_bill_pdf(billed)
+
+
+def test_pdf_without_bank_details_says_where_to_ask(account, customer):
+    make_billed(account)
+    Region.objects.filter(pk=account.region_id).update(bank_account="")
+    account.refresh_from_db()
+    text = pdf_text(render_bill_pdf(bill_data(account, PERIOD)))
+    assert "Реквизиты для оплаты уточняйте в контактном центре" in text
+    assert "Оплата по QR-коду" not in text
+
+
+def test_pdf_with_overpayment(account, customer):
+    make_billed(account, paid="5000.00")
+    text = pdf_text(render_bill_pdf(bill_data(account, PERIOD)))
+    assert "Итого к оплате 0,00 ₽" in text
+    assert "Переплата: 2 463,82 ₽" in text
