@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from kabinet.portal.views import accounts, appeals, auth, home, profile, public, readings, recovery, registration
+from kabinet.portal.converters import PeriodConverter
+from kabinet.portal.views import accounts, appeals, auth, bills, home, profile, public, readings, recovery, registration
+
+register_converter(PeriodConverter, "period")
 
 app_name = "portal"
 urlpatterns = [
@@ -47,4 +50,9 @@ urlpatterns += [
 urlpatterns += [
     path("accounts/<int:account_id>/readings/", readings.readings, name="readings"),
     path("accounts/<int:account_id>/readings/history/", readings.readings_history, name="readings_history"),
+]
+
+urlpatterns += [
+    path("accounts/<int:account_id>/bills/", bills.bill_list, name="bills"),
+    path("accounts/<int:account_id>/bills/<period:period>/", bills.bill_pdf, name="bill"),
 ]

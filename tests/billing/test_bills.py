@@ -1,7 +1,7 @@
 """The monthly bill: what it says, the payment QR code against ГОСТ Р 56042-2014, the PDF."""
 
 from dataclasses import fields, is_dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
 import re
@@ -65,17 +65,16 @@ def accrue(account, period: date, *, recalculation: str = "0", reason: str = "")
 
 
 def make_billed(account, *, opening: str = "500.00", paid: str = "1000.00", period: date = PERIOD) -> None:
-    """September billed and unpaid (the opening debt), October accrued, one payment in October."""
+    """The month before `period` billed and unpaid (the opening debt), `period` accrued with a
+    recalculation, one payment in `period`."""
     Region.objects.filter(pk=account.region_id).update(**PAYEE)
     account.refresh_from_db()
-    account.region.refresh_from_db()
-    accrue(account, date(2026, 9, 1))
+    before = (period - timedelta(days=1)).replace(day=1)
+    accrue(account, before)
     accrue(account, period, recalculation="-200.00", reason="Перерасчёт | временное отсутствие")
     Payment.objects.create(account=account, paid_on=period.replace(day=5), amount=Decimal(paid), channel="online")
-    rebuild_balances(
-        account,
-        opening=Decimal(opening) - sum((a.total for a in account.accruals.filter(period=date(2026, 9, 1))), Decimal(0)),
-    )
+    accrued_before = sum((a.total for a in account.accruals.filter(period=before)), Decimal(0))
+    rebuild_balances(account, opening=Decimal(opening) - accrued_before)
 
 
 @pytest.fixture

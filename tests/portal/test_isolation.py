@@ -1,10 +1,27 @@
 """No customer reaches another's data: every customer URL that takes an id answers 404 for
 another customer's object. New id-taking URLs must be added to OWNED below, or this fails."""
 
+from datetime import date, timedelta
+from decimal import Decimal
+
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 import pytest
 
 from tests.conftest import make_account, make_appeal, make_customer
+
+
+def billed_month(account) -> date:
+    """Last month, with an accrual: the account has a bill for it."""
+    from kabinet.billing.models import Accrual, Service
+
+    period = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    service, _ = Service.objects.get_or_create(
+        code="electricity", defaults={"name": "Электроснабжение", "unit": "кВт·ч"}
+    )
+    Accrual.objects.create(account=account, period=period, service=service, volume=Decimal("100"),
+                           tariff=Decimal("5.82"), amount=Decimal("582.00"))  # fmt: skip
+    return period
 
 
 def owned_by(other, reason) -> dict:
@@ -15,10 +32,11 @@ def owned_by(other, reason) -> dict:
         "number": appeal.number,
         "attachment_id": appeal.attachments.get().pk,
         "account_id": other.account_links.get().account_id,
+        "period": billed_month(other.account_links.get().account),  # with account_id: the other's bill
     }
 
 
-OWNED = {"link_id", "number", "attachment_id", "account_id"}
+OWNED = {"link_id", "number", "attachment_id", "account_id", "period"}
 # Keywords that are not object ids (tokens checked by their own signature or hash).
 NOT_IDS = {"uidb64", "token"}
 

@@ -1,0 +1,251 @@
+"""Generated bills: stored PDFs (`store_bill`), the monthly job for all accounts
+(`generate_bills`), the 36-month window customers can download from, and «электронная
+квитанция» — the bill by e-mail instead of paper (`subscribe`, `send_electronic_bills`).
+
+Every step is safe to re-run: a bill whose content has not changed is not rendered again, a
+changed one replaces its PDF, and a month's bill is e-mailed at most once per account."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+import logging
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from kabinet.billing.bills import NoBill, account_holder, bill_data, render_bill_pdf, rub
+from kabinet.billing.models import Accrual, Bill, BillSubscription, MonthBalance, PersonalAccount, bill_path
+from kabinet.core.storage import private_storage
+from kabinet.notifications.services import Attachment, send_email
+
+log = logging.getLogger(__name__)
+
+# Bills of the current month (once billed) and of the 36 months before it can be downloaded.
+WINDOW_MONTHS = 36
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+def add_months(period: date, months: int) -> date:
+    index = period.year * 12 + period.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def previous_month(today: date) -> date:
+    return add_months(today.replace(day=1), -1)
+
+
+def parse_period(value: str) -> date:
+    """«2026-10» → 1 October 2026; ValueError for anything else."""
+    year, month = value.split("-") if value.count("-") == 1 else ("", "")
+    if not (len(year) == 4 and year.isdigit() and len(month) == 2 and month.isdigit() and 1 <= int(month) <= 12):
+        raise ValueError(f"not a month in the form YYYY-MM: {value!r}")
+    return date(int(year), int(month), 1)
+
+
+def bill_window(today: date) -> tuple[date, date]:
+    """The first and last month whose bill a customer may download."""
+    newest = today.replace(day=1)
+    return add_months(newest, -WINDOW_MONTHS), newest
+
+
+def in_window(period: date, today: date) -> bool:
+    oldest, newest = bill_window(today)
+    return oldest <= period <= newest
+
+
+@dataclass(frozen=True)
+class BillMonth:
+    """A line of the «Квитанции» page."""
+
+    period: date
+    closing: Decimal | None
+
+    @property
+    def to_pay(self) -> Decimal | None:
+        return None if self.closing is None else max(self.closing, Decimal("0.00"))
+
+
+def bill_months(account: PersonalAccount, today: date) -> list[BillMonth]:
+    """The months in the window that have a bill (accruals), newest first; two queries."""
+    oldest, newest = bill_window(today)
+    periods = (
+        Accrual.objects.filter(account=account, period__range=(oldest, newest))
+        .values_list("period", flat=True)
+        .distinct()
+        .order_by("-period")
+    )
+    periods = list(periods)
+    closings = dict(MonthBalance.objects.filter(account=account, period__in=periods).values_list("period", "closing"))
+    return [BillMonth(period, closings.get(period)) for period in periods]
+
+
+# --- Storing a bill -------------------------------------------------------------------------
+def _accounts():
+    return PersonalAccount.objects.select_related("premises", "region", "link__user")
+
+
+def store_bill(account: PersonalAccount, period: date) -> tuple[Bill, str]:
+    """The stored bill of the month, rendered when missing or when what it says has changed.
+    Raises NoBill for a month without accruals. Safe when two processes do it at once: the
+    unique (account, period) keeps one row, and the loser's file is removed."""
+    data = bill_data(account, period)
+    fingerprint = data.fingerprint()
+    existing = Bill.objects.filter(account=account, period=data.period).first()
+    if existing and existing.fingerprint == fingerprint and existing.pdf.storage.exists(existing.pdf.name):
+        return existing, UNCHANGED
+    storage = private_storage()
+    name = storage.save(bill_path(None, data.file_name), ContentFile(render_bill_pdf(data)))
+    fields = {"pdf": name, "amount": data.to_pay, "fingerprint": fingerprint, "generated_at": timezone.now()}
+    try:
+        with transaction.atomic():
+            bill = Bill.objects.select_for_update().filter(account=account, period=data.period).first()
+            if bill is None:
+                return Bill.objects.create(account=account, period=data.period, **fields), CREATED
+            old = bill.pdf.name
+            for key, value in fields.items():
+                setattr(bill, key, value)
+            bill.save(update_fields=[*fields])
+            transaction.on_commit(lambda: old and old != name and storage.delete(old))
+            return bill, UPDATED
+    except IntegrityError:  # created by someone else a moment ago
+        storage.delete(name)
+        return Bill.objects.get(account=account, period=data.period), UNCHANGED
+
+
+def customer_bill(account: PersonalAccount, period: date, today: date | None = None) -> Bill:
+    """The bill a customer downloads: only within the window; generated on demand. Raises
+    NoBill for a month outside the window or without accruals."""
+    if not in_window(period, today or timezone.localdate()):
+        raise NoBill(f"{period:%m.%Y} is outside the bill window")
+    return store_bill(account, period)[0]
+
+
+@dataclass
+class BillRun:
+    period: date
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"bills for {self.period:%Y-%m}: {self.created} created, {self.updated} regenerated, "
+            f"{self.unchanged} unchanged"
+        )
+
+
+def generate_bills(period: date) -> BillRun:
+    """Bills of the month for every account with accruals in it. Re-runnable: unchanged bills
+    are skipped (no rendering), changed ones regenerated, none duplicated."""
+    period = period.replace(day=1)
+    run = BillRun(period)
+    accounts = _accounts().filter(pk__in=Accrual.objects.filter(period=period).values("account")).order_by("pk")
+    for account in accounts.iterator(chunk_size=500):
+        try:
+            _, outcome = store_bill(account, period)
+        except NoBill:  # its accruals were removed since the query began
+            continue
+        setattr(run, outcome, getattr(run, outcome) + 1)
+    log.info("%s", run)
+    return run
+
+
+# --- «Электронная квитанция» ----------------------------------------------------------------
+class NoEmail(Exception):
+    """The customer has no confirmed e-mail to send the bill to."""
+
+
+def is_subscribed(account: PersonalAccount) -> bool:
+    return BillSubscription.objects.filter(account=account).exists()
+
+
+def subscribe(user, account: PersonalAccount) -> BillSubscription:
+    """The account's bill goes to the user's (confirmed) e-mail instead of paper. The caller
+    has checked that the user holds the account."""
+    if not user.email:
+        raise NoEmail
+    subscription, _ = BillSubscription.objects.update_or_create(account=account, defaults={"user": user})
+    return subscription
+
+
+def unsubscribe(account: PersonalAccount) -> None:
+    BillSubscription.objects.filter(account=account).delete()
+
+
+@dataclass
+class SendRun:
+    period: date
+    sent: int = 0
+    already_sent: int = 0
+    no_bill: int = 0
+    dropped: int = 0  # subscriptions whose customer no longer holds the account or has no e-mail
+
+    def __str__(self) -> str:
+        return (
+            f"electronic bills for {self.period:%Y-%m}: {self.sent} sent, {self.already_sent} sent before, "
+            f"{self.no_bill} without a bill, {self.dropped} skipped (no holder or e-mail)"
+        )
+
+
+def _email_text(account: PersonalAccount, user, data) -> tuple[str, str]:
+    url = settings.KABINET_PUBLIC_URL + reverse("portal:bills", kwargs={"account_id": account.pk})
+    greeting = f"Здравствуйте, {user.first_name}!" if user.first_name else "Здравствуйте!"
+    due = f"К оплате: {rub(data.to_pay)} до {data.due:%d.%m.%Y}." if data.to_pay else "Долга нет."
+    if data.overpaid:
+        due += f" Переплата: {rub(data.overpaid)}."
+    subject = f"Квитанция за {data.period_name} — лицевой счёт {account.number}"
+    body = (
+        f"{greeting}\n\nВо вложении квитанция за {data.period_name} по лицевому счёту {account.number} "
+        f"({data.address}).\n{due}\n\n"
+        f"Квитанции за последние три года — в личном кабинете:\n{url}\n\n"
+        "Вы получаете квитанцию по e-mail вместо бумажной. Отказаться можно там же, на странице «Квитанции»."
+    )
+    return subject, body
+
+
+def send_electronic_bills(period: date | None = None) -> SendRun:
+    """E-mail the month's bill (the previous month by default) to every subscribed account's
+    holder, at most once per account and month: the bill row is claimed (`emailed_at`) in the
+    same transaction that queues the message, which goes out after commit."""
+    period = (period or previous_month(timezone.localdate())).replace(day=1)
+    run = SendRun(period)
+    subscriptions = BillSubscription.objects.select_related(
+        "account__premises", "account__region", "account__link__user"
+    ).order_by("pk")
+    for subscription in subscriptions.iterator(chunk_size=500):
+        account = subscription.account
+        holder = account_holder(account)
+        if holder is None or holder.pk != subscription.user_id or not holder.email or not holder.is_active:
+            run.dropped += 1
+            continue
+        if Bill.objects.filter(account=account, period=period, emailed_at__isnull=False).exists():
+            run.already_sent += 1
+            continue
+        try:
+            bill, _ = store_bill(account, period)
+        except NoBill:
+            run.no_bill += 1
+            continue
+        if _email_bill(bill, account, holder):
+            run.sent += 1
+        else:  # another run claimed it a moment ago
+            run.already_sent += 1
+    log.info("%s", run)
+    return run
+
+
+@transaction.atomic
+def _email_bill(bill: Bill, account: PersonalAccount, holder) -> bool:
+    claimed = Bill.objects.filter(pk=bill.pk, emailed_at__isnull=True).update(emailed_at=timezone.now())
+    if not claimed:
+        return False
+    data = bill_data(account, bill.period)
+    subject, body = _email_text(account, holder, data)
+    with bill.pdf.open("rb") as file:
+        pdf = file.read()
+    message = send_email(holder.email, subject, body, attachment=Attachment(data.file_name, pdf, "application/pdf"))
+    Bill.objects.filter(pk=bill.pk).update(email_message=message)
+    return True

@@ -1,0 +1,77 @@
+"""«Квитанции» of a personal account: the bills of the last three years as PDF, and the
+«Электронная квитанция» subscription (the bill by e-mail instead of paper)."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from kabinet.billing.access import customer_account
+from kabinet.billing.bill_jobs import NoEmail, bill_months, customer_bill, is_subscribed, subscribe, unsubscribe
+from kabinet.billing.bills import NoBill
+from kabinet.portal.bill_forms import EBillForm
+
+
+@login_required
+@never_cache
+def bill_list(request: HttpRequest, account_id: int) -> HttpResponse:
+    """GET: the months with a bill and the e-bill setting. POST: change the setting."""
+    account = customer_account(request.user, account_id)
+    subscribed = is_subscribed(account)
+    no_email = False
+    if request.method == "POST":
+        form = EBillForm(request.POST)
+        if form.is_valid():
+            try:
+                return _change_subscription(request, account, form.cleaned_data["ebill"], subscribed)
+            except NoEmail:
+                no_email = True
+    else:
+        form = EBillForm(initial={"ebill": subscribed})
+    context = {
+        "account": account,
+        "months": bill_months(account, timezone.localdate()),
+        "form": form,
+        "subscribed": subscribed,
+        "no_email": no_email,
+    }
+    return render(request, "portal/bills/list.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _change_subscription(request: HttpRequest, account, wanted: bool, subscribed: bool) -> HttpResponse:
+    if wanted and not subscribed:
+        subscribe(request.user, account)
+        messages.success(
+            request,
+            f"Электронная квитанция подключена: квитанции по лицевому счёту {account.number} будут приходить "
+            f"на {request.user.email} вместо бумажных.",
+        )
+    elif subscribed and not wanted:
+        unsubscribe(account)
+        messages.success(request, "Электронная квитанция отключена: квитанция снова будет приходить на бумаге.")
+    return redirect("portal:bills", account_id=account.pk)
+
+
+@require_safe
+@login_required
+@never_cache
+def bill_pdf(request: HttpRequest, account_id: int, period: date) -> FileResponse:
+    """The bill as a PDF download; generated now if the job has not made it yet."""
+    account = customer_account(request.user, account_id)
+    try:
+        bill = customer_bill(account, period)
+    except NoBill:
+        raise Http404 from None
+    response = FileResponse(
+        bill.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"kvitanciya-{account.number}-{period:%Y-%m}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

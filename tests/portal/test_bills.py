@@ -1,0 +1,172 @@
+"""«Квитанции»: the list of the last three years, the PDF download (on demand, as an
+attachment), the 36-month window, isolation, and the «Электронная квитанция» setting."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils import timezone
+import pytest
+
+from kabinet.billing.bill_jobs import add_months, subscribe
+from kabinet.billing.models import Bill, BillSubscription
+from tests.billing.test_bills import accrue, make_billed, pdf_text
+from tests.conftest import make_account, make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def this_month() -> date:
+    return timezone.localdate().replace(day=1)
+
+
+@pytest.fixture
+def last_month(account, customer) -> date:
+    """The account billed last month (and the month before), as the demo is."""
+    period = add_months(this_month(), -1)
+    make_billed(account, period=period)
+    return period
+
+
+def bill_url(account, period) -> str:
+    return reverse("portal:bill", kwargs={"account_id": account.pk, "period": period})
+
+
+def list_url(account) -> str:
+    return reverse("portal:bills", kwargs={"account_id": account.pk})
+
+
+# --- The list -------------------------------------------------------------------------------
+def test_the_list_shows_billed_months_with_links(client, customer, account, last_month):
+    client.force_login(customer)
+    response = client.get(list_url(account))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>Квитанции</h1>" in html
+    assert "Лицевой счёт 660100000001" in html
+    assert bill_url(account, last_month) in html
+    assert bill_url(account, add_months(last_month, -1)) in html
+    assert "к оплате 1\u00a0536,18\u00a0₽" in html
+    assert 'for="id_ebill"' in html, "the checkbox has its label"
+    assert "style=" not in html and "<script>" not in html, "CSP: no inline styles or scripts"
+
+
+def test_the_list_needs_a_login(client, account):
+    response = client.get(list_url(account))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("portal:login"))
+
+
+def test_the_list_without_bills(client, customer, account):
+    client.force_login(customer)
+    assert "ещё нет квитанций" in client.get(list_url(account)).content.decode()
+
+
+def test_the_list_stays_within_36_months(client, customer, account):
+    accrue(account, add_months(this_month(), -36))
+    accrue(account, add_months(this_month(), -37))
+    client.force_login(customer)
+    html = client.get(list_url(account)).content.decode()
+    assert bill_url(account, add_months(this_month(), -36)) in html
+    assert bill_url(account, add_months(this_month(), -37)) not in html
+
+
+# --- The download ---------------------------------------------------------------------------
+def test_download_is_a_pdf_attachment_generated_on_demand(client, customer, account, last_month):
+    client.force_login(customer)
+    assert not Bill.objects.exists()
+    response = client.get(bill_url(account, last_month))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (f'attachment; filename="kvitanciya-660100000001-{last_month:%Y-%m}.pdf"')
+    assert response["Cache-Control"].startswith("private") or "no-store" in response["Cache-Control"]
+    pdf = b"".join(response.streaming_content)
+    text = pdf_text(pdf)
+    assert "660100000001" in text
+    assert "1 536,18 ₽" in text
+    assert Bill.objects.get().period == last_month, "stored for next time"
+    again = client.get(bill_url(account, last_month))
+    assert b"".join(again.streaming_content) == pdf
+    assert Bill.objects.count() == 1
+
+
+@pytest.mark.parametrize(("months_back", "status"), [(0, 200), (36, 200), (37, 404), (-1, 404)])
+def test_download_window(client, customer, account, months_back, status):
+    period = add_months(this_month(), -months_back)
+    accrue(account, period)
+    client.force_login(customer)
+    assert client.get(bill_url(account, period)).status_code == status
+
+
+def test_a_month_without_accruals_is_not_found(client, customer, account, last_month):
+    client.force_login(customer)
+    assert client.get(bill_url(account, add_months(last_month, -5))).status_code == 404
+
+
+@pytest.mark.parametrize("period", ["2026-13", "2026-00", "26-10", "2026-1"])
+def test_a_malformed_month_is_not_found(client, customer, account, period):
+    client.force_login(customer)
+    assert client.get(f"/accounts/{account.pk}/bills/{period}/").status_code == 404
+
+
+def test_another_customers_bill_is_not_found(client, sverdlovsk, customer, account, last_month):
+    other_account = make_account(sverdlovsk, "660100000002", flat="7")
+    make_customer("+79120000002", other_account, first_name="Борис")
+    accrue(other_account, last_month)
+    client.force_login(customer)
+    assert client.get(bill_url(other_account, last_month)).status_code == 404
+    assert client.get(list_url(other_account)).status_code == 404
+    assert client.post(list_url(other_account), {"ebill": "on"}).status_code == 404
+    assert not Bill.objects.filter(account=other_account).exists(), "nothing generated for a stranger"
+    assert not BillSubscription.objects.exists()
+
+
+def test_download_refuses_post(client, customer, account, last_month):
+    client.force_login(customer)
+    assert client.post(bill_url(account, last_month)).status_code == 405
+
+
+# --- «Электронная квитанция» ----------------------------------------------------------------
+def test_subscribe_and_unsubscribe(client, customer, account, last_month):
+    client.force_login(customer)
+    response = client.post(list_url(account), {"ebill": "on"}, follow=True)
+    assert response.redirect_chain == [(list_url(account), 302)]
+    assert "Электронная квитанция подключена" in response.content.decode()
+    assert "anna@example.ru" in response.content.decode()
+    assert BillSubscription.objects.get(account=account).user == customer
+    assert "checked" in response.content.decode()
+
+    response = client.post(list_url(account), {}, follow=True)
+    assert "Электронная квитанция отключена" in response.content.decode()
+    assert not BillSubscription.objects.exists()
+
+
+def test_without_email_the_page_says_where_to_add_it(client, account):
+    user = make_customer("+79120000005", account)
+    client.force_login(user)
+    html = client.get(list_url(account)).content.decode()
+    assert "добавьте и подтвердите e-mail" in html
+    assert f'href="{reverse("portal:profile")}"' in html
+    assert 'name="ebill"' not in html, "nothing to tick without an e-mail"
+
+    response = client.post(list_url(account), {"ebill": "on"})
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert not BillSubscription.objects.exists()
+
+
+def test_a_subscriber_who_lost_the_email_can_still_unsubscribe(client, customer, account):
+    subscribe(customer, account)
+    customer.email = None
+    customer.save()
+    client.force_login(customer)
+    html = client.get(list_url(account)).content.decode()
+    assert 'name="ebill"' in html
+    client.post(list_url(account), {})
+    assert not BillSubscription.objects.exists()
+
+
+def test_money_on_the_page_is_decimal(client, customer, account, last_month):
+    client.force_login(customer)
+    months = client.get(list_url(account)).context["months"]
+    assert all(isinstance(m.closing, Decimal) for m in months)
