@@ -9,6 +9,7 @@ from datetime import timedelta
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
 import dj_database_url
 from django.core.management.utils import get_random_secret_key
 
@@ -230,6 +231,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     "close-answered-appeals": {"task": "kabinet.appeals.tasks.close_answered_appeals", "schedule": 3600.0},
     "purge-uploads": {"task": "kabinet.appeals.tasks.purge_uploads", "schedule": 3600.0},
+    # Bills of the previous month on the 1st at 03:00; the e-mailed ones on the 2nd at 09:00,
+    # once generation is surely done. Both are safe to re-run (docs/bills.md).
+    "generate-bills": {
+        "task": "kabinet.billing.tasks.generate_monthly_bills",
+        "schedule": crontab(minute="0", hour="3", day_of_month="1"),
+    },
+    "send-electronic-bills": {
+        "task": "kabinet.billing.tasks.send_monthly_electronic_bills",
+        "schedule": crontab(minute="0", hour="9", day_of_month="2"),
+    },
 }
 
 # --- I18N, static -----------------------------------------------------------------------

@@ -170,3 +170,9 @@ def test_money_on_the_page_is_decimal(client, customer, account, last_month):
     client.force_login(customer)
     months = client.get(list_url(account)).context["months"]
     assert all(isinstance(m.closing, Decimal) for m in months)
+
+
+def test_the_home_card_links_to_the_bills(client, customer, account):
+    client.force_login(customer)
+    html = client.get(reverse("portal:home")).content.decode()
+    assert f'href="{list_url(account)}">Квитанция</a>' in html
