@@ -329,3 +329,18 @@ def test_window_edges_with_real_today(account, customer):
     first = today.replace(day=1)
     assert in_window(first, today)
     assert not in_window((first + timedelta(days=32)).replace(day=1), today)
+
+
+def test_admin_lists_bills_and_subscriptions_read_only(client, account, customer):
+    from django.urls import reverse
+
+    from kabinet.identity.models import User
+
+    make_billed(account)
+    bill, _ = store_bill(account, PERIOD)
+    subscribe(customer, account)
+    admin = User.objects.create_superuser("+79990000000", "Admin-Demo-2026!")
+    client.force_login(admin)
+    assert "660100000001" in client.get(reverse("admin:billing_bill_changelist")).content.decode()
+    assert client.get(reverse("admin:billing_bill_change", args=[bill.pk])).status_code == 200
+    assert "660100000001" in client.get(reverse("admin:billing_billsubscription_changelist")).content.decode()
