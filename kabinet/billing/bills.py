@@ -343,9 +343,10 @@ def _plain(amount: Decimal) -> str:
 
 
 def _number(value: Decimal) -> str:
-    """A volume or a tariff with a decimal comma and without trailing zeros: «2,63», «1,44»."""
-    text = format(value.normalize(), "f") if value else "0"
-    return text.replace(".", ",")
+    """A volume or a tariff with a decimal comma, grouped thousands and no trailing zeros:
+    «2,63», «3 079,54»."""
+    text = format(value.normalize(), ",f") if value else "0"
+    return text.replace(",", "\u00a0").replace(".", ",")
 
 
 def _text(value: str) -> str:
