@@ -16,8 +16,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from kabinet.billing.bills import NoBill, account_holder, bill_data, render_bill_pdf, rub
+from kabinet.billing.bills import NoBill, account_holder, bill_data, render_bill_pdf
 from kabinet.billing.models import Accrual, Bill, BillSubscription, MonthBalance, PersonalAccount, bill_path
+from kabinet.billing.money import format_rub
 from kabinet.core.storage import private_storage
 from kabinet.notifications.services import Attachment, send_email
 
@@ -193,9 +194,9 @@ class SendRun:
 def _email_text(account: PersonalAccount, user, data) -> tuple[str, str]:
     url = settings.KABINET_PUBLIC_URL + reverse("portal:bills", kwargs={"account_id": account.pk})
     greeting = f"Здравствуйте, {user.first_name}!" if user.first_name else "Здравствуйте!"
-    due = f"К оплате: {rub(data.to_pay)} до {data.due:%d.%m.%Y}." if data.to_pay else "Долга нет."
+    due = f"К оплате: {format_rub(data.to_pay)} до {data.due:%d.%m.%Y}." if data.to_pay else "Долга нет."
     if data.overpaid:
-        due += f" Переплата: {rub(data.overpaid)}."
+        due += f" Переплата: {format_rub(data.overpaid)}."
     subject = f"Квитанция за {data.period_name} — лицевой счёт {account.number}"
     body = (
         f"{greeting}\n\nВо вложении квитанция за {data.period_name} по лицевому счёту {account.number} "

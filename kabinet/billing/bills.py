@@ -27,7 +27,14 @@ import segno
 
 from kabinet.billing.balances import due_date, next_month
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount
-from kabinet.billing.money import closing_balance, in_kopecks, to_kopecks
+from kabinet.billing.money import (
+    closing_balance,
+    format_amount,
+    format_quantity,
+    format_rub,
+    in_kopecks,
+    to_kopecks,
+)
 
 ZERO = Decimal("0.00")
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -329,26 +336,6 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def rub(amount: Decimal) -> str:
-    """«1 234,56 ₽», as Russian documents write money."""
-    amount = to_kopecks(amount)
-    whole, kopecks = f"{abs(amount):.2f}".split(".")
-    groups = f"{int(whole):,}".replace(",", "\u00a0")
-    return f"{'−' if amount < 0 else ''}{groups},{kopecks}\u00a0₽"
-
-
-def _plain(amount: Decimal) -> str:
-    """A table cell's amount: «1 234,56», the column head says ₽."""
-    return rub(amount).removesuffix("\u00a0₽")
-
-
-def _number(value: Decimal) -> str:
-    """A volume or a tariff with a decimal comma, grouped thousands and no trailing zeros:
-    «2,63», «3 079,54»."""
-    text = format(value.normalize(), ",f") if value else "0"
-    return text.replace(",", "\u00a0").replace(".", ",")
-
-
 def _text(value: str) -> str:
     return escape(value) if value else "—"
 
@@ -385,8 +372,8 @@ class QrCode(Flowable):
 
 def _balance_phrase(amount: Decimal, debt: str, credit: str) -> tuple[str, str]:
     if amount < 0:
-        return credit, rub(-amount)
-    return debt, rub(amount)
+        return credit, format_rub(-amount)
+    return debt, format_rub(amount)
 
 
 def _header(bill: BillData, st: dict) -> Table:
@@ -400,11 +387,11 @@ def _header(bill: BillData, st: dict) -> Table:
     due = f"Оплатить до {bill.due:%d.%m.%Y}" if bill.to_pay else "Оплачивать не нужно"
     box = [
         Paragraph("Итого к оплате", st["center"]),
-        Paragraph(rub(bill.to_pay), st["amount"]),
+        Paragraph(format_rub(bill.to_pay), st["amount"]),
         Paragraph(due, st["center"]),
     ]
     if bill.overpaid:
-        box.append(Paragraph(f"Переплата: {rub(bill.overpaid)}", st["center"]))
+        box.append(Paragraph(f"Переплата: {format_rub(bill.overpaid)}", st["center"]))
     table = Table([[payer, box]], colWidths=[114 * mm, 60 * mm], hAlign="LEFT")
     table.setStyle(
         TableStyle([
@@ -438,11 +425,11 @@ def _summary(bill: BillData, st: dict) -> Table:
     closing_label, closing = _balance_phrase(bill.closing, "Задолженность на конец месяца", "Переплата на конец месяца")
     rows = [
         [opening_label, opening],
-        ["Начислено за месяц", rub(bill.accrued)],
-        ["Перерасчёт", rub(bill.recalculations)],
-        ["Оплачено в месяце", rub(bill.paid)],
+        ["Начислено за месяц", format_rub(bill.accrued)],
+        ["Перерасчёт", format_rub(bill.recalculations)],
+        ["Оплачено в месяце", format_rub(bill.paid)],
         [closing_label, closing],
-        ["Итого к оплате", rub(bill.to_pay)],
+        ["Итого к оплате", format_rub(bill.to_pay)],
     ]
     table = Table(rows, colWidths=[70 * mm, 35 * mm], hAlign="LEFT")
     table.setStyle(
@@ -465,13 +452,22 @@ def _accruals(bill: BillData, st: dict) -> Table:
     for line in bill.lines:
         rows.append([
             Paragraph(escape(line.title), st["cell"]),
-            f"{_number(line.volume)} {line.unit}",
-            _number(line.tariff),
-            _plain(line.amount),
-            _plain(line.recalculation) if line.recalculation else "—",
-            _plain(line.total),
+            f"{format_quantity(line.volume)} {line.unit}",
+            format_quantity(line.tariff),
+            format_amount(line.amount),
+            format_amount(line.recalculation) if line.recalculation else "—",
+            format_amount(line.total),
         ])  # fmt: skip
-    rows.append(["Всего", "", "", _plain(bill.accrued), _plain(bill.recalculations), _plain(bill.total_accrued)])
+    rows.append(
+        [
+            "Всего",
+            "",
+            "",
+            format_amount(bill.accrued),
+            format_amount(bill.recalculations),
+            format_amount(bill.total_accrued),
+        ]
+    )
     table = Table(rows, colWidths=[54 * mm, 24 * mm, 20 * mm, 26 * mm, 25 * mm, 25 * mm], repeatRows=1)
     table.setStyle(
         TableStyle([
@@ -517,14 +513,17 @@ def _story(bill: BillData) -> list:
         story.append(Paragraph("Перерасчёты", st["heading"]))
         story += [
             Paragraph(
-                f"{escape(line.title)}: {rub(line.recalculation)} — {_text(line.recalculation_reason)}", st["base"]
+                f"{escape(line.title)}: {format_rub(line.recalculation)} — {_text(line.recalculation_reason)}",
+                st["base"],
             )
             for line in recalculated
         ]
     story.append(Paragraph(f"Платежи за {bill.period_name}", st["heading"]))
     if bill.payments:
         story += [
-            Paragraph(f"{payment.paid_on:%d.%m.%Y} — {rub(payment.amount)} ({escape(payment.channel)})", st["base"])
+            Paragraph(
+                f"{payment.paid_on:%d.%m.%Y} — {format_rub(payment.amount)} ({escape(payment.channel)})", st["base"]
+            )
             for payment in bill.payments
         ]
     else:

@@ -25,3 +25,26 @@ def closing_balance(opening: Decimal, accrued: Decimal, paid: Decimal) -> Decima
 def in_kopecks(amount: Decimal) -> int:
     """Whole kopecks, as payment documents' «Sum» field wants them."""
     return int(to_kopecks(amount) * 100)
+
+
+NBSP = "\u00a0"
+
+
+def format_rub(amount: Decimal) -> str:
+    """«1 234,56 ₽», as Russian documents write money; a debt sign is the minus «−»."""
+    return f"{format_amount(amount)}{NBSP}₽"
+
+
+def format_amount(amount: Decimal) -> str:
+    """«1 234,56»: a table cell's amount, where the column head says ₽."""
+    amount = to_kopecks(amount)
+    whole, kopecks = f"{abs(amount):.2f}".split(".")
+    groups = f"{int(whole):,}".replace(",", NBSP)
+    return f"{'−' if amount < 0 else ''}{groups},{kopecks}"
+
+
+def format_quantity(value: Decimal) -> str:
+    """A volume or a tariff with a decimal comma, grouped thousands and no trailing zeros:
+    «2,63», «3 079,54», «171»."""
+    text = format(value.normalize(), ",f") if value else "0"
+    return text.replace(",", NBSP).replace(".", ",")

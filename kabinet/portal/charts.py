@@ -7,8 +7,11 @@ from decimal import Decimal
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-WIDTH, HEIGHT = 720, 240
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 64, 8, 12, 28
+# Drawn at about a phone's width, so the 11px labels stay readable there; the picture scales up
+# on wider screens (up to the CSS max-height).
+WIDTH, HEIGHT = 360, 190
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 46, 6, 10, 24
+MAX_LABELS = 8
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,11 @@ def bar_chart(bars: list[Bar], *, chart_id: str, title: str, unit: str) -> SafeS
             for i, bar in enumerate(bars)
         ),
     )
-    step = max(1, len(bars) // 12)
+    step = -(-len(bars) // MAX_LABELS)  # ceiling division
     labels = format_html_join(
         "",
         '<text class="chart-label" x="{}" y="{}" text-anchor="middle">{}</text>',
-        ((_n(PAD_LEFT + i * slot + slot / 2), HEIGHT - 8, bar.label) for i, bar in enumerate(bars) if i % step == 0),
+        ((_n(PAD_LEFT + i * slot + slot / 2), HEIGHT - 7, bar.label) for i, bar in enumerate(bars) if i % step == 0),
     )
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc" '

@@ -407,8 +407,9 @@ class HistoryRow:
         return self.reading.replaced_by_id is not None
 
     @property
-    def cells(self) -> list[tuple[int | None, int | None]]:
-        return list(zip(self.values, self.used, strict=True))
+    def cells(self) -> list[tuple[str, int | None, int | None]]:
+        """(zone label, reading, consumption) per zone."""
+        return list(zip(self.reading.meter.zone_labels, self.values, self.used, strict=True))
 
 
 @dataclass

@@ -14,7 +14,6 @@ from kabinet.billing.bills import (
     QR_LIMITS,
     QR_REQUIRED,
     NoBill,
-    _number,
     bill_data,
     payment_qr_fields,
     payment_qr_payload,
@@ -285,14 +284,6 @@ def test_pdf_text_has_the_account_number_the_amount_and_cyrillic(billed):
     assert "Оплатить до 10.11.2026" in text
     assert "ИНН 6670000014" in text
     assert "05.10.2026" in text, "the payment of the month"
-
-
-@pytest.mark.parametrize(
-    "value, shown",
-    [("5.820", "5,82"), ("3079.54", "3\u00a0079,54"), ("171", "171"), ("3.485", "3,485"), ("0", "0"), ("1E+2", "100")],
-)
-def test_volumes_and_tariffs_have_a_decimal_comma_and_grouped_thousands(value, shown):
-    assert _number(Decimal(value)) == shown
 
 
 def test_pdf_embeds_the_shipped_font(billed):

@@ -10,7 +10,7 @@ import pytest
 
 from kabinet.billing.balances import due_date, rebuild_balances
 from kabinet.billing.models import Accrual, MonthBalance, Payment, Service
-from kabinet.billing.money import charge, closing_balance, in_kopecks, to_kopecks
+from kabinet.billing.money import charge, closing_balance, format_quantity, format_rub, in_kopecks, to_kopecks
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,24 @@ def test_balances_roll_month_to_month(account, electricity):
 def test_due_date_is_the_regions_day_of_the_next_month(sverdlovsk):
     assert due_date(date(2026, 10, 1), sverdlovsk) == date(2026, 11, 10)
     assert due_date(date(2026, 12, 1), sverdlovsk) == date(2027, 1, 10)
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [("5.820", "5,82"), ("3079.54", "3\u00a0079,54"), ("171", "171"), ("3.485", "3,485"), ("0", "0"), ("1E+2", "100")],
+)
+def test_volumes_and_tariffs_have_a_decimal_comma_and_grouped_thousands(value, shown):
+    assert format_quantity(Decimal(value)) == shown
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ("1234.5", "1\u00a0234,50\u00a0₽"),
+        ("-0.005", "−0,01\u00a0₽"),
+        ("0", "0,00\u00a0₽"),
+        ("1000000", "1\u00a0000\u00a0000,00\u00a0₽"),
+    ],
+)
+def test_roubles_are_written_with_grouped_thousands_a_comma_and_the_sign(value, shown):
+    assert format_rub(Decimal(value)) == shown

@@ -176,3 +176,16 @@ def log_in(page, identifier: str, password: str = PASSWORD) -> None:
 def link_path(body: str) -> str:
     """The path of the first link in an e-mail body."""
     return urlsplit(re.search(r"https?://\S+", body).group(0)).path
+
+
+def assert_fits_the_screen(page) -> None:
+    """Nothing on the page needs sideways scrolling: a phone shows all of it."""
+    page.wait_for_load_state("load")  # the stylesheet, not only the DOM
+    overflow = page.evaluate(
+        "() => [...document.querySelectorAll('body *')].filter(e => e.checkVisibility())"
+        ".filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+        ".filter(e => !e.closest('.visually-hidden, thead, .main-nav, .tabs'))"
+        ".map(e => `${e.tagName}.${e.className} right=${Math.round(e.getBoundingClientRect().right)}: `"
+        " + e.textContent.trim().slice(0, 40))"
+    )
+    assert not overflow, overflow

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Service
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import assert_fits_the_screen, log_in
 
 
 def test_home_card_then_accruals_with_chart_and_months(any_page, customer, account):
@@ -35,6 +35,7 @@ def test_home_card_then_accruals_with_chart_and_months(any_page, customer, accou
     expect(september.get_by_role("table")).to_be_hidden()
     september.locator("summary").click()
     expect(september.get_by_role("row", name="Электроснабжение")).to_contain_text("180 кВт·ч")
+    assert_fits_the_screen(page)  # on a phone each service is a block, not a table to scroll
     expect(october).to_contain_text("06.10.2026 — 1 047,60 ₽ (Банк)")  # paid in October, for September
     page.get_by_text("Таблица данных графиков").click()
     expect(page.get_by_role("table", name="Сальдо и потребление по месяцам")).to_contain_text("1 396,80 ₽")

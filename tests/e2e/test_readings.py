@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from kabinet.readings.models import Reading
 from kabinet.readings.services import add_months
 from tests.conftest import make_account, make_customer
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import assert_fits_the_screen, log_in
 from tests.readings.conftest import add_reading, make_meter
 
 PHONE = "+79120000031"
@@ -59,3 +59,4 @@ def test_two_zone_readings_with_a_rejected_value(page, sverdlovsk):
     expect(first_row.get_by_role("cell", name="5230", exact=True)).to_be_visible()
     expect(first_row.get_by_role("cell", name="230", exact=True)).to_be_visible()
     expect(first_row.get_by_role("cell", name="Клиент через личный кабинет")).to_be_visible()
+    assert_fits_the_screen(page)

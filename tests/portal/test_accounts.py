@@ -63,9 +63,11 @@ def test_accruals_page_months_services_recalculation_payments(signed_in, account
     accrual = Accrual.objects.get(period=date(2026, 9, 1))
     accrual.recalculation = Decimal("-120.35")
     accrual.recalculation_reason = "Показания контролёра"
+    accrual.tariff = Decimal("3079.5400")
     accrual.save()
     rebuild_balances(account)
     page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
+    assert '<td data-label="Тариф, ₽">3\u00a0079,54</td>' in page, "grouped, without trailing zeros"
     for text in ["Начисления и платежи", "Октябрь 2026", "Электроснабжение", "200 кВт·ч", "1\u00a0000,00\u00a0₽",
                  "−120,35\u00a0₽", "Показания контролёра", "05.10.2026", "Онлайн (СБП, карта)",
                  '<svg class="chart"', "Таблица данных графиков"]:  # fmt: skip

@@ -1,24 +1,29 @@
-"""Template filters for money: «1 234,56 ₽», as Russian documents write it."""
+"""Template filters for money and quantities, written as Russian documents write them
+(the formatting itself lives in billing.money, shared with the PDF bill)."""
 
 from decimal import Decimal
 
 from django import template
 
-from kabinet.billing.money import to_kopecks
+from kabinet.billing.money import format_quantity, format_rub
 
 register = template.Library()
-NBSP = "\u00a0"
 
 
 @register.filter
 def rub(value: Decimal | None) -> str:
+    """«1 234,56 ₽»; «—» when there is no amount."""
     if value is None or value == "":
         return "—"
-    amount = to_kopecks(value)
-    sign = "−" if amount < 0 else ""
-    whole, kopecks = f"{abs(amount):.2f}".split(".")
-    groups = f"{int(whole):,}".replace(",", NBSP)
-    return f"{sign}{groups},{kopecks}{NBSP}₽"
+    return format_rub(value)
+
+
+@register.filter
+def quantity(value: Decimal | None) -> str:
+    """A volume or a tariff: «3 079,54», «171»; «—» when there is none."""
+    if value is None or value == "":
+        return "—"
+    return format_quantity(Decimal(value))
 
 
 @register.filter
