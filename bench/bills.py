@@ -8,6 +8,9 @@ this one process:
   render     `render_bill_pdf` alone (data already gathered): platypus layout, tables, QR code
   job        `generate_bills(period)` on an empty bill table: data queries + render + storing
   re-run     `generate_bills(period)` again: every bill unchanged, so nothing is rendered
+  processes  `generate_bills_in_processes` (what `manage.py generate_bills --processes N` runs)
+             for the month before, on an empty bill table: the job shared among N processes,
+             with its ratio to the one-worker job (the Celery fan-out shares it the same way)
 
     .venv/bin/python bench/bills.py [--accounts 300]
 """
@@ -16,6 +19,7 @@ import argparse
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
+import logging
 import os
 from pathlib import Path
 import sys
@@ -40,6 +44,7 @@ def setup(data_dir: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    logging.getLogger("kabinet.billing.bill_jobs").setLevel(logging.WARNING)  # one line per batch otherwise
 
 
 def populate(count: int) -> None:
@@ -141,11 +146,12 @@ def baseline(count: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=300)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kabinet-bench-bills-") as data_dir:
         setup(data_dir)
         populate(args.accounts)
-        from kabinet.billing.bill_jobs import generate_bills
+        from kabinet.billing.bill_jobs import generate_bills, generate_bills_in_processes
         from kabinet.billing.bills import bill_data, render_bill_pdf
         from kabinet.billing.models import Bill, PersonalAccount
 
@@ -164,6 +170,10 @@ def main() -> None:
         again = generate_bills(PERIOD)
         rerun = time.perf_counter() - started
         assert first.created == again.unchanged == Bill.objects.count() == args.accounts
+        started = time.perf_counter()
+        shared = generate_bills_in_processes(date(2026, 9, 1), args.processes, size=max(1, args.accounts // 20))
+        parallel = time.perf_counter() - started
+        assert shared.created == args.accounts
 
         print(f"{args.accounts} accounts, one worker (this process), SQLite, files on local disk")
         print(f"  baseline  bare canvas page      {rate(args.accounts, base)}")
@@ -171,6 +181,10 @@ def main() -> None:
         print(f"  render    render_bill_pdf       {rate(args.accounts, render)}   PDF {size} KiB")
         print(f"  job       generate_bills        {rate(args.accounts, job)}   bills per second for one worker")
         print(f"  re-run    generate_bills again  {rate(args.accounts, rerun)}   (unchanged: nothing rendered)")
+        print(
+            f"  processes {args.processes} processes           {rate(args.accounts, parallel)}"
+            f"   ×{job / parallel:.2f} of one worker, {os.cpu_count()} CPUs"
+        )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,13 @@ are safe to re-run: unchanged bills are skipped, and a month's bill is e-mailed 
 from celery import shared_task
 from django.utils import timezone
 
-from kabinet.billing.bill_jobs import generate_bills, parse_period, previous_month, send_electronic_bills
+from kabinet.billing.bill_jobs import (
+    bill_batches,
+    generate_bills,
+    parse_period,
+    previous_month,
+    send_electronic_bills,
+)
 
 
 def _period(value: str | None):
@@ -14,8 +20,21 @@ def _period(value: str | None):
 
 @shared_task
 def generate_monthly_bills(period: str | None = None) -> str:
-    """Bills of `period` («YYYY-MM»; the previous month by default) for all accounts."""
-    return str(generate_bills(_period(period)))
+    """Bills of `period` («YYYY-MM»; the previous month by default) for all accounts: one task
+    per batch of accounts, so every worker shares the job (a million accounts is about 12 hours
+    for one worker, see docs/bills.md)."""
+    month = _period(period)
+    batches = bill_batches(month)
+    for first_id, last_id in batches:
+        generate_bill_batch.delay(f"{month:%Y-%m}", first_id, last_id)
+    return f"bills for {month:%Y-%m}: {len(batches)} batches queued"
+
+
+@shared_task
+def generate_bill_batch(period: str, first_id: int, last_id: int) -> str:
+    """The bills of one batch of accounts. Safe to run again (acks late: a batch whose worker
+    was lost is delivered again and skips the bills already stored)."""
+    return str(generate_bills(parse_period(period), first_id, last_id))
 
 
 @shared_task

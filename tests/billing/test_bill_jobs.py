@@ -4,6 +4,7 @@
 from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
+import os
 
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -172,9 +173,64 @@ def test_command_and_task(account, customer):
     out = StringIO()
     call_command("generate_bills", "--period", "2026-10", stdout=out)
     assert "bills for 2026-10: 1 created, 0 regenerated, 0 unchanged" in out.getvalue()
-    assert generate_monthly_bills.delay("2026-10").get() == "bills for 2026-10: 0 created, 0 regenerated, 1 unchanged"
+    assert generate_monthly_bills.delay("2026-10").get() == "bills for 2026-10: 1 batches queued"
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("generate_bills", "--period", "2026-13")
+
+
+def billed_accounts(region, count: int) -> list:
+    accounts = [make_account(region, f"6601000001{n:02d}", flat=str(n)) for n in range(count)]
+    for account in accounts:
+        accrue(account, PERIOD)
+    return accounts
+
+
+def test_batches_cover_each_billed_account_once_in_id_order(sverdlovsk):
+    accounts = billed_accounts(sverdlovsk, 5)
+    accrue(make_account(sverdlovsk, "660100000299", flat="99"), date(2026, 9, 1))  # not billed in October
+    batches = bill_jobs.bill_batches(PERIOD, size=2)
+    assert len(batches) == 3
+    ids = [a.pk for a in accounts]
+    assert batches == [(ids[0], ids[1]), (ids[2], ids[3]), (ids[4], ids[4])]
+    assert bill_jobs.bill_batches(PERIOD, size=5) == [(ids[0], ids[4])]
+    assert bill_jobs.bill_batches(date(2026, 8, 1)) == []
+
+
+def test_batches_together_make_the_whole_run(sverdlovsk):
+    billed_accounts(sverdlovsk, 5)
+    runs = [generate_bills(PERIOD, *batch) for batch in bill_jobs.bill_batches(PERIOD, size=2)]
+    assert [run.created for run in runs] == [2, 2, 1]
+    assert str(sum(runs, bill_jobs.BillRun(PERIOD))) == "bills for 2026-10: 5 created, 0 regenerated, 0 unchanged"
+    assert Bill.objects.count() == 5
+
+
+def test_the_monthly_task_queues_one_task_per_batch(sverdlovsk, monkeypatch):
+    billed_accounts(sverdlovsk, 3)
+    monkeypatch.setattr(bill_jobs, "BATCH_SIZE", 2)
+    assert generate_monthly_bills.delay("2026-10").get() == "bills for 2026-10: 2 batches queued"
+    assert Bill.objects.count() == 3, "eager mode runs the batches in place"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_shares_the_job_among_processes(sverdlovsk, monkeypatch):
+    billed_accounts(sverdlovsk, 5)
+    monkeypatch.setattr(bill_jobs, "BATCH_SIZE", 2)
+    parent = os.getpid()
+    pids = []
+    real = bill_jobs.store_bill
+
+    def store(account, period):
+        pids.append(os.getpid())
+        assert os.getpid() != parent, "stored in a worker process"
+        return real(account, period)
+
+    monkeypatch.setattr(bill_jobs, "store_bill", store)
+    out = StringIO()
+    call_command("generate_bills", "--period", "2026-10", "--processes", "2", stdout=out)
+    assert "bills for 2026-10: 5 created, 0 regenerated, 0 unchanged" in out.getvalue()
+    assert Bill.objects.count() == 5 and not pids, "the parent stored nothing itself"
+    with pytest.raises(CommandError, match="1 or more"):
+        call_command("generate_bills", "--processes", "0")
 
 
 def test_command_defaults_to_the_previous_month(account, customer):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from kabinet.billing.bill_jobs import generate_bills, parse_period, previous_month
+from kabinet.billing.bill_jobs import generate_bills_in_processes, parse_period, previous_month
 
 
 class Command(BaseCommand):
@@ -12,10 +12,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--period", help="the month, YYYY-MM (default: the previous month)")
+        parser.add_argument(
+            "--processes", type=int, default=1, help="share the job among this many local processes (default: 1)"
+        )
 
     def handle(self, *args, **options):
         try:
             period = parse_period(options["period"]) if options["period"] else previous_month(timezone.localdate())
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(str(generate_bills(period)))
+        if options["processes"] < 1:
+            raise CommandError("--processes must be 1 or more")
+        self.stdout.write(str(generate_bills_in_processes(period, options["processes"])))
