@@ -178,8 +178,10 @@ def generate_bills(period: date, first_id: int | None = None, last_id: int | Non
     period = period.replace(day=1)
     run = BillRun(period)
     accounts = _accounts().filter(pk__in=_billed_accounts(period)).order_by("pk")
-    if first_id is not None and last_id is not None:
-        accounts = accounts.filter(pk__range=(first_id, last_id))
+    if first_id is not None:
+        accounts = accounts.filter(pk__gte=first_id)
+    if last_id is not None:
+        accounts = accounts.filter(pk__lte=last_id)
     for account in accounts.iterator(chunk_size=500):
         try:
             _, outcome = store_bill(account, period)

@@ -21,7 +21,7 @@ def _period(value: str | None):
 @shared_task
 def generate_monthly_bills(period: str | None = None) -> str:
     """Bills of `period` («YYYY-MM»; the previous month by default) for all accounts: one task
-    per batch of accounts, so every worker shares the job (a million accounts is about 12 hours
+    per batch of accounts, so every worker shares the job (a million accounts is about 11 hours
     for one worker, see docs/bills.md)."""
     month = _period(period)
     batches = bill_batches(month)
