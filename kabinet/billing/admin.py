@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from kabinet.billing.models import Bill, BillSubscription, PersonalAccount, Premises, Region
+from kabinet.billing.models import (
+    Accrual,
+    Bill,
+    BillSubscription,
+    MonthBalance,
+    Payment,
+    PersonalAccount,
+    Premises,
+    Region,
+    Service,
+    Tariff,
+)
 from kabinet.core.admin import ReadOnlyAdmin
 
 
@@ -43,3 +54,44 @@ class BillSubscriptionAdmin(ReadOnlyAdmin):
     list_display = ["account", "user", "created_at"]
     list_filter = ["account__region"]
     search_fields = ["account__number", "user__email", "user__phone"]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "unit", "ordering"]
+    list_editable = ["ordering"]
+
+
+@admin.register(Tariff)
+class TariffAdmin(admin.ModelAdmin):
+    list_display = ["service", "region", "zones", "valid_from", "rate_t1", "rate_t2", "rate_t3"]
+    list_filter = ["region", "service", "zones"]
+    date_hierarchy = "valid_from"
+
+
+class FromBillingAdmin(ReadOnlyAdmin):
+    """Accruals, payments and balances come from the billing system (imported, or rebuilt by
+    `billing.balances`): shown here to answer a customer, never edited by hand."""
+
+    list_filter = ["account__region"]
+    search_fields = ["account__number"]
+    list_select_related = ["account"]
+
+
+@admin.register(Accrual)
+class AccrualAdmin(FromBillingAdmin):
+    list_display = ["account", "period", "service", "zone", "volume", "tariff", "amount", "recalculation"]
+    list_filter = ["period", "service", "account__region"]
+    list_select_related = ["account", "service"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(FromBillingAdmin):
+    list_display = ["account", "paid_on", "amount", "channel"]
+    list_filter = ["channel", "account__region"]
+
+
+@admin.register(MonthBalance)
+class MonthBalanceAdmin(FromBillingAdmin):
+    list_display = ["account", "period", "opening", "accrued", "paid", "closing"]
+    list_filter = ["period", "account__region"]
