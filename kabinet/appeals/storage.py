@@ -1,34 +1,17 @@
-"""Where attachments live: the `attachments` storage of STORAGES (a private folder by default,
-never under a URL the web server serves) under random names that say nothing."""
+"""Where attachments live: the project's private storage (`core.storage`, the `attachments`
+entry of STORAGES, never under a URL the web server serves) under random names that say
+nothing. The names below are what the appeal models' migrations refer to."""
 
 import uuid
 
-from django.core.files.storage import Storage, storages
-from django.core.signals import setting_changed
-from django.dispatch import receiver
+from django.core.files.storage import Storage
 from django.utils import timezone
-from django.utils.functional import LazyObject, empty
 
-
-class _AttachmentStorage(LazyObject):
-    """A FileField evaluates its storage once, at import; this stands in for whatever
-    STORAGES["attachments"] is when a file is actually read or written."""
-
-    def _setup(self):
-        self._wrapped = storages["attachments"]
-
-
-_storage = _AttachmentStorage()
-
-
-@receiver(setting_changed)
-def _reset(setting, **kwargs):
-    if setting == "STORAGES":
-        _storage._wrapped = empty
+from kabinet.core.storage import private_storage
 
 
 def attachment_storage() -> Storage:
-    return _storage
+    return private_storage()
 
 
 def random_name(instance, filename: str) -> str:

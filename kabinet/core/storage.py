@@ -1,7 +1,7 @@
-"""Private file storage for documents the portal makes itself (bills, e-mail attachments):
-the `attachments` storage of STORAGES (a private folder by default, never under a URL the web
-server serves), resolved when a file is read or written, so settings and tests can point it
-elsewhere. Appeals keep their own twin of this in kabinet/appeals/storage.py."""
+"""Private file storage for appeal attachments and for documents the portal makes itself
+(bills, e-mail attachments): the `attachments` storage of STORAGES (a private folder by
+default, never under a URL the web server serves), resolved when a file is read or written,
+so settings and tests can point it elsewhere."""
 
 import uuid
 
