@@ -48,6 +48,12 @@ def parse_period(value: str) -> date:
     return date(int(year), int(month), 1)
 
 
+def period_or_previous(value: str | None) -> date:
+    """The month a job works on: «YYYY-MM» as given, or the previous month. ValueError for
+    anything else."""
+    return parse_period(value) if value else previous_month(timezone.localdate())
+
+
 def bill_window(today: date) -> tuple[date, date]:
     """The first and last month whose bill a customer may download."""
     newest = today.replace(day=1)

@@ -3,19 +3,14 @@ generate_bills` and `manage.py send_electronic_bills` from cron in the embedded 
 are safe to re-run: unchanged bills are skipped, and a month's bill is e-mailed once."""
 
 from celery import shared_task
-from django.utils import timezone
 
 from kabinet.billing.bill_jobs import (
     bill_batches,
     generate_bills,
     parse_period,
-    previous_month,
+    period_or_previous,
     send_electronic_bills,
 )
-
-
-def _period(value: str | None):
-    return parse_period(value) if value else previous_month(timezone.localdate())
 
 
 @shared_task
@@ -23,7 +18,7 @@ def generate_monthly_bills(period: str | None = None) -> str:
     """Bills of `period` («YYYY-MM»; the previous month by default) for all accounts: one task
     per batch of accounts, so every worker shares the job (a million accounts is about 11 hours
     for one worker, see docs/bills.md)."""
-    month = _period(period)
+    month = period_or_previous(period)
     batches = bill_batches(month)
     for first_id, last_id in batches:
         generate_bill_batch.delay(f"{month:%Y-%m}", first_id, last_id)
@@ -40,4 +35,4 @@ def generate_bill_batch(period: str, first_id: int, last_id: int) -> str:
 @shared_task
 def send_monthly_electronic_bills(period: str | None = None) -> str:
     """«Электронная квитанция»: the month's bill to every subscribed account, once."""
-    return str(send_electronic_bills(_period(period)))
+    return str(send_electronic_bills(period_or_previous(period)))

@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from kabinet.billing.bill_jobs import generate_bills_in_processes, parse_period, previous_month
+from kabinet.billing.bill_jobs import generate_bills_in_processes, period_or_previous
 
 
 class Command(BaseCommand):
@@ -18,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            period = parse_period(options["period"]) if options["period"] else previous_month(timezone.localdate())
+            period = period_or_previous(options["period"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         if options["processes"] < 1:

@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from kabinet.billing.bill_jobs import parse_period, previous_month, send_electronic_bills
+from kabinet.billing.bill_jobs import period_or_previous, send_electronic_bills
 
 
 class Command(BaseCommand):
@@ -15,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            period = parse_period(options["period"]) if options["period"] else previous_month(timezone.localdate())
+            period = period_or_previous(options["period"])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(str(send_electronic_bills(period)))
