@@ -17,8 +17,14 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
+def add_months(period: date, months: int) -> date:
+    """The first day of the month `months` after (or before) `period`'s month."""
+    index = period.year * 12 + period.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def next_month(period: date) -> date:
-    return date(period.year + (period.month == 12), period.month % 12 + 1, 1)
+    return add_months(period, 1)
 
 
 def due_date(period: date, region: Region) -> date:

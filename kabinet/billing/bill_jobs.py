@@ -18,6 +18,7 @@ from django.db import IntegrityError, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from kabinet.billing.balances import add_months
 from kabinet.billing.bills import NoBill, account_holder, bill_data, render_bill_pdf
 from kabinet.billing.models import Accrual, Bill, BillSubscription, MonthBalance, PersonalAccount, bill_path
 from kabinet.billing.money import format_rub
@@ -29,11 +30,6 @@ log = logging.getLogger(__name__)
 # Bills of the current month (once billed) and of the 36 months before it can be downloaded.
 WINDOW_MONTHS = 36
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
-
-
-def add_months(period: date, months: int) -> date:
-    index = period.year * 12 + period.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def previous_month(today: date) -> date:

@@ -27,6 +27,7 @@ import re
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from kabinet.billing.balances import add_months
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.readings.models import Meter, Reading
 
@@ -46,12 +47,6 @@ MONTHS_GENITIVE = (
 def today_or(today: date | None) -> date:
     """The one place the current date comes from: the seam tests pass a date through."""
     return today if today is not None else timezone.localdate()
-
-
-def add_months(period: date, months: int) -> date:
-    """The first day of the month `months` after (or before) `period`'s month."""
-    index = period.year * 12 + period.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def months_between(earlier: date, later: date) -> int:

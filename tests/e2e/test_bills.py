@@ -5,7 +5,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from kabinet.billing.bill_jobs import add_months
+from kabinet.billing.balances import add_months
 from kabinet.billing.models import BillSubscription
 from tests.billing.test_bills import make_billed
 from tests.e2e.conftest import log_in

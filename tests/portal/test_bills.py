@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
-from kabinet.billing.bill_jobs import add_months, subscribe
+from kabinet.billing.balances import add_months
+from kabinet.billing.bill_jobs import subscribe
 from kabinet.billing.models import Bill, BillSubscription
 from tests.billing.test_bills import accrue, make_billed, pdf_text
 from tests.conftest import make_account, make_customer

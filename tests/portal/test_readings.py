@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
+from kabinet.billing.balances import add_months
 from kabinet.readings.models import Reading
-from kabinet.readings.services import add_months
 from tests.conftest import make_account, make_customer
 from tests.readings.conftest import add_reading, make_meter, monthly
 

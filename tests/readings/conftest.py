@@ -5,9 +5,9 @@ from datetime import date, datetime, time
 from django.utils import timezone
 import pytest
 
+from kabinet.billing.balances import add_months
 from kabinet.billing.models import Service
 from kabinet.readings.models import Meter, Reading
-from kabinet.readings.services import add_months
 
 NOV = date(2026, 11, 1)  # the month the tests submit for
 IN_WINDOW = date(2026, 11, 20)  # the default window is the 15th to the 25th
