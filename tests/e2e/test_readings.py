@@ -54,9 +54,9 @@ def test_two_zone_readings_with_a_rejected_value(page, sverdlovsk):
     assert Reading.objects.get(meter=meter, period=this_month).values == (5230, 2100)
 
     page.get_by_role("link", name="История показаний").click()
+    assert_fits_the_screen(page)  # waits for the stylesheet: the cells below are checked as laid out on a phone
     table = page.get_by_role("table")
     first_row = table.get_by_role("row").nth(1)
     expect(first_row.get_by_role("cell", name="5230", exact=True)).to_be_visible()
     expect(first_row.get_by_role("cell", name="230", exact=True)).to_be_visible()
     expect(first_row.get_by_role("cell", name="Клиент через личный кабинет")).to_be_visible()
-    assert_fits_the_screen(page)
