@@ -27,9 +27,10 @@ from kabinet.appeals.services import AppealRefused
 from kabinet.backoffice.forms import NoteForm, QueueFilterForm, ReassignForm, ReplyForm, StaffLoginForm, StatusForm
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
+from kabinet.core.net import client_ip
+from kabinet.core.storage import private_download
+from kabinet.core.wording import locked_message
 from kabinet.identity.login import Outcome
-from kabinet.portal.views.appeals import attachment_response
-from kabinet.portal.views.common import ip, locked_message
 
 INVALID = "Неверный e-mail, телефон или пароль. Бэк-офис открыт только сотрудникам."
 QUEUE_PAGE = 50
@@ -55,7 +56,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = StaffLoginForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        result = operators.sign_in_staff(form.cleaned_data["identifier"], form.cleaned_data["password"], ip(request))
+        result = operators.sign_in_staff(
+            form.cleaned_data["identifier"], form.cleaned_data["password"], client_ip(request)
+        )
         if result.outcome is Outcome.OK:
             login(request, result.user, backend=settings.AUTHENTICATION_BACKENDS[0])
             audit.record(AuditEvent.Action.LOGIN, request=request, user=result.user, site="backoffice")
@@ -218,4 +221,5 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def attachment(request: HttpRequest, pk: int, attachment_id: int):
-    return attachment_response(operators.staff_attachment(request.staff_role, pk, attachment_id))
+    found = operators.staff_attachment(request.staff_role, pk, attachment_id)
+    return private_download(found.file, found.name, found.content_type)

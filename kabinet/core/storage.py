@@ -5,9 +5,11 @@ so settings and tests can point it elsewhere."""
 
 import uuid
 
+from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 
@@ -33,3 +35,11 @@ def private_storage() -> Storage:
 def dated_random_name(folder: str, suffix: str = "") -> str:
     """`folder/2026/11/<random hex><suffix>`: nothing of the customer in the path."""
     return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+def private_download(file: File, filename: str, content_type: str) -> FileResponse:
+    """A private file sent back: always a download under the given (safe) name, with the type
+    we determined, never kept by a shared cache."""
+    response = FileResponse(file.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -16,6 +16,7 @@ from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
 from kabinet.appeals.models import Reason
 from kabinet.billing.registry import default_region
+from kabinet.core.storage import private_download
 from kabinet.identity import profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.portal.appeal_forms import AppealForm, MessageForm, StatusFilterForm
@@ -129,13 +130,5 @@ def appeal_message(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 def appeal_file(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     attachment = services.customer_attachment(request.user, number, attachment_id)
-    return attachment_response(attachment)
-
-
-def attachment_response(attachment) -> FileResponse:
-    """Always a download, under the safe stored name, with the type found in the content."""
-    response = FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.name, content_type=attachment.content_type
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    # The safe stored name and the type found in the content, never the customer's own.
+    return private_download(attachment.file, attachment.name, attachment.content_type)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from kabinet.core.net import client_ip
+from kabinet.core.wording import locked_message
 from kabinet.identity import codes
 from kabinet.identity.models import VerificationCode
 from kabinet.identity.phones import mask_phone
@@ -16,17 +17,6 @@ from kabinet.portal.forms import CodeForm
 
 def ip(request: HttpRequest) -> str:
     return client_ip(request)
-
-
-def when(moment: datetime) -> str:
-    local = timezone.localtime(moment)
-    if local.date() == timezone.localdate():
-        return date_format(local, "H:i")
-    return date_format(local, "j E H:i")
-
-
-def locked_message(until: datetime) -> str:
-    return f"Слишком много неудачных попыток. Повторите после {when(until)}."
 
 
 def throttled_message(retry_at: datetime) -> str:
