@@ -114,10 +114,12 @@ class Watch:
         return self.problems + console
 
 
-def _open_page(browser, live_server, device: dict):
+def _open_page(browser, live_server, device: dict, **options):
     host = urlsplit(live_server.url).netloc
     watch = Watch()
-    context = browser.new_context(locale="ru-RU", timezone_id="Asia/Yekaterinburg", base_url=live_server.url, **device)
+    context = browser.new_context(
+        locale="ru-RU", timezone_id="Asia/Yekaterinburg", base_url=live_server.url, **device, **options
+    )
 
     def guard(route):
         url = route.request.url
@@ -166,11 +168,27 @@ def pytest_runtest_call(item):
 # --- Helpers the tests share ----------------------------------------------------------------
 
 
+def wait_ready(page) -> None:
+    """Wait until the current document's script has bound its handlers (kabinet.js marks
+    <html data-ready> last). Call it after the new page is known to be there (its URL or a
+    heading), so the mark is the new document's and not the one being left."""
+    page.locator("html[data-ready]").wait_for(state="attached")
+
+
+def goto(page, path: str) -> None:
+    """Open a page and wait for its script, as a person waits for a page to finish loading."""
+    page.goto(path)
+    wait_ready(page)
+
+
 def log_in(page, identifier: str, password: str = PASSWORD) -> None:
-    page.goto("/login/")
+    """Log in through the form and wait until the page it leads to is ready."""
+    goto(page, "/login/")
     page.get_by_label("Номер лицевого счета, телефон или e-mail").fill(identifier)
     page.get_by_label("Пароль").fill(password)
-    page.get_by_role("button", name="Войти").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Войти").click()
+    wait_ready(page)
 
 
 def link_path(body: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from kabinet.appeals.models import Appeal, StaffRole
 from kabinet.identity.models import User
 from tests.conftest import PASSWORD, PDF, make_appeal
-from tests.e2e.conftest import DESKTOP, _open_page, log_in
+from tests.e2e.conftest import DESKTOP, _open_page, goto, log_in, wait_ready
 
 NUMBER = re.compile(r"66-\d{4}-\d{6}")
 MONTHS = [
@@ -49,10 +49,12 @@ def operator(sverdlovsk) -> User:
 
 
 def staff_log_in(page, identifier: str, password: str = PASSWORD) -> None:
-    page.goto("/backoffice/login/")
+    goto(page, "/backoffice/login/")
     page.get_by_label("E-mail или телефон").fill(identifier)
     page.get_by_label("Пароль").fill(password)
-    page.get_by_role("button", name="Войти").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Войти").click()
+    wait_ready(page)
 
 
 def pdf(name: str = "справка.pdf") -> dict:
@@ -68,6 +70,7 @@ def open_new_appeal(page) -> None:
     page.get_by_role("navigation", name="Разделы кабинета").get_by_role("link", name="Обращения").click()
     page.get_by_role("navigation", name="Обращения").get_by_role("link", name="Создать обращение").click()
     expect(page.get_by_label("Тема обращения")).to_be_visible()
+    wait_ready(page)  # the reason list and the counter are bound by the script
 
 
 def choose_reason(page) -> None:

@@ -1,4 +1,5 @@
-/* Kabinet's only script: countdowns on code pages and the guided tour («Начать знакомство»).
+/* Kabinet's only script: countdowns on code pages, the guided tour («Начать знакомство»), the
+   name menu, appeal forms and file inputs. When it has bound everything it marks <html data-ready>.
    Every page works without it; it only adds to what the server already rendered. */
 (function () {
   "use strict";
@@ -208,11 +209,105 @@
     update();
   }
 
+  /* ---- The name menu (a <details>): Escape closes it, as it does any menu. ---- */
+  function setUpMenus() {
+    document.addEventListener("keydown", function (e) {
+      if (e.key !== "Escape") return;
+      document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      });
+    });
+    document.addEventListener("click", function (e) {
+      document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
+        if (!menu.contains(e.target)) menu.open = false;
+      });
+    });
+  }
+
+  /* ---- File inputs: a Russian drop zone around the real <input type=file>, which still
+     carries the files to the server; without JavaScript the browser's own input shows. ---- */
+  function fileSize(bytes) {
+    if (bytes >= 1048576) return (bytes / 1048576).toFixed(1).replace(".", ",") + " МБ";
+    return Math.max(1, Math.round(bytes / 1024)) + " КБ";
+  }
+
+  function enhanceFileInput(input) {
+    var zone = document.createElement("div");
+    zone.className = "file-drop";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button";
+    button.textContent = input.multiple ? "Выбрать файлы" : "Выбрать файл";
+    var hint = document.createElement("span");
+    hint.className = "file-drop-hint";
+    hint.textContent = input.multiple ? "или перетащите их сюда" : "или перетащите его сюда";
+    var list = document.createElement("ul");
+    list.className = "file-drop-list";
+    list.setAttribute("aria-live", "polite");
+    input.parentNode.insertBefore(zone, input);
+    zone.appendChild(input);
+    zone.appendChild(button);
+    zone.appendChild(hint);
+    zone.appendChild(list);
+    input.classList.add("file-input-enhanced");
+    input.tabIndex = -1;
+
+    function show() {
+      list.textContent = "";
+      Array.prototype.forEach.call(input.files, function (file) {
+        var item = document.createElement("li");
+        item.textContent = file.name + " (" + fileSize(file.size) + ")";
+        list.appendChild(item);
+      });
+      if (!input.files.length) {
+        var none = document.createElement("li");
+        none.className = "muted";
+        none.textContent = "Файлы не выбраны";
+        list.appendChild(none);
+      }
+    }
+
+    // Dropped files join the ones already chosen rather than replacing them.
+    function add(files) {
+      var all = new DataTransfer();
+      if (input.multiple) Array.prototype.forEach.call(input.files, function (f) { all.items.add(f); });
+      Array.prototype.forEach.call(files, function (f) {
+        if (input.multiple || !all.items.length) all.items.add(f);
+      });
+      input.files = all.files;
+      show();
+    }
+
+    button.addEventListener("click", function () { input.click(); });
+    input.addEventListener("change", show);
+    ["dragenter", "dragover"].forEach(function (type) {
+      zone.addEventListener(type, function (e) { e.preventDefault(); zone.classList.add("file-drop-active"); });
+    });
+    ["dragleave", "drop"].forEach(function (type) {
+      zone.addEventListener(type, function () { zone.classList.remove("file-drop-active"); });
+    });
+    zone.addEventListener("drop", function (e) {
+      e.preventDefault();
+      if (e.dataTransfer && e.dataTransfer.files.length) add(e.dataTransfer.files);
+    });
+    show();
+  }
+
+  function setUpFileInputs() {
+    if (typeof DataTransfer === "undefined") return;  // the browser's own input then
+    document.querySelectorAll("input[type=file]").forEach(enhanceFileInput);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     startCountdowns();
     setUpTour();
+    setUpMenus();
     setUpCounters();
     setUpReasons();
     setUpContactMethod();
+    setUpFileInputs();
+    // Everything above is bound: browser tests (and anyone else) may act on the page now.
+    document.documentElement.setAttribute("data-ready", "");
   });
 })();
