@@ -129,7 +129,7 @@ def baseline(count: int) -> float:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
-    from kabinet.billing.bills import FONT, register_fonts
+    from kabinet.billing.bill_pdf import FONT, register_fonts
 
     register_fonts()
     started = time.perf_counter()
@@ -152,7 +152,8 @@ def main() -> None:
         setup(data_dir)
         populate(args.accounts)
         from kabinet.billing.bill_jobs import generate_bills, generate_bills_in_processes
-        from kabinet.billing.bills import bill_data, render_bill_pdf
+        from kabinet.billing.bill_pdf import render_bill_pdf
+        from kabinet.billing.bills import bill_data
         from kabinet.billing.models import Bill, PersonalAccount
 
         accounts = list(PersonalAccount.objects.select_related("premises", "region", "link__user"))

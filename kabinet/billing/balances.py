@@ -1,7 +1,7 @@
 """Balances of personal accounts: computed from accruals and payments, month by month."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
@@ -9,22 +9,9 @@ from django.db.models import OuterRef, Subquery, Sum
 
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount, Region
 from kabinet.billing.money import closing_balance, to_kopecks
+from kabinet.billing.periods import month_start, next_month, previous_month
 
 ZERO = Decimal("0.00")
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(period: date, months: int) -> date:
-    """The first day of the month `months` after (or before) `period`'s month."""
-    index = period.year * 12 + period.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def next_month(period: date) -> date:
-    return add_months(period, 1)
 
 
 def due_date(period: date, region: Region) -> date:
@@ -90,7 +77,7 @@ def _billed_period(balance: MonthBalance) -> date:
     """The month of the latest bill: a month that so far has only payments is not billed yet."""
     if balance.accrued:
         return balance.period
-    return (balance.period - timedelta(days=1)).replace(day=1)
+    return previous_month(balance.period)
 
 
 def summaries(accounts: list[PersonalAccount], today: date) -> list[AccountSummary]:
@@ -103,7 +90,7 @@ def summaries(accounts: list[PersonalAccount], today: date) -> list[AccountSumma
     result = []
     for account in accounts:
         balance = balances.get(account.pk)
-        as_of = min(today, next_month(balance.period).replace(day=1)) if balance else None
+        as_of = min(today, next_month(balance.period)) if balance else None
         due = due_date(_billed_period(balance), account.region) if balance else None
         result.append(
             AccountSummary(account, balance.closing if balance else None, as_of, due, payments.get(account.pk), today)

@@ -18,10 +18,11 @@ from django.db import IntegrityError, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from kabinet.billing.balances import add_months
-from kabinet.billing.bills import NoBill, account_holder, bill_data, render_bill_pdf
+from kabinet.billing.bill_pdf import render_bill_pdf
+from kabinet.billing.bills import NoBill, account_holder, bill_data
 from kabinet.billing.models import Accrual, Bill, BillSubscription, MonthBalance, PersonalAccount, bill_path
 from kabinet.billing.money import format_rub
+from kabinet.billing.periods import add_months, month_start, parse_period, previous_month
 from kabinet.core.storage import private_storage
 from kabinet.notifications.services import Attachment, send_email
 
@@ -32,18 +33,6 @@ WINDOW_MONTHS = 36
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
 
-def previous_month(today: date) -> date:
-    return add_months(today.replace(day=1), -1)
-
-
-def parse_period(value: str) -> date:
-    """«2026-10» → 1 October 2026; ValueError for anything else."""
-    year, month = value.split("-") if value.count("-") == 1 else ("", "")
-    if not (len(year) == 4 and year.isdigit() and len(month) == 2 and month.isdigit() and 1 <= int(month) <= 12):
-        raise ValueError(f"not a month in the form YYYY-MM: {value!r}")
-    return date(int(year), int(month), 1)
-
-
 def period_or_previous(value: str | None) -> date:
     """The month a job works on: «YYYY-MM» as given, or the previous month. ValueError for
     anything else."""
@@ -52,7 +41,7 @@ def period_or_previous(value: str | None) -> date:
 
 def bill_window(today: date) -> tuple[date, date]:
     """The first and last month whose bill a customer may download."""
-    newest = today.replace(day=1)
+    newest = month_start(today)
     return add_months(newest, -WINDOW_MONTHS), newest
 
 
@@ -177,7 +166,7 @@ def generate_bills(period: date, first_id: int | None = None, last_id: int | Non
     """Bills of the month for every account with accruals in it (or those with ids in
     first_id..last_id). Re-runnable: unchanged bills are skipped (no rendering), changed ones
     regenerated, none duplicated."""
-    period = period.replace(day=1)
+    period = month_start(period)
     run = BillRun(period)
     accounts = _accounts().filter(pk__in=_billed_accounts(period)).order_by("pk")
     if first_id is not None:
@@ -202,7 +191,7 @@ def generate_bills_in_processes(period: date, processes: int, size: int | None =
     """generate_bills spread over `processes` local processes, batch by batch: the cron twin of
     the Celery fan-out, for a machine without a broker. The processes are forked after the
     parent closes its database connections, so each opens its own."""
-    period = period.replace(day=1)
+    period = month_start(period)
     batches = bill_batches(period, size)
     if processes <= 1 or len(batches) <= 1:
         return sum((generate_bills(period, *batch) for batch in batches), BillRun(period))
@@ -269,7 +258,7 @@ def send_electronic_bills(period: date | None = None) -> SendRun:
     """E-mail the month's bill (the previous month by default) to every subscribed account's
     holder, at most once per account and month: the bill row is claimed (`emailed_at`) in the
     same transaction that queues the message, which goes out after commit."""
-    period = (period or previous_month(timezone.localdate())).replace(day=1)
+    period = month_start(period or previous_month(timezone.localdate()))
     run = SendRun(period)
     subscriptions = BillSubscription.objects.select_related(
         "account__premises", "account__region", "account__link__user"

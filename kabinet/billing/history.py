@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount
+from kabinet.billing.periods import month_start
 
 
 @dataclass
@@ -44,7 +45,7 @@ def account_history(account: PersonalAccount, months: int = 24) -> History:
         accruals[accrual.period].append(accrual)
     payments = defaultdict(list)
     for payment in Payment.objects.filter(account=account, paid_on__gte=since):
-        payments[payment.paid_on.replace(day=1)].append(payment)
+        payments[month_start(payment.paid_on)].append(payment)
     rows = [Month(b, accruals.get(b.period, []), payments.get(b.period, [])) for b in balances]
     return History(rows, _consumption(accruals))
 

@@ -4,13 +4,8 @@ are safe to re-run: unchanged bills are skipped, and a month's bill is e-mailed 
 
 from celery import shared_task
 
-from kabinet.billing.bill_jobs import (
-    bill_batches,
-    generate_bills,
-    parse_period,
-    period_or_previous,
-    send_electronic_bills,
-)
+from kabinet.billing.bill_jobs import bill_batches, generate_bills, period_or_previous, send_electronic_bills
+from kabinet.billing.periods import parse_period
 
 
 @shared_task

@@ -1,13 +1,15 @@
 """The «Передать показания» form: one labelled field per zone of each meter, and the
 confirmation checkboxes that appear with their warnings. It only collects and presents input;
-the rules are in kabinet.readings.services."""
+the rules are in kabinet.readings.validation and kabinet.readings.services."""
 
 from dataclasses import dataclass, field
 
 from django import forms
 
 from kabinet.readings.models import Meter
-from kabinet.readings.services import UNUSUAL, WRAP, MeterCheck, Submission, wrap_key
+from kabinet.readings.services import Submission
+from kabinet.readings.states import MeterState
+from kabinet.readings.validation import UNUSUAL, WRAP, MeterCheck, wrap_key
 
 CONFIRM_LABELS = {
     WRAP: "Да, табло перешло через ноль — показание верное",
@@ -36,7 +38,7 @@ class ZoneRow:
 @dataclass
 class MeterBlock:
     meter: Meter
-    state: object  # kabinet.readings.services.MeterState
+    state: MeterState
     zones: list[ZoneRow] = field(default_factory=list)
     unusual: forms.BoundField | None = None
 

@@ -22,7 +22,6 @@ from kabinet.billing.bill_jobs import (
     customer_bill,
     generate_bills,
     in_window,
-    parse_period,
     send_electronic_bills,
     store_bill,
     subscribe,
@@ -30,6 +29,7 @@ from kabinet.billing.bill_jobs import (
 )
 from kabinet.billing.bills import NoBill
 from kabinet.billing.models import Bill, BillSubscription, Payment, Region
+from kabinet.billing.periods import parse_period, previous_month
 from kabinet.billing.tasks import generate_monthly_bills, send_monthly_electronic_bills
 from kabinet.notifications.models import Message
 from tests.billing.test_bills import PERIOD, accrue, make_billed, pdf_text
@@ -68,7 +68,7 @@ def test_the_window_is_this_month_and_the_36_before_it():
 
 def test_months_roll_over_the_year():
     assert bill_window(date(2026, 1, 31)) == (date(2023, 1, 1), date(2026, 1, 1))
-    assert bill_jobs.previous_month(date(2026, 1, 31)) == date(2025, 12, 1)
+    assert previous_month(date(2026, 1, 31)) == date(2025, 12, 1)
 
 
 @pytest.mark.parametrize("value", ["2026-10", "1999-01", "2026-12"])
@@ -234,7 +234,7 @@ def test_the_command_shares_the_job_among_processes(sverdlovsk, monkeypatch):
 
 
 def test_command_defaults_to_the_previous_month(account, customer):
-    last_month = bill_jobs.previous_month(timezone.localdate())
+    last_month = previous_month(timezone.localdate())
     accrue(account, last_month)
     out = StringIO()
     call_command("generate_bills", stdout=out)

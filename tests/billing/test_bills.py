@@ -10,15 +10,9 @@ from pypdf import PdfReader
 import pytest
 
 from kabinet.billing.balances import rebuild_balances
-from kabinet.billing.bills import (
-    QR_LIMITS,
-    QR_REQUIRED,
-    NoBill,
-    bill_data,
-    payment_qr_fields,
-    payment_qr_payload,
-    render_bill_pdf,
-)
+from kabinet.billing.bill_pdf import QrCode, render_bill_pdf
+from kabinet.billing.bill_qr import QR_LIMITS, QR_REQUIRED, payment_qr_fields, payment_qr_payload
+from kabinet.billing.bills import NoBill, bill_data
 from kabinet.billing.models import Accrual, Payment, Region, Service
 from kabinet.billing.money import charge
 
@@ -257,8 +251,6 @@ def test_qr_without_bank_details_is_refused(account, customer):
 
 
 def test_qr_code_encodes_the_payload_in_byte_mode(billed):
-    from kabinet.billing.bills import QrCode
-
     code = QrCode(payment_qr_payload(billed), 100).qr
     assert code.mode == "byte"
     assert code.error == "M"

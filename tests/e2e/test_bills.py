@@ -5,8 +5,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from kabinet.billing.balances import add_months
 from kabinet.billing.models import BillSubscription
+from kabinet.billing.periods import add_months
 from tests.billing.test_bills import make_billed
 from tests.e2e.conftest import log_in
 

@@ -4,7 +4,7 @@ keeps everything typed, the corrected submission is accepted and shows in the hi
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from kabinet.billing.balances import add_months
+from kabinet.billing.periods import add_months
 from kabinet.readings.models import Reading
 from tests.conftest import make_account, make_customer
 from tests.e2e.conftest import assert_fits_the_screen, log_in

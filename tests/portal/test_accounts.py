@@ -9,6 +9,7 @@ import pytest
 
 from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Service
+from kabinet.billing.periods import add_months, next_month
 from kabinet.portal.charts import Bar, bar_chart
 
 
@@ -21,15 +22,10 @@ def history(account, service, months: int, *, paid_share="1"):
     """`months` months ending in October 2026, each 1000 ₽ accrued and paid the next month."""
     Accrual.objects.filter(account=account).delete()
     Payment.objects.filter(account=account).delete()
-    periods = []
-    year, month = 2026, 10
-    for _ in range(months):
-        periods.append(date(year, month, 1))
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    for period in periods:
+    for period in (add_months(date(2026, 10, 1), -back) for back in range(months)):
         Accrual.objects.create(account=account, period=period, service=service, zone="", volume=Decimal("200"),
                                tariff=Decimal("5.0000"), amount=Decimal("1000.00"))  # fmt: skip
-        paid_on = date(period.year + (period.month == 12), period.month % 12 + 1, 5)
+        paid_on = next_month(period).replace(day=5)
         if paid_on <= date(2026, 11, 25):
             Payment.objects.create(account=account, paid_on=paid_on, amount=Decimal("1000.00") * Decimal(paid_share),
                                    channel="online")  # fmt: skip
@@ -72,6 +68,15 @@ def test_accruals_page_months_services_recalculation_payments(signed_in, account
                  "−120,35\u00a0₽", "Показания контролёра", "05.10.2026", "Онлайн (СБП, карта)",
                  '<svg class="chart"', "Таблица данных графиков"]:  # fmt: skip
         assert text in page, text
+
+
+def test_the_balance_chart_writes_money_as_money(signed_in, account, electricity):
+    """Each bar's title names the month and the amount as billing.money writes it, not «2000.00 ₽»."""
+    history(account, electricity, 3, paid_share="0.5")
+    page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
+    # August to October, 1000 ₽ each, each paid half the next month: 1000 + 1000 − 500 + 1000 − 500.
+    assert "<title>Октябрь 2026: 2\u00a0000,00\u00a0₽</title>" in page
+    assert "<title>Октябрь 2026: 200 кВт·ч</title>" in page
 
 
 def test_accruals_page_query_count_does_not_grow_with_history(

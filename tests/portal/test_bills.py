@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
-from kabinet.billing.balances import add_months
 from kabinet.billing.bill_jobs import subscribe
 from kabinet.billing.models import Bill, BillSubscription
+from kabinet.billing.periods import add_months
 from tests.billing.test_bills import accrue, make_billed, pdf_text
 from tests.conftest import make_account, make_customer
 

@@ -3,15 +3,17 @@ nothing typed lost, confirmations that appear with their warnings, the window, t
 
 The pages use today's date; each test sets the region's window around it instead of freezing time."""
 
+from calendar import monthrange
 import re
 from unittest import mock
 
 from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 import pytest
 
-from kabinet.billing.balances import add_months
+from kabinet.billing.periods import add_months
 from kabinet.readings.models import Reading
 from tests.conftest import make_account, make_customer
 from tests.readings.conftest import add_reading, make_meter, monthly
@@ -85,11 +87,25 @@ def test_outside_the_window_the_form_says_when_it_opens(signed_in, closed_window
     assert not Reading.objects.filter(period__gte=THIS_MONTH).exists()
 
 
+def test_the_closed_window_message_has_one_full_stop(signed_in, closed_window, account, two_zone):
+    """«Приём откроется 15 декабря 2026 г.» — the date's «г.» ends the sentence (issue 11, point 16)."""
+    day = closed_window.readings_from_day
+    opens = THIS_MONTH.replace(day=day) if day > TODAY.day else add_months(THIS_MONTH, 1).replace(day=day)
+    page = signed_in.get(url(account)).content.decode()
+    expected = f"Сейчас показания не принимаются. Приём откроется {date_format(opens, 'j E Y')} г."
+    assert f"<strong>{expected}</strong>" in page
+    assert "г.." not in page
+
+
 def test_submit_stores_and_says_thank_you(signed_in, open_window, account, two_zone, customer):
     response = signed_in.post(url(account), {f"m{two_zone.pk}-t1": "5230", f"m{two_zone.pk}-t2": "2100"}, follow=True)
     assert response.redirect_chain == [(url(account), 302)]
     page = response.content.decode()
-    assert "Показания переданы. Спасибо!" in page
+    ends = THIS_MONTH.replace(day=monthrange(THIS_MONTH.year, THIS_MONTH.month)[1])
+    assert (
+        f"Показания переданы. Спасибо! Если вы ошиблись, передайте их ещё раз до {ends:%d.%m.%Y} "
+        "— новые показания заменят прежние."
+    ) in page
     reading = Reading.objects.get(meter=two_zone, period=THIS_MONTH)
     assert reading.values == (5230, 2100) and reading.submitted_by == customer and reading.source == "portal"
     assert "уже переданы" in page and "Новые показания заменят их." in page

@@ -5,8 +5,8 @@ from datetime import date, datetime, time
 from django.utils import timezone
 import pytest
 
-from kabinet.billing.balances import add_months
 from kabinet.billing.models import Service
+from kabinet.billing.periods import add_months
 from kabinet.readings.models import Meter, Reading
 
 NOV = date(2026, 11, 1)  # the month the tests submit for

@@ -9,15 +9,11 @@ from django.http import Http404
 import pytest
 
 from kabinet.billing.access import customer_account
+from kabinet.readings.history import meter_histories
 from kabinet.readings.models import Reading
-from kabinet.readings.services import (
-    UNUSUAL,
-    ReadingsNotSaved,
-    ReadingsRefused,
-    meter_histories,
-    meter_states,
-    submit_readings,
-)
+from kabinet.readings.services import ReadingsNotSaved, ReadingsRefused, submit_readings
+from kabinet.readings.states import meter_states
+from kabinet.readings.validation import UNUSUAL
 from tests.conftest import make_account, make_customer
 from tests.readings.conftest import IN_WINDOW, NOV, add_reading, make_meter, monthly
 
@@ -148,6 +144,13 @@ def test_refused_outside_the_window(customer, account, meters, today):
     with pytest.raises(ReadingsRefused, match=r"Сейчас показания не принимаются\. Приём откроется"):
         submit_readings(customer, account, values(single, double), today=today)
     assert not Reading.objects.filter(period__gte=NOV).exists()
+
+
+def test_the_refusal_is_one_sentence_with_a_single_full_stop(customer, account, meters):
+    """The date's «г.» ends the sentence: no «г..» (issue 11, point 16)."""
+    with pytest.raises(ReadingsRefused) as refused:
+        submit_readings(customer, account, values(*meters), today=date(2026, 11, 26))
+    assert str(refused.value) == "Сейчас показания не принимаются. Приём откроется 15 декабря 2026 г."
 
 
 def test_refused_for_a_closed_account(customer, account, meters):

@@ -1,20 +1,15 @@
-"""Reading validation and the submission window: kabinet.readings.services, with `today` passed in."""
+"""Reading validation and the submission window (kabinet.readings.validation, .window, .states), with
+`today` passed in."""
 
 from datetime import date
 
 import pytest
 
 from kabinet.readings.models import Reading
-from kabinet.readings.services import (
-    UNUSUAL,
-    average_consumption,
-    check_meter,
-    consumption,
-    parse_value,
-    previous_reading,
-    reading_window,
-    verification_notice,
-)
+from kabinet.readings.selectors import previous_reading
+from kabinet.readings.states import verification_notice
+from kabinet.readings.validation import UNUSUAL, average_consumption, check_meter, consumption, parse_value
+from kabinet.readings.window import reading_window
 from tests.readings.conftest import IN_WINDOW, NOV, add_reading, make_meter, monthly
 
 OCT, SEP = date(2026, 10, 1), date(2026, 9, 1)
@@ -267,7 +262,7 @@ def test_no_average_no_unusual_rule(meter):
 def test_a_meter_past_its_verification_is_flagged_with_what_to_do(account):
     meter = make_meter(account, verification_due=date(2026, 6, 1))
     notice = verification_notice(meter, IN_WINDOW)
-    assert "Срок поверки счётчика истёк 01.06.2026" in notice
+    assert notice.startswith("Срок поверки счётчика истёк 01.06.2026. Закажите поверку")
     assert "Закажите поверку: создайте обращение" in notice and "8-800-700-10-32" in notice
     assert "биллинг может не принять" in notice
 

@@ -4,11 +4,12 @@ charts of balance and consumption drawn on the server."""
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
 
 from kabinet.billing.access import customer_account
 from kabinet.billing.history import account_history
+from kabinet.billing.money import format_rub
+from kabinet.billing.periods import month_name
 from kabinet.portal.charts import Bar, bar_chart
 
 
@@ -19,7 +20,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     history = account_history(account)
     oldest_first = list(reversed(history.months))
     balance_chart = bar_chart(
-        [Bar(f"{m.period:%m.%y}", f"{date_format(m.period, 'F Y')}: {m.balance.closing} ₽", m.balance.closing)
+        [Bar(f"{m.period:%m.%y}", f"{month_name(m.period)}: {format_rub(m.balance.closing)}", m.balance.closing)
          for m in oldest_first],
         chart_id="balance-chart",
         title="Сальдо на конец месяца (долг — вверх, переплата — вниз)",
@@ -27,7 +28,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     )  # fmt: skip
     unit = history.consumption[0][1] if history.consumption else ""
     consumption_chart = bar_chart(
-        [Bar(f"{p:%m.%y}", f"{date_format(p, 'F Y')}: {v:.0f} {u}", v) for p, u, v in history.consumption],
+        [Bar(f"{p:%m.%y}", f"{month_name(p)}: {v:.0f} {u}", v) for p, u, v in history.consumption],
         chart_id="consumption-chart",
         title=f"Потребление электроэнергии, {unit}",
         unit=unit,

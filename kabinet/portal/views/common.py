@@ -1,18 +1,14 @@
-"""Helpers the portal's views share: messages for locks and codes, the code-entry page."""
+"""Helpers the portal's views share: the caller's address, messages for locks and codes."""
 
 from datetime import datetime
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from kabinet.core.net import client_ip
 from kabinet.core.wording import locked_message
 from kabinet.identity import codes
-from kabinet.identity.models import VerificationCode
-from kabinet.identity.phones import mask_phone
-from kabinet.portal.forms import CodeForm
 
 
 def ip(request: HttpRequest) -> str:
@@ -34,30 +30,3 @@ def code_error(check: codes.Check) -> str:
     if result is codes.CheckResult.LOCKED:
         return locked_message(check.locked_until)
     return "Этот код больше не действует. Запросите новый код."
-
-
-def render_code_page(
-    request: HttpRequest,
-    code: VerificationCode,
-    form: CodeForm,
-    *,
-    title: str,
-    intro: str,
-    resend_url: str,
-    status: int = 200,
-    notice: str = "",
-) -> HttpResponse:
-    now = timezone.now()
-    resend_at = codes.next_send_allowed_at(code.phone, ip(request)) or now
-    context = {
-        "form": form,
-        "title": title,
-        "intro": intro,
-        "phone": mask_phone(code.phone),
-        "expires_at": code.expires_at,
-        "seconds_left": max(0, int((code.expires_at - now).total_seconds())),
-        "resend_in": max(0, int((resend_at - now).total_seconds())),
-        "resend_url": resend_url,
-        "notice": notice,
-    }
-    return render(request, "portal/code.html", context, status=status)

@@ -5,7 +5,6 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -16,8 +15,9 @@ from kabinet.identity import codes, profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.identity.models import VerificationCode
 from kabinet.identity.phones import display_phone
-from kabinet.portal.forms import AddAccountForm, ChangePasswordForm, CodeForm, EmailForm, NamesForm, PhoneForm
-from kabinet.portal.views.common import code_error, ip, locked_message, render_code_page, throttled_message
+from kabinet.portal.forms import AddAccountForm, ChangePasswordForm, EmailForm, NamesForm, PhoneForm
+from kabinet.portal.views import code_entry
+from kabinet.portal.views.common import ip, locked_message, throttled_message
 
 SESSION_PHONE_TOKEN = "kabinet.phone.token"
 
@@ -91,64 +91,42 @@ def phone(request: HttpRequest) -> HttpResponse:
         except codes.CodeThrottled as throttled:
             form.add_error("phone", throttled_message(throttled.retry_at))
         else:
-            request.session[SESSION_PHONE_TOKEN] = code.token
-            return redirect("portal:phone_confirm")
+            return code_entry.begin(request, PHONE_CODE, code)
     return render(request, "portal/phone.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _pending_phone(request: HttpRequest) -> VerificationCode | None:
-    token = request.session.get(SESSION_PHONE_TOKEN)
-    code = codes.find_open(token, VerificationCode.Purpose.PHONE_CHANGE) if token else None
-    return code if code and code.user_id == request.user.pk else None
+def _unlock_phone(request: HttpRequest, code: VerificationCode, raw: str) -> HttpResponse | codes.Check:
+    """A right code from the new number makes it the profile's phone."""
+    check = profile.confirm_phone_change(request.user, code.token, raw, ip(request))
+    if check.result is not codes.CheckResult.OK:
+        return check
+    messages.success(request, "Новый номер телефона подтверждён и сохранён.")
+    return redirect("portal:profile")
 
 
-def _phone_code_page(request, code, form, status=200, notice="") -> HttpResponse:
-    return render_code_page(
-        request,
-        code,
-        form,
-        title="Подтверждение нового телефона",
-        intro="На новый номер отправлен 6-значный проверочный код.",
-        resend_url=reverse("portal:phone_resend"),
-        status=status,
-        notice=notice,
-    )
+PHONE_CODE = code_entry.CodeFlow(
+    purpose=VerificationCode.Purpose.PHONE_CHANGE,
+    session_key=SESSION_PHONE_TOKEN,
+    title="Подтверждение нового телефона",
+    intro="На новый номер отправлен 6-значный проверочный код.",
+    page="portal:phone_confirm",
+    resend="portal:phone_resend",
+    start="portal:phone",
+    unlock=_unlock_phone,
+    own_code_only=True,
+)
 
 
 @login_required
 @never_cache
 def phone_confirm(request: HttpRequest) -> HttpResponse:
-    code = _pending_phone(request)
-    if code is None:
-        return redirect("portal:phone")
-    form = CodeForm(request.POST or None)
-    if request.method != "POST" or not form.is_valid():
-        return _phone_code_page(request, code, form, status=400 if form.errors else 200)
-    try:
-        check = profile.confirm_phone_change(request.user, code.token, form.cleaned_data["code"], ip(request))
-    except FieldRejected as rejected:
-        form.add_error("code", rejected.message)
-        return _phone_code_page(request, code, form, status=409)
-    if check.result is not codes.CheckResult.OK:
-        form.add_error("code", code_error(check))
-        return _phone_code_page(request, code, form, status=400)
-    request.session.pop(SESSION_PHONE_TOKEN, None)
-    messages.success(request, "Новый номер телефона подтверждён и сохранён.")
-    return redirect("portal:profile")
+    return code_entry.confirm(request, PHONE_CODE)
 
 
 @require_POST
 @login_required
 def phone_resend(request: HttpRequest) -> HttpResponse:
-    code = _pending_phone(request)
-    if code is None:
-        return redirect("portal:phone")
-    try:
-        request.session[SESSION_PHONE_TOKEN] = codes.resend_code(code.token, ip=ip(request)).token
-    except codes.CodeThrottled as throttled:
-        notice = throttled_message(throttled.retry_at)
-        return _phone_code_page(request, code, CodeForm(), status=429, notice=notice)
-    return redirect("portal:phone_confirm")
+    return code_entry.resend(request, PHONE_CODE)
 
 
 @sensitive_post_parameters("old_password", "password", "password2")

@@ -10,14 +10,17 @@ from django.views.decorators.http import require_GET
 from kabinet.billing.access import customer_account
 from kabinet.portal.readings_forms import ReadingsForm
 from kabinet.readings import services
+from kabinet.readings.history import meter_histories
+from kabinet.readings.states import meter_states
+from kabinet.readings.window import reading_window
 
 
 @login_required
 @never_cache
 def readings(request: HttpRequest, account_id: int) -> HttpResponse:
     account = customer_account(request.user, account_id)
-    window = services.reading_window(account.region)
-    states = services.meter_states(account, window.today)
+    window = reading_window(account.region)
+    states = meter_states(account, window.today)
     refusal = services.refusal(account, window) or ("" if states else "По этому лицевому счёту нет счётчиков.")
     if request.method != "POST":
         return _page(request, account, window, states, ReadingsForm(states=states), refusal)
@@ -52,5 +55,5 @@ def _page(request, account, window, states, form, refusal, status=200) -> HttpRe
 @never_cache
 def readings_history(request: HttpRequest, account_id: int) -> HttpResponse:
     account = customer_account(request.user, account_id)
-    context = {"account": account, "histories": services.meter_histories(account)}
+    context = {"account": account, "histories": meter_histories(account)}
     return render(request, "portal/readings/history.html", context)

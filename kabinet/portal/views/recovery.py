@@ -5,7 +5,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -13,8 +12,9 @@ from django.views.decorators.http import require_POST
 
 from kabinet.identity import codes, recovery
 from kabinet.identity.models import User, VerificationCode
-from kabinet.portal.forms import CodeForm, RecoveryForm, SetPasswordForm
-from kabinet.portal.views.common import code_error, ip, render_code_page, throttled_message
+from kabinet.portal.forms import RecoveryForm, SetPasswordForm
+from kabinet.portal.views import code_entry
+from kabinet.portal.views.common import ip, throttled_message
 
 SESSION_TOKEN = "kabinet.reset.token"
 SESSION_GRANT = "kabinet.reset.grant"
@@ -34,27 +34,8 @@ def recover(request: HttpRequest) -> HttpResponse:
         except codes.CodeThrottled as throttled:
             form.add_error("contact", throttled_message(throttled.retry_at))
         else:
-            request.session[SESSION_TOKEN] = code.token
-            return redirect("portal:recover_code")
+            return code_entry.begin(request, CODE, code)
     return render(request, "portal/recover.html", {"form": form}, status=400 if form.errors else 200)
-
-
-def _pending(request: HttpRequest) -> VerificationCode | None:
-    token = request.session.get(SESSION_TOKEN)
-    return codes.find_open(token, VerificationCode.Purpose.RESET) if token else None
-
-
-def _code_page(request, code, form, status=200, notice="") -> HttpResponse:
-    return render_code_page(
-        request,
-        code,
-        form,
-        title="Восстановление пароля",
-        intro="Если этот номер указан в личном кабинете, на него отправлен 6-значный код.",
-        resend_url=reverse("portal:recover_resend"),
-        status=status,
-        notice=notice,
-    )
 
 
 def _grant(request: HttpRequest, user: User, channel: str, link: tuple[str, str] = ("", "")) -> None:
@@ -66,34 +47,35 @@ def _grant(request: HttpRequest, user: User, channel: str, link: tuple[str, str]
     }
 
 
-@never_cache
-def recover_code(request: HttpRequest) -> HttpResponse:
-    code = _pending(request)
-    if code is None:
-        return redirect("portal:recover")
-    form = CodeForm(request.POST or None)
-    if request.method != "POST" or not form.is_valid():
-        return _code_page(request, code, form, status=400 if form.errors else 200)
-    check = recovery.check_phone_reset(code.token, form.cleaned_data["code"], ip(request))
+def _unlock(request: HttpRequest, code: VerificationCode, raw: str) -> HttpResponse | codes.Check:
+    """A right code lets this browser set a new password for a while."""
+    check = recovery.check_phone_reset(code.token, raw, ip(request))
     if check.result is not codes.CheckResult.OK:
-        form.add_error("code", code_error(check))
-        return _code_page(request, code, form, status=400)
-    request.session.pop(SESSION_TOKEN, None)
+        return check
     _grant(request, check.code.user, "phone")
     return redirect("portal:set_password")
 
 
+CODE = code_entry.CodeFlow(
+    purpose=VerificationCode.Purpose.RESET,
+    session_key=SESSION_TOKEN,
+    title="Восстановление пароля",
+    intro="Если этот номер указан в личном кабинете, на него отправлен 6-значный код.",
+    page="portal:recover_code",
+    resend="portal:recover_resend",
+    start="portal:recover",
+    unlock=_unlock,
+)
+
+
+@never_cache
+def recover_code(request: HttpRequest) -> HttpResponse:
+    return code_entry.confirm(request, CODE)
+
+
 @require_POST
 def recover_resend(request: HttpRequest) -> HttpResponse:
-    code = _pending(request)
-    if code is None:
-        return redirect("portal:recover")
-    try:
-        request.session[SESSION_TOKEN] = codes.resend_code(code.token, ip=ip(request)).token
-    except codes.CodeThrottled as throttled:
-        notice = throttled_message(throttled.retry_at)
-        return _code_page(request, code, CodeForm(), status=429, notice=notice)
-    return redirect("portal:recover_code")
+    return code_entry.resend(request, CODE)
 
 
 @never_cache

@@ -18,9 +18,10 @@ from kabinet.identity.registration import (
     current_consent,
     start_registration,
 )
-from kabinet.portal.forms import CodeForm, RegistrationForm
+from kabinet.portal.forms import RegistrationForm
+from kabinet.portal.views import code_entry
 from kabinet.portal.views.auth import sign_in
-from kabinet.portal.views.common import code_error, ip, locked_message, render_code_page, throttled_message
+from kabinet.portal.views.common import ip, locked_message, throttled_message
 
 SESSION_TOKEN = "kabinet.register.token"
 SESSION_FORM = "kabinet.register.form"
@@ -53,12 +54,11 @@ def _start(request: HttpRequest, form: RegistrationForm) -> tuple[HttpResponse |
     except codes.CodeThrottled as throttled:
         form.add_error("phone", throttled_message(throttled.retry_at))
     else:
-        request.session[SESSION_TOKEN] = code.token
         # What was typed (but never the password) comes back if the customer returns to the form.
         request.session[SESSION_FORM] = {
             k: v for k, v in form.data.items() if "password" not in k and k != "csrfmiddlewaretoken"
         }
-        return redirect("portal:register_confirm"), None
+        return code_entry.begin(request, CODE, code), None
     return None, None
 
 
@@ -80,34 +80,10 @@ def register(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/register.html", context, status=400 if form.errors else 200)
 
 
-def _pending(request: HttpRequest) -> VerificationCode | None:
-    token = request.session.get(SESSION_TOKEN)
-    return codes.find_open(token, VerificationCode.Purpose.REGISTER) if token else None
-
-
-def _code_page(request, code, form, status=200, notice="") -> HttpResponse:
-    return render_code_page(
-        request,
-        code,
-        form,
-        title="Подтверждение телефона",
-        intro="На указанный при регистрации мобильный телефон отправлен 6-значный проверочный код.",
-        resend_url=reverse("portal:register_resend"),
-        status=status,
-        notice=notice,
-    )
-
-
-@never_cache
-def register_confirm(request: HttpRequest) -> HttpResponse:
-    code = _pending(request)
-    if code is None:
-        return redirect("portal:register")
-    form = CodeForm(request.POST or None)
-    if request.method != "POST" or not form.is_valid():
-        return _code_page(request, code, form, status=400 if form.errors else 200)
+def _unlock(request: HttpRequest, code: VerificationCode, raw: str) -> HttpResponse | codes.Check:
+    """A right code creates the user and logs them in."""
     try:
-        check, user = complete_registration(code.token, form.cleaned_data["code"], ip(request))
+        check, user = complete_registration(code.token, raw, ip(request))
     except FieldRejected as rejected:
         # Taken meanwhile: back to the form, with the message where it belongs.
         form = RegistrationForm(request.session.get(SESSION_FORM))
@@ -115,22 +91,29 @@ def register_confirm(request: HttpRequest) -> HttpResponse:
         form.add_error(rejected.field, rejected.message)
         return render(request, "portal/register.html", {"form": form, "consent": current_consent()}, status=409)
     if user is None:
-        form.add_error("code", code_error(check))
-        return _code_page(request, code, form, status=400)
-    for key in (SESSION_TOKEN, SESSION_FORM):
-        request.session.pop(key, None)
+        return check
+    request.session.pop(SESSION_FORM, None)
     sign_in(request, user)
     return redirect(reverse("portal:home") + "?welcome=1")
 
 
+CODE = code_entry.CodeFlow(
+    purpose=VerificationCode.Purpose.REGISTER,
+    session_key=SESSION_TOKEN,
+    title="Подтверждение телефона",
+    intro="На указанный при регистрации мобильный телефон отправлен 6-значный проверочный код.",
+    page="portal:register_confirm",
+    resend="portal:register_resend",
+    start="portal:register",
+    unlock=_unlock,
+)
+
+
+@never_cache
+def register_confirm(request: HttpRequest) -> HttpResponse:
+    return code_entry.confirm(request, CODE)
+
+
 @require_POST
 def register_resend(request: HttpRequest) -> HttpResponse:
-    code = _pending(request)
-    if code is None:
-        return redirect("portal:register")
-    try:
-        request.session[SESSION_TOKEN] = codes.resend_code(code.token, ip=ip(request)).token
-    except codes.CodeThrottled as throttled:
-        notice = throttled_message(throttled.retry_at)
-        return _code_page(request, code, CodeForm(), status=429, notice=notice)
-    return redirect("portal:register_confirm")
+    return code_entry.resend(request, CODE)

@@ -1,0 +1,67 @@
+"""The history of an account's readings: every reading, replaced ones included, with the
+consumption per zone since the previous current reading and how many months it covers."""
+
+from dataclasses import dataclass
+
+from kabinet.billing.models import PersonalAccount
+from kabinet.billing.periods import months_between
+from kabinet.readings.models import Meter, Reading
+from kabinet.readings.selectors import account_meters
+from kabinet.readings.validation import consumption
+
+
+@dataclass
+class HistoryRow:
+    reading: Reading
+    values: list[int | None]
+    used: list[int | None]  # consumption per zone since the previous current reading
+    months: int  # how many months that consumption covers
+
+    @property
+    def replaced(self) -> bool:
+        return self.reading.replaced_by_id is not None
+
+    @property
+    def cells(self) -> list[tuple[str, int | None, int | None]]:
+        """(zone label, reading, consumption) per zone."""
+        return list(zip(self.reading.meter.zone_labels, self.values, self.used, strict=True))
+
+
+@dataclass
+class MeterHistory:
+    meter: Meter
+    rows: list[HistoryRow]  # newest first
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.meter.zone_labels
+
+
+def meter_histories(account: PersonalAccount) -> list[MeterHistory]:
+    """Every reading of the account's meters, replaced ones included, with consumption per zone
+    and month. Two queries whatever the length of the history."""
+    meters = list(account_meters(account))
+    by_meter: dict[int, list[Reading]] = {meter.pk: [] for meter in meters}
+    readings = (
+        Reading.objects.filter(meter__in=meters).select_related("replaced_by").order_by("period", "taken_at", "pk")
+    )
+    for reading in readings:
+        by_meter[reading.meter_id].append(reading)
+    histories = []
+    for meter in meters:
+        rows, last = [], None
+        for reading in by_meter[meter.pk]:
+            reading.meter = meter
+            values = [getattr(reading, zone) for zone in meter.zone_fields]
+            used, months = [None] * len(values), 0
+            if reading.replaced_by_id is None:
+                if last is not None:
+                    used = [
+                        consumption(getattr(last, zone) or 0, value or 0, meter.capacity)
+                        for zone, value in zip(meter.zone_fields, values, strict=True)
+                    ]
+                    months = months_between(last.period, reading.period)
+                last = reading
+            rows.append(HistoryRow(reading, values, used, months))
+        histories.append(MeterHistory(meter, rows[::-1]))
+    return histories

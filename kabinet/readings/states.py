@@ -1,0 +1,62 @@
+"""What the «Передать показания» page says about each meter before anything is typed: the
+reading new values are checked against, the one already sent in this window, and what to do
+about a meter past its verification date (readings are still taken; billing may refuse them)."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from kabinet.billing.models import PersonalAccount
+from kabinet.readings.models import Meter, Reading
+from kabinet.readings.selectors import account_meters, previous_reading, sent_in_window
+from kabinet.readings.window import reading_window, today_or
+
+
+def verification_notice(meter: Meter, today: date | None = None) -> str:
+    """What to do about a meter past its verification («поверка») date; empty when in date."""
+    today = today_or(today)
+    if meter.verification_due >= today:
+        return ""
+    phone = meter.account.region.contact_phone
+    return (
+        f"Срок поверки счётчика истёк {meter.verification_due:%d.%m.%Y}. Закажите поверку: создайте обращение "
+        f"в разделе «Обращения» или позвоните в контактный центр {phone}. Показания счётчика без поверки "
+        "биллинг может не принять и начислить плату по среднему потреблению или по нормативу."
+    )
+
+
+@dataclass
+class MeterState:
+    """What the page says about a meter before anything is typed."""
+
+    meter: Meter
+    previous: Reading | None  # the reading new values are checked against
+    current: Reading | None  # already sent in this window; a new submission replaces it
+    notice: str  # verification overdue: what to do
+
+    @property
+    def previous_values(self) -> list[tuple[str, int]]:
+        return labelled_values(self.previous)
+
+    @property
+    def current_values(self) -> list[tuple[str, int]]:
+        return labelled_values(self.current)
+
+
+def labelled_values(reading: Reading | None) -> list[tuple[str, int]]:
+    if reading is None:
+        return []
+    return list(zip(reading.meter.zone_labels, reading.values, strict=True))
+
+
+def meter_states(account: PersonalAccount, today: date | None = None) -> list[MeterState]:
+    today = today_or(today)
+    period = reading_window(account.region, today).period
+    return [
+        MeterState(
+            meter,
+            previous_reading(meter, before=period),
+            sent_in_window(meter, period),
+            verification_notice(meter, today),
+        )
+        for meter in account_meters(account)
+    ]
