@@ -140,3 +140,8 @@ def remove_account(user: User, link_id: int, ip: str) -> bool:
 
 def user_accounts(user: User) -> list[AccountLink]:
     return list(AccountLink.objects.filter(user=user).select_related("account__premises", "account__region"))
+
+
+def user_account(user: User, link_id: int) -> AccountLink | None:
+    """One of the user's own account links; another user's is simply not found."""
+    return AccountLink.objects.filter(pk=link_id, user=user).select_related("account__premises").first()

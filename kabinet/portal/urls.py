@@ -32,6 +32,9 @@ urlpatterns = [
     path("profile/password/", profile.password, name="password"),
     path("profile/accounts/add/", profile.add_account, name="add_account"),
     path("profile/accounts/<int:link_id>/remove/", profile.remove_account, name="remove_account"),
+    path(
+        "profile/accounts/<int:link_id>/remove/confirm/", profile.confirm_remove_account, name="confirm_remove_account"
+    ),
 ]
 
 urlpatterns += [

@@ -4,8 +4,9 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import make_customer
-from tests.e2e.conftest import log_in
+from kabinet.identity.models import AccountLink
+from tests.conftest import PASSWORD, make_account, make_customer
+from tests.e2e.conftest import PHONE, _open_page, assert_fits_the_screen, log_in, wait_ready
 
 
 def open_profile(page) -> None:
@@ -58,3 +59,51 @@ def test_email_of_another_customer_is_refused_at_the_field(page, customer, sverd
     expect(page.get_by_role("textbox", name="E-mail")).to_have_value("BORIS@example.ru")
     expect(page.get_by_text("Текущий e-mail: anna@example.ru")).to_be_visible()
     assert mailbox() == []
+
+
+def test_removing_an_account_asks_first_and_says_what_goes(page, account, sverdlovsk):
+    """At phone width: «Удалить» opens a confirmation; «Отмена» keeps the account, the button removes it."""
+    customer = make_customer("+79120000001", account)
+    AccountLink.objects.create(user=customer, account=make_account(sverdlovsk, "660100000002", house="2"))
+    log_in(page, "+79120000001")
+    open_profile(page)
+    wait_ready(page)
+    accounts = page.get_by_role("region", name="Лицевые счета")
+
+    accounts.get_by_role("link", name="Удалить лицевой счёт 660100000002").click()
+    expect(page.get_by_role("heading", name="Удалить лицевой счёт 660100000002?")).to_be_visible()
+    expect(page.get_by_text("показания, квитанции и начисления по нему пропадут")).to_be_visible()
+    expect(page.get_by_text("Обращения, которые вы уже отправили по этому счёту, останутся")).to_be_visible()
+    expect(page.get_by_text("с номером лицевого счёта и номером дома")).to_be_visible()
+    assert_fits_the_screen(page)
+    page.get_by_role("link", name="Отмена").click()
+    expect(page).to_have_url("/profile/")
+    expect(accounts.get_by_role("cell", name="660100000002", exact=True)).to_be_visible()
+
+    accounts.get_by_role("link", name="Удалить лицевой счёт 660100000002").click()
+    page.get_by_role("button", name="Удалить лицевой счёт").click()
+    expect(page).to_have_url("/profile/")
+    expect(page.get_by_role("status")).to_have_text("Лицевой счёт удалён из профиля.")
+    expect(accounts.get_by_role("cell", name="660100000002", exact=True)).to_have_count(0)
+    expect(accounts.get_by_role("cell", name="660100000001", exact=True)).to_be_visible()
+    assert list(customer.account_links.values_list("account__number", flat=True)) == ["660100000001"]
+
+
+def test_removing_an_account_works_without_javascript(browser, live_server, account, sverdlovsk):
+    customer = make_customer("+79120000001", account)
+    AccountLink.objects.create(user=customer, account=make_account(sverdlovsk, "660100000002", house="2"))
+    context, page = _open_page(browser, live_server, PHONE, java_script_enabled=False)
+    try:
+        page.goto("/login/")
+        page.get_by_label("Номер лицевого счета, телефон или e-mail").fill("+79120000001")
+        page.get_by_label("Пароль").fill(PASSWORD)
+        page.get_by_role("button", name="Войти").click()
+        expect(page).to_have_url("/home/")
+        page.goto("/profile/")
+        page.get_by_role("link", name="Удалить лицевой счёт 660100000002").click()
+        page.get_by_role("button", name="Удалить лицевой счёт").click()
+        expect(page.get_by_role("status")).to_have_text("Лицевой счёт удалён из профиля.")
+        assert page.watch.report() == []
+    finally:
+        context.close()
+    assert list(customer.account_links.values_list("account__number", flat=True)) == ["660100000001"]

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from kabinet.billing.registry import RegistryUnavailable, default_region
 from kabinet.core.ratelimit import Locked
@@ -175,6 +175,17 @@ def add_account(request: HttpRequest) -> HttpResponse:
             return redirect("portal:profile")
     context = {"form": form, "problem": problem}
     return render(request, "portal/add_account.html", context, status=400 if form.errors else 200)
+
+
+@require_safe
+@login_required
+@never_cache
+def confirm_remove_account(request: HttpRequest, link_id: int) -> HttpResponse:
+    """«Удалить» asks first and says what goes; the button there posts to remove_account."""
+    link = profile.user_account(request.user, link_id)
+    if link is None:
+        raise Http404
+    return render(request, "portal/remove_account.html", {"link": link})
 
 
 @require_POST
