@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum
@@ -36,17 +37,33 @@ def rebuild_balances(account: PersonalAccount, opening: Decimal = ZERO) -> list[
         paid[period] = paid.get(period, ZERO) + payment.amount
     if not accrued and not paid:
         return []
-    period, last = min([*accrued, *paid]), max([*accrued, *paid])
     MonthBalance.objects.filter(account=account).delete()
+    rows = month_balances(accrued, paid, opening)
+    return MonthBalance.objects.bulk_create([MonthBalance(account=account, **row._asdict()) for row in rows])
+
+
+class MonthRow(NamedTuple):
+    period: date
+    opening: Decimal
+    accrued: Decimal
+    paid: Decimal
+    closing: Decimal
+
+
+def month_balances(accrued: dict[date, Decimal], paid: dict[date, Decimal], opening: Decimal = ZERO) -> list[MonthRow]:
+    """Every month from the first with an accrual or a payment to the last, as plain rows and
+    without a query, so a bulk load (the demo) computes them as `rebuild_balances` does."""
+    if not accrued and not paid:
+        return []
+    period, last = min([*accrued, *paid]), max([*accrued, *paid])
     rows = []
     balance = to_kopecks(opening)
     while period <= last:
         month_accrued, month_paid = to_kopecks(accrued.get(period, ZERO)), to_kopecks(paid.get(period, ZERO))
         closing = closing_balance(balance, month_accrued, month_paid)
-        rows.append(MonthBalance(account=account, period=period, opening=balance, accrued=month_accrued,
-                                 paid=month_paid, closing=closing))  # fmt: skip
+        rows.append(MonthRow(period, balance, month_accrued, month_paid, closing))
         balance, period = closing, next_month(period)
-    return MonthBalance.objects.bulk_create(rows)
+    return rows
 
 
 @dataclass(frozen=True)

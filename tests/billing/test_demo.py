@@ -2,19 +2,27 @@
 
 Loading from scratch and idempotence: test_demo_load.py."""
 
+from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 import re
 
 from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
 import pytest
 
 from kabinet.billing import demo
-from kabinet.billing.models import PersonalAccount, Premises, Region
+from kabinet.billing.balances import summaries
+from kabinet.billing.bill_jobs import bill_months
+from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount, Premises, Region
 from kabinet.identity.accounts import check_linkable
 from kabinet.identity.login import Outcome, authenticate_customer
 from kabinet.identity.models import User
 from kabinet.identity.phones import display_phone
+from kabinet.readings import demo as history
+from kabinet.readings.models import Meter, Reading
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 IP = "203.0.113.7"
@@ -22,10 +30,13 @@ IP = "203.0.113.7"
 
 @pytest.fixture(scope="module")
 def _demo_module(django_db_setup, django_db_blocker) -> Iterator[demo.Report]:
-    """The demo loaded once for this module (it takes most of a second), inside a transaction
-    rolled back when the module is done; each test still runs in its own savepoint."""
+    """The demo loaded once for this module (registry and every account's history: a few
+    seconds), inside a transaction rolled back when the module is done; each test still runs
+    in its own savepoint."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield demo.load_demo()
+        report = demo.load_demo()
+        history.load_demo()
+        yield report
         transaction.set_rollback(True)
 
 
@@ -41,6 +52,12 @@ def readme_row(first_cell: str) -> str:
         if line.startswith("|") and first_cell in cells[:2]:
             return line
     raise AssertionError(f"README.md has no table row for {first_cell}")
+
+
+def readme_accounts() -> list[str]:
+    """Every account number in the README's tables: a row's first cell of digits."""
+    rows = (line.strip().strip("|").split("|") for line in README.read_text(encoding="utf-8").splitlines())
+    return [cells[0].strip() for cells in rows if re.fullmatch(r"\d{9,12}", cells[0].strip())]
 
 
 # --- What it creates ----------------------------------------------------------------------
@@ -160,3 +177,96 @@ def test_logins_the_readme_promises(loaded):
 def test_registry_switched_off_gives_object_not_found(loaded, settings):
     settings.KABINET_REGISTRY_AVAILABLE = False
     assert login("660100012345") is Outcome.OBJECT_NOT_FOUND
+
+
+# --- Every account's history ----------------------------------------------------------------
+def per_account(queryset, key: str = "account") -> dict[int, int]:
+    return dict(queryset.values_list(key).annotate(n=Count("period", distinct=True)).values_list(key, "n"))
+
+
+def test_every_account_has_a_meter_and_two_years_of_history(loaded):
+    """Not only the demo customers': whoever registers any account sees a full cabinet."""
+    ids = set(PersonalAccount.objects.values_list("pk", flat=True))
+    assert len(ids) > 3300
+    assert set(Meter.objects.values_list("account", flat=True)) == ids
+    assert set(per_account(Accrual.objects).items()) == {(pk, history.MONTHS) for pk in ids}
+    assert set(per_account(Reading.objects, "meter__account").items()) == {(pk, history.MONTHS) for pk in ids}
+    assert min(per_account(MonthBalance.objects).values()) >= history.MONTHS
+    assert set(Payment.objects.values_list("account", flat=True)) == ids
+
+
+def test_histories_differ_and_some_owe(loaded):
+    """Generated from each account's seed: tariff zones, heating and payers vary."""
+    assert set(Meter.objects.values_list("zones", flat=True)) == {1, 2, 3}
+    heated = Accrual.objects.filter(service__code="heating").values("account").distinct().count()
+    assert 0.3 < heated / PersonalAccount.objects.count() < 0.7
+    specs = [history.history_spec(n, f) for n, f in PersonalAccount.objects.values_list("number", "premises__flat")]
+    payers = Counter(spec.payer for spec in specs)
+    assert 0.05 < payers["debtor"] / len(specs) < 0.15 and 0.05 < payers["overpays"] / len(specs) < 0.15
+    accounts = list(PersonalAccount.objects.filter(status=PersonalAccount.Status.ACTIVE).select_related("region"))
+    cards = summaries(accounts, timezone.localdate())
+    assert any(card.to_pay for card in cards) and any(card.overpaid for card in cards)
+
+
+def test_closed_accounts_history_ends_when_they_closed(loaded):
+    olga = PersonalAccount.objects.get(number="660100022222")
+    periods = sorted(set(olga.accruals.values_list("period", flat=True)))
+    assert (periods[0], periods[-1]) == (date(2024, 1, 1), date(2025, 12, 1))
+    assert not olga.meters.get().is_active, "the meter left with the closed account"
+
+
+def test_history_is_deterministic(loaded):
+    today = date(2026, 11, 29)
+    spec = history.history_spec("660100044441", "3")
+    assert history.plan_history(spec, today) == history.plan_history(spec, today)
+    other = history.plan_history(history.history_spec("660100044442", "14"), today)
+    assert other.readings != history.plan_history(spec, today).readings
+
+
+def test_stored_rows_read_back_as_planned(loaded):
+    """The bulk INSERTs bypass the ORM: dates, time zones and kopecks must still round-trip."""
+    account = PersonalAccount.objects.get(number="660100044441")
+    plan = history.plan_history(history.history_spec(account.number, "3"), timezone.localdate())
+    stored = Reading.objects.filter(meter__account=account).order_by("period")
+    assert [(r.period, r.values, r.taken_at, r.source) for r in stored] == [
+        (r.period, r.values, r.taken_at, r.source) for r in plan.readings
+    ]
+    accruals = Accrual.objects.filter(account=account).order_by("period", "service__ordering", "zone")
+    assert sorted((a.period, a.service.code, a.zone, a.volume, a.tariff, a.amount) for a in accruals) == sorted(
+        (a.period, a.service, a.zone, a.volume, a.tariff, a.amount) for a in plan.accruals
+    )
+    assert sorted((p.paid_on, p.amount) for p in account.payments.all()) == sorted(
+        (p.paid_on, p.amount) for p in plan.payments
+    )
+
+
+@pytest.mark.parametrize("number", readme_accounts())
+def test_readme_accounts_show_a_full_cabinet(loaded, number):
+    """Every account the README names: a meter, 24 months of accruals, a bill to download."""
+    account = PersonalAccount.objects.select_related("region").get(number=number)
+    assert account.meters.exists()
+    assert account.accruals.values("period").distinct().count() == history.MONTHS
+    if account.is_active:
+        assert bill_months(account, timezone.localdate()), "the «Квитанция» page lists a month"
+        (card,) = summaries([account], timezone.localdate())
+        assert card.balance is not None and card.last_payment is not None
+
+
+def test_readme_names_every_free_account_and_showcase():
+    assert set(demo.FREE_ACCOUNTS) <= set(readme_accounts())
+    assert {spec.number for spec in demo.SHOWCASE} <= set(readme_accounts())
+
+
+def test_the_readme_histories(loaded):
+    """What the README promises about Анна's and Пётр's accounts."""
+    today = timezone.localdate()
+    cards = {
+        card.account.number: card
+        for card in summaries(list(PersonalAccount.objects.filter(link__isnull=False).select_related("region")), today)
+    }
+    assert cards["660100012345"].overpaid > 0
+    assert cards["660100054321"].to_pay > 0
+    recalculated = Accrual.objects.get(account__number="660100054321", recalculation__lt=0)
+    latest = Accrual.objects.filter(account__number="660100054321").latest("period").period
+    assert (latest.year - recalculated.period.year) * 12 + latest.month - recalculated.period.month == 4
+    assert Meter.objects.get(account__number="660100011111").verification_due < today

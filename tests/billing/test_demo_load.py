@@ -1,13 +1,25 @@
-"""`manage.py load_demo` on an empty database, and again: idempotent, and it keeps admin edits."""
+"""`manage.py load_demo` on an empty database, and again: idempotent, and it keeps admin edits.
 
+These tests load a registry of 30 premises a city instead of 3 300 (the full one, with every
+account's history, is checked once in test_demo.py): the steps are the same, only shorter."""
+
+from dataclasses import replace
+from datetime import date
 from io import StringIO
 
 from django.core.management import call_command
 import pytest
 
 from kabinet.billing import demo
-from kabinet.billing.models import PersonalAccount, Premises, Region
+from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount, Premises, Region
 from kabinet.identity.models import AccountLink, ConsentAcceptance, User
+from kabinet.readings import demo as history
+from kabinet.readings.models import Meter, Reading
+
+
+@pytest.fixture(autouse=True)
+def small_registry(monkeypatch) -> None:
+    monkeypatch.setattr(demo, "REGISTRY_PLANS", tuple(replace(plan, premises=30) for plan in demo.REGISTRY_PLANS))
 
 
 @pytest.fixture
@@ -23,6 +35,11 @@ def counts() -> dict[str, int]:
         "users": User.objects.count(),
         "links": AccountLink.objects.count(),
         "consents": ConsentAcceptance.objects.count(),
+        "meters": Meter.objects.count(),
+        "readings": Reading.objects.count(),
+        "accruals": Accrual.objects.count(),
+        "payments": Payment.objects.count(),
+        "balances": MonthBalance.objects.count(),
     }
 
 
@@ -50,8 +67,51 @@ def test_command_twice(db):
     before = counts()
     call_command("load_demo", stdout=second)
     assert "Demo data loaded" in first.getvalue()
+    assert f"24 months of history (meter, readings, accruals, payments) for {before['accounts']} accounts" in (
+        first.getvalue()
+    )
     assert "already loaded" in second.getvalue()
     assert counts() == before
+    assert before["meters"] == before["accounts"]
+
+
+def test_history_second_run_changes_nothing(loaded):
+    assert history.load_demo()
+    before = counts()
+    assert history.load_demo() == []
+    assert counts() == before
+
+
+def test_history_fills_a_database_loaded_before_it_existed(loaded):
+    """A database from before this history: the demo customers' accounts have theirs, the rest
+    nothing. The next start fills the rest and leaves the others alone."""
+    anna = PersonalAccount.objects.get(number="660100012345")
+    Payment.objects.create(account=anna, paid_on=date(2026, 1, 5), amount=100, channel=Payment.Channel.BANK)
+    history.load_demo()
+    assert list(anna.payments.values_list("amount", flat=True)) == [100], "an account with history is left alone"
+    assert not anna.meters.exists()
+    assert Meter.objects.count() == PersonalAccount.objects.count() - 1
+
+
+def test_history_queries_do_not_grow_with_the_registry(db, monkeypatch, django_assert_max_num_queries):
+    """Rows go in by the thousand (executemany), never one INSERT per row or per account: that is
+    what keeps `make run`'s first start short with 3 380 accounts. Three times the accounts
+    cost a few more rounds of 5 000 rows, not queries in proportion."""
+    demo.load_demo()
+    services = history.ensure_services()
+    for region in Region.objects.all():
+        history.ensure_tariffs(region, services)  # created once; the counts below are the history's
+    with django_assert_max_num_queries(400) as small:
+        history.load_demo()
+    more = tuple(replace(plan, premises=90, number_prefix=plan.number_prefix + "7") for plan in demo.REGISTRY_PLANS)
+    monkeypatch.setattr(demo, "REGISTRY_PLANS", more)
+    demo.load_demo()
+    filled = PersonalAccount.objects.count() - Meter.objects.count()
+    assert filled > 150
+    with django_assert_max_num_queries(400) as large:
+        history.load_demo()
+    assert Meter.objects.count() == PersonalAccount.objects.count()
+    assert len(large) - len(small) <= 5
 
 
 def test_keeps_what_the_admin_changed(loaded):

@@ -1,5 +1,7 @@
 """`manage.py load_demo`: the demo regions, registry and customers (kabinet/billing/demo.py),
-then the appeals' taxonomy, back-office staff and a few appeals (kabinet/appeals/demo.py)."""
+the appeals' taxonomy, back-office staff and a few appeals (kabinet/appeals/demo.py), then
+every account's meter and two years of history (kabinet/readings/demo.py): about 10 seconds
+on an empty SQLite database, nothing on the next starts."""
 
 from django.core.management.base import BaseCommand
 
