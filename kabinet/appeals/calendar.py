@@ -7,12 +7,19 @@ from the `holidays` package, which follows each year's decree.
 from datetime import date, timedelta
 from functools import lru_cache
 
+from django.utils import timezone
 import holidays
 
 
 @lru_cache(maxsize=8)
 def _calendar(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("RU", years=[year, year + 1])
+
+
+def today() -> date:
+    """Today where the branches work (TIME_ZONE): deadlines are their calendar dates, so an
+    appeal is late from local midnight, not from midnight in UTC."""
+    return timezone.localdate()
 
 
 def is_working_day(day: date) -> bool:

@@ -4,9 +4,12 @@ An appeal is legally equal to a visit to the office: nothing here is ever delete
 application, and every change leaves an Event.
 """
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 
+from kabinet.appeals.calendar import today as local_today
 from kabinet.appeals.storage import attachment_storage, random_name
 from kabinet.billing.models import PersonalAccount, Region
 
@@ -82,6 +85,15 @@ class NumberCounter(models.Model):
         return f"{self.region_id}-{self.year}: {self.last}"
 
 
+class AppealQuerySet(models.QuerySet):
+    def open(self) -> "AppealQuerySet":
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, today: date | None = None) -> "AppealQuerySet":
+        """Open and past the deadline (see Appeal.overdue_on: the same rule, row by row)."""
+        return self.open().filter(deadline__lt=today or local_today())
+
+
 class Appeal(models.Model):
     number = models.CharField("регистрационный номер", max_length=32, unique=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="appeals", verbose_name="регион")
@@ -109,6 +121,8 @@ class Appeal(models.Model):
     answered_at = models.DateTimeField("дан ответ", null=True, blank=True)
     closed_at = models.DateTimeField("закрыто", null=True, blank=True)
 
+    objects = AppealQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = "обращение"
@@ -121,6 +135,15 @@ class Appeal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def overdue_on(self, today: date) -> bool:
+        """Still open after its deadline day: the deadline day itself is in time, and an answered
+        or closed appeal is never late. AppealQuerySet.overdue is this rule in SQL."""
+        return self.is_open and self.deadline < today
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_on(local_today())
 
 
 class Message(models.Model):

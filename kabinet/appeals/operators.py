@@ -8,11 +8,11 @@ notified after commit when an answer or a question reaches them.
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from kabinet.appeals.models import OPEN_STATUSES, Appeal, Attachment, Event, Message, StaffRole, Status, Upload
+from kabinet.appeals.models import Appeal, Attachment, Event, Message, StaffRole, Status, Upload
 from kabinet.appeals.notify import notify_customer
 from kabinet.appeals.services import AppealRefused, attach_uploads, record
 from kabinet.identity.login import LoginResult, authenticate_by_contact
@@ -53,10 +53,6 @@ def staff_appeal(role: StaffRole, pk: int) -> Appeal:
     if appeal is None:
         raise Http404
     return appeal
-
-
-def overdue_q(today=None) -> Q:
-    return Q(status__in=OPEN_STATUSES, deadline__lt=today or timezone.localdate())
 
 
 def status_counts(appeals: QuerySet[Appeal]) -> dict[str, int]:

@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from kabinet.appeals.calendar import add_working_days
+from kabinet.appeals.calendar import today as local_today
 from kabinet.appeals.models import Appeal, Attachment, Event, Message, Reason, Status, Upload
 from kabinet.appeals.notify import notify_customer
 from kabinet.appeals.numbering import next_number
@@ -83,7 +84,7 @@ def submit_appeal(customer, draft: AppealDraft) -> Appeal:
         raise AppealRefused("Текст обращения слишком длинный.")
     if draft.account.link.user_id != customer.pk:
         raise Http404
-    today = timezone.localdate()
+    today = local_today()
     with transaction.atomic():
         appeal = Appeal.objects.create(
             number=next_number(draft.account.region, today.year),

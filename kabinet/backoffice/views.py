@@ -14,7 +14,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -22,7 +21,7 @@ from django.views.decorators.http import require_POST
 from kabinet.appeals import operators
 from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
-from kabinet.appeals.models import OPEN_STATUSES, Status
+from kabinet.appeals.models import Status
 from kabinet.appeals.services import AppealRefused
 from kabinet.backoffice.forms import NoteForm, QueueFilterForm, ReassignForm, ReplyForm, StaffLoginForm, StatusForm
 from kabinet.core import audit
@@ -92,7 +91,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     appeals = operators.visible_appeals(role)
     scoped = _scope(appeals, filters, role)
     status = filters.get("status")
-    listed = scoped.filter(status=status) if status else scoped.filter(status__in=OPEN_STATUSES)
+    listed = scoped.filter(status=status) if status else scoped.open()
     listed = listed.order_by(filters.get("sort") or "deadline", "pk")
     page = Paginator(listed, QUEUE_PAGE).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
@@ -100,10 +99,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "counts": [(Status(s), n) for s, n in operators.status_counts(scoped).items()],
-        "overdue_count": scoped.filter(operators.overdue_q()).count(),
-        "today": timezone.localdate(),
+        "overdue_count": scoped.overdue().count(),
         "query": query + "&" if query else "",
-        "open_statuses": OPEN_STATUSES,
     }
     return render(request, "backoffice/queue.html", context)
 
@@ -119,7 +116,7 @@ def _scope(appeals, filters: dict, role):
     elif filters.get("assignee") == "none":
         appeals = appeals.filter(assignee__isnull=True)
     if filters.get("overdue"):
-        appeals = appeals.filter(operators.overdue_q())
+        appeals = appeals.overdue()
     return appeals
 
 
@@ -139,7 +136,6 @@ def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> H
         "files": item.attachments.filter(message__isnull=True),
         "events": item.events.select_related("actor"),
         "may_act": item.assignee_id == role.user_id or role.is_supervisor,
-        "overdue": item.is_open and item.deadline < timezone.localdate(),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "note_form": forms.get("note_form") or NoteForm(),
         "status_form": StatusForm(allowed=operators.TRANSITIONS[item.status]),

@@ -2,6 +2,8 @@
 counts per status; overdue appeals stand out."""
 
 from datetime import timedelta
+from pathlib import Path
+import re
 
 from django.urls import reverse
 from django.utils import timezone
@@ -70,6 +72,21 @@ def test_overdue_rows_stand_out(staff_client, appeals):
     row = page[page.index(appeals["late"].number) - 300 : page.index(appeals["late"].number)]
     assert 'class="row-overdue"' in row
     assert page.count("просрочено") == 1
+
+
+def test_appeal_page_says_overdue_by_the_same_rule(staff_client, appeals):
+    late = staff_client.get(reverse("backoffice:appeal", args=[appeals["late"].pk])).content.decode()
+    assert '<span class="overdue">просрочено</span>' in late
+    Appeal.objects.filter(pk=appeals["late"].pk).update(deadline=timezone.localdate())
+    due_today = staff_client.get(reverse("backoffice:appeal", args=[appeals["late"].pk])).content.decode()
+    assert "просрочено" not in due_today
+
+
+def test_templates_only_read_overdue_from_the_appeal():
+    """«Просрочено» is decided in appeals (Appeal.is_overdue); no template compares deadlines."""
+    templates = Path(__file__).parents[2] / "kabinet" / "backoffice" / "templates"
+    for template in templates.rglob("*.html"):
+        assert not re.search(r"deadline\s*[<>]", template.read_text()), template.name
 
 
 def test_supervisor_of_two_regions_sees_both(client, appeals, sverdlovsk, perm):
