@@ -177,7 +177,13 @@ KABINET_FAILURES_PER_IDENTIFIER = int(os.environ.get("KABINET_FAILURES_PER_IDENT
 KABINET_FAILURES_PER_IP = int(os.environ.get("KABINET_FAILURES_PER_IP", 50))
 KABINET_FAILURE_WINDOW = timedelta(seconds=int(os.environ.get("KABINET_FAILURE_WINDOW", 900)))
 KABINET_LOCKOUT = timedelta(seconds=int(os.environ.get("KABINET_LOCKOUT", 900)))
-KABINET_EMAIL_CONFIRM_MAX_AGE = timedelta(days=2)
+# An e-mail confirmation link: single use, for its user only (see docs/identifiers.md).
+KABINET_EMAIL_CONFIRM_MAX_AGE = timedelta(seconds=int(os.environ.get("KABINET_EMAIL_CONFIRM_MAX_AGE", 24 * 3600)))
+# Forms that mail an address or say whether a phone or e-mail is taken: uses per
+# KABINET_FAILURE_WINDOW, then locked for KABINET_LOCKOUT (identity.accounts.count_contact_use).
+KABINET_CONTACT_USES_PER_ADDRESS = int(os.environ.get("KABINET_CONTACT_USES_PER_ADDRESS", 5))
+KABINET_CONTACT_USES_PER_USER = int(os.environ.get("KABINET_CONTACT_USES_PER_USER", 10))
+KABINET_CONTACT_USES_PER_IP = int(os.environ.get("KABINET_CONTACT_USES_PER_IP", 20))
 
 # --- Billing registry -------------------------------------------------------------------
 # False makes every registry lookup fail as "unavailable" (the «Объект не найден» path);

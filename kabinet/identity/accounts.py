@@ -1,15 +1,24 @@
-"""Checks that a personal account may be linked to a customer: the rules registration and
-«Добавить лицевой счёт» share."""
+"""Rules registration and the profile share: whether a personal account may be linked to a
+customer, whether a phone or e-mail is taken (and how often a form may ask), names."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from kabinet.billing.houses import same_house
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.billing.registry import AccountNotFound, find_account
 from kabinet.core import ratelimit
 from kabinet.identity.models import AccountLink, User
+from kabinet.identity.names import InvalidName, normalize_name
 
 
 class FieldRejected(Exception):
     """Input refused, with a message for one form field (None: for the whole form)."""
+
+    status = 400
 
     def __init__(self, field: str | None, message: str):
         super().__init__(message)
@@ -17,9 +26,48 @@ class FieldRejected(Exception):
         self.message = message
 
 
+class TooManyRequests(FieldRejected):
+    """Over a quota: the form may be sent again at `retry_at`."""
+
+    status = 429
+
+    def __init__(self, field: str | None, retry_at: datetime):
+        local = timezone.localtime(retry_at)
+        moment = date_format(local, "H:i" if local.date() == timezone.localdate() else "j E H:i")
+        super().__init__(field, f"Слишком много запросов. Повторите после {moment}.")
+        self.retry_at = retry_at
+
+
 def account_limits(number: str, ip: str) -> list[ratelimit.Limit]:
-    # House-number guessing against one account is bounded per account and per address.
-    return [ratelimit.identifier_limit("link", number), ratelimit.ip_limit("link", ip)]
+    # House-number guessing against one account is bounded per account and per address;
+    # the number is counted as check_linkable reads it (spaces removed).
+    return [ratelimit.identifier_limit("link", "".join(number.split())), ratelimit.ip_limit("link", ip)]
+
+
+def count_contact_use(field: str, address: str, *, user: User | None, ip: str) -> None:
+    """Count one use of a form that mails `address` or says whether it is taken, before
+    anything is looked up, stored or sent; raise TooManyRequests past the limits of the
+    address, the user and the client's address. Every use counts, whatever the answer:
+    without a bound such forms tell who is a customer and fill a stranger's inbox."""
+    limits = [
+        ratelimit.Limit(f"contact:address:{address.strip().lower()}", settings.KABINET_CONTACT_USES_PER_ADDRESS),
+        ratelimit.Limit(f"contact:ip:{ip}", settings.KABINET_CONTACT_USES_PER_IP),
+    ]
+    if user is not None:
+        limits.append(ratelimit.Limit(f"contact:user:{user.pk}", settings.KABINET_CONTACT_USES_PER_USER))
+    if until := ratelimit.attempt(limits):
+        raise TooManyRequests(field, until)
+
+
+def checked_names(first_name: str, last_name: str) -> tuple[str, str]:
+    """Both names as stored; raises FieldRejected at the name that breaks identity.names' rule."""
+    names = []
+    for field, value in (("first_name", first_name), ("last_name", last_name)):
+        try:
+            names.append(normalize_name(value))
+        except InvalidName as error:
+            raise FieldRejected(field, str(error)) from None
+    return names[0], names[1]
 
 
 def check_linkable(region: Region, number: str, house: str, *, user: User | None = None) -> PersonalAccount:

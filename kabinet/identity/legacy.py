@@ -17,6 +17,7 @@ from kabinet.billing.models import PersonalAccount, Region
 from kabinet.billing.registry import AccountNotFound, find_account
 from kabinet.core.csv_import import RowError, reader_with_columns
 from kabinet.identity.models import AccountLink, User
+from kabinet.identity.names import InvalidName, normalize_name
 from kabinet.identity.phones import InvalidPhone, normalize_phone
 
 COLUMNS = [
@@ -108,12 +109,20 @@ def _parse(row: dict, regions: _RegionIndex) -> LegacyUser:
         login=login,
         phone=phone,
         email=email,
-        last_name=values["last_name"][:100],
-        first_name=values["first_name"][:100],
+        last_name=_name("last_name", values["last_name"]),
+        first_name=_name("first_name", values["first_name"]),
         password=_password(values["hash_algorithm"], values["password_hash"]),
         accounts=accounts,
         blocked=_flag(values["blocked"]),
     )
+
+
+def _name(column: str, text: str) -> str:
+    # The portal's one rule for names: a line break or a URL must not reach bills and SMS.
+    try:
+        return normalize_name(text)
+    except InvalidName as error:
+        raise RowError(f"{column} «{text[:40]}»: {error}") from None
 
 
 def _phone(text: str) -> str | None:

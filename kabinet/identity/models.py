@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from kabinet.identity.names import validate_name
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -33,8 +35,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         "телефон", max_length=16, unique=True, null=True, blank=True, help_text="В формате +79991234567"
     )
     email = models.EmailField("e-mail", null=True, blank=True)  # noqa: DJ001
-    first_name = models.CharField("имя", max_length=100, blank=True)
-    last_name = models.CharField("фамилия", max_length=100, blank=True)
+    first_name = models.CharField("имя", max_length=100, blank=True, validators=[validate_name])
+    last_name = models.CharField("фамилия", max_length=100, blank=True, validators=[validate_name])
     is_active = models.BooleanField("активен", default=True, help_text="Снимите, чтобы заблокировать учётную запись")
     is_staff = models.BooleanField("сотрудник", default=False)
     date_joined = models.DateTimeField("зарегистрирован", default=timezone.now)
@@ -129,6 +131,37 @@ class VerificationCode(models.Model):
             and self.attempts < settings.KABINET_CODE_MAX_ATTEMPTS
             and timezone.now() < self.expires_at
         )
+
+
+class EmailConfirmation(models.Model):
+    """A link sent to confirm an e-mail address for one user. Only a hash of the link's random
+    token is stored. A link is good once, for its user and address only, until `expires_at`;
+    a newer request and a password change void it (see identity.email_confirmation)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_confirmations")
+    address = models.EmailField("адрес")
+    token_hash = models.CharField(max_length=64, unique=True)
+    # A digest of the password hash when the link was sent: a changed password voids the link.
+    password_stamp = models.CharField(max_length=64)
+    # The address given at registration: confirming it is not a change to tell anyone about.
+    at_registration = models.BooleanField(default=False)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "подтверждение e-mail"
+        verbose_name_plural = "подтверждения e-mail"
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.used_at is None and self.voided_at is None and timezone.now() < self.expires_at
 
 
 class ConsentDocument(models.Model):

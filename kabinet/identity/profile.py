@@ -1,79 +1,67 @@
 """Profile changes (G12): names, e-mail (confirmed by a link), phone (confirmed by SMS),
 password, and the personal accounts a customer holds."""
 
-from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.core import audit, ratelimit
 from kabinet.core.models import AuditEvent
-from kabinet.identity import codes
+from kabinet.identity import codes, email_confirmation
 from kabinet.identity.accounts import (
     FieldRejected,
     account_limits,
     check_linkable,
+    checked_names,
+    count_contact_use,
     email_taken,
     email_taken_message,
     phone_taken,
     phone_taken_message,
 )
-from kabinet.identity.models import AccountLink, User, VerificationCode
-from kabinet.notifications.services import send_email
-
-EMAIL_SALT = "kabinet.identity.email-confirm"
+from kabinet.identity.models import AccountLink, EmailConfirmation, User, VerificationCode
+from kabinet.identity.security_notices import Contacts, notify_security_change
 
 
 def update_names(user: User, first_name: str, last_name: str, ip: str) -> None:
-    user.first_name, user.last_name = first_name.strip(), last_name.strip()
+    """Raises FieldRejected when a name breaks the rule of identity.names."""
+    user.first_name, user.last_name = checked_names(first_name, last_name)
     user.save(update_fields=["first_name", "last_name"])
     audit.record(AuditEvent.Action.PROFILE_CHANGED, ip=ip, user=user, fields=["first_name", "last_name"])
 
 
-def request_email_change(user: User, email: str, region: Region | None, ip: str) -> None:
-    """Send a confirmation link to the new address; the e-mail counts only once confirmed."""
+def request_email_change(user: User, email: str, region: Region | None, ip: str) -> EmailConfirmation:
+    """Send a confirmation link to the new address; the e-mail counts only once confirmed.
+    Raises FieldRejected, or TooManyRequests past the limits."""
     email = email.strip().lower()
+    count_contact_use("email", email, user=user, ip=ip)
+    if email == user.email:
+        raise FieldRejected("email", "Это ваш текущий e-mail.")
     if email_taken(email, exclude=user):
         raise FieldRejected("email", email_taken_message(region))
-    token = signing.dumps({"u": user.pk, "e": email}, salt=EMAIL_SALT)
-    link = settings.KABINET_PUBLIC_URL + reverse("portal:confirm_email", kwargs={"token": token})
-    send_email(
-        email,
-        "Подтверждение e-mail в личном кабинете",
-        "Здравствуйте!\n\nЧтобы подтвердить этот адрес для личного кабинета, откройте ссылку "
-        f"(она действует 2 дня):\n{link}\n\nЕсли вы не меняли e-mail, просто проигнорируйте это письмо.",
-        secret=True,
-    )
+    row = email_confirmation.send_link(user, email, ip)
     audit.record(AuditEvent.Action.EMAIL_CHANGED, ip=ip, user=user, identifier=email, stage="requested")
+    return row
 
 
-def confirm_email(token: str, ip: str) -> User:
-    """Apply a confirmed e-mail. Raises FieldRejected when the link is bad, old or the address
-    was taken since."""
-    try:
-        data = signing.loads(token, salt=EMAIL_SALT, max_age=settings.KABINET_EMAIL_CONFIRM_MAX_AGE.total_seconds())
-    except signing.SignatureExpired:
-        raise FieldRejected(None, "Срок действия ссылки истёк. Укажите e-mail в профиле ещё раз.") from None
-    except signing.BadSignature:
-        raise FieldRejected(None, "Ссылка недействительна. Укажите e-mail в профиле ещё раз.") from None
-    user = User.objects.filter(pk=data["u"], is_active=True).first()
-    if user is None:
-        raise FieldRejected(None, "Ссылка недействительна.")
-    if email_taken(data["e"], exclude=user):
-        raise FieldRejected(None, email_taken_message(None))
-    try:
-        with transaction.atomic():
-            user.email = data["e"]
-            user.save(update_fields=["email"])
-    except IntegrityError:
-        raise FieldRejected(None, email_taken_message(None)) from None
-    audit.record(AuditEvent.Action.EMAIL_CHANGED, ip=ip, user=user, identifier=user.email, stage="confirmed")
-    return user
+def resend_email_link(user: User, ip: str) -> EmailConfirmation:
+    """«Отправить ссылку ещё раз» for the address awaiting confirmation."""
+    return email_confirmation.resend(user, ip)
+
+
+def pending_email(user: User) -> EmailConfirmation | None:
+    """The address awaiting confirmation, shown in the profile with «Отправить ссылку ещё раз»."""
+    return email_confirmation.pending(user)
+
+
+def confirm_email(user: User, token: str, ip: str) -> str:
+    """Apply a confirmed e-mail for the signed-in user; raises FieldRejected (see
+    identity.email_confirmation.confirm)."""
+    return email_confirmation.confirm(user, token, ip)
 
 
 def request_phone_change(user: User, phone: str, ip: str) -> VerificationCode:
     """Send a code to the new number; raises FieldRejected or codes.CodeThrottled."""
+    count_contact_use("phone", phone, user=user, ip=ip)
     if phone == user.phone:
         raise FieldRejected("phone", "Это ваш текущий номер телефона.")
     if phone_taken(phone, exclude=user):
@@ -89,10 +77,11 @@ def confirm_phone_change(user: User, token: str, raw_code: str, ip: str) -> code
         return codes.Check(codes.CheckResult.CLOSED, None)
     if phone_taken(check.code.phone, exclude=user):
         raise FieldRejected(None, phone_taken_message())
-    old = user.phone
+    old = Contacts.of(user)
     user.phone = check.code.phone
     user.save(update_fields=["phone"])
-    audit.record(AuditEvent.Action.PHONE_CHANGED, ip=ip, user=user, identifier=user.phone, previous=old)
+    notify_security_change(user, "phone", old)
+    audit.record(AuditEvent.Action.PHONE_CHANGED, ip=ip, user=user, identifier=user.phone, previous=old.phone)
     return check
 
 
@@ -107,6 +96,7 @@ def change_password(user: User, old_password: str, new_password: str, ip: str) -
         raise FieldRejected("old_password", "Текущий пароль указан неверно.")
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    notify_security_change(user, "password", Contacts.of(user))
     audit.record(AuditEvent.Action.PASSWORD_CHANGED, ip=ip, user=user, identifier=user.phone or "")
 
 

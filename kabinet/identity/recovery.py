@@ -1,11 +1,14 @@
 """Password recovery (G8): by phone (SMS code) or e-mail (one-time link), then a new password.
 
-Both answer the same whether or not the identifier exists. A new password ends every other
-session of the user, because Django ties sessions to the password hash.
+Both answer the same whether or not the identifier exists, and take the same work to do so
+(the e-mail is looked up and sent by a background step). A new password ends every other
+session of the user, because Django ties sessions to the password hash, voids the e-mail
+confirmation links sent before, and is told to the user's phone and e-mail.
 """
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -13,7 +16,9 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from kabinet.core import audit, ratelimit
 from kabinet.core.models import AuditEvent
 from kabinet.identity import codes
+from kabinet.identity.accounts import count_contact_use
 from kabinet.identity.models import User, VerificationCode
+from kabinet.identity.security_notices import Contacts, notify_security_change
 from kabinet.notifications.services import send_email
 
 PURPOSE = VerificationCode.Purpose.RESET
@@ -37,10 +42,23 @@ def check_phone_reset(token: str, raw_code: str, ip: str) -> codes.Check:
 
 
 def start_email_reset(email: str, ip: str) -> None:
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
-    audit.record(AuditEvent.Action.PASSWORD_RESET, ip=ip, user=user, identifier=email, stage="requested")
+    """Count the use, log it and hand the address to the background step, the same for every
+    address: looking the user up and mailing the link here made known addresses answer
+    slower than unknown ones. Raises TooManyRequests past the limits."""
+    from kabinet.identity.tasks import send_reset_link
+
+    email = email.strip().lower()
+    count_contact_use("contact", email, user=None, ip=ip)
+    audit.record(AuditEvent.Action.PASSWORD_RESET, ip=ip, identifier=email, stage="requested")
+    transaction.on_commit(lambda: send_reset_link.delay(email))
+
+
+def send_reset_link(email: str) -> bool:
+    """The background step: mail the link if the address is a confirmed e-mail of an active
+    user (an address awaiting confirmation recovers nothing). Returns whether it was sent."""
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is None:
-        return
+        return False
     link = settings.KABINET_PUBLIC_URL + reverse(
         "portal:reset_by_link",
         kwargs={
@@ -55,6 +73,8 @@ def start_email_reset(email: str, ip: str) -> None:
         f"{link}\n\nЕсли вы не запрашивали восстановление пароля, просто проигнорируйте это письмо.",
         secret=True,
     )
+    audit.record(AuditEvent.Action.PASSWORD_RESET, user=user, identifier=user.email, stage="link_sent")
+    return True
 
 
 def user_for_link(uidb64: str, token: str) -> User | None:
@@ -70,8 +90,9 @@ def user_for_link(uidb64: str, token: str) -> User | None:
 def set_new_password(user: User, password: str, ip: str, *, channel: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
+    notify_security_change(user, "password", Contacts.of(user))
     # Whoever reset the password proved they hold the phone or the mailbox: the lock that
-    # the failed logins put on this person's identifiers no longer protects anyone.
+    # the failed logins put on this person and their identifiers no longer protects anyone.
     identifiers = [user.phone, user.email, *user.account_links.values_list("account__number", flat=True)]
     ratelimit.unlock([ratelimit.identifier_limit("login", i) for i in identifiers if i])
     audit.record(AuditEvent.Action.PASSWORD_RESET, ip=ip, user=user, identifier=user.phone or "", channel=channel)

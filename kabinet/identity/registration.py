@@ -1,4 +1,5 @@
-"""Registration (G4–G7): check against the registry, confirm the phone by SMS, create the user."""
+"""Registration (G4–G7): check against the registry, confirm the phone by SMS, create the user.
+The e-mail, if given, is the user's only once its link is opened (identity.email_confirmation)."""
 
 from dataclasses import dataclass
 
@@ -8,11 +9,13 @@ from django.db import IntegrityError, transaction
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.core import audit, ratelimit
 from kabinet.core.models import AuditEvent
-from kabinet.identity import codes
+from kabinet.identity import codes, email_confirmation
 from kabinet.identity.accounts import (
     FieldRejected,
     account_limits,
     check_linkable,
+    checked_names,
+    count_contact_use,
     email_taken,
     email_taken_message,
     phone_taken,
@@ -39,7 +42,11 @@ def current_consent() -> ConsentDocument:
     return ConsentDocument.objects.latest()
 
 
-def _check_contacts(data: RegistrationData) -> None:
+def _check_contacts(data: RegistrationData, ip: str) -> None:
+    # Counted before the answer: this is where the form tells whether a contact is taken.
+    count_contact_use("phone", data.phone, user=None, ip=ip)
+    if data.email:
+        count_contact_use("email", data.email, user=None, ip=ip)
     if phone_taken(data.phone):
         raise FieldRejected("phone", phone_taken_message())
     if data.email and email_taken(data.email):
@@ -50,21 +57,23 @@ def start_registration(data: RegistrationData, ip: str) -> VerificationCode:
     """Check everything, then send the code. Raises FieldRejected, Locked, RegistryUnavailable
     or codes.CodeThrottled."""
     limits = account_limits(data.account_number, ip)
-    if until := ratelimit.locked_until(limits):
+    if until := ratelimit.attempt(limits):
         raise ratelimit.Locked(until)
     try:
         account = check_linkable(data.region, data.account_number, data.house)
     except FieldRejected:
-        if until := ratelimit.register_failure(limits):
+        if until := ratelimit.failed(limits):
             raise ratelimit.Locked(until) from None
         raise
-    _check_contacts(data)
+    ratelimit.uncount(limits)
+    first_name, last_name = checked_names(data.first_name, data.last_name)
+    _check_contacts(data, ip)
     payload = {
         "account_id": account.pk,
         "region_id": data.region.pk,
         "email": data.email.lower(),
-        "first_name": data.first_name,
-        "last_name": data.last_name,
+        "first_name": first_name,
+        "last_name": last_name,
         # Only the hash waits in the database while the customer reads the SMS.
         "password_hash": make_password(data.password),
         "consent_id": current_consent().pk,
@@ -86,7 +95,6 @@ def _create_user(code: VerificationCode, ip: str) -> User:
         raise FieldRejected("email", email_taken_message(account.region))
     user = User(
         phone=code.phone,
-        email=payload["email"] or None,
         first_name=payload["first_name"],
         last_name=payload["last_name"],
         password=payload["password_hash"],
@@ -94,6 +102,8 @@ def _create_user(code: VerificationCode, ip: str) -> User:
     user.save()
     AccountLink.objects.create(user=user, account=account)
     ConsentAcceptance.objects.create(user=user, document_id=payload["consent_id"], ip=ip)
+    if payload["email"]:
+        email_confirmation.send_link(user, payload["email"], ip, at_registration=True)
     audit.record(AuditEvent.Action.REGISTERED, ip=ip, user=user, identifier=code.phone, account=account.number)
     return user
 

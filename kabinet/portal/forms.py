@@ -5,6 +5,7 @@ from django.contrib.auth import password_validation
 
 from kabinet.billing.models import Region
 from kabinet.billing.registry import default_region
+from kabinet.identity.names import NAME_MAX_LENGTH, validate_name
 from kabinet.identity.phones import InvalidPhone, normalize_phone
 
 ACCOUNT_LABEL = "Номер лицевого счета"
@@ -40,6 +41,21 @@ def clean_phone_value(value: str) -> str:
         raise forms.ValidationError(
             "Укажите мобильный телефон России: +7 и 10 цифр, например +7 912 345-67-89."
         ) from None
+
+
+def name_fields() -> tuple[forms.CharField, forms.CharField]:
+    """«Имя» and «Фамилия», checked by identity.names' rule."""
+    return tuple(
+        forms.CharField(
+            label=label,
+            max_length=NAME_MAX_LENGTH,
+            required=False,
+            validators=[validate_name],
+            error_messages={"max_length": f"Не длиннее {NAME_MAX_LENGTH} символов."},
+            widget=forms.TextInput(attrs={"autocomplete": autocomplete}),
+        )
+        for label, autocomplete in (("Имя", "given-name"), ("Фамилия", "family-name"))
+    )
 
 
 class PasswordPairMixin:
@@ -103,8 +119,7 @@ class RegistrationForm(RegionInitialMixin, PasswordPairMixin, forms.Form):
     region = RegionField()
     phone = phone_field()
     email = forms.EmailField(label="E-mail", required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    first_name = forms.CharField(label="Имя", max_length=100, required=False)
-    last_name = forms.CharField(label="Фамилия", max_length=100, required=False)
+    first_name, last_name = name_fields()
     password, password2 = new_password_fields()
     consent = forms.BooleanField(
         label="Я даю согласие на обработку моих персональных данных",
@@ -178,8 +193,7 @@ class ChangePasswordForm(SetPasswordForm):
 
 
 class NamesForm(forms.Form):
-    first_name = forms.CharField(label="Имя", max_length=100, required=False)
-    last_name = forms.CharField(label="Фамилия", max_length=100, required=False)
+    first_name, last_name = name_fields()
 
 
 class EmailForm(forms.Form):

@@ -25,6 +25,7 @@ urlpatterns = [
     path("profile/", profile.profile_view, name="profile"),
     path("profile/names/", profile.names, name="names"),
     path("profile/email/", profile.email, name="email"),
+    path("profile/email/resend/", profile.email_resend, name="email_resend"),
     path("profile/email/confirm/<str:token>/", profile.confirm_email, name="confirm_email"),
     path("profile/phone/", profile.phone, name="phone"),
     path("profile/phone/confirm/", profile.phone_confirm, name="phone_confirm"),

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from kabinet.identity.models import AccountLink
 from tests.conftest import PASSWORD, make_account, make_customer
-from tests.e2e.conftest import PHONE, _open_page, assert_fits_the_screen, log_in, wait_ready
+from tests.e2e.conftest import PHONE, _open_page, assert_fits_the_screen, goto, log_in, wait_ready
 
 
 def open_profile(page) -> None:
@@ -28,8 +28,10 @@ def test_add_email_confirmed_by_the_link(page, account, mailbox):
     page.get_by_role("textbox", name="E-mail").fill("Anna.New@Example.ru")
     page.get_by_role("button", name="Добавить e-mail").click()
     expect(page.get_by_role("status")).to_contain_text("отправлено письмо со ссылкой")
-    # Nothing is saved until the link is opened.
+    # Nothing is saved until the link is opened; the address waits, with a way to send it again.
     expect(page.get_by_text("E-mail не указан")).to_be_visible()
+    expect(page.get_by_text("Ожидает подтверждения: anna.new@example.ru")).to_be_visible()
+    expect(page.get_by_role("button", name="Отправить ссылку ещё раз")).to_be_visible()
 
     [letter] = mailbox()
     assert letter.to == ["anna.new@example.ru"]
@@ -107,3 +109,26 @@ def test_removing_an_account_works_without_javascript(browser, live_server, acco
     finally:
         context.close()
     assert list(customer.account_links.values_list("account__number", flat=True)) == ["660100000001"]
+
+
+def test_a_link_opened_without_the_session_asks_to_log_in_first(page, account, mailbox):
+    """Issue 11, point 1: a confirmation link works only for the customer it was sent to."""
+    make_customer("+79120000001", account, email="anna@example.ru")
+    log_in(page, "+79120000001")
+    open_profile(page)
+    page.get_by_role("textbox", name="E-mail").fill("anna.new@example.ru")
+    page.get_by_role("button", name="Изменить e-mail").click()
+    expect(page.get_by_role("status")).to_contain_text("отправлено письмо со ссылкой")
+    page.get_by_text("Анна Иванова").click()
+    page.get_by_role("button", name="Выйти").click()
+    expect(page).to_have_url("/login/")
+
+    [letter] = mailbox()
+    goto(page, re.search(r"https?://\S+", letter.body).group(0))
+    expect(page).to_have_url(re.compile(r"/login/\?next="))
+    page.get_by_label("Номер лицевого счета, телефон или e-mail").fill("+79120000001")
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    expect(page).to_have_url("/profile/")
+    expect(page.get_by_role("status")).to_have_text("E-mail подтверждён и сохранён в профиле.")
+    expect(page.get_by_text("Текущий e-mail: anna.new@example.ru")).to_be_visible()

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from kabinet.identity.models import User
 from tests.conftest import PASSWORD, make_account
+from tests.e2e.conftest import goto
 
 TAKEN_EMAIL = "Повторная регистрация на этот e-mail невозможна"
 
@@ -27,7 +28,7 @@ def fill_registration(page, *, account_number="660100000001", house="12а", phon
     page.get_by_role("button", name="Отправить").click()
 
 
-def test_registration_with_the_sms_code_logs_in(page, account, outbox):
+def test_registration_with_the_sms_code_logs_in(page, account, outbox, mailbox):
     fill_registration(page, email="Petr@Example.ru")
     expect(page).to_have_url("/register/confirm/")
     expect(page.get_by_role("heading", name="Подтверждение телефона")).to_be_visible()
@@ -45,7 +46,23 @@ def test_registration_with_the_sms_code_logs_in(page, account, outbox):
     expect(page.get_by_text("Лицевой счёт 660100000001")).to_be_visible()
     expect(page.get_by_text("Пётр Сидоров")).to_be_visible()
     user = User.objects.get(phone="+79121112233")
-    assert user.email == "petr@example.ru" and user.account_links.get().account == account
+    assert user.account_links.get().account == account
+
+    # The e-mail waits for its link (issue 11, point 18); the profile says so and sends it again.
+    assert user.email is None
+    goto(page, "/profile/")
+    expect(page.get_by_text("E-mail не указан")).to_be_visible()
+    expect(page.get_by_text("Ожидает подтверждения: petr@example.ru")).to_be_visible()
+    page.get_by_role("button", name="Отправить ссылку ещё раз").click()
+    expect(page.get_by_role("status")).to_contain_text("прежняя ссылка больше не действует")
+    first, second = mailbox()
+    assert first.to == second.to == ["petr@example.ru"]
+    goto(page, re.search(r"https?://\S+", first.body).group(0))
+    expect(page.get_by_role("heading", name="Ссылка недействительна")).to_be_visible()
+    goto(page, re.search(r"https?://\S+", second.body).group(0))
+    expect(page.get_by_role("status")).to_have_text("E-mail подтверждён и сохранён в профиле.")
+    expect(page.get_by_text("Текущий e-mail: petr@example.ru")).to_be_visible()
+    expect(page.get_by_text("Ожидает подтверждения")).to_have_count(0)
 
 
 def test_wrong_code_is_explained(page, account, outbox):

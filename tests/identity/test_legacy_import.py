@@ -12,6 +12,7 @@ from kabinet.billing.models import PersonalAccount
 from kabinet.core.models import AuditEvent
 from kabinet.identity.legacy import COLUMNS, import_legacy_users
 from kabinet.identity.models import AccountLink, User
+from kabinet.identity.names import RULE
 from tests.conftest import make_account, make_customer
 from tests.portal.test_login import INVALID, post_login
 
@@ -206,3 +207,12 @@ def test_service_reports_counts(account):
     report = import_legacy_users(io.StringIO(HEADER + "\n" + row() + "\n"))
     assert (report.created, report.updated, report.errors) == (1, 0, [])
     assert PersonalAccount.objects.get(number="660100000001").link.user.legacy_login == "ivanov"
+
+
+def test_names_breaking_the_rule_are_reported_with_their_line(account):
+    """Issue 11, point 11: the import follows the portal's one rule for names."""
+    rows = [row(), row(login="petrov", phone="+79121234568", email="", accounts="", last_name="Петров1")]
+    report = import_legacy_users(io.StringIO("\n".join([HEADER, *rows]) + "\n"))
+    assert report.created == 1
+    assert report.errors == ["строка 3: last_name «Петров1»: Недопустимый символ: «1». " + RULE]
+    assert not User.objects.filter(legacy_login="petrov").exists()

@@ -1,14 +1,16 @@
 """The profile (G12): names, e-mail confirmed by link, phone confirmed by SMS, password,
 personal accounts; and that one customer cannot reach another's."""
 
+from datetime import timedelta
 import re
 
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 import pytest
 
 from kabinet.core.models import AuditEvent
-from kabinet.identity.models import AccountLink, User
+from kabinet.identity.models import AccountLink, EmailConfirmation, User
 from tests.conftest import PASSWORD, make_account, make_customer
 
 
@@ -148,14 +150,20 @@ class TestIsolation:
         assert "уже зарегистрирован" in signed_in.post(reverse("portal:add_account"), data).content.decode()
         assert boris.account_links.count() == 1
 
-    def test_email_link_made_for_another_user_changes_only_that_user(self, signed_in, customer, boris, mailbox):
+    def test_email_link_works_only_in_the_session_of_its_user(self, signed_in, customer, boris, mailbox):
         boris_client = Client()
         boris_client.force_login(boris)
         boris_client.post(reverse("portal:email"), {"email": "boris.new@example.ru"})
-        signed_in.get(link_path(mailbox()[0].body))
+        path = link_path(mailbox()[0].body)
+        response = signed_in.get(path)
+        assert response.status_code == 400 and "для другой учётной записи" in response.content.decode()
         customer.refresh_from_db()
         boris.refresh_from_db()
-        assert customer.email == "anna@example.ru" and boris.email == "boris.new@example.ru"
+        assert customer.email == "anna@example.ru" and boris.email == "boris@example.ru"
+        # Anna's attempt did not spend Boris's link.
+        boris_client.get(path)
+        boris.refresh_from_db()
+        assert boris.email == "boris.new@example.ru"
 
     def test_phone_code_of_another_user_is_useless(self, signed_in, customer, boris, outbox):
         boris_client = Client()
@@ -170,3 +178,202 @@ class TestIsolation:
     def test_anonymous_is_sent_to_login(self, client, db):
         for name in ["portal:home", "portal:profile", "portal:phone", "portal:password", "portal:add_account"]:
             assert client.get(reverse(name))["Location"].startswith(reverse("portal:login"))
+
+
+class TestEmailLinks:
+    """Issue 11, point 1: a confirmation link is single use, for its user and address only,
+    short-lived, and voided by a newer request and by a password change."""
+
+    def ask(self, client, address: str, mailbox) -> str:
+        assert client.post(reverse("portal:email"), {"email": address}).status_code == 302
+        return link_path(mailbox()[-1].body)
+
+    def test_the_takeover_through_an_old_link_is_closed(self, signed_in, customer, sverdlovsk, mailbox):
+        stranger_link = self.ask(signed_in, "stranger@example.org", mailbox)
+        own_link = self.ask(signed_in, "petr.real@example.ru", mailbox)
+        assert signed_in.get(own_link).status_code == 302
+        # Later the stranger opens the first link: without the customer's session, only the login page…
+        stranger = Client()
+        response = stranger.get(stranger_link)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("portal:login"))
+        # …and even in the customer's own session the link is dead (a newer request voided it).
+        assert signed_in.get(stranger_link).status_code == 400
+        customer.refresh_from_db()
+        assert customer.email == "petr.real@example.ru"
+        # «Забыли пароль?» with the stranger's address hands over nothing.
+        mailbox().clear()
+        stranger.post(reverse("portal:recover"), {"contact": "stranger@example.org"})
+        assert mailbox() == []
+
+    def test_an_older_link_dies_when_a_newer_is_asked_for(self, signed_in, customer, mailbox):
+        first = self.ask(signed_in, "first@example.ru", mailbox)
+        self.ask(signed_in, "second@example.ru", mailbox)
+        response = signed_in.get(first)
+        assert response.status_code == 400 and "больше не действует" in response.content.decode()
+        customer.refresh_from_db()
+        assert customer.email == "anna@example.ru"
+
+    def test_a_link_works_once(self, signed_in, customer, mailbox):
+        link = self.ask(signed_in, "new@example.ru", mailbox)
+        assert signed_in.get(link).status_code == 302
+        signed_in.post(reverse("portal:email"), {"email": "other@example.ru"})  # nothing to do with it
+        customer.refresh_from_db()
+        customer.email = "anna@example.ru"
+        customer.save(update_fields=["email"])
+        assert signed_in.get(link).status_code == 400
+        customer.refresh_from_db()
+        assert customer.email == "anna@example.ru"
+
+    def test_a_password_change_voids_the_link(self, signed_in, customer, mailbox):
+        link = self.ask(signed_in, "new@example.ru", mailbox)
+        data = {"old_password": PASSWORD, "password": "Drugoi-parol-77", "password2": "Drugoi-parol-77"}
+        assert signed_in.post(reverse("portal:password"), data).status_code == 302
+        assert signed_in.get(link).status_code == 400
+        customer.refresh_from_db()
+        assert customer.email == "anna@example.ru"
+        assert "Ожидает подтверждения" not in signed_in.get(reverse("portal:profile")).content.decode()
+
+    def test_a_password_reset_voids_the_link(self, signed_in, customer, mailbox, outbox):
+        link = self.ask(signed_in, "new@example.ru", mailbox)
+        other = Client()
+        other.post(reverse("portal:recover"), {"contact": "+79120000001"})
+        other.post(reverse("portal:recover_code"), {"code": outbox.last_code("+79120000001")})
+        new = {"password": "Novyi-parol-2026", "password2": "Novyi-parol-2026"}
+        assert other.post(reverse("portal:set_password"), new).status_code == 302
+        signed_in.force_login(User.objects.get(pk=customer.pk))
+        assert signed_in.get(link).status_code == 400
+        customer.refresh_from_db()
+        assert customer.email == "anna@example.ru"
+
+    def test_a_link_expires(self, signed_in, customer, mailbox, settings):
+        link = self.ask(signed_in, "new@example.ru", mailbox)
+        assert "действует 24 часа" in mailbox()[-1].body
+        row = EmailConfirmation.objects.get(user=customer)
+        assert row.expires_at - row.created_at == settings.KABINET_EMAIL_CONFIRM_MAX_AGE == timedelta(hours=24)
+        EmailConfirmation.objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        response = signed_in.get(link)
+        assert response.status_code == 400 and "Срок действия ссылки истёк" in response.content.decode()
+        customer.refresh_from_db()
+        assert customer.email == "anna@example.ru"
+
+    def test_only_a_hash_of_the_token_is_stored(self, signed_in, customer, mailbox):
+        link = self.ask(signed_in, "new@example.ru", mailbox)
+        token = link.rstrip("/").rsplit("/", 1)[1]
+        row = EmailConfirmation.objects.get(user=customer)
+        assert row.address == "new@example.ru" and token not in row.token_hash
+
+    def test_pending_address_is_shown_and_its_link_sent_again(self, signed_in, customer, mailbox):
+        first = self.ask(signed_in, "new@example.ru", mailbox)
+        page = signed_in.get(reverse("portal:profile")).content.decode()
+        assert "Ожидает подтверждения: <strong>new@example.ru</strong>" in page
+        assert "Текущий e-mail: <strong>anna@example.ru</strong>" in page
+        assert signed_in.post(reverse("portal:email_resend")).status_code == 302
+        assert [m.to for m in mailbox()] == [["new@example.ru"], ["new@example.ru"]]
+        assert signed_in.get(first).status_code == 400  # the resend voided the first link
+        assert signed_in.get(link_path(mailbox()[-1].body)).status_code == 302
+        customer.refresh_from_db()
+        assert customer.email == "new@example.ru"
+        assert "Ожидает подтверждения" not in signed_in.get(reverse("portal:profile")).content.decode()
+
+
+class TestSecurityNotices:
+    """Issue 11, point 1: a change of e-mail, phone or password is told to the old contacts."""
+
+    def test_email_change_is_told_to_the_old_email_and_the_phone(self, signed_in, customer, mailbox, outbox):
+        signed_in.post(reverse("portal:email"), {"email": "new@example.ru"})
+        signed_in.get(link_path(mailbox()[0].body))
+        notice = mailbox()[-1]
+        assert notice.to == ["anna@example.ru"] and "В личном кабинете изменён e-mail" in notice.subject
+        assert "8-800-700-10-32" in notice.body
+        [sms] = [m for m in outbox.messages() if m["to"] == "+79120000001"]
+        assert sms["text"].startswith("В личном кабинете изменён e-mail. Если это были не вы, позвоните")
+
+    def test_phone_change_is_told_to_the_old_phone(self, signed_in, customer, outbox, mailbox):
+        signed_in.post(reverse("portal:phone"), {"phone": "+7 912 777-77-77"})
+        signed_in.post(reverse("portal:phone_confirm"), {"code": outbox.last_code("+79127777777")})
+        [sms] = [m for m in outbox.messages() if m["to"] == "+79120000001"]
+        assert "изменён телефон" in sms["text"] and "8-800-700-10-32" in sms["text"]
+        assert [m.to for m in mailbox()] == [["anna@example.ru"]]
+
+    def test_password_reset_is_told_to_phone_and_email(self, client, customer, outbox, mailbox):
+        client.post(reverse("portal:recover"), {"contact": "+79120000001"})
+        client.post(reverse("portal:recover_code"), {"code": outbox.last_code("+79120000001")})
+        client.post(reverse("portal:set_password"), {"password": "Novyi-parol-2026", "password2": "Novyi-parol-2026"})
+        assert "изменён пароль" in outbox.messages()[-1]["text"]
+        assert "изменён пароль" in mailbox()[-1].subject
+
+
+class TestContactLimits:
+    """Issue 11, point 5: forms that say whether a contact is taken or mail an address are
+    bounded per address, per user and per client address, with 429 and when to retry."""
+
+    def test_probing_emails_gets_429(self, signed_in, sverdlovsk, settings):
+        make_customer("+79120000002", email="boris@example.ru")
+        statuses = [
+            signed_in.post(reverse("portal:email"), {"email": "boris@example.ru"}).status_code
+            for _ in range(settings.KABINET_CONTACT_USES_PER_ADDRESS + 1)
+        ]
+        assert statuses == [400] * settings.KABINET_CONTACT_USES_PER_ADDRESS + [429]
+        page = signed_in.post(reverse("portal:email"), {"email": "boris@example.ru"}).content.decode()
+        assert "Слишком много запросов. Повторите после" in page and 'value="boris@example.ru"' in page
+
+    def test_probing_many_emails_is_bounded_per_user(self, signed_in, settings):
+        statuses = [
+            signed_in.post(reverse("portal:email"), {"email": f"probe{i}@example.ru"}).status_code
+            for i in range(settings.KABINET_CONTACT_USES_PER_USER + 1)
+        ]
+        assert statuses[-1] == 429 and 429 not in statuses[:-1]
+
+    def test_mail_to_one_address_is_bounded(self, signed_in, mailbox, settings):
+        for _ in range(20):
+            signed_in.post(reverse("portal:email"), {"email": "stranger@example.org"})
+        sent = [m for m in mailbox() if m.to == ["stranger@example.org"]]
+        assert len(sent) == settings.KABINET_CONTACT_USES_PER_ADDRESS
+
+    def test_probing_phones_gets_429(self, signed_in, sverdlovsk, settings):
+        make_customer("+79120000002")
+        statuses = [
+            signed_in.post(reverse("portal:phone"), {"phone": "+79120000002"}).status_code
+            for _ in range(settings.KABINET_CONTACT_USES_PER_ADDRESS + 1)
+        ]
+        assert statuses[-1] == 429 and 429 not in statuses[:-1]
+
+    def test_resend_is_bounded_too(self, signed_in, mailbox, settings):
+        signed_in.post(reverse("portal:email"), {"email": "new@example.ru"})
+        statuses = [
+            signed_in.post(reverse("portal:email_resend")).status_code
+            for _ in range(settings.KABINET_CONTACT_USES_PER_ADDRESS)
+        ]
+        assert statuses[-1] == 429 and len(mailbox()) == settings.KABINET_CONTACT_USES_PER_ADDRESS
+
+
+class TestNames:
+    """Issue 11, point 11: names hold letters of any alphabet, spaces, hyphens, apostrophes, dots."""
+
+    @pytest.mark.parametrize(
+        "last_name",
+        ["Иванова\r\nhttp://evil.example/", "Иванова <script>", "Иванова1", "x" * 101, "-Иванова", "Ива\tнова"],
+    )
+    def test_bad_surname_is_refused_at_the_field_and_kept(self, signed_in, customer, last_name):
+        response = signed_in.post(reverse("portal:names"), {"first_name": "Анна", "last_name": last_name})
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "Допустимы буквы" in page or "Не длиннее 100 символов" in page
+        customer.refresh_from_db()
+        assert customer.last_name == "Иванова"
+
+    @pytest.mark.parametrize(
+        "first, last", [("Анна-Мария", "Д'Артаньян"), ("Seán", "O’Brien Jr."), ("Ань", "Нгуен Ван")]
+    )
+    def test_names_of_any_alphabet_are_saved(self, signed_in, customer, first, last):
+        assert signed_in.post(reverse("portal:names"), {"first_name": first, "last_name": last}).status_code == 302
+        customer.refresh_from_db()
+        assert (customer.first_name, customer.last_name) == (first, last)
+
+
+def test_password_change_is_told_to_phone_and_email(signed_in, customer, outbox, mailbox):
+    """Issue 11, point 1."""
+    data = {"old_password": PASSWORD, "password": "Drugoi-parol-77", "password2": "Drugoi-parol-77"}
+    signed_in.post(reverse("portal:password"), data)
+    assert [m["to"] for m in outbox.messages() if "изменён пароль" in m["text"]] == ["+79120000001"]
+    assert [m.to for m in mailbox() if "изменён пароль" in m.subject] == [["anna@example.ru"]]

@@ -3,10 +3,14 @@ a reset ends every other session."""
 
 import re
 
+from django.apps import apps
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kabinet.identity.models import VerificationCode
+from kabinet.notifications.models import Message
 from tests.conftest import PASSWORD
 
 RECOVER = reverse("portal:recover")
@@ -100,3 +104,44 @@ def test_a_reset_lifts_the_login_lock(client, customer, sverdlovsk, outbox, sett
     set_password(client)
 
     assert login(client, "660100000001", NEW, sverdlovsk).status_code == 302
+
+
+def _rows() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+def _request_reset(client, address: str, capture) -> tuple[int, dict[str, int], list]:
+    """Queries run and rows written by the request itself (what runs after commit is the
+    background step, and is captured, not run)."""
+    before = _rows()
+    with CaptureQueriesContext(connection) as queries, capture() as callbacks:
+        response = client.post(RECOVER, {"contact": address})
+    assert response.status_code == 200
+    after = _rows()
+    return len(queries), {k: after[k] - before[k] for k in after if after[k] != before[k]}, callbacks
+
+
+def test_known_and_unknown_email_do_the_same_work(customer, django_capture_on_commit_callbacks):
+    """Issue 11, point 6: the request costs the same for a customer's address and any other."""
+    capture = django_capture_on_commit_callbacks
+    known_queries, known_rows, known_steps = _request_reset(Client(), "anna@example.ru", capture)
+    unknown_queries, unknown_rows, unknown_steps = _request_reset(Client(), "nobody@example.ru", capture)
+    assert known_queries == unknown_queries
+    assert known_rows == unknown_rows == {"core.AuditEvent": 1}
+    assert len(known_steps) == len(unknown_steps) == 1
+    # The background step mails only the customer.
+    for step in known_steps + unknown_steps:
+        step()
+    assert list(Message.objects.values_list("to", "subject")) == [
+        ("anna@example.ru", "Восстановление пароля в личном кабинете")
+    ]
+
+
+def test_mail_to_one_address_is_bounded(client, customer, mailbox, settings):
+    """Issue 11, point 5: recovery sent 15 e-mails to one address before."""
+    statuses = [client.post(RECOVER, {"contact": "anna@example.ru"}).status_code for _ in range(15)]
+    limit = settings.KABINET_CONTACT_USES_PER_ADDRESS
+    assert statuses == [200] * limit + [429] * (15 - limit)
+    assert len(mailbox()) == limit
+    page = client.post(RECOVER, {"contact": "anna@example.ru"}).content.decode()
+    assert "Слишком много запросов. Повторите после" in page and 'value="anna@example.ru"' in page

@@ -1,7 +1,9 @@
 """Registration (G4–G7, G11): registry checks, the SMS code, automatic login."""
 
 from datetime import timedelta
+import re
 
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 import pytest
@@ -58,7 +60,8 @@ def test_full_registration_logs_the_user_in(client, account, outbox):
     response = client.post(CONFIRM, {"code": code})
     assert response.status_code == 302 and response["Location"].startswith(reverse("portal:home"))
     user = User.objects.get(phone="+79121112233")
-    assert user.email == "petr@example.ru" and user.first_name == "Пётр"
+    # The e-mail waits for its link (test_registered_email_counts_only_after_its_link).
+    assert user.email is None and user.first_name == "Пётр"
     assert user.password.startswith("argon2")
     assert AccountLink.objects.get(account=account).user == user
     assert ConsentAcceptance.objects.filter(user=user, document__version="1.0").exists()
@@ -201,3 +204,59 @@ def test_house_guessing_is_rate_limited(client, account):
     assert "Слишком много неудачных попыток" in page
     # Locked even with the right house.
     assert "Слишком много неудачных попыток" in client.post(REGISTER, form_data(account.region)).content.decode()
+
+
+def test_registered_email_counts_only_after_its_link(client, account, outbox, mailbox):
+    """Issue 11, point 18: one rule for the e-mail, confirmed first, as in the profile."""
+    client.post(REGISTER, form_data(account.region))
+    client.post(CONFIRM, {"code": outbox.last_code("+79121112233")})
+    user = User.objects.get(phone="+79121112233")
+    assert user.email is None
+    [letter] = mailbox()
+    assert letter.to == ["petr@example.ru"] and "Подтверждение e-mail" in letter.subject
+    page = client.get(reverse("portal:profile")).content.decode()
+    assert "Ожидает подтверждения: <strong>petr@example.ru</strong>" in page and "Отправить ссылку ещё раз" in page
+    # Until confirmed the address neither logs in nor recovers the password.
+    anonymous = Client()
+    login = {"identifier": "petr@example.ru", "password": PASSWORD, "region": account.region.pk}
+    assert anonymous.post(reverse("portal:login"), login).status_code == 200
+    anonymous.post(reverse("portal:recover"), {"contact": "petr@example.ru"})
+    assert len(mailbox()) == 1
+    # The link, opened in the customer's session, makes it the e-mail; nobody is told of a "change".
+    path = "/" + re.search(r"https?://[^/\s]+/(\S+)", letter.body).group(1)
+    assert client.get(path)["Location"] == reverse("portal:profile")
+    user.refresh_from_db()
+    assert user.email == "petr@example.ru"
+    assert len(mailbox()) == 1 and not [m for m in outbox.messages() if "изменён" in m["text"]]
+    assert Client().post(reverse("portal:login"), login).status_code == 302
+
+
+def test_probing_taken_phones_gets_429(client, customer, sverdlovsk, settings):
+    """Issue 11, point 5: the form says a phone is taken only so many times."""
+    make_account(sverdlovsk, "660100000009", house="3")
+    data = form_data(sverdlovsk, account_number="660100000009", house="3", phone="+79120000001", email="")
+    statuses = [client.post(REGISTER, data).status_code for _ in range(settings.KABINET_CONTACT_USES_PER_ADDRESS + 1)]
+    assert statuses == [400] * settings.KABINET_CONTACT_USES_PER_ADDRESS + [429]
+    page = client.post(REGISTER, data).content.decode()
+    assert "Слишком много запросов. Повторите после" in page and 'value="+79120000001"' in page
+
+
+def test_probing_many_phones_from_one_client_gets_429(client, customer, sverdlovsk, settings):
+    make_account(sverdlovsk, "660100000009", house="3")
+    statuses = [
+        client.post(
+            REGISTER,
+            form_data(sverdlovsk, account_number="660100000009", house="3", phone=f"+7912333{i:04d}", email=""),
+        ).status_code
+        for i in range(settings.KABINET_CONTACT_USES_PER_IP + 1)
+    ]
+    assert statuses[-1] == 429 and 429 not in statuses[:-1]
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_names_follow_the_rule(client, account, field):
+    """Issue 11, point 11."""
+    response = client.post(REGISTER, form_data(account.region, **{field: "Пётр\nhttps://evil.example"}))
+    assert response.status_code == 400
+    assert "Недопустимый символ: перевод строки" in response.content.decode()
+    assert not VerificationCode.objects.exists()

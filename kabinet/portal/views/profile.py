@@ -28,6 +28,7 @@ def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
         "names_form": forms.get("names_form")
         or NamesForm(initial={"first_name": user.first_name, "last_name": user.last_name}),
         "email_form": forms.get("email_form") or EmailForm(),
+        "email_pending": profile.pending_email(user),
         "phone_display": display_phone(user.phone) if user.phone else "",
         "links": profile.user_accounts(user),
     }
@@ -44,9 +45,15 @@ def profile_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def names(request: HttpRequest) -> HttpResponse:
     form = NamesForm(request.POST)
-    if not form.is_valid():
+    if form.is_valid():
+        try:
+            profile.update_names(
+                request.user, form.cleaned_data["first_name"], form.cleaned_data["last_name"], ip(request)
+            )
+        except FieldRejected as rejected:
+            form.add_error(rejected.field, rejected.message)
+    if form.errors:
         return _page(request, 400, names_form=form)
-    profile.update_names(request.user, form.cleaned_data["first_name"], form.cleaned_data["last_name"], ip(request))
     messages.success(request, "Имя и фамилия сохранены.")
     return redirect("portal:profile")
 
@@ -55,11 +62,13 @@ def names(request: HttpRequest) -> HttpResponse:
 @login_required
 def email(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             profile.request_email_change(request.user, form.cleaned_data["email"], default_region(), ip(request))
         except FieldRejected as rejected:
             form.add_error(rejected.field, rejected.message)
+            status = rejected.status
         else:
             messages.success(
                 request,
@@ -67,32 +76,57 @@ def email(request: HttpRequest) -> HttpResponse:
                 "E-mail будет сохранён, когда вы откроете ссылку.",
             )
             return redirect("portal:profile")
-    return _page(request, 400, email_form=form)
+    return _page(request, status, email_form=form)
 
 
-def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+@require_POST
+@login_required
+def email_resend(request: HttpRequest) -> HttpResponse:
+    pending = profile.pending_email(request.user)
+    if pending is None:  # confirmed or voided meanwhile: the profile says which
+        return redirect("portal:profile")
     try:
-        profile.confirm_email(token, ip(request))
+        row = profile.resend_email_link(request.user, ip(request))
+    except FieldRejected as rejected:
+        form = EmailForm({"email": pending.address})
+        form.is_valid()
+        form.add_error(rejected.field, rejected.message)
+        return _page(request, rejected.status, email_form=form)
+    messages.success(
+        request, f"На адрес {row.address} отправлено новое письмо со ссылкой; прежняя ссылка больше не действует."
+    )
+    return redirect("portal:profile")
+
+
+@login_required
+@never_cache
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    # Only in the session of the user the link was sent to: a link reaching someone else's
+    # mailbox (a mistyped address) gives them nothing.
+    try:
+        profile.confirm_email(request.user, token, ip(request))
     except FieldRejected as rejected:
         return render(request, "portal/link_invalid.html", {"reason": rejected.message}, status=400)
     messages.success(request, "E-mail подтверждён и сохранён в профиле.")
-    return redirect("portal:profile" if request.user.is_authenticated else "portal:login")
+    return redirect("portal:profile")
 
 
 @login_required
 @never_cache
 def phone(request: HttpRequest) -> HttpResponse:
     form = PhoneForm(request.POST or None)
+    status = 400
     if request.method == "POST" and form.is_valid():
         try:
             code = profile.request_phone_change(request.user, form.cleaned_data["phone"], ip(request))
         except FieldRejected as rejected:
             form.add_error(rejected.field, rejected.message)
+            status = rejected.status
         except codes.CodeThrottled as throttled:
             form.add_error("phone", throttled_message(throttled.retry_at))
         else:
             return code_entry.begin(request, PHONE_CODE, code)
-    return render(request, "portal/phone.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "portal/phone.html", {"form": form}, status=status if form.errors else 200)
 
 
 def _unlock_phone(request: HttpRequest, code: VerificationCode, raw: str) -> HttpResponse | codes.Check:

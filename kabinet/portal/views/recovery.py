@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from kabinet.identity import codes, recovery
+from kabinet.identity.accounts import FieldRejected
 from kabinet.identity.models import User, VerificationCode
 from kabinet.portal.forms import RecoveryForm, SetPasswordForm
 from kabinet.portal.views import code_entry
@@ -27,7 +28,11 @@ def recover(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         channel, value = form.cleaned_data["contact"]
         if channel == "email":
-            recovery.start_email_reset(value, ip(request))
+            try:
+                recovery.start_email_reset(value, ip(request))
+            except FieldRejected as rejected:  # too many requests
+                form.add_error(rejected.field, rejected.message)
+                return render(request, "portal/recover.html", {"form": form}, status=rejected.status)
             return render(request, "portal/recover_sent.html", {"email": value})
         try:
             code = recovery.start_phone_reset(value, ip(request))

@@ -47,6 +47,8 @@ def _start(request: HttpRequest, form: RegistrationForm) -> tuple[HttpResponse |
         code = start_registration(_data(form), ip(request))
     except FieldRejected as rejected:
         form.add_error(rejected.field, rejected.message)
+        if rejected.status != 400:  # too many requests: the page says so with its status
+            return None, {"status": rejected.status}
     except RegistryUnavailable:
         return None, {"kind": "object_not_found", "region": form.cleaned_data["region"]}
     except Locked as locked:
@@ -77,7 +79,8 @@ def register(request: HttpRequest) -> HttpResponse:
         if response:
             return response
     context = {"form": form, "problem": problem, "consent": current_consent()}
-    return render(request, "portal/register.html", context, status=400 if form.errors else 200)
+    status = (problem or {}).get("status") or (400 if form.errors else 200)
+    return render(request, "portal/register.html", context, status=status)
 
 
 def _unlock(request: HttpRequest, code: VerificationCode, raw: str) -> HttpResponse | codes.Check:

@@ -1,0 +1,132 @@
+"""Confirming an e-mail address by a link: the address given at registration and a new one
+set in the profile follow one rule: an address is the user's e-mail (logs in, recovers the
+password) only once confirmed. Until then it waits in an EmailConfirmation row.
+
+A link is the user's and the address's only: it is opened in that user's session, works once,
+lives KABINET_EMAIL_CONFIRM_MAX_AGE, and a newer request or a password change voids it. Only a
+hash of its token is stored. See docs/identifiers.md.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from kabinet.core import audit
+from kabinet.core.models import AuditEvent
+from kabinet.identity.accounts import FieldRejected, count_contact_use, email_taken, email_taken_message
+from kabinet.identity.models import EmailConfirmation, User
+from kabinet.identity.security_notices import Contacts, notify_security_change
+from kabinet.notifications.services import send_email
+
+INVALID = "Ссылка недействительна. Укажите e-mail в профиле ещё раз."
+NOT_YOURS = "Эта ссылка отправлена для другой учётной записи. Войдите в неё и откройте ссылку ещё раз."
+CLOSED = "Эта ссылка больше не действует: по ней уже перешли, или потом был запрошен другой e-mail, или сменён пароль."
+EXPIRED = "Срок действия ссылки истёк. Нажмите «Отправить ссылку ещё раз» в профиле."
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _password_stamp(user: User) -> str:
+    # Keyed, so the row holds nothing that helps against the password hash itself.
+    return hmac.new(settings.SECRET_KEY.encode(), user.password.encode(), hashlib.sha256).hexdigest()
+
+
+def _hours(seconds: float) -> str:
+    hours = round(seconds / 3600)
+    return "1 час" if hours == 1 else f"{hours} часа" if hours in (2, 3, 4, 22, 23, 24) else f"{hours} часов"
+
+
+def _open(user: User) -> QuerySet[EmailConfirmation]:
+    return EmailConfirmation.objects.filter(
+        user=user, used_at__isnull=True, voided_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+def send_link(user: User, address: str, ip: str, *, at_registration: bool = False) -> EmailConfirmation:
+    """Void the user's earlier links, store a new one and mail it to `address` after commit.
+    Callers count the use first (count_contact_use)."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    lifetime = settings.KABINET_EMAIL_CONFIRM_MAX_AGE
+    with transaction.atomic():
+        _open(user).update(voided_at=now)
+        row = EmailConfirmation.objects.create(
+            user=user,
+            address=address,
+            token_hash=_token_hash(token),
+            password_stamp=_password_stamp(user),
+            at_registration=at_registration,
+            ip=ip or None,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+        link = settings.KABINET_PUBLIC_URL + reverse("portal:confirm_email", kwargs={"token": token})
+        send_email(
+            address,
+            "Подтверждение e-mail в личном кабинете",
+            "Здравствуйте!\n\nЧтобы подтвердить этот адрес для личного кабинета, откройте ссылку "
+            f"(она действует {_hours(lifetime.total_seconds())} и только один раз):\n{link}\n\n"
+            "Если вы не указывали этот e-mail, просто проигнорируйте письмо: без перехода по ссылке "
+            "адрес не будет сохранён.",
+            secret=True,
+        )
+    return row
+
+
+def pending(user: User) -> EmailConfirmation | None:
+    """The address awaiting confirmation, if its link still works."""
+    row = _open(user).order_by("-created_at").first()
+    return row if row and hmac.compare_digest(row.password_stamp, _password_stamp(user)) else None
+
+
+def resend(user: User, ip: str) -> EmailConfirmation:
+    """A new link for the address awaiting confirmation (the old one dies). Raises
+    FieldRejected when nothing awaits, TooManyRequests over the quota."""
+    row = pending(user)
+    if row is None:
+        raise FieldRejected("email", "Нет e-mail, ожидающего подтверждения. Укажите адрес ещё раз.")
+    count_contact_use("email", row.address, user=user, ip=ip)
+    return send_link(user, row.address, ip, at_registration=row.at_registration)
+
+
+def _usable(user: User, token: str) -> EmailConfirmation:
+    row = EmailConfirmation.objects.select_for_update().filter(token_hash=_token_hash(token)).first()
+    if row is None:
+        raise FieldRejected(None, INVALID)
+    if row.user_id != user.pk:
+        raise FieldRejected(None, NOT_YOURS)
+    if row.used_at or row.voided_at or not hmac.compare_digest(row.password_stamp, _password_stamp(user)):
+        raise FieldRejected(None, CLOSED)
+    if timezone.now() >= row.expires_at:
+        raise FieldRejected(None, EXPIRED)
+    if email_taken(row.address, exclude=user):
+        raise FieldRejected(None, email_taken_message(None))
+    return row
+
+
+def confirm(user: User, token: str, ip: str) -> str:
+    """Make the link's address the user's e-mail and return it. Raises FieldRejected when the
+    link is unknown, another user's, used, voided, expired, or the address was taken since."""
+    old = Contacts.of(user)
+    try:
+        with transaction.atomic():
+            row = _usable(user, token)
+            row.used_at = timezone.now()
+            row.save(update_fields=["used_at"])
+            user.email = row.address
+            user.save(update_fields=["email"])
+            if not row.at_registration:
+                notify_security_change(user, "email", old)
+    except IntegrityError:
+        user.email = old.email
+        raise FieldRejected(None, email_taken_message(None)) from None
+    audit.record(AuditEvent.Action.EMAIL_CHANGED, ip=ip, user=user, identifier=user.email, stage="confirmed")
+    return user.email
