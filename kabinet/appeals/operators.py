@@ -29,6 +29,15 @@ TRANSITIONS: dict[str, set[str]] = {
 REPLY_STATUSES = {Status.ANSWERED: "answered", Status.WAITING: "waiting"}
 
 
+class CloseWithoutAnswer(AppealRefused):
+    """Closing now would leave the customer without an answer: the operator must confirm it."""
+
+    def __init__(self):
+        super().__init__(
+            "Клиент ещё не получил ответа. Чтобы всё равно закрыть обращение, отметьте «Закрыть без ответа»."
+        )
+
+
 class AlreadyTaken(AppealRefused):
     def __init__(self, assignee):
         super().__init__(f"Обращение уже взял в работу другой сотрудник: {assignee}.")
@@ -98,7 +107,15 @@ def reassign(role: StaffRole, pk: int, assignee_id: int) -> Appeal:
     return appeal
 
 
-def _set_status(appeal: Appeal, actor, to: str) -> None:
+def closes_without_answer(appeal: Appeal, to: str) -> bool:
+    """Whether moving to `to` would close the appeal with the customer's last word unanswered,
+    which needs the operator's confirmation. Only «Дан ответ» means an answer is the last word:
+    a customer's message after an answer returns the appeal to work, a question leaves it
+    waiting."""
+    return to == Status.CLOSED and appeal.status != Status.ANSWERED
+
+
+def _set_status(appeal: Appeal, actor, to: str, **details) -> None:
     before = appeal.status
     appeal.status = to
     now = timezone.now()
@@ -106,16 +123,21 @@ def _set_status(appeal: Appeal, actor, to: str) -> None:
         appeal.answered_at = now
     appeal.closed_at = now if to == Status.CLOSED else None
     appeal.save(update_fields=["status", "answered_at", "closed_at"])
-    record(appeal, Event.Kind.STATUS, actor, from_status=before)
+    record(appeal, Event.Kind.STATUS, actor, from_status=before, **details)
 
 
-def change_status(role: StaffRole, pk: int, to: str) -> Appeal:
+def change_status(role: StaffRole, pk: int, to: str, *, without_answer: bool = False) -> Appeal:
+    """Move the appeal by the table; closing one the customer has no answer to needs
+    `without_answer` (the operator's confirmation), which its history then records."""
     with transaction.atomic():
         appeal = _locked(role, pk)
         _must_handle(role, appeal)
         if to not in TRANSITIONS[appeal.status]:
             raise AppealRefused(f"Из состояния «{appeal.get_status_display()}» нельзя перейти в «{Status(to).label}».")
-        _set_status(appeal, role.user, to)
+        unanswered = closes_without_answer(appeal, to)
+        if unanswered and not without_answer:
+            raise CloseWithoutAnswer()
+        _set_status(appeal, role.user, to, **({"without_answer": True} if unanswered else {}))
     return appeal
 
 

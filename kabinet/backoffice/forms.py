@@ -63,11 +63,26 @@ class NoteForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label="Новое состояние")
+    """The state is chosen every time (no preselected «Закрыто»). With `ask_to_confirm` (the
+    operator chose to close an appeal whose customer has no answer) it also holds the
+    checkbox «Закрыть без ответа», which kabinet.appeals.operators requires."""
 
-    def __init__(self, *args, allowed, **kwargs):
+    status = forms.ChoiceField(
+        label="Новое состояние",
+        error_messages={
+            "required": "Выберите состояние.",
+            "invalid_choice": "В это состояние обращение сейчас перевести нельзя: выберите другое.",
+        },
+    )
+
+    def __init__(self, *args, allowed, ask_to_confirm: bool = False, **kwargs):
+        # Its own ids: the reply form on the same page has a «status» field too.
+        kwargs.setdefault("auto_id", "state_%s")
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(s, Status(s).label) for s in Status.values if s in allowed]
+        offered = [(s, Status(s).label) for s in Status.values if s in allowed]
+        self.fields["status"].choices = [("", "Выберите состояние"), *offered]
+        if ask_to_confirm:
+            self.fields["without_answer"] = forms.BooleanField(label="Закрыть без ответа", required=False)
 
 
 class ReassignForm(forms.Form):

@@ -138,7 +138,7 @@ def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> H
         "may_act": item.assignee_id == role.user_id or role.is_supervisor,
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "note_form": forms.get("note_form") or NoteForm(),
-        "status_form": StatusForm(allowed=operators.TRANSITIONS[item.status]),
+        "status_form": forms.get("status_form") or StatusForm(allowed=operators.TRANSITIONS[item.status]),
         "reassign_form": ReassignForm(
             colleagues=operators.colleagues(role, item), initial={"assignee": item.assignee_id}
         ),
@@ -198,10 +198,23 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @staff_required
 def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """A close that leaves the customer without an answer comes back asking for «Закрыть без
+    ответа» (operators decides when); nothing is changed until it is ticked."""
+    item = operators.staff_appeal(request.staff_role, pk)
+    ask = operators.closes_without_answer(item, request.POST.get("status", ""))
+    form = StatusForm(request.POST, allowed=operators.TRANSITIONS[item.status], ask_to_confirm=ask)
+    if not form.is_valid():
+        return _appeal_page(request, pk, 400, status_form=form)
+    data = form.cleaned_data
     try:
-        operators.change_status(request.staff_role, pk, request.POST.get("status", ""))
-    except (AppealRefused, ValueError) as refused:
-        return _refused(request, pk, AppealRefused(str(refused)))
+        operators.change_status(
+            request.staff_role, pk, data["status"], without_answer=data.get("without_answer", False)
+        )
+    except operators.CloseWithoutAnswer as asked:
+        form.add_error("without_answer" if ask else None, str(asked))
+        return _appeal_page(request, pk, 400, status_form=form)
+    except AppealRefused as refused:
+        return _refused(request, pk, refused)
     return _done(request, pk, "Состояние изменено.")
 
 

@@ -54,7 +54,7 @@ def test_change_status_follows_the_table(taken, operator, before, after):
     set_state(taken, before)
     events_before = taken.events.count()
     if after in TRANSITIONS[before]:
-        operators.change_status(operator, taken.pk, after)
+        operators.change_status(operator, taken.pk, after, without_answer=True)
         taken.refresh_from_db()
         assert taken.status == after
         event = taken.events.last()
@@ -87,7 +87,7 @@ def test_change_status_follows_the_table(taken, operator, before, after):
 )
 def test_allowed_transitions(taken, operator, before, after):
     set_state(taken, before)
-    assert operators.change_status(operator, taken.pk, after).status == after
+    assert operators.change_status(operator, taken.pk, after, without_answer=True).status == after
 
 
 @pytest.mark.parametrize(
@@ -111,12 +111,41 @@ def test_forbidden_transitions(taken, operator, before, after):
 
 
 def test_reopening_a_closed_appeal_clears_closed_at(taken, operator):
-    operators.change_status(operator, taken.pk, Status.CLOSED)
+    operators.change_status(operator, taken.pk, Status.CLOSED, without_answer=True)
     taken.refresh_from_db()
     assert taken.closed_at is not None
     operators.change_status(operator, taken.pk, Status.IN_PROGRESS)
     taken.refresh_from_db()
     assert taken.closed_at is None
+
+
+@pytest.mark.parametrize("before", [Status.NEW, Status.IN_PROGRESS, Status.WAITING])
+def test_closing_without_an_answer_needs_confirmation(taken, operator, before):
+    set_state(taken, before)
+    events_before = taken.events.count()
+    assert operators.closes_without_answer(taken, Status.CLOSED)
+    with pytest.raises(operators.CloseWithoutAnswer, match="отметьте «Закрыть без ответа»"):
+        operators.change_status(operator, taken.pk, Status.CLOSED)
+    taken.refresh_from_db()
+    assert (taken.status, taken.events.count()) == (before, events_before)
+
+    operators.change_status(operator, taken.pk, Status.CLOSED, without_answer=True)
+    taken.refresh_from_db()
+    assert taken.status == Status.CLOSED
+    assert taken.events.last().details == {"without_answer": True}  # the history says so
+
+
+def test_closing_after_an_answer_needs_no_confirmation(taken, operator):
+    operators.reply(operator, taken.pk, Reply("Перерасчёт сделан", Status.ANSWERED, []))
+    taken.refresh_from_db()
+    assert not operators.closes_without_answer(taken, Status.CLOSED)
+    operators.change_status(operator, taken.pk, Status.CLOSED)
+    taken.refresh_from_db()
+    assert taken.status == Status.CLOSED and taken.events.last().details == {}
+
+
+def test_only_closing_asks_for_confirmation(taken):
+    assert not any(operators.closes_without_answer(taken, to) for to in Status.values if to != Status.CLOSED)
 
 
 # --- Replies and notifications --------------------------------------------------------------

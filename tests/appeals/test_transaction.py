@@ -112,7 +112,7 @@ def test_failure_of_a_status_change_keeps_the_status(customer, account, reason, 
 
     monkeypatch.setattr(operators, "record", broken)
     with pytest.raises(RuntimeError):
-        operators.change_status(operator, appeal.pk, Status.CLOSED)
+        operators.change_status(operator, appeal.pk, Status.CLOSED, without_answer=True)
     appeal.refresh_from_db()
     assert (appeal.status, appeal.closed_at) == (Status.IN_PROGRESS, None)
 

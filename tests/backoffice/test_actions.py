@@ -88,11 +88,51 @@ def test_status_changes_follow_the_rules(staff_client, appeal):
     page = staff_client.post(url("status", appeal), {"status": Status.CLOSED}, follow=True).content.decode()
     assert "Сначала возьмите обращение в работу." in page
     staff_client.post(url("take", appeal))
-    page = staff_client.post(url("status", appeal), {"status": Status.ANSWERED}, follow=True).content.decode()
-    assert "нельзя перейти" in page
-    staff_client.post(url("status", appeal), {"status": Status.CLOSED})
+    response = staff_client.post(url("status", appeal), {"status": Status.ANSWERED})
+    assert response.status_code == 400
+    assert "В это состояние обращение сейчас перевести нельзя: выберите другое." in response.content.decode()
+    staff_client.post(url("status", appeal), {"status": Status.CLOSED, "without_answer": "on"})
     appeal.refresh_from_db()
     assert appeal.status == Status.CLOSED and appeal.closed_at
+
+
+def status_select(page: str) -> str:
+    return page[page.index('<select name="status"') : page.index("</select>", page.index('<select name="status"'))]
+
+
+def test_no_state_is_preselected(staff_client, appeal):
+    staff_client.post(url("take", appeal))
+    select = status_select(staff_client.get(url("appeal", appeal)).content.decode())
+    assert '<option value="" selected>Выберите состояние</option>' in select
+    assert select.count("selected") == 1  # not «Закрыто», nor anything else
+    response = staff_client.post(url("status", appeal), {"status": ""})
+    assert response.status_code == 400 and "Выберите состояние." in response.content.decode()
+    assert Appeal.objects.get(pk=appeal.pk).status == Status.IN_PROGRESS
+
+
+def test_closing_without_an_answer_asks_to_confirm(staff_client, appeal):
+    staff_client.post(url("take", appeal))
+    response = staff_client.post(url("status", appeal), {"status": Status.CLOSED})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Клиент ещё не получил ответа. Чтобы всё равно закрыть обращение, отметьте «Закрыть без ответа»." in page
+    assert 'name="without_answer"' in page and '<option value="closed" selected>' in page
+    assert Appeal.objects.get(pk=appeal.pk).status == Status.IN_PROGRESS
+
+    response = staff_client.post(url("status", appeal), {"status": Status.CLOSED, "without_answer": "on"})
+    assert response.status_code == 302
+    appeal.refresh_from_db()
+    assert appeal.status == Status.CLOSED
+    assert appeal.events.last().details == {"without_answer": True}
+
+
+def test_closing_an_answered_appeal_needs_no_confirmation(staff_client, appeal):
+    staff_client.post(url("take", appeal))
+    staff_client.post(url("reply", appeal), {"text": "Перерасчёт выполнен.", "status": Status.ANSWERED})
+    page = staff_client.get(url("appeal", appeal)).content.decode()
+    assert "Закрыть без ответа" not in page
+    assert staff_client.post(url("status", appeal), {"status": Status.CLOSED}).status_code == 302
+    assert Appeal.objects.get(pk=appeal.pk).status == Status.CLOSED
 
 
 def test_supervisor_reassigns_within_the_region(client, operator, appeal, sverdlovsk, perm):

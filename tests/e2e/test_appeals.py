@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 import pytest
 
-from kabinet.appeals.models import Appeal, StaffRole
+from kabinet.appeals.models import Appeal, StaffRole, Status
 from kabinet.identity.models import User
 from tests.conftest import PASSWORD, PDF, make_appeal
 from tests.e2e.conftest import DESKTOP, _open_page, goto, log_in, wait_ready
@@ -212,3 +212,30 @@ def test_a_customer_login_cannot_enter_the_back_office(page, customer, operator,
     expect(page.get_by_role("heading", name="Очередь обращений")).to_have_count(0)
     page.goto("/backoffice/")
     expect(page).to_have_url(re.compile(r"/backoffice/login/"))
+
+
+def test_closing_an_unanswered_appeal_asks_to_confirm(desktop_page, customer, account, reason, operator):
+    appeal = make_appeal(customer, account, reason)
+    office = desktop_page
+    staff_log_in(office, "operator@example.ru")
+    office.get_by_role("link", name=appeal.number).click()
+    office.get_by_role("button", name="Взять в работу").click()
+    expect(office.get_by_role("status")).to_have_text("Обращение взято в работу.")
+
+    state = office.get_by_label("Новое состояние")
+    expect(state.locator("option:checked")).to_have_text("Выберите состояние")  # nothing preselected
+    state.select_option(label="Закрыто")
+    office.get_by_role("button", name="Изменить состояние").click()
+
+    confirm = office.get_by_role("checkbox", name="Закрыть без ответа")
+    expect(confirm).to_have_accessible_description(
+        "Клиент ещё не получил ответа. Чтобы всё равно закрыть обращение, отметьте «Закрыть без ответа»."
+    )
+    expect(office.get_by_label("Новое состояние").locator("option:checked")).to_have_text("Закрыто")
+    assert Appeal.objects.get().status == Status.IN_PROGRESS
+
+    confirm.check()
+    office.get_by_role("button", name="Изменить состояние").click()
+    expect(office.get_by_role("status")).to_have_text("Состояние изменено.")
+    expect(office.get_by_role("heading", name=f"Обращение № {appeal.number}")).to_contain_text("Закрыто")
+    assert Appeal.objects.get().status == Status.CLOSED
