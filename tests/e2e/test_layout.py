@@ -1,0 +1,347 @@
+"""Every page on a 360-px phone (issue 11, point 13): nothing overflows sideways, nothing is cut,
+amounts, dates, numbers and region names stay whole on one line, buttons are not squeezed into
+tall blocks. The pages come from the URL patterns: a pattern that is neither visited here nor
+excluded with a reason fails `test_every_page_is_visited_or_excluded`."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+import re
+from urllib.parse import urlsplit
+
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
+from playwright.sync_api import expect
+import pytest
+
+from kabinet.appeals.models import StaffRole
+from kabinet.appeals.operators import Reply, reply, take
+from kabinet.billing.balances import rebuild_balances
+from kabinet.billing.models import Accrual, Payment, Region, Service
+from kabinet.billing.money import to_kopecks
+from kabinet.identity.models import User
+from tests.conftest import PASSWORD, make_account, make_appeal, make_customer, upload_file
+from tests.e2e.conftest import assert_fits_the_screen, log_in
+from tests.readings.conftest import add_reading, make_meter
+
+PHONE = "+79120000077"
+
+
+def months_back(months: int) -> date:
+    """The first of the month `months` before this one."""
+    month = timezone.localdate().replace(day=1)
+    for _ in range(months):
+        month = (month - timedelta(days=1)).replace(day=1)
+    return month
+
+
+FREE_ACCOUNT = "660100000099"  # in the registry, nobody registered: the registration flow uses it
+
+EXCLUDED = {
+    "portal:logout": "POST only",
+    "portal:register_resend": "POST only",
+    "portal:recover_resend": "POST only",
+    "portal:tour_done": "POST only",
+    "portal:names": "POST only (the form is on «Профиль»)",
+    "portal:email": "POST only (the form is on «Профиль»)",
+    "portal:phone_resend": "POST only",
+    "portal:email_resend": "POST only (the button is on «Профиль»)",
+    "portal:remove_account": "POST only (the button is on «Профиль»)",
+    "portal:appeal_message": "POST only (the form is on the appeal's page)",
+    "portal:appeal_file": "a file download",
+    "portal:bill": "a PDF download",
+    "backoffice:logout": "POST only",
+    "backoffice:take": "POST only",
+    "backoffice:reply": "POST only",
+    "backoffice:note": "POST only",
+    "backoffice:status": "POST only",
+    "backoffice:reassign": "POST only",
+    "backoffice:file": "a file download",
+    "healthz": "JSON for load balancers, not a page",
+    "dev:outbox": "the demo's outbox, only with DEBUG on a loopback client",
+}
+EXCLUDED_NAMESPACES = {"admin": "Django's own admin, a desktop tool for staff"}
+
+PUBLIC = ["portal:landing", "portal:consent", "portal:login", "portal:register", "portal:register_confirm",
+          "portal:recover", "portal:recover_code", "portal:set_password", "portal:reset_by_link",
+          "portal:confirm_email"]  # fmt: skip
+CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "portal:phone_confirm",
+            "portal:password", "portal:add_account", "portal:appeals", "portal:appeal_new", "portal:appeal",
+            "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
+            "portal:bills"]  # fmt: skip
+OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal"]
+
+
+def url_names() -> set[str]:
+    """Every named URL pattern, as «namespace:name», outside the excluded namespaces."""
+    found = set()
+
+    def walk(resolver, namespace):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                inner = ":".join(filter(None, [namespace, entry.namespace]))
+                if inner not in EXCLUDED_NAMESPACES:
+                    walk(entry, inner)
+            elif isinstance(entry, URLPattern):
+                found.add(":".join(filter(None, [namespace, entry.name])))
+
+    walk(get_resolver(), "")
+    return found
+
+
+def test_every_page_is_visited_or_excluded():
+    forgotten = url_names() - set(PUBLIC) - set(CUSTOMER) - set(OFFICE) - set(EXCLUDED)
+    assert not forgotten, "visit these pages in tests/e2e/test_layout.py, or exclude them with a reason"
+    assert {"portal:home", "backoffice:queue"} <= url_names(), "the walk found the pages"
+
+
+# What a person sees as one thing and must not be broken over lines: amounts («1 234,56 ₽»),
+# numbers grouped by thousands, dates, appeal and account numbers; region names come as an argument.
+TOKENS = [
+    r"\d{1,3}(?:[\u00a0\u202f ]\d{3})*,\d{2}(?:[\u00a0 ]₽)?",
+    r"\d{2}\.\d{2}\.\d{4}",
+    r"\d{2}-\d{4}-\d{6}",
+    r"\b\d{10,12}\b",
+]
+
+SCREEN_CHECK = """([tokens, words]) => {
+  const problems = [];
+  const describe = (e) => `${e.tagName.toLowerCase()}${[...e.classList].map((c) => '.' + c).join('')} `
+    + `«${e.textContent.trim().replace(/\\s+/g, ' ').slice(0, 50)}»`;
+  // Text only for screen readers (1×1 px and clipped) is not seen: skip it and what is inside.
+  const unseen = (e) => {
+    for (let a = e; a && a !== document.body; a = a.parentElement) {
+      const r = a.getBoundingClientRect();
+      if (r.width <= 1 && r.height <= 1) return true;
+      if (a.matches('.skip-link, .visually-hidden')) return true;
+      if (getComputedStyle(a).clip === 'rect(0px, 0px, 0px, 0px)') return true;
+    }
+    return false;
+  };
+  const seen = [...document.querySelectorAll('body *')]
+    .filter((e) => e instanceof HTMLElement && e.checkVisibility() && !unseen(e));
+
+  // (b) nothing cut: no box hides part of its content sideways (overflow hidden, clip, an
+  // ellipsis, or a sideways scroll that hides columns); typed values in fields may scroll.
+  for (const e of seen) {
+    if (e.matches('input, textarea, select')) continue;
+    const overflow = getComputedStyle(e).overflowX;
+    if (overflow !== 'visible' && e.scrollWidth > e.clientWidth + 1) {
+      problems.push(`cut (overflow-x: ${overflow}, ${e.scrollWidth}px in ${e.clientWidth}px): ${describe(e)}`);
+    }
+  }
+
+  // Line boxes of a node's text: one entry per line, with the text's width on it.
+  const lines = (rects) => {
+    const found = [];
+    for (const r of [...rects].filter((r) => r.width > 0).sort((a, b) => a.top - b.top)) {
+      const last = found[found.length - 1];
+      if (last && r.top < last.top + last.height / 2) last.width += r.width;
+      else found.push({top: r.top, height: r.height, width: r.width});
+    }
+    return found;
+  };
+  const textNodes = (root) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    while (walker.nextNode()) {
+      const parent = walker.currentNode.parentElement;
+      if (parent && parent.checkVisibility() && !unseen(parent) && !parent.closest('script, style, select, option'))
+        nodes.push(walker.currentNode);
+    }
+    return nodes;
+  };
+
+  // (c) amounts, dates, numbers and region names on one line, never broken inside.
+  const patterns = tokens.map((t) => new RegExp(t, 'g'))
+    .concat(words.map((w) => new RegExp(w.replace(/[.*+?^${}()|[\\]\\\\]/g, '\\\\$&'), 'g')));
+  for (const node of textNodes(document.body)) {
+    for (const pattern of patterns) {
+      for (const match of node.data.matchAll(pattern)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const count = lines(range.getClientRects()).length;
+        if (count > 1) problems.push(`«${match[0]}» broken over ${count} lines in ${describe(node.parentElement)}`);
+      }
+    }
+  }
+
+  // (d) buttons: at most two lines, and never wrapped while their text would fit the space
+  // their container gives them (squeezed by a neighbour into a tall block).
+  for (const b of seen.filter((e) => e.matches('button, .button, input[type=submit]'))) {
+    const rects = [];
+    for (const node of textNodes(b)) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      rects.push(...range.getClientRects());
+    }
+    const found = lines(rects);
+    if (found.length <= 1) continue;
+    const text = found.reduce((sum, line) => sum + line.width, 0);
+    const parent = getComputedStyle(b.parentElement), own = getComputedStyle(b);
+    const room = b.parentElement.clientWidth - parseFloat(parent.paddingLeft) - parseFloat(parent.paddingRight)
+      - parseFloat(own.paddingLeft) - parseFloat(own.paddingRight)
+      - parseFloat(own.borderLeftWidth) - parseFloat(own.borderRightWidth);
+    if (found.length > 2) problems.push(`button on ${found.length} lines: ${describe(b)}`);
+    else if (text + 4 <= room)
+      problems.push(`button squeezed onto 2 lines (${Math.round(text)}px of text, ${Math.round(room)}px of room): `
+        + describe(b));
+  }
+  return problems;
+}"""
+
+
+def check_the_page(page, name: str, failures: dict[str, list[str]]) -> None:
+    """The page shown is `name`'s, and it fits the phone: (a) to (d) above."""
+    page.wait_for_load_state("load")
+    assert resolve(urlsplit(page.url).path).view_name == name, f"{page.url} is not {name}"
+    problems = []
+    try:
+        assert_fits_the_screen(page)
+    except AssertionError as overflow:
+        problems.append(f"overflows sideways: {overflow}")
+    regions = list(Region.objects.values_list("name", flat=True))
+    problems += page.evaluate(SCREEN_CHECK, [TOKENS, regions])
+    if problems:
+        failures[f"{name} ({urlsplit(page.url).path})"] = problems
+
+
+def assert_no_failures(failures: dict[str, list[str]]) -> None:
+    report = "\n".join(f"{page}:\n  " + "\n  ".join(problems) for page, problems in failures.items())
+    assert not failures, "on a 360-px phone:\n" + report
+
+
+def charge(account, months: int) -> None:
+    """Months of two-zone electricity, a recalculation, payments: amounts in thousands."""
+    service, _ = Service.objects.get_or_create(
+        code="electricity", defaults={"name": "Электроснабжение", "unit": "кВт·ч"}
+    )
+    for back in range(months, 0, -1):
+        period = months_back(back)
+        for zone, volume, tariff in (("Т1", "1230.5", "6.71"), ("Т2", "480", "3.52")):
+            Accrual.objects.create(account=account, period=period, service=service, zone=zone, volume=Decimal(volume),
+                                   tariff=Decimal(tariff), amount=to_kopecks(Decimal(volume) * Decimal(tariff)),
+                                   recalculation=Decimal("-200.00") if back == 1 else Decimal(0),
+                                   recalculation_reason="временное отсутствие" if back == 1 else "")  # fmt: skip
+        Payment.objects.create(
+            account=account, paid_on=period.replace(day=5), amount=Decimal("9047.60"), channel="bank"
+        )
+    rebuild_balances(account, opening=Decimal("12500.00"))
+
+
+# --- The world: a customer with two accounts, charges, bills, meters, appeals with files ------
+@pytest.fixture
+def world(sverdlovsk, perm, reason):
+    for region in (sverdlovsk, perm):
+        region.readings_from_day, region.readings_to_day = 1, 31  # the form is open whatever the date
+        region.save()
+    home = make_account(sverdlovsk, "660100000077", house="112а", flat="145")
+    dacha = make_account(perm, "5901000077", house="7", flat="1")
+    make_account(sverdlovsk, FREE_ACCOUNT, house="3")
+    customer = make_customer(PHONE, home, first_name="Александра", last_name="Константинопольская",
+                             email="aleksandra.konstantinopolskaya@example.ru")  # fmt: skip
+    customer.account_links.create(account=dacha)
+    charge(home, months=6)
+    meter = make_meter(home, zones=2, serial="0123456789")
+    for back in range(3, 0, -1):
+        add_reading(meter, months_back(back), 15000 + 230 * (3 - back), 7000 + 90 * (3 - back))
+    appeals = [make_appeal(customer, home, reason, files=2) for _ in range(3)]
+    operator = User.objects.create_user(None, PASSWORD, email="operator@example.ru", first_name="Ирина",
+                                        last_name="Оператор")  # fmt: skip
+    role = StaffRole.objects.create(user=operator, role="operator")
+    role.regions.add(sverdlovsk)
+    take(role, appeals[0].pk)
+    answer = "Перерасчёт сделан, он будет в квитанции за следующий месяц."
+    reply(role, appeals[0].pk, Reply(answer, "answered", [upload_file(operator, "расчёт.pdf")]))
+    return {"customer": customer, "home": home, "appeal": appeals[0]}
+
+
+def test_public_pages_fit_a_phone(page, world, outbox):
+    failures: dict[str, list[str]] = {}
+    for path, name in (("/", "portal:landing"), ("/consent/", "portal:consent"), ("/login/", "portal:login"),
+                       ("/register/", "portal:register"), ("/recover/", "portal:recover"),
+                       ("/recover/link/MQ/bad-token/", "portal:reset_by_link"),
+                       ("/profile/email/confirm/bad-token/", "portal:confirm_email")):  # fmt: skip
+        page.goto(path)
+        check_the_page(page, name, failures)
+
+    page.goto("/register/")
+    page.get_by_label("Номер лицевого счета").fill(FREE_ACCOUNT)
+    page.get_by_label("Номер дома").fill("3")
+    page.get_by_label("Телефон").fill("+7 912 111-22-33")
+    page.get_by_label("Имя").fill("Пётр")
+    page.get_by_label("Фамилия").fill("Сидоров")
+    page.get_by_label(re.compile(r"^Пароль")).fill(PASSWORD)
+    page.get_by_label("Повторите пароль").fill(PASSWORD)
+    page.get_by_label("Я даю согласие на обработку моих персональных данных").check()
+    page.get_by_role("button", name="Отправить").click()
+    expect(page.get_by_label("Код из SMS")).to_be_visible()
+    check_the_page(page, "portal:register_confirm", failures)
+
+    page.goto("/recover/")
+    page.get_by_label("Телефон или e-mail, указанный при регистрации").fill(PHONE)
+    page.get_by_role("button", name="Восстановить пароль").click()
+    expect(page.get_by_label("Код из SMS")).to_be_visible()
+    check_the_page(page, "portal:recover_code", failures)
+    page.get_by_label("Код из SMS").fill(outbox.last_code(PHONE))
+    page.get_by_role("button", name="Отправить", exact=True).click()
+    expect(page.get_by_role("heading", name="Новый пароль")).to_be_visible()
+    check_the_page(page, "portal:set_password", failures)
+    assert_no_failures(failures)
+
+
+def test_customer_pages_fit_a_phone(page, world):
+    home, appeal = world["home"], world["appeal"]
+    failures: dict[str, list[str]] = {}
+    log_in(page, PHONE)
+    expect(page.get_by_role("heading", name="Здравствуйте, Александра!")).to_be_visible()
+    pages = [
+        ("/home/", "portal:home"), ("/tour/", "portal:tour"), ("/profile/", "portal:profile"),
+        ("/profile/phone/", "portal:phone"), ("/profile/password/", "portal:password"),
+        ("/profile/accounts/add/", "portal:add_account"), ("/appeals/", "portal:appeals"),
+        ("/appeals/new/", "portal:appeal_new"), (f"/appeals/{appeal.number}/", "portal:appeal"),
+        (f"/appeals/{appeal.number}/created/", "portal:appeal_created"),
+        (f"/accounts/{home.pk}/", "portal:account"), (f"/accounts/{home.pk}/readings/", "portal:readings"),
+        (f"/accounts/{home.pk}/readings/history/", "portal:readings_history"),
+        (f"/accounts/{home.pk}/bills/", "portal:bills"),
+    ]  # fmt: skip
+    for path, name in pages:
+        page.goto(path)
+        check_the_page(page, name, failures)
+
+    page.goto("/profile/phone/")
+    page.get_by_label("Новый телефон").fill("+7 912 555-66-77")
+    page.get_by_role("button", name="Получить код").click()
+    expect(page.get_by_label("Код из SMS")).to_be_visible()
+    check_the_page(page, "portal:phone_confirm", failures)
+    assert_no_failures(failures)
+
+
+def test_back_office_pages_fit_a_phone(page, world):
+    failures: dict[str, list[str]] = {}
+    page.goto("/backoffice/login/")
+    check_the_page(page, "backoffice:login", failures)
+    page.get_by_label("E-mail или телефон").fill("operator@example.ru")
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
+    check_the_page(page, "backoffice:queue", failures)
+    page.goto(f"/backoffice/appeals/{world['appeal'].pk}/")
+    check_the_page(page, "backoffice:appeal", failures)
+    assert_no_failures(failures)
+
+
+def test_the_check_sees_what_the_review_saw(page, world):
+    """The check itself: a squeezed button, a clipped cell and a broken amount are caught."""
+    page.goto("about:blank")  # the portal's Content-Security-Policy would refuse the inline styles
+    page.set_content(
+        '<meta name="viewport" content="width=device-width">'
+        '<div style="width:200px;display:flex"><span style="width:150px;flex:none">Энергосбыт</span>'
+        '<a class="button" href="#">Личный кабинет</a></div>'
+        '<p style="width:60px;overflow:hidden;white-space:nowrap">Свердловский</p>'
+        '<p style="width:40px;overflow-wrap:anywhere">1&nbsp;047,60&nbsp;₽</p>'
+    )
+    problems = page.evaluate(SCREEN_CHECK, [TOKENS, ["Свердловский"]])
+    assert any(p.startswith("button squeezed") for p in problems), problems
+    assert any(p.startswith("cut (overflow-x: hidden") for p in problems), problems
+    assert any(p.startswith("«1\u00a0047,60\u00a0₽» broken") for p in problems), problems
