@@ -299,6 +299,28 @@
     document.querySelectorAll("input[type=file]").forEach(enhanceFileInput);
   }
 
+  /* ---- The error summary (core/form_errors.html): it takes focus when the page opens, where
+     the browser has not already given it (autofocus); a link to a field focuses the field and
+     scrolls its label or legend into view, not only the input. ---- */
+  function setUpErrorSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (!summary) return;
+    if (!document.activeElement || document.activeElement === document.body) summary.focus();
+    summary.addEventListener("click", function (e) {
+      var link = e.target.closest("a[href^='#']");
+      var input = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!input) return;
+      e.preventDefault();
+      var label = document.querySelector("label[for='" + input.id + "']");
+      var fieldset = input.closest("fieldset");
+      var legend = fieldset && input.type in { radio: 1, checkbox: 1 } ? fieldset.querySelector("legend") : null;
+      // A file input dressed by setUpFileInputs is hidden: its «Выбрать файлы» button stands in.
+      var stand = input.classList.contains("file-input-enhanced") && input.parentNode.querySelector("button");
+      (legend || label || input).scrollIntoView();
+      (stand || input).focus({ preventScroll: true });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     startCountdowns();
     setUpTour();
@@ -307,6 +329,7 @@
     setUpReasons();
     setUpContactMethod();
     setUpFileInputs();
+    setUpErrorSummary();
     // Everything above is bound: browser tests (and anyone else) may act on the page now.
     document.documentElement.setAttribute("data-ready", "");
   });

@@ -1,0 +1,35 @@
+"""The error summary's helpers (the GOV.UK design system's pattern): each field's message with
+the input it links to, and whether the page shows a form that failed, so that its title can
+start with «Ошибка: »."""
+
+from django import forms, template
+
+register = template.Library()
+
+
+def error_target(field: forms.BoundField) -> str:
+    """The id of the input an error links to: the field's own, or for radios and checkbox
+    lists (whose wrapper cannot take focus) the first option's."""
+    if field.id_for_label:
+        return field.id_for_label
+    first = next(iter(field.subwidgets), None)
+    return (first and first.id_for_label) or field.auto_id
+
+
+@register.filter
+def field_errors(form: forms.BaseForm) -> list[tuple[str, str, str]]:
+    """(input id, field label, message) for every error of a visible field, in the fields'
+    order. The label leads the message in the summary: «Обязательное поле.» alone, three times
+    over, would not say which field is meant."""
+    return [
+        (error_target(field), field.label, error) for field in form if not field.is_hidden for error in field.errors
+    ]
+
+
+@register.simple_tag(takes_context=True)
+def form_failed(context: template.Context) -> bool:
+    """True when any form the page renders was submitted and refused."""
+    return any(
+        isinstance(value, forms.BaseForm) and value.is_bound and bool(value.errors)
+        for value in context.flatten().values()
+    )
