@@ -221,6 +221,16 @@ KABINET_APPEAL_MAX_FILE_MB = int(os.environ.get("KABINET_APPEAL_MAX_FILE_MB", 10
 # after them an answered appeal is closed by a periodic task.
 KABINET_APPEAL_REOPEN_DAYS = int(os.environ.get("KABINET_APPEAL_REOPEN_DAYS", 30))
 KABINET_APPEALS_PER_PAGE = 20
+# Django refuses outright what no form of ours would send: more than twice an appeal's files,
+# by number or by bytes (core.uploads; a plain 400). Anything over the appeal limits within
+# these bounds gets a message at the form's files field, and nothing of it is stored.
+DATA_UPLOAD_MAX_NUMBER_FILES = 2 * KABINET_APPEAL_MAX_FILES
+KABINET_UPLOAD_MAX_BYTES = 2 * KABINET_APPEAL_MAX_FILES * KABINET_APPEAL_MAX_FILE_MB * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "kabinet.core.uploads.RequestSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Background work --------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -29,8 +29,30 @@ class FileRejected(ValueError):
     """A file that cannot be attached; the message names the file and says why."""
 
 
-def max_bytes() -> int:
-    return settings.KABINET_APPEAL_MAX_FILE_MB * 1024 * 1024
+@dataclass(frozen=True)
+class Limits:
+    """What one form may carry: `files` files (with those already attached), each at most
+    `file_mb` MB, so at most `total_mb` together. The Django-level bounds in settings.py
+    (DATA_UPLOAD_MAX_NUMBER_FILES, KABINET_UPLOAD_MAX_BYTES) are set above these."""
+
+    files: int
+    file_mb: int
+
+    @property
+    def file_bytes(self) -> int:
+        return self.file_mb * 1024 * 1024
+
+    @property
+    def total_mb(self) -> int:
+        return self.files * self.file_mb
+
+    @property
+    def total_bytes(self) -> int:
+        return self.files * self.file_bytes
+
+
+def limits() -> Limits:
+    return Limits(files=settings.KABINET_APPEAL_MAX_FILES, file_mb=settings.KABINET_APPEAL_MAX_FILE_MB)
 
 
 def safe_name(original: str, content_type: str) -> str:
@@ -60,9 +82,9 @@ def store_upload(owner, uploaded: UploadedFile) -> Upload:
     """Check one uploaded file and keep it as the owner's pending upload."""
     if uploaded.size == 0:
         raise FileRejected(f"Файл «{uploaded.name}» пустой.")
-    if uploaded.size > max_bytes():
+    if uploaded.size > limits().file_bytes:
         raise FileRejected(
-            f"Файл «{uploaded.name}» больше {settings.KABINET_APPEAL_MAX_FILE_MB} МБ. "
+            f"Файл «{uploaded.name}» больше {limits().file_mb} МБ. "
             "Уменьшите его (например, отсканируйте с меньшим разрешением) или разделите на части."
         )
     content_type = sniff(uploaded)
@@ -94,18 +116,39 @@ class Received:
     errors: list[str] = field(default_factory=list)
 
 
+def over_limits(kept: list[Upload], files: list[UploadedFile]) -> str | None:
+    """Why the submission as a whole is refused (too many files, too many bytes, counting
+    those already attached), or None. Asked before anything is stored."""
+    limit = limits()
+    count = len(kept) + len(files)
+    if count > limit.files:
+        if not files:
+            return f"Можно приложить не больше {limit.files} файлов, а отмечено {count}. Снимите отметку с лишних."
+        room = limit.files - len(kept)
+        chosen = f"а с уже приложенными их {count}" if kept else f"а выбрано {count}"
+        retry = f"выберите не больше {room}" if room > 0 else "снимите отметку с лишних уже приложенных"
+        return f"Можно приложить не больше {limit.files} файлов, {chosen}. Новые файлы не сохранены: {retry}."
+    if sum(u.size for u in kept) + sum(f.size or 0 for f in files) > limit.total_bytes:
+        return (
+            f"Файлы вместе больше {limit.total_mb} МБ. Новые файлы не сохранены: уменьшите их "
+            "(например, отсканируйте с меньшим разрешением) или приложите меньше."
+        )
+    return None
+
+
 def receive_files(owner, kept_ids, files) -> Received:
     """The files of one form submission: the ones kept from an earlier try plus the new ones.
-    Good files are stored even when another is rejected, so nothing is sent twice."""
+    Too many files or bytes in all: nothing new is stored (the kept ones stay). Otherwise good
+    files are stored even when another is rejected, so nothing is sent twice."""
     received = Received(uploads=own_uploads(owner, kept_ids))
+    if refused := over_limits(received.uploads, files):
+        received.errors.append(refused)
+        return received
     for uploaded in files:
         try:
             received.uploads.append(store_upload(owner, uploaded))
         except FileRejected as rejected:
             received.errors.append(str(rejected))
-    limit = settings.KABINET_APPEAL_MAX_FILES
-    if len(received.uploads) > limit:
-        received.errors.append(f"Можно приложить не больше {limit} файлов. Снимите отметку с лишних.")
     return received
 
 

@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 
-from kabinet.appeals.files import ALLOWED_TEXT
+from kabinet.appeals.files import ALLOWED_TEXT, limits
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -23,10 +23,8 @@ class FilesField(forms.FileField):
 
 
 def files_help() -> str:
-    return (
-        f"{ALLOWED_TEXT}, до {settings.KABINET_APPEAL_MAX_FILES} файлов, "
-        f"каждый не больше {settings.KABINET_APPEAL_MAX_FILE_MB} МБ."
-    )
+    limit = limits()
+    return f"{ALLOWED_TEXT}, до {limit.files} файлов, каждый не больше {limit.file_mb} МБ."
 
 
 def limit_text_and_files(form: forms.Form) -> None:

@@ -166,18 +166,56 @@ def test_receive_files_keeps_good_files_when_another_is_rejected(customer):
     assert again.errors == []
 
 
-def test_receive_files_reports_more_than_five_files(customer):
+def stored_files(tmp_path) -> list:
+    """What is in the attachments folder (tests/conftest points it at tmp_path)."""
+    root = tmp_path / "attachments"
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_more_files_than_the_limit_store_nothing(customer, tmp_path):
+    received = receive_files(customer, [], [uploaded(f"{i}.pdf", PDF) for i in range(7)])
+    assert received.uploads == [] and stored_files(tmp_path) == []
+    assert received.errors == [
+        "Можно приложить не больше 5 файлов, а выбрано 7. Новые файлы не сохранены: выберите не больше 5."
+    ]
+
+
+def test_the_limit_counts_files_already_attached_and_keeps_them(customer, tmp_path):
     kept = [str(upload_file(customer, f"{i}.pdf").pk) for i in range(4)]
-    assert receive_files(customer, kept, [uploaded("5.pdf", PDF)]).errors == []
-    received = receive_files(customer, kept, [uploaded("5.pdf", PDF), uploaded("6.pdf", PDF)])
-    assert len(received.uploads) == 6
-    assert received.errors == ["Можно приложить не больше 5 файлов. Снимите отметку с лишних."]
+    assert receive_files(customer, kept[:3], [uploaded("5.pdf", PDF), uploaded("6.pdf", PDF)]).errors == []
+    before = len(stored_files(tmp_path))
+    received = receive_files(customer, kept, [uploaded("7.pdf", PDF), uploaded("8.pdf", PDF)])
+    assert [u.name for u in received.uploads] == ["0.pdf", "1.pdf", "2.pdf", "3.pdf"]  # «Уже приложены» stay
+    assert len(stored_files(tmp_path)) == before
+    assert received.errors == [
+        "Можно приложить не больше 5 файлов, а с уже приложенными их 6. Новые файлы не сохранены: выберите не больше 1."
+    ]
+
+
+def test_exactly_the_limit_is_fine(customer):
+    received = receive_files(customer, [], [uploaded(f"{i}.pdf", PDF) for i in range(5)])
+    assert received.errors == [] and len(received.uploads) == 5
+
+
+def test_too_many_bytes_in_all_store_nothing(customer, settings, tmp_path):
+    settings.KABINET_APPEAL_MAX_FILE_MB = 1  # five files of 1 MB: 5 MB in all
+    small = uploaded("маленький.pdf", PDF)
+    huge = uploaded("огромный.pdf", PDF + b"0" * (5 * 1024 * 1024))
+    received = receive_files(customer, [], [small, huge])
+    assert received.uploads == [] and stored_files(tmp_path) == []
+    assert received.errors == [
+        "Файлы вместе больше 5 МБ. Новые файлы не сохранены: уменьшите их "
+        "(например, отсканируйте с меньшим разрешением) или приложите меньше."
+    ]
 
 
 def test_receive_files_limit_follows_the_setting(customer, settings):
     settings.KABINET_APPEAL_MAX_FILES = 2
     received = receive_files(customer, [], [uploaded(f"{i}.pdf", PDF) for i in range(3)])
-    assert received.errors == ["Можно приложить не больше 2 файлов. Снимите отметку с лишних."]
+    assert received.errors == [
+        "Можно приложить не больше 2 файлов, а выбрано 3. Новые файлы не сохранены: выберите не больше 2."
+    ]
+    assert not Upload.objects.exists()
 
 
 def test_own_uploads_ignores_other_users_and_non_numeric_ids(customer, sverdlovsk):

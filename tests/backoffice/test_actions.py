@@ -1,10 +1,12 @@
 """An appeal's page in the back office: take, reply with files, notes, states, reassign."""
 
+from pathlib import Path
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 import pytest
 
-from kabinet.appeals.models import Appeal, Event, Message, StaffRole, Status
+from kabinet.appeals.models import Appeal, Event, Message, StaffRole, Status, Upload
 from tests.backoffice.conftest import make_staff
 from tests.conftest import PDF, make_appeal
 
@@ -63,6 +65,31 @@ def test_reply_errors_keep_text_and_files(staff_client, appeal):
     page = response.content.decode()
     assert "Файл «b.pdf» не подходит" in page and "Ответ</textarea>" in page and "a.pdf" in page
     assert Appeal.objects.get(pk=appeal.pk).status == Status.IN_PROGRESS
+
+
+def stored_files(settings) -> list[Path]:
+    root = Path(settings.STORAGES["attachments"]["OPTIONS"]["location"])
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+@pytest.mark.parametrize("action", ["reply", "note"])
+def test_too_many_files_or_bytes_store_nothing_and_keep_the_text(staff_client, appeal, settings, action):
+    staff_client.post(url("take", appeal))
+    before = stored_files(settings)  # the customer's file of the appeal
+    files_id = "id_files" if action == "reply" else "note_files"
+    text = "Перерасчёт выполнен, акты во вложении."
+    many = [SimpleUploadedFile(f"акт{i}.pdf", PDF) for i in range(6)]
+    response = staff_client.post(url(action, appeal), {"text": text, "status": Status.ANSWERED, "files": many})
+    assert response.status_code == 400
+    page = response.content.decode()
+    error = page[page.index(f'id="{files_id}_error"') :]
+    assert error.index("Можно приложить не больше 5 файлов, а выбрано 6.") < error.index("</div>")
+    assert f"{text}</textarea>" in page
+    settings.KABINET_APPEAL_MAX_FILE_MB = 1
+    huge = SimpleUploadedFile("скан.pdf", PDF + b"0" * (5 * 1024 * 1024))
+    page = staff_client.post(url(action, appeal), {"text": text, "files": [huge]}).content.decode()
+    assert "Файлы вместе больше 5 МБ. Новые файлы не сохранены" in page and f"{text}</textarea>" in page
+    assert stored_files(settings) == before and not Upload.objects.exists() and not appeal.messages.exists()
 
 
 def test_question_to_the_customer_waits_for_them(staff_client, appeal, outbox):

@@ -214,6 +214,24 @@ def test_a_customer_login_cannot_enter_the_back_office(page, customer, operator,
     expect(page).to_have_url(re.compile(r"/backoffice/login/"))
 
 
+def test_six_files_are_refused_before_any_is_stored(page, customer, reason, settings):
+    log_in(page, "+79120000001")
+    open_new_appeal(page)
+    choose_reason(page)
+    text = "Прошу сделать перерасчёт: документы во вложении."
+    page.get_by_label("Текст обращения").fill(text)
+    page.get_by_label("Подтверждающие документы").set_input_files([pdf(f"скан {i}.pdf") for i in range(1, 7)])
+    page.get_by_role("radio", name="Телефон").check()
+    page.get_by_role("button", name="Отправить").click()
+
+    refused = "Можно приложить не больше 5 файлов, а выбрано 6. Новые файлы не сохранены: выберите не больше 5."
+    expect(page.get_by_label("Подтверждающие документы")).to_have_accessible_description(re.compile(re.escape(refused)))
+    expect(page.get_by_label("Текст обращения")).to_have_value(text)
+    attachments = Path(settings.STORAGES["attachments"]["OPTIONS"]["location"])
+    assert not attachments.exists() or not [p for p in attachments.rglob("*") if p.is_file()]
+    assert not Appeal.objects.exists()
+
+
 def test_closing_an_unanswered_appeal_asks_to_confirm(desktop_page, customer, account, reason, operator):
     appeal = make_appeal(customer, account, reason)
     office = desktop_page

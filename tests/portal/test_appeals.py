@@ -2,6 +2,7 @@
 list, an appeal's page, writing more, downloads."""
 
 from datetime import timedelta
+from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -93,11 +94,47 @@ def test_reason_must_belong_to_the_topic(signed_in, account, reason):
     assert "Выберите причину из списка для выбранной темы." in page
 
 
-def test_too_many_files(signed_in, account, reason, settings):
-    settings.KABINET_APPEAL_MAX_FILES = 2
-    page = signed_in.post(NEW, {**form_data(account, reason), "files": [pdf(), pdf(), pdf()]}).content.decode()
-    assert "Можно приложить не больше 2 файлов. Снимите отметку с лишних." in page
-    assert Upload.objects.count() == 3 and not Appeal.objects.exists()
+def stored_files(settings) -> list[Path]:
+    """Every file in the attachments folder (tests/conftest gives each test its own)."""
+    root = Path(settings.STORAGES["attachments"]["OPTIONS"]["location"])
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def files_error(page: str) -> str:
+    """The errors shown at the files field (tied to it by id)."""
+    start = page.index('id="id_files_error"')
+    return page[start : page.index("</div>", start)]
+
+
+def test_more_files_than_the_limit_store_nothing_and_keep_the_text(signed_in, account, reason, settings):
+    response = signed_in.post(NEW, {**form_data(account, reason), "files": [pdf(f"{i}.pdf") for i in range(6)]})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Можно приложить не больше 5 файлов, а выбрано 6." in files_error(page)
+    assert "С 1 ноября проживают 3 человека" in page
+    assert stored_files(settings) == [] and not Upload.objects.exists() and not Appeal.objects.exists()
+
+
+def test_too_many_bytes_store_nothing(signed_in, account, reason, settings):
+    settings.KABINET_APPEAL_MAX_FILE_MB = 1  # 5 MB for all the files of the form
+    huge = pdf("скан.pdf", PDF + b"0" * (5 * 1024 * 1024))
+    response = signed_in.post(NEW, {**form_data(account, reason), "files": [pdf(), huge]})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Файлы вместе больше 5 МБ. Новые файлы не сохранены" in files_error(page)
+    assert "С 1 ноября проживают 3 человека" in page
+    assert stored_files(settings) == [] and not Upload.objects.exists()
+
+
+def test_over_the_limit_with_files_already_attached_keeps_them(signed_in, account, reason, settings):
+    first = signed_in.post(NEW, {"account": account.pk, "files": [pdf(f"{i}.pdf") for i in range(4)]})
+    kept = list(Upload.objects.values_list("pk", flat=True))
+    assert first.status_code == 400 and len(kept) == 4
+    data = {**form_data(account, reason), "keep": kept, "files": [pdf("5.pdf"), pdf("6.pdf")]}
+    page = signed_in.post(NEW, data).content.decode()
+    assert "а с уже приложенными их 6. Новые файлы не сохранены: выберите не больше 1." in files_error(page)
+    assert "Уже приложены" in page and all(f'name="keep" value="{pk}"' in page for pk in kept)
+    assert len(stored_files(settings)) == 4 and Upload.objects.count() == 4
 
 
 def test_text_longer_than_the_limit(signed_in, account, reason, settings):
