@@ -7,10 +7,22 @@ import re
 from django.core.cache import cache
 import pytest
 
-from kabinet.billing.models import PersonalAccount, Premises, Region
-from kabinet.identity.models import AccountLink, User
+from kabinet.billing.models import PersonalAccount, Region
+from kabinet.identity.models import User
 
-PASSWORD = "Ural-energy-2026"
+# Re-exported for code that still imports them from here; new tests import tests.factories.
+from tests.factories import (  # noqa: F401
+    PASSWORD,
+    PDF,
+    PERM,
+    PNG,
+    SVERDLOVSK,
+    make_account,
+    make_appeal,
+    make_customer,
+    make_region,
+    upload_file,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -30,34 +42,12 @@ def _isolated(settings, tmp_path):
 
 @pytest.fixture
 def sverdlovsk(db) -> Region:
-    return Region.objects.create(
-        code="66",
-        name="Свердловский",
-        contact_phone="8-800-700-10-32",
-        feedback_url="https://ekb.example.ru/feedback/",
-        account_number_pattern=r"\d{12}",
-        is_default=True,
-        ordering=1,
-    )
+    return make_region(SVERDLOVSK)
 
 
 @pytest.fixture
 def perm(db) -> Region:
-    return Region.objects.create(
-        code="59",
-        name="Пермский",
-        contact_phone="8-800-700-10-59",
-        feedback_url="https://perm.example.ru/feedback/",
-        account_number_pattern=r"\d{10}",
-        ordering=2,
-    )
-
-
-def make_account(region: Region, number: str, house: str = "12а", flat: str = "5", **fields) -> PersonalAccount:
-    premises = Premises.objects.create(
-        region=region, city="Екатеринбург", street="ул. Малышева", house=house, flat=flat
-    )
-    return PersonalAccount.objects.create(region=region, number=number, premises=premises, **fields)
+    return make_region(PERM)
 
 
 @pytest.fixture
@@ -65,36 +55,58 @@ def account(sverdlovsk) -> PersonalAccount:
     return make_account(sverdlovsk, "660100000001")
 
 
-def make_customer(phone: str, account: PersonalAccount | None = None, **fields) -> User:
-    fields.setdefault("first_name", "Анна")
-    fields.setdefault("last_name", "Иванова")
-    user = User.objects.create_user(phone, PASSWORD, **fields)
-    if account is not None:
-        AccountLink.objects.create(user=user, account=account)
-    return user
-
-
 @pytest.fixture
 def customer(account) -> User:
     return make_customer("+79120000001", account, email="anna@example.ru")
 
 
-def run_pending_on_commit() -> None:
-    """Run what would run at commit. Non-transactional tests never commit, so SMS queued by a
-    request would otherwise never reach the outbox."""
-    from django.db import connection
+class CommitQueue:
+    """What the test's transaction has queued for a commit that never comes (a non-transactional
+    test is rolled back), read through pytest-django's `django_capture_on_commit_callbacks`: one
+    capture is always open, and `run()` closes it, runs what it caught (and what that queued in
+    turn) and opens the next. So SMS and e-mails a request queued reach the outbox when a test
+    reads it. A test that wraps work in its own `django_capture_on_commit_callbacks(execute=True)`
+    should not read that work's messages through `outbox`/`mailbox` as well: it would run twice."""
 
-    while connection.run_on_commit:
-        _, callback, _ = connection.run_on_commit.pop(0)
-        callback()
+    def __init__(self, capture):
+        self.capture = capture
+        self._open()
+
+    def _open(self) -> None:
+        self.block = self.capture(execute=False)
+        self.caught = self.block.__enter__()
+
+    def _close(self) -> list:
+        self.block.__exit__(None, None, None)
+        return self.caught
+
+    def run(self) -> None:
+        while callbacks := self._close():
+            self._open()
+            for callback in callbacks:
+                callback()
+        self._open()
+
+    def drop(self) -> None:
+        """At the end of the test: what is still queued is rolled back with the test."""
+        self._close()
+
+
+@pytest.fixture(autouse=True)
+def commit_queue(django_capture_on_commit_callbacks):
+    """Autouse, so its capture opens before any other fixture queues work (an appeal's notices)."""
+    queue = CommitQueue(django_capture_on_commit_callbacks)
+    yield queue
+    queue.drop()
 
 
 class Outbox:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, queue: CommitQueue):
         self.path = path
+        self.queue = queue
 
     def messages(self) -> list[dict]:
-        run_pending_on_commit()
+        self.queue.run()
         if not self.path.exists():
             return []
         return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()]
@@ -107,27 +119,23 @@ class Outbox:
 
 
 @pytest.fixture
-def outbox(settings) -> Outbox:
-    return Outbox(settings.KABINET_SMS_OUTBOX)
+def outbox(settings, commit_queue) -> Outbox:
+    return Outbox(settings.KABINET_SMS_OUTBOX, commit_queue)
 
 
 @pytest.fixture
-def mailbox():
+def mailbox(commit_queue):
     """Django's locmem mail outbox, after what would have run at commit."""
     from django.core import mail
 
     def read() -> list:
-        run_pending_on_commit()
+        commit_queue.run()
         return mail.outbox
 
     return read
 
 
 # --- Appeals ------------------------------------------------------------------------------
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")  # a PNG header
-
-
 @pytest.fixture(autouse=True)
 def _private_files(settings, tmp_path):
     """Attachments of each test go to its own folder."""
@@ -152,24 +160,3 @@ def reason(db):
         answer_days=10,
         documents_hint="Справка о временном отсутствии.",
     )
-
-
-def upload_file(owner, name: str = "справка.pdf", content: bytes = PDF):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from kabinet.appeals.files import store_upload
-
-    return store_upload(owner, SimpleUploadedFile(name, content))
-
-
-def make_appeal(customer, account, reason, *, text: str = "Прошу сделать перерасчёт.", files: int = 1, **fields):
-    from kabinet.appeals.services import AppealDraft, submit_appeal
-
-    draft = AppealDraft(
-        account=account,
-        reason=reason,
-        text=text,
-        contact_method=fields.pop("contact_method", "phone"),
-        uploads=[upload_file(customer) for _ in range(files)],
-    )
-    return submit_appeal(customer, draft)

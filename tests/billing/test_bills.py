@@ -1,7 +1,7 @@
 """The monthly bill: what it says, the payment QR code against ГОСТ Р 56042-2014, the PDF."""
 
 from dataclasses import fields, is_dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from io import BytesIO
 import re
@@ -9,66 +9,11 @@ import re
 from pypdf import PdfReader
 import pytest
 
-from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.bill_pdf import QrCode, render_bill_pdf
 from kabinet.billing.bill_qr import QR_LIMITS, QR_REQUIRED, payment_qr_fields, payment_qr_payload
 from kabinet.billing.bills import NoBill, bill_data
-from kabinet.billing.models import Accrual, Payment, Region, Service
-from kabinet.billing.money import charge
-
-PERIOD = date(2026, 10, 1)
-PAYEE = {
-    "payee_name": "АО «Энергосбыт» (Свердловский филиал)",
-    "payee_inn": "6670000014",
-    "payee_kpp": "666643001",
-    "bank_name": "АО «Демобанк»",
-    "bank_bic": "044525999",
-    "bank_corr_account": "30101810600000000999",
-    "bank_account": "40702810616000000066",
-    "company_address": "620014, г. Екатеринбург, ул. Примерная, д. 1",
-}
-
-
-def services() -> dict[str, Service]:
-    return {
-        code: Service.objects.get_or_create(code=code, defaults={"name": name, "unit": unit, "ordering": order})[0]
-        for code, name, unit, order in (
-            ("electricity", "Электроснабжение", "кВт·ч", 1),
-            ("hot-water", "Горячее водоснабжение", "м³", 3),
-        )
-    }
-
-
-def accrue(account, period: date, *, recalculation: str = "0", reason: str = "") -> None:
-    """A two-zone electricity meter and hot water, one recalculated line."""
-    s = services()
-    for service, zone, volume, rate, extra in (
-        (s["electricity"], "Т1", "150", "6.7100", {}),
-        (s["electricity"], "Т2", "70", "3.3800", {}),
-        (
-            s["hot-water"],
-            "",
-            "3.215",
-            "308.8900",
-            {"recalculation": Decimal(recalculation), "recalculation_reason": reason},
-        ),
-    ):
-        amount = charge(Decimal(volume), Decimal(rate))
-        Accrual.objects.create(account=account, period=period, service=service, zone=zone, volume=Decimal(volume),
-                               tariff=Decimal(rate), amount=amount, **extra)  # fmt: skip
-
-
-def make_billed(account, *, opening: str = "500.00", paid: str = "1000.00", period: date = PERIOD) -> None:
-    """The month before `period` billed and unpaid (the opening debt), `period` accrued with a
-    recalculation, one payment in `period`."""
-    Region.objects.filter(pk=account.region_id).update(**PAYEE)
-    account.refresh_from_db()
-    before = (period - timedelta(days=1)).replace(day=1)
-    accrue(account, before)
-    accrue(account, period, recalculation="-200.00", reason="Перерасчёт | временное отсутствие")
-    Payment.objects.create(account=account, paid_on=period.replace(day=5), amount=Decimal(paid), channel="online")
-    accrued_before = sum((a.total for a in account.accruals.filter(period=before)), Decimal(0))
-    rebuild_balances(account, opening=Decimal(opening) - accrued_before)
+from kabinet.billing.models import Payment, Region
+from tests.factories import PAYEE, PERIOD, accrue, make_billed, pdf_text
 
 
 @pytest.fixture
@@ -258,11 +203,6 @@ def test_qr_code_encodes_the_payload_in_byte_mode(billed):
 
 
 # --- The PDF ---------------------------------------------------------------------------------
-def pdf_text(pdf: bytes) -> str:
-    reader = PdfReader(BytesIO(pdf))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages).replace("\u00a0", " ")
-
-
 def test_pdf_text_has_the_account_number_the_amount_and_cyrillic(billed):
     pdf = render_bill_pdf(billed)
     assert pdf.startswith(b"%PDF-")

@@ -11,7 +11,7 @@ import pytest
 from kabinet.notifications.models import Message
 from kabinet.notifications.services import send_email, send_sms
 from kabinet.notifications.tasks import MAX_ATTEMPTS, SECRET_REMOVED, backoff, deliver_message, send_again
-from tests.conftest import run_pending_on_commit
+from tests.factories import registration_data
 
 pytestmark = pytest.mark.django_db
 
@@ -20,20 +20,20 @@ def make_due(message: Message) -> None:
     Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
 
 
-def test_nothing_is_sent_before_commit(smsc):
-    message = send_sms("+79120000001", "текст")
-    assert smsc.received == []
-    run_pending_on_commit()
+def test_nothing_is_sent_before_commit(smsc, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_sms("+79120000001", "текст")
+        assert smsc.received == []
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     assert message.provider_id == "1001"
     assert message.attempts == 1
 
 
-def test_a_failed_send_stays_queued_with_its_error_and_is_sent_later(smsc):
+def test_a_failed_send_stays_queued_with_its_error_and_is_sent_later(smsc, django_capture_on_commit_callbacks):
     smsc.fail_with.append((503, b"busy"))
-    message = send_sms("+79120000001", "текст")
-    run_pending_on_commit()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_sms("+79120000001", "текст")
     message.refresh_from_db()
     # Eager mode: no retry inline (it would hold the customer's request); due in 30 s.
     assert message.status == Message.Status.QUEUED
@@ -60,19 +60,19 @@ def test_backoff_doubles_up_to_an_hour():
     assert backoff(20) == timedelta(hours=1)
 
 
-def test_a_permanent_error_fails_at_once(smsc):
-    message = send_sms("12345", "текст")  # the gateway answers error_code 7
-    run_pending_on_commit()
+def test_a_permanent_error_fails_at_once(smsc, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_sms("12345", "текст")  # the gateway answers error_code 7
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
     assert "код 7" in message.last_error
     assert message.attempts == 1
 
 
-def test_gives_up_after_max_attempts(smsc):
+def test_gives_up_after_max_attempts(smsc, django_capture_on_commit_callbacks):
     smsc.fail_with.extend([(503, b"")] * MAX_ATTEMPTS)
-    message = send_sms("+79120000001", "текст")
-    run_pending_on_commit()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_sms("+79120000001", "текст")
     for _ in range(MAX_ATTEMPTS - 1):
         make_due(message)
         call_command("deliver_messages")
@@ -89,20 +89,20 @@ def test_a_message_held_by_a_worker_is_not_sent_twice(smsc):
     assert smsc.received == []
 
 
-def test_a_sent_message_is_never_sent_again(smsc):
-    message = send_sms("+79120000001", "текст")
-    run_pending_on_commit()
+def test_a_sent_message_is_never_sent_again(smsc, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_sms("+79120000001", "текст")
     deliver_message.delay(message.pk)
     make_due(message)
     call_command("deliver_messages")
     assert len(smsc.received) == 1
 
 
-def test_secrets_are_blanked_once_sent(smsc, settings):
+def test_secrets_are_blanked_once_sent(smsc, settings, django_capture_on_commit_callbacks):
     settings.KABINET_KEEP_SECRET_MESSAGES = False
-    code = send_sms("+79120000001", "Код: 123456", secret=True)
-    plain = send_sms("+79120000001", "Обращение зарегистрировано")
-    run_pending_on_commit()
+    with django_capture_on_commit_callbacks(execute=True):
+        code = send_sms("+79120000001", "Код: 123456", secret=True)
+        plain = send_sms("+79120000001", "Обращение зарегистрировано")
     code.refresh_from_db()
     plain.refresh_from_db()
     assert smsc.received[0]["mes"] == "Код: 123456"
@@ -110,28 +110,28 @@ def test_secrets_are_blanked_once_sent(smsc, settings):
     assert plain.body == "Обращение зарегистрировано"
 
 
-def test_demo_keeps_secrets_for_the_outbox(smsc, settings):
+def test_demo_keeps_secrets_for_the_outbox(smsc, settings, django_capture_on_commit_callbacks):
     settings.KABINET_KEEP_SECRET_MESSAGES = True
-    code = send_sms("+79120000001", "Код: 123456", secret=True)
-    run_pending_on_commit()
+    with django_capture_on_commit_callbacks(execute=True):
+        code = send_sms("+79120000001", "Код: 123456", secret=True)
     code.refresh_from_db()
     assert code.body == "Код: 123456"
 
 
-def test_email_goes_through_djangos_backend():
-    message = send_email("anna@example.ru", "Тема", "Текст письма")
-    run_pending_on_commit()
+def test_email_goes_through_djangos_backend(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_email("anna@example.ru", "Тема", "Текст письма")
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
     assert [(m.to, m.subject, m.body) for m in mail.outbox] == [(["anna@example.ru"], "Тема", "Текст письма")]
 
 
-def test_send_again_only_for_failed_messages_with_their_text(smsc, settings):
+def test_send_again_only_for_failed_messages_with_their_text(smsc, settings, django_capture_on_commit_callbacks):
     settings.KABINET_KEEP_SECRET_MESSAGES = False
-    failed = send_sms("12345", "Показания приняты")
-    secret = send_sms("12345", "Код: 123456", secret=True)
-    sent = send_sms("+79120000001", "текст")
-    run_pending_on_commit()
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = send_sms("12345", "Показания приняты")
+        secret = send_sms("12345", "Код: 123456", secret=True)
+        sent = send_sms("+79120000001", "текст")
     for message in (failed, secret, sent):
         message.refresh_from_db()
     assert send_again(sent) is False
@@ -145,9 +145,9 @@ def test_send_again_only_for_failed_messages_with_their_text(smsc, settings):
     assert failed.attempts == 1
 
 
-def test_admin_action_send_again(admin_client, smsc):
-    failed = send_sms("12345", "Показания приняты")
-    run_pending_on_commit()
+def test_admin_action_send_again(admin_client, smsc, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = send_sms("12345", "Показания приняты")
     Message.objects.filter(pk=failed.pk).update(to="+79120000002")
     response = admin_client.post(
         reverse("admin:notifications_message_changelist"),
@@ -159,11 +159,9 @@ def test_admin_action_send_again(admin_client, smsc):
     assert failed.status == Message.Status.SENT
 
 
-def test_registration_code_reaches_the_real_gateway_api(client, account, smsc):
-    from tests.portal.test_registration import REGISTER, form_data
-
-    client.post(REGISTER, form_data(account.region))
-    run_pending_on_commit()
+def test_registration_code_reaches_the_real_gateway_api(client, account, smsc, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("portal:register"), registration_data(account.region))
     [fields] = smsc.received
     assert fields["phones"] == "79121112233"
     assert "Код для регистрации" in fields["mes"]

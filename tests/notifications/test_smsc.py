@@ -2,12 +2,27 @@
 
 import pytest
 
+from kabinet.notifications.models import Message
+from kabinet.notifications.services import send_sms
 from kabinet.notifications.sms import SmsError, get_backend
-from kabinet.notifications.sms.http import ERRORS, SmscBackend
+from kabinet.notifications.sms.http import ERRORS
 
 
-def test_setting_selects_the_smsc_backend(smsc):
-    assert isinstance(get_backend(), SmscBackend)
+def test_the_setting_routes_messages_to_the_gateway_instead_of_the_outbox(
+    db, smsc, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = send_sms("+79120000001", "Код подтверждения: 123456")
+    sent.refresh_from_db()
+    assert (sent.status, sent.provider_id) == (Message.Status.SENT, "1001")
+    assert [fields["mes"] for fields in smsc.received] == ["Код подтверждения: 123456"]
+    assert not settings.KABINET_SMS_OUTBOX.exists(), "nothing written to the file outbox"
+
+    settings.KABINET_SMS_BACKEND = "file"
+    with django_capture_on_commit_callbacks(execute=True):
+        send_sms("+79120000001", "Показания приняты")
+    assert len(smsc.received) == 1, "the gateway got nothing more"
+    assert "Показания приняты" in settings.KABINET_SMS_OUTBOX.read_text(encoding="utf-8")
 
 
 def test_sends_the_documented_fields_and_returns_the_gateway_id(smsc):

@@ -3,6 +3,7 @@ attachment), the 36-month window, isolation, and the «Электронная к
 
 from datetime import date
 from decimal import Decimal
+import re
 
 from django.urls import reverse
 from django.utils import timezone
@@ -11,8 +12,7 @@ import pytest
 from kabinet.billing.bill_jobs import subscribe
 from kabinet.billing.models import Bill, BillSubscription
 from kabinet.billing.periods import add_months
-from tests.billing.test_bills import accrue, make_billed, pdf_text
-from tests.conftest import make_account, make_customer
+from tests.factories import accrue, make_account, make_billed, make_customer, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_the_list_needs_a_login(client, account):
 
 def test_the_list_without_bills(client, customer, account):
     client.force_login(customer)
-    assert "ещё нет квитанций" in client.get(list_url(account)).content.decode()
+    assert "Квитанций по этому лицевому счёту пока нет" in client.get(list_url(account)).content.decode()
 
 
 def test_the_list_stays_within_36_months(client, customer, account):
@@ -170,10 +170,12 @@ def test_a_subscriber_who_lost_the_email_can_still_unsubscribe(client, customer,
 def test_money_on_the_page_is_decimal(client, customer, account, last_month):
     client.force_login(customer)
     months = client.get(list_url(account)).context["months"]
+    assert [m.period for m in months] == [last_month, add_months(last_month, -1)]
     assert all(isinstance(m.closing, Decimal) for m in months)
+    assert months[0].closing == Decimal("1536.18")
 
 
 def test_the_home_card_links_to_the_bills(client, customer, account):
     client.force_login(customer)
     html = client.get(reverse("portal:home")).content.decode()
-    assert f'href="{list_url(account)}">Квитанция</a>' in html
+    assert re.search(rf'<a [^>]*href="{list_url(account)}"[^>]*>Квитанция</a>', html)

@@ -1,0 +1,254 @@
+"""Builders the tests share: regions, accounts, customers, staff, appeals, meters and readings,
+billed months, and small request helpers. Test modules import these from here, never from one
+another (tests/test_layout_of_tests.py checks it); the fixtures in the conftest files are built
+with them."""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, time
+from decimal import Decimal
+from io import BytesIO
+import threading
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from kabinet.appeals.files import store_upload
+from kabinet.appeals.models import StaffRole
+from kabinet.appeals.services import AppealDraft, submit_appeal
+from kabinet.billing.balances import rebuild_balances
+from kabinet.billing.models import Accrual, Payment, PersonalAccount, Premises, Region, Service
+from kabinet.billing.money import charge
+from kabinet.billing.periods import add_months, previous_month
+from kabinet.identity.models import AccountLink, User
+from kabinet.readings.models import Meter, Reading
+
+PASSWORD = "Ural-energy-2026"
+
+# --- The registry ---------------------------------------------------------------------------
+SVERDLOVSK = {
+    "code": "66",
+    "name": "Свердловский",
+    "contact_phone": "8-800-700-10-32",
+    "feedback_url": "https://ekb.example.ru/feedback/",
+    "account_number_pattern": r"\d{12}",
+    "is_default": True,
+    "ordering": 1,
+}
+PERM = {
+    "code": "59",
+    "name": "Пермский",
+    "contact_phone": "8-800-700-10-59",
+    "feedback_url": "https://perm.example.ru/feedback/",
+    "account_number_pattern": r"\d{10}",
+    "ordering": 2,
+}
+
+
+def make_region(region: dict = SVERDLOVSK, **overrides) -> Region:
+    """A region from one of the dicts above, with any field changed."""
+    return Region.objects.create(**{**region, **overrides})
+
+
+def make_account(region: Region, number: str, house: str = "12а", flat: str = "5", **fields) -> PersonalAccount:
+    premises = Premises.objects.create(
+        region=region, city="Екатеринбург", street="ул. Малышева", house=house, flat=flat
+    )
+    return PersonalAccount.objects.create(region=region, number=number, premises=premises, **fields)
+
+
+# --- People ---------------------------------------------------------------------------------
+def make_customer(phone: str, account: PersonalAccount | None = None, **fields) -> User:
+    fields.setdefault("first_name", "Анна")
+    fields.setdefault("last_name", "Иванова")
+    user = User.objects.create_user(phone, PASSWORD, **fields)
+    if account is not None:
+        AccountLink.objects.create(user=user, account=account)
+    return user
+
+
+def make_staff(email: str, role: str, *regions, first_name: str = "Ирина") -> StaffRole:
+    user = User.objects.create_user(None, PASSWORD, email=email, first_name=first_name, last_name="Сотрудник")
+    staff = StaffRole.objects.create(user=user, role=role)
+    staff.regions.add(*regions)
+    return staff
+
+
+# --- Appeals --------------------------------------------------------------------------------
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")  # a PNG header
+
+
+def upload_file(owner, name: str = "справка.pdf", content: bytes = PDF):
+    return store_upload(owner, SimpleUploadedFile(name, content))
+
+
+def make_appeal(customer, account, reason, *, text: str = "Прошу сделать перерасчёт.", files: int = 1, **fields):
+    draft = AppealDraft(
+        account=account,
+        reason=reason,
+        text=text,
+        contact_method=fields.pop("contact_method", "phone"),
+        uploads=[upload_file(customer) for _ in range(files)],
+    )
+    return submit_appeal(customer, draft)
+
+
+def in_threads(count: int, work) -> list:
+    """Run `work(i)` in `count` threads released at the same moment; return each result or the
+    exception it raised. Every thread closes its own database connection."""
+    barrier = threading.Barrier(count)
+
+    def run(i):
+        try:
+            barrier.wait()
+            return work(i)
+        except Exception as exc:  # collected: the test decides what is expected
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+# --- Meters and readings --------------------------------------------------------------------
+NOV = date(2026, 11, 1)  # the month the readings tests submit for
+IN_WINDOW = date(2026, 11, 20)  # the default window is the 15th to the 25th
+
+
+def electricity() -> Service:
+    service, _ = Service.objects.get_or_create(
+        code="electricity", defaults={"name": "Электроснабжение", "unit": "кВт·ч", "ordering": 1}
+    )
+    return service
+
+
+def make_meter(account, *, zones: int = 1, digits: int = 6, serial: str = "01234567", **fields) -> Meter:
+    fields.setdefault("installed_on", date(2020, 3, 1))
+    fields.setdefault("verification_due", date(2032, 3, 1))
+    return Meter.objects.create(account=account, service=electricity(), serial=serial, zones=zones, digits=digits,
+                                **fields)  # fmt: skip
+
+
+def add_reading(meter: Meter, period: date, *values: int, source: str = Reading.Source.PORTAL, **fields) -> Reading:
+    taken = timezone.make_aware(datetime.combine(period.replace(day=20), time(19, 0)))
+    return Reading.objects.create(meter=meter, period=period, source=source, taken_at=fields.pop("taken_at", taken),
+                                  **dict(zip(meter.zone_fields, values, strict=True)), **fields)  # fmt: skip
+
+
+def monthly(meter: Meter, start: tuple[int, ...], used: tuple[int, ...], months: int = 12, last: date = NOV) -> list:
+    """`months` readings up to the month before `last`, each month `used` more than the one before."""
+    values, readings = list(start), []
+    for index in range(months, 0, -1):
+        readings.append(add_reading(meter, add_months(last, -index), *values))
+        values = [(v + u) % meter.capacity for v, u in zip(values, used, strict=True)]
+    return readings
+
+
+# --- Billed months --------------------------------------------------------------------------
+PERIOD = date(2026, 10, 1)
+PAYEE = {
+    "payee_name": "АО «Энергосбыт» (Свердловский филиал)",
+    "payee_inn": "6670000014",
+    "payee_kpp": "666643001",
+    "bank_name": "АО «Демобанк»",
+    "bank_bic": "044525999",
+    "bank_corr_account": "30101810600000000999",
+    "bank_account": "40702810616000000066",
+    "company_address": "620014, г. Екатеринбург, ул. Примерная, д. 1",
+}
+
+
+def billed_services() -> dict[str, Service]:
+    return {
+        code: Service.objects.get_or_create(code=code, defaults={"name": name, "unit": unit, "ordering": order})[0]
+        for code, name, unit, order in (
+            ("electricity", "Электроснабжение", "кВт·ч", 1),
+            ("hot-water", "Горячее водоснабжение", "м³", 3),
+        )
+    }
+
+
+def accrue(account, period: date, *, recalculation: str = "0", reason: str = "") -> None:
+    """A two-zone electricity meter and hot water, one recalculated line."""
+    s = billed_services()
+    for service, zone, volume, rate, extra in (
+        (s["electricity"], "Т1", "150", "6.7100", {}),
+        (s["electricity"], "Т2", "70", "3.3800", {}),
+        (
+            s["hot-water"],
+            "",
+            "3.215",
+            "308.8900",
+            {"recalculation": Decimal(recalculation), "recalculation_reason": reason},
+        ),
+    ):
+        amount = charge(Decimal(volume), Decimal(rate))
+        Accrual.objects.create(account=account, period=period, service=service, zone=zone, volume=Decimal(volume),
+                               tariff=Decimal(rate), amount=amount, **extra)  # fmt: skip
+
+
+def make_billed(account, *, opening: str = "500.00", paid: str = "1000.00", period: date = PERIOD) -> None:
+    """The month before `period` billed and unpaid (the opening debt), `period` accrued with a
+    recalculation, one payment in `period`."""
+    Region.objects.filter(pk=account.region_id).update(**PAYEE)
+    account.refresh_from_db()
+    before = previous_month(period)
+    accrue(account, before)
+    accrue(account, period, recalculation="-200.00", reason="Перерасчёт | временное отсутствие")
+    Payment.objects.create(account=account, paid_on=period.replace(day=5), amount=Decimal(paid), channel="online")
+    accrued_before = sum((a.total for a in account.accruals.filter(period=before)), Decimal(0))
+    rebuild_balances(account, opening=Decimal(opening) - accrued_before)
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages).replace("\u00a0", " ")
+
+
+# --- Requests -------------------------------------------------------------------------------
+INVALID_LOGIN = "Неверный логин или пароль"
+
+
+def post_login(client, identifier, password=PASSWORD, region=None):
+    """The customer login form, posted."""
+    return client.post(reverse("portal:login"), {"identifier": identifier, "password": password, "region": region.pk})
+
+
+def registration_data(region, **overrides) -> dict:
+    """A complete registration form for account 660100000001 (see `make_account`)."""
+    data = {
+        "account_number": "660100000001",
+        "house": "12 А",
+        "region": region.pk,
+        "phone": "8 (912) 111-22-33",
+        "email": "Petr@Example.ru",
+        "first_name": "Пётр",
+        "last_name": "Сидоров",
+        "password": PASSWORD,
+        "password2": PASSWORD,
+        "consent": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+NOT_IDS = {"uidb64", "token"}  # URL keywords that are not object ids (checked by their own signature)
+
+
+def id_patterns(namespace: str) -> list[tuple[str, set[str]]]:
+    """Every URL of a namespace that takes keyword arguments, with their names."""
+    found = []
+
+    def walk(resolver, current):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                walk(entry, entry.namespace or current)
+            elif isinstance(entry, URLPattern) and entry.pattern.converters and current == namespace:
+                found.append((f"{namespace}:{entry.name}", set(entry.pattern.converters) - NOT_IDS))
+
+    walk(get_resolver(), "")
+    return [(name, kwargs) for name, kwargs in found if kwargs]
