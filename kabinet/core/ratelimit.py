@@ -1,14 +1,24 @@
-"""Failure counters with lockout, kept in the cache so that they hold across processes
+"""Attempt counters with lockout, kept in the cache so that they hold across processes
 when the cache is Redis.
 
-A *key* names what is limited ("login:id:+79991234567", "login:ip:10.0.0.1"). Each failure
-increments the key's counter inside a fixed window; reaching the limit locks the key until
-a stored deadline. Callers check before doing expensive or sensitive work and say until
-when the lock holds.
+A *key* names what is limited ("login:id:+79991234567", "login:user:42", "login:ip:10.0.0.1").
+A guarded check (a password, a house number) is counted BEFORE it runs, then settled:
+
+    if until := ratelimit.attempt(limits):  # counted atomically; over the limit: refused
+        refuse(until)                        # ...and the check never runs
+    if check():
+        ratelimit.uncount(limits)            # not a failure after all
+    elif until := ratelimit.failed(limits):  # this failure used the last attempt
+        refuse(until)
+
+Counting first is what makes the bound hold under concurrency: requests racing on one key
+get the counts 1, 2, 3 … from the cache's atomic increment (INCR in Redis, a lock in
+locmem), so at most `max_failures` of them reach the check, however slow the check is.
+A lock lasts KABINET_LOCKOUT and its deadline is what «Повторите после HH:MM» states.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 import hashlib
 
 from django.conf import settings
@@ -45,29 +55,46 @@ def locked_until(limits: list[Limit]) -> datetime | None:
     return datetime.fromtimestamp(max(active), tz=timezone.get_current_timezone())
 
 
-def register_failure(limits: list[Limit]) -> datetime | None:
-    """Count one failure against every key; return the lock deadline if one is now locked."""
-    window = int(settings.KABINET_FAILURE_WINDOW.total_seconds())
-    lockout: timedelta = settings.KABINET_LOCKOUT
-    deadline = None
+def attempt(limits: list[Limit]) -> datetime | None:
+    """Count one attempt against every key before the check runs. Returns the lock deadline
+    when the attempt is refused (a key is locked, or this attempt is past a key's limit);
+    then the check must not run."""
+    if until := locked_until(limits):
+        return until
+    over = [limit for limit in limits if _count(limit) > limit.max_failures]
+    return _lock(over) if over else None
+
+
+def failed(limits: list[Limit]) -> datetime | None:
+    """The counted attempt failed: lock the keys whose attempts reached their limit, so the
+    failure that used the last attempt already says until when."""
+    counts = cache.get_many([_cache_key("count", limit.key) for limit in limits])
+    full = [limit for limit in limits if counts.get(_cache_key("count", limit.key), 0) >= limit.max_failures]
+    return _lock(full) if full else None
+
+
+def uncount(limits: list[Limit]) -> None:
+    """Take a counted attempt back: it succeeded, or nothing was checked. Per-address keys
+    must count failures, not the logins of everyone behind one carrier's address."""
     for limit in limits:
         counter = _cache_key("count", limit.key)
-        cache.add(counter, 0, timeout=window)
         try:
-            failures = cache.incr(counter)
-        except ValueError:  # expired between add and incr
-            cache.set(counter, 1, timeout=window)
-            failures = 1
-        if failures >= limit.max_failures:
-            until = timezone.now() + lockout
-            cache.set(_cache_key("lock", limit.key), until.timestamp(), timeout=int(lockout.total_seconds()))
-            cache.delete(counter)
-            deadline = until
-    return deadline
+            if cache.decr(counter) < 0:  # never a credit against later failures
+                cache.incr(counter)
+        except ValueError:  # the window ended meanwhile: nothing left to take back
+            pass
+
+
+def register_failure(limits: list[Limit]) -> datetime | None:
+    """Count a failure after the check, for checks bounded elsewhere as well (an SMS code's
+    own attempts are counted in its locked row); returns the deadline if a key is now locked."""
+    for limit in limits:
+        _count(limit)
+    return failed(limits)
 
 
 def reset(limits: list[Limit]) -> None:
-    """Forget the failures of keys after a success (IP keys are usually left alone)."""
+    """Forget the failures of keys after a success (per-address keys are uncounted instead)."""
     cache.delete_many([_cache_key("count", limit.key) for limit in limits])
 
 
@@ -80,5 +107,38 @@ def identifier_limit(scope: str, identifier: str) -> Limit:
     return Limit(f"{scope}:id:{identifier.lower()}", settings.KABINET_FAILURES_PER_IDENTIFIER)
 
 
+def user_limit(scope: str, user_id: int) -> Limit:
+    """One person, whichever of their identifiers (phone, e-mail, accounts) is typed."""
+    return Limit(f"{scope}:user:{user_id}", settings.KABINET_FAILURES_PER_IDENTIFIER)
+
+
 def ip_limit(scope: str, ip: str) -> Limit:
     return Limit(f"{scope}:ip:{ip}", settings.KABINET_FAILURES_PER_IP)
+
+
+def _count(limit: Limit) -> int:
+    window = int(settings.KABINET_FAILURE_WINDOW.total_seconds())
+    counter = _cache_key("count", limit.key)
+    cache.add(counter, 0, timeout=window)
+    try:
+        count = cache.incr(counter)
+    except ValueError:  # expired between add and incr
+        cache.add(counter, 0, timeout=window)
+        count = cache.incr(counter)
+    if count == 1:
+        # Redis' incr/decr on a key that expired a moment before recreate it without a
+        # timeout; a window's first attempt makes sure the window ends.
+        cache.touch(counter, window)
+    return count
+
+
+def _lock(limits: list[Limit]) -> datetime:
+    """Lock the keys for KABINET_LOCKOUT; a lock already set keeps its deadline. The count
+    is kept and ends with the lock (a second before its deadline, while the lock still
+    refuses without counting), so the first attempt after the lock starts from zero."""
+    lockout = int(settings.KABINET_LOCKOUT.total_seconds())
+    until = timezone.now().timestamp() + lockout + 1
+    for limit in limits:
+        if cache.add(_cache_key("lock", limit.key), until, timeout=lockout + 1):
+            cache.touch(_cache_key("count", limit.key), lockout)
+    return locked_until(limits) or datetime.fromtimestamp(until, tz=timezone.get_current_timezone())

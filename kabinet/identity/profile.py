@@ -88,12 +88,14 @@ def confirm_phone_change(user: User, token: str, raw_code: str, ip: str) -> code
 def change_password(user: User, old_password: str, new_password: str, ip: str) -> None:
     """Raises FieldRejected("old_password") on a wrong current password, Locked after too many."""
     limits = [ratelimit.identifier_limit("password", str(user.pk)), ratelimit.ip_limit("password", ip)]
-    if until := ratelimit.locked_until(limits):
+    if until := ratelimit.attempt(limits):  # counted before the check: parallel guesses too
         raise ratelimit.Locked(until)
     if not user.check_password(old_password):
-        if until := ratelimit.register_failure(limits):
+        if until := ratelimit.failed(limits):
             raise ratelimit.Locked(until)
         raise FieldRejected("old_password", "Текущий пароль указан неверно.")
+    ratelimit.uncount(limits[1:])
+    ratelimit.reset(limits[:1])
     user.set_password(new_password)
     user.save(update_fields=["password"])
     notify_security_change(user, "password", Contacts.of(user))
@@ -102,18 +104,19 @@ def change_password(user: User, old_password: str, new_password: str, ip: str) -
 
 def add_account(user: User, region: Region, number: str, house: str, ip: str) -> PersonalAccount:
     limits = account_limits(number, ip)
-    if until := ratelimit.locked_until(limits):
+    if until := ratelimit.attempt(limits):
         raise ratelimit.Locked(until)
     try:
         with transaction.atomic():
             account = check_linkable(region, number, house, user=user)
             AccountLink.objects.create(user=user, account=account)
     except FieldRejected:
-        if until := ratelimit.register_failure(limits):
+        if until := ratelimit.failed(limits):
             raise ratelimit.Locked(until) from None
         raise
     except IntegrityError:
         raise FieldRejected("account_number", "Этот лицевой счёт уже зарегистрирован в личном кабинете.") from None
+    ratelimit.uncount(limits)  # not a guess: only failures count
     audit.record(AuditEvent.Action.ACCOUNT_ADDED, ip=ip, user=user, identifier=account.number)
     return account
 

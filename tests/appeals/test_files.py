@@ -192,6 +192,13 @@ def test_the_limit_counts_files_already_attached_and_keeps_them(customer, tmp_pa
     ]
 
 
+def test_too_many_files_already_attached_are_unticked_first(customer, tmp_path):
+    kept = [str(upload_file(customer, f"{i}.pdf").pk) for i in range(6)]
+    received = receive_files(customer, kept, [])
+    assert len(received.uploads) == 6 and len(stored_files(tmp_path)) == 6
+    assert received.errors == ["Можно приложить не больше 5 файлов, а отмечено 6. Снимите отметку с лишних."]
+
+
 def test_exactly_the_limit_is_fine(customer):
     received = receive_files(customer, [], [uploaded(f"{i}.pdf", PDF) for i in range(5)])
     assert received.errors == [] and len(received.uploads) == 5

@@ -1,10 +1,12 @@
 """Failure counters and lockout: per identifier and per address, until when, and shared
 across processes through Redis."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 import os
 import subprocess
 import sys
+import threading
 import uuid
 
 from django.conf import settings
@@ -66,6 +68,69 @@ def test_defaults_are_ten_failures_in_fifteen_minutes_then_fifteen_minutes_locke
     assert settings.KABINET_FAILURES_PER_IDENTIFIER == 10
     assert settings.KABINET_FAILURE_WINDOW.total_seconds() == 15 * 60
     assert settings.KABINET_LOCKOUT.total_seconds() == 15 * 60
+
+
+# --- Counted before the check (issue 11, point 4) -----------------------------------------
+def test_attempts_are_counted_before_the_check_and_refused_past_the_limit():
+    assert ratelimit.attempt(KEY) is None
+    assert ratelimit.failed(KEY) is None
+    assert ratelimit.attempt(KEY) is None
+    assert ratelimit.failed(KEY) is None
+    assert ratelimit.attempt(KEY) is None  # the third and last attempt reaches the check
+    until = ratelimit.failed(KEY)  # ...and its failure already says until when
+    assert until is not None
+    assert ratelimit.attempt(KEY) == until == ratelimit.locked_until(KEY)
+
+
+def test_attempts_past_the_limit_lock_even_before_any_failure_is_known():
+    """Four requests counted while the first three are still checking: the fourth is refused."""
+    assert [ratelimit.attempt(KEY) for _ in range(3)] == [None, None, None]
+    until = ratelimit.attempt(KEY)
+    assert until is not None and ratelimit.locked_until(KEY) == until
+
+
+def test_uncounted_attempts_do_not_use_the_limit():
+    for _ in range(10):
+        assert ratelimit.attempt(KEY) is None
+        ratelimit.uncount(KEY)
+    ratelimit.uncount(KEY)  # nothing left to take back: no error, no negative credit
+    assert [ratelimit.attempt(KEY) is None for _ in range(4)] == [True, True, True, False]
+
+
+def test_a_lock_keeps_its_deadline_while_refusing():
+    for _ in range(3):
+        ratelimit.attempt(KEY)
+    until = ratelimit.failed(KEY)
+    assert ratelimit.attempt(KEY) == until
+    assert ratelimit.failed(KEY) == until
+
+
+def test_parallel_attempts_pass_exactly_up_to_the_limit():
+    """The cache's increment is atomic: 30 threads released at once, exactly 10 may check."""
+    limit = [Limit("test:id:race", 10)]
+    barrier = threading.Barrier(30)
+
+    def one(_):
+        barrier.wait()
+        return ratelimit.attempt(limit)
+
+    with ThreadPoolExecutor(30) as pool:
+        results = list(pool.map(one, range(30)))
+    assert results.count(None) == 10
+
+
+def test_unlock_lifts_a_lock_and_its_count():
+    for _ in range(4):
+        ratelimit.attempt(KEY)
+    ratelimit.unlock(KEY)
+    assert ratelimit.locked_until(KEY) is None
+    assert ratelimit.attempt(KEY) is None
+
+
+def test_person_keys_are_per_user_and_scope(settings):
+    assert ratelimit.user_limit("login", 7) != ratelimit.user_limit("login", 8)
+    assert ratelimit.user_limit("login", 7) != ratelimit.identifier_limit("login", "7")
+    assert ratelimit.user_limit("login", 7).max_failures == settings.KABINET_FAILURES_PER_IDENTIFIER
 
 
 # --- Across processes ----------------------------------------------------------------------

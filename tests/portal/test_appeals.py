@@ -137,6 +137,16 @@ def test_over_the_limit_with_files_already_attached_keeps_them(signed_in, accoun
     assert len(stored_files(settings)) == 4 and Upload.objects.count() == 4
 
 
+def test_a_message_with_too_many_files_stores_nothing(signed_in, customer, account, reason, settings):
+    appeal = make_appeal(customer, account, reason, files=0)
+    url = reverse("portal:appeal_message", args=[appeal.number])
+    response = signed_in.post(url, {"text": "Ещё документы", "files": [pdf(f"{i}.pdf") for i in range(6)]})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Можно приложить не больше 5 файлов, а выбрано 6." in files_error(page) and "Ещё документы" in page
+    assert stored_files(settings) == [] and not appeal.messages.exists()
+
+
 def test_text_longer_than_the_limit(signed_in, account, reason, settings):
     settings.KABINET_APPEAL_TEXT_MAX = 50
     page = signed_in.post(NEW, form_data(account, reason, text="ы" * 51)).content.decode()
