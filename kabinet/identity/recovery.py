@@ -17,6 +17,7 @@ from kabinet.core import audit, ratelimit
 from kabinet.core.models import AuditEvent
 from kabinet.identity import codes
 from kabinet.identity.accounts import count_contact_use
+from kabinet.identity.login import person_limits
 from kabinet.identity.models import User, VerificationCode
 from kabinet.identity.security_notices import Contacts, notify_security_change
 from kabinet.notifications.services import send_email
@@ -93,6 +94,5 @@ def set_new_password(user: User, password: str, ip: str, *, channel: str) -> Non
     notify_security_change(user, "password", Contacts.of(user))
     # Whoever reset the password proved they hold the phone or the mailbox: the lock that
     # the failed logins put on this person and their identifiers no longer protects anyone.
-    identifiers = [user.phone, user.email, *user.account_links.values_list("account__number", flat=True)]
-    ratelimit.unlock([ratelimit.identifier_limit("login", i) for i in identifiers if i])
+    ratelimit.unlock(person_limits(user))
     audit.record(AuditEvent.Action.PASSWORD_RESET, ip=ip, user=user, identifier=user.phone or "", channel=channel)

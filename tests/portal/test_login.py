@@ -112,3 +112,105 @@ def test_admin_login_is_rate_limited(client, db):
     response = client.post("/admin/login/", {"username": "+79990000000", "password": "Admin-pass-2026"})
     assert response.status_code == 429
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED, identifier="+79990000000").count() == 10
+
+
+# --- Identifiers normalised before counting; one person, one count (issue 11, points 2–3) --------
+@pytest.mark.parametrize("variant", [" +79990000000", "+79990000000 ", "\t+79990000000", "8 999 000-00-00"])
+def test_admin_lock_holds_for_every_spelling_of_the_name(client, db, variant):
+    User.objects.create_superuser("+79990000000", "Admin-pass-2026")
+    for _ in range(10):
+        client.post("/admin/login/", {"username": "+79990000000", "password": "wrong"})
+    response = client.post("/admin/login/", {"username": variant, "password": "Admin-pass-2026"})
+    assert response.status_code == 429
+    assert "Слишком много неудачных попыток. Повторите после" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_admin_failures_in_other_spellings_add_up(client, db):
+    User.objects.create_superuser("+79990000000", "Admin-pass-2026")
+    for variant in [" +79990000000", "+79990000000 ", "\t+79990000000", "+7 999 000 00 00", "89990000000"] * 2:
+        client.post("/admin/login/", {"username": variant, "password": "wrong"})
+    assert client.post("/admin/login/", {"username": "+79990000000", "password": "Admin-pass-2026"}).status_code == 429
+
+
+def test_admin_login_still_signs_in_and_is_recorded(client, db):
+    admin = User.objects.create_superuser("+79990000000", "Admin-pass-2026")
+    response = client.post("/admin/login/?next=/admin/", {"username": " +79990000000 ", "password": "Admin-pass-2026"})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN, user=admin, details__site="admin").exists()
+
+
+def test_admin_refuses_a_customer_like_a_wrong_password(client, customer):
+    page = client.post("/admin/login/", {"username": "+79120000001", "password": PASSWORD}).content.decode()
+    assert "_auth_user_id" not in client.session
+    assert "errornote" in page
+
+
+@pytest.fixture
+def anna(sverdlovsk, customer):
+    """Анна: a phone, an e-mail and two personal accounts — four identifiers, one person."""
+    second = make_account(sverdlovsk, "660100000009")
+    customer.account_links.create(account=second)
+    return customer
+
+
+ANNA = ["+79120000001", "anna@example.ru", "660100000001", "660100000009"]
+
+
+def test_ten_guesses_spread_over_annas_identifiers_lock_her(client, anna, sverdlovsk):
+    statuses = [post_login(client, ANNA[i % 4], "bad-password-1", sverdlovsk).status_code for i in range(10)]
+    assert statuses == [200] * 9 + [429]
+    for identifier in ANNA:  # the right password, whichever identifier
+        response = post_login(client, identifier, region=sverdlovsk)
+        assert response.status_code == 429, identifier
+        assert "Повторите после" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_person_count_is_shared_with_the_staff_doors(client, anna, sverdlovsk):
+    """Guesses at the back office and the admin site count against the same person."""
+    for _ in range(4):
+        post_login(client, "anna@example.ru", "bad-password-1", sverdlovsk)
+    for _ in range(3):
+        client.post(reverse("backoffice:login"), {"identifier": "+79120000001", "password": "bad-password-1"})
+    for _ in range(3):
+        client.post("/admin/login/", {"username": "+79120000001", "password": "bad-password-1"})
+    assert post_login(client, "660100000009", region=sverdlovsk).status_code == 429
+
+
+def test_a_success_forgets_the_person_s_failures(client, anna, sverdlovsk):
+    for _ in range(9):
+        post_login(client, "660100000009", "bad-password-1", sverdlovsk)
+    assert post_login(client, "anna@example.ru", region=sverdlovsk).status_code == 302
+    client.post(reverse("portal:logout"))
+    for _ in range(9):
+        assert post_login(client, "+79120000001", "bad-password-1", sverdlovsk).status_code == 200
+
+
+def test_a_password_reset_lifts_the_person_s_lock(client, anna, sverdlovsk):
+    from kabinet.identity.recovery import set_new_password
+
+    for i in range(10):
+        post_login(client, ANNA[i % 4], "bad-password-1", sverdlovsk)
+    assert post_login(client, "anna@example.ru", region=sverdlovsk).status_code == 429
+    set_new_password(anna, "New-Ural-energy-2027", "10.0.0.9", channel="sms")
+    assert post_login(client, "660100000009", "New-Ural-energy-2027", sverdlovsk).status_code == 302
+
+
+def test_unknown_account_numbers_count_only_against_the_address(client, customer, sverdlovsk, settings):
+    settings.KABINET_FAILURES_PER_IP = 3
+    for _ in range(2):
+        assert "Объект не найден" in post_login(client, "660199999999", region=sverdlovsk).content.decode()
+    assert post_login(client, "660199999999", region=sverdlovsk).status_code == 429
+    client.defaults["REMOTE_ADDR"] = "10.0.0.2"  # another address: the number itself is not locked
+    assert "Объект не найден" in post_login(client, "660199999999", region=sverdlovsk).content.decode()
+
+
+def test_successful_logins_do_not_fill_the_address_s_count(client, db, sverdlovsk, settings):
+    """Many customers share a mobile carrier's address: only failures count against it."""
+    settings.KABINET_FAILURES_PER_IP = 3
+    for i in range(5):
+        make_customer(f"+7912000010{i}")
+        assert post_login(client, f"+7912000010{i}", region=sverdlovsk).status_code == 302
+        client.post(reverse("portal:logout"))
