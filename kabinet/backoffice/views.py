@@ -7,9 +7,8 @@ kabinet.appeals.operators.
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +28,7 @@ from kabinet.core.models import AuditEvent
 from kabinet.core.net import client_ip
 from kabinet.core.storage import private_download
 from kabinet.core.wording import locked_message
+from kabinet.identity.doors import Door, came_through, enter
 from kabinet.identity.login import Outcome
 
 INVALID = "Неверный e-mail, телефон или пароль. Бэк-офис открыт только сотрудникам."
@@ -36,11 +36,12 @@ QUEUE_PAGE = 50
 
 
 def staff_required(view):
-    """Only employees with a back-office role; anyone else goes to the staff sign-in."""
+    """Only employees with a back-office role who signed in at the back office's own door;
+    anyone else (a session from the customers' login too) goes to the staff sign-in."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        role = operators.staff_role(request.user)
+        role = operators.staff_role(request.user) if came_through(request, Door.BACKOFFICE) else None
         if role is None:
             return redirect(f"{reverse('backoffice:login')}?{urlencode({'next': request.get_full_path()})}")
         request.staff_role = role
@@ -59,7 +60,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.cleaned_data["identifier"], form.cleaned_data["password"], client_ip(request)
         )
         if result.outcome is Outcome.OK:
-            login(request, result.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            enter(request, result.user, Door.BACKOFFICE)
             audit.record(AuditEvent.Action.LOGIN, request=request, user=result.user, site="backoffice")
             return redirect(_safe_next(request) or "backoffice:queue")
         status = 429 if result.outcome is Outcome.LOCKED else 400

@@ -4,7 +4,9 @@ from django.urls import reverse
 import pytest
 
 from kabinet.appeals.models import StaffRole
-from tests.backoffice.conftest import make_staff
+from kabinet.core.models import AuditEvent
+from kabinet.identity.models import User
+from tests.backoffice.conftest import make_staff, staff_login
 from tests.conftest import PASSWORD, make_account, make_appeal, make_customer
 from tests.portal.test_isolation import id_patterns
 
@@ -76,7 +78,7 @@ def test_another_regions_appeal_is_404(staff_client, perm_appeal, name, kwargs, 
     assert status in (404, 405)
     if status == 405:  # the method is not offered at all; a permitted employee gets the same
         supervisor = make_staff("sup@example.ru", StaffRole.Role.SUPERVISOR, perm_appeal.region)
-        staff_client.force_login(supervisor.user)
+        staff_login(staff_client, supervisor.user)
         assert getattr(staff_client, method)(url).status_code == 405
     assert not perm_appeal.events.exclude(kind="created").exists()
 
@@ -93,3 +95,53 @@ def test_queue_lists_only_the_employees_regions(staff_client, customer, account,
     own = make_appeal(customer, account, reason)
     page = staff_client.get(reverse("backoffice:queue")).content.decode()
     assert own.number in page and perm_appeal.number not in page
+
+
+# --- Staff use their own doors (issue 11, point 8) ------------------------------------------
+CUSTOMER_LOGIN = reverse("portal:login")
+
+
+def customer_login(client, identifier, password=PASSWORD, region=None):
+    return client.post(CUSTOMER_LOGIN, {"identifier": identifier, "password": password, "region": region.pk})
+
+
+def test_an_operator_is_refused_at_the_customer_login_like_a_wrong_password(client, operator, sverdlovsk):
+    response = customer_login(client, "operator@example.ru", region=sverdlovsk)
+    assert response.status_code == 200
+    assert "Неверный логин или пароль" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("backoffice:queue"))["Location"].startswith(LOGIN)
+    failed = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
+    assert failed.identifier == "operator@example.ru" and failed.details["reason"] == "not_allowed"
+
+
+@pytest.mark.parametrize("flag", ["is_staff", "is_superuser"])
+def test_admins_are_refused_at_the_customer_login(client, customer, sverdlovsk, flag):
+    User.objects.filter(pk=customer.pk).update(**{flag: True})
+    assert "Неверный логин или пароль" in customer_login(client, "+79120000001", region=sverdlovsk).content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_operators_tries_at_the_customer_login_count_against_them(client, operator, sverdlovsk, settings):
+    settings.KABINET_FAILURES_PER_IDENTIFIER = 3
+    customer_login(client, "operator@example.ru", region=sverdlovsk)  # right password, wrong door
+    customer_login(client, "operator@example.ru", "wrong", region=sverdlovsk)
+    client.post(LOGIN, {"identifier": "operator@example.ru", "password": "wrong"})
+    response = client.post(LOGIN, {"identifier": "operator@example.ru", "password": PASSWORD})
+    assert response.status_code == 429 and "Повторите после" in response.content.decode()
+
+
+def test_a_session_from_the_customer_login_does_not_open_the_back_office(client, customer, sverdlovsk):
+    """A customer signed in at /login/ is made an employee: their session still came through
+    the customers' door, so the back office asks them to sign in at its own."""
+    assert customer_login(client, "+79120000001", region=sverdlovsk).status_code == 302
+    StaffRole.objects.create(user=customer, role=StaffRole.Role.OPERATOR).regions.add(sverdlovsk)
+    assert client.get(reverse("backoffice:queue"))["Location"].startswith(LOGIN)
+    response = client.post(LOGIN, {"identifier": "+79120000001", "password": PASSWORD})
+    assert response["Location"] == reverse("backoffice:queue")
+    assert client.get(reverse("backoffice:queue")).status_code == 200
+
+
+def test_a_session_without_the_back_office_door_is_sent_to_its_login(client, operator):
+    client.force_login(operator.user)
+    assert client.get(reverse("backoffice:queue"))["Location"].startswith(LOGIN)

@@ -7,7 +7,7 @@ from django.urls import reverse
 import pytest
 
 from kabinet.appeals.models import Appeal, Event, Message, StaffRole, Status, Upload
-from tests.backoffice.conftest import make_staff
+from tests.backoffice.conftest import make_staff, staff_login
 from tests.conftest import PDF, make_appeal
 
 
@@ -47,7 +47,7 @@ def test_take_then_reply_with_a_file(staff_client, operator, appeal, outbox):
 def test_second_operator_is_told_the_appeal_is_taken(client, staff_client, operator, appeal, sverdlovsk):
     staff_client.post(url("take", appeal))
     other = make_staff("op2@example.ru", StaffRole.Role.OPERATOR, sverdlovsk, first_name="Дмитрий")
-    client.force_login(other.user)
+    staff_login(client, other.user)
     page = client.post(url("take", appeal), follow=True).content.decode()
     assert "Обращение уже взял в работу другой сотрудник: Ирина Сотрудник." in page
     assert Appeal.objects.get(pk=appeal.pk).assignee == operator.user
@@ -165,7 +165,7 @@ def test_closing_an_answered_appeal_needs_no_confirmation(staff_client, appeal):
 def test_supervisor_reassigns_within_the_region(client, operator, appeal, sverdlovsk, perm):
     supervisor = make_staff("sup@example.ru", StaffRole.Role.SUPERVISOR, sverdlovsk)
     stranger = make_staff("perm@example.ru", StaffRole.Role.OPERATOR, perm)
-    client.force_login(supervisor.user)
+    staff_login(client, supervisor.user)
     page = client.post(url("reassign", appeal), {"assignee": stranger.user_id}, follow=True).content.decode()
     assert "не работает с обращениями этого региона" in page
     client.post(url("reassign", appeal), {"assignee": operator.user_id})

@@ -13,7 +13,7 @@ import pytest
 
 from kabinet.appeals import operators
 from kabinet.appeals.models import Appeal, Reason, StaffRole, Status, Topic
-from tests.backoffice.conftest import make_staff
+from tests.backoffice.conftest import make_staff, staff_login
 from tests.conftest import make_account, make_appeal, make_customer
 
 QUEUE = reverse("backoffice:queue")
@@ -93,7 +93,7 @@ def test_templates_only_read_overdue_from_the_appeal():
 
 def test_supervisor_of_two_regions_sees_both(client, appeals, sverdlovsk, perm):
     supervisor = make_staff("sup@example.ru", StaffRole.Role.SUPERVISOR, sverdlovsk, perm)
-    client.force_login(supervisor.user)
+    staff_login(client, supervisor.user)
     assert appeals["perm"].number in listed(client)
 
 

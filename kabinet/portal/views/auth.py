@@ -1,7 +1,6 @@
 """Login (G3, G9, G10) and logout."""
 
-from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
+from kabinet.identity.doors import Door, enter
 from kabinet.identity.login import Outcome, authenticate_customer
 from kabinet.portal.forms import LoginForm
 from kabinet.portal.views.common import ip, locked_message
@@ -26,8 +26,9 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def sign_in(request: HttpRequest, user) -> None:
-    """Log the user in; Django rotates the session key, so a planted session id is useless."""
-    login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    """Log the user in at the customers' door; Django rotates the session key, so a planted
+    session id is useless."""
+    enter(request, user, Door.PORTAL)
     audit.record(AuditEvent.Action.LOGIN, request=request, user=user, identifier=user.phone or "")
 
 
