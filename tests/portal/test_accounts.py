@@ -112,7 +112,7 @@ def test_home_query_count_does_not_grow_with_history(signed_in, account, electri
 
 def test_account_without_history(signed_in, account):
     page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
-    assert "ещё нет начислений" in page
+    assert "Начислений по этому лицевому счёту пока нет" in page
 
 
 def test_chart_is_accessible_svg_with_negative_bars():
