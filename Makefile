@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh Debian machine with Python 3.11:
 #   make run   - create .venv, install, migrate, load demo data, serve http://127.0.0.1:8000
+#                in demo mode (DJANGO_DEBUG=1: the SMS outbox page, no HTTPS)
 #   make test  - the whole suite, browser tests included
+# Everything else (manage.py, gunicorn, Celery, pytest) starts with DJANGO_DEBUG off.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -23,6 +25,10 @@ migrate: venv
 demo: migrate
 	$(PY) manage.py load_demo
 
+# The demo switches itself on, for run and the commands it runs first. Links in SMS and
+# e-mails point where this server listens, unless KABINET_PUBLIC_URL says otherwise.
+run: export DJANGO_DEBUG = 1
+run: export KABINET_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 run: demo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 

@@ -6,11 +6,13 @@ switched on by one variable; docs/production.md lists them.
 """
 
 from datetime import timedelta
+import ipaddress
 import os
 from pathlib import Path
 
 from celery.schedules import crontab
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -27,10 +29,42 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _is_loopback(host: str) -> bool:
+    """This machine: a loopback name or address, or (for a database) a Unix socket path."""
+    host = host.strip().strip("[]")
+    if not host or host.startswith("/") or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # any other name is another machine, maybe on the internet
+    return address.is_loopback
+
+
+def refuse_public_debug(debug: bool, database_host: str, allowed_hosts: list[str]) -> None:
+    """DEBUG shows every SMS code and reset link at /dev/outbox/ and tracebacks with settings:
+    a demo only. With a real database or a public name it would hand out every account."""
+    if not debug:
+        return
+    if not _is_loopback(database_host):
+        raise ImproperlyConfigured(
+            f"DJANGO_DEBUG is on with a production database (DATABASE_URL host {database_host!r}). "
+            "Debug mode is for the local demo only: set DJANGO_DEBUG=0."
+        )
+    public = [host for host in allowed_hosts if not _is_loopback(host.lstrip("."))]
+    if public:
+        raise ImproperlyConfigured(
+            f"DJANGO_DEBUG is on with public host names in DJANGO_ALLOWED_HOSTS ({', '.join(public)}). "
+            "Debug mode is for the local demo only: set DJANGO_DEBUG=0."
+        )
+
+
 DATA_DIR = Path(os.environ.get("KABINET_DATA_DIR", BASE_DIR / "data"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off unless asked for: `make run` turns the demo on for its own commands, everything else
+# (gunicorn, Celery, manage.py, tests) starts safe.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
 
 def _secret_key() -> str:
@@ -117,6 +151,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # file per test process, so two runs side by side do not share a database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+refuse_public_debug(DEBUG, DATABASES["default"].get("HOST") or "", ALLOWED_HOSTS)
 
 # --- Cache, sessions --------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
