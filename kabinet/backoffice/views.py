@@ -13,7 +13,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -51,7 +50,6 @@ def staff_required(view):
 
 
 @sensitive_post_parameters("password")
-@never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
     form = StaffLoginForm(request.POST or None)
     status = 200
@@ -84,7 +82,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@never_cache
 def queue(request: HttpRequest) -> HttpResponse:
     role = request.staff_role
     form = QueueFilterForm(request.GET or None, regions=role.regions.all())
@@ -122,7 +119,6 @@ def _scope(appeals, filters: dict, role):
 
 
 @staff_required
-@never_cache
 def appeal(request: HttpRequest, pk: int) -> HttpResponse:
     return _appeal_page(request, pk)
 

@@ -83,6 +83,20 @@ def test_every_page_to_a_signed_in_user_is_no_store(client, customer, sverdlovsk
     assert all(answered[name] == 200 for name in mine), answered
 
 
+def test_every_page_to_a_stranger_is_no_store_too(client, customer, reason):
+    """Without the views' own never_cache: the login, registration and recovery pages carry a
+    CSRF token and read the session, so the rule covers them. A 405 (a POST-only URL) says
+    nothing and is left alone."""
+    values = arguments(customer, reason)
+    cached = []
+    for name, kwargs in PATTERNS:
+        client.cookies.clear()
+        response = client.get(reverse(name, kwargs={key: values[key] for key in kwargs}))
+        if response.status_code != 405 and "no-store" not in response.get("Cache-Control", ""):
+            cached.append(f"{name} {response.status_code} {response.get('Cache-Control')!r}")
+    assert cached == []
+
+
 def test_an_anonymous_page_in_a_session_is_no_store(client, db):
     """Registration and recovery keep the pending code in an anonymous session."""
     session = client.session

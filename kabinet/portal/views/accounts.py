@@ -4,7 +4,6 @@ charts of balance and consumption drawn on the server."""
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
 
 from kabinet.billing.access import customer_account
 from kabinet.billing.history import account_history
@@ -14,7 +13,6 @@ from kabinet.portal.charts import Bar, bar_chart
 
 
 @login_required
-@never_cache
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     account = customer_account(request.user, account_id)
     history = account_history(account)

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from kabinet.appeals import services
@@ -28,7 +27,6 @@ def _hints() -> dict[int, str]:
 
 
 @login_required
-@never_cache
 def appeal_list(request: HttpRequest) -> HttpResponse:
     """«Мои обращения»: newest first, filterable by status, paginated."""
     appeals = services.customer_appeals(request.user)
@@ -43,7 +41,6 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@never_cache
 def appeal_new(request: HttpRequest) -> HttpResponse:
     """«Создать обращение». Good files are kept on the server across errors and offered
     again as «уже приложены», so nothing the customer attached is lost."""
@@ -84,14 +81,12 @@ def _new_page(request, form, uploads, status=200) -> HttpResponse:
 
 
 @login_required
-@never_cache
 def appeal_created(request: HttpRequest, number: str) -> HttpResponse:
     appeal = services.customer_appeal(request.user, number)
     return render(request, "portal/appeals/created.html", {"appeal": appeal})
 
 
 @login_required
-@never_cache
 def appeal_detail(request: HttpRequest, number: str) -> HttpResponse:
     appeal = services.customer_appeal(request.user, number)
     return _detail_page(request, appeal, MessageForm(), [])

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from kabinet.billing.access import customer_account
@@ -18,7 +17,6 @@ from kabinet.portal.bill_forms import EBillForm
 
 
 @login_required
-@never_cache
 def bill_list(request: HttpRequest, account_id: int) -> HttpResponse:
     """GET: the months with a bill and the e-bill setting. POST: change the setting."""
     account = customer_account(request.user, account_id)
@@ -59,7 +57,6 @@ def _change_subscription(request: HttpRequest, account, wanted: bool, subscribed
 
 @require_safe
 @login_required
-@never_cache
 def bill_pdf(request: HttpRequest, account_id: int, period: date) -> FileResponse:
     """The bill as a PDF download; generated now if the job has not made it yet."""
     account = customer_account(request.user, account_id)

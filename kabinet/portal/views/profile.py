@@ -5,7 +5,6 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
 
@@ -36,7 +35,6 @@ def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
 
 
 @login_required
-@never_cache
 def profile_view(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
@@ -99,7 +97,6 @@ def email_resend(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@never_cache
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     # Only in the session of the user the link was sent to: a link reaching someone else's
     # mailbox (a mistyped address) gives them nothing.
@@ -112,7 +109,6 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-@never_cache
 def phone(request: HttpRequest) -> HttpResponse:
     form = PhoneForm(request.POST or None)
     status = 400
@@ -152,7 +148,6 @@ PHONE_CODE = code_entry.CodeFlow(
 
 
 @login_required
-@never_cache
 def phone_confirm(request: HttpRequest) -> HttpResponse:
     return code_entry.confirm(request, PHONE_CODE)
 
@@ -165,7 +160,6 @@ def phone_resend(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("old_password", "password", "password2")
 @login_required
-@never_cache
 def password(request: HttpRequest) -> HttpResponse:
     form = ChangePasswordForm(request.user, request.POST or None)
     status = 200
@@ -188,7 +182,6 @@ def password(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@never_cache
 def add_account(request: HttpRequest) -> HttpResponse:
     form = AddAccountForm(request.POST or None)
     problem = None
@@ -213,7 +206,6 @@ def add_account(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
-@never_cache
 def confirm_remove_account(request: HttpRequest, link_id: int) -> HttpResponse:
     """«Удалить» asks first and says what goes; the button there posts to remove_account."""
     link = profile.user_account(request.user, link_id)

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from kabinet.billing.access import customer_account
@@ -16,7 +15,6 @@ from kabinet.readings.window import reading_window
 
 
 @login_required
-@never_cache
 def readings(request: HttpRequest, account_id: int) -> HttpResponse:
     account = customer_account(request.user, account_id)
     window = reading_window(account.region)
@@ -52,7 +50,6 @@ def _page(request, account, window, states, form, refusal, status=200) -> HttpRe
 
 @require_GET
 @login_required
-@never_cache
 def readings_history(request: HttpRequest, account_id: int) -> HttpResponse:
     account = customer_account(request.user, account_id)
     context = {"account": account, "histories": meter_histories(account)}

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -22,7 +21,6 @@ SESSION_GRANT = "kabinet.reset.grant"
 GRANT_TTL = timedelta(minutes=15)
 
 
-@never_cache
 def recover(request: HttpRequest) -> HttpResponse:
     form = RecoveryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -73,7 +71,6 @@ CODE = code_entry.CodeFlow(
 )
 
 
-@never_cache
 def recover_code(request: HttpRequest) -> HttpResponse:
     return code_entry.confirm(request, CODE)
 
@@ -83,7 +80,6 @@ def recover_resend(request: HttpRequest) -> HttpResponse:
     return code_entry.resend(request, CODE)
 
 
-@never_cache
 def reset_by_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     user = recovery.user_for_link(uidb64, token)
     if user is None:
@@ -103,7 +99,6 @@ def _granted_user(request: HttpRequest) -> User | None:
 
 
 @sensitive_post_parameters("password", "password2")
-@never_cache
 def set_password(request: HttpRequest) -> HttpResponse:
     user = _granted_user(request)
     if user is None:

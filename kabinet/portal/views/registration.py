@@ -3,7 +3,6 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -65,7 +64,6 @@ def _start(request: HttpRequest, form: RegistrationForm) -> tuple[HttpResponse |
 
 
 @sensitive_post_parameters("password", "password2")
-@never_cache
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("portal:home")
@@ -112,7 +110,6 @@ CODE = code_entry.CodeFlow(
 )
 
 
-@never_cache
 def register_confirm(request: HttpRequest) -> HttpResponse:
     return code_entry.confirm(request, CODE)
 
