@@ -62,12 +62,11 @@ EXCLUDED = {
 EXCLUDED_NAMESPACES = {"admin": "Django's own admin, a desktop tool for staff"}
 
 PUBLIC = ["portal:landing", "portal:consent", "portal:login", "portal:register", "portal:register_confirm",
-          "portal:recover", "portal:recover_code", "portal:set_password", "portal:reset_by_link",
-          "portal:confirm_email"]  # fmt: skip
+          "portal:recover", "portal:recover_code", "portal:set_password", "portal:reset_by_link"]  # fmt: skip
 CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "portal:phone_confirm",
             "portal:password", "portal:add_account", "portal:appeals", "portal:appeal_new", "portal:appeal",
             "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
-            "portal:bills"]  # fmt: skip
+            "portal:bills", "portal:confirm_email", "portal:confirm_remove_account"]  # fmt: skip
 OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal"]
 
 
@@ -260,8 +259,7 @@ def test_public_pages_fit_a_phone(page, world, outbox):
     failures: dict[str, list[str]] = {}
     for path, name in (("/", "portal:landing"), ("/consent/", "portal:consent"), ("/login/", "portal:login"),
                        ("/register/", "portal:register"), ("/recover/", "portal:recover"),
-                       ("/recover/link/MQ/bad-token/", "portal:reset_by_link"),
-                       ("/profile/email/confirm/bad-token/", "portal:confirm_email")):  # fmt: skip
+                       ("/recover/link/MQ/bad-token/", "portal:reset_by_link")):  # fmt: skip
         page.goto(path)
         check_the_page(page, name, failures)
 
@@ -304,6 +302,9 @@ def test_customer_pages_fit_a_phone(page, world):
         (f"/accounts/{home.pk}/", "portal:account"), (f"/accounts/{home.pk}/readings/", "portal:readings"),
         (f"/accounts/{home.pk}/readings/history/", "portal:readings_history"),
         (f"/accounts/{home.pk}/bills/", "portal:bills"),
+        ("/profile/email/confirm/bad-token/", "portal:confirm_email"),
+        (f"/profile/accounts/{world['customer'].account_links.get(account=home).pk}/remove/confirm/",
+         "portal:confirm_remove_account"),
     ]  # fmt: skip
     for path, name in pages:
         page.goto(path)
