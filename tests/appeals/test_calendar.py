@@ -14,7 +14,7 @@ import pytest
 
 from kabinet.appeals import services
 from kabinet.appeals.calendar import add_working_days, is_working_day
-from tests.conftest import make_appeal
+from tests.factories import make_appeal
 
 
 @pytest.mark.parametrize(

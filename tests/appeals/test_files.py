@@ -10,7 +10,7 @@ import pytest
 from kabinet.appeals.files import FileRejected, own_uploads, receive_files, safe_name, store_upload
 from kabinet.appeals.models import Upload
 from kabinet.appeals.storage import attachment_storage
-from tests.conftest import PDF, PNG, make_account, make_customer, upload_file
+from tests.factories import PDF, PNG, make_account, make_customer, upload_file
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00"

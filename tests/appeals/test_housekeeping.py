@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from kabinet.appeals.models import Appeal, Status, Upload
 from kabinet.appeals.storage import attachment_storage
-from tests.conftest import make_appeal, upload_file
+from tests.factories import make_appeal, upload_file
 
 
 def test_stale_uploads_and_their_files_are_deleted(customer, capsys):

@@ -9,8 +9,7 @@ import pytest
 
 from kabinet.appeals.models import Appeal, NumberCounter
 from kabinet.appeals.numbering import next_number
-from tests.appeals.conftest import in_threads
-from tests.conftest import make_account, make_appeal, make_customer
+from tests.factories import in_threads, make_account, make_appeal, make_customer
 
 
 def numbers(region, year, count):

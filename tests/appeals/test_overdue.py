@@ -8,7 +8,7 @@ from django.utils import timezone
 import pytest
 
 from kabinet.appeals.models import Appeal, Status
-from tests.conftest import make_appeal
+from tests.factories import make_appeal
 
 
 def late_by(appeal: Appeal, status: str, deadline: date) -> Appeal:

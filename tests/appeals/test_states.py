@@ -11,7 +11,7 @@ from kabinet.appeals import operators, services
 from kabinet.appeals.models import Appeal, Event, Message, Status, Upload
 from kabinet.appeals.operators import TRANSITIONS, Reply
 from kabinet.appeals.services import AppealRefused
-from tests.conftest import make_account, make_appeal, make_customer, upload_file
+from tests.factories import make_account, make_appeal, make_customer, upload_file
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ from kabinet.appeals import operators
 from kabinet.appeals.models import Appeal, Event, StaffRole, Status
 from kabinet.appeals.operators import AlreadyTaken
 from kabinet.appeals.services import AppealRefused
-from tests.appeals.conftest import in_threads
-from tests.backoffice.conftest import make_staff
-from tests.conftest import make_account, make_appeal, make_customer
+from tests.factories import in_threads, make_account, make_appeal, make_customer, make_staff
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from kabinet.appeals import operators, services
 from kabinet.appeals.models import Appeal, Attachment, Event, Message, NumberCounter, Status, Upload
 from kabinet.appeals.storage import attachment_storage
 from kabinet.notifications.models import Message as Notification
-from tests.conftest import PNG, make_appeal, upload_file
+from tests.factories import PNG, make_appeal, upload_file
 
 
 def test_failure_while_storing_leaves_neither_half(customer, account, reason, outbox, monkeypatch):

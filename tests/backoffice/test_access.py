@@ -6,9 +6,7 @@ import pytest
 from kabinet.appeals.models import StaffRole
 from kabinet.core.models import AuditEvent
 from kabinet.identity.models import User
-from tests.backoffice.conftest import make_staff, staff_login
-from tests.conftest import PASSWORD, make_account, make_appeal, make_customer
-from tests.portal.test_isolation import id_patterns
+from tests.factories import PASSWORD, id_patterns, make_account, make_appeal, make_customer, make_staff, staff_login
 
 LOGIN = reverse("backoffice:login")
 

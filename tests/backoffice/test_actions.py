@@ -7,8 +7,7 @@ from django.urls import reverse
 import pytest
 
 from kabinet.appeals.models import Appeal, Event, Message, StaffRole, Status, Upload
-from tests.backoffice.conftest import make_staff, staff_login
-from tests.conftest import PDF, make_appeal
+from tests.factories import PDF, make_appeal, make_staff, staff_login
 
 
 @pytest.fixture

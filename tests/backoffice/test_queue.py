@@ -13,8 +13,7 @@ import pytest
 
 from kabinet.appeals import operators
 from kabinet.appeals.models import Appeal, Reason, StaffRole, Status, Topic
-from tests.backoffice.conftest import make_staff, staff_login
-from tests.conftest import make_account, make_appeal, make_customer
+from tests.factories import make_account, make_appeal, make_customer, make_staff, staff_login
 
 QUEUE = reverse("backoffice:queue")
 

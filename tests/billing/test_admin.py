@@ -11,7 +11,7 @@ from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, MonthBalance, Payment, Tariff
 from kabinet.identity.models import User
 from kabinet.readings.models import Meter, Reading
-from tests.readings.conftest import add_reading, electricity, make_meter
+from tests.factories import add_reading, electricity, make_meter
 
 FROM_BILLING = ["accrual", "payment", "monthbalance"]
 

@@ -1,10 +1,12 @@
 """import_accounts: the registry export (formats/accounts.md) loads, re-runs, and reports bad rows."""
 
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 import pytest
 
 from kabinet.billing.models import PersonalAccount, Premises
 from kabinet.billing.registry import find_account
+from tests.factories import registration_data
 
 HEADER = "region,number,city,street,house,flat,status,replaced_by,closed_on"
 ROWS = [
@@ -80,8 +82,7 @@ def test_dry_run_and_missing_columns(tmp_path, sverdlovsk, capsys):
 
 def test_imported_account_can_be_registered(client, tmp_path, sverdlovsk):
     """The loaded registry is the one registration checks: number + house after normalisation."""
-    from tests.portal.test_registration import REGISTER, form_data
-
     load(tmp_path, *ROWS)
-    page = client.post(REGISTER, form_data(sverdlovsk, account_number="660100000001", house="12 А"))
-    assert page.status_code == 302
+    data = registration_data(sverdlovsk, account_number="660100000001", house="12 А")
+    page = client.post(reverse("portal:register"), data)
+    assert page.status_code == 302 and page.url == reverse("portal:register_confirm")

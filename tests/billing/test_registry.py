@@ -4,7 +4,7 @@ import pytest
 
 from kabinet.billing.houses import normalize_house, same_house
 from kabinet.billing.registry import AccountNotFound, RegistryUnavailable, default_region, find_account
-from tests.conftest import make_account
+from tests.factories import make_account
 
 
 @pytest.mark.parametrize("typed", ["12а", "12 А", "12А", "д. 12а", "дом 12-а", "12a", " 12 a ", '12"а"'])

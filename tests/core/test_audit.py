@@ -7,8 +7,9 @@ from django.test import Client
 from django.urls import reverse
 
 from kabinet.core.models import AuditEvent
-from tests.conftest import PASSWORD, make_account
-from tests.portal.test_registration import CONFIRM, REGISTER, form_data
+from tests.factories import PASSWORD, make_account, registration_data
+
+REGISTER, CONFIRM = reverse("portal:register"), reverse("portal:register_confirm")
 
 A = AuditEvent.Action
 NEW = "Novyi-parol-2026"
@@ -52,7 +53,7 @@ def test_a_customers_story_is_in_the_log(client, customer, sverdlovsk, outbox, s
 
 
 def test_registration_and_wrong_codes_are_logged(client, account, outbox):
-    client.post(REGISTER, form_data(account.region))
+    client.post(REGISTER, registration_data(account.region))
     right = outbox.last_code("+79121112233")
     client.post(CONFIRM, {"code": "000000" if right != "000000" else "111111"})
     client.post(CONFIRM, {"code": right})

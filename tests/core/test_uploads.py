@@ -12,7 +12,7 @@ import pytest
 
 from kabinet.appeals.files import limits
 from kabinet.appeals.models import Upload
-from tests.conftest import PDF
+from tests.factories import PDF
 
 NEW = reverse("portal:appeal_new")
 

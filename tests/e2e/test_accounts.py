@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Service
-from tests.e2e.conftest import assert_fits_the_screen, log_in
+from tests.e2e.helpers import assert_fits_the_screen, log_in
 
 
 def test_home_card_then_accruals_with_chart_and_months(any_page, customer, account):

@@ -9,8 +9,8 @@ import pytest
 
 from kabinet.appeals.models import Appeal, StaffRole, Status
 from kabinet.identity.models import User
-from tests.conftest import PASSWORD, PDF, make_appeal
-from tests.e2e.conftest import DESKTOP, _open_page, goto, log_in, wait_ready
+from tests.e2e.helpers import DESKTOP, goto, log_in, open_page, wait_ready
+from tests.factories import PASSWORD, PDF, make_appeal
 
 NUMBER = re.compile(r"66-\d{4}-\d{6}")
 MONTHS = [
@@ -32,7 +32,7 @@ MONTHS = [
 @pytest.fixture
 def desktop_page(browser, live_server, public_url):
     """A page on the desktop viewport, where the back office is used; checked like `page`."""
-    context, page = _open_page(browser, live_server, DESKTOP)
+    context, page = open_page(browser, live_server, DESKTOP)
     yield page
     context.close()
     if problems := page.watch.report():

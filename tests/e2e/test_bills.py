@@ -7,8 +7,8 @@ from pypdf import PdfReader
 
 from kabinet.billing.models import BillSubscription
 from kabinet.billing.periods import add_months
-from tests.billing.test_bills import make_billed
-from tests.e2e.conftest import log_in
+from tests.e2e.helpers import log_in
+from tests.factories import make_billed
 
 
 def test_customer_downloads_a_bill(any_page, customer, account, tmp_path):

@@ -6,9 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import make_account, make_customer
-from tests.e2e.conftest import log_in
-from tests.readings.conftest import make_meter
+from tests.e2e.helpers import log_in
+from tests.factories import make_account, make_customer, make_meter
 
 SUMMARY = "Есть ошибки"
 

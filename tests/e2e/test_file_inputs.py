@@ -5,8 +5,8 @@ from playwright.sync_api import expect
 import pytest
 
 from kabinet.appeals.models import Appeal
-from tests.conftest import PDF
-from tests.e2e.conftest import PHONE, _open_page, goto, log_in
+from tests.e2e.helpers import PHONE, goto, log_in, open_page
+from tests.factories import PDF
 
 TEXT = "Прошу сделать перерасчёт за март."
 
@@ -53,7 +53,7 @@ def test_files_are_chosen_and_dropped_in_russian(page, customer, reason):
 
 @pytest.fixture
 def page_without_script(browser, live_server, public_url):
-    context, page = _open_page(browser, live_server, PHONE, java_script_enabled=False)
+    context, page = open_page(browser, live_server, PHONE, java_script_enabled=False)
     yield page
     context.close()
 

@@ -19,9 +19,8 @@ from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Region, Service
 from kabinet.billing.money import to_kopecks
 from kabinet.identity.models import User
-from tests.conftest import PASSWORD, make_account, make_appeal, make_customer, upload_file
-from tests.e2e.conftest import assert_fits_the_screen, log_in
-from tests.readings.conftest import add_reading, make_meter
+from tests.e2e.helpers import assert_fits_the_screen, log_in
+from tests.factories import PASSWORD, add_reading, make_account, make_appeal, make_customer, make_meter, upload_file
 
 PHONE = "+79120000077"
 

@@ -3,8 +3,8 @@
 from playwright.sync_api import expect
 import pytest
 
-from tests.conftest import PASSWORD, make_account, make_customer
-from tests.e2e.conftest import log_in
+from tests.e2e.helpers import log_in
+from tests.factories import PASSWORD, make_account, make_customer
 
 IDENTIFIER = "Номер лицевого счета, телефон или e-mail"
 INVALID = "Неверный логин или пароль. Проверьте номер лицевого счета, телефон или e-mail, пароль и регион."

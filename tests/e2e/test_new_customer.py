@@ -10,8 +10,8 @@ import pytest
 
 from kabinet.billing import demo
 from kabinet.readings import demo as history
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import goto, log_in, wait_ready
+from tests.e2e.helpers import goto, log_in, wait_ready
+from tests.factories import PASSWORD
 
 FREE = "660100044441"  # README: ул. Вайнера, д. 9а, кв. 3
 

@@ -5,8 +5,8 @@ import re
 from playwright.sync_api import expect
 
 from kabinet.identity.models import AccountLink
-from tests.conftest import PASSWORD, make_account, make_customer
-from tests.e2e.conftest import PHONE, _open_page, assert_fits_the_screen, goto, log_in, wait_ready
+from tests.e2e.helpers import PHONE, assert_fits_the_screen, goto, log_in, open_page, wait_ready
+from tests.factories import PASSWORD, make_account, make_customer
 
 
 def open_profile(page) -> None:
@@ -94,7 +94,7 @@ def test_removing_an_account_asks_first_and_says_what_goes(page, account, sverdl
 def test_removing_an_account_works_without_javascript(browser, live_server, account, sverdlovsk):
     customer = make_customer("+79120000001", account)
     AccountLink.objects.create(user=customer, account=make_account(sverdlovsk, "660100000002", house="2"))
-    context, page = _open_page(browser, live_server, PHONE, java_script_enabled=False)
+    context, page = open_page(browser, live_server, PHONE, java_script_enabled=False)
     try:
         page.goto("/login/")
         page.get_by_label("Номер лицевого счета, телефон или e-mail").fill("+79120000001")

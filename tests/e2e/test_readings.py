@@ -6,9 +6,8 @@ from playwright.sync_api import expect
 
 from kabinet.billing.periods import add_months
 from kabinet.readings.models import Reading
-from tests.conftest import make_account, make_customer
-from tests.e2e.conftest import assert_fits_the_screen, log_in
-from tests.readings.conftest import add_reading, make_meter
+from tests.e2e.helpers import assert_fits_the_screen, log_in
+from tests.factories import add_reading, make_account, make_customer, make_meter
 
 PHONE = "+79120000031"
 

@@ -4,8 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import log_in
+from tests.e2e.helpers import log_in
+from tests.factories import PASSWORD
 
 NEW = "Novyi-parol-2026"
 CONTACT = "Телефон или e-mail, указанный при регистрации"

@@ -5,8 +5,8 @@ import re
 from playwright.sync_api import expect
 
 from kabinet.identity.models import User
-from tests.conftest import PASSWORD, make_account
-from tests.e2e.conftest import goto
+from tests.e2e.helpers import goto
+from tests.factories import PASSWORD, make_account
 
 TAKEN_EMAIL = "Повторная регистрация на этот e-mail невозможна"
 

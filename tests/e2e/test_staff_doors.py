@@ -8,8 +8,8 @@ import pytest
 
 from kabinet.appeals.models import StaffRole
 from kabinet.identity.models import User
-from tests.conftest import PASSWORD, make_account
-from tests.e2e.conftest import goto, log_in, wait_ready
+from tests.e2e.helpers import goto, log_in, wait_ready
+from tests.factories import PASSWORD, make_account
 
 INVALID = "Неверный логин или пароль. Проверьте номер лицевого счета, телефон или e-mail, пароль и регион."
 

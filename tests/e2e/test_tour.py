@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import log_in
+from tests.e2e.helpers import log_in
 
 OFFER = "Вы в обновлённом личном кабинете"
 

@@ -13,8 +13,7 @@ from kabinet.core.models import AuditEvent
 from kabinet.identity.legacy import COLUMNS, import_legacy_users
 from kabinet.identity.models import AccountLink, User
 from kabinet.identity.names import RULE
-from tests.conftest import make_account, make_customer
-from tests.portal.test_login import INVALID, post_login
+from tests.factories import INVALID_LOGIN, make_account, make_customer, post_login
 
 OLD_PASSWORD = "старый-пароль-2019"
 HEADER = ",".join(COLUMNS)
@@ -83,7 +82,7 @@ def test_wrong_password_does_not_upgrade(client, imported, sverdlovsk):
 
     response = post_login(client, "+79121234567", "не тот пароль", region=sverdlovsk)
 
-    assert INVALID in response.content.decode()
+    assert INVALID_LOGIN in response.content.decode()
     assert User.objects.get(legacy_login="ivanov").password == before
 
 

@@ -20,7 +20,7 @@ from kabinet.identity import login, profile, registration
 from kabinet.identity.accounts import FieldRejected
 from kabinet.identity.login import Outcome
 from kabinet.identity.models import User
-from tests.conftest import PASSWORD, make_account
+from tests.factories import PASSWORD, make_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WRONG = "not-the-password"

@@ -5,7 +5,7 @@ import pytest
 
 from kabinet.identity.admin import KabinetUserChangeForm
 from kabinet.identity.names import InvalidName, normalize_name
-from tests.conftest import make_customer
+from tests.factories import make_customer
 
 
 @pytest.mark.parametrize(

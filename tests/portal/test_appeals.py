@@ -10,7 +10,7 @@ from django.utils import timezone
 import pytest
 
 from kabinet.appeals.models import Appeal, Attachment, Reason, Status, Topic, Upload
-from tests.conftest import PDF, PNG, make_account, make_appeal
+from tests.factories import PDF, PNG, make_account, make_appeal
 
 NEW = reverse("portal:appeal_new")
 
@@ -154,7 +154,7 @@ def test_text_longer_than_the_limit(signed_in, account, reason, settings):
 
 
 def test_email_contact_without_email_asks_for_one(client, sverdlovsk, reason, mailbox):
-    from tests.conftest import make_customer
+    from tests.factories import make_customer
 
     account = make_account(sverdlovsk, "660100000009")
     client.force_login(make_customer("+79120000009", account))
@@ -236,7 +236,7 @@ def test_writing_after_the_reopen_period_is_refused_and_kept(signed_in, customer
 
 def test_download_is_an_attachment_with_a_safe_name_and_the_sniffed_type(signed_in, customer, account, reason):
     from kabinet.appeals.services import AppealDraft, submit_appeal
-    from tests.conftest import upload_file
+    from tests.factories import upload_file
 
     upload = upload_file(customer, name="../../etc/Скан паспорта.PDF")
     appeal = submit_appeal(customer, AppealDraft(account, reason, "текст", "phone", [upload]))

@@ -11,7 +11,7 @@ import pytest
 
 from kabinet.identity.models import VerificationCode
 import kabinet.portal
-from tests.conftest import PASSWORD, make_account, make_customer
+from tests.factories import PASSWORD, make_account, make_customer
 
 
 @dataclass(frozen=True)

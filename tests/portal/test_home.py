@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from kabinet.identity.models import AccountLink
-from tests.conftest import make_account
+from tests.factories import make_account
 
 
 def test_landing_has_the_personal_cabinet_button(client, db):

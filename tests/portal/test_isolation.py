@@ -4,11 +4,11 @@ another customer's object. New id-taking URLs must be added to OWNED below, or t
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 import pytest
 
-from tests.conftest import make_account, make_appeal, make_customer
+from tests.factories import id_patterns, make_account, make_appeal, make_customer
 
 
 def billed_month(account) -> date:
@@ -37,23 +37,6 @@ def owned_by(other, reason) -> dict:
 
 
 OWNED = {"link_id", "number", "attachment_id", "account_id", "period"}
-# Keywords that are not object ids (tokens checked by their own signature or hash).
-NOT_IDS = {"uidb64", "token"}
-
-
-def id_patterns(namespace: str) -> list[tuple[str, set[str]]]:
-    """Every URL of a namespace that takes keyword arguments, with their names."""
-    found = []
-
-    def walk(resolver, current):
-        for entry in resolver.url_patterns:
-            if isinstance(entry, URLResolver):
-                walk(entry, entry.namespace or current)
-            elif isinstance(entry, URLPattern) and entry.pattern.converters and current == namespace:
-                found.append((f"{namespace}:{entry.name}", set(entry.pattern.converters) - NOT_IDS))
-
-    walk(get_resolver(), "")
-    return [(name, kwargs) for name, kwargs in found if kwargs]
 
 
 ID_PATTERNS = id_patterns("portal")

@@ -5,14 +5,10 @@ import pytest
 
 from kabinet.core.models import AuditEvent
 from kabinet.identity.models import User
-from tests.conftest import PASSWORD, make_account, make_customer
+from tests.factories import INVALID_LOGIN as INVALID
+from tests.factories import PASSWORD, make_account, make_customer, post_login
 
 LOGIN = reverse("portal:login")
-INVALID = "Неверный логин или пароль"
-
-
-def post_login(client, identifier, password=PASSWORD, region=None):
-    return client.post(LOGIN, {"identifier": identifier, "password": password, "region": region.pk})
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 
 from kabinet.core.models import AuditEvent
 from kabinet.identity.models import AccountLink, EmailConfirmation, User
-from tests.conftest import PASSWORD, make_account, make_customer
+from tests.factories import PASSWORD, make_account, make_customer
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ import pytest
 
 from kabinet.billing.periods import add_months
 from kabinet.readings.models import Reading
-from tests.conftest import make_account, make_customer
-from tests.readings.conftest import add_reading, make_meter, monthly
+from tests.factories import add_reading, make_account, make_customer, make_meter, monthly
 
 TODAY = timezone.localdate()
 THIS_MONTH = TODAY.replace(day=1)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from kabinet.identity.models import VerificationCode
 from kabinet.notifications.models import Message
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 RECOVER = reverse("portal:recover")
 NEW = "Novyi-parol-2026"

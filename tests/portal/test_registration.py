@@ -9,27 +9,11 @@ from django.utils import timezone
 import pytest
 
 from kabinet.identity.models import AccountLink, ConsentAcceptance, User, VerificationCode
-from tests.conftest import PASSWORD, make_account, make_customer
+from tests.factories import PASSWORD, make_account, make_customer
+from tests.factories import registration_data as form_data
 
 REGISTER = reverse("portal:register")
 CONFIRM = reverse("portal:register_confirm")
-
-
-def form_data(region, **overrides):
-    data = {
-        "account_number": "660100000001",
-        "house": "12 А",
-        "region": region.pk,
-        "phone": "8 (912) 111-22-33",
-        "email": "Petr@Example.ru",
-        "first_name": "Пётр",
-        "last_name": "Сидоров",
-        "password": PASSWORD,
-        "password2": PASSWORD,
-        "consent": "on",
-    }
-    data.update(overrides)
-    return data
 
 
 def test_registration_page_has_hint_fields_and_consent(client, sverdlovsk):

@@ -5,7 +5,7 @@ from django.urls import reverse
 import pytest
 
 from kabinet.identity.models import AccountLink
-from tests.conftest import make_account, make_appeal, make_customer
+from tests.factories import make_account, make_appeal, make_customer
 
 
 @pytest.fixture

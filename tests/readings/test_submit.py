@@ -14,8 +14,7 @@ from kabinet.readings.models import Reading
 from kabinet.readings.services import ReadingsNotSaved, ReadingsRefused, submit_readings
 from kabinet.readings.states import meter_states
 from kabinet.readings.validation import UNUSUAL
-from tests.conftest import make_account, make_customer
-from tests.readings.conftest import IN_WINDOW, NOV, add_reading, make_meter, monthly
+from tests.factories import IN_WINDOW, NOV, add_reading, make_account, make_customer, make_meter, monthly
 
 OCT = date(2026, 10, 1)
 

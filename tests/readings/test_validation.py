@@ -10,7 +10,7 @@ from kabinet.readings.selectors import previous_reading
 from kabinet.readings.states import verification_notice
 from kabinet.readings.validation import UNUSUAL, average_consumption, check_meter, consumption, parse_value
 from kabinet.readings.window import reading_window
-from tests.readings.conftest import IN_WINDOW, NOV, add_reading, make_meter, monthly
+from tests.factories import IN_WINDOW, NOV, add_reading, make_meter, monthly
 
 OCT, SEP = date(2026, 10, 1), date(2026, 9, 1)
 
