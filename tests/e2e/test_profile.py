@@ -80,14 +80,14 @@ def test_removing_an_account_asks_first_and_says_what_goes(page, account, sverdl
     assert_fits_the_screen(page)
     page.get_by_role("link", name="Отмена").click()
     expect(page).to_have_url("/profile/")
-    expect(accounts.get_by_role("cell", name="660100000002", exact=True)).to_be_visible()
+    expect(accounts.get_by_role("rowheader", name="660100000002", exact=True)).to_be_visible()
 
     accounts.get_by_role("link", name="Удалить лицевой счёт 660100000002").click()
     page.get_by_role("button", name="Удалить лицевой счёт").click()
     expect(page).to_have_url("/profile/")
     expect(page.get_by_role("status")).to_have_text("Лицевой счёт удалён из профиля.")
-    expect(accounts.get_by_role("cell", name="660100000002", exact=True)).to_have_count(0)
-    expect(accounts.get_by_role("cell", name="660100000001", exact=True)).to_be_visible()
+    expect(accounts.get_by_role("rowheader", name="660100000002", exact=True)).to_have_count(0)
+    expect(accounts.get_by_role("rowheader", name="660100000001", exact=True)).to_be_visible()
     assert list(customer.account_links.values_list("account__number", flat=True)) == ["660100000001"]
 
 
