@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from io import BytesIO
 import threading
+from urllib.parse import quote
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -226,6 +227,19 @@ INVALID_LOGIN = "Неверный логин или пароль"
 def post_login(client, identifier, password=PASSWORD, region=None):
     """The customer login form, posted."""
     return client.post(reverse("portal:login"), {"identifier": identifier, "password": password, "region": region.pk})
+
+
+def redirected_to(response) -> str:
+    """Where a 302 leads: its Location, query string included. Any other answer gives a note of
+    its status instead, so `assert redirected_to(response) == url` fails saying what came."""
+    if response.status_code != 302:
+        return f"<no redirect: {response.status_code}>"
+    return response["Location"]
+
+
+def login_url(next_path: str) -> str:
+    """Where `login_required` sends a visitor without a session: the login page, then `next_path`."""
+    return f"{reverse('portal:login')}?next={quote(next_path, safe='/')}"
 
 
 def registration_data(region, **overrides) -> dict:

@@ -1,14 +1,31 @@
 """Who enters the back office, and what each employee sees: only their regions' appeals."""
 
+from urllib.parse import urlencode
+
 from django.urls import reverse
 import pytest
 
 from kabinet.appeals.models import StaffRole
 from kabinet.core.models import AuditEvent
 from kabinet.identity.models import User
-from tests.factories import PASSWORD, id_patterns, make_account, make_appeal, make_customer, make_staff, staff_login
+from tests.factories import (
+    PASSWORD,
+    id_patterns,
+    make_account,
+    make_appeal,
+    make_customer,
+    make_staff,
+    redirected_to,
+    staff_login,
+)
 
 LOGIN = reverse("backoffice:login")
+QUEUE = reverse("backoffice:queue")
+
+
+def sent_to_login(path: str) -> str:
+    """Where the back office sends anyone without a staff session: its own sign-in, then back."""
+    return f"{LOGIN}?{urlencode({'next': path})}"
 
 
 def test_staff_sign_in_by_email(client, operator):
@@ -26,8 +43,8 @@ def test_customer_credentials_do_not_open_the_back_office(client, customer):
 
 def test_signed_in_customer_is_sent_to_the_staff_login(client, customer):
     client.force_login(customer)
-    response = client.get(reverse("backoffice:queue"))
-    assert response["Location"].startswith(LOGIN)
+    response = client.get(QUEUE)
+    assert redirected_to(response) == sent_to_login(QUEUE)
     assert "Вы вошли как клиент" in client.get(response["Location"]).content.decode()
 
 
@@ -86,7 +103,7 @@ def test_customer_cannot_reach_any_back_office_url(client, customer, perm_appeal
     for name, kwargs in BACKOFFICE_IDS:
         url = reverse(name, kwargs={k: perm_appeal.pk if k == "pk" else 1 for k in kwargs})
         for response in (client.get(url), client.post(url)):
-            assert response.status_code == 405 or response["Location"].startswith(LOGIN), name
+            assert response.status_code == 405 or redirected_to(response) == sent_to_login(url), name
 
 
 def test_queue_lists_only_the_employees_regions(staff_client, customer, account, reason, perm_appeal):
@@ -108,7 +125,7 @@ def test_an_operator_is_refused_at_the_customer_login_like_a_wrong_password(clie
     assert response.status_code == 200
     assert "Неверный логин или пароль" in response.content.decode()
     assert "_auth_user_id" not in client.session
-    assert client.get(reverse("backoffice:queue"))["Location"].startswith(LOGIN)
+    assert redirected_to(client.get(QUEUE)) == sent_to_login(QUEUE)
     failed = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN_FAILED)
     assert failed.identifier == "operator@example.ru" and failed.details["reason"] == "not_allowed"
 
@@ -132,9 +149,9 @@ def test_an_operators_tries_at_the_customer_login_count_against_them(client, ope
 def test_a_session_from_the_customer_login_does_not_open_the_back_office(client, customer, sverdlovsk):
     """A customer signed in at /login/ is made an employee: their session still came through
     the customers' door, so the back office asks them to sign in at its own."""
-    assert customer_login(client, "+79120000001", region=sverdlovsk).status_code == 302
+    assert redirected_to(customer_login(client, "+79120000001", region=sverdlovsk)) == reverse("portal:home")
     StaffRole.objects.create(user=customer, role=StaffRole.Role.OPERATOR).regions.add(sverdlovsk)
-    assert client.get(reverse("backoffice:queue"))["Location"].startswith(LOGIN)
+    assert redirected_to(client.get(QUEUE)) == sent_to_login(QUEUE)
     response = client.post(LOGIN, {"identifier": "+79120000001", "password": PASSWORD})
     assert response["Location"] == reverse("backoffice:queue")
     assert client.get(reverse("backoffice:queue")).status_code == 200
@@ -142,4 +159,4 @@ def test_a_session_from_the_customer_login_does_not_open_the_back_office(client,
 
 def test_a_session_without_the_back_office_door_is_sent_to_its_login(client, operator):
     client.force_login(operator.user)
-    assert client.get(reverse("backoffice:queue"))["Location"].startswith(LOGIN)
+    assert redirected_to(client.get(QUEUE)) == sent_to_login(QUEUE)

@@ -7,7 +7,7 @@ from django.urls import reverse
 import pytest
 
 from kabinet.appeals.models import Appeal, Event, Message, StaffRole, Status, Upload
-from tests.factories import PDF, make_appeal, make_staff, staff_login
+from tests.factories import PDF, make_appeal, make_staff, redirected_to, staff_login
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_take_then_reply_with_a_file(staff_client, operator, appeal, outbox):
         "status": Status.ANSWERED,
         "files": [SimpleUploadedFile("акт.pdf", PDF)],
     }
-    assert staff_client.post(url("reply", appeal), reply).status_code == 302
+    assert redirected_to(staff_client.post(url("reply", appeal), reply)) == url("appeal", appeal)
     appeal.refresh_from_db()
     assert appeal.status == Status.ANSWERED and appeal.answered_at
     message = appeal.messages.get(kind=Message.Kind.REPLY)
@@ -146,7 +146,7 @@ def test_closing_without_an_answer_asks_to_confirm(staff_client, appeal):
     assert Appeal.objects.get(pk=appeal.pk).status == Status.IN_PROGRESS
 
     response = staff_client.post(url("status", appeal), {"status": Status.CLOSED, "without_answer": "on"})
-    assert response.status_code == 302
+    assert redirected_to(response) == url("appeal", appeal)
     appeal.refresh_from_db()
     assert appeal.status == Status.CLOSED
     assert appeal.events.last().details == {"without_answer": True}
@@ -157,7 +157,7 @@ def test_closing_an_answered_appeal_needs_no_confirmation(staff_client, appeal):
     staff_client.post(url("reply", appeal), {"text": "Перерасчёт выполнен.", "status": Status.ANSWERED})
     page = staff_client.get(url("appeal", appeal)).content.decode()
     assert "Закрыть без ответа" not in page
-    assert staff_client.post(url("status", appeal), {"status": Status.CLOSED}).status_code == 302
+    assert redirected_to(staff_client.post(url("status", appeal), {"status": Status.CLOSED})) == url("appeal", appeal)
     assert Appeal.objects.get(pk=appeal.pk).status == Status.CLOSED
 
 

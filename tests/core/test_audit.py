@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kabinet.core.models import AuditEvent
-from tests.factories import PASSWORD, make_account, registration_data
+from tests.factories import PASSWORD, make_account, redirected_to, registration_data
 
 REGISTER, CONFIRM = reverse("portal:register"), reverse("portal:register_confirm")
 
@@ -28,7 +28,7 @@ def test_a_customers_story_is_in_the_log(client, customer, sverdlovsk, outbox, s
     client.post(reverse("portal:recover"), {"contact": "+79120000001"})
     client.post(reverse("portal:recover_code"), {"code": outbox.last_code("+79120000001")})
     client.post(reverse("portal:set_password"), {"password": NEW, "password2": NEW})
-    assert login(client, "+79120000001", NEW, sverdlovsk).status_code == 302
+    assert redirected_to(login(client, "+79120000001", NEW, sverdlovsk)) == reverse("portal:home")
 
     client.post(reverse("portal:names"), {"first_name": "Мария", "last_name": "Петрова"})
     client.post(reverse("portal:password"), {"old_password": NEW, "password": PASSWORD, "password2": PASSWORD})

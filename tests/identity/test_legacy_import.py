@@ -6,6 +6,7 @@ import io
 
 import bcrypt
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 import pytest
 
 from kabinet.billing.models import PersonalAccount
@@ -13,7 +14,7 @@ from kabinet.core.models import AuditEvent
 from kabinet.identity.legacy import COLUMNS, import_legacy_users
 from kabinet.identity.models import AccountLink, User
 from kabinet.identity.names import RULE
-from tests.factories import INVALID_LOGIN, make_account, make_customer, post_login
+from tests.factories import INVALID_LOGIN, make_account, make_customer, post_login, redirected_to
 
 OLD_PASSWORD = "старый-пароль-2019"
 HEADER = ",".join(COLUMNS)
@@ -69,7 +70,7 @@ def test_old_password_logs_in_and_is_upgraded_to_argon2(client, imported, sverdl
 
     response = post_login(client, identifier, OLD_PASSWORD, region=sverdlovsk)
 
-    assert response.status_code == 302
+    assert redirected_to(response) == reverse("portal:home")  # signed in
     user.refresh_from_db()
     assert user.password.startswith("argon2$argon2id$")
     assert user.check_password(OLD_PASSWORD)

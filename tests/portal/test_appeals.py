@@ -10,7 +10,7 @@ from django.utils import timezone
 import pytest
 
 from kabinet.appeals.models import Appeal, Attachment, Reason, Status, Topic, Upload
-from tests.factories import PDF, PNG, make_account, make_appeal
+from tests.factories import PDF, PNG, make_account, make_appeal, redirected_to
 
 NEW = reverse("portal:appeal_new")
 
@@ -75,8 +75,9 @@ def test_rejected_file_keeps_everything_else(signed_in, account, reason):
     assert not Appeal.objects.exists()
 
     response = signed_in.post(NEW, {**form_data(account, reason), "keep": [kept.pk]})
-    assert response.status_code == 302
-    assert list(Appeal.objects.get().attachments.values_list("name", flat=True)) == ["справка.pdf"]
+    appeal = Appeal.objects.get()
+    assert redirected_to(response) == reverse("portal:appeal_created", args=[appeal.number])
+    assert list(appeal.attachments.values_list("name", flat=True)) == ["справка.pdf"]
     assert not Upload.objects.exists()
 
 
@@ -162,8 +163,9 @@ def test_email_contact_without_email_asks_for_one(client, sverdlovsk, reason, ma
     assert "У вас в профиле нет e-mail" in page and not Appeal.objects.exists()
 
     response = client.post(NEW, form_data(account, reason, contact_method="email", email="petr@example.ru"))
-    assert response.status_code == 302
-    assert Appeal.objects.get().contact_method == "email"
+    appeal = Appeal.objects.get()
+    assert redirected_to(response) == reverse("portal:appeal_created", args=[appeal.number])
+    assert appeal.contact_method == "email"
     assert mailbox()[0].to == ["petr@example.ru"] and "подтвердить" in mailbox()[0].body
 
 
@@ -214,7 +216,8 @@ def test_customer_message_reopens_an_answered_appeal(signed_in, customer, accoun
     appeal = make_appeal(customer, account, reason, files=0)
     Appeal.objects.filter(pk=appeal.pk).update(status=Status.ANSWERED, answered_at=timezone.now())
     url = reverse("portal:appeal_message", args=[appeal.number])
-    assert signed_in.post(url, {"text": "Не согласна с ответом", "files": [pdf()]}).status_code == 302
+    response = signed_in.post(url, {"text": "Не согласна с ответом", "files": [pdf()]})
+    assert redirected_to(response) == reverse("portal:appeal", args=[appeal.number])
     appeal.refresh_from_db()
     assert appeal.status == Status.NEW  # nobody had taken it
     assert appeal.messages.get().attachments.get().name == "справка.pdf"

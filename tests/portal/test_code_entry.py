@@ -11,7 +11,7 @@ import pytest
 
 from kabinet.identity.models import VerificationCode
 import kabinet.portal
-from tests.factories import PASSWORD, make_account, make_customer
+from tests.factories import PASSWORD, make_account, make_customer, redirected_to
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,15 @@ def start_registration(client, region) -> str:
 
 def start_recovery(client, region) -> str:
     make_customer("+79120000001", make_account(region, "660100000001"))
-    assert client.post(reverse("portal:recover"), {"contact": "+79120000001"}).status_code == 302
+    response = client.post(reverse("portal:recover"), {"contact": "+79120000001"})
+    assert redirected_to(response) == reverse("portal:recover_code")
     return "+79120000001"
 
 
 def start_phone_change(client, region) -> str:
     client.force_login(make_customer("+79120000001", make_account(region, "660100000001")))
-    assert client.post(reverse("portal:phone"), {"phone": "+79127777777"}).status_code == 302
+    response = client.post(reverse("portal:phone"), {"phone": "+79127777777"})
+    assert redirected_to(response) == reverse("portal:phone_confirm")
     return "+79127777777"
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
-from tests.factories import id_patterns, make_account, make_appeal, make_customer
+from tests.factories import id_patterns, make_account, make_appeal, make_customer, redirected_to
 
 
 def billed_month(account) -> date:
@@ -57,9 +57,11 @@ def test_another_customers_id_is_404(client, customer, sverdlovsk, reason, name,
     client.force_login(customer)
     stranger = getattr(client, method)(url).status_code
     client.force_login(other)
-    owner = getattr(client, method)(url).status_code
+    reached = getattr(client, method)(url)
+    owner = reached.status_code
     if owner == 405:  # the method is not allowed for anyone: says nothing about the object
         assert stranger == 405
     else:
         assert owner in {200, 302, 400}, "the owner reaches it: the 404 is about ownership"
+        assert not redirected_to(reached).startswith(reverse("portal:login")), "a redirect, but not to log in"
         assert stranger == 404

@@ -11,7 +11,9 @@ import pytest
 
 from kabinet.core.models import AuditEvent
 from kabinet.identity.models import AccountLink, EmailConfirmation, User
-from tests.factories import PASSWORD, make_account, make_customer
+from tests.factories import PASSWORD, login_url, make_account, make_customer, redirected_to
+
+PROFILE = reverse("portal:profile")
 
 
 @pytest.fixture
@@ -38,7 +40,7 @@ def test_names_are_saved(signed_in, customer):
 
 def test_email_counts_only_after_the_link(signed_in, customer, mailbox):
     response = signed_in.post(reverse("portal:email"), {"email": "New@Example.ru"})
-    assert response.status_code == 302
+    assert redirected_to(response) == PROFILE
     customer.refresh_from_db()
     assert customer.email == "anna@example.ru"
     assert mailbox()[0].to == ["new@example.ru"]
@@ -84,9 +86,9 @@ def test_password_change_keeps_this_session_and_ends_others(signed_in, customer)
     other = Client()
     other.force_login(customer)
     data = {"old_password": PASSWORD, "password": "Drugoi-parol-77", "password2": "Drugoi-parol-77"}
-    assert signed_in.post(reverse("portal:password"), data).status_code == 302
+    assert redirected_to(signed_in.post(reverse("portal:password"), data)) == PROFILE
     assert signed_in.get(reverse("portal:home")).status_code == 200
-    assert other.get(reverse("portal:home")).status_code == 302
+    assert redirected_to(other.get(reverse("portal:home"))) == login_url(reverse("portal:home"))
 
 
 def test_wrong_current_password_is_said_at_the_field(signed_in):
@@ -100,7 +102,7 @@ def test_add_and_remove_account(signed_in, customer, sverdlovsk):
     response = signed_in.post(
         reverse("portal:add_account"), {"account_number": "660100000077", "house": "7 Б", "region": sverdlovsk.pk}
     )
-    assert response.status_code == 302
+    assert redirected_to(response) == PROFILE
     link = AccountLink.objects.get(account__number="660100000077")
     assert link.user == customer
     assert "660100000077" in signed_in.get(reverse("portal:home")).content.decode()
@@ -177,7 +179,7 @@ class TestIsolation:
 
     def test_anonymous_is_sent_to_login(self, client, db):
         for name in ["portal:home", "portal:profile", "portal:phone", "portal:password", "portal:add_account"]:
-            assert client.get(reverse(name))["Location"].startswith(reverse("portal:login"))
+            assert redirected_to(client.get(reverse(name))) == login_url(reverse(name))
 
 
 class TestEmailLinks:
@@ -185,17 +187,17 @@ class TestEmailLinks:
     short-lived, and voided by a newer request and by a password change."""
 
     def ask(self, client, address: str, mailbox) -> str:
-        assert client.post(reverse("portal:email"), {"email": address}).status_code == 302
+        assert redirected_to(client.post(reverse("portal:email"), {"email": address})) == PROFILE
         return link_path(mailbox()[-1].body)
 
     def test_the_takeover_through_an_old_link_is_closed(self, signed_in, customer, sverdlovsk, mailbox):
         stranger_link = self.ask(signed_in, "stranger@example.org", mailbox)
         own_link = self.ask(signed_in, "petr.real@example.ru", mailbox)
-        assert signed_in.get(own_link).status_code == 302
+        assert redirected_to(signed_in.get(own_link)) == PROFILE
         # Later the stranger opens the first link: without the customer's session, only the login page…
         stranger = Client()
         response = stranger.get(stranger_link)
-        assert response.status_code == 302 and response["Location"].startswith(reverse("portal:login"))
+        assert redirected_to(response) == login_url(stranger_link)
         # …and even in the customer's own session the link is dead (a newer request voided it).
         assert signed_in.get(stranger_link).status_code == 400
         customer.refresh_from_db()
@@ -215,7 +217,7 @@ class TestEmailLinks:
 
     def test_a_link_works_once(self, signed_in, customer, mailbox):
         link = self.ask(signed_in, "new@example.ru", mailbox)
-        assert signed_in.get(link).status_code == 302
+        assert redirected_to(signed_in.get(link)) == PROFILE
         signed_in.post(reverse("portal:email"), {"email": "other@example.ru"})  # nothing to do with it
         customer.refresh_from_db()
         customer.email = "anna@example.ru"
@@ -227,7 +229,7 @@ class TestEmailLinks:
     def test_a_password_change_voids_the_link(self, signed_in, customer, mailbox):
         link = self.ask(signed_in, "new@example.ru", mailbox)
         data = {"old_password": PASSWORD, "password": "Drugoi-parol-77", "password2": "Drugoi-parol-77"}
-        assert signed_in.post(reverse("portal:password"), data).status_code == 302
+        assert redirected_to(signed_in.post(reverse("portal:password"), data)) == PROFILE
         assert signed_in.get(link).status_code == 400
         customer.refresh_from_db()
         assert customer.email == "anna@example.ru"
@@ -239,7 +241,7 @@ class TestEmailLinks:
         other.post(reverse("portal:recover"), {"contact": "+79120000001"})
         other.post(reverse("portal:recover_code"), {"code": outbox.last_code("+79120000001")})
         new = {"password": "Novyi-parol-2026", "password2": "Novyi-parol-2026"}
-        assert other.post(reverse("portal:set_password"), new).status_code == 302
+        assert redirected_to(other.post(reverse("portal:set_password"), new)) == reverse("portal:login")
         signed_in.force_login(User.objects.get(pk=customer.pk))
         assert signed_in.get(link).status_code == 400
         customer.refresh_from_db()
@@ -267,10 +269,10 @@ class TestEmailLinks:
         page = signed_in.get(reverse("portal:profile")).content.decode()
         assert "Ожидает подтверждения: <strong>new@example.ru</strong>" in page
         assert "Текущий e-mail: <strong>anna@example.ru</strong>" in page
-        assert signed_in.post(reverse("portal:email_resend")).status_code == 302
+        assert redirected_to(signed_in.post(reverse("portal:email_resend"))) == PROFILE
         assert [m.to for m in mailbox()] == [["new@example.ru"], ["new@example.ru"]]
         assert signed_in.get(first).status_code == 400  # the resend voided the first link
-        assert signed_in.get(link_path(mailbox()[-1].body)).status_code == 302
+        assert redirected_to(signed_in.get(link_path(mailbox()[-1].body))) == PROFILE
         customer.refresh_from_db()
         assert customer.email == "new@example.ru"
         assert "Ожидает подтверждения" not in signed_in.get(reverse("portal:profile")).content.decode()
@@ -366,7 +368,8 @@ class TestNames:
         "first, last", [("Анна-Мария", "Д'Артаньян"), ("Seán", "O’Brien Jr."), ("Ань", "Нгуен Ван")]
     )
     def test_names_of_any_alphabet_are_saved(self, signed_in, customer, first, last):
-        assert signed_in.post(reverse("portal:names"), {"first_name": first, "last_name": last}).status_code == 302
+        response = signed_in.post(reverse("portal:names"), {"first_name": first, "last_name": last})
+        assert redirected_to(response) == PROFILE
         customer.refresh_from_db()
         assert (customer.first_name, customer.last_name) == (first, last)
 

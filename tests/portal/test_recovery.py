@@ -11,9 +11,10 @@ from django.urls import reverse
 
 from kabinet.identity.models import VerificationCode
 from kabinet.notifications.models import Message
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, login_url, redirected_to
 
 RECOVER = reverse("portal:recover")
+HOME = reverse("portal:home")
 NEW = "Novyi-parol-2026"
 
 
@@ -36,8 +37,8 @@ def test_reset_by_phone_sets_new_password_and_ends_other_sessions(client, custom
     assert response["Location"] == reverse("portal:set_password")
     assert set_password(client)["Location"] == reverse("portal:login")
 
-    assert other.get(reverse("portal:home")).status_code == 302  # the old session is gone
-    assert login(client, "+79120000001", NEW, sverdlovsk).status_code == 302
+    assert redirected_to(other.get(HOME)) == login_url(HOME)  # the old session is gone
+    assert redirected_to(login(client, "+79120000001", NEW, sverdlovsk)) == HOME
     assert "Неверный логин" in login(Client(), "+79120000001", PASSWORD, sverdlovsk).content.decode()
 
 
@@ -61,8 +62,8 @@ def test_reset_by_email_link_works_once(client, customer, sverdlovsk, mailbox):
     link = re.search(r"https?://\S+", mailbox()[0].body).group(0)
     path = link.split("://", 1)[1].split("/", 1)[1]
     assert client.get("/" + path)["Location"] == reverse("portal:set_password")
-    assert set_password(client).status_code == 302
-    assert login(Client(), "anna@example.ru", NEW, sverdlovsk).status_code == 302
+    assert redirected_to(set_password(client)) == reverse("portal:login")
+    assert redirected_to(login(Client(), "anna@example.ru", NEW, sverdlovsk)) == HOME
     # The same link is dead now.
     again = Client()
     assert again.get("/" + path).status_code == 400
@@ -103,7 +104,7 @@ def test_a_reset_lifts_the_login_lock(client, customer, sverdlovsk, outbox, sett
     client.post(reverse("portal:recover_code"), {"code": outbox.last_code("+79120000001")})
     set_password(client)
 
-    assert login(client, "660100000001", NEW, sverdlovsk).status_code == 302
+    assert redirected_to(login(client, "660100000001", NEW, sverdlovsk)) == HOME
 
 
 def _rows() -> dict[str, int]:

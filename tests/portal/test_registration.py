@@ -9,11 +9,13 @@ from django.utils import timezone
 import pytest
 
 from kabinet.identity.models import AccountLink, ConsentAcceptance, User, VerificationCode
-from tests.factories import PASSWORD, make_account, make_customer
+from tests.factories import INVALID_LOGIN, PASSWORD, make_account, make_customer, redirected_to
 from tests.factories import registration_data as form_data
 
 REGISTER = reverse("portal:register")
 CONFIRM = reverse("portal:register_confirm")
+HOME = reverse("portal:home")
+WELCOME = HOME + "?welcome=1"  # where a right code leads: home, signed in
 
 
 def test_registration_page_has_hint_fields_and_consent(client, sverdlovsk):
@@ -42,7 +44,7 @@ def test_full_registration_logs_the_user_in(client, account, outbox):
     assert "+7 912 ***-**-33" in page and "10 минут" in page and "Отправить код повторно" in page
     code = outbox.last_code("+79121112233")
     response = client.post(CONFIRM, {"code": code})
-    assert response.status_code == 302 and response["Location"].startswith(reverse("portal:home"))
+    assert redirected_to(response) == WELCOME
     user = User.objects.get(phone="+79121112233")
     # The e-mail waits for its link (test_registered_email_counts_only_after_its_link).
     assert user.email is None and user.first_name == "Пётр"
@@ -87,7 +89,7 @@ def test_bad_input_is_rejected_at_the_field_and_kept(client, account, overrides,
 @pytest.mark.parametrize("house", ["12а", "12 А", "12А", "д. 12а", "12-a"])
 def test_house_number_variants_match(client, account, house):
     response = client.post(REGISTER, form_data(account.region, house=house))
-    assert response.status_code == 302, house
+    assert redirected_to(response) == CONFIRM, house
 
 
 def test_closed_account_cannot_be_registered(client, sverdlovsk):
@@ -133,7 +135,7 @@ def test_wrong_code_then_right_code(client, account, outbox):
     client.post(REGISTER, form_data(account.region))
     page = client.post(CONFIRM, {"code": "000000" if outbox.last_code("+79121112233") != "000000" else "111111"})
     assert "Неверный код. Осталось попыток: 4." in page.content.decode()
-    assert client.post(CONFIRM, {"code": outbox.last_code("+79121112233")}).status_code == 302
+    assert redirected_to(client.post(CONFIRM, {"code": outbox.last_code("+79121112233")})) == WELCOME
 
 
 def test_code_dies_after_five_wrong_entries(client, account, outbox):
@@ -160,12 +162,12 @@ def test_resend_waits_sixty_seconds_then_replaces_the_code(client, account, outb
     too_soon = client.post(reverse("portal:register_resend"))
     assert too_soon.status_code == 429 and "Новый код можно будет запросить" in too_soon.content.decode()
     VerificationCode.objects.update(created_at=timezone.now() - timedelta(seconds=61))
-    assert client.post(reverse("portal:register_resend")).status_code == 302
+    assert redirected_to(client.post(reverse("portal:register_resend"))) == CONFIRM
     assert len(outbox.messages()) == 2
     second = outbox.last_code("+79121112233")
     if first != second:
         assert "Неверный код" in client.post(CONFIRM, {"code": first}).content.decode()
-    assert client.post(CONFIRM, {"code": second}).status_code == 302
+    assert redirected_to(client.post(CONFIRM, {"code": second})) == WELCOME
 
 
 def test_account_taken_while_code_pending(client, account, outbox):
@@ -203,7 +205,8 @@ def test_registered_email_counts_only_after_its_link(client, account, outbox, ma
     # Until confirmed the address neither logs in nor recovers the password.
     anonymous = Client()
     login = {"identifier": "petr@example.ru", "password": PASSWORD, "region": account.region.pk}
-    assert anonymous.post(reverse("portal:login"), login).status_code == 200
+    refused = anonymous.post(reverse("portal:login"), login)
+    assert refused.status_code == 200 and INVALID_LOGIN in refused.content.decode()
     anonymous.post(reverse("portal:recover"), {"contact": "petr@example.ru"})
     assert len(mailbox()) == 1
     # The link, opened in the customer's session, makes it the e-mail; nobody is told of a "change".
@@ -212,7 +215,7 @@ def test_registered_email_counts_only_after_its_link(client, account, outbox, ma
     user.refresh_from_db()
     assert user.email == "petr@example.ru"
     assert len(mailbox()) == 1 and not [m for m in outbox.messages() if "изменён" in m["text"]]
-    assert Client().post(reverse("portal:login"), login).status_code == 302
+    assert redirected_to(Client().post(reverse("portal:login"), login)) == HOME
 
 
 def test_probing_taken_phones_gets_429(client, customer, sverdlovsk, settings):

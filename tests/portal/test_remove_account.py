@@ -5,7 +5,7 @@ from django.urls import reverse
 import pytest
 
 from kabinet.identity.models import AccountLink
-from tests.factories import make_account, make_appeal, make_customer
+from tests.factories import login_url, make_account, make_appeal, make_customer, redirected_to
 
 
 @pytest.fixture
@@ -69,5 +69,5 @@ def test_a_removed_link_has_no_confirmation_page(signed_in, link):
 
 
 def test_anonymous_is_sent_to_login(client, link):
-    response = client.get(reverse("portal:confirm_remove_account", args=[link.pk]))
-    assert response["Location"].startswith(reverse("portal:login"))
+    page = reverse("portal:confirm_remove_account", args=[link.pk])
+    assert redirected_to(client.get(page)) == login_url(page)
