@@ -140,13 +140,17 @@ def check_code(token: str, purpose: str, raw: str, ip: str) -> Check:
         if code is None:
             return Check(CheckResult.CLOSED, None)
         limits = [ratelimit.identifier_limit("code", code.phone), ratelimit.ip_limit("code", ip)]
-        if until := ratelimit.locked_until(limits):
+        # Counted before the comparison, like passwords: requests racing over several of a
+        # phone's codes cannot together try more than the phone's limit.
+        if until := ratelimit.attempt(limits):
             return Check(CheckResult.LOCKED, code, locked_until=until)
         check = _check(code, raw)
     if check.result in (CheckResult.WRONG, CheckResult.EXHAUSTED) and check.attempts_left >= 0:
         audit.record(AuditEvent.Action.CODE_FAILED, ip=ip, identifier=code.phone, purpose=purpose)
-        if until := ratelimit.register_failure(limits):
+        if until := ratelimit.failed(limits):
             return Check(CheckResult.LOCKED, code, locked_until=until)
+    else:
+        ratelimit.uncount(limits)  # right, or not compared at all (expired, used up)
     return check
 
 

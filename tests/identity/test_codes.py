@@ -137,3 +137,33 @@ def test_no_sms_for_a_rolled_back_request(outbox):
         issue_code(REGISTER, PHONE, ip=IP)
         transaction.set_rollback(True)
     assert outbox.messages() == []
+
+
+def test_a_code_is_counted_before_it_is_compared(outbox, settings, monkeypatch):
+    """Like passwords: with the phone's ten attempts still being compared elsewhere (counted,
+    not yet settled), an eleventh is refused without being compared, even the right code."""
+    from kabinet.core import ratelimit
+    from kabinet.identity import codes
+
+    code = issue_code(REGISTER, PHONE, ip=IP)
+    raw = outbox.last_code(PHONE)
+    in_flight = [ratelimit.identifier_limit("code", PHONE)]
+    for _ in range(settings.KABINET_FAILURES_PER_IDENTIFIER):
+        assert ratelimit.attempt(in_flight) is None
+    compared = []
+    monkeypatch.setattr(codes, "_check", lambda *args: compared.append(args))
+    result = check_code(code.token, REGISTER, raw, "10.0.0.2")
+    assert result.result is CheckResult.LOCKED and compared == []
+
+
+def test_right_and_expired_codes_do_not_use_up_the_phones_attempts(outbox, settings):
+    settings.KABINET_CODE_RESEND_AFTER = timedelta(0)
+    settings.KABINET_CODES_PER_PHONE_PER_HOUR = 30
+    for _ in range(settings.KABINET_FAILURES_PER_IDENTIFIER + 2):
+        code = issue_code(REGISTER, PHONE, ip=IP)
+        assert check_code(code.token, REGISTER, outbox.last_code(PHONE), IP).result is CheckResult.OK
+    expired = issue_code(REGISTER, PHONE, ip=IP)
+    raw = outbox.last_code(PHONE)
+    age(expired, 601)
+    for _ in range(settings.KABINET_FAILURES_PER_IDENTIFIER + 2):
+        assert check_code(expired.token, REGISTER, raw, IP).result is CheckResult.EXPIRED
