@@ -129,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kabinet.core.context_processors.site",
+                "kabinet.notifications.context_processors.dev_outbox",
             ],
         },
     },

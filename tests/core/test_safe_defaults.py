@@ -116,6 +116,14 @@ def test_the_outbox_opens_to_this_machine_in_the_demo(demo):
     assert Client(REMOTE_ADDR="::1").get("/dev/outbox/").status_code == 200
 
 
+def test_the_footer_links_to_the_outbox_only_where_it_opens(demo, settings):
+    link = "Исходящие SMS и письма (демо)"
+    assert link in Client(REMOTE_ADDR="127.0.0.1").get("/login/").content.decode()
+    assert link not in Client(REMOTE_ADDR="203.0.113.9").get("/login/").content.decode()
+    settings.KABINET_SMS_BACKEND = "console"
+    assert link not in Client(REMOTE_ADDR="127.0.0.1").get("/login/").content.decode()
+
+
 def test_the_outbox_is_shut_to_another_machine(demo, settings):
     settings.KABINET_TRUSTED_PROXIES = 1
     for headers in [{}, {"HTTP_X_FORWARDED_FOR": "127.0.0.1"}]:
