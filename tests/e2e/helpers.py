@@ -4,6 +4,8 @@ wrong on it, and the steps many tests take (open a page and wait for its script,
 import re
 from urllib.parse import urlsplit
 
+from playwright.sync_api import expect
+
 from tests.factories import PASSWORD
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
@@ -86,6 +88,33 @@ def log_in(page, identifier: str, password: str = PASSWORD) -> None:
     """Log in through the form and wait until the page it leads to is ready."""
     goto(page, "/login/")
     page.get_by_label("Номер лицевого счета, телефон или e-mail").fill(identifier)
+    page.get_by_label("Пароль").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Войти").click()
+    wait_ready(page)
+
+
+def fill_registration_form(
+    page, account_number: str, house: str, phone: str, *, email: str = "", name=("Пётр", "Сидоров")
+) -> None:
+    """Fill «Регистрация» (already open) as a new customer does and send it."""
+    page.get_by_label("Номер лицевого счета").fill(account_number)
+    page.get_by_label("Номер дома").fill(house)
+    expect(page.get_by_label("Регион")).to_have_value(re.compile(r"\d+"))
+    page.get_by_label("Телефон").fill(phone)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Имя").fill(name[0])
+    page.get_by_label("Фамилия").fill(name[1])
+    page.get_by_label(re.compile(r"^Пароль")).fill(PASSWORD)
+    page.get_by_label("Повторите пароль").fill(PASSWORD)
+    page.get_by_label("Я даю согласие на обработку моих персональных данных").check()
+    page.get_by_role("button", name="Отправить").click()
+
+
+def staff_log_in(page, identifier: str, password: str = PASSWORD) -> None:
+    """Sign in at the back office's own door and wait until the page it leads to is ready."""
+    goto(page, "/backoffice/login/")
+    page.get_by_label("E-mail или телефон").fill(identifier)
     page.get_by_label("Пароль").fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Войти").click()

@@ -9,7 +9,7 @@ import pytest
 
 from kabinet.appeals.models import Appeal, StaffRole, Status
 from kabinet.identity.models import User
-from tests.e2e.helpers import DESKTOP, goto, log_in, open_page, wait_ready
+from tests.e2e.helpers import DESKTOP, log_in, open_page, staff_log_in, wait_ready
 from tests.factories import PASSWORD, PDF, make_appeal
 
 NUMBER = re.compile(r"66-\d{4}-\d{6}")
@@ -46,15 +46,6 @@ def operator(sverdlovsk) -> User:
     )
     StaffRole.objects.create(user=user, role="operator").regions.add(sverdlovsk)
     return user
-
-
-def staff_log_in(page, identifier: str, password: str = PASSWORD) -> None:
-    goto(page, "/backoffice/login/")
-    page.get_by_label("E-mail или телефон").fill(identifier)
-    page.get_by_label("Пароль").fill(password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Войти").click()
-    wait_ready(page)
 
 
 def pdf(name: str = "справка.pdf") -> dict:

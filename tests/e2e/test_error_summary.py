@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import log_in, wait_ready
 from tests.factories import make_account, make_customer, make_meter
 
 SUMMARY = "Есть ошибки"
@@ -24,7 +24,7 @@ def assert_summary_has_focus(page, errors: list[str]) -> None:
 
 
 def follow(page, error: str, field) -> None:
-    page.locator("html[data-ready]").wait_for(state="attached")  # the summary's script is bound
+    wait_ready(page)  # the summary's script is bound
     summary(page).get_by_role("link", name=error).click()
     expect(field).to_be_focused()
 

@@ -5,7 +5,6 @@ excluded with a reason fails `test_every_page_is_visited_or_excluded`."""
 
 from datetime import date, timedelta
 from decimal import Decimal
-import re
 from urllib.parse import urlsplit
 
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
@@ -19,7 +18,7 @@ from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Region, Service
 from kabinet.billing.money import to_kopecks
 from kabinet.identity.models import User
-from tests.e2e.helpers import assert_fits_the_screen, log_in
+from tests.e2e.helpers import assert_fits_the_screen, fill_registration_form, log_in
 from tests.factories import PASSWORD, add_reading, make_account, make_appeal, make_customer, make_meter, upload_file
 
 PHONE = "+79120000077"
@@ -263,15 +262,7 @@ def test_public_pages_fit_a_phone(page, world, outbox):
         check_the_page(page, name, failures)
 
     page.goto("/register/")
-    page.get_by_label("Номер лицевого счета").fill(FREE_ACCOUNT)
-    page.get_by_label("Номер дома").fill("3")
-    page.get_by_label("Телефон").fill("+7 912 111-22-33")
-    page.get_by_label("Имя").fill("Пётр")
-    page.get_by_label("Фамилия").fill("Сидоров")
-    page.get_by_label(re.compile(r"^Пароль")).fill(PASSWORD)
-    page.get_by_label("Повторите пароль").fill(PASSWORD)
-    page.get_by_label("Я даю согласие на обработку моих персональных данных").check()
-    page.get_by_role("button", name="Отправить").click()
+    fill_registration_form(page, FREE_ACCOUNT, "3", "+7 912 111-22-33")
     expect(page.get_by_label("Код из SMS")).to_be_visible()
     check_the_page(page, "portal:register_confirm", failures)
 

@@ -10,8 +10,7 @@ import pytest
 
 from kabinet.billing import demo
 from kabinet.readings import demo as history
-from tests.e2e.helpers import goto, log_in, wait_ready
-from tests.factories import PASSWORD
+from tests.e2e.helpers import fill_registration_form, goto, log_in, wait_ready
 
 FREE = "660100044441"  # README: ул. Вайнера, д. 9а, кв. 3
 
@@ -29,15 +28,7 @@ def test_registering_a_free_readme_account_shows_charges_and_a_meter(page, demo_
     goto(page, "/")
     page.get_by_role("link", name="Зарегистрироваться").click()
     expect(page.get_by_role("heading", name="Регистрация", exact=True)).to_be_visible()
-    page.get_by_label("Номер лицевого счета").fill(FREE)
-    page.get_by_label("Номер дома").fill("9а")
-    page.get_by_label("Телефон").fill("+7 912 555-12-34")
-    page.get_by_label("Имя").fill("Вера")
-    page.get_by_label("Фамилия").fill("Новикова")
-    page.get_by_label(re.compile(r"^Пароль")).fill(PASSWORD)
-    page.get_by_label("Повторите пароль").fill(PASSWORD)
-    page.get_by_label("Я даю согласие на обработку моих персональных данных").check()
-    page.get_by_role("button", name="Отправить").click()
+    fill_registration_form(page, FREE, "9а", "+7 912 555-12-34", name=("Вера", "Новикова"))
     expect(page).to_have_url("/register/confirm/")
     page.get_by_label("Код из SMS").fill(outbox.last_code("+79125551234"))
     page.get_by_role("button", name="Отправить", exact=True).click()

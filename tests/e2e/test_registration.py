@@ -5,27 +5,17 @@ import re
 from playwright.sync_api import expect
 
 from kabinet.identity.models import User
-from tests.e2e.helpers import goto
-from tests.factories import PASSWORD, make_account
+from tests.e2e.helpers import fill_registration_form, goto
+from tests.factories import make_account
 
 TAKEN_EMAIL = "Повторная регистрация на этот e-mail невозможна"
 
 
 def fill_registration(page, *, account_number="660100000001", house="12а", phone="8 (912) 111-22-33", email=""):
-    page.goto("/")
+    goto(page, "/")
     page.get_by_role("link", name="Зарегистрироваться").click()
     expect(page.get_by_role("heading", name="Регистрация", exact=True)).to_be_visible()
-    page.get_by_label("Номер лицевого счета").fill(account_number)
-    page.get_by_label("Номер дома").fill(house)
-    expect(page.get_by_label("Регион")).to_have_value(re.compile(r"\d+"))
-    page.get_by_label("Телефон").fill(phone)
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Имя").fill("Пётр")
-    page.get_by_label("Фамилия").fill("Сидоров")
-    page.get_by_label(re.compile(r"^Пароль")).fill(PASSWORD)
-    page.get_by_label("Повторите пароль").fill(PASSWORD)
-    page.get_by_label("Я даю согласие на обработку моих персональных данных").check()
-    page.get_by_role("button", name="Отправить").click()
+    fill_registration_form(page, account_number, house, phone, email=email)
 
 
 def test_registration_with_the_sms_code_logs_in(page, account, outbox, mailbox):
