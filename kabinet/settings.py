@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kabinet.core.context_processors.site",
                 "kabinet.notifications.context_processors.dev_outbox",
+                "kabinet.portal.context_processors.customer",
             ],
         },
     },

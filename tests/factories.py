@@ -78,6 +78,15 @@ def make_staff(email: str, role: str, *regions, first_name: str = "Ирина") 
     return staff
 
 
+def customer_login(client, user: User) -> None:
+    """Sign a customer in as the portal's login does: customer pages admit only sessions opened
+    at the customers' door (identity.doors)."""
+    client.force_login(user)
+    session = client.session
+    session[SESSION_KEY] = Door.PORTAL.value
+    session.save()
+
+
 def staff_login(client, user: User) -> None:
     """Sign an employee in as the back office's own door does: the back office admits only
     sessions opened there (identity.doors)."""

@@ -10,7 +10,9 @@ from kabinet.core.models import AuditEvent
 from kabinet.identity.models import User
 from tests.factories import (
     PASSWORD,
+    customer_login,
     id_patterns,
+    login_url,
     make_account,
     make_appeal,
     make_customer,
@@ -42,7 +44,7 @@ def test_customer_credentials_do_not_open_the_back_office(client, customer):
 
 
 def test_signed_in_customer_is_sent_to_the_staff_login(client, customer):
-    client.force_login(customer)
+    customer_login(client, customer)
     response = client.get(QUEUE)
     assert redirected_to(response) == sent_to_login(QUEUE)
     assert "Вы вошли как клиент" in client.get(response["Location"]).content.decode()
@@ -99,7 +101,7 @@ def test_another_regions_appeal_is_404(staff_client, perm_appeal, name, kwargs, 
 
 
 def test_customer_cannot_reach_any_back_office_url(client, customer, perm_appeal):
-    client.force_login(customer)
+    customer_login(client, customer)
     for name, kwargs in BACKOFFICE_IDS:
         url = reverse(name, kwargs={k: perm_appeal.pk if k == "pk" else 1 for k in kwargs})
         for response in (client.get(url), client.post(url)):
@@ -116,12 +118,12 @@ def test_queue_lists_only_the_employees_regions(staff_client, customer, account,
 CUSTOMER_LOGIN = reverse("portal:login")
 
 
-def customer_login(client, identifier, password=PASSWORD, region=None):
+def post_customer_login(client, identifier, password=PASSWORD, region=None):
     return client.post(CUSTOMER_LOGIN, {"identifier": identifier, "password": password, "region": region.pk})
 
 
 def test_an_operator_is_refused_at_the_customer_login_like_a_wrong_password(client, operator, sverdlovsk):
-    response = customer_login(client, "operator@example.ru", region=sverdlovsk)
+    response = post_customer_login(client, "operator@example.ru", region=sverdlovsk)
     assert response.status_code == 200
     assert "Неверный логин или пароль" in response.content.decode()
     assert "_auth_user_id" not in client.session
@@ -133,14 +135,15 @@ def test_an_operator_is_refused_at_the_customer_login_like_a_wrong_password(clie
 @pytest.mark.parametrize("flag", ["is_staff", "is_superuser"])
 def test_admins_are_refused_at_the_customer_login(client, customer, sverdlovsk, flag):
     User.objects.filter(pk=customer.pk).update(**{flag: True})
-    assert "Неверный логин или пароль" in customer_login(client, "+79120000001", region=sverdlovsk).content.decode()
+    response = post_customer_login(client, "+79120000001", region=sverdlovsk)
+    assert "Неверный логин или пароль" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
 def test_an_operators_tries_at_the_customer_login_count_against_them(client, operator, sverdlovsk, settings):
     settings.KABINET_FAILURES_PER_IDENTIFIER = 3
-    customer_login(client, "operator@example.ru", region=sverdlovsk)  # right password, wrong door
-    customer_login(client, "operator@example.ru", "wrong", region=sverdlovsk)
+    post_customer_login(client, "operator@example.ru", region=sverdlovsk)  # right password, wrong door
+    post_customer_login(client, "operator@example.ru", "wrong", region=sverdlovsk)
     client.post(LOGIN, {"identifier": "operator@example.ru", "password": "wrong"})
     response = client.post(LOGIN, {"identifier": "operator@example.ru", "password": PASSWORD})
     assert response.status_code == 429 and "Повторите после" in response.content.decode()
@@ -149,7 +152,7 @@ def test_an_operators_tries_at_the_customer_login_count_against_them(client, ope
 def test_a_session_from_the_customer_login_does_not_open_the_back_office(client, customer, sverdlovsk):
     """A customer signed in at /login/ is made an employee: their session still came through
     the customers' door, so the back office asks them to sign in at its own."""
-    assert redirected_to(customer_login(client, "+79120000001", region=sverdlovsk)) == reverse("portal:home")
+    assert redirected_to(post_customer_login(client, "+79120000001", region=sverdlovsk)) == reverse("portal:home")
     StaffRole.objects.create(user=customer, role=StaffRole.Role.OPERATOR).regions.add(sverdlovsk)
     assert redirected_to(client.get(QUEUE)) == sent_to_login(QUEUE)
     response = client.post(LOGIN, {"identifier": "+79120000001", "password": PASSWORD})
@@ -158,5 +161,26 @@ def test_a_session_from_the_customer_login_does_not_open_the_back_office(client,
 
 
 def test_a_session_without_the_back_office_door_is_sent_to_its_login(client, operator):
-    client.force_login(operator.user)
+    customer_login(client, operator.user)
     assert redirected_to(client.get(QUEUE)) == sent_to_login(QUEUE)
+
+
+def test_a_back_office_session_does_not_open_the_customer_pages(client, operator, customer, sverdlovsk):
+    """The other direction: staff use their own doors only, so an operator signed in at the back
+    office (who is also a customer here) reaches no customer page with that session."""
+    operator.user.account_links.create(account=make_account(sverdlovsk, "660100000055"))
+    staff_login(client, operator.user)
+    for name in ("portal:home", "portal:profile", "portal:appeals", "portal:password"):
+        path = reverse(name)
+        assert redirected_to(client.get(path)) == login_url(path)
+    page = client.get(login_url(reverse("portal:home"))).content.decode()
+    assert "Вы вошли как сотрудник" in page
+    assert "Разделы кабинета" not in page  # no customer's menu or sections in the header
+    assert client.get(QUEUE).status_code == 200  # the back office itself still works
+
+
+def test_an_admin_site_session_does_not_open_the_customer_pages(client, customer):
+    User.objects.filter(pk=customer.pk).update(is_staff=True, is_superuser=True)
+    client.post(reverse("admin:login"), {"username": "+79120000001", "password": PASSWORD})
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert redirected_to(client.get(reverse("portal:home"))) == login_url(reverse("portal:home"))

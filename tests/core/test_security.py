@@ -12,6 +12,8 @@ from django.test import Client
 from django.urls import reverse
 import pytest
 
+from tests.factories import customer_login
+
 ROOT = Path(settings.BASE_DIR)
 
 
@@ -143,7 +145,7 @@ def test_every_input_has_a_label(client, customer):
         parser = audit(client, reverse(name))
         assert parser.unlabelled() == [], name
         checked += len(parser.controls)
-    client.force_login(customer)
+    customer_login(client, customer)
     for name in CUSTOMER_PAGES:
         parser = audit(client, reverse(name))
         assert parser.unlabelled() == [], name

@@ -12,14 +12,14 @@ import pytest
 
 from kabinet.appeals.files import limits
 from kabinet.appeals.models import Upload
-from tests.factories import PDF
+from tests.factories import PDF, customer_login
 
 NEW = reverse("portal:appeal_new")
 
 
 @pytest.fixture
 def signed_in(client, customer):
-    client.force_login(customer)
+    customer_login(client, customer)
     return client
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from kabinet.appeals.models import StaffRole
 from kabinet.identity.models import User
-from tests.e2e.helpers import goto, log_in, wait_ready
+from tests.e2e.helpers import goto, log_in, staff_log_in, wait_ready
 from tests.factories import PASSWORD, make_account
 
 INVALID = "Неверный логин или пароль. Проверьте номер лицевого счета, телефон или e-mail, пароль и регион."
@@ -47,3 +47,12 @@ def test_guesses_spread_over_a_persons_identifiers_lock_them_all(page, customer,
     expect(page.get_by_role("alert")).to_contain_text("Слишком много неудачных попыток. Повторите после")
     goto(page, "/home/")
     expect(page).to_have_url("/login/?next=/home/")
+
+
+def test_an_operator_in_the_back_office_is_not_let_into_the_customer_pages(page, operator):
+    staff_log_in(page, "operator@example.ru")
+    expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
+    page.goto("/home/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/home/"))
+    expect(page.get_by_text("Вы вошли как сотрудник")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Разделы кабинета")).to_have_count(0)

@@ -11,6 +11,7 @@ from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Service
 from kabinet.billing.periods import add_months, next_month
 from kabinet.portal.charts import Bar, bar_chart
+from tests.factories import customer_login
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def history(account, service, months: int, *, paid_share="1"):
 
 @pytest.fixture
 def signed_in(client, customer):
-    client.force_login(customer)
+    customer_login(client, customer)
     return client
 
 

@@ -10,14 +10,14 @@ from django.utils import timezone
 import pytest
 
 from kabinet.appeals.models import Appeal, Attachment, Reason, Status, Topic, Upload
-from tests.factories import PDF, PNG, make_account, make_appeal, redirected_to
+from tests.factories import PDF, PNG, customer_login, make_account, make_appeal, redirected_to
 
 NEW = reverse("portal:appeal_new")
 
 
 @pytest.fixture
 def signed_in(client, customer):
-    client.force_login(customer)
+    customer_login(client, customer)
     return client
 
 
@@ -158,7 +158,7 @@ def test_email_contact_without_email_asks_for_one(client, sverdlovsk, reason, ma
     from tests.factories import make_customer
 
     account = make_account(sverdlovsk, "660100000009")
-    client.force_login(make_customer("+79120000009", account))
+    customer_login(client, make_customer("+79120000009", account))
     page = client.post(NEW, form_data(account, reason, contact_method="email")).content.decode()
     assert "У вас в профиле нет e-mail" in page and not Appeal.objects.exists()
 

@@ -12,7 +12,7 @@ import pytest
 from kabinet.billing.bill_jobs import subscribe
 from kabinet.billing.models import Bill, BillSubscription
 from kabinet.billing.periods import add_months
-from tests.factories import accrue, make_account, make_billed, make_customer, pdf_text
+from tests.factories import accrue, customer_login, make_account, make_billed, make_customer, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def list_url(account) -> str:
 
 # --- The list -------------------------------------------------------------------------------
 def test_the_list_shows_billed_months_with_links(client, customer, account, last_month):
-    client.force_login(customer)
+    customer_login(client, customer)
     response = client.get(list_url(account))
     assert response.status_code == 200
     html = response.content.decode()
@@ -59,14 +59,14 @@ def test_the_list_needs_a_login(client, account):
 
 
 def test_the_list_without_bills(client, customer, account):
-    client.force_login(customer)
+    customer_login(client, customer)
     assert "Квитанций по этому лицевому счёту пока нет" in client.get(list_url(account)).content.decode()
 
 
 def test_the_list_stays_within_36_months(client, customer, account):
     accrue(account, add_months(this_month(), -36))
     accrue(account, add_months(this_month(), -37))
-    client.force_login(customer)
+    customer_login(client, customer)
     html = client.get(list_url(account)).content.decode()
     assert bill_url(account, add_months(this_month(), -36)) in html
     assert bill_url(account, add_months(this_month(), -37)) not in html
@@ -74,7 +74,7 @@ def test_the_list_stays_within_36_months(client, customer, account):
 
 # --- The download ---------------------------------------------------------------------------
 def test_download_is_a_pdf_attachment_generated_on_demand(client, customer, account, last_month):
-    client.force_login(customer)
+    customer_login(client, customer)
     assert not Bill.objects.exists()
     response = client.get(bill_url(account, last_month))
     assert response.status_code == 200
@@ -95,18 +95,18 @@ def test_download_is_a_pdf_attachment_generated_on_demand(client, customer, acco
 def test_download_window(client, customer, account, months_back, status):
     period = add_months(this_month(), -months_back)
     accrue(account, period)
-    client.force_login(customer)
+    customer_login(client, customer)
     assert client.get(bill_url(account, period)).status_code == status
 
 
 def test_a_month_without_accruals_is_not_found(client, customer, account, last_month):
-    client.force_login(customer)
+    customer_login(client, customer)
     assert client.get(bill_url(account, add_months(last_month, -5))).status_code == 404
 
 
 @pytest.mark.parametrize("period", ["2026-13", "2026-00", "26-10", "2026-1"])
 def test_a_malformed_month_is_not_found(client, customer, account, period):
-    client.force_login(customer)
+    customer_login(client, customer)
     assert client.get(f"/accounts/{account.pk}/bills/{period}/").status_code == 404
 
 
@@ -114,7 +114,7 @@ def test_another_customers_bill_is_not_found(client, sverdlovsk, customer, accou
     other_account = make_account(sverdlovsk, "660100000002", flat="7")
     make_customer("+79120000002", other_account, first_name="Борис")
     accrue(other_account, last_month)
-    client.force_login(customer)
+    customer_login(client, customer)
     assert client.get(bill_url(other_account, last_month)).status_code == 404
     assert client.get(list_url(other_account)).status_code == 404
     assert client.post(list_url(other_account), {"ebill": "on"}).status_code == 404
@@ -123,13 +123,13 @@ def test_another_customers_bill_is_not_found(client, sverdlovsk, customer, accou
 
 
 def test_download_refuses_post(client, customer, account, last_month):
-    client.force_login(customer)
+    customer_login(client, customer)
     assert client.post(bill_url(account, last_month)).status_code == 405
 
 
 # --- «Электронная квитанция» ----------------------------------------------------------------
 def test_subscribe_and_unsubscribe(client, customer, account, last_month):
-    client.force_login(customer)
+    customer_login(client, customer)
     response = client.post(list_url(account), {"ebill": "on"}, follow=True)
     assert response.redirect_chain == [(list_url(account), 302)]
     assert "Электронная квитанция подключена" in response.content.decode()
@@ -144,7 +144,7 @@ def test_subscribe_and_unsubscribe(client, customer, account, last_month):
 
 def test_without_email_the_page_says_where_to_add_it(client, account):
     user = make_customer("+79120000005", account)
-    client.force_login(user)
+    customer_login(client, user)
     html = client.get(list_url(account)).content.decode()
     assert "добавьте и подтвердите e-mail" in html
     assert f'href="{reverse("portal:profile")}"' in html
@@ -160,7 +160,7 @@ def test_a_subscriber_who_lost_the_email_can_still_unsubscribe(client, customer,
     subscribe(customer, account)
     customer.email = None
     customer.save()
-    client.force_login(customer)
+    customer_login(client, customer)
     html = client.get(list_url(account)).content.decode()
     assert 'name="ebill"' in html
     client.post(list_url(account), {})
@@ -168,7 +168,7 @@ def test_a_subscriber_who_lost_the_email_can_still_unsubscribe(client, customer,
 
 
 def test_money_on_the_page_is_decimal(client, customer, account, last_month):
-    client.force_login(customer)
+    customer_login(client, customer)
     months = client.get(list_url(account)).context["months"]
     assert [m.period for m in months] == [last_month, add_months(last_month, -1)]
     assert all(isinstance(m.closing, Decimal) for m in months)
@@ -176,6 +176,6 @@ def test_money_on_the_page_is_decimal(client, customer, account, last_month):
 
 
 def test_the_home_card_links_to_the_bills(client, customer, account):
-    client.force_login(customer)
+    customer_login(client, customer)
     html = client.get(reverse("portal:home")).content.decode()
     assert re.search(rf'<a [^>]*href="{list_url(account)}"[^>]*>Квитанция</a>', html)

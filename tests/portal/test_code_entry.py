@@ -11,7 +11,7 @@ import pytest
 
 from kabinet.identity.models import VerificationCode
 import kabinet.portal
-from tests.factories import PASSWORD, make_account, make_customer, redirected_to
+from tests.factories import PASSWORD, customer_login, make_account, make_customer, redirected_to
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def start_recovery(client, region) -> str:
 
 
 def start_phone_change(client, region) -> str:
-    client.force_login(make_customer("+79120000001", make_account(region, "660100000001")))
+    customer_login(client, make_customer("+79120000001", make_account(region, "660100000001")))
     response = client.post(reverse("portal:phone"), {"phone": "+79127777777"})
     assert redirected_to(response) == reverse("portal:phone_confirm")
     return "+79127777777"
@@ -116,7 +116,7 @@ def test_resend_waits_then_replaces_the_code(client, started, outbox):
 @pytest.mark.parametrize("flow", FLOWS.values(), ids=[flow.name for flow in FLOWS.values()])
 def test_with_nothing_pending_both_steps_lead_to_the_start(client, customer, flow):
     if flow.name == "phone":
-        client.force_login(customer)
+        customer_login(client, customer)
     assert client.get(reverse(flow.page))["Location"] == reverse(flow.start)
     assert client.post(reverse(flow.resend))["Location"] == reverse(flow.start)
     assert client.get(reverse(flow.resend)).status_code == 405

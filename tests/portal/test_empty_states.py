@@ -10,11 +10,12 @@ from kabinet.appeals.models import Status
 from kabinet.billing.models import Service
 from kabinet.readings.models import Meter
 from tests.empty_state import EmptyState, empty_state
+from tests.factories import customer_login
 
 
 @pytest.fixture
 def signed_in(client, customer):
-    client.force_login(customer)
+    customer_login(client, customer)
     return client
 
 

@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from kabinet.identity.models import AccountLink
-from tests.factories import make_account
+from tests.factories import customer_login, make_account
 
 
 def test_landing_has_the_personal_cabinet_button(client, db):
@@ -12,13 +12,13 @@ def test_landing_has_the_personal_cabinet_button(client, db):
 
 
 def test_landing_sends_signed_in_customers_home(client, customer):
-    client.force_login(customer)
+    customer_login(client, customer)
     assert client.get("/")["Location"] == reverse("portal:home")
 
 
 def test_home_lists_accounts_and_offers_the_tour_until_done(client, customer, sverdlovsk):
     AccountLink.objects.create(user=customer, account=make_account(sverdlovsk, "660100000055", house="5"))
-    client.force_login(customer)
+    customer_login(client, customer)
     page = client.get(reverse("portal:home")).content.decode()
     assert "660100000001" in page and "660100000055" in page and "ул. Малышева" in page
     assert "Начать знакомство" in page and "tour-offer" in page
@@ -32,13 +32,13 @@ def test_home_lists_accounts_and_offers_the_tour_until_done(client, customer, sv
 
 
 def test_tour_page_works_without_javascript(client, customer):
-    client.force_login(customer)
+    customer_login(client, customer)
     page = client.get(reverse("portal:tour")).content.decode()
     assert "Знакомство с личным кабинетом" in page and "Завершить знакомство" in page
 
 
 def test_home_autostart_marker_only_when_asked(client, customer):
-    client.force_login(customer)
+    customer_login(client, customer)
     assert "data-tour-autostart" not in client.get(reverse("portal:home")).content.decode()
     assert "data-tour-autostart" in client.get(reverse("portal:home") + "?tour=1").content.decode()
 

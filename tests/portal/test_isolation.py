@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
-from tests.factories import id_patterns, make_account, make_appeal, make_customer, redirected_to
+from tests.factories import customer_login, id_patterns, make_account, make_appeal, make_customer, redirected_to
 
 
 def billed_month(account) -> date:
@@ -54,9 +54,9 @@ def test_another_customers_id_is_404(client, customer, sverdlovsk, reason, name,
     other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002", flat="7"), first_name="Борис")
     ids = owned_by(other, reason)
     url = reverse(name, kwargs={key: ids[key] for key in kwargs})
-    client.force_login(customer)
+    customer_login(client, customer)
     stranger = getattr(client, method)(url).status_code
-    client.force_login(other)
+    customer_login(client, other)
     reached = getattr(client, method)(url)
     owner = reached.status_code
     if owner == 405:  # the method is not allowed for anyone: says nothing about the object

@@ -11,14 +11,14 @@ import pytest
 
 from kabinet.core.models import AuditEvent
 from kabinet.identity.models import AccountLink, EmailConfirmation, User
-from tests.factories import PASSWORD, login_url, make_account, make_customer, redirected_to
+from tests.factories import PASSWORD, customer_login, login_url, make_account, make_customer, redirected_to
 
 PROFILE = reverse("portal:profile")
 
 
 @pytest.fixture
 def signed_in(client, customer):
-    client.force_login(customer)
+    customer_login(client, customer)
     return client
 
 
@@ -84,7 +84,7 @@ def test_phone_of_another_user_is_refused(signed_in, sverdlovsk):
 
 def test_password_change_keeps_this_session_and_ends_others(signed_in, customer):
     other = Client()
-    other.force_login(customer)
+    customer_login(other, customer)
     data = {"old_password": PASSWORD, "password": "Drugoi-parol-77", "password2": "Drugoi-parol-77"}
     assert redirected_to(signed_in.post(reverse("portal:password"), data)) == PROFILE
     assert signed_in.get(reverse("portal:home")).status_code == 200
@@ -154,7 +154,7 @@ class TestIsolation:
 
     def test_email_link_works_only_in_the_session_of_its_user(self, signed_in, customer, boris, mailbox):
         boris_client = Client()
-        boris_client.force_login(boris)
+        customer_login(boris_client, boris)
         boris_client.post(reverse("portal:email"), {"email": "boris.new@example.ru"})
         path = link_path(mailbox()[0].body)
         response = signed_in.get(path)
@@ -169,7 +169,7 @@ class TestIsolation:
 
     def test_phone_code_of_another_user_is_useless(self, signed_in, customer, boris, outbox):
         boris_client = Client()
-        boris_client.force_login(boris)
+        customer_login(boris_client, boris)
         boris_client.post(reverse("portal:phone"), {"phone": "+79125555555"})
         # The session of Anna holds no pending change, so the confirm page sends her back.
         assert signed_in.post(reverse("portal:phone_confirm"), {"code": outbox.last_code("+79125555555")})[
@@ -242,7 +242,7 @@ class TestEmailLinks:
         other.post(reverse("portal:recover_code"), {"code": outbox.last_code("+79120000001")})
         new = {"password": "Novyi-parol-2026", "password2": "Novyi-parol-2026"}
         assert redirected_to(other.post(reverse("portal:set_password"), new)) == reverse("portal:login")
-        signed_in.force_login(User.objects.get(pk=customer.pk))
+        customer_login(signed_in, User.objects.get(pk=customer.pk))
         assert signed_in.get(link).status_code == 400
         customer.refresh_from_db()
         assert customer.email == "anna@example.ru"

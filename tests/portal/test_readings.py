@@ -15,7 +15,7 @@ import pytest
 
 from kabinet.billing.periods import add_months
 from kabinet.readings.models import Reading
-from tests.factories import add_reading, make_account, make_customer, make_meter, monthly
+from tests.factories import add_reading, customer_login, make_account, make_customer, make_meter, monthly
 
 TODAY = timezone.localdate()
 THIS_MONTH = TODAY.replace(day=1)
@@ -39,7 +39,7 @@ def closed_window(sverdlovsk):
 
 @pytest.fixture
 def signed_in(client, customer):
-    client.force_login(customer)
+    customer_login(client, customer)
     return client
 
 
@@ -220,7 +220,7 @@ def test_another_customers_readings_are_not_found(client, open_window, sverdlovs
     other_account = make_account(sverdlovsk, "660100000002", flat="7")
     make_customer("+79120000002", other_account)
     meter = make_meter(other_account)
-    client.force_login(customer)
+    customer_login(client, customer)
     for name in ("portal:readings", "portal:readings_history"):
         assert client.get(url(other_account, name)).status_code == 404
     assert client.post(url(other_account), {f"m{meter.pk}-t1": "5"}).status_code == 404

@@ -5,12 +5,12 @@ from django.urls import reverse
 import pytest
 
 from kabinet.identity.models import AccountLink
-from tests.factories import login_url, make_account, make_appeal, make_customer, redirected_to
+from tests.factories import customer_login, login_url, make_account, make_appeal, make_customer, redirected_to
 
 
 @pytest.fixture
 def signed_in(client, customer):
-    client.force_login(customer)
+    customer_login(client, customer)
     return client
 
 

@@ -1,7 +1,6 @@
 """«Начисления и платежи» of a personal account: months with services and payments, and
 charts of balance and consumption drawn on the server."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -9,10 +8,11 @@ from kabinet.billing.access import customer_account
 from kabinet.billing.history import account_history
 from kabinet.billing.money import format_rub
 from kabinet.billing.periods import month_name
+from kabinet.portal.access import customer_required
 from kabinet.portal.charts import Bar, bar_chart
 
 
-@login_required
+@customer_required
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     account = customer_account(request.user, account_id)
     history = account_history(account)

@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +17,7 @@ from kabinet.billing.registry import default_region
 from kabinet.core.storage import private_download
 from kabinet.identity import profile
 from kabinet.identity.accounts import FieldRejected
+from kabinet.portal.access import customer_required
 from kabinet.portal.appeal_forms import AppealForm, MessageForm, StatusFilterForm
 from kabinet.portal.views.common import ip
 
@@ -26,7 +26,7 @@ def _hints() -> dict[int, str]:
     return dict(Reason.objects.filter(is_active=True).exclude(documents_hint="").values_list("pk", "documents_hint"))
 
 
-@login_required
+@customer_required
 def appeal_list(request: HttpRequest) -> HttpResponse:
     """«Мои обращения»: newest first, filterable by status, paginated."""
     appeals = services.customer_appeals(request.user)
@@ -40,7 +40,7 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/appeals/list.html", context)
 
 
-@login_required
+@customer_required
 def appeal_new(request: HttpRequest) -> HttpResponse:
     """«Создать обращение». Good files are kept on the server across errors and offered
     again as «уже приложены», so nothing the customer attached is lost."""
@@ -80,13 +80,13 @@ def _new_page(request, form, uploads, status=200) -> HttpResponse:
     return render(request, "portal/appeals/new.html", context, status=status)
 
 
-@login_required
+@customer_required
 def appeal_created(request: HttpRequest, number: str) -> HttpResponse:
     appeal = services.customer_appeal(request.user, number)
     return render(request, "portal/appeals/created.html", {"appeal": appeal})
 
 
-@login_required
+@customer_required
 def appeal_detail(request: HttpRequest, number: str) -> HttpResponse:
     appeal = services.customer_appeal(request.user, number)
     return _detail_page(request, appeal, MessageForm(), [])
@@ -106,7 +106,7 @@ def _detail_page(request, appeal, form, uploads, status=200) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@customer_required
 def appeal_message(request: HttpRequest, number: str) -> HttpResponse:
     appeal = services.customer_appeal(request.user, number)
     form = MessageForm(request.POST, request.FILES)
@@ -122,7 +122,7 @@ def appeal_message(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("portal:appeal", number=number)
 
 
-@login_required
+@customer_required
 def appeal_file(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     attachment = services.customer_attachment(request.user, number, attachment_id)
     # The safe stored name and the type found in the content, never the customer's own.

@@ -11,6 +11,7 @@ from kabinet.core import audit
 from kabinet.core.models import AuditEvent
 from kabinet.identity.doors import Door, enter
 from kabinet.identity.login import Outcome, authenticate_customer
+from kabinet.portal.access import is_customer_session
 from kabinet.portal.forms import LoginForm
 from kabinet.portal.views.common import ip, locked_message
 
@@ -33,7 +34,7 @@ def sign_in(request: HttpRequest, user) -> None:
 
 @sensitive_post_parameters("password")
 def login_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
+    if is_customer_session(request):
         return redirect(_next_url(request) or "portal:home")
     form = LoginForm(request.POST or None)
     problem = None
@@ -52,7 +53,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
         elif result.outcome is Outcome.LOCKED:
             form.add_error(None, locked_message(result.locked_until))
             status = 429
-    context = {"form": form, "problem": problem, "next": _next_url(request)}
+    # An employee's session (back office, admin) is not a customer's: say so above the form.
+    is_employee = request.user.is_authenticated and not is_customer_session(request)
+    context = {"form": form, "problem": problem, "next": _next_url(request), "is_employee": is_employee}
     return render(request, "portal/login.html", context, status=status)
 
 

@@ -4,7 +4,6 @@
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,10 +12,11 @@ from django.views.decorators.http import require_safe
 from kabinet.billing.access import customer_account
 from kabinet.billing.bill_jobs import NoEmail, bill_months, customer_bill, is_subscribed, subscribe, unsubscribe
 from kabinet.billing.bills import NoBill
+from kabinet.portal.access import customer_required
 from kabinet.portal.bill_forms import EBillForm
 
 
-@login_required
+@customer_required
 def bill_list(request: HttpRequest, account_id: int) -> HttpResponse:
     """GET: the months with a bill and the e-bill setting. POST: change the setting."""
     account = customer_account(request.user, account_id)
@@ -56,7 +56,7 @@ def _change_subscription(request: HttpRequest, account, wanted: bool, subscribed
 
 
 @require_safe
-@login_required
+@customer_required
 def bill_pdf(request: HttpRequest, account_id: int, period: date) -> FileResponse:
     """The bill as a PDF download; generated now if the job has not made it yet."""
     account = customer_account(request.user, account_id)

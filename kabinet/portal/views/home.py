@@ -1,6 +1,5 @@
 """The customer's home page and the onboarding tour (G7, G13)."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -8,9 +7,10 @@ from django.views.decorators.http import require_POST
 
 from kabinet.billing.access import customer_accounts
 from kabinet.billing.balances import summaries
+from kabinet.portal.access import customer_required
 
 
-@login_required
+@customer_required
 def home(request: HttpRequest) -> HttpResponse:
     accounts = list(customer_accounts(request.user))
     context = {
@@ -21,14 +21,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", context)
 
 
-@login_required
+@customer_required
 def tour(request: HttpRequest) -> HttpResponse:
     """The tour as a page of steps: what people without JavaScript get, and a printable list."""
     return render(request, "portal/tour.html")
 
 
 @require_POST
-@login_required
+@customer_required
 def tour_done(request: HttpRequest) -> HttpResponse:
     if request.user.tour_completed_at is None:
         request.user.tour_completed_at = timezone.now()

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
@@ -14,6 +13,7 @@ from kabinet.identity import codes, profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.identity.models import VerificationCode
 from kabinet.identity.phones import display_phone
+from kabinet.portal.access import customer_required
 from kabinet.portal.forms import AddAccountForm, ChangePasswordForm, EmailForm, NamesForm, PhoneForm
 from kabinet.portal.views import code_entry
 from kabinet.portal.views.common import ip, locked_message, throttled_message
@@ -34,13 +34,13 @@ def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
     return render(request, "portal/profile.html", context, status=status)
 
 
-@login_required
+@customer_required
 def profile_view(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
 @require_POST
-@login_required
+@customer_required
 def names(request: HttpRequest) -> HttpResponse:
     form = NamesForm(request.POST)
     if form.is_valid():
@@ -57,7 +57,7 @@ def names(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@customer_required
 def email(request: HttpRequest) -> HttpResponse:
     form = EmailForm(request.POST)
     status = 400
@@ -78,7 +78,7 @@ def email(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@customer_required
 def email_resend(request: HttpRequest) -> HttpResponse:
     pending = profile.pending_email(request.user)
     if pending is None:  # confirmed or voided meanwhile: the profile says which
@@ -96,7 +96,7 @@ def email_resend(request: HttpRequest) -> HttpResponse:
     return redirect("portal:profile")
 
 
-@login_required
+@customer_required
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     # Only in the session of the user the link was sent to: a link reaching someone else's
     # mailbox (a mistyped address) gives them nothing.
@@ -108,7 +108,7 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("portal:profile")
 
 
-@login_required
+@customer_required
 def phone(request: HttpRequest) -> HttpResponse:
     form = PhoneForm(request.POST or None)
     status = 400
@@ -147,19 +147,19 @@ PHONE_CODE = code_entry.CodeFlow(
 )
 
 
-@login_required
+@customer_required
 def phone_confirm(request: HttpRequest) -> HttpResponse:
     return code_entry.confirm(request, PHONE_CODE)
 
 
 @require_POST
-@login_required
+@customer_required
 def phone_resend(request: HttpRequest) -> HttpResponse:
     return code_entry.resend(request, PHONE_CODE)
 
 
 @sensitive_post_parameters("old_password", "password", "password2")
-@login_required
+@customer_required
 def password(request: HttpRequest) -> HttpResponse:
     form = ChangePasswordForm(request.user, request.POST or None)
     status = 200
@@ -181,7 +181,7 @@ def password(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/password.html", {"form": form}, status=status)
 
 
-@login_required
+@customer_required
 def add_account(request: HttpRequest) -> HttpResponse:
     form = AddAccountForm(request.POST or None)
     problem = None
@@ -205,7 +205,7 @@ def add_account(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@login_required
+@customer_required
 def confirm_remove_account(request: HttpRequest, link_id: int) -> HttpResponse:
     """«Удалить» asks first and says what goes; the button there posts to remove_account."""
     link = profile.user_account(request.user, link_id)
@@ -215,7 +215,7 @@ def confirm_remove_account(request: HttpRequest, link_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@customer_required
 def remove_account(request: HttpRequest, link_id: int) -> HttpResponse:
     if not profile.remove_account(request.user, link_id, ip(request)):
         raise Http404

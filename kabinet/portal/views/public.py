@@ -2,11 +2,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from kabinet.identity.registration import current_consent
+from kabinet.portal.access import is_customer_session
 
 
 def landing(request: HttpRequest) -> HttpResponse:
     """The company site's page with the «Личный кабинет» button (G1)."""
-    if request.user.is_authenticated:
+    if is_customer_session(request):
         return redirect("portal:home")
     return render(request, "portal/landing.html")
 

@@ -1,12 +1,12 @@
 """«Передать показания» of a personal account and the history of its readings."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from kabinet.billing.access import customer_account
+from kabinet.portal.access import customer_required
 from kabinet.portal.readings_forms import ReadingsForm
 from kabinet.readings import services
 from kabinet.readings.history import meter_histories
@@ -14,7 +14,7 @@ from kabinet.readings.states import meter_states
 from kabinet.readings.window import reading_window
 
 
-@login_required
+@customer_required
 def readings(request: HttpRequest, account_id: int) -> HttpResponse:
     account = customer_account(request.user, account_id)
     window = reading_window(account.region)
@@ -49,7 +49,7 @@ def _page(request, account, window, states, form, refusal, status=200) -> HttpRe
 
 
 @require_GET
-@login_required
+@customer_required
 def readings_history(request: HttpRequest, account_id: int) -> HttpResponse:
     account = customer_account(request.user, account_id)
     context = {"account": account, "histories": meter_histories(account)}

@@ -17,6 +17,7 @@ from kabinet.identity.registration import (
     current_consent,
     start_registration,
 )
+from kabinet.portal.access import is_customer_session
 from kabinet.portal.forms import RegistrationForm
 from kabinet.portal.views import code_entry
 from kabinet.portal.views.auth import sign_in
@@ -65,7 +66,7 @@ def _start(request: HttpRequest, form: RegistrationForm) -> tuple[HttpResponse |
 
 @sensitive_post_parameters("password", "password2")
 def register(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
+    if is_customer_session(request):
         return redirect("portal:home")
     if request.method == "POST":
         form = RegistrationForm(request.POST)
