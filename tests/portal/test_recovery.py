@@ -5,9 +5,11 @@ import re
 
 from django.apps import apps
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.crypto import get_random_string
+import pytest
 
 from kabinet.identity.models import VerificationCode
 from kabinet.notifications.models import Message
@@ -146,3 +148,36 @@ def test_mail_to_one_address_is_bounded(client, customer, mailbox, settings):
     assert len(mailbox()) == limit
     page = client.post(RECOVER, {"contact": "anna@example.ru"}).content.decode()
     assert "Слишком много запросов. Повторите после" in page and 'value="anna@example.ru"' in page
+
+
+def _served(address: str) -> tuple[int, dict[str, int], object]:
+    """POST /recover/ through the portal's WSGI application, as runserver or gunicorn serve
+    it: the whole answer is read (queries run and rows written until then are returned) and
+    the body is handed back for the caller to close, as the server does after sending it."""
+    from kabinet.wsgi import application
+
+    secret = get_random_string(32)  # a CSRF secret of our own, as cookie and form field
+    data = {"contact": address, "csrfmiddlewaretoken": secret}
+    environ = RequestFactory().post(RECOVER, data, HTTP_COOKIE=f"csrftoken={secret}").environ
+    statuses = []
+    before = _rows()
+    with CaptureQueriesContext(connection) as queries:
+        body = application(environ, lambda status, headers: statuses.append(status))
+        answer = b"".join(body)
+    after = _rows()
+    assert statuses == ["200 OK"] and "Проверьте почту" in answer.decode()
+    return len(queries), {k: after[k] - before[k] for k in after if after[k] != before[k]}, body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_answer_is_sent_before_the_link_is_made(customer, mailbox):
+    """Issue 11, point 6, in the embedded mode: with no broker the background step runs in this
+    process, so it starts only once the answer is out, for a customer's address and any other."""
+    known_queries, known_rows, known_body = _served("anna@example.ru")
+    unknown_queries, unknown_rows, unknown_body = _served("nobody@example.ru")
+    assert known_queries == unknown_queries
+    assert known_rows == unknown_rows == {"core.AuditEvent": 1}
+    assert mailbox() == []
+    known_body.close()
+    unknown_body.close()
+    assert [(m.to, m.subject) for m in mailbox()] == [(["anna@example.ru"], "Восстановление пароля в личном кабинете")]
