@@ -41,3 +41,12 @@ def find_account(region: Region, number: str) -> PersonalAccount:
 
 def default_region() -> Region | None:
     return Region.objects.filter(is_default=True).first() or Region.objects.first()
+
+
+# The company's federal number, for the rare page or message that has no region to name.
+FALLBACK_CONTACT_PHONE = "8-800-700-10-32"
+
+
+def contact_phone(region: Region | None) -> str:
+    """The contact centre a customer of the region calls."""
+    return (region.contact_phone if region else "") or FALLBACK_CONTACT_PHONE

@@ -85,14 +85,6 @@ def uncount(limits: list[Limit]) -> None:
             pass
 
 
-def register_failure(limits: list[Limit]) -> datetime | None:
-    """Count a failure after the check, for checks bounded elsewhere as well (an SMS code's
-    own attempts are counted in its locked row); returns the deadline if a key is now locked."""
-    for limit in limits:
-        _count(limit)
-    return failed(limits)
-
-
 def reset(limits: list[Limit]) -> None:
     """Forget the failures of keys after a success (per-address keys are uncounted instead)."""
     cache.delete_many([_cache_key("count", limit.key) for limit in limits])

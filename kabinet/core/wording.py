@@ -14,5 +14,14 @@ def when(moment: datetime) -> str:
     return date_format(local, "j E H:i")
 
 
+def plural_ru(n: int, forms: tuple[str, str, str]) -> str:
+    """The Russian form for n: («час», «часа», «часов») → 1 час, 3 часа, 11 часов, 21 час."""
+    if n % 10 == 1 and n % 100 != 11:
+        return forms[0]
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return forms[1]
+    return forms[2]
+
+
 def locked_message(until: datetime) -> str:
     return f"Слишком много неудачных попыток. Повторите после {when(until)}."

@@ -4,13 +4,12 @@ customer, whether a phone or e-mail is taken (and how often a form may ask), nam
 from datetime import datetime
 
 from django.conf import settings
-from django.utils import timezone
-from django.utils.formats import date_format
 
 from kabinet.billing.houses import same_house
 from kabinet.billing.models import PersonalAccount, Region
-from kabinet.billing.registry import AccountNotFound, find_account
+from kabinet.billing.registry import AccountNotFound, contact_phone, find_account
 from kabinet.core import ratelimit
+from kabinet.core.wording import when
 from kabinet.identity.models import AccountLink, User
 from kabinet.identity.names import InvalidName, normalize_name
 
@@ -32,9 +31,7 @@ class TooManyRequests(FieldRejected):
     status = 429
 
     def __init__(self, field: str | None, retry_at: datetime):
-        local = timezone.localtime(retry_at)
-        moment = date_format(local, "H:i" if local.date() == timezone.localdate() else "j E H:i")
-        super().__init__(field, f"Слишком много запросов. Повторите после {moment}.")
+        super().__init__(field, f"Слишком много запросов. Повторите после {when(retry_at)}.")
         self.retry_at = retry_at
 
 
@@ -125,7 +122,7 @@ def phone_taken_message() -> str:
 
 
 def email_taken_message(region: Region | None) -> str:
-    phone = region.contact_phone if region else "8-800-700-10-32"
+    phone = contact_phone(region)
     return (
         "Повторная регистрация на этот e-mail невозможна. Обратитесь в «Обратную связь», "
         f"позвоните в контактный центр по номеру {phone} или укажите другой e-mail."

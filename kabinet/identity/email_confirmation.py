@@ -8,7 +8,6 @@ hash of its token is stored. See docs/identifiers.md.
 """
 
 import hashlib
-import hmac
 import secrets
 
 from django.conf import settings
@@ -19,9 +18,10 @@ from django.utils import timezone
 
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
+from kabinet.core.wording import plural_ru
 from kabinet.identity.accounts import FieldRejected, count_contact_use, email_taken, email_taken_message
 from kabinet.identity.models import EmailConfirmation, User
-from kabinet.identity.security_notices import Contacts, notify_security_change
+from kabinet.identity.security_notices import Contacts, notify_security_change, user_region
 from kabinet.notifications.services import send_email
 
 INVALID = "Ссылка недействительна. Укажите e-mail в профиле ещё раз."
@@ -34,14 +34,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _password_stamp(user: User) -> str:
-    # Keyed, so the row holds nothing that helps against the password hash itself.
-    return hmac.new(settings.SECRET_KEY.encode(), user.password.encode(), hashlib.sha256).hexdigest()
-
-
 def _hours(seconds: float) -> str:
     hours = round(seconds / 3600)
-    return "1 час" if hours == 1 else f"{hours} часа" if hours in (2, 3, 4, 22, 23, 24) else f"{hours} часов"
+    return f"{hours} {plural_ru(hours, ('час', 'часа', 'часов'))}"
 
 
 def _open(user: User) -> QuerySet[EmailConfirmation]:
@@ -62,7 +57,6 @@ def send_link(user: User, address: str, ip: str, *, at_registration: bool = Fals
             user=user,
             address=address,
             token_hash=_token_hash(token),
-            password_stamp=_password_stamp(user),
             at_registration=at_registration,
             ip=ip or None,
             created_at=now,
@@ -84,7 +78,7 @@ def send_link(user: User, address: str, ip: str, *, at_registration: bool = Fals
 def pending(user: User) -> EmailConfirmation | None:
     """The address awaiting confirmation, if its link still works."""
     row = _open(user).order_by("-created_at").first()
-    return row if row and hmac.compare_digest(row.password_stamp, _password_stamp(user)) else None
+    return row
 
 
 def resend(user: User, ip: str) -> EmailConfirmation:
@@ -103,12 +97,12 @@ def _usable(user: User, token: str) -> EmailConfirmation:
         raise FieldRejected(None, INVALID)
     if row.user_id != user.pk:
         raise FieldRejected(None, NOT_YOURS)
-    if row.used_at or row.voided_at or not hmac.compare_digest(row.password_stamp, _password_stamp(user)):
+    if row.used_at or row.voided_at:
         raise FieldRejected(None, CLOSED)
     if timezone.now() >= row.expires_at:
         raise FieldRejected(None, EXPIRED)
     if email_taken(row.address, exclude=user):
-        raise FieldRejected(None, email_taken_message(None))
+        raise FieldRejected(None, email_taken_message(user_region(user)))
     return row
 
 
@@ -127,6 +121,6 @@ def confirm(user: User, token: str, ip: str) -> str:
                 notify_security_change(user, "email", old)
     except IntegrityError:
         user.email = old.email
-        raise FieldRejected(None, email_taken_message(None)) from None
+        raise FieldRejected(None, email_taken_message(user_region(user))) from None
     audit.record(AuditEvent.Action.EMAIL_CHANGED, ip=ip, user=user, identifier=user.email, stage="confirmed")
     return user.email

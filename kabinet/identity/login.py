@@ -119,6 +119,7 @@ def _verify(
     and the address's attempts (`limits`) are already counted."""
     person = [ratelimit.user_limit(SCOPE, user.pk)] if user else []
     if until := ratelimit.attempt(person):
+        ratelimit.uncount(limits)  # refused by a lock, nothing checked: as attempt() does for a locked key
         return LoginResult(Outcome.LOCKED, locked_until=until)
     if not _check_password(user, password):
         return _fail(limits + person, identifier.value, ip, reason="invalid", site=site)

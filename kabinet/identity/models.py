@@ -68,6 +68,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    def save(self, *args, **kwargs) -> None:
+        # Django keeps the raw password in _password only when set_password() changed it, not
+        # when check_password() upgrades an old hash of the same password on login.
+        changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if changed:
+            # A new password ends what the old one let someone start: pending e-mail links.
+            EmailConfirmation.objects.filter(user=self, used_at__isnull=True, voided_at__isnull=True).update(
+                voided_at=timezone.now()
+            )
+
     def get_short_name(self) -> str:
         return self.first_name
 
@@ -141,8 +152,6 @@ class EmailConfirmation(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_confirmations")
     address = models.EmailField("адрес")
     token_hash = models.CharField(max_length=64, unique=True)
-    # A digest of the password hash when the link was sent: a changed password voids the link.
-    password_stamp = models.CharField(max_length=64)
     # The address given at registration: confirming it is not a change to tell anyone about.
     at_registration = models.BooleanField(default=False)
     ip = models.GenericIPAddressField(null=True, blank=True)

@@ -7,6 +7,7 @@ of any alphabet (with their combining accents), spaces, hyphens, apostrophes and
 «Анна-Мария», «Д'Артаньян», «O’Brien», «Jr.», «Нгуен Ван Ань».
 """
 
+from itertools import pairwise
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -39,6 +40,9 @@ def normalize_name(value: str) -> str:
         raise InvalidName(f"Недопустимый символ: {shown}. {RULE}")
     if not _is_letter(name[0]):
         raise InvalidName(f"Начните с буквы. {RULE}")
+    if any(c == "." and following not in " -" for c, following in pairwise(name)):
+        # An abbreviation ends a word («Jr.», «А. С.»); a dot inside one makes a host name.
+        raise InvalidName(f"Точка ставится только в конце сокращения: «Jr.», «А. С.». {RULE}")
     return name
 
 

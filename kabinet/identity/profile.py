@@ -87,7 +87,7 @@ def confirm_phone_change(user: User, token: str, raw_code: str, ip: str) -> code
 
 def change_password(user: User, old_password: str, new_password: str, ip: str) -> None:
     """Raises FieldRejected("old_password") on a wrong current password, Locked after too many."""
-    limits = [ratelimit.identifier_limit("password", str(user.pk)), ratelimit.ip_limit("password", ip)]
+    limits = [ratelimit.user_limit("password", user.pk), ratelimit.ip_limit("password", ip)]
     if until := ratelimit.attempt(limits):  # counted before the check: parallel guesses too
         raise ratelimit.Locked(until)
     if not user.check_password(old_password):
@@ -114,7 +114,8 @@ def add_account(user: User, region: Region, number: str, house: str, ip: str) ->
         if until := ratelimit.failed(limits):
             raise ratelimit.Locked(until) from None
         raise
-    except IntegrityError:
+    except IntegrityError:  # another customer linked it a moment before: not a guess
+        ratelimit.uncount(limits)
         raise FieldRejected("account_number", "Этот лицевой счёт уже зарегистрирован в личном кабинете.") from None
     ratelimit.uncount(limits)  # not a guess: only failures count
     audit.record(AuditEvent.Action.ACCOUNT_ADDED, ip=ip, user=user, identifier=account.number)

@@ -6,11 +6,11 @@ before the change is how the owner learns of it in time to call the contact cent
 
 from dataclasses import dataclass
 
-from kabinet.billing.registry import default_region
+from kabinet.billing.models import Region
+from kabinet.billing.registry import contact_phone, default_region
 from kabinet.identity.models import User
 from kabinet.notifications.services import send_email, send_sms
 
-FALLBACK_CONTACT_PHONE = "8-800-700-10-32"
 WHAT = {"phone": "телефон", "email": "e-mail", "password": "пароль"}
 
 
@@ -26,18 +26,18 @@ class Contacts:
         return cls(user.phone, user.email)
 
 
-def contact_centre_phone(user: User) -> str:
-    """The contact centre of the region of the user's first account, else the default one."""
+def user_region(user: User) -> Region | None:
+    """The region of the user's first account, else the default one: whose contact centre a
+    message to this user names."""
     link = user.account_links.select_related("account__region").first()
-    region = link.account.region if link else default_region()
-    return (region.contact_phone if region else "") or FALLBACK_CONTACT_PHONE
+    return link.account.region if link else default_region()
 
 
 def notify_security_change(user: User, what: str, old_contacts: Contacts) -> None:
     """Tell `old_contacts` that `what` ("phone", "email" or "password") was changed. The
     messages go out after commit, so a change that rolls back tells nobody."""
     changed = f"В личном кабинете изменён {WHAT[what]}"
-    advice = f"Если это были не вы, позвоните в контактный центр: {contact_centre_phone(user)}."
+    advice = f"Если это были не вы, позвоните в контактный центр: {contact_phone(user_region(user))}."
     if old_contacts.phone:
         send_sms(old_contacts.phone, f"{changed}. {advice}")
     if old_contacts.email:

@@ -19,27 +19,32 @@ from kabinet.core.ratelimit import Limit
 KEY = [Limit("test:id:anna", 3)]
 
 
+def fail(limits: list[Limit]):
+    """One guarded check that failed, counted as every caller does: attempt, then failed."""
+    return ratelimit.attempt(limits) or ratelimit.failed(limits)
+
+
 def test_locks_at_the_limit_and_says_until_when():
-    assert ratelimit.register_failure(KEY) is None
-    assert ratelimit.register_failure(KEY) is None
+    assert fail(KEY) is None
+    assert fail(KEY) is None
     assert ratelimit.locked_until(KEY) is None
-    until = ratelimit.register_failure(KEY)
+    until = fail(KEY)
     assert until is not None
     assert abs(until - (timezone.now() + settings.KABINET_LOCKOUT)) < timedelta(seconds=2)
     assert abs(ratelimit.locked_until(KEY) - until) < timedelta(milliseconds=1)
 
 
 def test_reset_forgets_failures():
-    ratelimit.register_failure(KEY)
-    ratelimit.register_failure(KEY)
+    fail(KEY)
+    fail(KEY)
     ratelimit.reset(KEY)
-    assert ratelimit.register_failure(KEY) is None
+    assert fail(KEY) is None
 
 
 def test_keys_are_independent():
     other = [Limit("test:id:boris", 3)]
     for _ in range(3):
-        ratelimit.register_failure(KEY)
+        fail(KEY)
     assert ratelimit.locked_until(KEY)
     assert ratelimit.locked_until(other) is None
     assert ratelimit.locked_until(KEY + other) == ratelimit.locked_until(KEY)
@@ -48,7 +53,7 @@ def test_keys_are_independent():
 def test_lock_expires(settings):
     settings.KABINET_LOCKOUT = timedelta(seconds=1)
     for _ in range(3):
-        ratelimit.register_failure(KEY)
+        fail(KEY)
     assert ratelimit.locked_until(KEY)
     from django.core.cache import cache
 
@@ -141,7 +146,7 @@ django.setup()
 from kabinet.core import ratelimit
 limit = [ratelimit.Limit(sys.argv[1], int(sys.argv[2]))]
 for _ in range(int(sys.argv[3])):
-    ratelimit.register_failure(limit)
+    ratelimit.attempt(limit) or ratelimit.failed(limit)
 print("locked" if ratelimit.locked_until(limit) else "open")
 """
 

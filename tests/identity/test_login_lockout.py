@@ -148,3 +148,23 @@ def test_parallel_house_guesses_check_at_most_ten_houses(sverdlovsk, monkeypatch
     assert len(held.calls) <= LIMIT
     assert isinstance(right, ratelimit.Locked)
     assert all(isinstance(result, FieldRejected | ratelimit.Locked) for result in wrong)
+
+
+@pytest.mark.django_db(transaction=False)
+def test_losing_a_race_to_link_an_account_is_not_a_guess(customer, sverdlovsk, settings, monkeypatch):
+    """Another customer linked the account between the check and the insert: the house was right,
+    so the attempt is taken back, and the account's count does not lock it for its owner."""
+    from django.db import IntegrityError
+
+    from kabinet.identity.models import AccountLink
+
+    settings.KABINET_FAILURES_PER_IDENTIFIER = 2
+    make_account(sverdlovsk, "660100000078", house="9")
+
+    def taken(**fields):
+        raise IntegrityError("identity_accountlink_account_id_key")
+
+    monkeypatch.setattr(AccountLink.objects, "create", taken)
+    for _ in range(3):
+        with pytest.raises(FieldRejected, match="уже зарегистрирован"):
+            profile.add_account(customer, sverdlovsk, "660100000078", "9", "10.0.0.1")

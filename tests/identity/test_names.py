@@ -10,7 +10,20 @@ from tests.factories import make_customer
 
 @pytest.mark.parametrize(
     "name",
-    ["Анна", "Анна-Мария", "Д'Артаньян", "O’Brien", "Jr.", "Нгуен Ван Ань", "Σωκράτης", "山田", "Zoë", "Ольга-Ёлка"],
+    [
+        "Анна",
+        "Анна-Мария",
+        "Д'Артаньян",
+        "O’Brien",
+        "Jr.",
+        "Нгуен Ван Ань",
+        "Σωκράτης",
+        "山田",
+        "Zoë",
+        "Ольга-Ёлка",
+        "А. С.",
+        "St. John",
+    ],
 )
 def test_names_of_any_alphabet_pass(name):
     assert normalize_name(f"  {name} ") == name
@@ -30,6 +43,8 @@ def test_combining_accents_are_kept_and_composed():
         ("<b>Анна</b>", "Недопустимый символ: «<»"),
         ("-Анна", "Начните с буквы"),
         ("А" * 101, "Не длиннее 100 символов"),
+        ("www.evil.com", "Точка ставится только в конце сокращения"),
+        ("Иванова.рф", "Точка ставится только в конце сокращения"),
     ],
 )
 def test_anything_else_is_refused_with_a_reason(name, message):

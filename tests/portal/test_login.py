@@ -1,5 +1,6 @@
 """Login by account number, phone and e-mail (G3), the G9/G10 messages, lockout."""
 
+from django.test import Client
 from django.urls import reverse
 import pytest
 
@@ -163,6 +164,19 @@ def test_ten_guesses_spread_over_annas_identifiers_lock_her(client, anna, sverdl
         assert response.status_code == 429, identifier
         assert "Повторите после" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_tries_refused_by_the_person_s_lock_do_not_fill_the_address_s_count(anna, sverdlovsk, settings):
+    """A refused try checks nothing: like a try at a locked identifier, it does not count against
+    the address, where many customers of one mobile carrier may share it."""
+    settings.KABINET_FAILURES_PER_IP = 3
+    for i in range(10):  # the person locked, each guess from its own address
+        post_login(Client(REMOTE_ADDR=f"10.0.1.{i}"), ANNA[i % 4], "bad-password-1", sverdlovsk)
+    shared = Client(REMOTE_ADDR="10.0.2.1")
+    for identifier in ANNA:
+        assert post_login(shared, identifier, region=sverdlovsk).status_code == 429
+    make_customer("+79120000005", make_account(sverdlovsk, "660100000005"), first_name="Борис")
+    assert redirected_to(post_login(shared, "+79120000005", region=sverdlovsk)) == HOME
 
 
 def test_the_person_count_is_shared_with_the_staff_doors(client, anna, sverdlovsk):

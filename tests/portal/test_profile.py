@@ -2,6 +2,7 @@
 personal accounts; and that one customer cannot reach another's."""
 
 from datetime import timedelta
+import hashlib
 import re
 
 from django.test import Client
@@ -246,6 +247,27 @@ class TestEmailLinks:
         assert signed_in.get(link).status_code == 400
         customer.refresh_from_db()
         assert customer.email == "anna@example.ru"
+
+    def test_a_hash_upgraded_at_login_is_no_password_change(self, signed_in, customer, sverdlovsk, mailbox):
+        """Logging in with an old portal's hash rewrites the hash, not the password: the link lives."""
+        link = self.ask(signed_in, "new@example.ru", mailbox)
+        legacy = "legacy_md5$" + hashlib.md5(PASSWORD.encode()).hexdigest()
+        User.objects.filter(pk=customer.pk).update(password=legacy)
+        fresh = Client()
+        login = {"identifier": "+79120000001", "password": PASSWORD, "region": sverdlovsk.pk}
+        assert redirected_to(fresh.post(reverse("portal:login"), login)) == reverse("portal:home")
+        assert User.objects.get(pk=customer.pk).password.startswith("argon2")
+        assert redirected_to(fresh.get(link)) == PROFILE
+        customer.refresh_from_db()
+        assert customer.email == "new@example.ru"
+
+    def test_any_new_password_voids_the_links_the_admin_site_too(self, customer, mailbox):
+        from kabinet.identity import email_confirmation
+
+        email_confirmation.send_link(customer, "new@example.ru", "10.0.0.1")
+        customer.set_password("Admin-set-2026")  # as the admin's «Изменить пароль» does
+        customer.save()
+        assert email_confirmation.pending(customer) is None
 
     def test_a_link_expires(self, signed_in, customer, mailbox, settings):
         link = self.ask(signed_in, "new@example.ru", mailbox)

@@ -34,7 +34,6 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("address", models.EmailField(max_length=254, verbose_name="адрес")),
                 ("token_hash", models.CharField(max_length=64, unique=True)),
-                ("password_stamp", models.CharField(max_length=64)),
                 ("at_registration", models.BooleanField(default=False)),
                 ("ip", models.GenericIPAddressField(blank=True, null=True)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),

@@ -14,12 +14,12 @@ from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
 from kabinet.appeals.models import Reason
 from kabinet.billing.registry import default_region
+from kabinet.core.net import client_ip
 from kabinet.core.storage import private_download
 from kabinet.identity import profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.portal.access import customer_required
 from kabinet.portal.appeal_forms import AppealForm, MessageForm, StatusFilterForm
-from kabinet.portal.views.common import ip
 
 
 def _hints() -> dict[int, str]:
@@ -55,7 +55,7 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
     email = form.cleaned_data.get("email")
     if email:
         try:
-            profile.request_email_change(request.user, email, default_region(), ip(request))
+            profile.request_email_change(request.user, email, default_region(), client_ip(request))
         except FieldRejected as rejected:
             form.add_error("email", rejected.message)
             return _new_page(request, form, received.uploads, status=400)

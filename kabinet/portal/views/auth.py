@@ -9,11 +9,12 @@ from django.views.decorators.http import require_POST
 
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
+from kabinet.core.net import client_ip
+from kabinet.core.wording import locked_message
 from kabinet.identity.doors import Door, enter
 from kabinet.identity.login import Outcome, authenticate_customer
 from kabinet.portal.access import is_customer_session
 from kabinet.portal.forms import LoginForm
-from kabinet.portal.views.common import ip, locked_message
 
 INVALID = "Неверный логин или пароль. Проверьте номер лицевого счета, телефон или e-mail, пароль и регион."
 
@@ -42,7 +43,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         region = form.cleaned_data["region"]
         result = authenticate_customer(
-            form.cleaned_data["identifier"], form.cleaned_data["password"], region, ip(request)
+            form.cleaned_data["identifier"], form.cleaned_data["password"], region, client_ip(request)
         )
         if result.outcome is Outcome.OK:
             sign_in(request, result.user)

@@ -11,12 +11,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from kabinet.core.net import client_ip
 from kabinet.identity import codes
 from kabinet.identity.accounts import FieldRejected
 from kabinet.identity.models import VerificationCode
 from kabinet.identity.phones import mask_phone
 from kabinet.portal.forms import CodeForm
-from kabinet.portal.views.common import code_error, ip, throttled_message
+from kabinet.portal.views.common import code_error, throttled_message
 
 # Given the request, the pending code and what was typed, do what the code unlocks and say
 # where to go next; or return the failed check. A FieldRejected is shown at the code field.
@@ -75,7 +76,7 @@ def resend(request: HttpRequest, flow: CodeFlow) -> HttpResponse:
     if code is None:
         return redirect(flow.start)
     try:
-        new = codes.resend_code(code.token, ip=ip(request))
+        new = codes.resend_code(code.token, ip=client_ip(request))
     except codes.CodeThrottled as throttled:
         notice = throttled_message(throttled.retry_at)
         return _page(request, flow, code, CodeForm(), status=429, notice=notice)
@@ -86,7 +87,7 @@ def _page(
     request: HttpRequest, flow: CodeFlow, code: VerificationCode, form: CodeForm, status: int = 200, notice: str = ""
 ) -> HttpResponse:
     now = timezone.now()
-    resend_at = codes.next_send_allowed_at(code.phone, ip(request)) or now
+    resend_at = codes.next_send_allowed_at(code.phone, client_ip(request)) or now
     context = {
         "form": form,
         "title": flow.title,

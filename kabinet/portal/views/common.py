@@ -1,18 +1,12 @@
-"""Helpers the portal's views share: the caller's address, messages for locks and codes."""
+"""Messages the portal's code pages share."""
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from kabinet.core.net import client_ip
 from kabinet.core.wording import locked_message
 from kabinet.identity import codes
-
-
-def ip(request: HttpRequest) -> str:
-    return client_ip(request)
 
 
 def throttled_message(retry_at: datetime) -> str:

@@ -8,7 +8,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
 
 from kabinet.billing.registry import RegistryUnavailable, default_region
+from kabinet.core.net import client_ip
 from kabinet.core.ratelimit import Locked
+from kabinet.core.wording import locked_message
 from kabinet.identity import codes, profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.identity.models import VerificationCode
@@ -16,7 +18,7 @@ from kabinet.identity.phones import display_phone
 from kabinet.portal.access import customer_required
 from kabinet.portal.forms import AddAccountForm, ChangePasswordForm, EmailForm, NamesForm, PhoneForm
 from kabinet.portal.views import code_entry
-from kabinet.portal.views.common import ip, locked_message, throttled_message
+from kabinet.portal.views.common import throttled_message
 
 SESSION_PHONE_TOKEN = "kabinet.phone.token"
 
@@ -46,7 +48,7 @@ def names(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             profile.update_names(
-                request.user, form.cleaned_data["first_name"], form.cleaned_data["last_name"], ip(request)
+                request.user, form.cleaned_data["first_name"], form.cleaned_data["last_name"], client_ip(request)
             )
         except FieldRejected as rejected:
             form.add_error(rejected.field, rejected.message)
@@ -63,7 +65,7 @@ def email(request: HttpRequest) -> HttpResponse:
     status = 400
     if form.is_valid():
         try:
-            profile.request_email_change(request.user, form.cleaned_data["email"], default_region(), ip(request))
+            profile.request_email_change(request.user, form.cleaned_data["email"], default_region(), client_ip(request))
         except FieldRejected as rejected:
             form.add_error(rejected.field, rejected.message)
             status = rejected.status
@@ -84,7 +86,7 @@ def email_resend(request: HttpRequest) -> HttpResponse:
     if pending is None:  # confirmed or voided meanwhile: the profile says which
         return redirect("portal:profile")
     try:
-        row = profile.resend_email_link(request.user, ip(request))
+        row = profile.resend_email_link(request.user, client_ip(request))
     except FieldRejected as rejected:
         form = EmailForm({"email": pending.address})
         form.is_valid()
@@ -101,7 +103,7 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     # Only in the session of the user the link was sent to: a link reaching someone else's
     # mailbox (a mistyped address) gives them nothing.
     try:
-        profile.confirm_email(request.user, token, ip(request))
+        profile.confirm_email(request.user, token, client_ip(request))
     except FieldRejected as rejected:
         return render(request, "portal/link_invalid.html", {"reason": rejected.message}, status=400)
     messages.success(request, "E-mail подтверждён и сохранён в профиле.")
@@ -114,7 +116,7 @@ def phone(request: HttpRequest) -> HttpResponse:
     status = 400
     if request.method == "POST" and form.is_valid():
         try:
-            code = profile.request_phone_change(request.user, form.cleaned_data["phone"], ip(request))
+            code = profile.request_phone_change(request.user, form.cleaned_data["phone"], client_ip(request))
         except FieldRejected as rejected:
             form.add_error(rejected.field, rejected.message)
             status = rejected.status
@@ -127,7 +129,7 @@ def phone(request: HttpRequest) -> HttpResponse:
 
 def _unlock_phone(request: HttpRequest, code: VerificationCode, raw: str) -> HttpResponse | codes.Check:
     """A right code from the new number makes it the profile's phone."""
-    check = profile.confirm_phone_change(request.user, code.token, raw, ip(request))
+    check = profile.confirm_phone_change(request.user, code.token, raw, client_ip(request))
     if check.result is not codes.CheckResult.OK:
         return check
     messages.success(request, "Новый номер телефона подтверждён и сохранён.")
@@ -166,7 +168,7 @@ def password(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            profile.change_password(request.user, data["old_password"], data["password"], ip(request))
+            profile.change_password(request.user, data["old_password"], data["password"], client_ip(request))
         except FieldRejected as rejected:
             form.add_error(rejected.field, rejected.message)
         except Locked as locked:
@@ -189,7 +191,7 @@ def add_account(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             account = profile.add_account(
-                request.user, data["region"], data["account_number"], data["house"], ip(request)
+                request.user, data["region"], data["account_number"], data["house"], client_ip(request)
             )
         except FieldRejected as rejected:
             form.add_error(rejected.field, rejected.message)
@@ -217,7 +219,7 @@ def confirm_remove_account(request: HttpRequest, link_id: int) -> HttpResponse:
 @require_POST
 @customer_required
 def remove_account(request: HttpRequest, link_id: int) -> HttpResponse:
-    if not profile.remove_account(request.user, link_id, ip(request)):
+    if not profile.remove_account(request.user, link_id, client_ip(request)):
         raise Http404
     messages.success(request, "Лицевой счёт удалён из профиля.")
     return redirect("portal:profile")

@@ -9,12 +9,13 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from kabinet.core.net import client_ip
 from kabinet.identity import codes, recovery
 from kabinet.identity.accounts import FieldRejected
 from kabinet.identity.models import User, VerificationCode
 from kabinet.portal.forms import RecoveryForm, SetPasswordForm
 from kabinet.portal.views import code_entry
-from kabinet.portal.views.common import ip, throttled_message
+from kabinet.portal.views.common import throttled_message
 
 SESSION_TOKEN = "kabinet.reset.token"
 SESSION_GRANT = "kabinet.reset.grant"
@@ -27,13 +28,13 @@ def recover(request: HttpRequest) -> HttpResponse:
         channel, value = form.cleaned_data["contact"]
         if channel == "email":
             try:
-                recovery.start_email_reset(value, ip(request))
+                recovery.start_email_reset(value, client_ip(request))
             except FieldRejected as rejected:  # too many requests
                 form.add_error(rejected.field, rejected.message)
                 return render(request, "portal/recover.html", {"form": form}, status=rejected.status)
             return render(request, "portal/recover_sent.html", {"email": value})
         try:
-            code = recovery.start_phone_reset(value, ip(request))
+            code = recovery.start_phone_reset(value, client_ip(request))
         except codes.CodeThrottled as throttled:
             form.add_error("contact", throttled_message(throttled.retry_at))
         else:
@@ -52,7 +53,7 @@ def _grant(request: HttpRequest, user: User, channel: str, link: tuple[str, str]
 
 def _unlock(request: HttpRequest, code: VerificationCode, raw: str) -> HttpResponse | codes.Check:
     """A right code lets this browser set a new password for a while."""
-    check = recovery.check_phone_reset(code.token, raw, ip(request))
+    check = recovery.check_phone_reset(code.token, raw, client_ip(request))
     if check.result is not codes.CheckResult.OK:
         return check
     _grant(request, check.code.user, "phone")
@@ -107,7 +108,7 @@ def set_password(request: HttpRequest) -> HttpResponse:
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         channel = request.session.pop(SESSION_GRANT)["channel"]
-        recovery.set_new_password(user, form.cleaned_data["password"], ip(request), channel=channel)
+        recovery.set_new_password(user, form.cleaned_data["password"], client_ip(request), channel=channel)
         messages.success(request, "Пароль изменён. Войдите с новым паролем.")
         return redirect("portal:login")
     return render(request, "portal/set_password.html", {"form": form}, status=400 if form.errors else 200)

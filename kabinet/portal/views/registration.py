@@ -7,7 +7,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from kabinet.billing.registry import RegistryUnavailable
+from kabinet.core.net import client_ip
 from kabinet.core.ratelimit import Locked
+from kabinet.core.wording import locked_message
 from kabinet.identity import codes
 from kabinet.identity.accounts import FieldRejected
 from kabinet.identity.models import VerificationCode
@@ -21,7 +23,7 @@ from kabinet.portal.access import is_customer_session
 from kabinet.portal.forms import RegistrationForm
 from kabinet.portal.views import code_entry
 from kabinet.portal.views.auth import sign_in
-from kabinet.portal.views.common import ip, locked_message, throttled_message
+from kabinet.portal.views.common import throttled_message
 
 SESSION_TOKEN = "kabinet.register.token"
 SESSION_FORM = "kabinet.register.form"
@@ -44,7 +46,7 @@ def _data(form: RegistrationForm) -> RegistrationData:
 def _start(request: HttpRequest, form: RegistrationForm) -> tuple[HttpResponse | None, dict | None]:
     """Send the code; on a refusal put the message at its field and say what else to show."""
     try:
-        code = start_registration(_data(form), ip(request))
+        code = start_registration(_data(form), client_ip(request))
     except FieldRejected as rejected:
         form.add_error(rejected.field, rejected.message)
         if rejected.status != 400:  # too many requests: the page says so with its status
@@ -85,7 +87,7 @@ def register(request: HttpRequest) -> HttpResponse:
 def _unlock(request: HttpRequest, code: VerificationCode, raw: str) -> HttpResponse | codes.Check:
     """A right code creates the user and logs them in."""
     try:
-        check, user = complete_registration(code.token, raw, ip(request))
+        check, user = complete_registration(code.token, raw, client_ip(request))
     except FieldRejected as rejected:
         # Taken meanwhile: back to the form, with the message where it belongs.
         form = RegistrationForm(request.session.get(SESSION_FORM))
