@@ -5,7 +5,9 @@ import re
 
 from playwright.sync_api import expect
 
+from kabinet.identity.models import AccountLink
 from tests.e2e.helpers import log_in
+from tests.factories import make_account, make_billed
 
 OFFER = "Вы в обновлённом личном кабинете"
 
@@ -147,3 +149,37 @@ def test_the_name_menu_closes_on_escape(page, customer):
     expect(profile).to_be_visible()
     page.get_by_role("heading", name="Мои лицевые счета").click()  # a click elsewhere closes it too
     expect(profile).to_be_hidden()
+
+
+# The highlight's ring (outline 4px, offset 4px) belongs to what the dialog must not cover.
+RING = 8
+STEP_SIDES = """el => {
+  const s = getComputedStyle(el);
+  return {color: s.color, background: s.backgroundColor};
+}"""
+
+
+def test_every_step_shows_its_element_beside_the_dialog_in_its_own_colours(page, customer, account, sverdlovsk):
+    # Two accounts, one with history: the page is as long as a real customer's.
+    make_billed(account)
+    AccountLink.objects.create(user=customer, account=make_account(sverdlovsk, "660100000055", house="5"))
+    log_in(page, "+79120000001")
+    page.get_by_role("link", name="Начать знакомство").first.click()
+    dialog = page.get_by_role("dialog")
+    total = step_count(dialog)
+    view = page.viewport_size["height"]
+
+    for number in range(1, total + 1):
+        expect_step(dialog, number, total)
+        title = dialog.get_by_role("heading").inner_text()
+        step = page.locator(".tour-highlight")
+        expect(step).to_have_count(1)
+        box, popup = step.bounding_box(), dialog.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= view, f"«{title}» is off the screen"
+        apart = box["y"] + box["height"] + RING <= popup["y"] or popup["y"] + popup["height"] <= box["y"] - RING
+        assert apart, f"the dialog covers «{title}»: {box} and {popup}"
+        sides = step.evaluate(STEP_SIDES)
+        assert sides["background"] not in {"rgba(0, 0, 0, 0)", "transparent"}, f"«{title}» shows the backdrop"
+        assert sides["color"] != sides["background"], f"«{title}»: text in its background's colour, {sides}"
+        dialog.get_by_role("button", name="Готово" if number == total else "Далее").click()
+    expect(dialog).to_have_count(0)

@@ -67,27 +67,86 @@
     });
     this.onKey = function (e) { self.key(e); };
     document.addEventListener("keydown", this.onKey);
+    this.onResize = function () { self.place(); };  // a phone turned sideways
+    window.addEventListener("resize", this.onResize);
     this.backdrop.addEventListener("click", function () { self.close(); });
     this.go(0);
   };
 
   Tour.prototype.go = function (i) {
     if (i < 0 || i >= this.steps.length) return;
-    if (this.current) this.current.classList.remove("tour-highlight");
+    unhighlight(this.current);
     this.index = i;
     var step = this.steps[i];
     this.current = step;
-    step.classList.add("tour-highlight");
+    highlight(step);
     if (step.tagName === "DETAILS") step.open = false;
-    step.scrollIntoView({ block: "center", behavior: "smooth" });
     this.dialog.querySelector(".tour-progress").textContent = "Шаг " + (i + 1) + " из " + this.steps.length;
     this.dialog.querySelector("#tour-title").textContent = step.getAttribute("data-tour-title");
     this.dialog.querySelector(".tour-text").textContent = step.getAttribute("data-tour-text");
     this.dialog.querySelector("[data-act=prev]").disabled = i === 0;
     var next = this.dialog.querySelector("[data-act=next]");
     next.textContent = i === this.steps.length - 1 ? "Готово" : "Далее";
-    next.focus();
+    this.place();
+    next.focus({ preventScroll: true });
   };
+
+  // The element stands above the backdrop; one with no background of its own would show the
+  // dimmed page through it, so it borrows the colour it stood on, keeping its look.
+  function highlight(el) {
+    el.classList.add("tour-highlight");
+    if (!opaque(getComputedStyle(el).backgroundColor)) el.style.backgroundColor = backgroundBehind(el);
+  }
+
+  function unhighlight(el) {
+    if (!el) return;
+    el.classList.remove("tour-highlight");
+    el.style.backgroundColor = "";
+  }
+
+  function opaque(color) {
+    return color !== "transparent" && !/^rgba\(.*,\s*0\)$/.test(color);
+  }
+
+  function backgroundBehind(el) {
+    for (var node = el.parentElement; node; node = node.parentElement) {
+      var color = getComputedStyle(node).backgroundColor;
+      if (opaque(color)) return color;
+    }
+    return "#fff";
+  }
+
+  /* The dialog goes to the side of the screen away from the element (the bottom first, the top
+     when the element sits too low to be scrolled above it), and the page scrolls the element into
+     the space the dialog leaves, ring included, so the dialog never covers what it explains. */
+  var RING = 12, MARGIN = 16;  // outline and its offset with a little air; the dialog's 1rem
+
+  Tour.prototype.place = function () {
+    var view = window.innerHeight, height = this.dialog.offsetHeight;
+    var box = this.current.getBoundingClientRect();
+    var top = box.top + window.scrollY, bottom = box.bottom + window.scrollY;
+    var spaces = [
+      { atTop: false, from: 0, to: view - height - MARGIN },  // dialog at the bottom
+      { atTop: true, from: height + MARGIN, to: view }        // dialog at the top
+    ];
+    var chosen = null, scroll = 0;
+    for (var k = 0; k < spaces.length && !chosen; k++) {
+      var space = spaces[k];
+      var wanted = clampScroll((top + bottom) / 2 - (space.from + space.to) / 2);
+      if (top - RING - wanted >= space.from && bottom + RING - wanted <= space.to) { chosen = space; scroll = wanted; }
+    }
+    if (!chosen) {  // taller than the space left: show its top, the dialog below
+      chosen = spaces[0];
+      scroll = clampScroll(top - RING);
+    }
+    this.dialog.classList.toggle("tour-dialog-top", chosen.atTop);
+    window.scrollTo({ top: scroll, behavior: "instant" });
+  };
+
+  function clampScroll(y) {
+    var most = document.documentElement.scrollHeight - window.innerHeight;
+    return Math.max(0, Math.min(y, most));
+  }
 
   Tour.prototype.key = function (e) {
     if (e.key === "Escape") { e.preventDefault(); this.close(); return; }
@@ -103,8 +162,9 @@
   };
 
   Tour.prototype.close = function () {
-    if (this.current) this.current.classList.remove("tour-highlight");
+    unhighlight(this.current);
     document.removeEventListener("keydown", this.onKey);
+    window.removeEventListener("resize", this.onResize);
     this.dialog.remove();
     this.backdrop.remove();
     if (this.doneUrl) {
