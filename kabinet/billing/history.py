@@ -34,6 +34,15 @@ class History:
     def latest(self) -> MonthBalance | None:
         return self.months[0].balance if self.months else None
 
+    @property
+    def open_period(self) -> date | None:
+        """The month shown open: the latest with accruals. The current month often holds only a
+        payment until it is billed, around the 1st of the next, and would open on «начислено 0»."""
+        billed = [month.period for month in self.months if month.accruals]
+        if billed:
+            return billed[0]
+        return self.months[0].period if self.months else None
+
 
 def account_history(account: PersonalAccount, months: int = 24) -> History:
     balances = list(MonthBalance.objects.filter(account=account).order_by("-period")[:months])

@@ -213,7 +213,7 @@ class Accrual(models.Model):
 class Payment(models.Model):
     class Channel(models.TextChoices):
         BANK = "bank", "Банк"
-        ONLINE = "online", "Онлайн (СБП, карта)"
+        ONLINE = "online", "Онлайн: СБП или карта"  # written in brackets after a payment
         POST = "post", "Почта России"
         OFFICE = "office", "Касса офиса"
 

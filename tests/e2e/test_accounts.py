@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Service
-from tests.e2e.helpers import assert_fits_the_screen, log_in
+from tests.e2e.helpers import assert_fits_the_screen, goto, log_in
 
 
 def test_home_card_then_accruals_with_chart_and_months(any_page, customer, account):
@@ -39,3 +39,33 @@ def test_home_card_then_accruals_with_chart_and_months(any_page, customer, accou
     expect(october).to_contain_text("06.10.2026 — 1 047,60 ₽ (Банк)")  # paid in October, for September
     page.get_by_text("Таблица данных графиков").click()
     expect(page.get_by_role("table", name="Сальдо и потребление по месяцам")).to_contain_text("1 396,80 ₽")
+
+
+CHEVRON = """summary => {
+  const mark = getComputedStyle(summary, "::before");
+  return {shown: mark.content !== "none" && parseFloat(mark.width) > 0 && parseFloat(mark.borderRightWidth) > 0,
+          turn: mark.transform};
+}"""
+
+
+def test_months_show_they_open_and_the_latest_billed_one_is_open(page, customer, account):
+    electricity = Service.objects.create(code="electricity", name="Электроснабжение", unit="кВт·ч")
+    for month in (9, 10):
+        Accrual.objects.create(account=account, period=date(2026, month, 1), service=electricity,
+                               volume=Decimal("200"), tariff=Decimal("5.0000"), amount=Decimal("1000.00"))  # fmt: skip
+    Payment.objects.create(account=account, paid_on=date(2026, 11, 5), amount=Decimal("400.00"), channel="online")
+    rebuild_balances(account)
+
+    log_in(page, "+79120000001")
+    goto(page, f"/accounts/{account.pk}/")
+    november, october = page.locator("details.month").nth(0), page.locator("details.month").nth(1)
+    expect(november.locator(".month-name")).to_have_text("Ноябрь 2026")  # so far only a payment
+    expect(october.get_by_role("table", name="Начисления за октябрь 2026")).to_be_visible()
+    expect(october.locator("dt:text-is('На начало месяца') + dd")).to_have_text("долг 1 000,00 ₽")
+    expect(november.locator("summary")).to_contain_text("долг на конец 1 600,00 ₽")
+
+    closed = november.locator("summary").evaluate(CHEVRON)
+    assert closed["shown"], "a closed month shows no sign that it opens"
+    november.locator("summary").click()
+    expect(november).to_contain_text("05.11.2026 — 400,00 ₽ (Онлайн: СБП или карта)")
+    assert november.locator("summary").evaluate(CHEVRON)["turn"] != closed["turn"], "the sign does not turn when open"

@@ -3,6 +3,7 @@ in the same number of queries whatever the length of the history."""
 
 from datetime import date
 from decimal import Decimal
+import re
 
 from django.urls import reverse
 import pytest
@@ -66,7 +67,7 @@ def test_accruals_page_months_services_recalculation_payments(signed_in, account
     page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
     assert '<td data-label="Тариф, ₽">3\u00a0079,54</td>' in page, "grouped, without trailing zeros"
     for text in ["Начисления и платежи", "Октябрь 2026", "Электроснабжение", "200 кВт·ч", "1\u00a0000,00\u00a0₽",
-                 "−120,35\u00a0₽", "Показания контролёра", "05.10.2026", "Онлайн (СБП, карта)",
+                 "−120,35\u00a0₽", "Показания контролёра", "05.10.2026", "Онлайн: СБП или карта",
                  '<svg class="chart"', "Таблица данных графиков"]:  # fmt: skip
         assert text in page, text
 
@@ -124,3 +125,43 @@ def test_chart_is_accessible_svg_with_negative_bars():
     assert svg.count("<rect") == 2 and "chart-bar-negative" in svg
     assert "<script" not in svg and "style=" not in svg
     assert bar_chart([], chart_id="e", title="", unit="") == ""
+
+
+def open_months(page: str) -> list[str]:
+    """The names of the months the page shows open."""
+    return re.findall(r'<details class="card month" open>\s*<summary>\s*<span class="month-name">([^<]+)<', page)
+
+
+def test_the_month_shown_open_is_the_latest_with_accruals(signed_in, account, electricity):
+    # August to October billed; November so far holds only October's payment.
+    history(account, electricity, 3)
+    page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
+    assert "Ноябрь 2026" in page
+    assert open_months(page) == ["Октябрь 2026"]
+
+
+def test_a_month_that_only_has_payments_opens_when_nothing_is_billed(signed_in, account):
+    Payment.objects.create(account=account, paid_on=date(2026, 11, 5), amount=Decimal("300.00"), channel="bank")
+    rebuild_balances(account)
+    page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
+    assert open_months(page) == ["Ноябрь 2026"]
+
+
+def test_the_opening_balance_says_debt_or_overpayment_like_the_closing(signed_in, account, electricity):
+    # Each month 1000 ₽ accrued, paid in half the next: August opens at 0, September at 1000 ₽ owed.
+    history(account, electricity, 3, paid_share="0.5")
+    page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
+    assert "<dt>На начало месяца</dt><dd>долга нет</dd>" in page
+    assert "<dt>На начало месяца</dt><dd>долг 1\u00a0000,00\u00a0₽</dd>" in page
+    assert "долг на конец 1\u00a0000,00\u00a0₽" in page
+    history(account, electricity, 4, paid_share="1.5")  # 1000, 500, 0, then 500 overpaid from October
+    page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
+    assert "<dt>На начало месяца</dt><dd>переплата 500,00\u00a0₽</dd>" in page
+    assert "переплата на конец 500,00\u00a0₽" in page
+
+
+def test_a_payment_names_its_channel_without_brackets_in_brackets(signed_in, account, electricity):
+    history(account, electricity, 2)
+    page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
+    assert "05.10.2026 — 1\u00a0000,00\u00a0₽ (Онлайн: СБП или карта)" in page
+    assert not re.search(r"\([^()<]*\(", page), "a bracket inside a bracket"
