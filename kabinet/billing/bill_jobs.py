@@ -248,7 +248,7 @@ def _email_text(account: PersonalAccount, user, data) -> tuple[str, str]:
     body = (
         f"{greeting}\n\nВо вложении квитанция за {data.period_name} по лицевому счёту {account.number} "
         f"({data.address}).\n{due}\n\n"
-        f"Квитанции за последние три года — в личном кабинете:\n{url}\n\n"
+        f"Квитанции хранятся в личном кабинете три года:\n{url}\n\n"
         "Вы получаете квитанцию по e-mail вместо бумажной. Отказаться можно там же, на странице «Квитанции»."
     )
     return subject, body

@@ -19,6 +19,8 @@ def test_customer_downloads_a_bill(any_page, customer, account, tmp_path):
     log_in(page, "+79120000001")
     page.get_by_role("article", name="Лицевой счёт 660100000001").get_by_role("link", name="Квитанция").click()
     expect(page.get_by_role("heading", name="Квитанции", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Квитанции по месяцам")).to_be_visible()
+    expect(page.get_by_text("Квитанции хранятся здесь три года.")).to_be_visible()  # not «за три года» over two rows
     row = page.get_by_role("row").filter(has_text="к оплате 1 536,18 ₽")
     with page.expect_download() as download_info:
         row.get_by_role("link", name="Скачать PDF").click()
@@ -34,8 +36,12 @@ def test_customer_downloads_a_bill(any_page, customer, account, tmp_path):
 def test_customer_switches_on_the_electronic_bill(page, customer, account):
     log_in(page, "+79120000001")
     page.goto(f"/accounts/{account.pk}/bills/")
+    # Unticked, the hint says what ticking would do, not that it is so.
+    expect(page.get_by_text("Если отметить и сохранить, квитанции будут приходить на anna@example.ru")).to_be_visible()
     page.get_by_label("Получать квитанцию по e-mail вместо бумажной").check()
     page.get_by_role("button", name="Сохранить").click()
     expect(page.get_by_role("status").filter(has_text="Электронная квитанция подключена")).to_be_visible()
     expect(page.get_by_label("Получать квитанцию по e-mail вместо бумажной")).to_be_checked()
+    expect(page.get_by_text("Если отметить и сохранить")).to_have_count(0)
+    expect(page.get_by_text("Снимите отметку и сохраните, чтобы снова получать квитанцию на бумаге.")).to_be_visible()
     assert BillSubscription.objects.filter(account=account, user=customer).exists()

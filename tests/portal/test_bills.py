@@ -52,6 +52,29 @@ def test_the_list_shows_billed_months_with_links(client, customer, account, last
     assert "style=" not in html and "<script>" not in html, "CSP: no inline styles or scripts"
 
 
+def test_the_list_says_how_long_bills_are_kept_not_that_it_holds_three_years(client, customer, account, last_month):
+    customer_login(client, customer)
+    html = client.get(list_url(account)).content.decode()
+    assert "Квитанции хранятся здесь три года." in html
+    assert "За последние три года" not in html, "a heading over two rows promising 36"
+
+
+def the_ebill_hint(html: str) -> str:
+    """The help under the checkbox, its tags (<wbr>) left out."""
+    hint = re.search(r'<p class="help">(.*?)</p>', html, re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", "", hint).split())
+
+
+def test_the_ebill_hint_says_what_ticking_would_do_until_it_is_on(client, customer, account):
+    customer_login(client, customer)
+    hint = the_ebill_hint(client.get(list_url(account)).content.decode())
+    assert hint.startswith("Если отметить и сохранить, квитанции будут приходить на anna@example.ru,"), hint
+
+    client.post(list_url(account), {"ebill": "on"})
+    hint = the_ebill_hint(client.get(list_url(account)).content.decode())
+    assert hint == "Снимите отметку и сохраните, чтобы снова получать квитанцию на бумаге."
+
+
 def test_the_list_needs_a_login(client, account):
     response = client.get(list_url(account))
     assert response.status_code == 302
