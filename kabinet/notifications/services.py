@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from kabinet.core.after_response import later
 from kabinet.notifications.models import Message
 
 
@@ -21,8 +22,10 @@ def _enqueue(message: Message) -> Message:
     from kabinet.notifications.tasks import deliver_message
 
     # After commit: a code for a registration that rolled back must never go out, and the
-    # worker must be able to see the row it is asked to deliver.
-    transaction.on_commit(lambda: deliver_message.delay(message.pk))
+    # worker must be able to see the row it is asked to deliver. After the response, too:
+    # without a broker the task runs in this process, and a slow gateway must not hold the
+    # customer's page (nor show, in its time, whether a phone or an address is a customer's).
+    transaction.on_commit(lambda: later(deliver_message.delay, message.pk))
     return message
 
 

@@ -165,3 +165,23 @@ def test_registration_code_reaches_the_real_gateway_api(client, account, smsc, d
     [fields] = smsc.received
     assert fields["phones"] == "79121112233"
     assert "Код для регистрации" in fields["mes"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_s_messages_go_out_after_its_answer(outbox):
+    """Served as runserver and gunicorn serve it (kabinet.wsgi), a page that sends an SMS answers
+    first; the delivery (in-process without a broker) runs when the server closes the response."""
+    from django.http import HttpResponse
+
+    from kabinet.core.after_response import wsgi
+    from kabinet.notifications.services import send_sms
+
+    def page(environ, start_response):
+        send_sms("+79120000001", "Код для входа: 123456")
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return HttpResponse("готово")
+
+    body = wsgi(page)({}, lambda status, headers: None)
+    assert outbox.messages() == []
+    body.close()
+    assert [m["to"] for m in outbox.messages()] == ["+79120000001"]
