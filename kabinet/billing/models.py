@@ -6,6 +6,10 @@ from django.db import models
 
 from kabinet.core.storage import dated_random_name, private_storage
 
+NBSP = "\u00a0"
+# «ул. Малышева», «пр-т Ленина», «пер. Банковский»: a short abbreviation ending in a full stop.
+_ABBREVIATION = re.compile(r"(?<!\w)(\w{1,4}\.) ")
+
 
 def validate_regex(value: str) -> None:
     try:
@@ -93,9 +97,11 @@ class Premises(models.Model):
 
     @property
     def address(self) -> str:
-        parts = [f"г. {self.city}", self.street, f"д. {self.house}"]
+        """«г. Екатеринбург, ул. Малышева, д. 12а, кв. 5», each abbreviation joined to what follows
+        it by a non-breaking space, so a line never ends with «г.» or «д.»."""
+        parts = [f"г.{NBSP}{self.city}", _ABBREVIATION.sub(f"\\1{NBSP}", self.street), f"д.{NBSP}{self.house}"]
         if self.flat:
-            parts.append(f"кв. {self.flat}")
+            parts.append(f"кв.{NBSP}{self.flat}")
         return ", ".join(parts)
 
 

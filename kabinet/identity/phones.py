@@ -37,16 +37,22 @@ def normalize_phone(text: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+NBSP = "\u00a0"
+
+
 def display_phone(e164: str) -> str:
-    """«+7 912 345-67-89» for pages and SMS."""
+    """«+7 912 345-67-89» for pages and SMS, its groups joined by non-breaking spaces: a line
+    never ends inside a number (a line break is allowed after a hyphen only before a letter,
+    so «345-67-89» stays whole)."""
     try:
         parsed = phonenumbers.parse(e164, "RU")
     except phonenumbers.NumberParseException:
         return e164
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL).replace(" ", NBSP)
 
 
 def mask_phone(e164: str) -> str:
-    """«+7 912 ***-**-89»: enough for the owner to recognise, too little for anyone else."""
+    """«+7 912 ***-**-89»: enough for the owner to recognise, too little for anyone else (its
+    spaces non-breaking, as display_phone's; a page keeps its hyphens whole with `nowrap`)."""
     shown = display_phone(e164)
     return shown[:-9] + "***-**-" + shown[-2:] if len(shown) > 9 else shown

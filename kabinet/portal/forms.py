@@ -9,7 +9,7 @@ from kabinet.identity.names import NAME_MAX_LENGTH, validate_name
 from kabinet.identity.phones import InvalidPhone, normalize_phone
 
 ACCOUNT_LABEL = "Номер лицевого счета"
-PHONE_HELP = "Мобильный телефон в формате +7 912 345-67-89"
+PHONE_HELP = "Мобильный телефон в формате +7\u00a0912\u00a0345\u201167\u201189"  # non-breaking: the number on one line
 
 
 class RegionField(forms.ModelChoiceField):

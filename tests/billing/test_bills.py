@@ -26,7 +26,7 @@ def billed(account, customer):
 def test_the_bill_has_payer_address_lines_balance_and_due_date(billed, account):
     assert billed.account_number == "660100000001"
     assert billed.payer == "Иванова Анна"
-    assert billed.address == "г. Екатеринбург, ул. Малышева, д. 12а, кв. 5"
+    assert billed.address == "г.\u00a0Екатеринбург, ул.\u00a0Малышева, д.\u00a012а, кв.\u00a05"  # no line ends on «г.»
     assert [line.title for line in billed.lines] == [
         "Электроснабжение (Т1)",
         "Электроснабжение (Т2)",

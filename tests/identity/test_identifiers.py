@@ -3,7 +3,7 @@
 import pytest
 
 from kabinet.identity.identifiers import Kind, parse_identifier
-from kabinet.identity.phones import InvalidPhone, display_phone, looks_like_phone, normalize_phone
+from kabinet.identity.phones import InvalidPhone, display_phone, looks_like_phone, mask_phone, normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -63,4 +63,5 @@ def test_not_phones(text):
 
 
 def test_display_phone():
-    assert display_phone("+79123456789") == "+7 912 345-67-89"
+    assert display_phone("+79123456789") == "+7\u00a0912\u00a0345-67-89"  # a line never ends inside it
+    assert mask_phone("+79123456789") == "+7\u00a0912\u00a0***-**-89"

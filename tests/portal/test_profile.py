@@ -289,8 +289,8 @@ class TestEmailLinks:
     def test_pending_address_is_shown_and_its_link_sent_again(self, signed_in, customer, mailbox):
         first = self.ask(signed_in, "new@example.ru", mailbox)
         page = signed_in.get(reverse("portal:profile")).content.decode()
-        assert "Ожидает подтверждения: <strong>new@example.ru</strong>" in page
-        assert "Текущий e-mail: <strong>anna@example.ru</strong>" in page
+        assert "Ожидает подтверждения: <strong>new@<wbr>example<wbr>.ru</strong>" in page
+        assert "Текущий e-mail: <strong>anna@<wbr>example<wbr>.ru</strong>" in page
         assert redirected_to(signed_in.post(reverse("portal:email_resend"))) == PROFILE
         assert [m.to for m in mailbox()] == [["new@example.ru"], ["new@example.ru"]]
         assert signed_in.get(first).status_code == 400  # the resend voided the first link
