@@ -62,6 +62,9 @@ class NoteForm(forms.Form):
         self.fields["text"].help_text = "Клиент её не увидит."
 
 
+CONFIRM_CLOSE = "Клиент ещё не получил ответа: отметьте, чтобы всё равно закрыть обращение."
+
+
 class StatusForm(forms.Form):
     """The state is chosen every time (no preselected «Закрыто»). With `ask_to_confirm` (the
     operator chose to close an appeal whose customer has no answer) it also holds the
@@ -83,6 +86,14 @@ class StatusForm(forms.Form):
         self.fields["status"].choices = [("", "Выберите состояние"), *offered]
         if ask_to_confirm:
             self.fields["without_answer"] = forms.BooleanField(label="Закрыть без ответа", required=False)
+
+    def refuse_unconfirmed(self, refused: Exception) -> None:
+        """Closing was refused for want of «Закрыть без ответа». Beside the checkbox (and in the
+        error summary, after its label) the message points at the box rather than naming it again."""
+        if "without_answer" in self.fields:
+            self.add_error("without_answer", CONFIRM_CLOSE)
+        else:
+            self.add_error(None, str(refused))
 
 
 class ReassignForm(forms.Form):

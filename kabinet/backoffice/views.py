@@ -208,7 +208,7 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
             request.staff_role, pk, data["status"], without_answer=data.get("without_answer", False)
         )
     except operators.CloseWithoutAnswer as asked:
-        form.add_error("without_answer" if ask else None, str(asked))
+        form.refuse_unconfirmed(asked)
         return _appeal_page(request, pk, 400, status_form=form)
     except AppealRefused as refused:
         return _refused(request, pk, refused)

@@ -141,7 +141,11 @@ def test_closing_without_an_answer_asks_to_confirm(staff_client, appeal):
     response = staff_client.post(url("status", appeal), {"status": Status.CLOSED})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Клиент ещё не получил ответа. Чтобы всё равно закрыть обращение, отметьте «Закрыть без ответа»." in page
+    message = "Клиент ещё не получил ответа: отметьте, чтобы всё равно закрыть обращение."
+    assert message in page
+    # The error summary puts the label first: the message does not name the box a second time.
+    assert f'href="#state_without_answer">Закрыть без ответа: {message}</a>' in page
+    assert page.count("Закрыть без ответа") == 2, "the summary's link and the checkbox's label"
     assert 'name="without_answer"' in page and '<option value="closed" selected>' in page
     assert Appeal.objects.get(pk=appeal.pk).status == Status.IN_PROGRESS
 

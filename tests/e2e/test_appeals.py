@@ -237,9 +237,9 @@ def test_closing_an_unanswered_appeal_asks_to_confirm(desktop_page, customer, ac
     office.get_by_role("button", name="Изменить состояние").click()
 
     confirm = office.get_by_role("checkbox", name="Закрыть без ответа")
-    expect(confirm).to_have_accessible_description(
-        "Клиент ещё не получил ответа. Чтобы всё равно закрыть обращение, отметьте «Закрыть без ответа»."
-    )
+    message = "Клиент ещё не получил ответа: отметьте, чтобы всё равно закрыть обращение."
+    expect(confirm).to_have_accessible_description(message)
+    expect(office.get_by_role("link", name=f"Закрыть без ответа: {message}")).to_be_visible()  # the label once
     expect(office.get_by_label("Новое состояние").locator("option:checked")).to_have_text("Закрыто")
     assert Appeal.objects.get().status == Status.IN_PROGRESS
 

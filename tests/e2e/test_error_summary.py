@@ -21,6 +21,8 @@ def assert_summary_has_focus(page, errors: list[str]) -> None:
     expect(box).to_be_focused()
     expect(page).to_have_title(re.compile(r"^Ошибка: "))
     expect(box.get_by_role("link")).to_have_text(errors)
+    # One title and the list, as GOV.UK's: no second line saying the title again.
+    expect(box).to_have_text(re.compile(r"^\s*" + r"\s*".join(map(re.escape, [SUMMARY, *errors])) + r"\s*$"))
 
 
 def follow(page, error: str, field) -> None:

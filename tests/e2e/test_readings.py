@@ -59,3 +59,25 @@ def test_two_zone_readings_with_a_rejected_value(page, sverdlovsk):
     expect(first_row.get_by_role("cell", name="5230", exact=True)).to_be_visible()
     expect(first_row.get_by_role("cell", name="230", exact=True)).to_be_visible()
     expect(first_row.get_by_role("cell", name="Клиент через личный кабинет")).to_be_visible()
+
+
+def test_the_meter_card_says_its_previous_reading_once_under_a_title_inside_the_card(page, sverdlovsk):
+    sverdlovsk.readings_from_day, sverdlovsk.readings_to_day = 1, 31
+    sverdlovsk.save()
+    account = make_account(sverdlovsk, "660100012345")
+    make_customer(PHONE, account)
+    meter = make_meter(account, zones=2, serial="76543210")
+    add_reading(meter, add_months(timezone.localdate().replace(day=1), -1), 5000, 2000)
+
+    log_in(page, PHONE)
+    page.goto(f"/accounts/{account.pk}/readings/")
+    card = page.get_by_role("group", name="Счётчик № 76543210")
+    expect(card.get_by_label("День (Т1)", exact=True)).to_be_visible()
+    for value in ("5000", "2000"):  # beside its field, not again in a line above the fields
+        expect(card.get_by_text(value)).to_have_count(1)
+    expect(card).to_contain_text("Источник предыдущих показаний: клиент через личный кабинет.")
+
+    # The title sits inside the card, below its top border, as other cards' headings do.
+    top = card.evaluate("el => el.getBoundingClientRect().top + parseFloat(getComputedStyle(el).borderTopWidth)")
+    title = card.locator("legend").bounding_box()
+    assert title["y"] > top, f"the title is on the card's border: {title['y']} ≤ {top}"

@@ -60,9 +60,12 @@ def test_page_shows_each_meter_with_its_previous_reading_and_a_field_per_zone(
 ):
     single = make_meter(account, serial="11112222")
     page = signed_in.get(url(account)).content.decode()
-    for text in ["Передать показания", "Счётчик № 76543210", "Счётчик № 11112222", "День (Т1) — 5000; Ночь (Т2) — 2000",
-                 "Показания принимаются с 1 по 31 число", "Предыдущие показания"]:  # fmt: skip
+    for text in ["Передать показания", "Счётчик № 76543210", "Счётчик № 11112222",
+                 "Показания принимаются с 1 по 31 число", "Предыдущие показания: нет",
+                 "Источник предыдущих показаний: клиент через личный кабинет."]:  # fmt: skip
         assert text in page, text
+    # Each previous value once, beside its field, not again in a line above the fields.
+    assert "День (Т1) — 5000" not in page
     assert f'<label for="id_m{two_zone.pk}-t1">День (Т1)' in page
     assert f'<label for="id_m{two_zone.pk}-t2">Ночь (Т2)' in page
     assert f'<label for="id_m{single.pk}-t1">Показание' in page
