@@ -5,6 +5,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from kabinet.appeals.models import Appeal, ContactMethod
+from kabinet.core.wording import greeting
 from kabinet.notifications.services import send_email, send_sms
 
 TEXTS = {
@@ -29,7 +30,7 @@ def notify_customer(appeal: Appeal, event: str) -> None:
     # E-mail only to an address of record; an address still waiting for its confirmation
     # link may be someone else's, so the phone is used until then.
     if appeal.contact_method == ContactMethod.EMAIL and customer.email:
-        body = "Здравствуйте!\n\n" + text.format(**values) + f"\n\nВсе ваши обращения: {all_appeals}"
+        body = f"{greeting(customer.first_name)}\n\n" + text.format(**values) + f"\n\nВсе ваши обращения: {all_appeals}"
         send_email(customer.email, subject.format(**values), body)
     elif customer.phone:
         send_sms(customer.phone, text.format(**values))

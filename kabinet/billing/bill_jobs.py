@@ -24,6 +24,7 @@ from kabinet.billing.models import Accrual, Bill, BillSubscription, MonthBalance
 from kabinet.billing.money import format_rub
 from kabinet.billing.periods import add_months, month_start, parse_period, previous_month
 from kabinet.core.storage import private_storage
+from kabinet.core.wording import greeting
 from kabinet.notifications.services import Attachment, send_email
 
 log = logging.getLogger(__name__)
@@ -240,13 +241,13 @@ class SendRun:
 
 def _email_text(account: PersonalAccount, user, data) -> tuple[str, str]:
     url = settings.KABINET_PUBLIC_URL + reverse("portal:bills", kwargs={"account_id": account.pk})
-    greeting = f"Здравствуйте, {user.first_name}!" if user.first_name else "Здравствуйте!"
     due = f"К оплате: {format_rub(data.to_pay)} до {data.due:%d.%m.%Y}." if data.to_pay else "Долга нет."
     if data.overpaid:
         due += f" Переплата: {format_rub(data.overpaid)}."
     subject = f"Квитанция за {data.period_name} — лицевой счёт {account.number}"
     body = (
-        f"{greeting}\n\nВо вложении квитанция за {data.period_name} по лицевому счёту {account.number} "
+        f"{greeting(user.first_name)}\n\n"
+        f"Во вложении квитанция за {data.period_name} по лицевому счёту {account.number} "
         f"({data.address}).\n{due}\n\n"
         f"Квитанции хранятся в личном кабинете три года:\n{url}\n\n"
         "Вы получаете квитанцию по e-mail вместо бумажной. Отказаться можно там же, на странице «Квитанции»."

@@ -1,4 +1,4 @@
-"""Words both UI apps (portal and back office) show: when a lock ends."""
+"""Words more than one app shows: when a lock ends, a Russian plural, a letter's greeting."""
 
 from datetime import datetime
 
@@ -21,6 +21,11 @@ def plural_ru(n: int, forms: tuple[str, str, str]) -> str:
     if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
         return forms[1]
     return forms[2]
+
+
+def greeting(first_name: str) -> str:
+    """A letter's first line: «Здравствуйте, Анна!» when the name is known, else «Здравствуйте!»."""
+    return f"Здравствуйте, {first_name}!" if first_name else "Здравствуйте!"
 
 
 def locked_message(until: datetime) -> str:

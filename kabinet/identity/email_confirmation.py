@@ -66,6 +66,8 @@ def send_link(user: User, address: str, ip: str, *, at_registration: bool = Fals
         send_email(
             address,
             "Подтверждение e-mail в личном кабинете",
+            # No name: until the link is opened the address may be a stranger's, who would
+            # learn whose account it is.
             "Здравствуйте!\n\nЧтобы подтвердить этот адрес для личного кабинета, откройте ссылку "
             f"(она действует {_hours(lifetime.total_seconds())} и только один раз):\n{link}\n\n"
             "Если вы не указывали этот e-mail, просто проигнорируйте письмо: без перехода по ссылке "

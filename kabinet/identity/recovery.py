@@ -17,6 +17,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from kabinet.core import audit, ratelimit
 from kabinet.core.after_response import later
 from kabinet.core.models import AuditEvent
+from kabinet.core.wording import greeting
 from kabinet.identity import codes
 from kabinet.identity.accounts import count_contact_use
 from kabinet.identity.login import person_limits
@@ -76,7 +77,8 @@ def send_reset_link(email: str) -> bool:
     send_email(
         user.email,
         "Восстановление пароля в личном кабинете",
-        "Здравствуйте!\n\nЧтобы задать новый пароль, откройте ссылку (она действует 1 час и только один раз):\n"
+        f"{greeting(user.first_name)}\n\n"
+        "Чтобы задать новый пароль, откройте ссылку (она действует 1 час и только один раз):\n"
         f"{link}\n\nЕсли вы не запрашивали восстановление пароля, просто проигнорируйте это письмо.",
         secret=True,
     )

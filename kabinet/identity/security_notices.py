@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from kabinet.billing.models import Region
 from kabinet.billing.registry import contact_phone, default_region
+from kabinet.core.wording import greeting
 from kabinet.identity.models import User
 from kabinet.notifications.services import send_email, send_sms
 
@@ -41,4 +42,4 @@ def notify_security_change(user: User, what: str, old_contacts: Contacts) -> Non
     if old_contacts.phone:
         send_sms(old_contacts.phone, f"{changed}. {advice}")
     if old_contacts.email:
-        send_email(old_contacts.email, changed, f"Здравствуйте!\n\n{changed}.\n{advice}")
+        send_email(old_contacts.email, changed, f"{greeting(user.first_name)}\n\n{changed}.\n{advice}")

@@ -182,6 +182,7 @@ def test_answer_by_email_when_preferred_and_the_customer_has_an_address(
     assert mails[-1].to == ["anna@example.ru"]
     assert mails[-1].subject == f"Ответ на обращение № {appeal.number}"
     assert appeal.number in mails[-1].body
+    assert mails[-1].body.startswith("Здравствуйте, Анна!\n\n"), "by name"
     assert sms_to(outbox, customer.phone) == []
 
 

@@ -33,7 +33,7 @@ def test_registering_a_free_readme_account_shows_charges_and_a_meter(page, demo_
     page.get_by_label("Код из SMS").fill(outbox.last_code("+79125551234"))
     page.get_by_role("button", name="Отправить", exact=True).click()
 
-    expect(page).to_have_url("/home/?welcome=1")
+    expect(page).to_have_url("/home/")
     wait_ready(page)
     card = page.get_by_role("article", name=f"Лицевой счёт {FREE}")
     expect(card).to_contain_text(re.compile(r"К оплате|Переплата|Задолженности нет"))

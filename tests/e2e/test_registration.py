@@ -30,11 +30,12 @@ def test_registration_with_the_sms_code_logs_in(page, account, outbox, mailbox):
     page.get_by_label("Код из SMS").fill(outbox.last_code("+79121112233"))
     page.get_by_role("button", name="Отправить", exact=True).click()
 
-    expect(page).to_have_url("/home/?welcome=1")
+    expect(page).to_have_url("/home/")
+    expect(page.get_by_role("status")).to_have_text("Регистрация завершена, Пётр Сидоров. Вы вошли в личный кабинет.")
     expect(page.get_by_role("heading", name="Здравствуйте, Пётр!")).to_be_visible()
     expect(page.get_by_role("link", name="Начать знакомство")).to_be_visible()
     expect(page.get_by_text("Лицевой счёт 660100000001")).to_be_visible()
-    expect(page.get_by_text("Пётр Сидоров")).to_be_visible()
+    expect(page.get_by_text("Пётр Сидоров", exact=True)).to_be_visible()  # the name menu
     user = User.objects.get(phone="+79121112233")
     assert user.account_links.get().account == account
 
@@ -65,7 +66,7 @@ def test_wrong_code_is_explained(page, account, outbox):
     )
     page.get_by_label("Код из SMS").fill(right)
     page.get_by_role("button", name="Отправить", exact=True).click()
-    expect(page).to_have_url("/home/?welcome=1")
+    expect(page).to_have_url("/home/")
 
 
 def test_used_email_is_refused_at_the_field_and_the_rest_is_kept(page, customer, sverdlovsk):

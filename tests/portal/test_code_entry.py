@@ -50,7 +50,7 @@ def start_phone_change(client, region) -> str:
 FLOWS = {
     start_registration: Flow(
         "register", "Подтверждение телефона", "portal:register_confirm", "portal:register_resend",
-        "portal:register", reverse("portal:home") + "?welcome=1",
+        "portal:register", reverse("portal:home"),
     ),
     start_recovery: Flow(
         "recover", "Восстановление пароля", "portal:recover_code", "portal:recover_resend", "portal:recover",

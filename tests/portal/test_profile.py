@@ -305,9 +305,12 @@ class TestSecurityNotices:
 
     def test_email_change_is_told_to_the_old_email_and_the_phone(self, signed_in, customer, mailbox, outbox):
         signed_in.post(reverse("portal:email"), {"email": "new@example.ru"})
+        # The link goes to an address not yet confirmed, maybe a stranger's: no name in it.
+        assert mailbox()[0].body.startswith("Здравствуйте!\n\n") and "Анна" not in mailbox()[0].body
         signed_in.get(link_path(mailbox()[0].body))
         notice = mailbox()[-1]
         assert notice.to == ["anna@example.ru"] and "В личном кабинете изменён e-mail" in notice.subject
+        assert notice.body.startswith("Здравствуйте, Анна!\n\n"), "the address of record: by name"
         assert "8-800-700-10-32" in notice.body
         [sms] = [m for m in outbox.messages() if m["to"] == "+79120000001"]
         assert sms["text"].startswith("В личном кабинете изменён e-mail. Если это были не вы, позвоните")

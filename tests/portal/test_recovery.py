@@ -61,6 +61,7 @@ def test_reset_by_email_link_works_once(client, customer, sverdlovsk, mailbox):
     page = client.post(RECOVER, {"contact": "ANNA@example.ru"}).content.decode()
     assert "Проверьте почту" in page
     assert len(mailbox()) == 1
+    assert mailbox()[0].body.startswith("Здравствуйте, Анна!\n\n"), "by name"
     link = re.search(r"https?://\S+", mailbox()[0].body).group(0)
     path = link.split("://", 1)[1].split("/", 1)[1]
     assert client.get("/" + path)["Location"] == reverse("portal:set_password")

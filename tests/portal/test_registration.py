@@ -15,7 +15,7 @@ from tests.factories import registration_data as form_data
 REGISTER = reverse("portal:register")
 CONFIRM = reverse("portal:register_confirm")
 HOME = reverse("portal:home")
-WELCOME = HOME + "?welcome=1"  # where a right code leads: home, signed in
+WELCOME = HOME  # where a right code leads: home, signed in, with «Регистрация завершена»
 
 
 def test_registration_page_has_hint_fields_and_consent(client, sverdlovsk):
@@ -53,6 +53,8 @@ def test_full_registration_logs_the_user_in(client, account, outbox):
     assert ConsentAcceptance.objects.filter(user=user, document__version="1.0").exists()
     home = client.get(response["Location"]).content.decode()
     assert "Начать знакомство" in home
+    assert 'role="status">Регистрация завершена, Пётр Сидоров. Вы вошли в личный кабинет.</div>' in home
+    assert "Регистрация завершена" not in client.get(HOME).content.decode(), "said once"
 
 
 def test_password_is_never_stored_in_clear_while_waiting(client, account):

@@ -1,8 +1,8 @@
 """Registration (G4–G7): the form, the SMS code, automatic login."""
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -12,7 +12,7 @@ from kabinet.core.ratelimit import Locked
 from kabinet.core.wording import locked_message
 from kabinet.identity import codes
 from kabinet.identity.accounts import FieldRejected
-from kabinet.identity.models import VerificationCode
+from kabinet.identity.models import User, VerificationCode
 from kabinet.identity.registration import (
     RegistrationData,
     complete_registration,
@@ -98,7 +98,14 @@ def _unlock(request: HttpRequest, code: VerificationCode, raw: str) -> HttpRespo
         return check
     request.session.pop(SESSION_FORM, None)
     sign_in(request, user)
-    return redirect(reverse("portal:home") + "?welcome=1")
+    messages.success(request, welcome(user))
+    return redirect("portal:home")
+
+
+def welcome(user: User) -> str:
+    """The message home shows once after registration, with the name just given."""
+    name = user.get_full_name()
+    return f"Регистрация завершена{', ' + name if name else ''}. Вы вошли в личный кабинет."
 
 
 CODE = code_entry.CodeFlow(
