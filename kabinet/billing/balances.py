@@ -72,7 +72,7 @@ class AccountSummary:
 
     account: PersonalAccount
     balance: Decimal | None  # debt positive, overpayment negative; None without history
-    as_of: date | None
+    as_of: date | None  # the date the balance is as of
     due: date | None
     last_payment: Payment | None
     today: date
@@ -107,7 +107,10 @@ def summaries(accounts: list[PersonalAccount], today: date) -> list[AccountSumma
     result = []
     for account in accounts:
         balance = balances.get(account.pk)
-        as_of = min(today, next_month(balance.period)) if balance else None
+        # The balance counts every accrual and payment recorded, so it holds today whatever the
+        # month of the last of them: one account with a payment this month and another whose
+        # last entry is October's bill are both as of today, not one of them as of November 1.
+        as_of = today if balance else None
         due = due_date(_billed_period(balance), account.region) if balance else None
         result.append(
             AccountSummary(account, balance.closing if balance else None, as_of, due, payments.get(account.pk), today)

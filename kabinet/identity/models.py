@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from kabinet.identity.names import validate_name
+from kabinet.identity.phones import display_phone
 
 
 class UserManager(BaseUserManager):
@@ -63,7 +64,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.phone or self.email or f"#{self.pk}"
+        # Shown wherever a user is named (the back office's author and assignee, the admin):
+        # a phone as people write it.
+        return self.get_full_name() or (display_phone(self.phone) if self.phone else "") or self.email or f"#{self.pk}"
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

@@ -7,7 +7,7 @@ from django.urls import reverse
 import pytest
 
 from kabinet.appeals.models import Appeal, Event, Message, StaffRole, Status, Upload
-from tests.factories import PDF, make_appeal, make_staff, redirected_to, staff_login
+from tests.factories import PDF, make_appeal, make_customer, make_staff, redirected_to, staff_login
 
 
 @pytest.fixture
@@ -21,9 +21,11 @@ def url(name, appeal, **kwargs):
 
 def test_page_shows_customer_text_files_and_history(staff_client, appeal):
     page = staff_client.get(url("appeal", appeal)).content.decode()
-    for text in [appeal.number, "Анна Иванова", "+79120000001", "anna@example.ru", "Прошу сделать перерасчёт.",
-                 "справка.pdf", "Обращение зарегистрировано", "Взять в работу"]:  # fmt: skip
+    for text in [appeal.number, "Анна Иванова", "<dd>+7\u00a0912\u00a0000-00-01</dd>", "anna@<wbr>example<wbr>.ru",
+                 "Прошу сделать перерасчёт.", "справка.pdf", "Обращение зарегистрировано",
+                 "Взять в работу"]:  # fmt: skip
         assert text in page, text
+    assert "+79120000001" not in page, "the phone as people write it, not as stored"
 
 
 def test_take_then_reply_with_a_file(staff_client, operator, appeal, outbox):
@@ -189,3 +191,11 @@ def test_file_download_is_recorded_with_who_and_when(staff_client, operator, app
     assert response["Content-Disposition"].startswith("attachment;")
     event = appeal.events.get(kind=Event.Kind.FILE_READ)
     assert event.actor == operator.user and event.details["name"] == "справка.pdf" and event.at
+
+
+def test_an_author_without_a_name_is_named_by_the_phone_as_people_write_it(staff_client, account, reason):
+    nameless = make_customer("+79120000007", account, first_name="", last_name="")
+    appeal = make_appeal(nameless, account, reason, files=0)
+    appeal.messages.create(kind=Message.Kind.CUSTOMER, author=nameless, text="Дополняю обращение.")
+    page = staff_client.get(url("appeal", appeal)).content.decode()
+    assert "+7\u00a0912\u00a0000-00-07" in page and "+79120000007" not in page

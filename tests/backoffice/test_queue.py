@@ -113,3 +113,11 @@ def test_queue_query_count_does_not_grow_with_the_page(staff_client, appeals, cu
     for _ in range(10):
         make_appeal(customer, account, reason, files=0)
     assert queue_page() == short
+
+
+def test_a_customer_without_a_name_is_listed_by_the_phone_as_people_write_it(staff_client, account, reason):
+    nameless = make_customer("+79120000007", account, first_name="", last_name="")
+    make_appeal(nameless, account, reason, files=0)
+    page = staff_client.get(QUEUE).content.decode()
+    assert '<td data-label="Клиент">+7\u00a0912\u00a0000-00-07<br>' in page
+    assert "+79120000007" not in page

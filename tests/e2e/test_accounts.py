@@ -3,11 +3,15 @@
 from datetime import date
 from decimal import Decimal
 
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Service
+from kabinet.billing.periods import add_months
+from kabinet.identity.models import AccountLink
 from tests.e2e.helpers import assert_fits_the_screen, goto, log_in
+from tests.factories import make_account
 
 
 def test_home_card_then_accruals_with_chart_and_months(any_page, customer, account):
@@ -69,3 +73,29 @@ def test_months_show_they_open_and_the_latest_billed_one_is_open(page, customer,
     november.locator("summary").click()
     expect(november).to_contain_text("05.11.2026 — 400,00 ₽ (Онлайн: СБП или карта)")
     assert november.locator("summary").evaluate(CHEVRON)["turn"] != closed["turn"], "the sign does not turn when open"
+
+
+def test_both_home_cards_give_their_balance_as_of_today_and_no_debt_reads_the_same(page, customer, account, sverdlovsk):
+    electricity = Service.objects.create(code="electricity", name="Электроснабжение", unit="кВт·ч")
+    this_month = timezone.localdate().replace(day=1)
+    second = make_account(sverdlovsk, "660100000055", house="5")
+    AccountLink.objects.create(user=customer, account=second)
+    for each in (account, second):
+        Accrual.objects.create(account=each, period=add_months(this_month, -1), service=electricity,
+                               volume=Decimal("200"), tariff=Decimal("5.0000"), amount=Decimal("1000.00"))  # fmt: skip
+    # The first paid in full this month; the second's last entry is last month's bill.
+    Payment.objects.create(account=account, paid_on=this_month, amount=Decimal("1000.00"), channel="bank")
+    for each in (account, second):
+        rebuild_balances(each)
+
+    log_in(page, "+79120000001")
+    paid = page.get_by_role("article", name="Лицевой счёт 660100000001")
+    owing = page.get_by_role("article", name="Лицевой счёт 660100000055")
+    today = f"{timezone.localdate():%d.%m.%Y}"
+    for card in (paid, owing):
+        expect(card.locator("dt:text-is('На дату') + dd")).to_have_text(today)
+    expect(paid.get_by_text("Задолженности нет", exact=True)).to_be_visible()
+
+    paid.get_by_role("link", name="Начисления и платежи").click()
+    expect(page.get_by_role("heading", name="Начисления и платежи")).to_be_visible()
+    expect(page.locator(".balance-card").get_by_text("Задолженности нет", exact=True)).to_be_visible()

@@ -228,6 +228,7 @@ def test_closing_an_unanswered_appeal_asks_to_confirm(desktop_page, customer, ac
     office = desktop_page
     staff_log_in(office, "operator@example.ru")
     office.get_by_role("link", name=appeal.number).click()
+    expect(office.locator("dt:text-is('Телефон') + dd")).to_have_text("+7 912 000-00-01")  # as people write it
     office.get_by_role("button", name="Взять в работу").click()
     expect(office.get_by_role("status")).to_have_text("Обращение взято в работу.")
 

@@ -165,3 +165,11 @@ def test_a_payment_names_its_channel_without_brackets_in_brackets(signed_in, acc
     page = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
     assert "05.10.2026 — 1\u00a0000,00\u00a0₽ (Онлайн: СБП или карта)" in page
     assert not re.search(r"\([^()<]*\(", page), "a bracket inside a bracket"
+
+
+def test_no_debt_is_said_the_same_on_the_home_card_and_the_accruals_page(signed_in, account, electricity):
+    history(account, electricity, 3)  # each month paid in full the next: nothing owed after November's payment
+    home = signed_in.get(reverse("portal:home")).content.decode()
+    detail = signed_in.get(reverse("portal:account", args=[account.pk])).content.decode()
+    assert "<p>Задолженности нет</p>" in home and "<p>Задолженности нет</p>" in detail
+    assert "Задолженности нет." not in detail

@@ -10,6 +10,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.billing.money import format_quantity, format_rub
+from kabinet.identity.phones import display_phone
 
 register = template.Library()
 
@@ -33,6 +34,12 @@ def quantity(value: Decimal | None) -> str:
 @register.filter
 def neg(value: Decimal) -> Decimal:
     return -value
+
+
+@register.filter
+def phone(value: str | None) -> str:
+    """«+7 912 345-67-89» (identity.phones, as the portal writes it); «—» when there is none."""
+    return display_phone(value) if value else "—"
 
 
 @register.filter
