@@ -20,7 +20,7 @@ def test_home_lists_accounts_and_offers_the_tour_until_done(client, customer, sv
     AccountLink.objects.create(user=customer, account=make_account(sverdlovsk, "660100000055", house="5"))
     customer_login(client, customer)
     page = client.get(reverse("portal:home")).content.decode()
-    assert "660100000001" in page and "660100000055" in page and "ул. Малышева" in page
+    assert "660100000001" in page and "660100000055" in page and "ул.\u00a0Малышева" in page
     assert "Начать знакомство" in page and "tour-offer" in page
     assert client.post(reverse("portal:tour_done"), HTTP_ACCEPT="application/json").status_code == 204
     customer.refresh_from_db()
