@@ -160,3 +160,12 @@ def reason(db):
         answer_days=10,
         documents_hint="Справка о временном отсутствии.",
     )
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, signed in at the admin site's own door (identity.doors)."""
+    from tests.factories import admin_login
+
+    admin_login(client, admin_user)
+    return client

@@ -24,7 +24,7 @@ from kabinet.appeals.services import AppealRefused
 from kabinet.backoffice.forms import NoteForm, QueueFilterForm, ReassignForm, ReplyForm, StaffLoginForm, StatusForm
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
-from kabinet.core.net import client_ip
+from kabinet.core.net import client_ip, return_path
 from kabinet.core.storage import private_download
 from kabinet.core.wording import locked_message
 from kabinet.identity.doors import Door, came_through, enter
@@ -42,7 +42,8 @@ def staff_required(view):
     def wrapper(request: HttpRequest, *args, **kwargs):
         role = operators.staff_role(request.user) if came_through(request, Door.BACKOFFICE) else None
         if role is None:
-            return redirect(f"{reverse('backoffice:login')}?{urlencode({'next': request.get_full_path()})}")
+            back = return_path(request, reverse("backoffice:queue"))
+            return redirect(f"{reverse('backoffice:login')}?{urlencode({'next': back})}")
         request.staff_role = role
         return view(request, *args, **kwargs)
 

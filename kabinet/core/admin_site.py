@@ -1,4 +1,5 @@
-"""The admin site, signing in through the same counted login as every other door."""
+"""The admin site, signing in through the same counted login as every other door and
+admitting only sessions opened at its own (identity.doors)."""
 
 from django.contrib import admin
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -6,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
+from kabinet.identity import doors
 
 
 class KabinetAdminSite(admin.AdminSite):
@@ -20,12 +22,18 @@ class KabinetAdminSite(admin.AdminSite):
 
         return AdminLoginForm
 
+    def has_permission(self, request: HttpRequest) -> bool:
+        # The admin site is a door of its own: an is_staff user's session from the back office
+        # or the customers' login does not open it without the admin's sign-in.
+        return super().has_permission(request) and doors.came_through(request, doors.Door.ADMIN)
+
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         response = super().login(request, extra_context)
         if request.method != "POST":
             return response
         form = getattr(response, "context_data", {}).get("form")
         if form is None:  # signed in: redirected onwards
+            doors.note(request, doors.Door.ADMIN)
             audit.record(AuditEvent.Action.LOGIN, request=request, user=request.user, site="admin")
         elif form.has_error(NON_FIELD_ERRORS, "locked"):
             response.status_code = 429

@@ -7,12 +7,14 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
+from kabinet.core.net import return_path
 from kabinet.identity.doors import Door, came_through
 
 
 def is_customer_session(request: HttpRequest) -> bool:
-    return request.user.is_authenticated and came_through(request, Door.PORTAL)
+    return came_through(request, Door.PORTAL)
 
 
 def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -22,6 +24,6 @@ def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if is_customer_session(request):
             return view(request, *args, **kwargs)
-        return redirect_to_login(request.get_full_path())
+        return redirect_to_login(return_path(request, reverse("portal:home")))
 
     return wrapped

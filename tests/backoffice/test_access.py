@@ -104,8 +104,9 @@ def test_customer_cannot_reach_any_back_office_url(client, customer, perm_appeal
     customer_login(client, customer)
     for name, kwargs in BACKOFFICE_IDS:
         url = reverse(name, kwargs={k: perm_appeal.pk if k == "pk" else 1 for k in kwargs})
-        for response in (client.get(url), client.post(url)):
-            assert response.status_code == 405 or redirected_to(response) == sent_to_login(url), name
+        # A POST cannot be repeated after the login: it leads back to the queue (no Referer).
+        for response, back in ((client.get(url), url), (client.post(url), QUEUE)):
+            assert response.status_code == 405 or redirected_to(response) == sent_to_login(back), name
 
 
 def test_queue_lists_only_the_employees_regions(staff_client, customer, account, reason, perm_appeal):
@@ -184,3 +185,43 @@ def test_an_admin_site_session_does_not_open_the_customer_pages(client, customer
     client.post(reverse("admin:login"), {"username": "+79120000001", "password": PASSWORD})
     assert client.get(reverse("admin:index")).status_code == 200
     assert redirected_to(client.get(reverse("portal:home"))) == login_url(reverse("portal:home"))
+
+
+@pytest.mark.parametrize("action", ["take", "reply", "note", "status", "reassign"])
+def test_a_post_only_action_from_an_expired_session_returns_to_the_appeal(client, operator, action):
+    appeal_page = reverse("backoffice:appeal", args=[7])
+    response = client.post(reverse(f"backoffice:{action}", args=[7]), HTTP_REFERER=f"http://testserver{appeal_page}")
+    assert redirected_to(response) == sent_to_login(appeal_page)
+    data = {"identifier": "operator@example.ru", "password": PASSWORD, "next": appeal_page}
+    assert redirected_to(client.post(LOGIN, data)) == appeal_page
+
+
+@pytest.mark.parametrize("referer", [None, "https://evil.example/backoffice/appeals/7/"])
+def test_without_a_referer_of_this_site_the_action_returns_to_the_queue(client, db, referer):
+    headers = {"HTTP_REFERER": referer} if referer else {}
+    assert redirected_to(client.post(reverse("backoffice:take", args=[7]), **headers)) == sent_to_login(QUEUE)
+
+
+def test_a_session_from_before_the_doors_does_not_open_the_back_office(client, operator):
+    client.force_login(operator.user)  # no door noted
+    assert redirected_to(client.get(QUEUE)) == sent_to_login(QUEUE)
+
+
+ADMIN = reverse("admin:index")
+
+
+@pytest.mark.parametrize("door", ["back office", "customers", "none"])
+def test_the_admin_site_wants_its_own_sign_in(client, customer, door):
+    """An is_staff user signed in at another door (or before doors) is asked to sign in at the
+    admin's; signing in there opens it."""
+    User.objects.filter(pk=customer.pk).update(is_staff=True, is_superuser=True)
+    user = User.objects.get(pk=customer.pk)
+    if door == "back office":
+        staff_login(client, user)
+    elif door == "customers":
+        customer_login(client, user)
+    else:
+        client.force_login(user)
+    assert redirected_to(client.get(ADMIN)).startswith(reverse("admin:login"))
+    client.post(reverse("admin:login"), {"username": "+79120000001", "password": PASSWORD})
+    assert client.get(ADMIN).status_code == 200

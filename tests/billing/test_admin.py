@@ -11,7 +11,7 @@ from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, MonthBalance, Payment, Tariff
 from kabinet.identity.models import User
 from kabinet.readings.models import Meter, Reading
-from tests.factories import add_reading, electricity, make_meter
+from tests.factories import add_reading, admin_login, electricity, make_meter
 
 FROM_BILLING = ["accrual", "payment", "monthbalance"]
 
@@ -29,7 +29,7 @@ def admin_client(client, account):
     first = add_reading(meter, date(2026, 10, 1), 78000, 44900)
     first.replaced_by = add_reading(meter, date(2026, 10, 1), 78083, 44942)
     first.save()
-    client.force_login(User.objects.create_superuser("+79990000000", "Admin-Demo-2026!"))
+    admin_login(client, User.objects.create_superuser("+79990000000", "Admin-Demo-2026!"))
     return client
 
 

@@ -34,7 +34,7 @@ from kabinet.billing.models import Bill, BillSubscription, Payment, PersonalAcco
 from kabinet.billing.periods import parse_period, previous_month
 from kabinet.billing.tasks import generate_monthly_bills, send_monthly_electronic_bills
 from kabinet.notifications.models import Message
-from tests.factories import PERIOD, accrue, make_account, make_billed, make_customer, pdf_text
+from tests.factories import PERIOD, accrue, admin_login, make_account, make_billed, make_customer, pdf_text
 
 TODAY = date(2026, 11, 15)
 
@@ -409,7 +409,7 @@ def test_admin_lists_bills_and_subscriptions_read_only(client, account, customer
     bill, _ = store_bill(account, PERIOD)
     subscribe(customer, account)
     admin = User.objects.create_superuser("+79990000000", "Admin-Demo-2026!")
-    client.force_login(admin)
+    admin_login(client, admin)
     assert "660100000001" in client.get(reverse("admin:billing_bill_changelist")).content.decode()
     assert client.get(reverse("admin:billing_bill_change", args=[bill.pk])).status_code == 200
     assert "660100000001" in client.get(reverse("admin:billing_billsubscription_changelist")).content.decode()

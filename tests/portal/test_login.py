@@ -225,3 +225,54 @@ def test_successful_logins_do_not_fill_the_address_s_count(client, db, sverdlovs
         make_customer(f"+7912000010{i}")
         assert redirected_to(post_login(client, f"+7912000010{i}", region=sverdlovsk)) == HOME
         client.post(reverse("portal:logout"))
+
+
+class TestDoorsAfterReview:
+    """Issue 11, point 8, as reviewed: sessions from before the doors, the employee's notice,
+    and where a POST-only action from an expired session leads after the login."""
+
+    def test_a_session_from_before_the_doors_is_still_a_customers(self, client, customer):
+        client.force_login(customer)  # no door noted: opened before doors existed
+        assert client.get(HOME).status_code == 200
+        assert redirected_to(client.get(LOGIN)) == HOME
+        assert "Вы вошли как сотрудник" not in client.get(reverse("portal:profile")).content.decode()
+
+    def test_a_door_less_session_of_an_employee_opens_nothing(self, client, sverdlovsk):
+        from kabinet.appeals.models import StaffRole
+        from tests.factories import make_staff
+
+        operator = make_staff("operator@example.ru", StaffRole.Role.OPERATOR, sverdlovsk)
+        client.force_login(operator.user)
+        assert redirected_to(client.get(HOME)) == login_url(HOME)
+        assert "Вы вошли как сотрудник" in client.get(LOGIN).content.decode()
+        assert redirected_to(client.get(reverse("backoffice:queue"))).startswith(reverse("backoffice:login"))
+
+    def test_the_employee_is_told_to_log_out_and_can(self, client, sverdlovsk):
+        from kabinet.appeals.models import StaffRole
+        from tests.factories import make_staff, staff_login
+
+        staff_login(client, make_staff("operator@example.ru", StaffRole.Role.OPERATOR, sverdlovsk).user)
+        page = client.get(LOGIN).content.decode()
+        notice = "Вы вошли как сотрудник. Личный кабинет открыт только клиентам: выйдите и войдите как клиент."
+        assert notice in page
+        assert f'action="{reverse("portal:logout")}"' in page and ">Выйти</button>" in page
+        assert redirected_to(client.post(reverse("portal:logout"))) == LOGIN
+        assert "Вы вошли как сотрудник" not in client.get(LOGIN).content.decode()
+
+    @pytest.mark.parametrize("name", ["tour_done", "names", "email", "email_resend", "phone_resend"])
+    def test_a_post_only_action_returns_to_the_page_it_was_sent_from(self, client, customer, sverdlovsk, name):
+        profile = reverse("portal:profile")
+        response = client.post(reverse(name.join(["portal:", ""])), HTTP_REFERER=f"http://testserver{profile}")
+        assert redirected_to(response) == login_url(profile)
+        data = {"identifier": "+79120000001", "password": PASSWORD, "region": sverdlovsk.pk, "next": profile}
+        assert redirected_to(client.post(LOGIN, data)) == profile
+        assert client.get(profile).status_code == 200
+
+    @pytest.mark.parametrize("referer", [None, "https://evil.example/profile/", "http://testserver"])
+    def test_without_a_referer_of_this_site_the_action_returns_home(self, client, db, referer):
+        headers = {"HTTP_REFERER": referer} if referer else {}
+        assert redirected_to(client.post(reverse("portal:names"), **headers)) == login_url(HOME)
+
+    def test_a_get_still_returns_to_itself(self, client, db):
+        path = reverse("portal:profile")
+        assert redirected_to(client.get(path, HTTP_REFERER="http://testserver/home/")) == login_url(path)

@@ -11,7 +11,7 @@ from kabinet.core import audit
 from kabinet.core.models import AuditEvent
 from kabinet.core.net import client_ip
 from kabinet.core.wording import locked_message
-from kabinet.identity.doors import Door, enter
+from kabinet.identity.doors import Door, enter, is_employee_session
 from kabinet.identity.login import Outcome, authenticate_customer
 from kabinet.portal.access import is_customer_session
 from kabinet.portal.forms import LoginForm
@@ -55,7 +55,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, locked_message(result.locked_until))
             status = 429
     # An employee's session (back office, admin) is not a customer's: say so above the form.
-    is_employee = request.user.is_authenticated and not is_customer_session(request)
+    is_employee = is_employee_session(request)
     context = {"form": form, "problem": problem, "next": _next_url(request), "is_employee": is_employee}
     return render(request, "portal/login.html", context, status=status)
 
