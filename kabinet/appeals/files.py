@@ -10,10 +10,12 @@ import unicodedata
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db import models
 from django.utils import timezone
 import filetype
 
 from kabinet.appeals.models import Upload
+from kabinet.core.wording import plural_ru
 
 # What the customer may attach, by the type found in the content (never by the name).
 # The first extension is the one given to a file whose name has none of them.
@@ -53,6 +55,23 @@ class Limits:
 
 def limits() -> Limits:
     return Limits(files=settings.KABINET_APPEAL_MAX_FILES, file_mb=settings.KABINET_APPEAL_MAX_FILE_MB)
+
+
+def pending_limits() -> Limits:
+    """What one person may keep uploaded but not yet sent: twice a form's limits, room for a
+    form and its retry, so a refused form resent again and again cannot fill the storage."""
+    return Limits(files=2 * settings.KABINET_APPEAL_MAX_FILES, file_mb=settings.KABINET_APPEAL_MAX_FILE_MB)
+
+
+def files_count(n: int) -> str:
+    """«1 файла», «5 файлов»: the count after «до» or «не больше»."""
+    return f"{n} {plural_ru(n, ('файла', 'файлов', 'файлов'))}"
+
+
+def limits_text() -> str:
+    """«не больше 5 файлов, каждый не больше 10 МБ», for help and the 400 page."""
+    limit = limits()
+    return f"не больше {files_count(limit.files)}, каждый не больше {limit.file_mb} МБ"
 
 
 def safe_name(original: str, content_type: str) -> str:
@@ -123,11 +142,13 @@ def over_limits(kept: list[Upload], files: list[UploadedFile]) -> str | None:
     count = len(kept) + len(files)
     if count > limit.files:
         if not files:
-            return f"Можно приложить не больше {limit.files} файлов, а отмечено {count}. Снимите отметку с лишних."
+            return (
+                f"Можно приложить не больше {files_count(limit.files)}, а отмечено {count}. Снимите отметку с лишних."
+            )
         room = limit.files - len(kept)
         chosen = f"а с уже приложенными их {count}" if kept else f"а выбрано {count}"
         retry = f"выберите не больше {room}" if room > 0 else "снимите отметку с лишних уже приложенных"
-        return f"Можно приложить не больше {limit.files} файлов, {chosen}. Новые файлы не сохранены: {retry}."
+        return f"Можно приложить не больше {files_count(limit.files)}, {chosen}. Новые файлы не сохранены: {retry}."
     if sum(u.size for u in kept) + sum(f.size or 0 for f in files) > limit.total_bytes:
         return (
             f"Файлы вместе больше {limit.total_mb} МБ. Новые файлы не сохранены: уменьшите их "
@@ -136,12 +157,43 @@ def over_limits(kept: list[Upload], files: list[UploadedFile]) -> str | None:
     return None
 
 
-def receive_files(owner, kept_ids, files) -> Received:
-    """The files of one form submission: the ones kept from an earlier try plus the new ones.
-    Too many files or bytes in all: nothing new is stored (the kept ones stay). Otherwise good
-    files are stored even when another is rejected, so nothing is sent twice."""
+def over_pending_limits(owner, files: list[UploadedFile]) -> str | None:
+    """Why new files are refused because the owner keeps too many unsent ones, or None."""
+    cap = pending_limits()
+    pending = Upload.objects.filter(owner=owner).aggregate(count=models.Count("pk"), size=models.Sum("size"))
+    count = pending["count"] + len(files)
+    size = (pending["size"] or 0) + sum(f.size or 0 for f in files)
+    if count <= cap.files and size <= cap.total_bytes:
+        return None
+    return (
+        "Новые файлы не сохранены: у вас уже загружены файлы для неотправленных форм, а всего их "
+        f"можно хранить не больше {files_count(cap.files)} ({cap.total_mb} МБ). Снимите отметку "
+        "«Уже приложены» с ненужных или отправьте форму без новых файлов; файлы неотправленных "
+        "форм удаляются через сутки."
+    )
+
+
+def discard_uploads(owner, ids) -> None:
+    """The owner's pending uploads that a form offered again and the person unticked: gone at
+    once, file and row, rather than left for the daily purge."""
+    for upload in own_uploads(owner, ids):
+        upload.file.delete(save=False)
+        upload.delete()
+
+
+def receive_files(owner, kept_ids, files, offered_ids=()) -> Received:
+    """The files of one form submission: the ones kept from an earlier try plus the new ones;
+    those offered again (`offered_ids`) but not kept are deleted. Too many files or bytes in
+    the form, or unsent uploads over the owner's cap: nothing new is stored (the kept ones
+    stay). Otherwise good files are stored even when another is rejected, so nothing is sent
+    twice."""
+    kept = {str(i) for i in kept_ids}
+    discard_uploads(owner, [i for i in offered_ids if str(i) not in kept])
     received = Received(uploads=own_uploads(owner, kept_ids))
-    if refused := over_limits(received.uploads, files):
+    refused = over_limits(received.uploads, files)
+    if files and not refused:
+        refused = over_pending_limits(owner, files)
+    if refused:
         received.errors.append(refused)
         return received
     for uploaded in files:

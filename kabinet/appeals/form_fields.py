@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 
-from kabinet.appeals.files import ALLOWED_TEXT, limits
+from kabinet.appeals.files import ALLOWED_TEXT, files_count, limits
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -24,7 +24,7 @@ class FilesField(forms.FileField):
 
 def files_help() -> str:
     limit = limits()
-    return f"{ALLOWED_TEXT}, до {limit.files} файлов, каждый не больше {limit.file_mb} МБ."
+    return f"{ALLOWED_TEXT}, до {files_count(limit.files)}, каждый не больше {limit.file_mb} МБ."
 
 
 def limit_text_and_files(form: forms.Form) -> None:
@@ -35,7 +35,10 @@ def limit_text_and_files(form: forms.Form) -> None:
     text.max_length = limit
     text.validators.append(MaxLengthValidator(limit))
     text.widget.attrs.update({"maxlength": limit, "data-counter": limit})
-    form.fields["files"].help_text = files_help()
+    files, limit = form.fields["files"], limits()
+    files.help_text = files_help()
+    # kabinet.js warns before sending; the server's check in appeals.files stays the rule.
+    files.widget.attrs.update({"data-max-files": limit.files, "data-max-file-mb": limit.file_mb})
 
 
 def valid_with_files(form: forms.Form, file_errors: list[str]) -> bool:

@@ -170,7 +170,9 @@ def take(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def reply(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReplyForm(request.POST, request.FILES)
-    received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
+    received = receive_files(
+        request.user, request.POST.getlist("keep"), request.FILES.getlist("files"), request.POST.getlist("offered")
+    )
     if not valid_with_files(form, received.errors):
         return _appeal_page(request, pk, 400, reply_form=form, uploads=received.uploads)
     data = operators.Reply(text=form.cleaned_data["text"], status=form.cleaned_data["status"], uploads=received.uploads)
@@ -186,7 +188,9 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def note(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST, request.FILES)
-    received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
+    received = receive_files(
+        request.user, request.POST.getlist("keep"), request.FILES.getlist("files"), request.POST.getlist("offered")
+    )
     if not valid_with_files(form, received.errors):
         return _appeal_page(request, pk, 400, note_form=form, note_uploads=received.uploads)
     operators.add_note(request.staff_role, pk, form.cleaned_data["text"], received.uploads)

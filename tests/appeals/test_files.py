@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 import pytest
 
 from kabinet.appeals.files import FileRejected, own_uploads, receive_files, safe_name, store_upload
+from kabinet.appeals.form_fields import files_help
 from kabinet.appeals.models import Upload
 from kabinet.appeals.storage import attachment_storage
 from tests.factories import PDF, PNG, make_account, make_customer, upload_file
@@ -223,6 +224,81 @@ def test_receive_files_limit_follows_the_setting(customer, settings):
         "Можно приложить не больше 2 файлов, а выбрано 3. Новые файлы не сохранены: выберите не больше 2."
     ]
     assert not Upload.objects.exists()
+
+
+def test_the_limit_of_one_file_is_said_in_the_singular(customer, settings):
+    settings.KABINET_APPEAL_MAX_FILES = 1
+    received = receive_files(customer, [], [uploaded(f"{i}.pdf", PDF) for i in range(2)])
+    assert received.errors == [
+        "Можно приложить не больше 1 файла, а выбрано 2. Новые файлы не сохранены: выберите не больше 1."
+    ]
+    assert files_help() == "PDF, JPEG или PNG, до 1 файла, каждый не больше 10 МБ."
+    settings.KABINET_APPEAL_MAX_FILES = 21
+    assert files_help() == "PDF, JPEG или PNG, до 21 файла, каждый не больше 10 МБ."
+
+
+# --- Uploads kept between tries ---------------------------------------------------------------
+
+PENDING_FULL = (
+    "Новые файлы не сохранены: у вас уже загружены файлы для неотправленных форм, а всего их "
+    "можно хранить не больше 10 файлов (100 МБ). Снимите отметку «Уже приложены» с ненужных или "
+    "отправьте форму без новых файлов; файлы неотправленных форм удаляются через сутки."
+)
+
+
+def test_refused_forms_resent_cannot_fill_the_storage(customer, tmp_path):
+    """Each refused submit keeps its good files for the next try; abandoned, they would pile
+    up until the daily purge. An owner's unsent uploads are capped at twice a form's limits."""
+    for attempt in range(2):
+        received = receive_files(customer, [], [uploaded(f"{attempt}-{i}.pdf", PDF) for i in range(5)])
+        assert received.errors == [] and len(received.uploads) == 5
+    assert len(stored_files(tmp_path)) == 10
+    received = receive_files(customer, [], [uploaded("ещё.pdf", PDF)])
+    assert received.errors == [PENDING_FULL] and received.uploads == []
+    assert len(stored_files(tmp_path)) == 10 and Upload.objects.filter(owner=customer).count() == 10
+
+
+def test_the_pending_cap_counts_bytes_too(customer, settings, tmp_path):
+    """Every stored file is within the per-file limit, so the count bounds the bytes too, until
+    the limit is lowered: then the bytes already kept count against the new one."""
+    settings.KABINET_APPEAL_MAX_FILE_MB = 5
+    receive_files(customer, [], [uploaded(f"{i}.pdf", PDF + b"0" * (4 * 1024 * 1024)) for i in range(3)])
+    settings.KABINET_APPEAL_MAX_FILE_MB = 1  # unsent in all now at most 10 MB, and 12 MB are kept
+    received = receive_files(customer, [], [uploaded("маленький.pdf", PDF)])
+    assert received.errors and "(10 МБ)" in received.errors[0] and received.uploads == []
+    assert len(stored_files(tmp_path)) == 3
+
+
+def test_the_pending_cap_is_per_owner(customer, sverdlovsk):
+    other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002"))
+    for i in range(10):
+        upload_file(other, f"{i}.pdf")
+    assert receive_files(customer, [], [uploaded("мой.pdf", PDF)]).errors == []
+
+
+def test_uploads_unticked_are_deleted_at_once(customer, tmp_path):
+    first = receive_files(customer, [], [uploaded(f"{i}.pdf", PDF) for i in range(3)]).uploads
+    offered = [str(u.pk) for u in first]
+    received = receive_files(customer, offered[:1], [uploaded("новый.pdf", PDF)], offered)
+    assert [u.name for u in received.uploads] == ["0.pdf", "новый.pdf"]
+    assert sorted(u.name for u in Upload.objects.filter(owner=customer)) == ["0.pdf", "новый.pdf"]
+    assert len(stored_files(tmp_path)) == 2
+
+
+def test_unticking_makes_room_under_the_pending_cap(customer, tmp_path):
+    first = receive_files(customer, [], [uploaded(f"a{i}.pdf", PDF) for i in range(5)]).uploads
+    receive_files(customer, [], [uploaded(f"b{i}.pdf", PDF) for i in range(5)])
+    offered = [str(u.pk) for u in first]
+    received = receive_files(customer, [], [uploaded("новый.pdf", PDF)], offered)
+    assert received.errors == [] and [u.name for u in received.uploads] == ["новый.pdf"]
+    assert len(stored_files(tmp_path)) == 6
+
+
+def test_offered_ids_of_another_owner_are_not_deleted(customer, sverdlovsk):
+    other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002"))
+    theirs = upload_file(other, "чужой.pdf")
+    receive_files(customer, [], [], [str(theirs.pk)])
+    assert Upload.objects.filter(pk=theirs.pk).exists()
 
 
 def test_own_uploads_ignores_other_users_and_non_numeric_ids(customer, sverdlovsk):

@@ -138,6 +138,24 @@ def test_over_the_limit_with_files_already_attached_keeps_them(signed_in, accoun
     assert len(stored_files(settings)) == 4 and Upload.objects.count() == 4
 
 
+def test_an_unticked_upload_is_deleted_on_the_next_submit(signed_in, account, settings):
+    first = signed_in.post(NEW, {"account": account.pk, "files": [pdf("1.pdf"), pdf("2.pdf")]}).content.decode()
+    offered = [int(pk) for pk in Upload.objects.order_by("pk").values_list("pk", flat=True)]
+    assert all(f'name="offered" value="{pk}"' in first for pk in offered)  # the form says what it showed
+    signed_in.post(NEW, {"account": account.pk, "keep": offered[:1], "offered": offered})
+    assert [u.name for u in Upload.objects.all()] == ["1.pdf"] and len(stored_files(settings)) == 1
+
+
+def test_refused_forms_resent_stop_at_the_pending_cap(signed_in, account, settings):
+    for attempt in range(2):  # each refused (no text) but its files kept for a next try
+        signed_in.post(NEW, {"account": account.pk, "files": [pdf(f"{attempt}{i}.pdf") for i in range(5)]})
+    response = signed_in.post(NEW, {"account": account.pk, "files": [pdf("ещё.pdf")]})
+    assert "Новые файлы не сохранены: у вас уже загружены файлы для неотправленных форм" in files_error(
+        response.content.decode()
+    )
+    assert len(stored_files(settings)) == 10 and Upload.objects.count() == 10
+
+
 def test_a_message_with_too_many_files_stores_nothing(signed_in, customer, account, reason, settings):
     appeal = make_appeal(customer, account, reason, files=0)
     url = reverse("portal:appeal_message", args=[appeal.number])

@@ -49,7 +49,9 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
         form = AppealForm(user=request.user, accounts=accounts)
         return _new_page(request, form, [])
     form = AppealForm(request.POST, request.FILES, user=request.user, accounts=accounts)
-    received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
+    received = receive_files(
+        request.user, request.POST.getlist("keep"), request.FILES.getlist("files"), request.POST.getlist("offered")
+    )
     if not valid_with_files(form, received.errors):
         return _new_page(request, form, received.uploads, status=400)
     email = form.cleaned_data.get("email")
@@ -110,7 +112,9 @@ def _detail_page(request, appeal, form, uploads, status=200) -> HttpResponse:
 def appeal_message(request: HttpRequest, number: str) -> HttpResponse:
     appeal = services.customer_appeal(request.user, number)
     form = MessageForm(request.POST, request.FILES)
-    received = receive_files(request.user, request.POST.getlist("keep"), request.FILES.getlist("files"))
+    received = receive_files(
+        request.user, request.POST.getlist("keep"), request.FILES.getlist("files"), request.POST.getlist("offered")
+    )
     if not valid_with_files(form, received.errors):
         return _detail_page(request, appeal, form, received.uploads, status=400)
     try:
