@@ -11,5 +11,9 @@ urlpatterns = [
     path("", include("kabinet.portal.urls")),
 ]
 
+# The 400 page names the file limits; the 500 page needs neither the database nor a request.
+handler400 = "kabinet.core.errors.bad_request"
+handler500 = "kabinet.core.errors.server_error"
+
 if settings.DEBUG:
     urlpatterns.append(path("dev/", include("kabinet.notifications.dev_urls")))
