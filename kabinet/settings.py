@@ -247,6 +247,9 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Without a broker the e-mail goes after the response in the web worker: a hung SMTP server
+# must give up long before gunicorn's timeout kills the worker (Django's default is to wait forever).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Личный кабинет <noreply@kabinet.local>")
 # Links in e-mails are absolute; the scheme and host customers reach the portal at.
 KABINET_PUBLIC_URL = os.environ.get("KABINET_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")

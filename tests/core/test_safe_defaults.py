@@ -48,6 +48,18 @@ def test_with_no_variables_debug_is_off_and_https_is_on(tmp_path):
     assert result.stdout.split() == ["False", "True", "True", "False"]
 
 
+def test_smtp_gives_up_after_ten_seconds_unless_told_otherwise(tmp_path):
+    """Without a broker the e-mail goes from the web worker after the response: a hung SMTP
+    server must not hold the worker until gunicorn kills it (Django's default waits forever)."""
+    from django.core.mail.backends.smtp import EmailBackend
+
+    assert settings.EMAIL_TIMEOUT == 10 and EmailBackend().timeout == 10
+    code = "import kabinet.settings as s; print(s.EMAIL_TIMEOUT)"
+    env = {**os.environ, "KABINET_DATA_DIR": str(tmp_path), "EMAIL_TIMEOUT": "3"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "3", result.stderr
+
+
 LOCAL_DATABASES = [
     "sqlite:///demo.sqlite3",
     "postgres://postgres@127.0.0.1:5432/kabinet",
@@ -130,6 +142,22 @@ def test_the_outbox_is_shut_to_another_machine(demo, settings):
         response = Client(REMOTE_ADDR="203.0.113.9").get("/dev/outbox/", **headers)
         assert response.status_code == 404
         assert "482913" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"HTTP_X_FORWARDED_FOR": "203.0.113.9"},
+        {"HTTP_X_FORWARDED_FOR": "127.0.0.1"},
+        {"HTTP_X_REAL_IP": "203.0.113.9"},
+        {"HTTP_FORWARDED": "for=203.0.113.9"},
+    ],
+)
+def test_the_outbox_is_shut_behind_a_proxy_on_this_machine(demo, header):
+    """nginx on the same machine makes every peer loopback; its headers give it away."""
+    response = Client(REMOTE_ADDR="127.0.0.1").get("/dev/outbox/", **header)
+    assert response.status_code == 404
+    assert "482913" not in response.content.decode()
 
 
 @pytest.mark.parametrize("backend", ["http", "console", "kabinet.notifications.sms.http.SmscBackend"])
