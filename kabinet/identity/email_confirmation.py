@@ -7,12 +7,13 @@ lives KABINET_EMAIL_CONFIRM_MAX_AGE, and a newer request or a password change vo
 hash of its token is stored. See docs/identifiers.md.
 """
 
+from datetime import datetime, timedelta
 import hashlib
 import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,9 +26,14 @@ from kabinet.identity.security_notices import Contacts, notify_security_change, 
 from kabinet.notifications.services import send_email
 
 INVALID = "Ссылка недействительна. Укажите e-mail в профиле ещё раз."
-NOT_YOURS = "Эта ссылка отправлена для другой учётной записи. Войдите в неё и откройте ссылку ещё раз."
+NOT_YOURS = "Эта ссылка отправлена для другой учётной записи. Выйдите и войдите в неё: ссылка откроется после входа."
 CLOSED = "Эта ссылка больше не действует: по ней уже перешли, или потом был запрошен другой e-mail, или сменён пароль."
 EXPIRED = "Срок действия ссылки истёк. Нажмите «Отправить ссылку ещё раз» в профиле."
+PURGE_AFTER = timedelta(days=30)
+
+
+class AnotherUsersLink(FieldRejected):
+    """The link was sent for another account: the page offers to log out and in as its user."""
 
 
 def _token_hash(token: str) -> str:
@@ -52,6 +58,9 @@ def send_link(user: User, address: str, ip: str, *, at_registration: bool = Fals
     now = timezone.now()
     lifetime = settings.KABINET_EMAIL_CONFIRM_MAX_AGE
     with transaction.atomic():
+        # Lock the user's row first: two requests at once would otherwise both void (nothing
+        # of each other's yet) and both insert, leaving two open links.
+        User.objects.select_for_update().get(pk=user.pk)
         _open(user).update(voided_at=now)
         row = EmailConfirmation.objects.create(
             user=user,
@@ -93,12 +102,21 @@ def resend(user: User, ip: str) -> EmailConfirmation:
     return send_link(user, row.address, ip, at_registration=row.at_registration)
 
 
+def purge_stale(now: datetime | None = None) -> int:
+    """Delete links used, voided or expired more than PURGE_AFTER ago (housekeeping): their
+    hashes serve nothing once closed, and the addresses in them are personal data."""
+    cutoff = (now or timezone.now()) - PURGE_AFTER
+    closed = Q(used_at__lt=cutoff) | Q(voided_at__lt=cutoff) | Q(expires_at__lt=cutoff)
+    deleted, _ = EmailConfirmation.objects.filter(closed).delete()
+    return deleted
+
+
 def _usable(user: User, token: str) -> EmailConfirmation:
     row = EmailConfirmation.objects.select_for_update().filter(token_hash=_token_hash(token)).first()
     if row is None:
         raise FieldRejected(None, INVALID)
     if row.user_id != user.pk:
-        raise FieldRejected(None, NOT_YOURS)
+        raise AnotherUsersLink(None, NOT_YOURS)
     if row.used_at or row.voided_at:
         raise FieldRejected(None, CLOSED)
     if timezone.now() >= row.expires_at:
@@ -119,7 +137,9 @@ def confirm(user: User, token: str, ip: str) -> str:
             row.save(update_fields=["used_at"])
             user.email = row.address
             user.save(update_fields=["email"])
-            if not row.at_registration:
+            # Confirming the address given at registration changes nothing anyone knew of;
+            # replacing an e-mail the account already had does, whichever link was used.
+            if old.email or not row.at_registration:
                 notify_security_change(user, "email", old)
     except IntegrityError:
         user.email = old.email

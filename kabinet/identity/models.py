@@ -171,10 +171,6 @@ class EmailConfirmation(models.Model):
     def __str__(self) -> str:
         return f"{self.address} ({self.created_at:%Y-%m-%d %H:%M})"
 
-    @property
-    def is_open(self) -> bool:
-        return self.used_at is None and self.voided_at is None and timezone.now() < self.expires_at
-
 
 class ConsentDocument(models.Model):
     """A version of the consent to personal-data processing (152-ФЗ): its own document,

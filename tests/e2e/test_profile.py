@@ -4,8 +4,9 @@ import re
 
 from playwright.sync_api import expect
 
+from kabinet.identity import email_confirmation
 from kabinet.identity.models import AccountLink
-from tests.e2e.helpers import PHONE, assert_fits_the_screen, goto, log_in, open_page, wait_ready
+from tests.e2e.helpers import PHONE, assert_fits_the_screen, goto, link_path, log_in, open_page, wait_ready
 from tests.factories import PASSWORD, make_account, make_customer
 
 
@@ -47,6 +48,28 @@ def test_add_email_confirmed_by_the_link(page, account, mailbox):
     expect(page).to_have_url("/login/")
     log_in(page, "anna.new@example.ru")
     expect(page).to_have_url("/home/")
+
+
+def test_another_customers_link_offers_to_log_out_and_opens_as_its_customer(page, customer, sverdlovsk, mailbox):
+    boris = make_customer("+79120000002", make_account(sverdlovsk, "660100000002"), first_name="Борис")
+    email_confirmation.send_link(boris, "boris@example.ru", "127.0.0.1")
+    [letter] = mailbox()
+    log_in(page, "+79120000001")
+    goto(page, link_path(letter.body))
+    expect(page.get_by_role("heading", name="Ссылка для подтверждения e-mail не подошла")).to_be_visible()
+    expect(page.get_by_text("Эта ссылка отправлена для другой учётной записи. Выйдите и войдите в неё")).to_be_visible()
+    expect(page.get_by_role("link", name="Вернуться в профиль")).to_be_visible()
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name="Выйти").click()
+    expect(page).to_have_url(re.compile(r"/login/\?next=/profile/email/confirm/"))
+    wait_ready(page)
+    page.get_by_label("Номер лицевого счета, телефон или e-mail").fill("+79120000002")
+    page.get_by_label("Пароль").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Войти").click()
+    expect(page).to_have_url("/profile/")
+    expect(page.get_by_role("status")).to_have_text("E-mail подтверждён и сохранён в профиле.")
+    expect(page.get_by_text("Текущий e-mail: boris@example.ru")).to_be_visible()
 
 
 def test_email_of_another_customer_is_refused_at_the_field(page, customer, sverdlovsk, mailbox):

@@ -56,3 +56,19 @@ def test_an_operator_in_the_back_office_is_not_let_into_the_customer_pages(page,
     expect(page).to_have_url(re.compile(r"/login/\?next=/home/"))
     expect(page.get_by_text("Вы вошли как сотрудник")).to_be_visible()
     expect(page.get_by_role("navigation", name="Разделы кабинета")).to_have_count(0)
+
+
+def test_an_employee_on_the_customer_login_is_offered_to_log_out(page, operator, customer):
+    staff_log_in(page, "operator@example.ru")
+    goto(page, "/home/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/home/"))
+    notice = page.get_by_text(
+        "Вы вошли как сотрудник. Личный кабинет открыт только клиентам: выйдите и войдите как клиент."
+    )
+    expect(notice).to_be_visible()
+    with page.expect_navigation():
+        page.get_by_role("main").get_by_role("button", name="Выйти").click()
+    expect(page).to_have_url("/login/")
+    expect(notice).to_have_count(0)
+    log_in(page, "+79120000001")
+    expect(page).to_have_url("/home/")

@@ -299,6 +299,36 @@ class TestEmailLinks:
         assert customer.email == "new@example.ru"
         assert "Ожидает подтверждения" not in signed_in.get(reverse("portal:profile")).content.decode()
 
+    def test_a_refused_link_has_its_own_page_back_to_the_profile(self, signed_in, customer, mailbox):
+        first = self.ask(signed_in, "first@example.ru", mailbox)
+        self.ask(signed_in, "second@example.ru", mailbox)
+        response = signed_in.get(first)
+        page = response.content.decode()
+        assert response.status_code == 400 and "больше не действует" in page
+        assert f'<a href="{PROFILE}">Вернуться в профиль</a>' in page
+        assert "Восстановить пароль" not in page  # the password recovery's page said so
+        assert ">Выйти</button>" not in page.split("</header>")[1]  # only the header's menu has it
+
+    def test_another_users_link_offers_to_log_out_and_comes_back_as_its_user(self, signed_in, sverdlovsk, mailbox):
+        boris = make_customer("+79120000002", make_account(sverdlovsk, "660100000002"), email="boris@example.ru")
+        boris_client = Client()
+        customer_login(boris_client, boris)
+        link = self.ask(boris_client, "boris.new@example.ru", mailbox)
+        page = signed_in.get(link).content.decode().split("</header>")[1]
+        assert "Выйдите и войдите в неё: ссылка откроется после входа." in page
+        assert f'<input type="hidden" name="next" value="{link}">' in page and ">Выйти</button>" in page
+        response = signed_in.post(reverse("portal:logout"), {"next": link})
+        assert redirected_to(response) == login_url(link)
+        login = {"identifier": "+79120000002", "password": PASSWORD, "region": sverdlovsk.pk, "next": link}
+        assert redirected_to(signed_in.post(reverse("portal:login"), login)) == link
+        assert redirected_to(signed_in.get(link)) == PROFILE
+        boris.refresh_from_db()
+        assert boris.email == "boris.new@example.ru"
+
+    def test_logging_out_never_leads_off_the_site(self, signed_in):
+        response = signed_in.post(reverse("portal:logout"), {"next": "https://evil.example/"})
+        assert redirected_to(response) == reverse("portal:login")
+
 
 class TestSecurityNotices:
     """Issue 11, point 1: a change of e-mail, phone or password is told to the old contacts."""

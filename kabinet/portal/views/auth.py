@@ -1,6 +1,7 @@
 """Login (G3, G9, G10) and logout."""
 
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -65,4 +66,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         audit.record(AuditEvent.Action.LOGOUT, request=request, user=request.user)
     logout(request)
-    return redirect("portal:login")
+    # «Выйти» on a page meant for another account (an e-mail link) comes back to it after the
+    # login, as that account.
+    target = _next_url(request)
+    return redirect_to_login(target) if target else redirect("portal:login")

@@ -13,6 +13,7 @@ from kabinet.core.ratelimit import Locked
 from kabinet.core.wording import locked_message
 from kabinet.identity import codes, profile
 from kabinet.identity.accounts import FieldRejected
+from kabinet.identity.email_confirmation import AnotherUsersLink
 from kabinet.identity.models import VerificationCode
 from kabinet.identity.phones import display_phone
 from kabinet.portal.access import customer_required
@@ -105,7 +106,8 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     try:
         profile.confirm_email(request.user, token, client_ip(request))
     except FieldRejected as rejected:
-        return render(request, "portal/link_invalid.html", {"reason": rejected.message}, status=400)
+        context = {"reason": rejected.message, "another_user": isinstance(rejected, AnotherUsersLink)}
+        return render(request, "portal/email_link_invalid.html", context, status=400)
     messages.success(request, "E-mail подтверждён и сохранён в профиле.")
     return redirect("portal:profile")
 
