@@ -88,8 +88,8 @@ class StatusForm(forms.Form):
             self.fields["without_answer"] = forms.BooleanField(label="Закрыть без ответа", required=False)
 
     def refuse_unconfirmed(self, refused: Exception) -> None:
-        """Closing was refused for want of «Закрыть без ответа». Beside the checkbox (and in the
-        error summary, after its label) the message points at the box rather than naming it again."""
+        """Closing was refused for want of «Закрыть без ответа». Beside the checkbox and in the
+        error summary (which leads a checkbox's message with no label) it points at the box."""
         if "without_answer" in self.fields:
             self.add_error("without_answer", CONFIRM_CLOSE)
         else:

@@ -55,10 +55,7 @@ class AppealForm(forms.Form):
                 self.add_error("reason", "Выберите причину из списка для выбранной темы.")
             data["reason"] = reason
         if data.get("contact_method") == ContactMethod.EMAIL and "email" in self.fields and not data.get("email"):
-            self.add_error(
-                "email",
-                "У вас в профиле нет e-mail. Укажите его, чтобы получить ответ по e-mail, или выберите телефон.",
-            )
+            self.add_error("email", NO_EMAIL)
         return data
 
 

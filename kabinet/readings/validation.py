@@ -11,6 +11,7 @@ from itertools import pairwise
 import re
 
 from kabinet.billing.periods import add_months, months_between
+from kabinet.core.wording import plural_ru
 from kabinet.readings.models import Meter, Reading
 from kabinet.readings.selectors import current_readings, previous_reading, sent_in_window
 
@@ -97,7 +98,8 @@ def parse_value(raw: str, meter: Meter) -> tuple[int | None, str]:
         return None, "Введите только цифры, без букв и знаков."
     if len(text.lstrip("0")) > meter.digits:
         return None, (
-            f"Слишком много цифр: на табло этого счётчика {meter.digits} цифр до запятой, "
+            f"Слишком много цифр: на табло этого счётчика {meter.digits} "
+            f"{plural_ru(meter.digits, ('цифра', 'цифры', 'цифр'))} до запятой, "
             f"показание не больше {meter.capacity - 1}."
         )
     return int(text), ""
@@ -150,7 +152,7 @@ def check_meter(
         if check.average and total > UNUSUAL_FACTOR * check.average * months:
             usual = round(check.average * months)  # kWh shown whole (money alone is rounded in billing.money)
             check.asks[UNUSUAL] = (
-                f"Расход {total} {unit} — больше чем в {UNUSUAL_FACTOR} раза выше обычного "
+                f"Расход {total} {unit} — более чем в {UNUSUAL_FACTOR} раза выше обычного "
                 f"(в среднем {usual} {unit} за {_months_text(months)} по данным последних 12 месяцев). "
                 "Проверьте показания; если они верны, подтвердите."
             )
@@ -159,8 +161,5 @@ def check_meter(
 
 
 def _months_text(months: int) -> str:
-    if months == 1:
-        return "месяц"
-    if months % 10 in (2, 3, 4) and months % 100 not in (12, 13, 14):
-        return f"{months} месяца"
-    return f"{months} месяцев"
+    """«месяц», «3 месяца», «21 месяц»: after «за»."""
+    return "месяц" if months == 1 else f"{months} {plural_ru(months, ('месяц', 'месяца', 'месяцев'))}"

@@ -145,9 +145,9 @@ def test_closing_without_an_answer_asks_to_confirm(staff_client, appeal):
     page = response.content.decode()
     message = "Клиент ещё не получил ответа: отметьте, чтобы всё равно закрыть обращение."
     assert message in page
-    # The error summary puts the label first: the message does not name the box a second time.
-    assert f'href="#state_without_answer">Закрыть без ответа: {message}</a>' in page
-    assert page.count("Закрыть без ответа") == 2, "the summary's link and the checkbox's label"
+    # The summary links a checkbox's message without its label: no «Закрыть без ответа: Клиент …: …».
+    assert f'href="#state_without_answer">{message}</a>' in page
+    assert page.count("Закрыть без ответа") == 1, "the checkbox's label alone"
     assert 'name="without_answer"' in page and '<option value="closed" selected>' in page
     assert Appeal.objects.get(pk=appeal.pk).status == Status.IN_PROGRESS
 

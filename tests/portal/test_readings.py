@@ -144,7 +144,9 @@ def test_unusual_consumption_asks_for_confirmation_then_stores(signed_in, open_w
     name = f"m{meter.pk}-confirm-unusual"
     assert f'<input type="checkbox" name="{name}"' in page
     assert "Да, показания верны — расход действительно такой" in page
-    assert "Расход 900 кВт·ч — больше чем в 3 раза выше обычного" in page
+    assert "Расход 900 кВт·ч — более чем в 3 раза выше обычного" in page
+    # The summary links the warning without the checkbox's label before it: one sentence, not two.
+    assert f'<a href="#id_{name}">Расход 900 кВт·ч — более чем в 3 раза' in page
     assert 'value="3000"' in page
     assert not Reading.objects.filter(period=THIS_MONTH).exists()
     second = signed_in.post(url(account), {**data, name: "on"})

@@ -8,7 +8,14 @@ import pytest
 from kabinet.readings.models import Reading
 from kabinet.readings.selectors import previous_reading
 from kabinet.readings.states import verification_notice
-from kabinet.readings.validation import UNUSUAL, average_consumption, check_meter, consumption, parse_value
+from kabinet.readings.validation import (
+    UNUSUAL,
+    _months_text,
+    average_consumption,
+    check_meter,
+    consumption,
+    parse_value,
+)
 from kabinet.readings.window import reading_window
 from tests.factories import IN_WINDOW, NOV, add_reading, make_meter, monthly
 
@@ -116,6 +123,12 @@ def test_no_more_digits_than_the_display(account):
     value, error = parse_value("100000", meter)
     assert value is None
     assert error == "Слишком много цифр: на табло этого счётчика 5 цифр до запятой, показание не больше 99999."
+
+
+@pytest.mark.parametrize(("digits", "said"), [(4, "4 цифры"), (2, "2 цифры"), (5, "5 цифр"), (1, "1 цифра")])
+def test_the_display_digits_are_counted_in_russian(account, digits, said):
+    _, error = parse_value("1" * (digits + 1), make_meter(account, digits=digits))
+    assert f"на табло этого счётчика {said} до запятой" in error
 
 
 def test_zones_are_checked_each_at_its_own(two_zone):
@@ -232,7 +245,7 @@ def test_more_than_three_times_the_average_needs_confirmation(meter):
     assert check(meter, "3800").ok  # 600 = 3× is still usual
     result = check(meter, "3801")
     assert list(result.asks) == [UNUSUAL]
-    assert result.asks[UNUSUAL].startswith("Расход 601 кВт·ч — больше чем в 3 раза выше обычного (в среднем 200 кВт·ч")
+    assert result.asks[UNUSUAL].startswith("Расход 601 кВт·ч — более чем в 3 раза выше обычного (в среднем 200 кВт·ч")
     assert not result.ok
     assert check(meter, "3801", confirmed=[UNUSUAL]).ok
 
@@ -249,6 +262,11 @@ def test_unusual_is_per_month_since_the_previous_reading(meter):
     assert check(meter, "5000").ok  # 1 800 = 3 × 200 × 3 months
     assert UNUSUAL in check(meter, "5001").asks
     assert "(в среднем 600 кВт·ч за 3 месяца" in check(meter, "5001").asks[UNUSUAL]
+
+
+@pytest.mark.parametrize(("months", "said"), [(1, "месяц"), (2, "2 месяца"), (5, "5 месяцев"), (21, "21 месяц")])
+def test_the_months_are_counted_in_russian(months, said):
+    assert _months_text(months) == said
 
 
 def test_no_average_no_unusual_rule(meter):

@@ -16,13 +16,23 @@ def error_target(field: forms.BoundField) -> str:
     return (first and first.id_for_label) or field.auto_id
 
 
+def summary_label(field: forms.BoundField) -> str:
+    """What leads the field's message in the summary: its label, since «Обязательное поле.»
+    alone, three times over, would not say which field is meant. Not a checkbox's: its label is
+    an answer («Закрыть без ответа», «Да, показания верны — …»), and its message already says
+    what to tick, so the label before it would read as two sentences run together."""
+    return "" if isinstance(field.field.widget, forms.CheckboxInput) else str(field.label)
+
+
 @register.filter
 def field_errors(form: forms.BaseForm) -> list[tuple[str, str, str]]:
-    """(input id, field label, message) for every error of a visible field, in the fields'
-    order. The label leads the message in the summary: «Обязательное поле.» alone, three times
-    over, would not say which field is meant."""
+    """(input id, label to lead with or "", message) for every error of a visible field, in
+    the fields' order."""
     return [
-        (error_target(field), field.label, error) for field in form if not field.is_hidden for error in field.errors
+        (error_target(field), summary_label(field), error)
+        for field in form
+        if not field.is_hidden
+        for error in field.errors
     ]
 
 
