@@ -23,6 +23,9 @@ from tests.factories import make_customer
         "Ольга-Ёлка",
         "А. С.",
         "St. John",
+        "Nguyễn",
+        "Lakshmi स्मिता",  # Devanagari vowel signs and virama (Mn, Mc)
+        "สมศักดิ์",  # Thai: two marks on one letter
     ],
 )
 def test_names_of_any_alphabet_pass(name):
@@ -45,6 +48,15 @@ def test_combining_accents_are_kept_and_composed():
         ("А" * 101, "Не длиннее 100 символов"),
         ("www.evil.com", "Точка ставится только в конце сокращения"),
         ("Иванова.рф", "Точка ставится только в конце сокращения"),
+        ("Анна\ufe0f", "Недопустимый символ: невидимый символ"),  # a variation selector (Mn)
+        ("Анна\U000e0100", "Недопустимый символ: невидимый символ"),
+        ("Анна\u20dd", "Недопустимый символ: «\u25cc\u20dd»"),  # an enclosing circle (Me)
+        ("\u3164\u3164", "Недопустимый символ: невидимый символ"),  # Hangul fillers: letters, blank
+        ("\u115f\u1160", "Недопустимый символ: невидимый символ"),
+        ("Анна \uffa0", "Недопустимый символ: невидимый символ"),
+        ("А" + "\u0301" * 60, "ставится только после буквы, не больше двух"),
+        ("Анна\u0301\u0300\u0302", "ставится только после буквы, не больше двух"),
+        ("Анна \u0301", "ставится только после буквы"),
     ],
 )
 def test_anything_else_is_refused_with_a_reason(name, message):
