@@ -1,6 +1,5 @@
 import re
 
-from django.conf import settings
 from django.http import HttpRequest
 
 from kabinet.billing.registry import contact_phone, default_region
@@ -11,7 +10,6 @@ def site(request: HttpRequest) -> dict:
     region = default_region()
     phone = contact_phone(region)
     return {
-        "DEBUG": settings.DEBUG,
         "contact_phone": phone,
         "contact_phone_tel": re.sub(r"[^\d+]", "", phone),
         "feedback_url": region.feedback_url if region else "#",
