@@ -183,3 +183,29 @@ def test_every_step_shows_its_element_beside_the_dialog_in_its_own_colours(page,
         assert sides["color"] != sides["background"], f"«{title}»: text in its background's colour, {sides}"
         dialog.get_by_role("button", name="Готово" if number == total else "Далее").click()
     expect(dialog).to_have_count(0)
+
+
+# Records the promise of the page's latest fetch: a `then` added to it later runs after the page's
+# own, so the test knows the page has handled the answer without waiting for any time.
+LAST_FETCH = """
+const send = window.fetch;
+window.fetch = function () { window.lastFetch = send.apply(this, arguments); return window.lastFetch; };
+"""
+
+
+def test_the_offer_stays_when_finishing_the_tour_was_not_saved(page, customer):
+    """A session that expired meanwhile answers the done-request with the login page (200 after
+    the redirect): the offer must stay, as it will after a reload, since nothing was saved."""
+    page.add_init_script(LAST_FETCH)
+    login_page = {"status": 200, "content_type": "text/html", "body": "<!doctype html><title>Вход</title>"}
+    page.route("**/tour/done/", lambda route: route.fulfill(**login_page))
+    log_in(page, "+79120000001")
+    page.get_by_role("link", name="Начать знакомство").first.click()
+    dialog = page.get_by_role("dialog")
+    expect_step(dialog, 1, step_count(dialog))
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    assert page.evaluate("() => window.lastFetch.then(response => response.status)") == 200
+    expect(page.get_by_role("heading", name=OFFER)).to_be_visible()
+    customer.refresh_from_db()
+    assert customer.tour_completed_at is None

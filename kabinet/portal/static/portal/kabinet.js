@@ -171,7 +171,10 @@
       fetch(this.doneUrl, {
         method: "POST", credentials: "same-origin",
         headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
-      }).then(function () {
+      }).then(function (response) {
+        // Only a 204 means it was saved: an expired session answers with the login page (200
+        // after the redirect), and the offer must then stay, as it will after a reload.
+        if (response.status !== 204) return;
         var offer = document.querySelector(".tour-offer");
         if (offer) offer.remove();
       });
@@ -292,6 +295,32 @@
     return Math.max(1, Math.round(bytes / 1024)) + " КБ";
   }
 
+  function pluralRu(n, forms) {  // as kabinet.core.wording.plural_ru: файл, файла, файлов
+    if (n % 10 === 1 && n % 100 !== 11) return forms[0];
+    if (n % 10 >= 2 && n % 10 <= 4 && (n % 100 < 12 || n % 100 > 14)) return forms[1];
+    return forms[2];
+  }
+
+  /* What the server will refuse (appeals.files), said before sending: too many files with the
+     ticked «Уже приложены», or a file over the size limit. The server's check stays the rule. */
+  function fileWarnings(input) {
+    var maxFiles = parseInt(input.getAttribute("data-max-files"), 10);
+    var maxMb = parseInt(input.getAttribute("data-max-file-mb"), 10);
+    var field = input.closest(".field-files");
+    var kept = field ? field.querySelectorAll("input[name=keep]:checked").length : 0;
+    var warnings = [];
+    var count = input.files.length + kept;
+    if (maxFiles && count > maxFiles) {
+      var files = count + " " + pluralRu(count, ["файл", "файла", "файлов"]);
+      var chosen = kept ? "Вместе с уже приложенными " + files : pluralRu(count, ["Выбран ", "Выбрано ", "Выбрано "]) + files;
+      warnings.push(chosen + " — можно не больше " + maxFiles + ".");
+    }
+    Array.prototype.forEach.call(input.files, function (file) {
+      if (maxMb && file.size > maxMb * 1048576) warnings.push("Файл «" + file.name + "» больше " + maxMb + " МБ.");
+    });
+    return warnings;
+  }
+
   function enhanceFileInput(input) {
     var zone = document.createElement("div");
     zone.className = "file-drop";
@@ -305,11 +334,15 @@
     var list = document.createElement("ul");
     list.className = "file-drop-list";
     list.setAttribute("aria-live", "polite");
+    var warning = document.createElement("div");
+    warning.className = "file-drop-warning";
+    warning.setAttribute("role", "alert");
     input.parentNode.insertBefore(zone, input);
     zone.appendChild(input);
     zone.appendChild(button);
     zone.appendChild(hint);
     zone.appendChild(list);
+    zone.appendChild(warning);
     input.classList.add("file-input-enhanced");
     input.tabIndex = -1;
 
@@ -326,6 +359,12 @@
         none.textContent = "Файлы не выбраны";
         list.appendChild(none);
       }
+      warning.textContent = "";
+      fileWarnings(input).forEach(function (text) {
+        var line = document.createElement("p");
+        line.textContent = text;
+        warning.appendChild(line);
+      });
     }
 
     // Dropped files join the ones already chosen rather than replacing them.
@@ -341,6 +380,8 @@
 
     button.addEventListener("click", function () { input.click(); });
     input.addEventListener("change", show);
+    var field = input.closest(".field-files");
+    if (field) field.addEventListener("change", function (e) { if (e.target.name === "keep") show(); });
     ["dragenter", "dragover"].forEach(function (type) {
       zone.addEventListener(type, function (e) { e.preventDefault(); zone.classList.add("file-drop-active"); });
     });
