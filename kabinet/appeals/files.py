@@ -157,19 +157,37 @@ def over_limits(kept: list[Upload], files: list[UploadedFile]) -> str | None:
     return None
 
 
-def over_pending_limits(owner, files: list[UploadedFile]) -> str | None:
-    """Why new files are refused because the owner keeps too many unsent ones, or None."""
+# A form left unsent this long is taken as abandoned: its files may make room for new ones.
+ABANDONED_AFTER = timedelta(minutes=30)
+
+
+def _over_cap(pending: models.QuerySet, files: list[UploadedFile], cap: Limits) -> bool:
+    totals = pending.aggregate(count=models.Count("pk"), size=models.Sum("size"))
+    count = totals["count"] + len(files)
+    size = (totals["size"] or 0) + sum(f.size or 0 for f in files)
+    return count > cap.files or size > cap.total_bytes
+
+
+def make_room(owner, kept: list[Upload], files: list[UploadedFile]) -> str | None:
+    """Keep the owner's unsent uploads under the cap. Files of forms left unsent for
+    ABANDONED_AFTER (the oldest first, never those this form keeps) are deleted to make room
+    for new ones; a person who abandoned forms is not locked out. Returns why new files are
+    refused when even that is not enough (forms resent again and again within minutes)."""
     cap = pending_limits()
-    pending = Upload.objects.filter(owner=owner).aggregate(count=models.Count("pk"), size=models.Sum("size"))
-    count = pending["count"] + len(files)
-    size = (pending["size"] or 0) + sum(f.size or 0 for f in files)
-    if count <= cap.files and size <= cap.total_bytes:
+    pending = Upload.objects.filter(owner=owner)
+    if not _over_cap(pending, files, cap):
         return None
+    abandoned = pending.exclude(pk__in=[u.pk for u in kept]).filter(created_at__lt=timezone.now() - ABANDONED_AFTER)
+    for upload in abandoned.order_by("created_at"):
+        upload.file.delete(save=False)
+        upload.delete()
+        if not _over_cap(pending, files, cap):
+            return None
     return (
         "Новые файлы не сохранены: у вас уже загружены файлы для неотправленных форм, а всего их "
         f"можно хранить не больше {files_count(cap.files)} ({cap.total_mb} МБ). Снимите отметку "
-        "«Уже приложены» с ненужных или отправьте форму без новых файлов; файлы неотправленных "
-        "форм удаляются через сутки."
+        "«Уже приложены» с ненужных или отправьте форму без новых файлов; файлы брошенных форм "
+        f"освобождают место через {int(ABANDONED_AFTER.total_seconds() // 60)} минут."
     )
 
 
@@ -192,7 +210,7 @@ def receive_files(owner, kept_ids, files, offered_ids=()) -> Received:
     received = Received(uploads=own_uploads(owner, kept_ids))
     refused = over_limits(received.uploads, files)
     if files and not refused:
-        refused = over_pending_limits(owner, files)
+        refused = make_room(owner, received.uploads, files)
     if refused:
         received.errors.append(refused)
         return received

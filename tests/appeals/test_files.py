@@ -242,7 +242,7 @@ def test_the_limit_of_one_file_is_said_in_the_singular(customer, settings):
 PENDING_FULL = (
     "Новые файлы не сохранены: у вас уже загружены файлы для неотправленных форм, а всего их "
     "можно хранить не больше 10 файлов (100 МБ). Снимите отметку «Уже приложены» с ненужных или "
-    "отправьте форму без новых файлов; файлы неотправленных форм удаляются через сутки."
+    "отправьте форму без новых файлов; файлы брошенных форм освобождают место через 30 минут."
 )
 
 
@@ -267,6 +267,24 @@ def test_the_pending_cap_counts_bytes_too(customer, settings, tmp_path):
     received = receive_files(customer, [], [uploaded("маленький.pdf", PDF)])
     assert received.errors and "(10 МБ)" in received.errors[0] and received.uploads == []
     assert len(stored_files(tmp_path)) == 3
+
+
+def test_files_of_forms_left_unsent_make_room_so_nobody_is_locked_out(customer, tmp_path):
+    """Two forms abandoned half an hour ago fill the cap: their files (oldest first) give way to
+    a new form's, while the files this form keeps stay."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = [receive_files(customer, [], [uploaded(f"{a}{i}.pdf", PDF) for i in range(5)]).uploads for a in "ab"]
+    Upload.objects.filter(owner=customer).update(created_at=timezone.now() - timedelta(minutes=31))
+    kept = [str(old[1][4].pk)]  # this form kept one of them
+    received = receive_files(customer, kept, [uploaded(f"новый{i}.pdf", PDF) for i in range(4)])
+    assert received.errors == []
+    assert [u.name for u in received.uploads] == ["b4.pdf", "новый0.pdf", "новый1.pdf", "новый2.pdf", "новый3.pdf"]
+    names = sorted(u.name for u in Upload.objects.filter(owner=customer))
+    assert len(names) == 10 and "b4.pdf" in names and "a0.pdf" not in names  # the oldest went first
+    assert len(stored_files(tmp_path)) == 10
 
 
 def test_the_pending_cap_is_per_owner(customer, sverdlovsk):
