@@ -49,7 +49,8 @@ def test_registration_with_the_sms_code_logs_in(page, account, outbox, mailbox):
     first, second = mailbox()
     assert first.to == second.to == ["petr@example.ru"]
     goto(page, re.search(r"https?://\S+", first.body).group(0))
-    expect(page.get_by_role("heading", name="Ссылка недействительна")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ссылка для подтверждения e-mail не подошла")).to_be_visible()
+    expect(page.get_by_text("больше не действует")).to_be_visible()
     goto(page, re.search(r"https?://\S+", second.body).group(0))
     expect(page.get_by_role("status")).to_have_text("E-mail подтверждён и сохранён в профиле.")
     expect(page.get_by_text("Текущий e-mail: petr@example.ru")).to_be_visible()
