@@ -136,3 +136,18 @@ def column_positions(kind: Kind, header: list[str]) -> list[int | None]:
             )
         raise FileRejected(f"В заголовке нет столбцов: {', '.join(missing)}", line=1)
     return [header.index(c.name) if c.name in header else None for c in kind.columns]
+
+
+def raw_lines(binary: BinaryIO, wanted: set[int]) -> dict[int, str]:
+    """The text of some physical lines (for rows rejected by a check in SQL), in one pass."""
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    binary.seek(0)
+    last = max(wanted)
+    for number, raw in enumerate(binary, start=1):
+        if number in wanted:
+            found[number] = raw.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")[:RAW_LIMIT]
+        if number >= last:
+            break
+    return found

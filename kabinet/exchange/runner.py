@@ -17,7 +17,7 @@ from django.utils import formats, timezone
 from kabinet.exchange import kinds
 from kabinet.exchange.kinds import Kind, RowError
 from kabinet.exchange.models import ImportBatch, RejectedRow
-from kabinet.exchange.reading import CsvSource, FileRejected, column_positions, scan
+from kabinet.exchange.reading import CsvSource, FileRejected, column_positions, raw_lines, scan
 from kabinet.exchange.staging import Stage
 
 logger = logging.getLogger(__name__)
@@ -85,6 +85,9 @@ def run_import(
             if dry_run:
                 transaction.set_rollback(True)
     except _Rejected:
+        texts = raw_lines(binary, {row.line for row in rejected if not row.raw})
+        for row in rejected:
+            row.raw = row.raw or texts.get(row.line, "")
         RejectedRow.objects.bulk_create(rejected)
         shown = "" if batch.rows_rejected <= KEEP_REJECTED else f" (в журнале первые {KEEP_REJECTED})"
         return _finish(

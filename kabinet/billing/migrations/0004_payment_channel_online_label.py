@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0003_bills'),
+        ("billing", "0003_bills"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='payment',
-            name='channel',
-            field=models.CharField(choices=[('bank', 'Банк'), ('online', 'Онлайн: СБП или карта'), ('post', 'Почта России'), ('office', 'Касса офиса')], max_length=8, verbose_name='способ'),
+            model_name="payment",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("bank", "Банк"),
+                    ("online", "Онлайн: СБП или карта"),
+                    ("post", "Почта России"),
+                    ("office", "Касса офиса"),
+                ],
+                max_length=8,
+                verbose_name="способ",
+            ),
         ),
     ]
