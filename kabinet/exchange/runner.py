@@ -169,6 +169,7 @@ def _load(kind, binary, batch, rejected, progress, checksum):
     if chunk:
         stage.write(chunk)
     stage.finish()
+    logger.debug("read, validated and staged %s rows", stage.rows)
     for line, reason in kind.check(stage):
         _reject(batch, rejected, line, reason, "")
     if batch.rows_rejected:

@@ -3,10 +3,15 @@ portal) that the validated rows are written to in chunks — COPY on PostgreSQL,
 SQLite — and that a kind merges from with set-based SQL."""
 
 from collections.abc import Sequence
+import logging
+import time
 
 from django.db import connection
 
 from kabinet.exchange.kinds import Kind
+
+
+logger = logging.getLogger(__name__)
 
 
 class Stage:
@@ -50,8 +55,12 @@ class Stage:
     # --- SQL helpers for kinds -------------------------------------------------------------
     def execute(self, sql: str, params: Sequence = ()) -> int:
         """Run one statement; the number of rows it changed."""
+        started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            logger.debug(
+                "%.2f s, %s rows: %s", time.perf_counter() - started, cursor.rowcount, " ".join(sql.split())[:70]
+            )
             return cursor.rowcount
 
     def select(self, sql: str, params: Sequence = ()) -> list[tuple]:
@@ -64,6 +73,12 @@ class Stage:
             cursor.execute(sql, params)
             while chunk := cursor.fetchmany(size):
                 yield from chunk
+
+    def analyze(self, *tables: str) -> None:
+        """Fresh planner statistics after writing many rows into `tables` (PostgreSQL): the
+        next statement joins them, and autovacuum has not seen the new rows yet."""
+        if self.vendor == "postgresql":
+            self.execute(f"ANALYZE {', '.join(tables)}")
 
     def changed(self, pairs: Sequence[tuple[str, str]]) -> str:
         """SQL that is true when any (old, new) pair differs, NULLs compared as values."""

@@ -126,6 +126,8 @@ class Accounts(Kind):
             WHERE NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a WHERE a.region_id = s.region_id AND a.number = s.number)
             ON CONFLICT (region_id, number) DO NOTHING"""
         )
+        if premises + created > 10_000:
+            stage.analyze(PREMISES, ACCOUNTS)
         changed = stage.changed(
             [
                 ("a.premises_id", "p.id"),
