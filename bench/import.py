@@ -82,7 +82,6 @@ def run(workdir: Path, accounts: int) -> None:
     django.setup()
     import logging
 
-    logging.basicConfig(format="    %(asctime)s %(message)s", level=logging.WARNING)
     logging.getLogger("kabinet.exchange").setLevel(logging.DEBUG)  # the time of each step
     from django.core.management import call_command
     from django.db import connection

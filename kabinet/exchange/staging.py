@@ -10,7 +10,6 @@ from django.db import connection
 
 from kabinet.exchange.kinds import Kind
 
-
 logger = logging.getLogger(__name__)
 
 

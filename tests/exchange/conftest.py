@@ -3,12 +3,8 @@ import io
 import pytest
 
 from kabinet.exchange.runner import run_import
-
-HEADER = "region,number,city,street,house,flat,status,replaced_by,closed_on"
-
-
-def csv_bytes(*rows: str, header: str = HEADER, encoding: str = "utf-8") -> bytes:
-    return ("\n".join([header, *rows]) + "\n").encode(encoding)
+from tests.factories import ACCOUNTS_HEADER as HEADER
+from tests.factories import csv_bytes
 
 
 @pytest.fixture

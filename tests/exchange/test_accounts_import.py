@@ -7,7 +7,7 @@ from kabinet.billing.models import PersonalAccount, Premises
 from kabinet.exchange import kinds
 from kabinet.exchange.kinds import Column, Kind
 from kabinet.exchange.models import ImportBatch
-from tests.exchange.conftest import csv_bytes
+from tests.factories import csv_bytes
 
 OK = ImportBatch.Status.DONE
 ROWS = [

@@ -9,7 +9,7 @@ import pytest
 from kabinet.billing.models import PersonalAccount
 from kabinet.exchange.models import ImportBatch
 from kabinet.identity.models import User
-from tests.exchange.conftest import csv_bytes
+from tests.factories import csv_bytes
 
 GOOD = "66,660100000001,Екатеринбург,ул. Малышева,12а,5,,,"
 BAD = "66,12345,Екатеринбург,ул. Малышева,12а,6,,,"
