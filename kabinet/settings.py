@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "kabinet.notifications",
     "kabinet.appeals",
     "kabinet.readings",
+    "kabinet.exchange",
     "kabinet.portal",
     "kabinet.backoffice",
 ]

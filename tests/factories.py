@@ -55,7 +55,7 @@ def make_region(region: dict = SVERDLOVSK, **overrides) -> Region:
 
 
 def make_account(region: Region, number: str, house: str = "12а", flat: str = "5", **fields) -> PersonalAccount:
-    premises = Premises.objects.create(
+    premises, _ = Premises.objects.get_or_create(  # one premises per address (its unique constraint)
         region=region, city="Екатеринбург", street="ул. Малышева", house=house, flat=flat
     )
     return PersonalAccount.objects.create(region=region, number=number, premises=premises, **fields)
@@ -294,3 +294,12 @@ def id_patterns(namespace: str) -> list[tuple[str, set[str]]]:
 
     walk(get_resolver(), "")
     return [(name, kwargs) for name, kwargs in found if kwargs]
+
+
+# --- Exchange files -------------------------------------------------------------------------
+ACCOUNTS_HEADER = "region,number,city,street,house,flat,status,replaced_by,closed_on"
+
+
+def csv_bytes(*rows: str, header: str = ACCOUNTS_HEADER, encoding: str = "utf-8") -> bytes:
+    """An exchange file: the header, the rows, a newline after each."""
+    return ("\n".join([header, *rows]) + "\n").encode(encoding)

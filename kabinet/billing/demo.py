@@ -397,10 +397,22 @@ def load_registry(plan: RegistryPlan, region: Region, report: Report) -> None:
     if not region.account_number_matches(planned[-1].number):
         report.lines.append(f"{region.name}: its account number pattern was changed, registry not generated")
         return
-    premises = Premises.objects.bulk_create(
-        [Premises(region=region, city=plan.city, street=p.street, house=p.house, flat=p.flat) for p in planned],
+    # One premises per address (its unique constraint): a plan may meet addresses already there.
+    existing = {
+        (p.street, p.house, p.flat): p for p in Premises.objects.filter(region=region, city=plan.city).iterator()
+    }
+    Premises.objects.bulk_create(
+        [
+            Premises(region=region, city=plan.city, street=p.street, house=p.house, flat=p.flat)
+            for p in planned
+            if (p.street, p.house, p.flat) not in existing
+        ],
         batch_size=500,
     )
+    existing.update(
+        {(p.street, p.house, p.flat): p for p in Premises.objects.filter(region=region, city=plan.city).iterator()}
+    )
+    premises = [existing[(p.street, p.house, p.flat)] for p in planned]
     active = PersonalAccount.objects.bulk_create(
         [
             PersonalAccount(region=region, number=p.number, premises=place)
@@ -451,7 +463,7 @@ def _create_showcase_account(
     # A closed account and its successor share the premises: the same flat, a new number.
     premises = successor.premises if successor else None
     if premises is None:
-        premises = Premises.objects.create(
+        premises, _ = Premises.objects.get_or_create(  # one premises per address
             region=region, city=spec.city, street=spec.street, house=spec.house, flat=spec.flat
         )
     return PersonalAccount.objects.create(

@@ -91,6 +91,12 @@ class Premises(models.Model):
         verbose_name = "объект"
         verbose_name_plural = "объекты"
         indexes = [models.Index(fields=["region", "street", "house"])]
+        # Imports find premises by region and full address (formats/accounts.md).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "city", "street", "house", "flat"], name="billing_premises_unique_address"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.address

@@ -1,0 +1,162 @@
+"""Kind `accounts`: personal accounts and their premises (formats/accounts.md).
+
+Premises are found by region and full address, accounts by region and number. `replaced_by`
+may name an account further down the file: new accounts are inserted first, then one UPDATE
+sets what changed on every account — replacement included — so the link is resolved in SQL
+and a row is counted once: created, updated or unchanged.
+"""
+
+from datetime import date
+import re
+
+from kabinet.billing.models import PersonalAccount, Premises, Region
+from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
+
+ACCOUNTS = PersonalAccount._meta.db_table
+PREMISES = Premises._meta.db_table
+STATUSES = {"": PersonalAccount.Status.ACTIVE.value, "active": "active", "closed": "closed"}
+ADDRESS = ("city", "street", "house", "flat")
+LIMITS = {name: Premises._meta.get_field(name).max_length for name in ADDRESS}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+NUMBER_LIMIT = PersonalAccount._meta.get_field("number").max_length
+
+
+@register
+class Accounts(Kind):
+    name = "accounts"
+    title = "Лицевые счета"
+    columns = (
+        Column("region"),
+        Column("number"),
+        Column("city"),
+        Column("street"),
+        Column("house"),
+        Column("flat", required=False),
+        Column("status", required=False),
+        Column("replaced_by", required=False),
+        Column("closed_on", required=False),
+    )
+    stage_columns = (
+        ("region_id", "bigint"),
+        ("number", "text"),
+        ("city", "text"),
+        ("street", "text"),
+        ("house", "text"),
+        ("flat", "text"),
+        ("status", "text"),
+        ("replaced_by", "text"),
+        ("closed_on", "date"),
+    )
+    stage_indexes = (("region_id", "number"),)
+
+    def row_parser(self):
+        regions = {
+            r.code: (r.pk, r.name, re.compile(r.account_number_pattern), r.account_number_hint)
+            for r in Region.objects.all()
+        }
+
+        def parse(values):
+            code, number, city, street, house, flat, status_text, replaced_by, closed_on = values
+            region = regions.get(code)
+            if region is None:
+                raise RowError(f"неизвестный код региона «{code}»")
+            region_id, region_name, pattern, hint = region
+            if pattern.fullmatch(number) is None or len(number) > NUMBER_LIMIT:
+                raise RowError(f"номер «{number}» не подходит региону «{region_name}» ({hint})")
+            if not (city and street and house):
+                raise RowError("не заполнены city, street или house")
+            for name, value in zip(ADDRESS, (city, street, house, flat), strict=True):
+                if len(value) > LIMITS[name]:
+                    raise RowError(f"{name}: длиннее {LIMITS[name]} знаков")
+            status = STATUSES.get(status_text)
+            if status is None:
+                raise RowError(f"status: «{status_text}» — ожидается active или closed")
+            if replaced_by:
+                if status != "closed":
+                    raise RowError("replaced_by указан у действующего счёта")
+                if replaced_by == number:
+                    raise RowError("счёт не может заменять сам себя")
+            return region_id, number, city, street, house, flat, status, replaced_by, _date(closed_on)
+
+        return parse
+
+    def check(self, stage):
+        names = dict(Region.objects.values_list("pk", "name"))
+        t = stage.table
+        yield from (
+            (line, f"счёт {number} уже есть в файле, в строке {first}")
+            for line, number, first in stage.stream(
+                f"""SELECT s.line, s.number, d.first FROM {t} s
+                JOIN (SELECT region_id, number, MIN(line) AS first FROM {t}
+                      GROUP BY region_id, number HAVING COUNT(*) > 1) d
+                  ON d.region_id = s.region_id AND d.number = s.number
+                WHERE s.line > d.first ORDER BY s.line"""
+            )
+        )
+        yield from (
+            (line, f"replaced_by: счёт {replaced_by} не найден в регионе «{names.get(region_id, region_id)}»")
+            for line, region_id, replaced_by in stage.stream(
+                f"""SELECT s.line, s.region_id, s.replaced_by FROM {t} s
+                WHERE s.replaced_by <> ''
+                  AND NOT EXISTS (SELECT 1 FROM {t} n WHERE n.region_id = s.region_id AND n.number = s.replaced_by)
+                  AND NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a
+                                  WHERE a.region_id = s.region_id AND a.number = s.replaced_by)
+                ORDER BY s.line"""
+            )
+        )
+
+    def merge(self, stage):
+        t = stage.table
+        same_premises = " AND ".join(f"p.{c} = s.{c}" for c in ("region_id", *ADDRESS))
+        premises = stage.execute(
+            f"""INSERT INTO {PREMISES} (region_id, city, street, house, flat)
+            SELECT DISTINCT region_id, city, street, house, flat FROM {t} s
+            WHERE NOT EXISTS (SELECT 1 FROM {PREMISES} p WHERE {same_premises})
+            ON CONFLICT (region_id, city, street, house, flat) DO NOTHING"""
+        )
+        # New accounts that name a replacement are linked by the UPDATE below: not "updated".
+        new_and_linked = stage.select(
+            f"""SELECT COUNT(*) FROM {t} s WHERE s.replaced_by <> ''
+            AND NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a WHERE a.region_id = s.region_id AND a.number = s.number)"""
+        )[0][0]
+        created = stage.execute(
+            f"""INSERT INTO {ACCOUNTS} (region_id, number, premises_id, status, closed_on, replaced_by_id)
+            SELECT s.region_id, s.number, p.id, s.status, s.closed_on, NULL
+            FROM {t} s JOIN {PREMISES} p ON {same_premises}
+            WHERE NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a WHERE a.region_id = s.region_id AND a.number = s.number)
+            ON CONFLICT (region_id, number) DO NOTHING"""
+        )
+        if premises + created > 10_000:
+            stage.analyze(PREMISES, ACCOUNTS)
+        changed = stage.changed(
+            [
+                ("a.premises_id", "p.id"),
+                ("a.status", "s.status"),
+                ("a.closed_on", "s.closed_on"),
+                ("a.replaced_by_id", "r.id"),
+            ]
+        )
+        # An account that is active again loses its replacement (r.id is NULL: replaced_by is
+        # empty for every active row).
+        touched = stage.execute(
+            f"""UPDATE {ACCOUNTS} AS a
+            SET premises_id = p.id, status = s.status, closed_on = s.closed_on, replaced_by_id = r.id
+            FROM {t} s
+            JOIN {PREMISES} p ON {same_premises}
+            LEFT JOIN {ACCOUNTS} r ON s.replaced_by <> '' AND r.region_id = s.region_id AND r.number = s.replaced_by
+            WHERE a.region_id = s.region_id AND a.number = s.number AND {changed}"""
+        )
+        notes = [f"объектов (адресов) создано {premises}"] if premises else []
+        return MergeResult(created=created, updated=touched - new_and_linked, notes=notes)
+
+
+def _date(text: str) -> str | None:
+    """The date as ISO text (what the staging table takes on both databases), or None."""
+    if not text:
+        return None
+    try:
+        if ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise RowError(f"closed_on: «{text}» — ожидается дата ГГГГ-ММ-ДД")

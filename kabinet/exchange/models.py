@@ -1,0 +1,63 @@
+"""The journal of the exchange with billing: one ImportBatch per file loaded (or refused),
+with the rows it refused. Written by kabinet.exchange.runner only; read-only in the admin."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ImportBatch(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Загружается"
+        DONE = "done", "Загружен"
+        FAILED = "failed", "Прервана ошибкой"
+        REJECTED = "rejected", "Отклонён"
+        DUPLICATE = "duplicate", "Уже был загружен"
+
+    kind = models.CharField("вид файла", max_length=32)
+    file_name = models.CharField("файл", max_length=255)
+    checksum = models.CharField("SHA-256", max_length=64)
+    dry_run = models.BooleanField("только проверка", default=False)
+    status = models.CharField("состояние", max_length=10, choices=Status.choices, default=Status.RUNNING)
+    rows_read = models.PositiveIntegerField("строк прочитано", default=0)
+    rows_created = models.PositiveIntegerField("создано", default=0)
+    rows_updated = models.PositiveIntegerField("обновлено", default=0)
+    rows_unchanged = models.PositiveIntegerField("без изменений", default=0)
+    rows_rejected = models.PositiveIntegerField("отклонено", default=0)
+    started_at = models.DateTimeField("начало", default=timezone.now)
+    finished_at = models.DateTimeField("конец", null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="загрузил",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField("откуда запущено", max_length=100, help_text="Команда, задача или «администрирование»")
+    message = models.TextField("итог", blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = "загрузка файла"
+        verbose_name_plural = "журнал обмена"
+        indexes = [models.Index(fields=["kind", "checksum", "status"], name="exchange_batch_checksum")]
+        permissions = [("run_import", "Может загружать файлы обмена")]
+
+    def __str__(self) -> str:
+        return f"№ {self.pk} {self.kind} {self.file_name}"
+
+
+class RejectedRow(models.Model):
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rejected_rows")
+    line = models.PositiveIntegerField("строка")
+    reason = models.CharField("причина", max_length=500)
+    raw = models.CharField("текст строки", max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["batch", "line", "pk"]
+        verbose_name = "отклонённая строка"
+        verbose_name_plural = "отклонённые строки"
+
+    def __str__(self) -> str:
+        return f"строка {self.line}: {self.reason}"

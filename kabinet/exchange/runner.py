@@ -1,0 +1,195 @@
+"""The one import path for every kind of file (docs/exchange.md):
+
+journal entry (committed on its own) → duplicate check by checksum → stream the CSV, check
+the header, parse and validate each row, write valid rows to a TEMP staging table in chunks →
+the kind's checks in SQL → the kind's merge — all in ONE transaction, so a file is loaded
+whole or not at all, and a failed or killed import leaves the previous data.
+"""
+
+from collections.abc import Callable
+import logging
+from typing import BinaryIO, Protocol
+import zlib
+
+from django.db import connection, transaction
+from django.utils import formats, timezone
+
+from kabinet.exchange import kinds
+from kabinet.exchange.kinds import Kind, RowError
+from kabinet.exchange.models import ImportBatch, RejectedRow
+from kabinet.exchange.reading import CsvSource, FileRejected, column_positions, raw_lines, scan
+from kabinet.exchange.staging import Stage
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 10_000  # rows validated and written to staging at a time: memory does not grow with the file
+KEEP_REJECTED = 1_000  # rejected rows kept in the journal (all are counted)
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+    def advance(self, rows: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class _Rejected(Exception):
+    """Rows were rejected: roll the transaction back."""
+
+
+def run_import(
+    kind_name: str,
+    binary: BinaryIO,
+    *,
+    file_name: str,
+    source: str,
+    user=None,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ImportBatch:
+    """Load one file of one kind; the journal entry says what happened. `binary` must be
+    seekable (a file on disk or an upload). `force` loads a file already loaded (its rows then
+    count as unchanged unless the data changed since)."""
+    kind = kinds.get(kind_name)
+    scanned = scan(binary)
+    batch = ImportBatch.objects.create(
+        kind=kind.name,
+        file_name=file_name[:255],
+        checksum=scanned.checksum,
+        dry_run=dry_run,
+        user=user if user is not None and user.is_authenticated else None,
+        source=source[:100],
+    )
+    if not (dry_run or force):
+        earlier = (
+            ImportBatch.objects.filter(kind=kind.name, checksum=scanned.checksum, status=ImportBatch.Status.DONE)
+            .filter(dry_run=False)
+            .exclude(pk=batch.pk)
+            .order_by("finished_at")
+            .first()
+        )
+        if earlier is not None:
+            when = formats.date_format(timezone.localtime(earlier.finished_at), "d.m.Y в H:i")
+            return _finish(
+                batch,
+                ImportBatch.Status.DUPLICATE,
+                f"Этот файл уже загружен {when} (загрузка № {earlier.pk}); ничего не изменено.",
+            )
+    if progress is not None:
+        progress.start(max(scanned.lines - 1, 0))
+    rejected: list[RejectedRow] = []
+    try:
+        with transaction.atomic():
+            _lock(kind)
+            merged = _load(kind, binary, batch, rejected, progress, scanned.checksum)
+            if dry_run:
+                transaction.set_rollback(True)
+    except _Rejected:
+        texts = raw_lines(binary, {row.line for row in rejected if not row.raw})
+        for row in rejected:
+            row.raw = row.raw or texts.get(row.line, "")
+        RejectedRow.objects.bulk_create(rejected)
+        shown = "" if batch.rows_rejected <= KEEP_REJECTED else f" (в журнале первые {KEEP_REJECTED})"
+        return _finish(
+            batch,
+            ImportBatch.Status.REJECTED,
+            f"Файл не загружен, ничего не изменено: отклонено строк {batch.rows_rejected}{shown}. "
+            "Исправьте их и загрузите файл целиком снова.",
+        )
+    except FileRejected as exc:
+        if exc.line is not None:
+            RejectedRow.objects.create(batch=batch, line=exc.line, reason=exc.reason[:500], raw=exc.raw)
+            batch.rows_rejected += 1
+        return _finish(batch, ImportBatch.Status.REJECTED, f"Файл не загружен, ничего не изменено: {exc.reason}")
+    except BaseException as exc:
+        logger.exception("import %s of %s failed", batch.pk, file_name)
+        batch.rows_created = batch.rows_updated = batch.rows_unchanged = 0
+        _finish(batch, ImportBatch.Status.FAILED, f"Загрузка прервана, ничего не изменено: {exc!r}"[:2000])
+        if not isinstance(exc, Exception):
+            raise
+        return batch
+    finally:
+        if progress is not None:
+            progress.close()
+    counts = (
+        f"прочитано строк {batch.rows_read}, создано {batch.rows_created}, "
+        f"обновлено {batch.rows_updated}, без изменений {batch.rows_unchanged}"
+    )
+    notes = "".join(f"; {note}" for note in merged.notes)
+    if dry_run:
+        message = f"Проверка: ошибок нет, ничего не изменено; было бы {counts}{notes}."
+        return _finish(batch, ImportBatch.Status.DONE, message)
+    return _finish(batch, ImportBatch.Status.DONE, f"Загружено: {counts}{notes}.")
+
+
+def _lock(kind: Kind) -> None:
+    """One import of a kind at a time (SQLite serialises writers by itself)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(f"exchange:{kind.name}".encode())])
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
+def _load(kind, binary, batch, rejected, progress, checksum):
+    source = CsvSource(binary)
+    positions = column_positions(kind, source.header())
+    width = max(p for p in positions if p is not None) + 1
+    parse: Callable = kind.row_parser()
+    stage = Stage(kind)
+    stage.create()
+    chunk: list[tuple] = []
+    read = 0
+    for line, fields, raw in source:
+        read += 1
+        if read % CHUNK == 0:
+            batch.rows_read = read
+            if progress is not None:
+                progress.advance(CHUNK)
+        try:
+            if len(fields) < width:
+                raise RowError(f"полей {len(fields)}, а в заголовке не меньше {width}")
+            values = parse([fields[p].strip() if p is not None else "" for p in positions])
+        except RowError as exc:
+            _reject(batch, rejected, line, str(exc), raw)
+            continue
+        if batch.rows_rejected:
+            continue  # the file will not be loaded: only find the other bad rows
+        chunk.append((line, *values))
+        if len(chunk) >= CHUNK:
+            stage.write(chunk)
+            chunk.clear()
+    batch.rows_read = read
+    if progress is not None:
+        progress.advance(read % CHUNK)
+    if source.checksum != checksum:
+        raise FileRejected("Файл изменился во время загрузки: загрузите его снова, когда он будет записан полностью")
+    if batch.rows_rejected:
+        raise _Rejected
+    if chunk:
+        stage.write(chunk)
+    stage.finish()
+    logger.debug("read, validated and staged %s rows", stage.rows)
+    for line, reason in kind.check(stage):
+        _reject(batch, rejected, line, reason, "")
+    if batch.rows_rejected:
+        raise _Rejected
+    merged = kind.merge(stage)
+    stage.drop()
+    batch.rows_created, batch.rows_updated = merged.created, merged.updated
+    batch.rows_unchanged = stage.rows - merged.created - merged.updated
+    return merged
+
+
+def _reject(batch: ImportBatch, rejected: list[RejectedRow], line: int, reason: str, raw: str) -> None:
+    batch.rows_rejected += 1
+    if len(rejected) < KEEP_REJECTED:
+        rejected.append(RejectedRow(batch=batch, line=line, reason=reason[:500], raw=raw))
+
+
+def _finish(batch: ImportBatch, status: str, message: str) -> ImportBatch:
+    batch.status = status
+    batch.message = message
+    batch.finished_at = timezone.now()
+    batch.save()
+    return batch
