@@ -9,7 +9,7 @@ import pytest
 from kabinet.billing.models import PersonalAccount
 from kabinet.exchange.models import ImportBatch
 from kabinet.identity.models import User
-from tests.factories import csv_bytes
+from tests.factories import admin_login, csv_bytes
 
 GOOD = "66,660100000001,Екатеринбург,ул. Малышева,12а,5,,,"
 BAD = "66,12345,Екатеринбург,ул. Малышева,12а,6,,,"
@@ -19,7 +19,7 @@ JOURNAL = reverse("admin:exchange_importbatch_changelist")
 
 @pytest.fixture
 def admin_client(client, sverdlovsk):
-    client.force_login(User.objects.create_superuser("+79990000000", "Admin-Demo-2026!"))
+    admin_login(client, User.objects.create_superuser("+79990000000", "Admin-Demo-2026!"))
     return client
 
 
@@ -68,7 +68,7 @@ def test_the_journal_lists_and_filters_batches_read_only(admin_client):
 
 def test_upload_needs_the_permission(client, sverdlovsk):
     staff = User.objects.create_user("+79990000001", "Staff-Demo-2026!", is_staff=True)
-    client.force_login(staff)
+    admin_login(client, staff)
     assert client.get(UPLOAD).status_code == 403
 
 
