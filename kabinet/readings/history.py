@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import months_between
 from kabinet.readings.models import Meter, Reading
-from kabinet.readings.selectors import account_meters
 from kabinet.readings.validation import consumption
 
 
@@ -39,8 +38,13 @@ class MeterHistory:
 
 def meter_histories(account: PersonalAccount) -> list[MeterHistory]:
     """Every reading of the account's meters, replaced ones included, with consumption per zone
-    and month. Two queries whatever the length of the history."""
-    meters = list(account_meters(account))
+    and month. Two queries whatever the length of the history. Removed meters come after the
+    active ones: their readings stay the account's history (formats/meters.md)."""
+    meters = list(
+        Meter.objects.filter(account=account)
+        .select_related("service", "account__region", "replaced_by")
+        .order_by("-is_active", "service__ordering", "-installed_on", "serial")
+    )
     by_meter: dict[int, list[Reading]] = {meter.pk: [] for meter in meters}
     readings = (
         Reading.objects.filter(meter__in=meters).select_related("replaced_by").order_by("period", "taken_at", "pk")

@@ -19,6 +19,12 @@ class Meter(models.Model):
     installed_on = models.DateField("дата установки")
     verification_due = models.DateField("дата следующей поверки")
     is_active = models.BooleanField("действует", default=True)
+    # From the billing exchange (formats/meters.md): a removed meter is inactive and keeps its
+    # readings; the meter installed in its place, on the same account and service.
+    removed_on = models.DateField("дата снятия", null=True, blank=True)
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaces", verbose_name="заменён на"
+    )
 
     class Meta:
         ordering = ["account", "service__ordering", "serial"]
