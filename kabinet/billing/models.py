@@ -233,12 +233,19 @@ class Payment(models.Model):
     paid_on = models.DateField("дата платежа", db_index=True)
     amount = models.DecimalField("сумма, ₽", max_digits=12, decimal_places=2)
     channel = models.CharField("способ", max_length=8, choices=Channel.choices)
+    # The payment's id in the channel's own records (bank, post…), from the billing exchange
+    # (formats/payments.md): a payment that arrives twice is recorded once. NULL for payments
+    # entered otherwise (the demo), which the unique constraint does not compare.
+    source_id = models.CharField("номер платежа в источнике", max_length=64, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["paid_on", "pk"]
         verbose_name = "платёж"
         verbose_name_plural = "платежи"
         indexes = [models.Index(fields=["account", "paid_on"])]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "source_id"], name="billing_payment_unique_source_id")
+        ]
 
     def __str__(self) -> str:
         return f"{self.account.number} {self.paid_on:%d.%m.%Y}: {self.amount}"

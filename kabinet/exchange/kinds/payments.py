@@ -1,0 +1,175 @@
+"""Kind `payments`: payments from every channel (formats/payments.md).
+
+A payment is known by its channel and its id at the source (`Payment.source_id`, unique with
+the channel). A payment that arrives twice — in one file or in a later one — is recorded once;
+the same id with another account, date or amount is an error, never an overwrite. Payments are
+only ever inserted, so after the merge the month balances of the accounts that got a new
+payment are rebuilt (billing.balances.rebuild_balances_of), a batch of accounts at a time.
+"""
+
+from datetime import date
+from decimal import Decimal
+import re
+
+from django.utils import timezone
+
+from kabinet.billing.balances import rebuild_balances_of
+from kabinet.billing.models import Payment, PersonalAccount, Region
+from kabinet.billing.money import format_amount
+from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
+
+ACCOUNTS = PersonalAccount._meta.db_table
+PAYMENTS = Payment._meta.db_table
+CHANNELS = {choice.value for choice in Payment.Channel}
+CHANNEL_LIST = ", ".join(choice.value for choice in Payment.Channel)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Rubles with a decimal point and at most two decimals; 12 digits in all (the amount field).
+AMOUNT = re.compile(r"(\d{1,10})(?:\.(\d+))?")
+NUMBER_LIMIT = PersonalAccount._meta.get_field("number").max_length
+ID_LIMIT = Payment._meta.get_field("source_id").max_length
+SAME_ACCOUNT = "a.region_id = s.region_id AND a.number = s.number"
+SAME_PAYMENT = "p.channel = s.channel AND p.source_id = s.source_id"
+
+
+@register
+class Payments(Kind):
+    name = "payments"
+    title = "Платежи"
+    columns = (
+        Column("region"),
+        Column("account"),
+        Column("paid_on"),
+        Column("amount"),
+        Column("channel"),
+        Column("payment_id"),
+    )
+    stage_columns = (
+        ("region_id", "bigint"),
+        ("number", "text"),
+        ("paid_on", "date"),
+        ("amount", "numeric(12, 2)"),
+        ("channel", "text"),
+        ("source_id", "text"),
+    )
+    stage_indexes = (("region_id", "number"), ("channel", "source_id"))
+
+    def row_parser(self):
+        regions = {r.code: (r.pk, r.name, re.compile(r.account_number_pattern), r.account_number_hint)
+                   for r in Region.objects.all()}  # fmt: skip
+        today = timezone.localdate()
+
+        def parse(values):
+            code, number, paid_on, amount, channel, source_id = values
+            region = regions.get(code)
+            if region is None:
+                raise RowError(f"неизвестный код региона «{code}»")
+            region_id, region_name, pattern, hint = region
+            if pattern.fullmatch(number) is None or len(number) > NUMBER_LIMIT:
+                raise RowError(f"номер «{number}» не подходит региону «{region_name}» ({hint})")
+            day = _date(paid_on)
+            if day > today:
+                raise RowError(f"paid_on: «{paid_on}» — дата платежа ещё не наступила")
+            if channel not in CHANNELS:
+                raise RowError(f"channel: «{channel}» — ожидается одно из: {CHANNEL_LIST}")
+            if not source_id:
+                raise RowError("payment_id: не заполнен номер платежа в источнике")
+            if len(source_id) > ID_LIMIT:
+                raise RowError(f"payment_id: длиннее {ID_LIMIT} знаков")
+            return region_id, number, day.isoformat(), str(_amount(amount)), channel, source_id
+
+        return parse
+
+    def check(self, stage):
+        names = dict(Region.objects.values_list("pk", "name"))
+        t = stage.table
+        yield from (
+            (line, f"счёт {number} не найден в регионе «{names.get(region_id, region_id)}»")
+            for line, region_id, number in stage.stream(
+                f"""SELECT s.line, s.region_id, s.number FROM {t} s
+                WHERE NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a WHERE {SAME_ACCOUNT})
+                ORDER BY s.line"""
+            )
+        )
+        # The same payment twice in the file is recorded once; the same id with other data is not.
+        yield from (
+            (
+                line,
+                f"платёж {source_id} ({channel}) уже есть в файле, в строке {first}, с другим счётом, датой или суммой",
+            )
+            for line, source_id, channel, first in stage.stream(
+                f"""SELECT s.line, s.source_id, s.channel, f.line FROM {t} s
+                JOIN (SELECT channel, source_id, MIN(line) AS first FROM {t}
+                      GROUP BY channel, source_id HAVING COUNT(*) > 1) d
+                  ON d.channel = s.channel AND d.source_id = s.source_id
+                JOIN {t} f ON f.line = d.first
+                WHERE s.line > d.first
+                  AND (s.region_id <> f.region_id OR s.number <> f.number
+                       OR s.paid_on <> f.paid_on OR s.amount <> f.amount)
+                ORDER BY s.line"""
+            )
+        )
+        # A payment already recorded comes again only as it was: billing corrects a payment by
+        # a new one (a refund is not a payment), not by sending the id again with other data.
+        yield from (
+            (
+                line,
+                f"платёж {source_id} ({channel}) уже загружен: счёт {number}, "
+                f"{date.fromisoformat(paid_on):%d.%m.%Y}, {format_amount(Decimal(amount))} ₽ — "
+                "в файле другие счёт, дата или сумма",
+            )
+            for line, source_id, channel, number, paid_on, amount in stage.stream(
+                f"""SELECT s.line, s.source_id, s.channel, a.number,
+                       CAST(p.paid_on AS TEXT), CAST(p.amount AS TEXT)
+                FROM {t} s
+                JOIN {PAYMENTS} p ON {SAME_PAYMENT}
+                JOIN {ACCOUNTS} a ON a.id = p.account_id
+                WHERE a.region_id <> s.region_id OR a.number <> s.number
+                   OR p.paid_on <> s.paid_on OR p.amount <> s.amount
+                ORDER BY s.line"""
+            )
+        )
+
+    def merge(self, stage):
+        t = stage.table
+        new = f"""FROM {t} s JOIN {ACCOUNTS} a ON {SAME_ACCOUNT}
+            WHERE NOT EXISTS (SELECT 1 FROM {PAYMENTS} p WHERE {SAME_PAYMENT})"""
+        touched = [row[0] for row in stage.select(f"SELECT DISTINCT a.id {new} ORDER BY a.id")]
+        created = stage.execute(
+            f"""INSERT INTO {PAYMENTS} (account_id, paid_on, amount, channel, source_id)
+            SELECT DISTINCT a.id, s.paid_on, s.amount, s.channel, s.source_id {new}
+            ON CONFLICT (channel, source_id) DO NOTHING"""
+        )
+        if created > 10_000:
+            stage.analyze(PAYMENTS)
+        notes = []
+        repeated = (
+            stage.rows - stage.select(f"SELECT COUNT(*) FROM (SELECT DISTINCT channel, source_id FROM {t}) k")[0][0]
+        )
+        if repeated:
+            notes.append(f"повторов платежей в файле {repeated} (каждый учтён один раз)")
+        if touched:
+            rebuild_balances_of(touched)
+            notes.append(f"сальдо пересчитано по счетам: {len(touched)}")
+        return MergeResult(created=created, updated=0, notes=notes)
+
+
+def _date(text: str) -> date:
+    try:
+        if ISO_DATE.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise RowError(f"paid_on: «{text}» — ожидается дата ГГГГ-ММ-ДД")
+
+
+def _amount(text: str) -> Decimal:
+    """Rubles as Decimal, exactly as written: a third decimal is an error, not rounded away."""
+    match = AMOUNT.fullmatch(text.removeprefix("-"))
+    if match is None:
+        raise RowError(f"amount: «{text}» — ожидается сумма в рублях с точкой, например 1234.56")
+    if match[2] is not None and len(match[2]) > 2:
+        raise RowError(f"amount: «{text}» — больше двух знаков после точки")
+    amount = Decimal(text)
+    if amount <= 0:  # "-5", "0", "0.00"
+        raise RowError(f"amount: «{text}» — сумма должна быть больше нуля")
+    return amount
