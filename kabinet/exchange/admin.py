@@ -10,7 +10,7 @@ from django.urls import path, reverse
 
 from kabinet.core.admin import ReadOnlyAdmin
 from kabinet.exchange import kinds
-from kabinet.exchange.models import ImportBatch, RejectedRow
+from kabinet.exchange.models import ExportBatch, ImportBatch, RejectedRow
 from kabinet.exchange.runner import run_import
 
 LEVELS = {
@@ -143,3 +143,32 @@ class ImportBatchAdmin(ReadOnlyAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/exchange/importbatch/upload.html", context)
+
+
+@admin.register(ExportBatch)
+class ExportBatchAdmin(ReadOnlyAdmin):
+    """Files written for billing (`manage.py export_readings`), beside the import journal."""
+
+    list_display = ["pk", "started_at", "kind", "period", "file_name", "status", "rows", "who"]
+    list_display_links = ["pk", "started_at"]
+    list_filter = ["kind", "status", "period"]
+    search_fields = ["file_name", "checksum"]
+    fields = [
+        "kind",
+        "period",
+        "file_name",
+        "checksum",
+        "status",
+        "message",
+        "rows",
+        ("started_at", "finished_at"),
+        "who",
+    ]
+    readonly_fields = [f for f in fields if isinstance(f, str)] + ["started_at", "finished_at"]
+
+    @admin.display(description="кто выгрузил")
+    def who(self, batch: ExportBatch) -> str:
+        return f"{batch.user} (администрирование)" if batch.user else batch.source
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")

@@ -61,3 +61,58 @@ class RejectedRow(models.Model):
 
     def __str__(self) -> str:
         return f"строка {self.line}: {self.reason}"
+
+
+class ExportBatch(models.Model):
+    """One file written for billing (formats/readings-export.md). Its final state is saved in
+    the same transaction that marks the exported rows."""
+
+    INCREMENTAL = "incremental"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Выгружается"
+        DONE = "done", "Выгружен"
+        FAILED = "failed", "Прервана ошибкой"
+
+    kind = models.CharField("вид файла", max_length=32)
+    period = models.CharField(
+        "период", max_length=12, help_text="Месяц YYYY-MM (повторная выгрузка) или incremental (всё новое)"
+    )
+    file_name = models.CharField("файл", max_length=255, blank=True)
+    rows = models.PositiveIntegerField("строк", default=0)
+    checksum = models.CharField("SHA-256", max_length=64, blank=True)
+    status = models.CharField("состояние", max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField("начало", default=timezone.now)
+    finished_at = models.DateTimeField("конец", null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="выгрузил",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField("откуда запущено", max_length=100, help_text="Команда, задача или «администрирование»")
+    message = models.TextField("итог", blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = "выгрузка файла"
+        verbose_name_plural = "журнал выгрузок"
+
+    def __str__(self) -> str:
+        return f"№ {self.pk} {self.kind} {self.period}"
+
+
+class ExportedReading(models.Model):
+    """A reading sent to billing by an incremental export: it is never sent incrementally again."""
+
+    reading = models.OneToOneField("readings.Reading", on_delete=models.PROTECT, related_name="export")
+    batch = models.ForeignKey(ExportBatch, on_delete=models.PROTECT, related_name="readings")
+
+    class Meta:
+        verbose_name = "выгруженное показание"
+        verbose_name_plural = "выгруженные показания"
+
+    def __str__(self) -> str:
+        return f"показание {self.reading_id} в выгрузке № {self.batch_id}"
