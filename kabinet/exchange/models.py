@@ -61,3 +61,18 @@ class RejectedRow(models.Model):
 
     def __str__(self) -> str:
         return f"строка {self.line}: {self.reason}"
+
+
+class BillingReading(models.Model):
+    """Billing's id of a reading loaded by the kind `readings` (formats/readings.md): the same
+    reading sent again is recognised and counted once; a reading is never changed by a file."""
+
+    source_id = models.CharField("номер показания в биллинге", max_length=64, unique=True)
+    reading = models.OneToOneField("readings.Reading", on_delete=models.PROTECT, related_name="billing")
+
+    class Meta:
+        verbose_name = "показание из биллинга"
+        verbose_name_plural = "показания из биллинга"
+
+    def __str__(self) -> str:
+        return self.source_id
