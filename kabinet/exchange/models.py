@@ -116,3 +116,18 @@ class ExportedReading(models.Model):
 
     def __str__(self) -> str:
         return f"показание {self.reading_id} в выгрузке № {self.batch_id}"
+
+
+class BillingReading(models.Model):
+    """Billing's id of a reading loaded by the kind `readings` (formats/readings.md): the same
+    reading sent again is recognised and counted once; a reading is never changed by a file."""
+
+    source_id = models.CharField("номер показания в биллинге", max_length=64, unique=True)
+    reading = models.OneToOneField("readings.Reading", on_delete=models.PROTECT, related_name="billing")
+
+    class Meta:
+        verbose_name = "показание из биллинга"
+        verbose_name_plural = "показания из биллинга"
+
+    def __str__(self) -> str:
+        return self.source_id

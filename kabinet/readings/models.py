@@ -53,6 +53,8 @@ class Reading(models.Model):
         PORTAL = "portal", "Клиент через личный кабинет"
         BILLING = "billing", "Биллинг (по среднему или нормативу)"
         INSPECTOR = "inspector", "Контролёр"
+        PHONE = "phone", "По телефону"
+        SMART_METER = "smart_meter", "Умный счётчик (АСКУЭ)"
 
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="readings")
     period = models.DateField("месяц", help_text="Первое число месяца, за который показание")
