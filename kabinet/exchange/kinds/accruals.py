@@ -118,6 +118,7 @@ class Accruals(Kind):
             f"""UPDATE {t} SET account_id = (SELECT a.id FROM {ACCOUNTS} a
                 WHERE a.region_id = {t}.region_id AND a.number = {t}.number)"""
         )
+        stage.analyze(t)  # the statistics of finish() saw account_id all NULL: the merge would nest loops
         names = dict(Region.objects.values_list("pk", "name"))
         unknown = (
             (line, f"лицевой счёт {number} не найден в регионе «{names.get(region_id, region_id)}»")
