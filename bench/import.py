@@ -10,11 +10,13 @@ and replaced by one further down the file — then, in this one process:
   duplicate  the same file again: found by its checksum, nothing done
   re-run     the same rows again with --force: every row unchanged, nothing rewritten
   memory     the process's peak resident memory (resource.getrusage)
+  accruals   with --accruals: 3 lines per account (two electricity zones and hot water, one
+             month) through `import_accruals`'s path, then the same rows again (unchanged)
 
 Uses DATABASE_URL if set, else creates a temp database on 127.0.0.1:5432 as user postgres
 (trust auth) and drops it at the end.
 
-    .venv/bin/python bench/import.py [--accounts 1000000]
+    .venv/bin/python bench/import.py [--accounts 1000000] [--accruals]
 """
 
 import argparse
@@ -50,6 +52,7 @@ def peak_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--accruals", action="store_true", help="then import 3 accrual lines per account")
     args = parser.parse_args()
 
     import psycopg
@@ -62,7 +65,7 @@ def main() -> None:
         os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{temp_db}"
     workdir = tempfile.TemporaryDirectory(prefix="kabinet-bench-import-")
     try:
-        run(Path(workdir.name), args.accounts)
+        run(Path(workdir.name), args.accounts, args.accruals)
     finally:
         workdir.cleanup()
         if temp_db:
@@ -73,7 +76,44 @@ def main() -> None:
                 admin.execute(f'DROP DATABASE IF EXISTS "{temp_db}" WITH (FORCE)')
 
 
-def run(workdir: Path, accounts: int) -> None:
+def generate_accruals(path: Path, accounts: int) -> None:
+    """October 2026 for every account: electricity by two zones and hot water with a recalculation."""
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write("region,account,month,service,zone,volume,tariff,amount,recalculation,recalculation_reason\n")
+        for n in range(accounts):
+            number = f"6601{n:08d}"
+            out.write(f"66,{number},2026-10,electricity,1,150,6.7100,1006.50,,\n")
+            out.write(f"66,{number},2026-10,electricity,2,70,3.3800,236.60,,\n")
+            out.write(f"66,{number},2026-10,hot-water,,3.215,308.8900,993.08,-200.00,Перерасчёт\n")
+
+
+def run_accruals(workdir: Path, accounts: int) -> None:
+    from kabinet.billing.models import Service
+    from kabinet.exchange.models import ImportBatch
+    from kabinet.exchange.runner import run_import
+
+    for code, name, unit in (("electricity", "Электроснабжение", "кВт·ч"), ("hot-water", "Горячая вода", "м³")):
+        Service.objects.get_or_create(code=code, defaults={"name": name, "unit": unit})
+    path = workdir / "accruals.csv"
+    generate_accruals(path, accounts)
+    rows = 3 * accounts
+
+    def load(**options) -> tuple[ImportBatch, float]:
+        started = time.perf_counter()
+        with open(path, "rb") as binary:
+            batch = run_import("accruals", binary, file_name=path.name, source="bench/import.py", **options)
+        return batch, time.perf_counter() - started
+
+    batch, seconds = load()
+    assert batch.status == ImportBatch.Status.DONE, batch.message
+    print(f"accruals    {seconds:7.1f} s  {rows / seconds:>10,.0f} rows/s   {batch.message}")
+    batch, seconds = load(force=True)
+    assert batch.rows_unchanged == rows, batch.message
+    print(f"re-run      {seconds:7.1f} s  {rows / seconds:>10,.0f} rows/s   {batch.message}")
+    print(f"peak memory {peak_mb():7.0f} MB (resident, this process)")
+
+
+def run(workdir: Path, accounts: int, accruals: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kabinet.settings")
     os.environ.setdefault("KABINET_DATA_DIR", str(workdir / "data"))
     sys.path.insert(0, str(ROOT))
@@ -139,6 +179,8 @@ def run(workdir: Path, accounts: int) -> None:
     assert batch.rows_unchanged == accounts, batch.message
     print(f"re-run      {seconds:7.1f} s  {accounts / seconds:>10,.0f} rows/s   {batch.message}")
     print(f"peak memory {peak_mb():7.0f} MB (resident, this process)")
+    if accruals:
+        run_accruals(workdir, accounts)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from kabinet.core.admin import ReadOnlyAdmin
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "contact_phone", "is_default", "registry_available"]
+    list_display = ["name", "code", "contact_phone", "is_default", "registry_available", "closed_through"]
     list_editable = ["registry_available"]
 
 

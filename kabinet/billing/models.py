@@ -58,6 +58,13 @@ class Region(models.Model):
     bank_corr_account = models.CharField("корр. счёт", max_length=20, blank=True)
     bank_account = models.CharField("расчётный счёт", max_length=20, blank=True)
     company_address = models.CharField("адрес филиала", max_length=250, blank=True)
+    # Months up to this one (its first day) are closed in billing: the accruals import refuses them.
+    closed_through = models.DateField(
+        "начисления закрыты по (месяц)",
+        null=True,
+        blank=True,
+        help_text="Первое число последнего закрытого в биллинге месяца; начисления за него и раньше не загружаются",
+    )
 
     class Meta:
         ordering = ["ordering", "name"]

@@ -1,0 +1,227 @@
+"""Kind `accruals`: a month of accruals per personal account (formats/accruals.md).
+
+A file carries whole account-months: for each (account, month) in the file its lines are that
+month's accruals, so lines of that account-month missing from the file are deleted and other
+months are untouched. Accounts are resolved in SQL (the check fills the staging table's
+`account_id`), the merge is delete — insert — update, each one statement, and the balances of
+the accounts whose accruals changed are rebuilt afterwards.
+"""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+import heapq
+import re
+
+from django.utils import timezone
+
+from kabinet.billing.balances import rebuild_balances_of
+from kabinet.billing.models import Accrual, PersonalAccount, Region, Service
+from kabinet.billing.periods import month_start
+from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
+
+ACCOUNTS = PersonalAccount._meta.db_table
+ACCRUALS = Accrual._meta.db_table
+MONTH = re.compile(r"(\d{4})-(\d{2})")
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+ZONES = {"": "", "1": "Т1", "2": "Т2", "3": "Т3"}
+REASON_LIMIT = Accrual._meta.get_field("recalculation_reason").max_length
+# Same account-month-service-zone: the key of Accrual's unique constraint.
+SAME_LINE = "a.account_id = s.account_id AND a.period = s.period AND a.service_id = s.service_id AND a.zone = s.zone"
+
+
+def _limit(name: str) -> tuple[int, Decimal]:
+    """Decimal places and the bound (exclusive) of a DecimalField of Accrual."""
+    field = Accrual._meta.get_field(name)
+    return field.decimal_places, Decimal(10) ** (field.max_digits - field.decimal_places)
+
+
+LIMITS = {name: _limit(name) for name in ("volume", "tariff", "amount", "recalculation")}
+
+
+@register
+class Accruals(Kind):
+    name = "accruals"
+    title = "Начисления"
+    columns = (
+        Column("region"),
+        Column("account"),
+        Column("month"),
+        Column("service"),
+        Column("zone", required=False),
+        Column("volume"),
+        Column("tariff"),
+        Column("amount"),
+        Column("recalculation", required=False),
+        Column("recalculation_reason", required=False),
+    )
+    stage_columns = (
+        ("region_id", "bigint"),
+        ("number", "text"),
+        ("period", "date"),
+        ("service_id", "bigint"),
+        ("zone", "text"),
+        ("volume", "numeric"),
+        ("tariff", "numeric"),
+        ("amount", "numeric"),
+        ("recalculation", "numeric"),
+        ("recalculation_reason", "text"),
+        ("account_id", "bigint"),  # NULL when staged; set by check() from region and number
+    )
+    stage_indexes = (("region_id", "number"), ("account_id", "period", "service_id", "zone"))
+
+    def row_parser(self):
+        regions = {r.code: (r.pk, r.name, r.closed_through) for r in Region.objects.all()}
+        services = dict(Service.objects.values_list("code", "pk"))
+        this_month = month_start(timezone.localdate())
+
+        def parse(values):
+            code, number, month_text, service_code, zone_text, volume, tariff, amount, recalc, reason = values
+            region = regions.get(code)
+            if region is None:
+                raise RowError(f"неизвестный код региона «{code}»")
+            region_id, region_name, closed_through = region
+            if not number:
+                raise RowError("не заполнен account (номер лицевого счёта)")
+            period = _month(month_text)
+            if period > this_month:
+                raise RowError(f"month: {month_text} ещё не наступил")
+            if closed_through is not None and period <= month_start(closed_through):
+                raise RowError(
+                    f"месяц {month_text} уже закрыт в биллинге: регион «{region_name}» закрыт "
+                    f"по {closed_through:%Y-%m} включительно, начисления за него не принимаются"
+                )
+            service_id = services.get(service_code)
+            if service_id is None:
+                raise RowError(f"неизвестный код услуги «{service_code}»")
+            zone = ZONES.get(zone_text)
+            if zone is None:
+                raise RowError(f"zone: «{zone_text}» — ожидается пусто, 1, 2 или 3")
+            volume = _decimal("volume", volume, negative=False)
+            tariff = _decimal("tariff", tariff, negative=False)
+            amount = _decimal("amount", amount, negative=False)
+            recalculation = _decimal("recalculation", recalc or "0", negative=True)
+            if recalculation and not reason:
+                raise RowError("перерасчёт без основания: заполните recalculation_reason")
+            if reason and not recalculation:
+                raise RowError("recalculation_reason указано, а перерасчёта нет")
+            if len(reason) > REASON_LIMIT:
+                raise RowError(f"recalculation_reason: длиннее {REASON_LIMIT} знаков")
+            return (region_id, number, period.isoformat(), service_id, zone, str(volume), str(tariff),
+                    str(amount), str(recalculation), reason, None)  # fmt: skip
+
+        return parse
+
+    def check(self, stage):
+        t = stage.table
+        # Resolve the accounts once, for the checks below and the merge.
+        stage.execute(
+            f"""UPDATE {t} SET account_id = (SELECT a.id FROM {ACCOUNTS} a
+                WHERE a.region_id = {t}.region_id AND a.number = {t}.number)"""
+        )
+        stage.analyze(t)  # the statistics of finish() saw account_id all NULL: the merge would nest loops
+        names = dict(Region.objects.values_list("pk", "name"))
+        unknown = (
+            (line, f"лицевой счёт {number} не найден в регионе «{names.get(region_id, region_id)}»")
+            for line, region_id, number in stage.stream(
+                f"SELECT line, region_id, number FROM {t} WHERE account_id IS NULL ORDER BY line"
+            )
+        )
+        # The same account, month, service and zone twice: both lines are wrong.
+        duplicates = (
+            (line, f"начисление по тому же счёту, месяцу, услуге и зоне повторяется в строках {_sorted(lines)}")
+            for line, lines in stage.stream(
+                f"""SELECT s.line, d.lines FROM {t} s
+                JOIN (SELECT region_id, number, period, service_id, zone, {_lines(stage)} AS lines
+                      FROM {t} GROUP BY region_id, number, period, service_id, zone HAVING COUNT(*) > 1) d
+                  ON d.region_id = s.region_id AND d.number = s.number AND d.period = s.period
+                 AND d.service_id = s.service_id AND d.zone = s.zone
+                ORDER BY s.line"""
+            )
+        )
+        return heapq.merge(unknown, duplicates)
+
+    def merge(self, stage):
+        t = stage.table
+        in_file_month = f"EXISTS (SELECT 1 FROM {t} s WHERE s.account_id = a.account_id AND s.period = a.period)"
+        not_in_file = f"NOT EXISTS (SELECT 1 FROM {t} s WHERE {SAME_LINE})"
+        changed = stage.changed(
+            [(f"a.{c}", f"s.{c}") for c in ("volume", "tariff", "amount", "recalculation", "recalculation_reason")]
+        )
+        # The accounts whose months change, before they do: their balances are rebuilt below.
+        touched = [
+            account_id
+            for (account_id,) in stage.select(
+                f"""SELECT s.account_id FROM {t} s
+                WHERE NOT EXISTS (SELECT 1 FROM {ACCRUALS} a WHERE {SAME_LINE})
+                   OR EXISTS (SELECT 1 FROM {ACCRUALS} a WHERE {SAME_LINE} AND {changed})
+                UNION
+                SELECT a.account_id FROM {ACCRUALS} a WHERE {in_file_month} AND {not_in_file}"""
+            )
+        ]
+        deleted = stage.execute(f"DELETE FROM {ACCRUALS} AS a WHERE {in_file_month} AND {not_in_file}")
+        created = stage.execute(
+            f"""INSERT INTO {ACCRUALS} (account_id, period, service_id, zone, volume, tariff, amount,
+                                        recalculation, recalculation_reason)
+            SELECT s.account_id, s.period, s.service_id, s.zone, s.volume, s.tariff, s.amount,
+                   s.recalculation, s.recalculation_reason
+            FROM {t} s WHERE NOT EXISTS (SELECT 1 FROM {ACCRUALS} a WHERE {SAME_LINE})
+            ON CONFLICT (account_id, period, service_id, zone) DO NOTHING"""
+        )
+        if created > 10_000:
+            stage.analyze(ACCRUALS)
+        updated = stage.execute(
+            f"""UPDATE {ACCRUALS} AS a
+            SET volume = s.volume, tariff = s.tariff, amount = s.amount, recalculation = s.recalculation,
+                recalculation_reason = s.recalculation_reason
+            FROM {t} s WHERE {SAME_LINE} AND {changed}"""
+        )
+        rebuilt = _rebuild(touched)
+        notes = []
+        if deleted:
+            notes.append(f"удалено начислений, которых нет в файле за его месяцы: {deleted}")
+        if rebuilt:
+            notes.append(f"сальдо пересчитано по счетам: {rebuilt}")
+        return MergeResult(created=created, updated=updated, notes=notes)
+
+
+def _rebuild(account_ids: list[int]) -> int:
+    """Rebuild the month balances of these accounts, a batch at a time, each keeping the opening
+    balance its history starts with (billing.balances.rebuild_balances_of, shared with payments)."""
+    rebuild_balances_of(account_ids)
+    return len(account_ids)
+
+
+def _lines(stage) -> str:
+    """SQL aggregating a group's line numbers into «3, 7»."""
+    if stage.vendor == "postgresql":
+        return "string_agg(line::text, ', ' ORDER BY line)"
+    return "group_concat(line, ', ')"
+
+
+def _sorted(lines: str) -> str:
+    return ", ".join(sorted(lines.split(", "), key=int))
+
+
+def _month(text: str) -> date:
+    match = MONTH.fullmatch(text)
+    if match and 1 <= int(match[2]) <= 12 and int(match[1]) >= 1900:
+        return date(int(match[1]), int(match[2]), 1)
+    raise RowError(f"month: «{text}» — ожидается месяц ГГГГ-ММ, например 2026-10")
+
+
+def _decimal(name: str, text: str, *, negative: bool) -> Decimal:
+    """A number with a decimal point and at most the field's decimal places; never rounded."""
+    places, bound = LIMITS[name]
+    if not NUMBER.fullmatch(text):
+        raise RowError(f"{name}: «{text}» — ожидается число с точкой, например 123.45")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise RowError(f"{name}: «{text}» — ожидается число с точкой, например 123.45") from None
+    if value < 0 and not negative:
+        raise RowError(f"{name}: отрицательное значение {text}")
+    if -value.as_tuple().exponent > places:
+        raise RowError(f"{name}: {text} — не больше {places} знаков после точки")
+    if abs(value) >= bound:
+        raise RowError(f"{name}: {text} — слишком большое число")
+    return value
