@@ -22,10 +22,16 @@ def due_date(period: date, region: Region) -> date:
     return following.replace(day=min(region.payment_due_day, 28))
 
 
+BILLING = MonthBalance.Source.BILLING
+KABINET = MonthBalance.Source.KABINET
+
+
 @transaction.atomic
 def rebuild_balances(account: PersonalAccount, opening: Decimal = ZERO) -> list[MonthBalance]:
     """Recompute every month from the first accrual or payment: closing = opening + accrued −
-    paid, each month opening with the previous closing. Safe to re-run."""
+    paid, each month opening with the previous closing. Safe to re-run. A month the billing
+    system sent (source `billing`) is kept as it is and the next month opens with its closing.
+    The months written."""
     accrued = {
         row["period"]: row["total"]
         for row in Accrual.objects.filter(account=account)
@@ -38,9 +44,17 @@ def rebuild_balances(account: PersonalAccount, opening: Decimal = ZERO) -> list[
         paid[period] = paid.get(period, ZERO) + payment.amount
     if not accrued and not paid:
         return []
-    MonthBalance.objects.filter(account=account).delete()
-    rows = month_balances(accrued, paid, opening)
+    fixed = _billing_months(MonthBalance.objects.filter(account=account, source=BILLING))
+    MonthBalance.objects.filter(account=account, source=KABINET).delete()
+    rows = [row for row in month_balances(accrued, paid, opening, fixed) if row.period not in fixed]
     return MonthBalance.objects.bulk_create([MonthBalance(account=account, **row._asdict()) for row in rows])
+
+
+def _billing_months(balances) -> dict[date, "MonthRow"]:
+    return {
+        b.period: MonthRow(b.period, b.opening, b.accrued, b.paid, b.closing)
+        for b in balances.only("period", "opening", "accrued", "paid", "closing")
+    }
 
 
 @transaction.atomic
@@ -76,11 +90,15 @@ def _rebuild_batch(ids: list[int]) -> int:
         period = month_start(paid_on)
         months[period] = months.get(period, ZERO) + amount
     rebuilt = [i for i in ids if i in accrued or i in paid]
-    MonthBalance.objects.filter(account_id__in=rebuilt).delete()
+    fixed: dict[int, dict[date, MonthRow]] = {}
+    for b in MonthBalance.objects.filter(account_id__in=rebuilt, source=BILLING):
+        fixed.setdefault(b.account_id, {})[b.period] = MonthRow(b.period, b.opening, b.accrued, b.paid, b.closing)
+    MonthBalance.objects.filter(account_id__in=rebuilt, source=KABINET).delete()
     rows = [
         MonthBalance(account_id=i, **row._asdict())
         for i in rebuilt
-        for row in month_balances(accrued.get(i, {}), paid.get(i, {}), openings.get(i, ZERO))
+        for row in month_balances(accrued.get(i, {}), paid.get(i, {}), openings.get(i, ZERO), fixed.get(i, {}))
+        if row.period not in fixed.get(i, {})
     ]
     MonthBalance.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
@@ -94,15 +112,28 @@ class MonthRow(NamedTuple):
     closing: Decimal
 
 
-def month_balances(accrued: dict[date, Decimal], paid: dict[date, Decimal], opening: Decimal = ZERO) -> list[MonthRow]:
+def month_balances(
+    accrued: dict[date, Decimal],
+    paid: dict[date, Decimal],
+    opening: Decimal = ZERO,
+    fixed: dict[date, MonthRow] | None = None,
+) -> list[MonthRow]:
     """Every month from the first with an accrual or a payment to the last, as plain rows and
-    without a query, so a bulk load (the demo) computes them as `rebuild_balances` does."""
-    if not accrued and not paid:
+    without a query, so a bulk load (the demo) computes them as `rebuild_balances` does.
+    `fixed`: months the billing system computed, returned as they are; the month after one
+    opens with its closing."""
+    fixed = fixed or {}
+    if not accrued and not paid and not fixed:
         return []
-    period, last = min([*accrued, *paid]), max([*accrued, *paid])
+    months = [*accrued, *paid, *fixed]
+    period, last = min(months), max(months)
     rows = []
     balance = to_kopecks(opening)
     while period <= last:
+        if period in fixed:
+            rows.append(fixed[period])
+            balance, period = fixed[period].closing, next_month(period)
+            continue
         month_accrued, month_paid = to_kopecks(accrued.get(period, ZERO)), to_kopecks(paid.get(period, ZERO))
         closing = closing_balance(balance, month_accrued, month_paid)
         rows.append(MonthRow(period, balance, month_accrued, month_paid, closing))

@@ -269,6 +269,17 @@ class MonthBalance(models.Model):
     paid = models.DecimalField("оплачено, ₽", max_digits=12, decimal_places=2)
     closing = models.DecimalField("на конец месяца, ₽", max_digits=12, decimal_places=2)
 
+    class Source(models.TextChoices):
+        KABINET = "kabinet", "расчёт Кабинета"
+        BILLING = "billing", "биллинг"
+
+    # Who computed the month: Kabinet from accruals and payments (billing.balances, rebuilt
+    # freely), or the billing system (exchange kind `balances`), which a rebuild never changes.
+    # db_default: bulk loads by plain INSERT (readings.demo) are Kabinet's months too.
+    source = models.CharField(
+        "источник", max_length=16, choices=Source.choices, default=Source.KABINET, db_default=Source.KABINET
+    )
+
     class Meta:
         ordering = ["period"]
         verbose_name = "сальдо за месяц"

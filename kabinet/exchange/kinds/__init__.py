@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["BUILTIN", "Column", "Kind", "MergeResult", "RowError", "all_kinds", "get", "register"]
 
 # Modules under kabinet.exchange.kinds that register a kind when imported (ExchangeConfig.ready).
-BUILTIN = ["accounts", "meters", "payments", "readings", "accruals"]
+BUILTIN = ["accounts", "meters", "payments", "readings", "accruals", "balances"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,157 @@
+"""Kind `balances`: monthly balances as the billing system computed them (formats/balances.md).
+
+A month is known by account (region + number) and month. A row must add up: opening + accrued
+− paid = closing, to the kopeck. Billing's months are stored with `MonthBalance.source =
+billing` and win over Kabinet's own computation: billing.balances rebuilds (after a payments or
+accruals import) keep them and open the next month with their closing. Where billing sent no
+month, Kabinet's rule stays; after the merge the accounts whose months changed are rebuilt so
+that Kabinet's later months open with billing's closing.
+"""
+
+from datetime import date
+from decimal import Decimal
+import re
+
+from django.utils import timezone
+
+from kabinet.billing.balances import rebuild_balances_of
+from kabinet.billing.models import MonthBalance, PersonalAccount, Region
+from kabinet.billing.money import to_kopecks
+from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
+
+ACCOUNTS = PersonalAccount._meta.db_table
+BALANCES = MonthBalance._meta.db_table
+BILLING = MonthBalance.Source.BILLING.value
+MONTH = re.compile(r"(\d{4})-(\d{2})")
+# Rubles, an optional minus, a decimal point and at most two decimals; 12 digits in all.
+AMOUNT = re.compile(r"-?(\d{1,10})(?:\.(\d+))?")
+NUMBER_LIMIT = PersonalAccount._meta.get_field("number").max_length
+SAME_ACCOUNT = "a.region_id = s.region_id AND a.number = s.number"
+SAME_MONTH = "b.account_id = a.id AND b.period = s.period"
+FIGURES = ("opening", "accrued", "paid", "closing")
+
+
+@register
+class Balances(Kind):
+    name = "balances"
+    title = "Сальдо по месяцам"
+    columns = (
+        Column("region"),
+        Column("account"),
+        Column("month"),
+        Column("opening"),
+        Column("accrued"),
+        Column("paid"),
+        Column("closing"),
+    )
+    stage_columns = (
+        ("region_id", "bigint"),
+        ("number", "text"),
+        ("period", "date"),
+        ("opening", "numeric(12, 2)"),
+        ("accrued", "numeric(12, 2)"),
+        ("paid", "numeric(12, 2)"),
+        ("closing", "numeric(12, 2)"),
+    )
+    stage_indexes = (("region_id", "number", "period"),)
+
+    def row_parser(self):
+        regions = {r.code: (r.pk, r.name, re.compile(r.account_number_pattern), r.account_number_hint)
+                   for r in Region.objects.all()}  # fmt: skip
+        this_month = timezone.localdate().replace(day=1)
+
+        def parse(values):
+            code, number, month, *texts = values
+            region = regions.get(code)
+            if region is None:
+                raise RowError(f"неизвестный код региона «{code}»")
+            region_id, region_name, pattern, hint = region
+            if pattern.fullmatch(number) is None or len(number) > NUMBER_LIMIT:
+                raise RowError(f"номер «{number}» не подходит региону «{region_name}» ({hint})")
+            period = _month(month)
+            if period > this_month:
+                raise RowError(f"month: «{month}» — месяц ещё не наступил")
+            opening, accrued, paid, closing = (_amount(name, text) for name, text in zip(FIGURES, texts, strict=True))
+            if paid < 0:
+                raise RowError(f"paid: «{texts[2]}» — оплата не может быть отрицательной")
+            if opening + accrued - paid != closing:
+                raise RowError(
+                    f"сальдо не сходится: opening {opening} + accrued {accrued} − paid {paid} = "
+                    f"{opening + accrued - paid}, а closing {closing}"
+                )
+            return region_id, number, period.isoformat(), str(opening), str(accrued), str(paid), str(closing)
+
+        return parse
+
+    def check(self, stage):
+        names = dict(Region.objects.values_list("pk", "name"))
+        t = stage.table
+        yield from (
+            (line, f"счёт {number} не найден в регионе «{names.get(region_id, region_id)}»")
+            for line, region_id, number in stage.stream(
+                f"""SELECT s.line, s.region_id, s.number FROM {t} s
+                WHERE NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a WHERE {SAME_ACCOUNT})
+                ORDER BY s.line"""
+            )
+        )
+        yield from (
+            (line, f"месяц {str(period)[:7]} счёта {number} уже есть в файле, в строке {first}")
+            for line, number, period, first in stage.stream(
+                f"""SELECT s.line, s.number, s.period, d.first FROM {t} s
+                JOIN (SELECT region_id, number, period, MIN(line) AS first FROM {t}
+                      GROUP BY region_id, number, period HAVING COUNT(*) > 1) d
+                  ON d.region_id = s.region_id AND d.number = s.number AND d.period = s.period
+                WHERE s.line > d.first ORDER BY s.line"""
+            )
+        )
+
+    def merge(self, stage):
+        t = stage.table
+        changed = stage.changed([*((f"b.{c}", f"s.{c}") for c in FIGURES), ("b.source", f"'{BILLING}'")])
+        # Accounts with a new or changed month: their Kabinet months are rebuilt afterwards.
+        touched = [
+            row[0]
+            for row in stage.select(
+                f"""SELECT DISTINCT a.id FROM {t} s JOIN {ACCOUNTS} a ON {SAME_ACCOUNT}
+                LEFT JOIN {BALANCES} b ON {SAME_MONTH}
+                WHERE b.id IS NULL OR {changed} ORDER BY a.id"""
+            )
+        ]
+        # A month Kabinet computed becomes billing's (source too): counted as updated.
+        updated = stage.execute(
+            f"""UPDATE {BALANCES} AS b
+            SET opening = s.opening, accrued = s.accrued, paid = s.paid, closing = s.closing, source = '{BILLING}'
+            FROM {t} s JOIN {ACCOUNTS} a ON {SAME_ACCOUNT}
+            WHERE {SAME_MONTH} AND {changed}"""
+        )
+        created = stage.execute(
+            f"""INSERT INTO {BALANCES} (account_id, period, opening, accrued, paid, closing, source)
+            SELECT a.id, s.period, s.opening, s.accrued, s.paid, s.closing, '{BILLING}'
+            FROM {t} s JOIN {ACCOUNTS} a ON {SAME_ACCOUNT}
+            WHERE NOT EXISTS (SELECT 1 FROM {BALANCES} b WHERE {SAME_MONTH})
+            ON CONFLICT (account_id, period) DO NOTHING"""
+        )
+        if created > 10_000:
+            stage.analyze(BALANCES)
+        notes = []
+        if touched:
+            rebuild_balances_of(touched)
+            notes.append(f"расчёт Кабинета обновлён по счетам: {len(touched)}")
+        return MergeResult(created=created, updated=updated, notes=notes)
+
+
+def _month(text: str) -> date:
+    match = MONTH.fullmatch(text)
+    if match is not None and 1 <= int(match[2]) <= 12 and int(match[1]) >= 1:
+        return date(int(match[1]), int(match[2]), 1)
+    raise RowError(f"month: «{text}» — ожидается месяц ГГГГ-ММ")
+
+
+def _amount(name: str, text: str) -> Decimal:
+    """Rubles as Decimal, exactly as written: a third decimal is an error, not rounded away."""
+    match = AMOUNT.fullmatch(text)
+    if match is None:
+        raise RowError(f"{name}: «{text}» — ожидается сумма в рублях с точкой, например -1234.56")
+    if match[2] is not None and len(match[2]) > 2:
+        raise RowError(f"{name}: «{text}» — больше двух знаков после точки")
+    return to_kopecks(Decimal(text)) + 0  # exact (at most two decimals); "-0" is 0.00
