@@ -11,8 +11,8 @@ import re
 
 from kabinet.billing.models import PersonalAccount, Premises, Region
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
+from kabinet.exchange.kinds.common import ACCOUNTS
 
-ACCOUNTS = PersonalAccount._meta.db_table
 PREMISES = Premises._meta.db_table
 STATUSES = {"": PersonalAccount.Status.ACTIVE.value, "active": "active", "closed": "closed"}
 ADDRESS = ("city", "street", "house", "flat")

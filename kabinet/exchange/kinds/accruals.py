@@ -7,7 +7,6 @@ months are untouched. Accounts are resolved in SQL (the check fills the staging 
 the accounts whose accruals changed are rebuilt afterwards.
 """
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 import heapq
 import re
@@ -15,13 +14,12 @@ import re
 from django.utils import timezone
 
 from kabinet.billing.balances import rebuild_balances_of
-from kabinet.billing.models import Accrual, PersonalAccount, Region, Service
+from kabinet.billing.models import Accrual, Region, Service
 from kabinet.billing.periods import month_start
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
+from kabinet.exchange.kinds.common import ACCOUNTS, parse_month
 
-ACCOUNTS = PersonalAccount._meta.db_table
 ACCRUALS = Accrual._meta.db_table
-MONTH = re.compile(r"(\d{4})-(\d{2})")
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
 ZONES = {"": "", "1": "Т1", "2": "Т2", "3": "Т3"}
 REASON_LIMIT = Accrual._meta.get_field("recalculation_reason").max_length
@@ -82,7 +80,7 @@ class Accruals(Kind):
             region_id, region_name, closed_through = region
             if not number:
                 raise RowError("не заполнен account (номер лицевого счёта)")
-            period = _month(month_text)
+            period = parse_month(month_text)
             if period > this_month:
                 raise RowError(f"month: {month_text} ещё не наступил")
             if closed_through is not None and period <= month_start(closed_through):
@@ -200,13 +198,6 @@ def _lines(stage) -> str:
 
 def _sorted(lines: str) -> str:
     return ", ".join(sorted(lines.split(", "), key=int))
-
-
-def _month(text: str) -> date:
-    match = MONTH.fullmatch(text)
-    if match and 1 <= int(match[2]) <= 12 and int(match[1]) >= 1900:
-        return date(int(match[1]), int(match[2]), 1)
-    raise RowError(f"month: «{text}» — ожидается месяц ГГГГ-ММ, например 2026-10")
 
 
 def _decimal(name: str, text: str, *, negative: bool) -> Decimal:

@@ -8,7 +8,6 @@ month, Kabinet's rule stays; after the merge the accounts whose months changed a
 that Kabinet's later months open with billing's closing.
 """
 
-from datetime import date
 from decimal import Decimal
 import re
 
@@ -18,11 +17,10 @@ from kabinet.billing.balances import rebuild_balances_of
 from kabinet.billing.models import MonthBalance, PersonalAccount, Region
 from kabinet.billing.money import to_kopecks
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
+from kabinet.exchange.kinds.common import ACCOUNTS, parse_month, unknown_accounts
 
-ACCOUNTS = PersonalAccount._meta.db_table
 BALANCES = MonthBalance._meta.db_table
 BILLING = MonthBalance.Source.BILLING.value
-MONTH = re.compile(r"(\d{4})-(\d{2})")
 # Rubles, an optional minus, a decimal point and at most two decimals; 12 digits in all.
 AMOUNT = re.compile(r"-?(\d{1,10})(?:\.(\d+))?")
 NUMBER_LIMIT = PersonalAccount._meta.get_field("number").max_length
@@ -68,7 +66,7 @@ class Balances(Kind):
             region_id, region_name, pattern, hint = region
             if pattern.fullmatch(number) is None or len(number) > NUMBER_LIMIT:
                 raise RowError(f"номер «{number}» не подходит региону «{region_name}» ({hint})")
-            period = _month(month)
+            period = parse_month(month)
             if period > this_month:
                 raise RowError(f"month: «{month}» — месяц ещё не наступил")
             opening, accrued, paid, closing = (_amount(name, text) for name, text in zip(FIGURES, texts, strict=True))
@@ -84,16 +82,8 @@ class Balances(Kind):
         return parse
 
     def check(self, stage):
-        names = dict(Region.objects.values_list("pk", "name"))
         t = stage.table
-        yield from (
-            (line, f"счёт {number} не найден в регионе «{names.get(region_id, region_id)}»")
-            for line, region_id, number in stage.stream(
-                f"""SELECT s.line, s.region_id, s.number FROM {t} s
-                WHERE NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a WHERE {SAME_ACCOUNT})
-                ORDER BY s.line"""
-            )
-        )
+        yield from unknown_accounts(stage)
         yield from (
             (line, f"месяц {str(period)[:7]} счёта {number} уже есть в файле, в строке {first}")
             for line, number, period, first in stage.stream(
@@ -138,13 +128,6 @@ class Balances(Kind):
             rebuild_balances_of(touched)
             notes.append(f"расчёт Кабинета обновлён по счетам: {len(touched)}")
         return MergeResult(created=created, updated=updated, notes=notes)
-
-
-def _month(text: str) -> date:
-    match = MONTH.fullmatch(text)
-    if match is not None and 1 <= int(match[2]) <= 12 and int(match[1]) >= 1:
-        return date(int(match[1]), int(match[2]), 1)
-    raise RowError(f"month: «{text}» — ожидается месяц ГГГГ-ММ")
 
 
 def _amount(name: str, text: str) -> Decimal:

@@ -14,10 +14,10 @@ import re
 
 from kabinet.billing.models import PersonalAccount, Region, Service
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
+from kabinet.exchange.kinds.common import ACCOUNTS, unknown_accounts
 from kabinet.readings.models import Meter
 
 METERS = Meter._meta.db_table
-ACCOUNTS = PersonalAccount._meta.db_table
 SERIAL_LIMIT = Meter._meta.get_field("serial").max_length
 NUMBER_LIMIT = PersonalAccount._meta.get_field("number").max_length
 ZONES = range(1, 4)
@@ -102,7 +102,6 @@ class Meters(Kind):
         return parse
 
     def check(self, stage):
-        regions = dict(Region.objects.values_list("pk", "name"))
         services = dict(Service.objects.values_list("pk", "name"))
         t = stage.table
         same_meter = "o.region_id = s.region_id AND o.account = s.account AND o.service_id = s.service_id"
@@ -118,14 +117,7 @@ class Meters(Kind):
                 WHERE s.line > d.first"""
             )
         ]
-        problems += [
-            (line, f"лицевой счёт {account} не найден в регионе «{regions.get(region_id, region_id)}»")
-            for line, region_id, account in stage.stream(
-                f"""SELECT s.line, s.region_id, s.account FROM {t} s
-                WHERE NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a
-                                  WHERE a.region_id = s.region_id AND a.number = s.account)"""
-            )
-        ]
+        problems += unknown_accounts(stage, "account")
         problems += [
             (line, f"replaced_by: прибор № {replaced_by} не найден ни в файле, ни у счёта {account} по этой услуге")
             for line, account, replaced_by in stage.stream(

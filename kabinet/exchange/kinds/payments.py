@@ -17,8 +17,8 @@ from kabinet.billing.balances import rebuild_balances_of
 from kabinet.billing.models import Payment, PersonalAccount, Region
 from kabinet.billing.money import format_amount
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
+from kabinet.exchange.kinds.common import ACCOUNTS, unknown_accounts
 
-ACCOUNTS = PersonalAccount._meta.db_table
 PAYMENTS = Payment._meta.db_table
 CHANNELS = {choice.value for choice in Payment.Channel}
 CHANNEL_LIST = ", ".join(choice.value for choice in Payment.Channel)
@@ -80,16 +80,8 @@ class Payments(Kind):
         return parse
 
     def check(self, stage):
-        names = dict(Region.objects.values_list("pk", "name"))
         t = stage.table
-        yield from (
-            (line, f"счёт {number} не найден в регионе «{names.get(region_id, region_id)}»")
-            for line, region_id, number in stage.stream(
-                f"""SELECT s.line, s.region_id, s.number FROM {t} s
-                WHERE NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a WHERE {SAME_ACCOUNT})
-                ORDER BY s.line"""
-            )
-        )
+        yield from unknown_accounts(stage)
         # The same payment twice in the file is recorded once; the same id with other data is not.
         yield from (
             (

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from kabinet.billing.models import PersonalAccount, Region, Service
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
+from kabinet.exchange.kinds.common import ACCOUNTS, parse_month, unknown_accounts
 from kabinet.exchange.models import BillingReading
 from kabinet.readings.models import Meter, Reading
 
-ACCOUNTS = PersonalAccount._meta.db_table
 METERS = Meter._meta.db_table
 READINGS = Reading._meta.db_table
 LINKS = BillingReading._meta.db_table
@@ -33,7 +33,6 @@ SOURCES = {
     "smart": Reading.Source.SMART_METER,
 }
 SOURCE_LIST = ", ".join(SOURCES)
-MONTH = re.compile(r"(\d{4})-(\d{2})")
 VALUE = re.compile(r"\d{1,9}")  # a reading is a 32-bit integer; meters have at most 9 digits
 MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})?")
 # The staged row's meter, resolved in SQL.
@@ -93,7 +92,7 @@ class Readings(Kind):
                 raise RowError(f"неизвестный код услуги «{service}»")
             if not serial or len(serial) > SERIAL_LIMIT:
                 raise RowError(f"serial: заводской номер пуст или длиннее {SERIAL_LIMIT} знаков")
-            period = _month(month)
+            period = parse_month(month)
             if period > this_month:
                 raise RowError(f"month: «{month}» — месяц ещё не наступил")
             if not t1:
@@ -120,17 +119,9 @@ class Readings(Kind):
         return parse
 
     def check(self, stage):
-        regions = dict(Region.objects.values_list("pk", "name"))
         t = stage.table
         problems = []
-        problems += [
-            (line, f"лицевой счёт {account} не найден в регионе «{regions.get(region_id, region_id)}»")
-            for line, region_id, account in stage.stream(
-                f"""SELECT s.line, s.region_id, s.account FROM {t} s
-                WHERE NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a
-                                  WHERE a.region_id = s.region_id AND a.number = s.account)"""
-            )
-        ]
+        problems += unknown_accounts(stage, "account")
         problems += [
             (line, f"у счёта {account} нет прибора № {serial} по этой услуге")
             for line, account, serial in stage.stream(
@@ -256,13 +247,6 @@ class Readings(Kind):
         )
         notes = [f"прежних показаний за те же месяцы заменено: {replaced} (в истории остаются)"] if replaced else []
         return MergeResult(created=created, updated=0, notes=notes)
-
-
-def _month(text: str) -> date:
-    match = MONTH.fullmatch(text)
-    if match and 1 <= int(match[2]) <= 12 and int(match[1]) >= 1900:
-        return date(int(match[1]), int(match[2]), 1)
-    raise RowError(f"month: «{text}» — ожидается месяц ГГГГ-ММ")
 
 
 def _value(name: str, text: str) -> int | None:
