@@ -10,8 +10,8 @@ from django.urls import reverse
 import pytest
 
 from kabinet.exchange import exports
-from kabinet.exchange.exports import export_readings
 from kabinet.exchange.models import ExportBatch, ExportedReading
+from kabinet.exchange.readings_export import export_readings
 from kabinet.identity.models import User
 from kabinet.readings.models import Reading
 from tests.factories import NOV, add_reading, admin_login, make_meter
