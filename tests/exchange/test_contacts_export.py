@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import hashlib
 
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 import pytest
 
@@ -16,8 +17,8 @@ from kabinet.exchange import exports
 from kabinet.exchange.contacts_export import export_contacts
 from kabinet.exchange.models import ExportBatch, ExportedDeliveryChange
 from kabinet.identity import email_confirmation, profile
-from kabinet.identity.models import AccountLink
-from tests.factories import export_crashing_before_commit, make_account, make_customer
+from kabinet.identity.models import AccountLink, User
+from tests.factories import admin_login, export_crashing_before_commit, make_account, make_customer
 
 HEADER = "region,account,delivery,email,changed_at,event,change_id"
 AT = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)  # 19:00 in Yekaterinburg (KABINET_TIME_ZONE)
@@ -197,3 +198,11 @@ def test_the_command_takes_a_period_and_a_folder(account, customer, tmp_path, ca
     assert ExportBatch.objects.filter(source="manage.py export_contacts", kind="contacts").count() == 2
     with pytest.raises(CommandError, match="ГГГГ-ММ"):
         call_command("export_contacts", "--period", "2026-13")
+
+
+def test_the_change_log_is_read_only_in_the_admin(client, account, customer):
+    subscribe(customer, account)
+    admin_login(client, User.objects.create_superuser("+79990000000", "Admin-Demo-2026!"))
+    page = client.get(reverse("admin:billing_billdeliverychange_changelist")).content.decode()
+    assert "660100000001" in page and "anna@example.ru" in page and "электронная квитанция" in page
+    assert client.get(reverse("admin:billing_billdeliverychange_add")).status_code == 403
