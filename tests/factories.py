@@ -15,6 +15,7 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from pypdf import PdfReader
+import pytest
 
 from kabinet.appeals.files import store_upload
 from kabinet.appeals.models import StaffRole
@@ -23,6 +24,8 @@ from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, PersonalAccount, Premises, Region, Service
 from kabinet.billing.money import charge
 from kabinet.billing.periods import add_months, previous_month
+from kabinet.exchange import exports
+from kabinet.exchange.models import ExportBatch
 from kabinet.identity.doors import SESSION_KEY, Door
 from kabinet.identity.models import AccountLink, User
 from kabinet.readings.models import Meter, Reading
@@ -303,3 +306,20 @@ ACCOUNTS_HEADER = "region,number,city,street,house,flat,status,replaced_by,close
 def csv_bytes(*rows: str, header: str = ACCOUNTS_HEADER, encoding: str = "utf-8") -> bytes:
     """An exchange file: the header, the rows, a newline after each."""
     return ("\n".join([header, *rows]) + "\n").encode(encoding)
+
+
+def export_crashing_before_commit(export, out) -> ExportBatch:
+    """Run `export()` with a fault injected once its file is in place, just before its
+    transaction commits; check that it failed leaving no file, and return its batch (the caller
+    checks that nothing was marked)."""
+
+    def crash(batch):
+        raise RuntimeError("диск отключён")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(exports, "_before_commit", crash)
+        failed = export()
+    assert failed.status == ExportBatch.Status.FAILED and failed.rows == 0 and failed.file_name == ""
+    assert "ничего не отмечено выгруженным" in failed.message and "диск отключён" in failed.message
+    assert list(out.iterdir()) == []
+    return failed

@@ -3,6 +3,7 @@ from django.contrib import admin
 from kabinet.billing.models import (
     Accrual,
     Bill,
+    BillDeliveryChange,
     BillSubscription,
     MonthBalance,
     Payment,
@@ -54,6 +55,20 @@ class BillSubscriptionAdmin(ReadOnlyAdmin):
     list_display = ["account", "user", "created_at"]
     list_filter = ["account__region"]
     search_fields = ["account__number", "user__email", "user__phone"]
+
+
+@admin.register(BillDeliveryChange)
+class BillDeliveryChangeAdmin(ReadOnlyAdmin):
+    """What billing is told of bill delivery (`manage.py export_contacts`): written by the
+    services that make the changes, never by hand."""
+
+    list_display = ["pk", "changed_at", "account", "delivery", "email", "event"]
+    list_filter = ["delivery", "event", "account__region"]
+    search_fields = ["account__number", "email"]
+    date_hierarchy = "changed_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account")
 
 
 @admin.register(Service)

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from kabinet.billing import bill_delivery
 from kabinet.billing.bill_pdf import render_bill_pdf
 from kabinet.billing.bills import NoBill, account_holder, bill_data
 from kabinet.billing.models import Accrual, Bill, BillSubscription, MonthBalance, PersonalAccount, bill_path
@@ -212,16 +213,24 @@ def is_subscribed(account: PersonalAccount) -> bool:
 
 
 def subscribe(user, account: PersonalAccount) -> BillSubscription:
-    """The account's bill goes to the user's (confirmed) e-mail instead of paper. The caller
-    has checked that the user holds the account."""
-    if not user.email:
-        raise NoEmail
-    subscription, _ = BillSubscription.objects.update_or_create(account=account, defaults={"user": user})
+    """The account's bill goes to the user's (confirmed) e-mail instead of paper, recorded for
+    billing (bill_delivery). The caller has checked that the user holds the account."""
+    with transaction.atomic():
+        email = bill_delivery.locked_email(user)
+        if not email:
+            raise NoEmail
+        bill_delivery.lock_account(account)
+        current = BillSubscription.objects.filter(account=account).first()
+        if current is not None and current.user_id == user.pk:
+            return current  # already so: no change to tell billing
+        subscription, _ = BillSubscription.objects.update_or_create(account=account, defaults={"user": user})
+        bill_delivery.record(account, email, bill_delivery.Event.SUBSCRIBED)
     return subscription
 
 
 def unsubscribe(account: PersonalAccount) -> None:
-    BillSubscription.objects.filter(account=account).delete()
+    """The bill goes on paper again, recorded for billing (bill_delivery)."""
+    bill_delivery.end_subscription(account)
 
 
 @dataclass

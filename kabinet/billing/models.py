@@ -3,6 +3,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from kabinet.core.storage import dated_random_name, private_storage
 
@@ -334,3 +335,41 @@ class BillSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account.number} → {self.user}"
+
+
+class BillDeliveryChange(models.Model):
+    """One change of how an account's bill is delivered, written by the service that made it
+    (billing.bill_delivery) in the same transaction: what billing is told by the export of
+    contacts (formats/contacts-export.md). Each row is the account's whole delivery after the
+    change, so the latest row of an account is its current state. Only what billing needs to
+    deliver the bill: no name, phone or user — the e-mail is the one the bill is sent to."""
+
+    class Delivery(models.TextChoices):
+        PAPER = "paper", "на бумаге"
+        EMAIL = "email", "электронная квитанция"
+
+    class Event(models.TextChoices):
+        SUBSCRIBED = "subscribed", "клиент подключил электронную квитанцию"
+        UNSUBSCRIBED = "unsubscribed", "клиент отключил электронную квитанцию"
+        EMAIL_CHANGED = "email_changed", "клиент сменил e-mail"
+        ACCOUNT_REMOVED = "account_removed", "клиент убрал лицевой счёт из кабинета"
+
+    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="delivery_changes")
+    delivery = models.CharField("доставка квитанции", max_length=5, choices=Delivery.choices)
+    email = models.EmailField("e-mail для квитанции", blank=True, help_text="Пусто, когда квитанция на бумаге")
+    event = models.CharField("что произошло", max_length=16, choices=Event.choices)
+    changed_at = models.DateTimeField("когда", default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = "изменение доставки квитанции"
+        verbose_name_plural = "изменения доставки квитанций"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(delivery="email", email__gt="") | models.Q(delivery="paper", email=""),
+                name="billing_delivery_change_email_iff_electronic",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.number}: {self.get_delivery_display()}"

@@ -1,13 +1,17 @@
-"""What every `manage.py import_<kind>` command shares: the file, --dry-run, --force, a
-progress display on a terminal, the batch's summary, exit status 2 when the file is rejected."""
+"""What the exchange's commands share. `manage.py import_<kind>`: the file, --dry-run, --force,
+a progress display on a terminal, the batch's summary, exit status 2 when the file is rejected.
+`manage.py export_<kind>`: --period, --out, the batch's summary, exit status 1 on failure."""
 
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+import re
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from kabinet.exchange import kinds
-from kabinet.exchange.models import ImportBatch
+from kabinet.exchange.models import ExportBatch, ImportBatch
 from kabinet.exchange.runner import run_import
 
 
@@ -65,3 +69,28 @@ class ImportCommand(BaseCommand):
         if batch.status == ImportBatch.Status.FAILED:
             raise CommandError(f"{file}: {batch.message} (загрузка № {batch.pk})", returncode=1)
         self.stdout.write(f"{batch.message} (загрузка № {batch.pk})")
+
+
+def month(text: str) -> date:
+    """--period: «2026-11» → 2026-11-01."""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise CommandError(f"--period «{text}»: нужен месяц в виде ГГГГ-ММ, например 2026-11")
+    return date(int(text[:4]), int(text[5:]), 1)
+
+
+class ExportCommand(BaseCommand):
+    """An export's command: subclass with `kind = "<name>"`, `export = staticmethod(<function>)`
+    (and `help`)."""
+
+    kind: str
+    export: Callable[..., ExportBatch]
+
+    def add_arguments(self, parser):
+        parser.add_argument("--period", type=month, help="YYYY-MM: all of that month's rows again, marking nothing")
+        parser.add_argument("--out", type=Path, help="folder for the file (default KABINET_EXCHANGE_OUT_DIR)")
+
+    def handle(self, *args, period: date | None, out: Path | None, **options):
+        batch = self.export(period=period, out_dir=out, source=f"manage.py export_{self.kind}")
+        if batch.status != ExportBatch.Status.DONE:
+            raise CommandError(f"{batch.message} (выгрузка № {batch.pk})", returncode=1)
+        self.stdout.write(f"{batch.message} (выгрузка № {batch.pk})")

@@ -64,8 +64,8 @@ class RejectedRow(models.Model):
 
 
 class ExportBatch(models.Model):
-    """One file written for billing (formats/readings-export.md). Its final state is saved in
-    the same transaction that marks the exported rows."""
+    """One file written for billing (formats/readings-export.md, formats/contacts-export.md).
+    Its final state is saved in the same transaction that marks the exported rows."""
 
     INCREMENTAL = "incremental"
 
@@ -116,6 +116,21 @@ class ExportedReading(models.Model):
 
     def __str__(self) -> str:
         return f"показание {self.reading_id} в выгрузке № {self.batch_id}"
+
+
+class ExportedDeliveryChange(models.Model):
+    """A bill delivery change (billing.BillDeliveryChange) sent to billing by an incremental
+    export of contacts: it is never sent incrementally again."""
+
+    change = models.OneToOneField("billing.BillDeliveryChange", on_delete=models.PROTECT, related_name="export")
+    batch = models.ForeignKey(ExportBatch, on_delete=models.PROTECT, related_name="delivery_changes")
+
+    class Meta:
+        verbose_name = "выгруженное изменение доставки квитанции"
+        verbose_name_plural = "выгруженные изменения доставки квитанций"
+
+    def __str__(self) -> str:
+        return f"изменение {self.change_id} в выгрузке № {self.batch_id}"
 
 
 class BillingReading(models.Model):

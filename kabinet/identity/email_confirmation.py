@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from kabinet.billing import bill_delivery
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
 from kabinet.core.wording import plural_ru
@@ -137,6 +138,7 @@ def confirm(user: User, token: str, ip: str) -> str:
             row.save(update_fields=["used_at"])
             user.email = row.address
             user.save(update_fields=["email"])
+            bill_delivery.email_changed(user)  # the bills already going by e-mail follow it
             # Confirming the address given at registration changes nothing anyone knew of;
             # replacing an e-mail the account already had does, whichever link was used.
             if old.email or not row.at_registration:

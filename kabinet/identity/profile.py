@@ -3,6 +3,7 @@ password, and the personal accounts a customer holds."""
 
 from django.db import IntegrityError, transaction
 
+from kabinet.billing import bill_delivery
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.core import audit, ratelimit
 from kabinet.core.models import AuditEvent
@@ -123,11 +124,14 @@ def add_account(user: User, region: Region, number: str, house: str, ip: str) ->
 
 
 def remove_account(user: User, link_id: int, ip: str) -> bool:
-    """Unlink one of the user's own accounts; another user's link is simply not found."""
+    """Unlink one of the user's own accounts; another user's link is simply not found. Its bill
+    goes on paper again: Kabinet e-mails a bill only to the account's holder."""
     link = AccountLink.objects.select_related("account").filter(pk=link_id, user=user).first()
     if link is None:
         return False
-    link.delete()
+    with transaction.atomic():
+        bill_delivery.end_subscription(link.account, bill_delivery.Event.ACCOUNT_REMOVED)
+        link.delete()
     audit.record(AuditEvent.Action.ACCOUNT_REMOVED, ip=ip, user=user, identifier=link.account.number)
     return True
 
