@@ -334,3 +334,15 @@ def test_a_closed_month_is_refused_for_accruals_only(world, kind):
             "включительно, начисления за него не принимаются"),
     ]  # fmt: skip
     assert snapshot() == before
+
+
+# --- a row too short for the header ----------------------------------------------------------
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_row_with_too_few_fields_is_refused_with_its_line(world, kind):
+    case = CASES[kind]
+    before = snapshot()
+    batch = load(kind, text(case.header, case.first[0], "66,660100000001,x").encode())
+    assert batch.status == REJECTED
+    width = len(case.header.split(","))  # each header here ends with a column of the kind
+    assert rejected(batch) == [(3, f"полей в строке: 3, а по заголовку нужно не меньше {width}")]
+    assert snapshot() == before
