@@ -21,7 +21,12 @@ class FileRejected(Exception):
 
     def __init__(self, reason: str, line: int | None = None, raw: str = ""):
         super().__init__(reason)
-        self.reason, self.line, self.raw = reason, line, raw
+        self.reason, self.line, self.raw = reason, line, visible(raw)
+
+
+def visible(text: str) -> str:
+    """A line's text as the journal keeps it: PostgreSQL text cannot hold a NUL."""
+    return text.replace("\x00", "\ufffd")[:RAW_LIMIT]
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,13 @@ class CsvSource:
                 ) from None
             if self.line == 1 and text.startswith("\ufeff"):
                 text = text[1:]
+            if "\x00" in text:  # valid UTF-8, but no text file has it: UTF-16 without a BOM, a binary file
+                raise FileRejected(
+                    f"Файл не текстовый CSV в UTF-8: в строке {self.line} нулевой байт (позиция "
+                    f"{raw.index(0) + 1}) — возможно, это UTF-16; сохраните файл в UTF-8 и загрузите снова",
+                    line=self.line,
+                    raw=text,
+                )
             self._record.append(text)
             yield text
 
@@ -83,7 +95,7 @@ class CsvSource:
         try:
             names = next(self._reader)
         except StopIteration:
-            raise FileRejected("Файл пуст: нет строки заголовка") from None
+            raise FileRejected("Файл пуст: нет строки заголовка", line=1) from None
         self._record = []
         return [name.strip() for name in names]
 
@@ -101,11 +113,23 @@ class CsvSource:
             except StopIteration:
                 return
             except csv.Error as exc:
+                start = self.line - len(self._record) + 1  # the record's first line
                 raise FileRejected(
-                    f"Строка {self.line}: не разобрать CSV ({exc}) — проверьте кавычки",
-                    line=self.line,
-                    raw="".join(self._record)[:RAW_LIMIT],
+                    _csv_reason(str(exc), start, self.line), line=start, raw="".join(self._record)
                 ) from None
+
+
+def _csv_reason(error: str, start: int, line: int) -> str:
+    """The csv module's error (English) as a reason in Russian."""
+    if error == "unexpected end of data":
+        return f"Строка {start}: кавычка открыта и не закрыта до конца файла"
+    if "expected after" in error:
+        return f'Строка {line}: после закрывающей кавычки должна идти запятая; кавычку внутри поля пишут дважды: «""»'
+    if "new-line character" in error:
+        return f"Строка {line}: знак возврата каретки (CR) внутри поля без кавычек"
+    if "field larger" in error:
+        return f"Строка {line}: поле длиннее {csv.field_size_limit()} знаков"
+    return f"Строка {line}: не удаётся разобрать CSV — проверьте кавычки"
 
 
 def column_positions(kind: Kind, header: list[str]) -> list[int | None]:
@@ -147,7 +171,7 @@ def raw_lines(binary: BinaryIO, wanted: set[int]) -> dict[int, str]:
     last = max(wanted)
     for number, raw in enumerate(binary, start=1):
         if number in wanted:
-            found[number] = raw.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")[:RAW_LIMIT]
+            found[number] = visible(raw.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n"))
         if number >= last:
             break
     return found

@@ -148,7 +148,7 @@ def _load(kind, binary, batch, rejected, progress, checksum):
                 progress.advance(CHUNK)
         try:
             if len(fields) < width:
-                raise RowError(f"полей {len(fields)}, а в заголовке не меньше {width}")
+                raise RowError(f"полей в строке: {len(fields)}, а по заголовку нужно не меньше {width}")
             values = parse([fields[p].strip() if p is not None else "" for p in positions])
         except RowError as exc:
             _reject(batch, rejected, line, str(exc), raw)

@@ -60,11 +60,11 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_loaded(tmp_path, sverdlovs
     assert error.value.returncode == 2
     err = capsys.readouterr().err
     for line, text in [
-        (3, "неизвестный код региона «99»"),
-        (4, "номер «12345» не подходит региону «Свердловский»"),
+        (3, "region: «99» — неизвестный код региона"),
+        (4, "number: «12345» — номер не подходит региону «Свердловский»"),
         (5, "не заполнены city, street или house"),
         (6, "status: «frozen»"),
-        (7, "replaced_by указан у действующего счёта"),
+        (7, "replaced_by: «660100000001» — указан у действующего счёта"),
         (8, "closed_on: «31.12.2025»"),
     ]:
         assert f"строка {line}: {text}" in err

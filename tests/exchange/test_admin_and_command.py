@@ -48,7 +48,7 @@ def test_upload_loads_the_file_and_shows_the_batch(admin_client):
 def test_a_rejected_upload_lists_its_rows_on_the_batch_page(admin_client):
     page = upload(admin_client, GOOD, BAD).content.decode()
     assert "Файл не загружен, ничего не изменено: отклонено строк 1" in page
-    assert "номер «12345» не подходит региону" in page and BAD in page
+    assert "number: «12345» — номер не подходит региону" in page and BAD in page
     assert not PersonalAccount.objects.exists()
 
 
@@ -62,7 +62,7 @@ def test_the_journal_lists_and_filters_batches_read_only(admin_client):
     assert rejected.count("реестр.csv") == 1
     batch = ImportBatch.objects.get(status="rejected")
     detail = admin_client.get(reverse("admin:exchange_importbatch_change", args=[batch.pk])).content.decode()
-    assert "номер «12345»" in detail and 'name="_save"' not in detail  # rows shown, nothing to save
+    assert "number: «12345» — номер" in detail and 'name="_save"' not in detail  # rows shown, nothing to save
     assert admin_client.get(reverse("admin:exchange_importbatch_add")).status_code == 403
 
 
@@ -91,7 +91,7 @@ def test_command_exit_status_2_when_rejected(tmp_path, sverdlovsk, capsys):
     with pytest.raises(CommandError) as error:
         call_command("import_accounts", write(tmp_path, GOOD, BAD))
     assert error.value.returncode == 2
-    assert "строка 3: номер «12345»" in capsys.readouterr().err
+    assert "строка 3: number: «12345» — номер" in capsys.readouterr().err
 
 
 def test_command_exit_status_1_when_failed(tmp_path, sverdlovsk, monkeypatch):

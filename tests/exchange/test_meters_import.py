@@ -69,7 +69,7 @@ def counts(batch):
 def test_loads_meters_and_counts(load, account):
     batch = load(OLD, "66,660100000001,hot-water,W-1,1,5,2020-01-10,2026-01-10")
     assert batch.status == REJECTED  # no such service yet
-    assert rejected(batch) == [(3, "неизвестный код услуги «hot-water»")]
+    assert rejected(batch) == [(3, "service: «hot-water» — неизвестный код услуги")]
     batch = load(OLD)
     assert batch.status == OK, batch.message
     assert (batch.rows_read, *counts(batch)) == (1, 1, 0, 0)
@@ -169,9 +169,9 @@ def test_meters_are_never_deleted_and_others_stay(load, account):
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
-        ("77,660100000001,electricity,1,1,6,2015-03-01,2031-03-01", "неизвестный код региона «77»"),
+        ("77,660100000001,electricity,1,1,6,2015-03-01,2031-03-01", "region: «77» — неизвестный код региона"),
         ("66,,electricity,1,1,6,2015-03-01,2031-03-01", "account: «» — не номер лицевого счёта"),
-        ("66,660100000001,gas,1,1,6,2015-03-01,2031-03-01", "неизвестный код услуги «gas»"),
+        ("66,660100000001,gas,1,1,6,2015-03-01,2031-03-01", "service: «gas» — неизвестный код услуги"),
         ("66,660100000001,electricity,,1,6,2015-03-01,2031-03-01",
          "serial: заводской номер пуст или длиннее 32 знаков"),
         ("66,660100000001,electricity," + "9" * 33 + ",1,6,2015-03-01,2031-03-01",
@@ -190,15 +190,16 @@ def test_meters_are_never_deleted_and_others_stay(load, account):
          "verification_due: «2031-02-30» — ожидается дата ГГГГ-ММ-ДД"),
         ("66,660100000001,electricity,1,1,6,2015-03-01,", "verification_due: не заполнена дата"),
         ("66,660100000001,electricity,1,1,6,2015-03-01,2014-03-01",
-         "verification_due: дата поверки раньше даты установки"),
+         "verification_due: «2014-03-01» — дата поверки раньше даты установки 2015-03-01"),
         ("66,660100000001,electricity,1,1,6,2015-03-01,2031-03-01,2015-02-28",
-         "removed_on: дата снятия раньше даты установки"),
+         "removed_on: «2015-02-28» — дата снятия раньше даты установки 2015-03-01"),
         ("66,660100000001,electricity,1,1,6,2015-03-01,2031-03-01,вчера",
          "removed_on: «вчера» — ожидается дата ГГГГ-ММ-ДД"),
         ("66,660100000001,electricity,1,1,6,2015-03-01,2031-03-01,,2",
-         "replaced_by указан у неснятого прибора (нет removed_on)"),
-        ("66,660100000001,electricity,1,1,6,2015-03-01,2031-03-01,2020-01-01,1", "прибор не может заменять сам себя"),
-        ("66,660100000001,electricity,1,1,6,2015-03-01", "полей 7, а в заголовке не меньше 10"),
+         "replaced_by: «2» — указан у неснятого прибора (нет removed_on)"),
+        ("66,660100000001,electricity,1,1,6,2015-03-01,2031-03-01,2020-01-01,1",
+         "replaced_by: «1» — прибор не может заменять сам себя"),
+        ("66,660100000001,electricity,1,1,6,2015-03-01", "полей в строке: 7, а по заголовку нужно не меньше 10"),
     ],
 )  # fmt: skip
 def test_a_wrong_row_is_refused_with_its_reason(load, row, reason):

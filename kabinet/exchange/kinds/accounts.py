@@ -6,19 +6,14 @@ sets what changed on every account — replacement included — so the link is r
 and a row is counted once: created, updated or unchanged.
 """
 
-from datetime import date
-import re
-
 from kabinet.billing.models import PersonalAccount, Premises, Region
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
-from kabinet.exchange.kinds.common import ACCOUNTS
+from kabinet.exchange.kinds.common import ACCOUNTS, check_number, iso, parse_date, region_of, regions
 
 PREMISES = Premises._meta.db_table
 STATUSES = {"": PersonalAccount.Status.ACTIVE.value, "active": "active", "closed": "closed"}
 ADDRESS = ("city", "street", "house", "flat")
 LIMITS = {name: Premises._meta.get_field(name).max_length for name in ADDRESS}
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-NUMBER_LIMIT = PersonalAccount._meta.get_field("number").max_length
 
 
 @register
@@ -50,19 +45,12 @@ class Accounts(Kind):
     stage_indexes = (("region_id", "number"),)
 
     def row_parser(self):
-        regions = {
-            r.code: (r.pk, r.name, re.compile(r.account_number_pattern), r.account_number_hint)
-            for r in Region.objects.all()
-        }
+        known = regions()
 
         def parse(values):
             code, number, city, street, house, flat, status_text, replaced_by, closed_on = values
-            region = regions.get(code)
-            if region is None:
-                raise RowError(f"неизвестный код региона «{code}»")
-            region_id, region_name, pattern, hint = region
-            if pattern.fullmatch(number) is None or len(number) > NUMBER_LIMIT:
-                raise RowError(f"номер «{number}» не подходит региону «{region_name}» ({hint})")
+            region = region_of(known, code)
+            check_number(region, number, "number")
             if not (city and street and house):
                 raise RowError("не заполнены city, street или house")
             for name, value in zip(ADDRESS, (city, street, house, flat), strict=True):
@@ -73,10 +61,11 @@ class Accounts(Kind):
                 raise RowError(f"status: «{status_text}» — ожидается active или closed")
             if replaced_by:
                 if status != "closed":
-                    raise RowError("replaced_by указан у действующего счёта")
+                    raise RowError(f"replaced_by: «{replaced_by}» — указан у действующего счёта (status не closed)")
                 if replaced_by == number:
-                    raise RowError("счёт не может заменять сам себя")
-            return region_id, number, city, street, house, flat, status, replaced_by, _date(closed_on)
+                    raise RowError(f"replaced_by: «{replaced_by}» — счёт не может заменять сам себя")
+            closed = iso(parse_date("closed_on", closed_on))
+            return region.pk, number, city, street, house, flat, status, replaced_by, closed
 
         return parse
 
@@ -148,15 +137,3 @@ class Accounts(Kind):
         )
         notes = [f"объектов (адресов) создано {premises}"] if premises else []
         return MergeResult(created=created, updated=touched - new_and_linked, notes=notes)
-
-
-def _date(text: str) -> str | None:
-    """The date as ISO text (what the staging table takes on both databases), or None."""
-    if not text:
-        return None
-    try:
-        if ISO_DATE.fullmatch(text):
-            return date.fromisoformat(text).isoformat()
-    except ValueError:
-        pass
-    raise RowError(f"closed_on: «{text}» — ожидается дата ГГГГ-ММ-ДД")

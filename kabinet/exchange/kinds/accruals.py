@@ -7,33 +7,23 @@ months are untouched. Accounts are resolved in SQL (the check fills the staging 
 the accounts whose accruals changed are rebuilt afterwards.
 """
 
-from decimal import Decimal, InvalidOperation
 import heapq
-import re
 
 from django.utils import timezone
 
 from kabinet.billing.balances import rebuild_balances_of
-from kabinet.billing.models import Accrual, Region, Service
+from kabinet.billing.models import Accrual, Region
 from kabinet.billing.periods import month_start
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
-from kabinet.exchange.kinds.common import ACCOUNTS, parse_month
+from kabinet.exchange.kinds.common import ACCOUNTS, parse_decimal, parse_month, region_of, regions, service_of, services
 
 ACCRUALS = Accrual._meta.db_table
-NUMBER = re.compile(r"-?\d+(\.\d+)?")
 ZONES = {"": "", "1": "Т1", "2": "Т2", "3": "Т3"}
 REASON_LIMIT = Accrual._meta.get_field("recalculation_reason").max_length
 # Same account-month-service-zone: the key of Accrual's unique constraint.
 SAME_LINE = "a.account_id = s.account_id AND a.period = s.period AND a.service_id = s.service_id AND a.zone = s.zone"
-
-
-def _limit(name: str) -> tuple[int, Decimal]:
-    """Decimal places and the bound (exclusive) of a DecimalField of Accrual."""
-    field = Accrual._meta.get_field(name)
-    return field.decimal_places, Decimal(10) ** (field.max_digits - field.decimal_places)
-
-
-LIMITS = {name: _limit(name) for name in ("volume", "tariff", "amount", "recalculation")}
+# Decimal places and digits as the fields have them: volume 3 and 9, tariff 4 and 6, rubles 2 and 10.
+FIELDS = {name: Accrual._meta.get_field(name) for name in ("volume", "tariff", "amount", "recalculation")}
 
 
 @register
@@ -68,43 +58,36 @@ class Accruals(Kind):
     stage_indexes = (("region_id", "number"), ("account_id", "period", "service_id", "zone"))
 
     def row_parser(self):
-        regions = {r.code: (r.pk, r.name, r.closed_through) for r in Region.objects.all()}
-        services = dict(Service.objects.values_list("code", "pk"))
+        known, service_ids = regions(), services()
         this_month = month_start(timezone.localdate())
 
         def parse(values):
             code, number, month_text, service_code, zone_text, volume, tariff, amount, recalc, reason = values
-            region = regions.get(code)
-            if region is None:
-                raise RowError(f"неизвестный код региона «{code}»")
-            region_id, region_name, closed_through = region
+            region = region_of(known, code)
             if not number:
-                raise RowError("не заполнен account (номер лицевого счёта)")
-            period = parse_month(month_text)
-            if period > this_month:
-                raise RowError(f"month: {month_text} ещё не наступил")
-            if closed_through is not None and period <= month_start(closed_through):
+                raise RowError("account: не заполнен номер лицевого счёта")
+            period = parse_month(month_text, latest=this_month)
+            closed = region.closed_through
+            if closed is not None and period <= month_start(closed):
                 raise RowError(
-                    f"месяц {month_text} уже закрыт в биллинге: регион «{region_name}» закрыт "
-                    f"по {closed_through:%Y-%m} включительно, начисления за него не принимаются"
+                    f"month: «{month_text}» — месяц уже закрыт в биллинге: регион «{region.name}» закрыт "
+                    f"по {closed:%Y-%m} включительно, начисления за него не принимаются"
                 )
-            service_id = services.get(service_code)
-            if service_id is None:
-                raise RowError(f"неизвестный код услуги «{service_code}»")
+            service_id = service_of(service_ids, service_code)
             zone = ZONES.get(zone_text)
             if zone is None:
                 raise RowError(f"zone: «{zone_text}» — ожидается пусто, 1, 2 или 3")
-            volume = _decimal("volume", volume, negative=False)
-            tariff = _decimal("tariff", tariff, negative=False)
-            amount = _decimal("amount", amount, negative=False)
-            recalculation = _decimal("recalculation", recalc or "0", negative=True)
+            volume = parse_decimal("volume", volume, FIELDS["volume"])
+            tariff = parse_decimal("tariff", tariff, FIELDS["tariff"])
+            amount = parse_decimal("amount", amount, FIELDS["amount"])
+            recalculation = parse_decimal("recalculation", recalc or "0", FIELDS["recalculation"], negative=True)
             if recalculation and not reason:
-                raise RowError("перерасчёт без основания: заполните recalculation_reason")
+                raise RowError(f"recalculation: «{recalc}» — перерасчёт без основания: заполните recalculation_reason")
             if reason and not recalculation:
-                raise RowError("recalculation_reason указано, а перерасчёта нет")
+                raise RowError("recalculation_reason: основание указано, а перерасчёта нет (recalculation пусто или 0)")
             if len(reason) > REASON_LIMIT:
                 raise RowError(f"recalculation_reason: длиннее {REASON_LIMIT} знаков")
-            return (region_id, number, period.isoformat(), service_id, zone, str(volume), str(tariff),
+            return (region.pk, number, period.isoformat(), service_id, zone, str(volume), str(tariff),
                     str(amount), str(recalculation), reason, None)  # fmt: skip
 
         return parse
@@ -198,21 +181,3 @@ def _lines(stage) -> str:
 
 def _sorted(lines: str) -> str:
     return ", ".join(sorted(lines.split(", "), key=int))
-
-
-def _decimal(name: str, text: str, *, negative: bool) -> Decimal:
-    """A number with a decimal point and at most the field's decimal places; never rounded."""
-    places, bound = LIMITS[name]
-    if not NUMBER.fullmatch(text):
-        raise RowError(f"{name}: «{text}» — ожидается число с точкой, например 123.45")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise RowError(f"{name}: «{text}» — ожидается число с точкой, например 123.45") from None
-    if value < 0 and not negative:
-        raise RowError(f"{name}: отрицательное значение {text}")
-    if -value.as_tuple().exponent > places:
-        raise RowError(f"{name}: {text} — не больше {places} знаков после точки")
-    if abs(value) >= bound:
-        raise RowError(f"{name}: {text} — слишком большое число")
-    return value

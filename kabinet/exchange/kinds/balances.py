@@ -8,25 +8,28 @@ month, Kabinet's rule stays; after the merge the accounts whose months changed a
 that Kabinet's later months open with billing's closing.
 """
 
-from decimal import Decimal
-import re
-
 from django.utils import timezone
 
 from kabinet.billing.balances import rebuild_balances_of
-from kabinet.billing.models import MonthBalance, PersonalAccount, Region
+from kabinet.billing.models import MonthBalance
 from kabinet.billing.money import to_kopecks
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
-from kabinet.exchange.kinds.common import ACCOUNTS, parse_month, unknown_accounts
+from kabinet.exchange.kinds.common import (
+    ACCOUNTS,
+    check_number,
+    parse_decimal,
+    parse_month,
+    region_of,
+    regions,
+    unknown_accounts,
+)
 
 BALANCES = MonthBalance._meta.db_table
 BILLING = MonthBalance.Source.BILLING.value
-# Rubles, an optional minus, a decimal point and at most two decimals; 12 digits in all.
-AMOUNT = re.compile(r"-?(\d{1,10})(?:\.(\d+))?")
-NUMBER_LIMIT = PersonalAccount._meta.get_field("number").max_length
 SAME_ACCOUNT = "a.region_id = s.region_id AND a.number = s.number"
 SAME_MONTH = "b.account_id = a.id AND b.period = s.period"
 FIGURES = ("opening", "accrued", "paid", "closing")
+FIELDS = {name: MonthBalance._meta.get_field(name) for name in FIGURES}  # rubles: two decimals, 10 digits
 
 
 @register
@@ -54,30 +57,26 @@ class Balances(Kind):
     stage_indexes = (("region_id", "number", "period"),)
 
     def row_parser(self):
-        regions = {r.code: (r.pk, r.name, re.compile(r.account_number_pattern), r.account_number_hint)
-                   for r in Region.objects.all()}  # fmt: skip
+        known = regions()
         this_month = timezone.localdate().replace(day=1)
 
         def parse(values):
             code, number, month, *texts = values
-            region = regions.get(code)
-            if region is None:
-                raise RowError(f"неизвестный код региона «{code}»")
-            region_id, region_name, pattern, hint = region
-            if pattern.fullmatch(number) is None or len(number) > NUMBER_LIMIT:
-                raise RowError(f"номер «{number}» не подходит региону «{region_name}» ({hint})")
-            period = parse_month(month)
-            if period > this_month:
-                raise RowError(f"month: «{month}» — месяц ещё не наступил")
-            opening, accrued, paid, closing = (_amount(name, text) for name, text in zip(FIGURES, texts, strict=True))
-            if paid < 0:
-                raise RowError(f"paid: «{texts[2]}» — оплата не может быть отрицательной")
+            region = region_of(known, code)
+            check_number(region, number)
+            period = parse_month(month, latest=this_month)
+            # Exact (at most two decimals) as kopecks: "1500" is 1500.00, "-0" is 0.00. Only `paid`
+            # is never negative: a balance is debt or overpayment, a recalculation may exceed a month.
+            opening, accrued, paid, closing = (
+                to_kopecks(parse_decimal(name, text, FIELDS[name], negative=name != "paid")) + 0
+                for name, text in zip(FIGURES, texts, strict=True)
+            )
             if opening + accrued - paid != closing:
                 raise RowError(
                     f"сальдо не сходится: opening {opening} + accrued {accrued} − paid {paid} = "
                     f"{opening + accrued - paid}, а closing {closing}"
                 )
-            return region_id, number, period.isoformat(), str(opening), str(accrued), str(paid), str(closing)
+            return region.pk, number, period.isoformat(), str(opening), str(accrued), str(paid), str(closing)
 
         return parse
 
@@ -128,13 +127,3 @@ class Balances(Kind):
             rebuild_balances_of(touched)
             notes.append(f"расчёт Кабинета обновлён по счетам: {len(touched)}")
         return MergeResult(created=created, updated=updated, notes=notes)
-
-
-def _amount(name: str, text: str) -> Decimal:
-    """Rubles as Decimal, exactly as written: a third decimal is an error, not rounded away."""
-    match = AMOUNT.fullmatch(text)
-    if match is None:
-        raise RowError(f"{name}: «{text}» — ожидается сумма в рублях с точкой, например -1234.56")
-    if match[2] is not None and len(match[2]) > 2:
-        raise RowError(f"{name}: «{text}» — больше двух знаков после точки")
-    return to_kopecks(Decimal(text)) + 0  # exact (at most two decimals); "-0" is 0.00

@@ -9,12 +9,20 @@ the meter that replaced one included, which may come further down the file — s
 counted once: created, updated or unchanged.
 """
 
-from datetime import date
 import re
 
-from kabinet.billing.models import PersonalAccount, Region, Service
+from kabinet.billing.models import PersonalAccount, Service
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
-from kabinet.exchange.kinds.common import ACCOUNTS, unknown_accounts
+from kabinet.exchange.kinds.common import (
+    ACCOUNTS,
+    iso,
+    parse_date,
+    region_of,
+    regions,
+    service_of,
+    services,
+    unknown_accounts,
+)
 from kabinet.readings.models import Meter
 
 METERS = Meter._meta.db_table
@@ -22,7 +30,6 @@ SERIAL_LIMIT = Meter._meta.get_field("serial").max_length
 NUMBER_LIMIT = PersonalAccount._meta.get_field("number").max_length
 ZONES = range(1, 4)
 DIGITS = range(4, 10)  # a reading is a 32-bit integer: at most 9 digits before the point
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 INTEGER = re.compile(r"\d{1,3}")
 
 
@@ -57,35 +64,30 @@ class Meters(Kind):
     stage_indexes = (("region_id", "account", "service_id", "serial"),)
 
     def row_parser(self):
-        regions = {code: pk for pk, code in Region.objects.values_list("pk", "code")}
-        services = {code: pk for pk, code in Service.objects.values_list("pk", "code")}
+        known, service_ids = regions(), services()
 
         def parse(values):
             code, account, service, serial, zones, digits, installed, due, removed, replaced_by = values
-            region_id = regions.get(code)
-            if region_id is None:
-                raise RowError(f"неизвестный код региона «{code}»")
+            region_id = region_of(known, code).pk
             if not account or len(account) > NUMBER_LIMIT:
                 raise RowError(f"account: «{account}» — не номер лицевого счёта")
-            service_id = services.get(service)
-            if service_id is None:
-                raise RowError(f"неизвестный код услуги «{service}»")
+            service_id = service_of(service_ids, service)
             if not serial or len(serial) > SERIAL_LIMIT:
                 raise RowError(f"serial: заводской номер пуст или длиннее {SERIAL_LIMIT} знаков")
             zone_count = _integer("zones", zones, ZONES)
             digit_count = _integer("digits", digits, DIGITS)
-            installed_on = _date("installed_on", installed, required=True)
-            verification_due = _date("verification_due", due, required=True)
-            removed_on = _date("removed_on", removed)
+            installed_on = parse_date("installed_on", installed, required=True)
+            verification_due = parse_date("verification_due", due, required=True)
+            removed_on = parse_date("removed_on", removed)
             if verification_due < installed_on:
-                raise RowError("verification_due: дата поверки раньше даты установки")
+                raise RowError(f"verification_due: «{due}» — дата поверки раньше даты установки {installed}")
             if removed_on is not None and removed_on < installed_on:
-                raise RowError("removed_on: дата снятия раньше даты установки")
+                raise RowError(f"removed_on: «{removed}» — дата снятия раньше даты установки {installed}")
             if replaced_by:
                 if removed_on is None:
-                    raise RowError("replaced_by указан у неснятого прибора (нет removed_on)")
+                    raise RowError(f"replaced_by: «{replaced_by}» — указан у неснятого прибора (нет removed_on)")
                 if replaced_by == serial:
-                    raise RowError("прибор не может заменять сам себя")
+                    raise RowError(f"replaced_by: «{replaced_by}» — прибор не может заменять сам себя")
             return (
                 region_id,
                 account,
@@ -93,9 +95,9 @@ class Meters(Kind):
                 serial,
                 zone_count,
                 digit_count,
-                installed_on,
-                verification_due,
-                removed_on,
+                iso(installed_on),
+                iso(verification_due),
+                iso(removed_on),
                 replaced_by,
             )
 
@@ -213,17 +215,3 @@ def _integer(name: str, text: str, allowed: range) -> int:
     if INTEGER.fullmatch(text) and int(text) in allowed:
         return int(text)
     raise RowError(f"{name}: «{text}» — ожидается целое число от {allowed.start} до {allowed.stop - 1}")
-
-
-def _date(name: str, text: str, *, required: bool = False) -> str | None:
-    """The date as ISO text (what the staging table takes on both databases), or None."""
-    if not text:
-        if required:
-            raise RowError(f"{name}: не заполнена дата")
-        return None
-    try:
-        if ISO_DATE.fullmatch(text):
-            return date.fromisoformat(text).isoformat()
-    except ValueError:
-        pass
-    raise RowError(f"{name}: «{text}» — ожидается дата ГГГГ-ММ-ДД")

@@ -9,23 +9,27 @@ payment are rebuilt (billing.balances.rebuild_balances_of), a batch of accounts 
 
 from datetime import date
 from decimal import Decimal
-import re
 
 from django.utils import timezone
 
 from kabinet.billing.balances import rebuild_balances_of
-from kabinet.billing.models import Payment, PersonalAccount, Region
+from kabinet.billing.models import Payment
 from kabinet.billing.money import format_amount
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
-from kabinet.exchange.kinds.common import ACCOUNTS, unknown_accounts
+from kabinet.exchange.kinds.common import (
+    ACCOUNTS,
+    check_number,
+    parse_date,
+    parse_decimal,
+    region_of,
+    regions,
+    unknown_accounts,
+)
 
 PAYMENTS = Payment._meta.db_table
 CHANNELS = {choice.value for choice in Payment.Channel}
 CHANNEL_LIST = ", ".join(choice.value for choice in Payment.Channel)
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Rubles with a decimal point and at most two decimals; 12 digits in all (the amount field).
-AMOUNT = re.compile(r"(\d{1,10})(?:\.(\d+))?")
-NUMBER_LIMIT = PersonalAccount._meta.get_field("number").max_length
+AMOUNT = Payment._meta.get_field("amount")  # rubles: at most two decimals, 10 digits before the point
 ID_LIMIT = Payment._meta.get_field("source_id").max_length
 SAME_ACCOUNT = "a.region_id = s.region_id AND a.number = s.number"
 SAME_PAYMENT = "p.channel = s.channel AND p.source_id = s.source_id"
@@ -54,19 +58,14 @@ class Payments(Kind):
     stage_indexes = (("region_id", "number"), ("channel", "source_id"))
 
     def row_parser(self):
-        regions = {r.code: (r.pk, r.name, re.compile(r.account_number_pattern), r.account_number_hint)
-                   for r in Region.objects.all()}  # fmt: skip
+        known = regions()
         today = timezone.localdate()
 
         def parse(values):
             code, number, paid_on, amount, channel, source_id = values
-            region = regions.get(code)
-            if region is None:
-                raise RowError(f"неизвестный код региона «{code}»")
-            region_id, region_name, pattern, hint = region
-            if pattern.fullmatch(number) is None or len(number) > NUMBER_LIMIT:
-                raise RowError(f"номер «{number}» не подходит региону «{region_name}» ({hint})")
-            day = _date(paid_on)
+            region = region_of(known, code)
+            check_number(region, number)
+            day = parse_date("paid_on", paid_on, required=True)
             if day > today:
                 raise RowError(f"paid_on: «{paid_on}» — дата платежа ещё не наступила")
             if channel not in CHANNELS:
@@ -75,7 +74,8 @@ class Payments(Kind):
                 raise RowError("payment_id: не заполнен номер платежа в источнике")
             if len(source_id) > ID_LIMIT:
                 raise RowError(f"payment_id: длиннее {ID_LIMIT} знаков")
-            return region_id, number, day.isoformat(), str(_amount(amount)), channel, source_id
+            amount = parse_decimal("amount", amount, AMOUNT, zero=False)
+            return region.pk, number, day.isoformat(), str(amount), channel, source_id
 
         return parse
 
@@ -143,25 +143,3 @@ class Payments(Kind):
             rebuild_balances_of(touched)
             notes.append(f"сальдо пересчитано по счетам: {len(touched)}")
         return MergeResult(created=created, updated=0, notes=notes)
-
-
-def _date(text: str) -> date:
-    try:
-        if ISO_DATE.fullmatch(text):
-            return date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise RowError(f"paid_on: «{text}» — ожидается дата ГГГГ-ММ-ДД")
-
-
-def _amount(text: str) -> Decimal:
-    """Rubles as Decimal, exactly as written: a third decimal is an error, not rounded away."""
-    match = AMOUNT.fullmatch(text.removeprefix("-"))
-    if match is None:
-        raise RowError(f"amount: «{text}» — ожидается сумма в рублях с точкой, например 1234.56")
-    if match[2] is not None and len(match[2]) > 2:
-        raise RowError(f"amount: «{text}» — больше двух знаков после точки")
-    amount = Decimal(text)
-    if amount <= 0:  # "-5", "0", "0.00"
-        raise RowError(f"amount: «{text}» — сумма должна быть больше нуля")
-    return amount

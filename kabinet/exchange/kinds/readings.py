@@ -14,9 +14,17 @@ import re
 from django.db import connection
 from django.utils import timezone
 
-from kabinet.billing.models import PersonalAccount, Region, Service
+from kabinet.billing.models import PersonalAccount
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
-from kabinet.exchange.kinds.common import ACCOUNTS, parse_month, unknown_accounts
+from kabinet.exchange.kinds.common import (
+    ACCOUNTS,
+    parse_month,
+    region_of,
+    regions,
+    service_of,
+    services,
+    unknown_accounts,
+)
 from kabinet.exchange.models import BillingReading
 from kabinet.readings.models import Meter, Reading
 
@@ -74,32 +82,25 @@ class Readings(Kind):
     stage_indexes = (("region_id", "account", "service_id", "serial", "period"), ("source_id",))
 
     def row_parser(self):
-        regions = {code: pk for pk, code in Region.objects.values_list("pk", "code")}
-        services = {code: pk for pk, code in Service.objects.values_list("pk", "code")}
+        known, service_ids = regions(), services()
         now = timezone.now()
         this_month = timezone.localdate().replace(day=1)
         postgres = connection.vendor == "postgresql"
 
         def parse(values):
             code, account, service, serial, month, t1, t2, t3, source, taken_at, source_id = values
-            region_id = regions.get(code)
-            if region_id is None:
-                raise RowError(f"неизвестный код региона «{code}»")
+            region_id = region_of(known, code).pk
             if not account or len(account) > NUMBER_LIMIT:
                 raise RowError(f"account: «{account}» — не номер лицевого счёта")
-            service_id = services.get(service)
-            if service_id is None:
-                raise RowError(f"неизвестный код услуги «{service}»")
+            service_id = service_of(service_ids, service)
             if not serial or len(serial) > SERIAL_LIMIT:
                 raise RowError(f"serial: заводской номер пуст или длиннее {SERIAL_LIMIT} знаков")
-            period = parse_month(month)
-            if period > this_month:
-                raise RowError(f"month: «{month}» — месяц ещё не наступил")
+            period = parse_month(month, latest=this_month)
             if not t1:
                 raise RowError("t1: не заполнено показание")
             readings = [_value(name, text) for name, text in (("t1", t1), ("t2", t2), ("t3", t3))]
             if t3 and not t2:
-                raise RowError("t3 заполнено, а t2 нет")
+                raise RowError(f"t3: «{t3}» — заполнено, а t2 нет")
             if source not in SOURCES:
                 raise RowError(f"source: «{source}» — ожидается одно из: {SOURCE_LIST}")
             moment = _moment(taken_at)
