@@ -1,4 +1,5 @@
 import io
+import logging
 import uuid
 
 import pytest
@@ -35,6 +36,7 @@ def s3_server():
     """A real S3 server (moto) on a free port of 127.0.0.1, for the whole run."""
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
