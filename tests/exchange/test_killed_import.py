@@ -75,12 +75,16 @@ def test_an_entry_whose_kind_lock_is_held_is_left_running_on_postgres(sverdlovsk
     import psycopg
 
     batch = left_running()
-    with psycopg.connect(dsn(), autocommit=True) as other:  # another process, importing
+    with psycopg.connect(dsn(), autocommit=True, application_name=APP) as other:  # another process, importing
         other.execute("SELECT pg_advisory_lock(%s)", [locks.key("accounts")])
         assert fail_abandoned() == 0
         batch.refresh_from_db()
         assert batch.status == ImportBatch.Status.RUNNING
-    # That process is gone: the next import of the kind closes its entry.
+    # That process is gone (its server session ends a moment after the client closes): the
+    # next import of the kind closes its entry.
+    with psycopg.connect(dsn(), autocommit=True) as watch:
+        gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = %s"
+        wait_for(lambda: watch.execute(gone, [APP]).fetchone()[0], "the other session ending")
     assert load(GOOD).status == ImportBatch.Status.DONE
     batch.refresh_from_db()
     assert (batch.status, batch.message) == (ImportBatch.Status.FAILED, KILLED)
