@@ -230,6 +230,24 @@ KABINET_CONTACT_USES_PER_IP = int(os.environ.get("KABINET_CONTACT_USES_PER_IP", 
 KABINET_REGISTRY_AVAILABLE = env_bool("KABINET_REGISTRY_AVAILABLE", True)
 # Where exports to billing (manage.py export_readings, export_contacts) write their files; created on first use.
 KABINET_EXCHANGE_OUT_DIR = Path(os.environ.get("KABINET_EXCHANGE_OUT_DIR", DATA_DIR / "exchange" / "out"))
+# The drop folder billing writes its files into (docs/exchange.md «Папка обмена»): the kind
+# is the name's first word (accounts_2026-05.csv); write `*.part`, then rename. Picked files
+# move to done/, rejected/ or failed/ beside it.
+KABINET_EXCHANGE_IN_DIR = Path(os.environ.get("KABINET_EXCHANGE_IN_DIR", DATA_DIR / "exchange" / "in"))
+# A file changed less than this many seconds ago is left for the next pickup (for writers
+# that cannot rename); 0 trusts the `.part` convention alone.
+KABINET_EXCHANGE_SETTLE_SECONDS = int(os.environ.get("KABINET_EXCHANGE_SETTLE_SECONDS", 60))
+# SQLite only (no session locks): an import `running` this long is taken for killed.
+KABINET_EXCHANGE_STALE_AFTER = int(os.environ.get("KABINET_EXCHANGE_STALE_AFTER", 6 * 3600))
+# S3-compatible storage for the same exchange, used when a bucket is set: in/ is picked up
+# like the folder, exports are uploaded to out/.
+KABINET_EXCHANGE_S3_BUCKET = os.environ.get("KABINET_EXCHANGE_S3_BUCKET", "")
+KABINET_EXCHANGE_S3_ENDPOINT_URL = os.environ.get("KABINET_EXCHANGE_S3_ENDPOINT_URL", "") or None
+KABINET_EXCHANGE_S3_REGION = os.environ.get("KABINET_EXCHANGE_S3_REGION", "us-east-1")
+KABINET_EXCHANGE_S3_ACCESS_KEY_ID = os.environ.get("KABINET_EXCHANGE_S3_ACCESS_KEY_ID", "")
+KABINET_EXCHANGE_S3_SECRET_ACCESS_KEY = os.environ.get("KABINET_EXCHANGE_S3_SECRET_ACCESS_KEY", "")
+KABINET_EXCHANGE_S3_IN_PREFIX = os.environ.get("KABINET_EXCHANGE_S3_IN_PREFIX", "in/")
+KABINET_EXCHANGE_S3_OUT_PREFIX = os.environ.get("KABINET_EXCHANGE_S3_OUT_PREFIX", "out/")
 
 # --- Notifications ----------------------------------------------------------------------
 KABINET_SMS_BACKEND = os.environ.get("KABINET_SMS_BACKEND", "file")
@@ -301,6 +319,13 @@ CELERY_BEAT_SCHEDULE = {
     "send-electronic-bills": {
         "task": "kabinet.billing.tasks.send_monthly_electronic_bills",
         "schedule": crontab(minute="0", hour="9", day_of_month="2"),
+    },
+    # The drop folder (and S3) every 5 minutes; one pickup at a time, a busy one is skipped.
+    "exchange-pickup": {"task": "kabinet.exchange.tasks.import_drop_folder", "schedule": 300.0},
+    # New readings for billing every night at 01:30 (docs/exchange.md).
+    "exchange-export-readings": {
+        "task": "kabinet.exchange.tasks.export_readings_for_billing",
+        "schedule": crontab(minute="30", hour="1"),
     },
 }
 

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 
 from kabinet.core.admin import ReadOnlyAdmin
 from kabinet.exchange import kinds
+from kabinet.exchange.abandoned import fail_abandoned
 from kabinet.exchange.models import ExportBatch, ImportBatch, RejectedRow
 from kabinet.exchange.runner import run_import
 
@@ -117,6 +118,7 @@ class ImportBatchAdmin(ReadOnlyAdmin):
         return [upload, *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
+        fail_abandoned()  # an entry left `running` by a killed process is shown as it is: failed
         extra = {"can_upload": request.user.has_perm("exchange.run_import"), **(extra_context or {})}
         return super().changelist_view(request, extra)
 

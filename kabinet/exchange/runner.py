@@ -9,12 +9,12 @@ whole or not at all, and a failed or killed import leaves the previous data.
 from collections.abc import Callable
 import logging
 from typing import BinaryIO, Protocol
-import zlib
 
 from django.db import connection, transaction
 from django.utils import formats, timezone
 
-from kabinet.exchange import kinds
+from kabinet.exchange import kinds, locks
+from kabinet.exchange.abandoned import fail_abandoned
 from kabinet.exchange.kinds import Kind, RowError
 from kabinet.exchange.models import ImportBatch, RejectedRow
 from kabinet.exchange.reading import CsvSource, FileRejected, column_positions, raw_lines, scan
@@ -51,7 +51,15 @@ def run_import(
     seekable (a file on disk or an upload). `force` loads a file already loaded (its rows then
     count as unchanged unless the data changed since)."""
     kind = kinds.get(kind_name)
+    fail_abandoned([kind.name])
     scanned = scan(binary)
+    # The kind's lock is held from before the journal entry exists until it is final, so a
+    # `running` entry whose lock is free was left by a killed process (exchange.abandoned).
+    with locks.holding(kind.name):
+        return _run(kind, binary, scanned, file_name, source, user, dry_run, force, progress)
+
+
+def _run(kind, binary, scanned, file_name, source, user, dry_run, force, progress) -> ImportBatch:
     batch = ImportBatch.objects.create(
         kind=kind.name,
         file_name=file_name[:255],
@@ -126,7 +134,7 @@ def _lock(kind: Kind) -> None:
     """One import of a kind at a time (SQLite serialises writers by itself)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(f"exchange:{kind.name}".encode())])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [locks.key(kind.name)])
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
 

@@ -1,0 +1,35 @@
+"""The exchange on a schedule (CELERY_BEAT_SCHEDULE; `manage.py exchange_pickup` and
+`manage.py export_readings` from cron in the embedded mode): the drop folder and S3 are
+picked up every few minutes, new readings are exported every night (docs/exchange.md)."""
+
+from collections import Counter
+
+from celery import shared_task
+from django.conf import settings
+
+from kabinet.exchange.drop import pickup
+from kabinet.exchange.exports import export_readings
+from kabinet.exchange.stores import s3_store
+
+
+@shared_task
+def import_drop_folder() -> str:
+    """Import what is waiting; a pickup that finds another one running does nothing."""
+    picked = pickup(via="задача Celery")
+    if picked is None:
+        return "another pickup is running"
+    counts = Counter(item.batch.status for item in picked)
+    return f"{len(picked)} files: " + ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+
+
+@shared_task
+def export_readings_for_billing() -> str:
+    """The readings not exported yet, into the out folder and, with S3, its out prefix (also
+    files an earlier run could not upload)."""
+    batch = export_readings(source="задача Celery")
+    result = f"{batch.status}: {batch.message}"
+    store = s3_store()
+    if store is not None:
+        sent = store.upload_new(settings.KABINET_EXCHANGE_OUT_DIR)
+        result += f"; uploaded to S3: {', '.join(sent) or 'nothing'}"
+    return result

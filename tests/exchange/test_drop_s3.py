@@ -1,0 +1,88 @@
+"""S3-compatible storage, against a real S3 server on 127.0.0.1 (moto): the pickup lists the
+in prefix, imports each object and moves it to done/, rejected/ or failed/ under it; the
+nightly export writes the file to the out folder and uploads it to the out prefix."""
+
+from kabinet.billing.models import PersonalAccount
+from kabinet.exchange.drop import pickup
+from kabinet.exchange.models import ExportBatch, ImportBatch
+from kabinet.exchange.tasks import export_readings_for_billing
+from tests.factories import NOV, add_reading, csv_bytes, make_meter
+
+GOOD = "66,660100000001,Екатеринбург,ул. Малышева,12а,5,,,"
+BAD = "66,12345,Екатеринбург,ул. Малышева,12а,6,,,"
+
+
+def keys(s3, prefix="") -> list[str]:
+    return sorted(item["Key"] for item in s3.list_objects_v2(Bucket=s3.bucket, Prefix=prefix).get("Contents", []))
+
+
+def put(s3, name: str, data: bytes) -> None:
+    s3.put_object(Bucket=s3.bucket, Key=f"billing/in/{name}", Body=data)
+
+
+def test_objects_are_imported_and_moved_by_their_outcome(s3, sverdlovsk):
+    put(s3, "accounts_1.csv", csv_bytes(GOOD))
+    put(s3, "accounts_2.csv", csv_bytes(BAD))
+    put(s3, "accounts_3.csv", csv_bytes(GOOD))  # the same bytes again: a duplicate
+    put(s3, "accounts_4.csv.part", csv_bytes(GOOD))  # still being uploaded by a tool that renames
+    s3.put_object(Bucket=s3.bucket, Key="billing/elsewhere.csv", Body=b"not ours")
+    picked = pickup(via="tests")
+    assert [(item.name, item.batch.status) for item in picked] == [
+        ("accounts_1.csv", ImportBatch.Status.DONE),
+        ("accounts_2.csv", ImportBatch.Status.REJECTED),
+        ("accounts_3.csv", ImportBatch.Status.DUPLICATE),
+    ]
+    assert keys(s3) == [
+        "billing/elsewhere.csv",
+        "billing/in/accounts_4.csv.part",
+        "billing/in/done/accounts_1.csv",
+        "billing/in/done/accounts_3.csv",
+        "billing/in/rejected/accounts_2.csv",
+    ]
+    assert picked[0].moved_to == f"s3://{s3.bucket}/billing/in/done/accounts_1.csv"
+    assert picked[0].batch.source == "хранилище S3, tests"
+    assert PersonalAccount.objects.filter(number="660100000001").count() == 1
+    assert pickup(via="tests") == []  # nothing is loaded twice
+
+
+def test_the_folder_and_the_bucket_are_both_picked_up(s3, sverdlovsk, drop):
+    (drop / "accounts_1.csv").write_bytes(csv_bytes(GOOD))
+    put(s3, "accounts_2.csv", csv_bytes("66,660100000002,Екатеринбург,ул. Малышева,12а,6,,,"))
+    picked = pickup(via="tests")
+    assert [item.batch.source for item in picked] == ["папка обмена, tests", "хранилище S3, tests"]
+    assert PersonalAccount.objects.count() == 2
+
+
+def test_a_same_named_object_in_done_is_kept(s3, sverdlovsk):
+    put(s3, "accounts.csv", csv_bytes(GOOD))
+    pickup(via="tests")
+    put(s3, "accounts.csv", csv_bytes(GOOD, "66,660100000002,Екатеринбург,ул. Малышева,12а,6,,,"))
+    pickup(via="tests")
+    assert keys(s3, "billing/in/done/") == ["billing/in/done/accounts-2.csv", "billing/in/done/accounts.csv"]
+
+
+def test_the_nightly_export_writes_the_folder_and_uploads_to_s3(s3, account, settings):
+    add_reading(make_meter(account, serial="SN-42"), NOV, 1200)
+    result = export_readings_for_billing.delay().get()
+    batch = ExportBatch.objects.get()
+    assert batch.status == ExportBatch.Status.DONE and batch.source == "задача Celery"
+    local = settings.KABINET_EXCHANGE_OUT_DIR / batch.file_name
+    assert local.exists() and f"uploaded to S3: {batch.file_name}" in result
+    body = s3.get_object(Bucket=s3.bucket, Key=f"billing/out/{batch.file_name}")["Body"].read()
+    assert body == local.read_bytes() and b",SN-42,2026-11,1200," in body
+    # Nothing new: no file, nothing uploaded again.
+    again = export_readings_for_billing.delay().get()
+    assert "uploaded to S3: nothing" in again and keys(s3, "billing/out/") == [f"billing/out/{batch.file_name}"]
+
+
+def test_an_upload_that_failed_is_made_by_the_next_run(s3, account, settings):
+    add_reading(make_meter(account, serial="SN-42"), NOV, 1200)
+    bucket = settings.KABINET_EXCHANGE_S3_BUCKET
+    settings.KABINET_EXCHANGE_S3_BUCKET = "kabinet-no-such-bucket"
+    export_failed = export_readings_for_billing.apply()
+    assert export_failed.failed()  # the file is in the folder, the upload raised
+    settings.KABINET_EXCHANGE_S3_BUCKET = bucket
+    assert keys(s3, "billing/out/") == []
+    export_readings_for_billing.delay().get()
+    batch = ExportBatch.objects.exclude(file_name="").get()  # the second run had nothing new
+    assert keys(s3, "billing/out/") == [f"billing/out/{batch.file_name}"]
