@@ -322,9 +322,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The drop folder (and S3) every 5 minutes; one pickup at a time, a busy one is skipped.
     "exchange-pickup": {"task": "kabinet.exchange.tasks.import_drop_folder", "schedule": 300.0},
-    # New readings for billing every night at 01:30 (docs/exchange.md).
-    "exchange-export-readings": {
-        "task": "kabinet.exchange.tasks.export_readings_for_billing",
+    # New readings and bill delivery changes for billing every night at 01:30 (docs/exchange.md).
+    "exchange-export": {
+        "task": "kabinet.exchange.tasks.export_for_billing",
         "schedule": crontab(minute="30", hour="1"),
     },
 }

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 
 from kabinet.core.admin import ReadOnlyAdmin
 from kabinet.exchange import kinds
-from kabinet.exchange.abandoned import fail_abandoned
+from kabinet.exchange.abandoned import fail_abandoned, fail_abandoned_exports
 from kabinet.exchange.models import ExportBatch, ImportBatch, RejectedRow
 from kabinet.exchange.runner import run_import
 
@@ -172,6 +172,10 @@ class ExportBatchAdmin(ReadOnlyAdmin):
     @admin.display(description="кто выгрузил")
     def who(self, batch: ExportBatch) -> str:
         return f"{batch.user} (администрирование)" if batch.user else batch.source
+
+    def changelist_view(self, request, extra_context=None):
+        fail_abandoned_exports()  # an entry left `running` by a killed process is shown as it is: failed
+        return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")

@@ -29,13 +29,14 @@ import logging
 import os
 from pathlib import Path
 import tempfile
-import zlib
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from kabinet.exchange import locks
+from kabinet.exchange.abandoned import fail_abandoned_exports
 from kabinet.exchange.models import ExportBatch
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,14 @@ def run_export(
 ) -> ExportBatch:
     """Write one file of `kind` (all new rows, or a month's again); the batch says what
     happened. An incremental run that finds nothing new writes no file."""
-    out_dir = Path(out_dir or settings.KABINET_EXCHANGE_OUT_DIR)
+    fail_abandoned_exports([kind.name])
+    # The kind's lock is held from before the journal entry exists until it is final, so a
+    # `running` entry whose lock is free was left by a killed process (exchange.abandoned).
+    with locks.holding(f"export:{kind.name}"):
+        return _run(kind, Path(out_dir or settings.KABINET_EXCHANGE_OUT_DIR), period, source, user)
+
+
+def _run(kind: ExportKind, out_dir: Path, period: date | None, source: str, user) -> ExportBatch:
     batch = ExportBatch.objects.create(
         kind=kind.name,
         period=ExportBatch.INCREMENTAL if period is None else f"{period:%Y-%m}",
@@ -116,7 +124,6 @@ def run_export(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         with transaction.atomic():
-            _lock(kind)
             digest, rows = hashlib.sha256(), 0
             handle, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
             temp = Path(temp_name)
@@ -159,13 +166,6 @@ def run_export(
         if not isinstance(exc, Exception):
             raise
     return batch
-
-
-def _lock(kind: ExportKind) -> None:
-    """One export of a kind at a time (SQLite serialises writers by itself)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(f"exchange:export:{kind.name}".encode())])
 
 
 def _sync_dir(folder: Path) -> None:

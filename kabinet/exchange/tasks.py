@@ -1,14 +1,16 @@
 """The exchange on a schedule (CELERY_BEAT_SCHEDULE; `manage.py exchange_pickup` and
-`manage.py export_readings` from cron in the embedded mode): the drop folder and S3 are
-picked up every few minutes, new readings are exported every night (docs/exchange.md)."""
+`manage.py export_readings` / `export_contacts` from cron in the embedded mode): the drop
+folder and S3 are picked up every few minutes; new readings and bill delivery changes are
+exported every night (docs/exchange.md)."""
 
 from collections import Counter
 
 from celery import shared_task
 from django.conf import settings
 
+from kabinet.exchange.contacts_export import export_contacts
 from kabinet.exchange.drop import pickup
-from kabinet.exchange.exports import export_readings
+from kabinet.exchange.readings_export import export_readings
 from kabinet.exchange.stores import s3_store
 
 
@@ -23,13 +25,15 @@ def import_drop_folder() -> str:
 
 
 @shared_task
-def export_readings_for_billing() -> str:
-    """The readings not exported yet, into the out folder and, with S3, its out prefix (also
-    files an earlier run could not upload)."""
-    batch = export_readings(source="задача Celery")
-    result = f"{batch.status}: {batch.message}"
+def export_for_billing() -> str:
+    """What billing has not been sent yet — readings, then bill delivery changes — into the out
+    folder and, with S3, its out prefix (also files an earlier run could not upload)."""
+    results = []
+    for export in (export_readings, export_contacts):
+        batch = export(source="задача Celery")
+        results.append(f"{batch.kind} {batch.status}: {batch.message}")
     store = s3_store()
     if store is not None:
         sent = store.upload_new(settings.KABINET_EXCHANGE_OUT_DIR)
-        result += f"; uploaded to S3: {', '.join(sent) or 'nothing'}"
-    return result
+        results.append(f"uploaded to S3: {', '.join(sent) or 'nothing'}")
+    return "; ".join(results)

@@ -151,4 +151,4 @@ def test_the_celery_task_picks_up_the_folder(drop, sverdlovsk):
 
 def test_the_beat_schedule_runs_the_pickup_and_the_export(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"kabinet.exchange.tasks.import_drop_folder", "kabinet.exchange.tasks.export_readings_for_billing"} <= tasks
+    assert {"kabinet.exchange.tasks.import_drop_folder", "kabinet.exchange.tasks.export_for_billing"} <= tasks

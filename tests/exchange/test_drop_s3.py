@@ -5,7 +5,7 @@ nightly export writes the file to the out folder and uploads it to the out prefi
 from kabinet.billing.models import PersonalAccount
 from kabinet.exchange.drop import pickup
 from kabinet.exchange.models import ExportBatch, ImportBatch
-from kabinet.exchange.tasks import export_readings_for_billing
+from kabinet.exchange.tasks import export_for_billing
 from tests.factories import NOV, add_reading, csv_bytes, make_meter
 
 GOOD = "66,660100000001,Екатеринбург,ул. Малышева,12а,5,,,"
@@ -63,15 +63,15 @@ def test_a_same_named_object_in_done_is_kept(s3, sverdlovsk):
 
 def test_the_nightly_export_writes_the_folder_and_uploads_to_s3(s3, account, settings):
     add_reading(make_meter(account, serial="SN-42"), NOV, 1200)
-    result = export_readings_for_billing.delay().get()
-    batch = ExportBatch.objects.get()
+    result = export_for_billing.delay().get()
+    batch = ExportBatch.objects.get(kind="readings")
     assert batch.status == ExportBatch.Status.DONE and batch.source == "задача Celery"
     local = settings.KABINET_EXCHANGE_OUT_DIR / batch.file_name
     assert local.exists() and f"uploaded to S3: {batch.file_name}" in result
     body = s3.get_object(Bucket=s3.bucket, Key=f"billing/out/{batch.file_name}")["Body"].read()
     assert body == local.read_bytes() and b",SN-42,2026-11,1200," in body
     # Nothing new: no file, nothing uploaded again.
-    again = export_readings_for_billing.delay().get()
+    again = export_for_billing.delay().get()
     assert "uploaded to S3: nothing" in again and keys(s3, "billing/out/") == [f"billing/out/{batch.file_name}"]
 
 
@@ -79,10 +79,10 @@ def test_an_upload_that_failed_is_made_by_the_next_run(s3, account, settings):
     add_reading(make_meter(account, serial="SN-42"), NOV, 1200)
     bucket = settings.KABINET_EXCHANGE_S3_BUCKET
     settings.KABINET_EXCHANGE_S3_BUCKET = "kabinet-no-such-bucket"
-    export_failed = export_readings_for_billing.apply()
+    export_failed = export_for_billing.apply()
     assert export_failed.failed()  # the file is in the folder, the upload raised
     settings.KABINET_EXCHANGE_S3_BUCKET = bucket
     assert keys(s3, "billing/out/") == []
-    export_readings_for_billing.delay().get()
+    export_for_billing.delay().get()
     batch = ExportBatch.objects.exclude(file_name="").get()  # the second run had nothing new
     assert keys(s3, "billing/out/") == [f"billing/out/{batch.file_name}"]
