@@ -1,8 +1,8 @@
 """`manage.py load_demo`: the demo regions, customers and every account's meter and two years
 of history, the billing part written as the exchange's files and loaded through its import
 (kabinet/exchange/demo.py); then the appeals' taxonomy, back-office staff and a few appeals
-(kabinet/appeals/demo.py). About 10 seconds on an empty SQLite database; on the next starts
-the registry file is a duplicate and nothing else is written."""
+(kabinet/appeals/demo.py). About 20 seconds on an empty SQLite database (15 s of CPU); on the
+next starts the registry file is a duplicate and nothing else is written."""
 
 from pathlib import Path
 
