@@ -1,5 +1,10 @@
 """Demo data for `manage.py load_demo`: regions, a seeded registry, and demo customers.
 
+The registry is not stored here: `registry_rows` gives it as the lines of formats/accounts.md
+and kabinet.exchange.demo writes them to a file and loads it through the exchange, like a
+billing system's file (exchange imports billing, not the other way round). Regions and
+people are Kabinet's own and are created here with the ORM.
+
 Everything here is idempotent: each step looks for what it would create and skips it when it
 is there, so `make run` can call the loader on every start and it costs a few dozen queries.
 Existing rows are never changed, so a region switched off in the admin or a demo password
@@ -23,9 +28,7 @@ from datetime import date, timedelta
 from itertools import islice
 import random
 
-from django.db import transaction
-
-from kabinet.billing.models import PersonalAccount, Premises, Region
+from kabinet.billing.models import PersonalAccount, Region
 from kabinet.identity.models import AccountLink, ConsentAcceptance, ConsentDocument, User
 
 SEED = 20260601
@@ -279,11 +282,12 @@ class Report:
     closed_accounts: int = 0
     customers: int = 0
     superusers: int = 0
+    histories: int = 0  # accounts given their meter and history (kabinet.exchange.demo)
     lines: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return any((self.regions, self.premises, self.accounts, self.customers, self.superusers))
+        return any((self.regions, self.premises, self.accounts, self.customers, self.superusers, self.histories))
 
 
 # --- Regions ------------------------------------------------------------------------------
@@ -388,97 +392,60 @@ def plan_registry(plan: RegistryPlan) -> list[PlannedPremises]:
     return planned
 
 
-def load_registry(plan: RegistryPlan, region: Region, report: Report) -> None:
-    """Bulk-create the plan's premises and accounts, unless they are there already."""
-    planned = plan_registry(plan)
-    # One transaction loads the whole plan, so its last account stands for all of it.
-    if PersonalAccount.objects.filter(region=region, number=planned[-1].number).exists():
-        return
-    if not region.account_number_matches(planned[-1].number):
-        report.lines.append(f"{region.name}: its account number pattern was changed, registry not generated")
-        return
-    # One premises per address (its unique constraint): a plan may meet addresses already there.
-    existing = {
-        (p.street, p.house, p.flat): p for p in Premises.objects.filter(region=region, city=plan.city).iterator()
-    }
-    Premises.objects.bulk_create(
-        [
-            Premises(region=region, city=plan.city, street=p.street, house=p.house, flat=p.flat)
-            for p in planned
-            if (p.street, p.house, p.flat) not in existing
-        ],
-        batch_size=500,
-    )
-    existing.update(
-        {(p.street, p.house, p.flat): p for p in Premises.objects.filter(region=region, city=plan.city).iterator()}
-    )
-    premises = [existing[(p.street, p.house, p.flat)] for p in planned]
-    active = PersonalAccount.objects.bulk_create(
-        [
-            PersonalAccount(region=region, number=p.number, premises=place)
-            for p, place in zip(planned, premises, strict=True)
-        ],
-        batch_size=500,
-    )
-    closed = [
-        PersonalAccount(
-            region=region,
-            number=p.closed_number,
-            premises=place,
-            status=PersonalAccount.Status.CLOSED,
-            replaced_by=successor,
-            closed_on=p.closed_on,
-        )
-        for p, place, successor in zip(planned, premises, active, strict=True)
-        if p.closed_number
-    ]
-    PersonalAccount.objects.bulk_create(closed, batch_size=500)
-    report.premises += len(premises)
-    report.accounts += len(active) + len(closed)
-    report.closed_accounts += len(closed)
-    report.lines.append(f"{region.name}: {len(premises)} premises in {plan.city}, {len(closed)} closed accounts")
+@dataclass(frozen=True)
+class AccountRow:
+    """One line of formats/accounts.md: how the demo hands its registry to the exchange."""
+
+    region: str
+    number: str
+    city: str
+    street: str
+    house: str
+    flat: str
+    status: str = "active"
+    replaced_by: str = ""
+    closed_on: date | None = None
 
 
-# --- Showcase accounts --------------------------------------------------------------------
-def ensure_showcase_accounts(regions: dict[str, Region], report: Report) -> dict[str, PersonalAccount]:
-    """The accounts the README names, by number. Replacements come first in SHOWCASE, so a
-    closed account finds its successor already there."""
+def registry_rows(regions: dict[str, Region], report: Report) -> Iterator[AccountRow]:
+    """Every account of the demo registry, the generated plans' and the README's, the same on
+    every run (so its file has the same checksum). A closed account comes after the one that
+    replaced it and shares its premises (the same address). A region whose number pattern was
+    changed in the admin is left out rather than failing the whole file."""
+    for plan in REGISTRY_PLANS:
+        region = regions[plan.region_code]
+        planned = plan_registry(plan)
+        if not region.account_number_matches(planned[-1].number):
+            report.lines.append(f"{region.name}: its account number pattern was changed, registry not generated")
+            continue
+        for p in planned:
+            yield AccountRow(plan.region_code, p.number, plan.city, p.street, p.house, p.flat)
+            if p.closed_number:
+                yield AccountRow(plan.region_code, p.closed_number, plan.city, p.street, p.house, p.flat,
+                                 "closed", p.number, p.closed_on)  # fmt: skip
+    for spec in SHOWCASE:
+        if not regions[spec.region_code].account_number_matches(spec.number):
+            report.lines.append(f"{spec.number}: does not match its region's number pattern, not loaded")
+            continue
+        status = "closed" if spec.is_closed else "active"
+        yield AccountRow(spec.region_code, spec.number, spec.city, spec.street, spec.house, spec.flat,
+                         status, spec.replaced_by, spec.closed_on)  # fmt: skip
+
+
+def showcase_accounts() -> dict[str, PersonalAccount]:
+    """The README's accounts that are in the registry, by number (customers hold them)."""
     accounts: dict[str, PersonalAccount] = {}
     for spec in SHOWCASE:
-        region = regions[spec.region_code]
-        account = PersonalAccount.objects.filter(region=region, number=spec.number).first()
-        if account is None:
-            account = _create_showcase_account(spec, region, accounts)
-            report.premises += not spec.replaced_by  # a replaced account shares its successor's
-            report.accounts += 1
-            report.closed_accounts += spec.is_closed
-        accounts[spec.number] = account
+        account = PersonalAccount.objects.filter(region__code=spec.region_code, number=spec.number).first()
+        if account is not None:
+            accounts[spec.number] = account
     return accounts
 
 
-def _create_showcase_account(
-    spec: ShowcaseAccount, region: Region, created: dict[str, PersonalAccount]
-) -> PersonalAccount:
-    successor = created[spec.replaced_by] if spec.replaced_by else None
-    # A closed account and its successor share the premises: the same flat, a new number.
-    premises = successor.premises if successor else None
-    if premises is None:
-        premises, _ = Premises.objects.get_or_create(  # one premises per address
-            region=region, city=spec.city, street=spec.street, house=spec.house, flat=spec.flat
-        )
-    return PersonalAccount.objects.create(
-        region=region,
-        number=spec.number,
-        premises=premises,
-        status=PersonalAccount.Status.CLOSED if spec.is_closed else PersonalAccount.Status.ACTIVE,
-        replaced_by=successor,
-        closed_on=spec.closed_on,
-    )
-
-
 # --- Customers ----------------------------------------------------------------------------
-def ensure_customers(accounts: dict[str, PersonalAccount], report: Report) -> None:
+def ensure_customers(report: Report) -> None:
     """Create the demo customers that are missing, with their accounts and accepted consent."""
+    accounts = showcase_accounts()
     consent = ConsentDocument.objects.order_by("-published_at").first()
     for spec in CUSTOMERS:
         if User.objects.filter(phone=spec.phone).exists():
@@ -507,6 +474,8 @@ def _customer_conflict(spec: DemoCustomer, accounts: dict[str, PersonalAccount])
     """Why the customer cannot be created as described, or "". A visitor may have registered
     a demo e-mail or account after deleting its demo customer in the admin; `make run` must
     still start then."""
+    if missing := [number for number in spec.accounts if number not in accounts]:
+        return f"account {', '.join(missing)} is not in the registry"
     if spec.email and User.objects.filter(email__iexact=spec.email).exists():
         return f"{spec.email} belongs to another user"
     taken = AccountLink.objects.filter(account__in=[accounts[number] for number in spec.accounts])
@@ -523,15 +492,9 @@ def ensure_superuser(report: Report) -> None:
     report.lines.append(f"superuser {ADMIN_PHONE}")
 
 
-# --- The whole load -----------------------------------------------------------------------
-@transaction.atomic
-def load_demo() -> Report:
-    """Load whatever part of the demo is missing; one transaction, so a failure leaves nothing."""
-    report = Report()
-    regions = ensure_regions(report)
-    for plan in REGISTRY_PLANS:
-        load_registry(plan, regions[plan.region_code], report)
-    accounts = ensure_showcase_accounts(regions, report)
-    ensure_customers(accounts, report)
+# --- People -------------------------------------------------------------------------------
+def ensure_people(report: Report) -> None:
+    """The demo customers and the superuser; the registry must be loaded first
+    (kabinet.exchange.demo loads it through the exchange, then calls this)."""
+    ensure_customers(report)
     ensure_superuser(report)
-    return report

@@ -74,10 +74,15 @@ class Stage:
                 yield from chunk
 
     def analyze(self, *tables: str) -> None:
-        """Fresh planner statistics after writing many rows into `tables` (PostgreSQL): the
-        next statement joins them, and autovacuum has not seen the new rows yet."""
+        """Fresh planner statistics after writing many rows into `tables`: the next statement
+        joins them, and autovacuum has not seen the new rows yet. SQLite has none at all until
+        ANALYZE: it then takes any index for as good as any other — readings_meter's
+        `service_id` (one value) as readily as `account_id` — and nests a scan in a join."""
         if self.vendor == "postgresql":
             self.execute(f"ANALYZE {', '.join(tables)}")
+        else:
+            for table in tables:
+                self.execute(f"ANALYZE {table}")
 
     def changed(self, pairs: Sequence[tuple[str, str]]) -> str:
         """SQL that is true when any (old, new) pair differs, NULLs compared as values."""

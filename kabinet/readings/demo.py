@@ -1,38 +1,39 @@
 """Demo history for `manage.py load_demo`: services and tariffs, and for EVERY account of the
 registry an electricity meter with 24 months of readings, accruals (with seasons), payments
-(most on time, some debt, some overpayment, a few recalculations) and the monthly balances, so
-whoever registers a free account sees a full cabinet.
+(most on time, some debt, some overpayment, a few recalculations), so whoever registers a free
+account sees a full cabinet.
 
 Deterministic: each account's history comes from a generator seeded with its number. Idempotent:
 an account that already has a meter, an accrual or a payment is left alone, so a database loaded
 before this history existed gets it on the next start.
 
-Two layers, so that a billing-exchange importer can take over the storing later: `plan_history`
-and its helpers produce plain rows (account numbers, service codes, dates, Decimals: what an
-exchange file holds) without touching the database; `load_demo` stores them in batches with
-`bulk_create`, a few queries per batch of accounts rather than per row."""
+`plan_history` and its helpers produce plain rows (account numbers, service codes, dates,
+Decimals: what an exchange file holds) without touching the database. What billing would send
+— meters, the inspectors' readings, accruals, payments — kabinet.exchange.demo writes as the
+exchange's files and loads through its import, which also computes the month balances;
+the readings customers sent through the portal are Kabinet's own, stored here
+(`store_portal_readings`)."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
-from itertools import islice
 import random
 
-from django.db import connection, transaction
-from django.db.models import Exists, Model, OuterRef
+from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from kabinet.billing.balances import MonthRow, month_balances
-from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount, Region, Service, Tariff
+from kabinet.billing.models import Accrual, Payment, PersonalAccount, Region, Service, Tariff
 from kabinet.billing.money import charge, to_kopecks
 from kabinet.billing.periods import add_months, month_start, next_month
+from kabinet.core.bulk import insert_rows
 from kabinet.readings.models import Meter, Reading
 
 SEED = 20261125
 MONTHS = 24
-BATCH = 250  # accounts stored per round of bulk inserts: ~30 000 rows, well under SQLite's limits
+BATCH = 250  # accounts planned and stored at a time: their meters are looked up in one query
 ZERO = Decimal("0.00")
 
 SERVICES = (
@@ -146,7 +147,7 @@ class MeterRow:
     digits: int
     installed_on: date
     verification_due: date
-    is_active: bool = True
+    removed_on: date | None = None  # a closed account's meter left with it
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def plan_history(spec: HistorySpec, today: date) -> AccountHistory:
         digits=spec.digits,
         installed_on=installed,
         verification_due=spec.verification_due or _years_later(installed, 16),
-        is_active=spec.closed_on is None,
+        removed_on=spec.closed_on,
     )
     history = AccountHistory(spec.number, meters=[meter])
     counters = [rng.randrange(4000, 9000) * (10 if spec.digits > 5 else 1) // (i + 1) for i in range(spec.zones)]
@@ -310,37 +311,27 @@ def accounts_without_history():
             ~Exists(Payment.objects.filter(account=OuterRef("pk"))),
         )
         .order_by("pk")
-        .values_list("pk", "number", "closed_on", "premises__flat")
+        .values_list("pk", "region__code", "number", "closed_on", "premises__flat")
     )
 
 
-def store_histories(histories: list[AccountHistory], account_ids: dict[str, int], services: dict[str, Service]) -> None:
-    """Store a batch of accounts' rows: the meters through bulk_create (their ids are needed),
-    everything else as plain INSERTs (see `insert_rows`)."""
-    meters = Meter.objects.bulk_create(
-        [
-            Meter(
-                account_id=account_ids[m.account],
-                service=services[m.service],
-                serial=m.serial,
-                zones=m.zones,
-                digits=m.digits,
-                installed_on=m.installed_on,
-                verification_due=m.verification_due,
-                is_active=m.is_active,
-            )
-            for h in histories
-            for m in h.meters
-        ]
-    )
-    meter_ids = {(m.account_id, m.serial): m.pk for m in meters}
+def store_portal_readings(readings: list[tuple[int, ReadingRow]]) -> None:
+    """Store readings customers sent through the portal — Kabinet's own rows, not billing's, so
+    not a file of the exchange — as plain INSERTs (`core.bulk.insert_rows`). `readings`: (account id,
+    row) for one batch of accounts, whose meters must be stored already."""
+    meter_ids = {
+        (account_id, serial): pk
+        for pk, account_id, serial in Meter.objects.filter(account_id__in={a for a, _ in readings}).values_list(
+            "pk", "account_id", "serial"
+        )
+    }
     at = connection.ops.adapt_datetimefield_value  # SQLite keeps UTC without a zone, as the ORM writes it
     insert_rows(
         Reading,
         ("meter", "period", "t1", "t2", "t3", "source", "taken_at", "wrapped", "unusual_confirmed"),
         [
             (
-                meter_ids[account_ids[r.account], r.serial],
+                meter_ids[account_id, r.serial],
                 r.period,
                 *(r.values + (None,) * (3 - len(r.values))),
                 r.source,
@@ -348,85 +339,6 @@ def store_histories(histories: list[AccountHistory], account_ids: dict[str, int]
                 False,
                 False,
             )
-            for h in histories
-            for r in h.readings
+            for account_id, r in readings
         ],
     )
-    insert_rows(
-        Accrual,
-        ("account", "period", "service", "zone", "volume", "tariff", "amount", "recalculation", "recalculation_reason"),
-        [
-            (
-                account_ids[a.account],
-                a.period,
-                services[a.service].pk,
-                a.zone,
-                a.volume,
-                a.tariff,
-                a.amount,
-                a.recalculation,
-                a.recalculation_reason,
-            )
-            for h in histories
-            for a in h.accruals
-        ],
-    )
-    insert_rows(
-        Payment,
-        ("account", "paid_on", "amount", "channel"),
-        [(account_ids[p.account], p.paid_on, p.amount, p.channel) for h in histories for p in h.payments],
-    )
-    insert_rows(
-        MonthBalance,
-        ("account", "period", "opening", "accrued", "paid", "closing"),
-        [(account_ids[h.number], *row) for h in histories for row in _balances(h)],
-    )
-
-
-def insert_rows(model: type[Model], fields: tuple[str, ...], rows: list[tuple]) -> None:
-    """INSERT plain rows (values in `fields`' order, foreign keys as ids) with executemany.
-    bulk_create builds a model instance and compiles every value of the ~450 000 rows: 31 s of
-    CPU for the whole load_demo, against 8 s this way (measured on SQLite). Dates and Decimals
-    go to the driver as they are (Django registers SQLite adapters; psycopg has its own)."""
-    meta = model._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 (names from the model)
-    with connection.cursor() as cursor:
-        for batch in _batches(rows, 5000):
-            cursor.executemany(sql, batch)
-
-
-def _balances(history: AccountHistory) -> list[MonthRow]:
-    accrued: dict[date, Decimal] = {}
-    for a in history.accruals:
-        accrued[a.period] = accrued.get(a.period, ZERO) + a.total
-    paid: dict[date, Decimal] = {}
-    for p in history.payments:
-        paid[month_start(p.paid_on)] = paid.get(month_start(p.paid_on), ZERO) + p.amount
-    return month_balances(accrued, paid)
-
-
-def _batches(rows, size: int) -> Iterator[list]:
-    rows = iter(rows)
-    while batch := list(islice(rows, size)):
-        yield batch
-
-
-@transaction.atomic
-def load_demo(today: date | None = None) -> list[str]:
-    """Give every account without history its meter and two years of history."""
-    today = today or timezone.localdate()
-    services = ensure_services()
-    for region in Region.objects.all():
-        ensure_tariffs(region, services)
-    filled = 0
-    # Read first, then write: a cursor left open over the tables being filled is not portable.
-    for batch in _batches(list(accounts_without_history()), BATCH):
-        account_ids = {number: pk for pk, number, _, _ in batch}
-        histories = [plan_history(history_spec(number, flat, closed_on), today) for _, number, closed_on, flat in batch]
-        store_histories(histories, account_ids, services)
-        filled += len(batch)
-    if not filled:
-        return []
-    return [f"{MONTHS} months of history (meter, readings, accruals, payments) for {filled} accounts"]

@@ -371,7 +371,7 @@ def test_send_command(account, customer, mailbox):
 
 # --- Demo payee details ---------------------------------------------------------------------
 def test_demo_regions_get_payee_details_with_valid_check_digits(db):
-    demo.load_demo()
+    demo.ensure_regions(demo.Report())
     region = Region.objects.get(code="66")
     assert region.payee_name == "АО «Энергосбыт» (Свердловский филиал)"
     assert region.bank_bic == "044525999"
@@ -383,9 +383,9 @@ def test_demo_regions_get_payee_details_with_valid_check_digits(db):
 
 
 def test_demo_fills_only_empty_payee_fields(db):
-    demo.load_demo()
+    demo.ensure_regions(demo.Report())
     Region.objects.filter(code="66").update(payee_name="ООО «Своё»", bank_bic="", bank_account="")
-    demo.load_demo()
+    demo.ensure_regions(demo.Report())
     region = Region.objects.get(code="66")
     assert region.payee_name == "ООО «Своё»", "what the admin entered stays"
     assert region.bank_bic == "044525999"

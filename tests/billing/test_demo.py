@@ -17,6 +17,7 @@ from kabinet.billing import demo
 from kabinet.billing.balances import summaries
 from kabinet.billing.bill_jobs import bill_months
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount, Premises, Region
+from kabinet.exchange import demo as exchange_demo
 from kabinet.identity.accounts import check_linkable
 from kabinet.identity.login import Outcome, authenticate_customer
 from kabinet.identity.models import User
@@ -34,8 +35,7 @@ def _demo_module(django_db_setup, django_db_blocker) -> Iterator[demo.Report]:
     seconds), inside a transaction rolled back when the module is done; each test still runs
     in its own savepoint."""
     with django_db_blocker.unblock(), transaction.atomic():
-        report = demo.load_demo()
-        history.load_demo()
+        report = exchange_demo.load_demo()
         yield report
         transaction.set_rollback(True)
 

@@ -12,6 +12,7 @@ import pytest
 
 from kabinet.billing import demo
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount, Premises, Region
+from kabinet.exchange import demo as exchange_demo
 from kabinet.identity.models import AccountLink, ConsentAcceptance, User
 from kabinet.readings import demo as history
 from kabinet.readings.models import Meter, Reading
@@ -24,7 +25,8 @@ def small_registry(monkeypatch) -> None:
 
 @pytest.fixture
 def loaded(db) -> demo.Report:
-    return demo.load_demo()
+    """The regions, the registry (through the exchange) and the customers; no history yet."""
+    return exchange_demo.load_registry()
 
 
 def counts() -> dict[str, int]:
@@ -56,7 +58,7 @@ def test_first_run_reports_what_it_created(loaded):
 # --- Idempotence --------------------------------------------------------------------------
 def test_second_run_changes_nothing(loaded):
     before = counts()
-    again = demo.load_demo()
+    again = exchange_demo.load_registry()
     assert not again.changed
     assert counts() == before
 
@@ -76,9 +78,9 @@ def test_command_twice(db):
 
 
 def test_history_second_run_changes_nothing(loaded):
-    assert history.load_demo()
+    assert exchange_demo.load_histories()[0] == PersonalAccount.objects.count()
     before = counts()
-    assert history.load_demo() == []
+    assert exchange_demo.load_histories() == (0, [])
     assert counts() == before
 
 
@@ -87,36 +89,37 @@ def test_history_fills_a_database_loaded_before_it_existed(loaded):
     nothing. The next start fills the rest and leaves the others alone."""
     anna = PersonalAccount.objects.get(number="660100012345")
     Payment.objects.create(account=anna, paid_on=date(2026, 1, 5), amount=100, channel=Payment.Channel.BANK)
-    history.load_demo()
+    exchange_demo.load_histories()
     assert list(anna.payments.values_list("amount", flat=True)) == [100], "an account with history is left alone"
     assert not anna.meters.exists()
     assert Meter.objects.count() == PersonalAccount.objects.count() - 1
 
 
 def test_history_queries_do_not_grow_with_the_registry(db, monkeypatch, django_assert_max_num_queries):
-    """Rows go in by the thousand (executemany), never one INSERT per row or per account: that is
-    what keeps `make run`'s first start short with 3 380 accounts. Three times the accounts
-    cost a few more rounds of 5 000 rows, not queries in proportion."""
-    demo.load_demo()
+    """Rows go in by the thousand (the exchange's staging and set-based merges, executemany for
+    the portal's readings), never one INSERT per row or per account: that is what keeps `make
+    run`'s first start short with 3 380 accounts. Three times the accounts cost a few more
+    rounds, not queries in proportion."""
+    exchange_demo.load_registry()
     services = history.ensure_services()
     for region in Region.objects.all():
         history.ensure_tariffs(region, services)  # created once; the counts below are the history's
     with django_assert_max_num_queries(400) as small:
-        history.load_demo()
+        exchange_demo.load_histories()
     more = tuple(replace(plan, premises=90, number_prefix=plan.number_prefix + "7") for plan in demo.REGISTRY_PLANS)
     monkeypatch.setattr(demo, "REGISTRY_PLANS", more)
-    demo.load_demo()
+    exchange_demo.load_registry()
     filled = PersonalAccount.objects.count() - Meter.objects.count()
     assert filled > 150
     with django_assert_max_num_queries(400) as large:
-        history.load_demo()
+        exchange_demo.load_histories()
     assert Meter.objects.count() == PersonalAccount.objects.count()
     assert len(large) - len(small) <= 5
 
 
 def test_keeps_what_the_admin_changed(loaded):
     Region.objects.filter(code="66").update(registry_available=False, contact_phone="8-800-000-00-00")
-    demo.load_demo()
+    exchange_demo.load_registry()
     region = Region.objects.get(code="66")
     assert (region.registry_available, region.contact_phone) == (False, "8-800-000-00-00")
 
@@ -129,7 +132,7 @@ def test_a_visitor_holding_a_demo_account_does_not_break_the_next_start(loaded):
     anna.delete()
     visitor = User.objects.create_user("+79125551234", "Visitor-2026!", email="anna@demo.kabinet.local")
     AccountLink.objects.create(user=visitor, account_id=links[0])
-    report = demo.load_demo()
+    report = exchange_demo.load_registry()
     assert not report.changed
     assert any("+79120000001 not created" in line for line in report.lines)
     assert not User.objects.filter(phone="+79120000001").exists()

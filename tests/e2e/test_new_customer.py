@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 import pytest
 
 from kabinet.billing import demo
+from kabinet.exchange import demo as exchange_demo
 from kabinet.readings import demo as history
 from tests.e2e.helpers import fill_registration_form, goto, log_in, wait_ready
 
@@ -20,8 +21,7 @@ def demo_data(monkeypatch):
     """The demo as `make run` loads it, with a registry of a few premises per city (the README's
     accounts are all there; the 3 300 generated ones would only slow the test)."""
     monkeypatch.setattr(demo, "REGISTRY_PLANS", tuple(replace(plan, premises=5) for plan in demo.REGISTRY_PLANS))
-    demo.load_demo()
-    history.load_demo()
+    exchange_demo.load_demo()
 
 
 def test_registering_a_free_readme_account_shows_charges_and_a_meter(page, demo_data, outbox):

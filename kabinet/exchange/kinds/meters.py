@@ -184,7 +184,9 @@ class Meters(Kind):
             FROM {t} s JOIN {ACCOUNTS} a ON {account}
             WHERE NOT EXISTS ({known})"""
         )
-        if created > 10_000:
+        if created:
+            # The UPDATE below and the readings' imports join on it: without fresh statistics
+            # PostgreSQL takes new meters for none and SQLite picks the one-value service index.
             stage.analyze(METERS)
         changed = stage.changed(
             [

@@ -152,8 +152,9 @@ class Readings(Kind):
             (line, f"показание {source_id} уже есть в файле, в строке {first}, с другими данными")
             for line, source_id, first in stage.stream(
                 f"""SELECT s.line, s.source_id, f.line FROM {t} s
-                JOIN {t} f ON f.source_id = s.source_id
-                 AND f.line = (SELECT MIN(x.line) FROM {t} x WHERE x.source_id = s.source_id)
+                JOIN (SELECT source_id, MIN(line) AS first FROM {t}
+                      GROUP BY source_id HAVING COUNT(*) > 1) d ON d.source_id = s.source_id
+                JOIN {t} f ON f.line = d.first
                 WHERE s.line > f.line AND {stage.changed([(f"s.{c}", f"f.{c}") for c in same])}"""
             )
         ]
@@ -164,15 +165,14 @@ class Readings(Kind):
                 f"в строке {other} (номер {other_id}): за месяц — одно показание в файле",
             )
             for line, serial, period, other, other_id in stage.stream(
-                f"""SELECT s.line, s.serial, s.period, o.line, o.source_id FROM {t} s
-                JOIN {t} o ON o.region_id = s.region_id AND o.account = s.account
-                 AND o.service_id = s.service_id AND o.serial = s.serial AND o.period = s.period
-                 AND o.source_id <> s.source_id
-                 AND o.line = (SELECT MIN(x.line) FROM {t} x
-                               WHERE x.region_id = s.region_id AND x.account = s.account
-                                 AND x.service_id = s.service_id AND x.serial = s.serial
-                                 AND x.period = s.period AND x.source_id <> s.source_id)
-                WHERE o.line < s.line"""
+                f"""SELECT s.line, s.serial, s.period, o.line, o.source_id
+                FROM (SELECT s.line, MIN(o.line) AS other FROM {t} s
+                      JOIN {t} o ON o.region_id = s.region_id AND o.account = s.account
+                       AND o.service_id = s.service_id AND o.serial = s.serial AND o.period = s.period
+                       AND o.source_id <> s.source_id AND o.line < s.line
+                      GROUP BY s.line) d
+                JOIN {t} s ON s.line = d.line
+                JOIN {t} o ON o.line = d.other"""
             )
         ]
         # A reading already loaded comes again only as it was: billing corrects by a new reading.
@@ -208,8 +208,11 @@ class Readings(Kind):
 
     def merge(self, stage):
         t = stage.table
+        # Not a subquery correlated on each row: without an index on the staging table (there
+        # is none on PostgreSQL) that scans the file once per row.
+        first_of_each_id = f"SELECT MIN(line) FROM {t} GROUP BY source_id"
         new = f"""FROM {t} s {METER_OF}
-            WHERE s.line = (SELECT MIN(x.line) FROM {t} x WHERE x.source_id = s.source_id)
+            WHERE s.line IN ({first_of_each_id})
               AND NOT EXISTS (SELECT 1 FROM {LINKS} l WHERE l.source_id = s.source_id)"""
         before = stage.select(f"SELECT COALESCE(MAX(id), 0) FROM {READINGS}")[0][0]
         created = stage.execute(
@@ -224,7 +227,7 @@ class Readings(Kind):
             f"""INSERT INTO {LINKS} (source_id, reading_id)
             SELECT s.source_id, r.id FROM {t} s {METER_OF}
             JOIN {READINGS} r ON r.meter_id = m.id AND r.period = s.period AND r.source = s.source AND r.id > %s
-            WHERE s.line = (SELECT MIN(x.line) FROM {t} x WHERE x.source_id = s.source_id)
+            WHERE s.line IN ({first_of_each_id})
               AND NOT EXISTS (SELECT 1 FROM {LINKS} l WHERE l.source_id = s.source_id)""",
             [before],
         )
