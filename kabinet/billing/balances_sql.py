@@ -10,11 +10,14 @@ passed through, the next month opening with their closing.
 """
 
 from collections.abc import Iterable
+import logging
+import time
 
 from kabinet.billing.models import Accrual, MonthBalance, Payment
 
 IDS = "billing_rebuild_ids"
 ROWS = "billing_rebuild_rows"
+logger = logging.getLogger(__name__)
 CHUNK = 200_000  # accounts per range: a month row each at least
 ACCRUALS, PAYMENTS, BALANCES = (model._meta.db_table for model in (Accrual, Payment, MonthBalance))
 BILLING, KABINET = MonthBalance.Source.BILLING.value, MonthBalance.Source.KABINET.value
@@ -105,6 +108,7 @@ def rebuild(cursor, chunk: int | None = None) -> int:
     if not bounds or bounds[-1] != last:
         bounds.append(last)
     for hi in bounds:
+        started = time.perf_counter()
         cursor.execute(f"DROP TABLE IF EXISTS {ROWS}")
         cursor.execute(COMPUTE, {"lo": lo, "hi": hi})
         cursor.execute(f"ANALYZE {ROWS}")
@@ -118,6 +122,8 @@ def rebuild(cursor, chunk: int | None = None) -> int:
             WHERE NOT fixed ORDER BY account_id, period"""
         )
         written += cursor.rowcount
+        logger.debug("%.2f s: balances of accounts %s–%s rebuilt, %s months", time.perf_counter() - started, lo, hi,
+                     cursor.rowcount)  # fmt: skip
         lo = hi
     cursor.execute(f"DROP TABLE IF EXISTS {ROWS}")
     return written
