@@ -103,6 +103,23 @@ def load_average() -> str:
     return "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time so far of this process and of its PostgreSQL backend (same machine: /proc): the
+    work an import did, whatever else the machine was doing meanwhile."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:  # PostgreSQL on another machine
+        server = float("nan")
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime, server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=1_000_000)
@@ -189,18 +206,23 @@ def measure(kind: str, path: Path, rows: int) -> dict:
     from kabinet.exchange.runner import run_import
 
     def load(**options) -> tuple[ImportBatch, float]:
-        started = time.perf_counter()
+        started, (python, server) = time.perf_counter(), cpu_seconds()
         with open(path, "rb") as binary:
             batch = run_import(kind, binary, file_name=path.name, source="bench/import.py", **options)
+        python_after, server_after = cpu_seconds()
+        cpu[options.get("force", False)] = (python_after - python, server_after - server)
         return batch, time.perf_counter() - started
 
+    cpu: dict[bool, tuple[float, float]] = {}
     figures = {"kind": kind, "rows": rows}
     print(f"--- {kind}: {rows:,} rows, {path.stat().st_size / 1e6:.0f} MB", flush=True)
     figures["load_before"] = load_average()
     batch, seconds = load()
     assert batch.status == ImportBatch.Status.DONE, batch.message
     figures.update(seconds=seconds, load=load_average())
+    figures["cpu"] = cpu[False]
     print(f"import      {seconds:7.1f} s  {rows / seconds:>10,.0f} rows/s   load {figures['load']}   {batch.message}")
+    print("            CPU: Python {:.1f} s, PostgreSQL backend {:.1f} s".format(*cpu[False]))
     copy = copy_seconds(path)
     figures["copy"] = copy
     print(f"COPY        {copy:7.1f} s  {rows / copy:>10,.0f} rows/s   import / COPY = {seconds / copy:.0f}× the time")
@@ -209,9 +231,10 @@ def measure(kind: str, path: Path, rows: int) -> dict:
     print(f"duplicate   {seconds:7.1f} s  {batch.message}")
     batch, seconds = load(force=True)
     assert batch.status == ImportBatch.Status.DONE and batch.rows_created == batch.rows_updated == 0, batch.message
-    figures.update(rerun=seconds, rerun_load=load_average(), memory=peak_mb())
+    figures.update(rerun=seconds, rerun_load=load_average(), memory=peak_mb(), rerun_cpu=cpu[True])
     rate = rows / seconds
     print(f"re-run      {seconds:7.1f} s  {rate:>10,.0f} rows/s   load {figures['rerun_load']}   {batch.message}")
+    print("            CPU: Python {:.1f} s, PostgreSQL backend {:.1f} s".format(*cpu[True]))
     print(f"peak memory {figures['memory']:7.0f} MB (resident, this process, so far)", flush=True)
     return figures
 
@@ -238,13 +261,19 @@ def run(workdir: Path, accounts: int, kinds: list[str]) -> None:
                 run_import(kind, binary, file_name=path.name, source="bench/import.py")
         path.unlink()
     print()
-    print("| kind | rows | import | rows/s | COPY | import / COPY | re-run (force) | peak memory | load average |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| kind | rows | import | rows/s | CPU Python + PG | COPY | import / COPY | re-run (force) | CPU Python + PG "
+        "| peak memory | load average (before → after import; after re-run) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for f in results:
         print(
             f"| {f['kind']} | {f['rows']:,} | {f['seconds']:.1f} s | {f['rows'] / f['seconds']:,.0f} | "
-            f"{f['copy']:.1f} s ({f['rows'] / f['copy']:,.0f}/s) | {f['seconds'] / f['copy']:.0f}× | "
-            f"{f['rerun']:.1f} s | {f['memory']:.0f} MB | {f['load_before']} → {f['load']}; {f['rerun_load']} |"
+            "{:.0f} + {:.0f} s | ".format(*f["cpu"])
+            + f"{f['copy']:.1f} s ({f['rows'] / f['copy']:,.0f}/s) | {f['seconds'] / f['copy']:.0f}× | "
+            f"{f['rerun']:.1f} s | "
+            "{:.0f} + {:.0f} s | ".format(*f["rerun_cpu"])
+            + f"{f['memory']:.0f} MB | {f['load_before']} → {f['load']}; {f['rerun_load']} |"
         )
 
 

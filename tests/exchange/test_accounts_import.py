@@ -39,6 +39,7 @@ def test_loads_and_counts_with_a_replacement_further_down(load, sverdlovsk):
     assert closed.premises == PersonalAccount.objects.get(number="660100000003").premises
     assert Premises.objects.count() == 2
     assert batch.message.startswith("Загружено: прочитано строк 3, создано 3, обновлено 0, без изменений 0")
+    assert "объектов (адресов) создано 2." in batch.message  # two lines of one address: one premises
     assert batch.finished_at and len(batch.checksum) == 64
 
 

@@ -108,11 +108,15 @@ class Accounts(Kind):
     def merge(self, stage):
         t = stage.table
         same_premises = " AND ".join(f"p.{c} = s.{c}" for c in ("region_id", *ADDRESS))
+        # No DISTINCT: ON CONFLICT DO NOTHING skips a repeated address in the file too. In the
+        # unique index's order, so its inserts go to neighbouring pages, not all over it.
+        key = ", ".join(("region_id", *ADDRESS))
         premises = stage.execute(
-            f"""INSERT INTO {PREMISES} (region_id, city, street, house, flat)
-            SELECT DISTINCT region_id, city, street, house, flat FROM {t} s
+            f"""INSERT INTO {PREMISES} ({key})
+            SELECT {key} FROM {t} s
             WHERE NOT EXISTS (SELECT 1 FROM {PREMISES} p WHERE {same_premises})
-            ON CONFLICT (region_id, city, street, house, flat) DO NOTHING"""
+            ORDER BY {key}
+            ON CONFLICT ({key}) DO NOTHING"""
         )
         # New accounts that name a replacement are linked by the UPDATE below: not "updated".
         new_and_linked = stage.select(
