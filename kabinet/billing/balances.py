@@ -79,13 +79,13 @@ def rebuild_balances_of(account_ids: Iterable[int], batch: int | None = None) ->
 
 @transaction.atomic
 def rebuild_balances_selected(select_ids: str, batch: int | None = None) -> int:
-    """`rebuild_balances_of` the accounts that a SELECT of one column of account ids returns
+    """`rebuild_balances_of` the accounts that a SELECT of one column `account_id` returns
     (an import's temp table of touched accounts, say), without bringing the ids into Python on
     PostgreSQL: a branch-sized import touches a million accounts."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             balances_sql.create_id_table(cursor)
-            cursor.execute(f"INSERT INTO {balances_sql.IDS} (account_id) {select_ids} ON CONFLICT DO NOTHING")
+            balances_sql.add_selected(cursor, select_ids)
             return balances_sql.rebuild(cursor, batch)
     with connection.cursor() as cursor:
         cursor.execute(select_ids)

@@ -80,14 +80,19 @@ FROM running r LEFT JOIN first ON first.account_id = r.account_id
 
 def create_id_table(cursor) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {IDS}")
-    cursor.execute(f"CREATE TEMP TABLE {IDS} (account_id bigint PRIMARY KEY) ON COMMIT DROP")
+    cursor.execute(f"CREATE TEMP TABLE {IDS} (account_id bigint) ON COMMIT DROP")  # each id once
 
 
 def add_ids(cursor, account_ids: Iterable[int]) -> None:
-    """The ids into `IDS` by COPY (repeats dropped first: the table's key refuses them)."""
+    """The ids into `IDS` by COPY, each once."""
     with cursor.cursor.copy(f"COPY {IDS} (account_id) FROM STDIN") as copy:
         for account_id in sorted(set(account_ids)):
             copy.write_row((account_id,))
+
+
+def add_selected(cursor, select_ids: str) -> None:
+    """The ids a SELECT of one column `account_id` returns into `IDS`, each once."""
+    cursor.execute(f"INSERT INTO {IDS} (account_id) SELECT DISTINCT account_id FROM ({select_ids}) ids")
 
 
 def rebuild(cursor, chunk: int | None = None) -> int:
