@@ -99,6 +99,7 @@ def rebuild(cursor, chunk: int | None = None) -> int:
     """Rebuild the month balances of the accounts in `IDS`, `chunk` accounts at a time; month
     rows written."""
     chunk = chunk or CHUNK
+    cursor.execute("SET LOCAL jit = off")  # compiling the statement took a third of its time
     cursor.execute(f"ANALYZE {IDS}")
     cursor.execute(
         f"""SELECT account_id FROM (SELECT account_id, row_number() OVER (ORDER BY account_id) AS n FROM {IDS}) x

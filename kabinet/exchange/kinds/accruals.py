@@ -73,6 +73,9 @@ class Accruals(Kind):
         services = dict(Service.objects.values_list("code", "pk"))
         this_month = month_start(timezone.localdate())
 
+        volume_ok, tariff_ok, amount_ok, recalculation_ok = (
+            _usual(name).fullmatch for name in ("volume", "tariff", "amount", "recalculation")
+        )
         months: dict[tuple[str, str], str] = {}  # (region, month) → ISO date: checked once a file
 
         def month_of(code: str, month_text: str, region: tuple) -> str:
@@ -102,10 +105,16 @@ class Accruals(Kind):
             zone = ZONES.get(zone_text)
             if zone is None:
                 raise RowError(f"zone: «{zone_text}» — ожидается пусто, 1, 2 или 3")
-            volume = _decimal("volume", volume, negative=False)
-            tariff = _decimal("tariff", tariff, negative=False)
-            amount = _decimal("amount", amount, negative=False)
-            recalculation = _decimal("recalculation", recalc or "0", negative=True)
+            # The usual number in one regex; anything else through _decimal, which says what is wrong.
+            if not volume_ok(volume):
+                volume = _decimal("volume", volume, negative=False)
+            if not tariff_ok(tariff):
+                tariff = _decimal("tariff", tariff, negative=False)
+            if not amount_ok(amount):
+                amount = _decimal("amount", amount, negative=False)
+            recalculation = recalc or "0"
+            if not recalculation_ok(recalculation):
+                recalculation = _decimal("recalculation", recalculation, negative=True)
             nonzero = NONZERO.search(recalculation) is not None
             if nonzero and not reason:
                 raise RowError("перерасчёт без основания: заполните recalculation_reason")
@@ -218,6 +227,13 @@ def _lines(stage) -> str:
 
 def _sorted(lines: str) -> str:
     return ", ".join(sorted(lines.split(", "), key=int))
+
+
+def _usual(name: str) -> re.Pattern:
+    """A number that `_decimal` takes as written: no leading zeros, a minus only where allowed."""
+    places, digits = LIMITS[name]
+    sign = "-?" if name == "recalculation" else ""
+    return re.compile(rf"{sign}(?:0|[1-9]\d{{0,{digits - 1}}})(?:\.\d{{1,{places}}})?")
 
 
 def _decimal(name: str, text: str, *, negative: bool) -> str:
