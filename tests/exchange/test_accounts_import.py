@@ -57,6 +57,9 @@ def test_updates_are_counted_and_unchanged_rows_are_not_rewritten(load):
     reopened = PersonalAccount.objects.get(number="660100000002")
     assert reopened.is_active and reopened.replaced_by is None
     assert PersonalAccount.objects.get(number="660100000004").replaced_by.number == "660100000003"
+    moved = PersonalAccount.objects.get(number="660100000001").premises
+    assert (moved.house, moved.flat) == ("12а", "7")
+    assert PersonalAccount.objects.get(number="660100000003").premises.flat == "6"
     assert state() != before
 
 
