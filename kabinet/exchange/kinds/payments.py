@@ -128,9 +128,10 @@ class Payments(Kind):
         touched = f"{t}_touched"  # in a TEMP table, not in Python: a branch's file touches a million accounts
         stage.execute(f"DROP TABLE IF EXISTS {touched}")
         stage.execute(f"CREATE TEMP TABLE {touched} AS SELECT DISTINCT a.id AS account_id {new}")
+        # No DISTINCT: a payment repeated in the file conflicts with its first line and is skipped.
         created = stage.execute(
             f"""INSERT INTO {PAYMENTS} (account_id, paid_on, amount, channel, source_id)
-            SELECT DISTINCT a.id, s.paid_on, s.amount, s.channel, s.source_id {new}
+            SELECT a.id, s.paid_on, s.amount, s.channel, s.source_id {new}
             ON CONFLICT (channel, source_id) DO NOTHING"""
         )
         if created > 10_000:
