@@ -4,9 +4,10 @@ in a few statements instead of a few queries per thousand accounts.
 
 The accounts to rebuild are in a TEMP table (`IDS`); they are taken a range of ids at a time,
 so memory and temp space stay bounded whatever the history. For each range: the month rows are
-computed into another TEMP table (`ROWS`), then Kabinet's months of those accounts are
-deleted and the new ones inserted — billing's months (source `billing`) are kept and only
-passed through, the next month opening with their closing.
+computed into another TEMP table (`ROWS`), then Kabinet's months of those accounts are made
+equal to them in place (deleted, updated where they differ, inserted where new) — billing's
+months (source `billing`) are kept and only passed through, the next month opening with their
+closing.
 """
 
 from collections.abc import Iterable
@@ -96,8 +97,8 @@ def add_selected(cursor, select_ids: str) -> None:
 
 
 def rebuild(cursor, chunk: int | None = None) -> int:
-    """Rebuild the month balances of the accounts in `IDS`, `chunk` accounts at a time; month
-    rows written."""
+    """Rebuild the month balances of the accounts in `IDS`, `chunk` accounts at a time; the
+    number of their Kabinet months (as `rebuild_balances_of` counts them)."""
     chunk = chunk or CHUNK
     cursor.execute("SET LOCAL jit = off")  # compiling the statement took a third of its time
     cursor.execute(f"ANALYZE {IDS}")
@@ -118,18 +119,34 @@ def rebuild(cursor, chunk: int | None = None) -> int:
         cursor.execute(f"DROP TABLE IF EXISTS {ROWS}")
         cursor.execute(COMPUTE, {"lo": lo, "hi": hi})
         cursor.execute(f"ANALYZE {ROWS}")
+        # In place: a month that did not change is not rewritten, a changed one is updated (no
+        # new row, index entry or foreign-key check), only months new to an account are inserted.
         cursor.execute(
             f"""DELETE FROM {BALANCES} b USING (SELECT DISTINCT account_id FROM {ROWS}) r
-            WHERE b.account_id = r.account_id AND b.source = '{KABINET}'"""
+            WHERE b.account_id = r.account_id AND b.source = '{KABINET}'
+              AND NOT EXISTS (SELECT 1 FROM {ROWS} n
+                              WHERE n.account_id = b.account_id AND n.period = b.period AND NOT n.fixed)"""
+        )
+        cursor.execute(
+            f"""UPDATE {BALANCES} b
+            SET opening = n.opening, accrued = n.accrued, paid = n.paid, closing = n.closing
+            FROM {ROWS} n
+            WHERE b.account_id = n.account_id AND b.period = n.period AND NOT n.fixed AND b.source = '{KABINET}'
+              AND (b.opening, b.accrued, b.paid, b.closing)
+                  IS DISTINCT FROM (n.opening, n.accrued, n.paid, n.closing)"""
         )
         cursor.execute(
             f"""INSERT INTO {BALANCES} (account_id, period, opening, accrued, paid, closing, source)
-            SELECT account_id, period, opening, accrued, paid, closing, '{KABINET}' FROM {ROWS}
-            WHERE NOT fixed ORDER BY account_id, period"""
+            SELECT account_id, period, opening, accrued, paid, closing, '{KABINET}' FROM {ROWS} n
+            WHERE NOT fixed
+              AND NOT EXISTS (SELECT 1 FROM {BALANCES} b WHERE b.account_id = n.account_id AND b.period = n.period)
+            ORDER BY account_id, period"""
         )
-        written += cursor.rowcount
+        cursor.execute(f"SELECT COUNT(*) FROM {ROWS} WHERE NOT fixed")
+        months = cursor.fetchone()[0]
+        written += months
         logger.debug("%.2f s: balances of accounts %s–%s rebuilt, %s months", time.perf_counter() - started, lo, hi,
-                     cursor.rowcount)  # fmt: skip
+                     months)  # fmt: skip
         lo = hi
     cursor.execute(f"DROP TABLE IF EXISTS {ROWS}")
     return written

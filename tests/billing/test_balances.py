@@ -40,7 +40,8 @@ def test_rebuild_of_many_accounts_equals_rebuild_of_each(sverdlovsk):
     """`rebuild_balances_of` (set-based SQL on PostgreSQL, batches in Python elsewhere) writes
     the very rows `rebuild_balances(account, opening)` writes: months with no entry in between,
     payments only, recalculations, billing's months kept with the next month opening with their
-    closing, each account keeping the opening of its earliest month."""
+    closing, each account keeping the opening of its earliest month; a missing month is added,
+    a wrong one corrected and one outside the history removed."""
     from kabinet.billing.models import MonthBalance
 
     gaps, paid_only, with_billing, empty = (
@@ -65,6 +66,8 @@ def test_rebuild_of_many_accounts_equals_rebuild_of_each(sverdlovsk):
         expected[account.pk] = _months(account)
     MonthBalance.objects.filter(source=MonthBalance.Source.KABINET, account=gaps, period=date(2026, 5, 1)).delete()
     MonthBalance.objects.filter(source=MonthBalance.Source.KABINET, account=paid_only).update(closing=Decimal(0))
+    zero = {name: Decimal(0) for name in ("opening", "accrued", "paid", "closing")}
+    MonthBalance.objects.create(account=with_billing, period=date(2027, 1, 1), **zero)  # after the last entry: goes
 
     from kabinet.billing.balances import rebuild_balances_of
 
