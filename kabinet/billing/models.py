@@ -89,7 +89,9 @@ class Region(models.Model):
 class Premises(models.Model):
     """An address that personal accounts belong to («объект»)."""
 
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="premises")
+    # db_index=False: the unique address index starts with the region (a second index only
+    # slows a branch's import down).
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="premises", db_index=False)
     city = models.CharField("населённый пункт", max_length=100)
     street = models.CharField("улица", max_length=150)
     house = models.CharField("дом", max_length=20)
@@ -126,7 +128,8 @@ class PersonalAccount(models.Model):
         ACTIVE = "active", "Действующий"
         CLOSED = "closed", "Закрыт"
 
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="accounts")
+    # db_index=False: the unique (region, number) index serves the region too.
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="accounts", db_index=False)
     number = models.CharField("номер", max_length=32)
     premises = models.ForeignKey(Premises, on_delete=models.PROTECT, related_name="accounts")
     status = models.CharField("состояние", max_length=8, choices=Status.choices, default=Status.ACTIVE)
@@ -203,7 +206,8 @@ class Tariff(models.Model):
 class Accrual(models.Model):
     """What an account was charged for a service in a month, with any recalculation."""
 
-    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="accruals")
+    # db_index=False: the unique (account, period, service, zone) index serves the account too.
+    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="accruals", db_index=False)
     period = models.DateField("месяц", help_text="Первое число месяца")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
     zone = models.CharField("зона", max_length=4, blank=True, help_text="Т1, Т2, Т3 или пусто")
@@ -220,7 +224,6 @@ class Accrual(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["account", "period", "service", "zone"], name="billing_accrual_unique")
         ]
-        indexes = [models.Index(fields=["account", "period"])]
 
     def __str__(self) -> str:
         return f"{self.account.number} {self.period:%m.%Y} {self.service}: {self.amount}"
@@ -237,7 +240,8 @@ class Payment(models.Model):
         POST = "post", "Почта России"
         OFFICE = "office", "Касса офиса"
 
-    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="payments")
+    # db_index=False: the (account, paid_on) index serves the account too.
+    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="payments", db_index=False)
     paid_on = models.DateField("дата платежа", db_index=True)
     amount = models.DecimalField("сумма, ₽", max_digits=12, decimal_places=2)
     channel = models.CharField("способ", max_length=8, choices=Channel.choices)
@@ -263,7 +267,8 @@ class MonthBalance(models.Model):
     """The account's balance at the start and end of a month: positive is debt («к оплате»),
     negative is overpayment. closing = opening + accrued (with recalculations) − paid."""
 
-    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="balances")
+    # db_index=False: the unique (account, period) index serves the account too.
+    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="balances", db_index=False)
     period = models.DateField("месяц")
     opening = models.DecimalField("на начало месяца, ₽", max_digits=12, decimal_places=2)
     accrued = models.DecimalField("начислено, ₽", max_digits=12, decimal_places=2)

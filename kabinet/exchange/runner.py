@@ -8,6 +8,8 @@ whole or not at all, and a failed or killed import leaves the previous data.
 
 from collections.abc import Callable
 import logging
+from operator import itemgetter
+import time
 from typing import BinaryIO, Protocol
 
 from django.db import connection, transaction
@@ -92,6 +94,9 @@ def _run(kind, binary, scanned, file_name, source, user, dry_run, force, progres
             merged = _load(kind, binary, batch, rejected, progress, scanned.checksum)
             if dry_run:
                 transaction.set_rollback(True)
+            merged_at = time.perf_counter()
+        # On PostgreSQL the foreign keys (deferred) are checked here, a row at a time.
+        logger.debug("%.2f s: commit", time.perf_counter() - merged_at)
     except _Rejected:
         texts = raw_lines(binary, {row.line for row in rejected if not row.raw})
         for row in rejected:
@@ -137,6 +142,11 @@ def _lock(kind: Kind) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [locks.key(kind.name)])
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
+            # Joins of the staging table with whole tables on text keys: a merge join sorts both
+            # under the database's locale collation (seconds per million rows); hashing does not.
+            cursor.execute("SET LOCAL enable_mergejoin = off")
+            # Each statement runs once over the whole file: compiling it (JIT) costs more than it saves.
+            cursor.execute("SET LOCAL jit = off")
 
 
 def _load(kind, binary, batch, rejected, progress, checksum):
@@ -144,6 +154,7 @@ def _load(kind, binary, batch, rejected, progress, checksum):
     positions = column_positions(kind, source.header())
     width = max(p for p in positions if p is not None) + 1
     parse: Callable = kind.row_parser()
+    pick = _picker(positions)
     stage = Stage(kind)
     stage.create()
     chunk: list[tuple] = []
@@ -157,7 +168,7 @@ def _load(kind, binary, batch, rejected, progress, checksum):
         try:
             if len(fields) < width:
                 raise RowError(f"полей в строке: {len(fields)}, а по заголовку нужно не меньше {width}")
-            values = parse([fields[p].strip() if p is not None else "" for p in positions])
+            values = parse(pick(fields))
         except RowError as exc:
             _reject(batch, rejected, line, str(exc), raw)
             continue
@@ -187,6 +198,17 @@ def _load(kind, binary, batch, rejected, progress, checksum):
     batch.rows_created, batch.rows_updated = merged.created, merged.updated
     batch.rows_unchanged = stage.rows - merged.created - merged.updated
     return merged
+
+
+def _picker(positions: list[int | None]) -> Callable[[list[str]], list[str]]:
+    """The kind's values of a record, stripped, "" for an absent optional column (a million
+    records a file: one itemgetter and a map when every column is there)."""
+    if None in positions:
+        return lambda fields: [fields[p].strip() if p is not None else "" for p in positions]
+    if len(positions) == 1:
+        return lambda fields: [fields[positions[0]].strip()]
+    get = itemgetter(*positions)
+    return lambda fields: list(map(str.strip, get(fields)))
 
 
 def _reject(batch: ImportBatch, rejected: list[RejectedRow], line: int, reason: str, raw: str) -> None:

@@ -39,6 +39,7 @@ def test_loads_and_counts_with_a_replacement_further_down(load, sverdlovsk):
     assert closed.premises == PersonalAccount.objects.get(number="660100000003").premises
     assert Premises.objects.count() == 2
     assert batch.message.startswith("Загружено: прочитано строк 3, создано 3, обновлено 0, без изменений 0")
+    assert "объектов (адресов) создано 2." in batch.message  # two lines of one address: one premises
     assert batch.finished_at and len(batch.checksum) == 64
 
 
@@ -56,6 +57,9 @@ def test_updates_are_counted_and_unchanged_rows_are_not_rewritten(load):
     reopened = PersonalAccount.objects.get(number="660100000002")
     assert reopened.is_active and reopened.replaced_by is None
     assert PersonalAccount.objects.get(number="660100000004").replaced_by.number == "660100000003"
+    moved = PersonalAccount.objects.get(number="660100000001").premises
+    assert (moved.house, moved.flat) == ("12а", "7")
+    assert PersonalAccount.objects.get(number="660100000003").premises.flat == "6"
     assert state() != before
 
 

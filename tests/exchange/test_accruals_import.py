@@ -17,6 +17,7 @@ from kabinet.exchange.runner import run_import
 from tests.factories import billed_services, csv_bytes, customer_login, make_account, make_customer
 
 OK = ImportBatch.Status.DONE
+D = Decimal
 REJECTED = ImportBatch.Status.REJECTED
 HEADER = "region,account,month,service,zone,volume,tariff,amount,recalculation,recalculation_reason"
 OCTOBER = [
@@ -166,6 +167,25 @@ def test_a_wrong_row_is_rejected_with_its_reason_and_nothing_changes(load, row, 
     assert batch.status == REJECTED, batch.message
     assert rejected(batch) == [(3, reason)]
     assert Accrual.objects.count() == 0 and MonthBalance.objects.count() == 0
+
+
+def test_numbers_are_checked_as_written_zero_signs_and_leading_zeros_included(load):
+    """The numbers are checked on their text (no Decimal per value): a zero with a minus is
+    zero, not negative and not a recalculation; leading zeros do not count as digits."""
+    batch = load(
+        "66,660100000001,2026-10,electricity,1,-0.000,0001.5000,0000999.99,-0.00,",
+        "66,660100000001,2026-10,electricity,2,007,1,1.00,0.00,",
+        "66,660100000001,2026-10,hot-water,,0,0,0,-000.50,Перерасчёт",
+    )
+    assert batch.status == OK, [*rejected(batch), batch.message]
+    assert [row[4:8] for row in state()] == [
+        (D("0.000"), D("1.5000"), D("999.99"), D("0.00")),
+        (D("7.000"), D("1.0000"), D("1.00"), D("0.00")),
+        (D("0.000"), D("0.0000"), D("0.00"), D("-0.50")),
+    ]
+    assert load(LINE + "1.00,-0.00,ошибка").rejected_rows.get().reason == (
+        "recalculation_reason указано, а перерасчёта нет"
+    )
 
 
 def test_all_or_nothing_a_bad_row_keeps_the_previous_month(load):

@@ -97,11 +97,15 @@ class Accounts(Kind):
     def merge(self, stage):
         t = stage.table
         same_premises = " AND ".join(f"p.{c} = s.{c}" for c in ("region_id", *ADDRESS))
+        # No DISTINCT: ON CONFLICT DO NOTHING skips a repeated address in the file too. In the
+        # unique index's order, so its inserts go to neighbouring pages, not all over it.
+        key = ", ".join(("region_id", *ADDRESS))
         premises = stage.execute(
-            f"""INSERT INTO {PREMISES} (region_id, city, street, house, flat)
-            SELECT DISTINCT region_id, city, street, house, flat FROM {t} s
+            f"""INSERT INTO {PREMISES} ({key})
+            SELECT {key} FROM {t} s
             WHERE NOT EXISTS (SELECT 1 FROM {PREMISES} p WHERE {same_premises})
-            ON CONFLICT (region_id, city, street, house, flat) DO NOTHING"""
+            ORDER BY {key}
+            ON CONFLICT ({key}) DO NOTHING"""
         )
         # New accounts that name a replacement are linked by the UPDATE below: not "updated".
         new_and_linked = stage.select(
@@ -117,9 +121,12 @@ class Accounts(Kind):
         )
         if premises + created > 10_000:
             stage.analyze(PREMISES, ACCOUNTS)
+        # The account's premises by its id (an integer join), not by the file's address: the
+        # address is compared, and the premises looked up by address only where it differs.
+        moved = stage.changed([(f"p.{c}", f"s.{c}") for c in ("region_id", *ADDRESS)])
         changed = stage.changed(
             [
-                ("a.premises_id", "p.id"),
+                *((f"p.{c}", f"s.{c}") for c in ("region_id", *ADDRESS)),
                 ("a.status", "s.status"),
                 ("a.closed_on", "s.closed_on"),
                 ("a.replaced_by_id", "r.id"),
@@ -129,11 +136,14 @@ class Accounts(Kind):
         # empty for every active row).
         touched = stage.execute(
             f"""UPDATE {ACCOUNTS} AS a
-            SET premises_id = p.id, status = s.status, closed_on = s.closed_on, replaced_by_id = r.id
+            SET premises_id = CASE WHEN {moved}
+                                   THEN (SELECT p.id FROM {PREMISES} p WHERE {same_premises})
+                                   ELSE a.premises_id END,
+                status = s.status, closed_on = s.closed_on, replaced_by_id = r.id
             FROM {t} s
-            JOIN {PREMISES} p ON {same_premises}
+            JOIN {PREMISES} p ON TRUE
             LEFT JOIN {ACCOUNTS} r ON s.replaced_by <> '' AND r.region_id = s.region_id AND r.number = s.replaced_by
-            WHERE a.region_id = s.region_id AND a.number = s.number AND {changed}"""
+            WHERE a.region_id = s.region_id AND a.number = s.number AND p.id = a.premises_id AND {changed}"""
         )
         notes = [f"объектов (адресов) создано {premises}"] if premises else []
         return MergeResult(created=created, updated=touched - new_and_linked, notes=notes)

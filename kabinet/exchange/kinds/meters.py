@@ -140,13 +140,17 @@ class Meters(Kind):
                 f"у счёта {account} по услуге «{services.get(service_id, service_id)}» в файле два действующих "
                 f"прибора: № {serial} и № {other} (строка {other_line}); у снятого укажите removed_on",
             )
+            # The other line is the first active one of the group, or the second for the first
+            # itself: ranked once (window functions), not a subquery per row (quadratic).
             for line, account, service_id, serial, other, other_line in stage.stream(
-                f"""SELECT s.line, s.account, s.service_id, s.serial, o.serial, o.line FROM {t} s
-                JOIN {t} o ON {same_meter} AND o.line <> s.line AND o.removed_on IS NULL
-                WHERE s.removed_on IS NULL
-                  AND o.line = (SELECT MIN(x.line) FROM {t} x
-                                WHERE x.region_id = s.region_id AND x.account = s.account
-                                  AND x.service_id = s.service_id AND x.line <> s.line AND x.removed_on IS NULL)"""
+                f"""WITH active AS (
+                    SELECT line, region_id, account, service_id, serial,
+                           row_number() OVER (PARTITION BY region_id, account, service_id ORDER BY line) AS rank,
+                           COUNT(*) OVER (PARTITION BY region_id, account, service_id) AS active_rows
+                    FROM {t} WHERE removed_on IS NULL)
+                SELECT s.line, s.account, s.service_id, s.serial, o.serial, o.line FROM active s
+                JOIN active o ON {same_meter} AND o.rank = CASE WHEN s.rank = 1 THEN 2 ELSE 1 END
+                WHERE s.active_rows > 1"""
             )
         ]
         problems += [
