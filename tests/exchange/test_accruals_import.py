@@ -184,7 +184,7 @@ def test_numbers_are_checked_as_written_zero_signs_and_leading_zeros_included(lo
         (D("0.000"), D("0.0000"), D("0.00"), D("-0.50")),
     ]
     assert load(LINE + "1.00,-0.00,ошибка").rejected_rows.get().reason == (
-        "recalculation_reason указано, а перерасчёта нет"
+        "recalculation_reason: основание указано, а перерасчёта нет (recalculation пусто или 0)"
     )
 
 

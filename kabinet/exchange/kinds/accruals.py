@@ -13,7 +13,7 @@ import re
 from django.utils import timezone
 
 from kabinet.billing.balances import rebuild_balances_selected
-from kabinet.billing.models import Accrual
+from kabinet.billing.models import Accrual, Region
 from kabinet.billing.periods import month_start
 from kabinet.exchange.kinds import Column, Kind, MergeResult, RowError, register
 from kabinet.exchange.kinds.common import ACCOUNTS, parse_decimal, parse_month, region_of, regions, service_of, services
