@@ -39,6 +39,7 @@ import argparse
 import csv
 from dataclasses import dataclass, field
 import importlib.util
+from io import StringIO
 import os
 from pathlib import Path
 import secrets
@@ -104,7 +105,7 @@ def prepare(database: str) -> float:
     use(database)
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
-    call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))
+    call_command("load_demo", verbosity=0, stdout=StringIO())
     return time.perf_counter() - started
 
 
