@@ -39,6 +39,7 @@ import argparse
 import csv
 from dataclasses import dataclass, field
 import importlib.util
+import math
 from io import StringIO
 import os
 from pathlib import Path
@@ -133,8 +134,8 @@ def without(source: Path, target: Path, columns: tuple[str, ...], skip: set[str]
     return left_out
 
 
-def load_branch(workdir: Path, accounts: int) -> list[str]:
-    """Generate the branch's files and import them through run_import; a line per kind."""
+def load_branch(workdir: Path, accounts: int) -> None:
+    """Generate the branch's files and import them through run_import, printing a line per kind."""
     from kabinet.exchange.models import ImportBatch
     from kabinet.exchange.runner import run_import
 
@@ -145,7 +146,6 @@ def load_branch(workdir: Path, accounts: int) -> list[str]:
     for kind in ("meters", "payments"):
         if make := getattr(generator, f"generate_{kind}", None):
             kinds.append((kind, make, ("account",)))
-    lines = []
     for kind, make, columns in kinds:
         raw, path = workdir / f"{kind}-all.csv", workdir / f"{kind}.csv"
         make(raw, accounts)
@@ -159,12 +159,11 @@ def load_branch(workdir: Path, accounts: int) -> list[str]:
         seconds = time.perf_counter() - started
         if batch.status != ImportBatch.Status.DONE:
             raise SystemExit(f"{kind}: {batch.status} {batch.message}")
-        lines.append(f"{kind:<9} {seconds:6.1f} s  {batch.message}")
+        print(f"  {kind:<9} {seconds:6.1f} s  {batch.message}", flush=True)
         path.unlink()
     for kind in ("meters", "payments"):
         if not getattr(generator, f"generate_{kind}", None):
-            lines.append(f"{kind:<9} not loaded: bench/import.py has no generate_{kind}")
-    return lines
+            print(f"  {kind:<9} not loaded: bench/import.py has no generate_{kind}")
 
 
 class Visitor:
@@ -219,9 +218,34 @@ def measure(visitor: Visitor, samples: dict[str, Samples], requests: int) -> Non
             samples[page].queries.add(len(queries))
 
 
+def explain(visitor: Visitor) -> None:
+    """Each SELECT of each page, EXPLAIN ANALYZEd in the branch's database: its time and the
+    tables it reads by a sequential scan (on a table of the branch's size, the thing to fix)."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for page in PAGES:
+        with CaptureQueriesContext(connection) as queries:
+            visitor.request(page)
+        print(f"{page}:")
+        for query in queries.captured_queries:
+            sql = query["sql"]
+            if not sql.startswith("SELECT"):
+                print(f"  {'':>8}  {sql[:100]}")
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, FORMAT TEXT) {sql}")
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            ms = float(re.search(r"Execution Time: ([\d.]+) ms", plan).group(1))
+            scans = sorted(set(re.findall(r"Seq Scan on (\w+)", plan)))
+            print(f"  {ms:7.3f} ms  {sql[:100]}" + (f"  [seq scan: {', '.join(scans)}]" if scans else ""))
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[max(int(len(ordered) * 0.95) - 1, 0)]
+    return ordered[math.ceil(len(ordered) * 0.95) - 1]  # nearest rank
 
 
 def report(demo: dict[str, Samples], branch: dict[str, Samples], accounts: int) -> bool:
@@ -248,17 +272,18 @@ def report(demo: dict[str, Samples], branch: dict[str, Samples], accounts: int) 
     return ok
 
 
-def run(workdir: Path, databases: tuple[str, str], accounts: int, rounds: int, per_round: int) -> bool:
+def run(
+    workdir: Path, databases: tuple[str, str], accounts: int, rounds: int, per_round: int, show_plans: bool
+) -> bool:
     import logging
 
     logging.getLogger("kabinet").setLevel(logging.WARNING)
     demo_db, branch_db = databases
     for database in databases:
-        print(f"{database}: migrate + load_demo {prepare(database):.1f} s")
+        print(f"{database}: migrate + load_demo {prepare(database):.1f} s", flush=True)
     use(branch_db)
     started = time.perf_counter()
-    for line in load_branch(workdir, accounts):
-        print(f"  {line}")
+    load_branch(workdir, accounts)
     print(f"branch of {accounts:,} accounts loaded in {time.perf_counter() - started:.0f} s")
 
     visitors = {}
@@ -272,6 +297,9 @@ def run(workdir: Path, databases: tuple[str, str], accounts: int, rounds: int, p
             use(database)
             measure(visitors[database], {p: Samples() for p in PAGES}, 1)  # opens the connection: not kept
             measure(visitors[database], samples[database], per_round)
+    if show_plans:
+        use(branch_db)
+        explain(visitors[branch_db])
     return report(samples[demo_db], samples[branch_db], accounts)
 
 
@@ -280,6 +308,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1_000_000, help="accounts in the branch (default 1 000 000)")
     parser.add_argument("--rounds", type=int, default=10, help="alternations between the databases (default 10)")
     parser.add_argument("--per-round", type=int, default=5, help="requests per page in a round (default 5)")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each page's queries with the branch")
     args = parser.parse_args()
 
     import psycopg
@@ -291,7 +320,7 @@ def main() -> None:
             admin.execute(f'CREATE DATABASE "{database}"')
     try:
         setup_django(str(Path(workdir.name) / "data"), databases[0])
-        ok = run(Path(workdir.name), databases, args.accounts, args.rounds, args.per_round)
+        ok = run(Path(workdir.name), databases, args.accounts, args.rounds, args.per_round, args.explain)
     finally:
         from django.db import connections
 
