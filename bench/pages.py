@@ -39,8 +39,8 @@ import argparse
 import csv
 from dataclasses import dataclass, field
 import importlib.util
-import math
 from io import StringIO
+import math
 import os
 from pathlib import Path
 import secrets
