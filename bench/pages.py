@@ -20,9 +20,9 @@ templates; no network), it times each page and counts its SQL queries
   charges   GET /accounts/<id>/ «Начисления и платежи» (two years, charts)
   readings  GET /accounts/<id>/readings/ «Передать показания»
 
-The two databases are measured in alternating rounds (demo, branch, demo, branch …, each
-round a few requests per page after a warm-up), so that load from other processes on the
-machine falls on both alike; the connection is switched between rounds. The ratio is the
+The two databases are measured in alternating turns (branch, demo, demo, branch, branch …,
+each turn a few requests per page after a warm-up request), so that load from other
+processes on the machine falls on both alike; the connection is switched between rounds. The ratio is the
 branch's median over the demo's; a page passes when the ratio is at most 1.20 and the query
 count is the same (the exit status is 1 otherwise).
 
@@ -292,8 +292,8 @@ def run(
         visitors[database] = Visitor()
         measure(visitors[database], {p: Samples() for p in PAGES}, 3)  # warm-up: imports, templates, caches
     samples = {database: {p: Samples() for p in PAGES} for database in databases}
-    for _ in range(rounds):
-        for database in databases:
+    for round_ in range(rounds):
+        for database in databases[:: 1 if round_ % 2 else -1]:  # each goes first in every other round
             use(database)
             measure(visitors[database], {p: Samples() for p in PAGES}, 1)  # opens the connection: not kept
             measure(visitors[database], samples[database], per_round)
