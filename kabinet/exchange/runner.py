@@ -19,7 +19,7 @@ from kabinet.exchange import kinds, locks
 from kabinet.exchange.abandoned import fail_abandoned
 from kabinet.exchange.kinds import Kind, RowError
 from kabinet.exchange.models import ImportBatch, RejectedRow
-from kabinet.exchange.reading import CsvSource, FileRejected, column_positions, raw_lines, scan
+from kabinet.exchange.reading import CsvSource, FileRejected, column_positions, raw_lines, record_text, scan
 from kabinet.exchange.staging import Stage
 
 logger = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def _load(kind, binary, batch, rejected, progress, checksum):
     stage.create()
     chunk: list[tuple] = []
     read = 0
-    for line, fields, raw in source:
+    for line, fields, record in source:
         read += 1
         if read % CHUNK == 0:
             batch.rows_read = read
@@ -170,7 +170,7 @@ def _load(kind, binary, batch, rejected, progress, checksum):
                 raise RowError(f"полей в строке: {len(fields)}, а по заголовку нужно не меньше {width}")
             values = parse(pick(fields))
         except RowError as exc:
-            _reject(batch, rejected, line, str(exc), raw)
+            _reject(batch, rejected, line, str(exc), record_text(record))
             continue
         if batch.rows_rejected:
             continue  # the file will not be loaded: only find the other bad rows
