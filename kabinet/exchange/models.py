@@ -39,7 +39,7 @@ class ImportBatch(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-pk"]
-        verbose_name = "загрузка файла"
+        verbose_name = "запись журнала обмена"
         verbose_name_plural = "журнал обмена"
         indexes = [models.Index(fields=["kind", "checksum", "status"], name="exchange_batch_checksum")]
         permissions = [("run_import", "Может загружать файлы обмена")]
@@ -97,7 +97,7 @@ class ExportBatch(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-pk"]
-        verbose_name = "выгрузка файла"
+        verbose_name = "запись журнала выгрузок"
         verbose_name_plural = "журнал выгрузок"
 
     def __str__(self) -> str:
