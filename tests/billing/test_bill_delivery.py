@@ -9,7 +9,7 @@ import pytest
 
 from kabinet.billing import bill_delivery
 from kabinet.billing.bill_jobs import subscribe
-from kabinet.billing.models import BillDeliveryChange
+from kabinet.billing.models import BillDeliveryChange, BillSubscription
 from kabinet.identity.models import AccountLink, User
 from tests.factories import admin_login, make_account, make_customer
 
@@ -76,3 +76,88 @@ def test_a_former_holders_new_email_is_not_sent_for_an_account_they_no_longer_ho
         customer.save(update_fields=["email"])
         assert bill_delivery.email_changed(customer) == 0
     assert changes() == [("660100000001", "email", "anna@example.ru", "subscribed")]
+
+
+# --- 2. Changes made in /admin/ ---------------------------------------------------------------
+def test_the_admin_refuses_to_delete_a_subscribed_user(admin_client, account, customer):
+    """Subscriptions are read-only in the admin, so deleting their user there is refused."""
+    subscribe(customer, account)
+    response = admin_client.post(reverse("admin:identity_user_delete", args=[customer.pk]), {"post": "yes"})
+    assert response.status_code == 403 and User.objects.filter(pk=customer.pk).exists()
+    assert len(changes()) == 1
+
+
+def test_deleting_a_subscribed_user_sends_the_bill_back_to_paper(account, customer):
+    """In the shell, or wherever the admin would allow it: the subscription goes with the user."""
+    subscribe(customer, account)
+    customer.delete()
+    assert changes()[1:] == [("660100000001", "paper", "", "account_removed")]
+
+
+def test_deleting_a_user_who_never_subscribed_records_nothing(admin_client, account, customer):
+    response = admin_client.post(reverse("admin:identity_user_delete", args=[customer.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not User.objects.filter(pk=customer.pk).exists()
+    assert changes() == []
+
+
+def test_unlinking_an_account_in_the_admin_ends_its_subscription(admin_client, account, customer):
+    subscribe(customer, account)
+    link = AccountLink.objects.get(account=account)
+    post_user_change(admin_client, customer, **{"account_links-0-DELETE": "on"})
+    assert not AccountLink.objects.filter(pk=link.pk).exists() and not BillSubscription.objects.exists()
+    assert changes()[1:] == [("660100000001", "paper", "", "account_removed")]
+
+
+def test_moving_a_link_to_another_account_ends_the_old_accounts_subscription(sverdlovsk, account, customer):
+    subscribe(customer, account)
+    link = AccountLink.objects.get(account=account)
+    link.account = make_account(sverdlovsk, "660100000009", flat="9")
+    link.save()
+    assert not BillSubscription.objects.exists()
+    assert changes()[1:] == [("660100000001", "paper", "", "account_removed")]
+
+
+def test_handing_a_link_to_another_user_ends_the_subscription(account, customer, boris):
+    subscribe(customer, account)
+    link = AccountLink.objects.get(account=account)
+    link.user = boris
+    link.save()
+    assert not BillSubscription.objects.exists()
+    assert changes()[1:] == [("660100000001", "paper", "", "account_removed")]
+
+
+def test_saving_a_link_unchanged_records_nothing(account, customer):
+    subscribe(customer, account)
+    AccountLink.objects.get(account=account).save()
+    assert BillSubscription.objects.exists() and len(changes()) == 1
+
+
+def test_an_email_edited_in_the_admin_is_where_the_bill_goes_now(admin_client, account, customer):
+    subscribe(customer, account)
+    post_user_change(admin_client, customer, email="anna.new@example.ru")
+    assert changes()[1:] == [("660100000001", "email", "anna.new@example.ru", "email_changed")]
+
+
+def test_saving_a_user_in_the_admin_without_changes_records_nothing(admin_client, account, customer):
+    subscribe(customer, account)
+    post_user_change(admin_client, customer)
+    assert len(changes()) == 1
+
+
+def test_blocking_a_subscribed_user_ends_their_subscriptions(admin_client, account, customer):
+    """Kabinet e-mails no bill to a blocked user: the subscription ends (paper), and unblocking
+    does not bring it back — the customer turns «Электронная квитанция» on again."""
+    subscribe(customer, account)
+    post_user_change(admin_client, customer, is_active=False)
+    assert not BillSubscription.objects.exists()
+    assert changes()[1:] == [("660100000001", "paper", "", "user_blocked")]
+    post_user_change(admin_client, customer, is_active="on")
+    assert len(changes()) == 2
+
+
+def test_a_subscription_never_reported_is_not_reported_as_ending(account, customer, boris):
+    """Billing was never told of a stale subscription (the seed skips it): it is on paper there
+    already, so ending it writes no row."""
+    BillSubscription.objects.create(account=account, user=boris)  # Anna holds the account
+    assert bill_delivery.end_subscription(account) is True
+    assert changes() == []
