@@ -357,7 +357,8 @@ class BillDeliveryChange(models.Model):
         SUBSCRIBED = "subscribed", "клиент подключил электронную квитанцию"
         UNSUBSCRIBED = "unsubscribed", "клиент отключил электронную квитанцию"
         EMAIL_CHANGED = "email_changed", "клиент сменил e-mail"
-        ACCOUNT_REMOVED = "account_removed", "клиент убрал лицевой счёт из кабинета"
+        ACCOUNT_REMOVED = "account_removed", "лицевой счёт убран из кабинета"
+        USER_BLOCKED = "user_blocked", "учётная запись клиента заблокирована"
 
     account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, related_name="delivery_changes")
     delivery = models.CharField("доставка квитанции", max_length=5, choices=Delivery.choices)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
+from kabinet.billing import bill_delivery
 from kabinet.identity.models import AccountLink, ConsentAcceptance, ConsentDocument, User
 
 
@@ -39,6 +40,11 @@ class UserAdmin(DjangoUserAdmin):
         ("Даты", {"fields": ["last_login", "date_joined", "tour_completed_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "password1", "password2"]})]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:  # a new e-mail or a block changes where the bills go: billing is told
+            bill_delivery.user_edited(obj, form.changed_data)
 
 
 @admin.register(ConsentDocument)

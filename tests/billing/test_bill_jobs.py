@@ -338,7 +338,18 @@ def test_only_subscribed_accounts_with_a_holder_and_an_email_get_it(sverdlovsk, 
 def test_a_subscription_stops_with_the_holder(account, customer, mailbox):
     accrue(account, PERIOD)
     subscribe(customer, account)
-    customer.account_links.all().delete()
+    customer.account_links.all().delete()  # the subscription ends with the link (bill_delivery)
+    assert not BillSubscription.objects.exists()
+    assert send_electronic_bills(PERIOD).sent == 0
+    assert mailbox() == []
+
+
+def test_a_subscription_left_on_an_account_held_by_another_is_skipped(sverdlovsk, account, customer, mailbox):
+    """Old data: the link moved to another user without the subscription ending."""
+    accrue(account, PERIOD)
+    subscribe(customer, account)
+    boris = make_customer("+79120000002", make_account(sverdlovsk, "660100000002", flat="6"), email="b@example.ru")
+    customer.account_links.all().update(user=boris)
     assert send_electronic_bills(PERIOD).dropped == 1
     assert mailbox() == []
 
