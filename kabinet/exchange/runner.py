@@ -71,19 +71,14 @@ def _run(kind, binary, scanned, file_name, source, user, dry_run, force, progres
         source=source[:100],
     )
     if not (dry_run or force):
-        earlier = (
-            ImportBatch.objects.filter(kind=kind.name, checksum=scanned.checksum, status=ImportBatch.Status.DONE)
-            .filter(dry_run=False)
-            .exclude(pk=batch.pk)
-            .order_by("finished_at")
-            .first()
-        )
-        if earlier is not None:
-            when = formats.date_format(timezone.localtime(earlier.finished_at), "d.m.Y в H:i")
+        latest = _latest_loaded(kind, batch)
+        if latest is not None and latest.checksum == scanned.checksum:
+            when = formats.date_format(timezone.localtime(latest.finished_at), "d.m.Y в H:i")
             return _finish(
                 batch,
                 ImportBatch.Status.DUPLICATE,
-                f"Этот файл уже загружен {when} (загрузка № {earlier.pk}); ничего не изменено.",
+                f"Этот файл уже загружен {when} (загрузка № {latest.pk}), и других файлов этого вида "
+                "после него не загружали; ничего не изменено.",
             )
     if progress is not None:
         progress.start(max(scanned.lines - 1, 0))
@@ -133,6 +128,15 @@ def _run(kind, binary, scanned, file_name, source, user, dry_run, force, progres
         message = f"Проверка: ошибок нет, ничего не изменено; было бы {counts}{notes}."
         return _finish(batch, ImportBatch.Status.DONE, message)
     return _finish(batch, ImportBatch.Status.DONE, f"Загружено: {counts}{notes}.")
+
+
+def _latest_loaded(kind: Kind, batch: ImportBatch) -> ImportBatch | None:
+    """The kind's last file that changed data (done, not a dry run). Only a file equal to it is
+    a duplicate: an older file sent again after another one brings its figures back, and its
+    merge (idempotent) is what restores them. Last by the time it was finished, just after its
+    commit: the order in which the files' data went in."""
+    done = ImportBatch.objects.filter(kind=kind.name, status=ImportBatch.Status.DONE, dry_run=False)
+    return done.exclude(pk=batch.pk).order_by("-finished_at", "-pk").first()
 
 
 def _lock(kind: Kind) -> None:
