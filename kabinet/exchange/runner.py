@@ -140,9 +140,26 @@ def _latest_loaded(kind: Kind, batch: ImportBatch) -> ImportBatch | None:
 
 
 def _lock(kind: Kind) -> None:
-    """One import of a kind at a time (SQLite serialises writers by itself)."""
+    """One import of a kind at a time, and one at a time of the kinds that rebuild month
+    balances (SQLite serialises writers by itself).
+
+    Accruals, payments and balances each rebuild `billing_monthbalance` from the other tables:
+    two at once would each compute without the other's uncommitted rows, then overwrite with
+    stale figures once the other's row locks are gone, or both insert a month new to an account
+    (a unique violation). So they take the shared MONTH_BALANCES lock for their whole
+    transaction, before anything is read or written.
+
+    Lock order, the same in every import, so no two imports wait for each other: the kind's
+    session lock (run_import, before the journal entry) → MONTH_BALANCES (here, transaction
+    level) → the kind's transaction-level lock (never waits: this session holds the kind's
+    lock already). Nothing takes a kind's lock while holding MONTH_BALANCES: it goes at the
+    commit or rollback, before run_import lets the kind's lock go. (Imports run one after
+    another inside an outer transaction — the demo — keep MONTH_BALANCES until it ends; run
+    them so only where no other import runs.)"""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            if kind.name in locks.BALANCE_KINDS:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [locks.key(locks.MONTH_BALANCES)])
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [locks.key(kind.name)])
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
