@@ -112,7 +112,14 @@ def _run(kind, binary, scanned, file_name, source, user, dry_run, force, progres
     except BaseException as exc:
         logger.exception("import %s of %s failed", batch.pk, file_name)
         batch.rows_created = batch.rows_updated = batch.rows_unchanged = 0
-        _finish(batch, ImportBatch.Status.FAILED, f"Загрузка прервана, ничего не изменено: {exc!r}"[:2000])
+        # The operator gets the reason in Russian; the exception (logged above) is for whoever
+        # reads the server's log, found there by the batch number.
+        cause = "ошибкой на сервере" if isinstance(exc, Exception) else "остановкой процесса"
+        _finish(
+            batch,
+            ImportBatch.Status.FAILED,
+            f"Загрузка прервана {cause}, ничего не изменено; подробности — в журнале сервера (загрузка № {batch.pk}).",
+        )
         if not isinstance(exc, Exception):
             raise
         return batch
