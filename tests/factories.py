@@ -308,10 +308,11 @@ def csv_bytes(*rows: str, header: str = ACCOUNTS_HEADER, encoding: str = "utf-8"
     return ("\n".join([header, *rows]) + "\n").encode(encoding)
 
 
-def export_crashing_before_commit(export, out) -> ExportBatch:
+def export_crashing_before_commit(export, out, caplog) -> ExportBatch:
     """Run `export()` with a fault injected once its file is in place, just before its
-    transaction commits; check that it failed leaving no file, and return its batch (the caller
-    checks that nothing was marked)."""
+    transaction commits; check that it failed, keeping the placed file (the server may have
+    committed: at least once in files) and no temporary one, told the operator in Russian, logged
+    the fault, and return its batch (the caller checks that nothing was marked)."""
 
     def crash(batch):
         raise RuntimeError("диск отключён")
@@ -320,6 +321,11 @@ def export_crashing_before_commit(export, out) -> ExportBatch:
         patch.setattr(exports, "_before_commit", crash)
         failed = export()
     assert failed.status == ExportBatch.Status.FAILED and failed.rows == 0 and failed.file_name == ""
-    assert "ничего не отмечено выгруженным" in failed.message and "диск отключён" in failed.message
-    assert list(out.iterdir()) == []
+    [kept] = list(out.iterdir())
+    assert not kept.name.startswith(".") and kept.suffix == ".csv"
+    assert failed.message == (
+        "Выгрузка прервана ошибкой на сервере, ничего не отмечено выгруженным; подробности — в журнале "
+        f"сервера (выгрузка № {failed.pk}). Файл {kept} оставлен: его строки будут выгружены ещё раз."
+    )
+    assert "диск отключён" in caplog.text and f"export {failed.pk} of" in caplog.text
     return failed

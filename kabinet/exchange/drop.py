@@ -88,9 +88,12 @@ def _import(store: FolderStore | S3Store, name: str, via: str, progress_for: Pro
             with store.opened(name) as binary:
                 progress = progress_for(kind, name) if progress_for else None
                 batch = run_import(kind, binary, file_name=name, source=source, progress=progress)
-        except Exception as exc:  # reading or downloading the file failed before the journal entry
+        except Exception:  # reading or downloading the file failed before the journal entry
             logger.exception("pickup of %s failed", name)
-            message = f"Загрузка прервана, ничего не изменено: {exc!r}"[:2000]
+            message = (
+                "Загрузка прервана ошибкой на сервере до её начала, ничего не изменено; "
+                f"подробности — в журнале сервера (файл {name})."
+            )
             batch = _entry(name, kind, source, ImportBatch.Status.FAILED, message)
     moved_to = store.settle(name, OUTCOME[batch.status])
     logger.info("picked %s: %s → %s", name, batch.status, moved_to)

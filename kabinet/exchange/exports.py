@@ -156,12 +156,18 @@ def _run(kind: ExportKind, out_dir: Path, period: date | None, source: str, user
             _before_commit(batch)
     except BaseException as exc:
         logger.exception("export %s of %s failed", batch.pk, kind.name)
-        for path in (temp, placed):
-            if path is not None:
-                path.unlink(missing_ok=True)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+        # A placed file stays: the error may have come after the server committed (a lost COMMIT
+        # reply), its rows then marked and sent only in it. Before the commit its rows stay
+        # unmarked and go again in the next file: at least once in files, billing dedups.
+        kept = "" if placed is None else f" Файл {placed} оставлен: его строки будут выгружены ещё раз."
         batch.refresh_from_db()  # the transaction rolled back: the journal keeps «running»
         batch.status, batch.finished_at = ExportBatch.Status.FAILED, timezone.now()
-        batch.message = f"Выгрузка прервана, ничего не отмечено выгруженным, файл удалён: {exc!r}"[:2000]
+        batch.message = (
+            "Выгрузка прервана ошибкой на сервере, ничего не отмечено выгруженным; подробности — в "
+            f"журнале сервера (выгрузка № {batch.pk}).{kept}"
+        )
         batch.save()
         if not isinstance(exc, Exception):
             raise

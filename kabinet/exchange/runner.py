@@ -71,19 +71,14 @@ def _run(kind, binary, scanned, file_name, source, user, dry_run, force, progres
         source=source[:100],
     )
     if not (dry_run or force):
-        earlier = (
-            ImportBatch.objects.filter(kind=kind.name, checksum=scanned.checksum, status=ImportBatch.Status.DONE)
-            .filter(dry_run=False)
-            .exclude(pk=batch.pk)
-            .order_by("finished_at")
-            .first()
-        )
-        if earlier is not None:
-            when = formats.date_format(timezone.localtime(earlier.finished_at), "d.m.Y в H:i")
+        latest = _latest_loaded(kind, batch)
+        if latest is not None and latest.checksum == scanned.checksum:
+            when = formats.date_format(timezone.localtime(latest.finished_at), "d.m.Y в H:i")
             return _finish(
                 batch,
                 ImportBatch.Status.DUPLICATE,
-                f"Этот файл уже загружен {when} (загрузка № {earlier.pk}); ничего не изменено.",
+                f"Этот файл уже загружен {when} (загрузка № {latest.pk}), и других файлов этого вида "
+                "после него не загружали; ничего не изменено.",
             )
     if progress is not None:
         progress.start(max(scanned.lines - 1, 0))
@@ -117,7 +112,14 @@ def _run(kind, binary, scanned, file_name, source, user, dry_run, force, progres
     except BaseException as exc:
         logger.exception("import %s of %s failed", batch.pk, file_name)
         batch.rows_created = batch.rows_updated = batch.rows_unchanged = 0
-        _finish(batch, ImportBatch.Status.FAILED, f"Загрузка прервана, ничего не изменено: {exc!r}"[:2000])
+        # The operator gets the reason in Russian; the exception (logged above) is for whoever
+        # reads the server's log, found there by the batch number.
+        cause = "ошибкой на сервере" if isinstance(exc, Exception) else "остановкой процесса"
+        _finish(
+            batch,
+            ImportBatch.Status.FAILED,
+            f"Загрузка прервана {cause}, ничего не изменено; подробности — в журнале сервера (загрузка № {batch.pk}).",
+        )
         if not isinstance(exc, Exception):
             raise
         return batch
@@ -135,10 +137,36 @@ def _run(kind, binary, scanned, file_name, source, user, dry_run, force, progres
     return _finish(batch, ImportBatch.Status.DONE, f"Загружено: {counts}{notes}.")
 
 
+def _latest_loaded(kind: Kind, batch: ImportBatch) -> ImportBatch | None:
+    """The kind's last file that changed data (done, not a dry run). Only a file equal to it is
+    a duplicate: an older file sent again after another one brings its figures back, and its
+    merge (idempotent) is what restores them. Last by the time it was finished, just after its
+    commit: the order in which the files' data went in."""
+    done = ImportBatch.objects.filter(kind=kind.name, status=ImportBatch.Status.DONE, dry_run=False)
+    return done.exclude(pk=batch.pk).order_by("-finished_at", "-pk").first()
+
+
 def _lock(kind: Kind) -> None:
-    """One import of a kind at a time (SQLite serialises writers by itself)."""
+    """One import of a kind at a time, and one at a time of the kinds that rebuild month
+    balances (SQLite serialises writers by itself).
+
+    Accruals, payments and balances each rebuild `billing_monthbalance` from the other tables:
+    two at once would each compute without the other's uncommitted rows, then overwrite with
+    stale figures once the other's row locks are gone, or both insert a month new to an account
+    (a unique violation). So they take the shared MONTH_BALANCES lock for their whole
+    transaction, before anything is read or written.
+
+    Lock order, the same in every import, so no two imports wait for each other: the kind's
+    session lock (run_import, before the journal entry) → MONTH_BALANCES (here, transaction
+    level) → the kind's transaction-level lock (never waits: this session holds the kind's
+    lock already). Nothing takes a kind's lock while holding MONTH_BALANCES: it goes at the
+    commit or rollback, before run_import lets the kind's lock go. (Imports run one after
+    another inside an outer transaction — the demo — keep MONTH_BALANCES until it ends; run
+    them so only where no other import runs.)"""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            if kind.name in locks.BALANCE_KINDS:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [locks.key(locks.MONTH_BALANCES)])
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [locks.key(kind.name)])
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")

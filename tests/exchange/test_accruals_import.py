@@ -88,6 +88,22 @@ def test_the_very_same_file_is_a_duplicate(load):
     assert load(*OCTOBER).status == ImportBatch.Status.DUPLICATE
 
 
+def test_an_earlier_file_again_after_another_one_is_loaded_not_a_duplicate(load):
+    """A, then B (other amounts), then A again: billing sends A's figures back, so A is loaded
+    again — only the latest file of the kind is a duplicate."""
+    first = load(*OCTOBER)
+    after_first = state()
+    other = load(OCTOBER[0].replace("1006.50", "1111.11"), *OCTOBER[1:])
+    assert other.status == OK and state() != after_first
+    again = load(*OCTOBER)
+    assert again.status == OK, again.message
+    assert counts(again) == (3, 0, 1, 2)
+    assert state() == after_first
+    latest = load(*OCTOBER)
+    assert latest.status == ImportBatch.Status.DUPLICATE
+    assert f"№ {again.pk}" in latest.message and f"№ {first.pk}" not in latest.message
+
+
 def test_a_changed_line_is_updated_and_counted(load):
     load(*OCTOBER)
     batch = load(OCTOBER[0], "66,660100000001,2026-10,electricity,2,71,3.3800,239.98,,", OCTOBER[2])

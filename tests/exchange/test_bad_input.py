@@ -301,7 +301,7 @@ def fail_when(table: str, condition: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_database_fault_mid_merge_leaves_the_previous_state(world, kind):
+def test_a_database_fault_mid_merge_leaves_the_previous_state(world, kind, caplog):
     case = CASES[kind]
     assert load(kind, text(case.header, *case.first).encode()).status == OK
     second = text(case.header, *case.second).encode()
@@ -310,7 +310,11 @@ def test_a_database_fault_mid_merge_leaves_the_previous_state(world, kind):
     fail_when(case.table, case.condition)
     batch = load(kind, second)
     assert batch.status == FAILED, batch.message
-    assert f"сбой записи в {case.table}" in batch.message and batch.message.startswith("Загрузка прервана")
+    assert batch.message == (  # the operator's words; the fault itself is in the server's log
+        "Загрузка прервана ошибкой на сервере, ничего не изменено; подробности — в журнале сервера "
+        f"(загрузка № {batch.pk})."
+    )
+    assert f"сбой записи в {case.table}" in caplog.text and f"import {batch.pk} of" in caplog.text
     assert (batch.rows_created, batch.rows_updated) == (0, 0)
     assert snapshot() == before
 

@@ -168,9 +168,9 @@ def test_nothing_of_another_person_leaks(out, sverdlovsk, account, customer, cha
     assert customer.password.split("$")[-1] not in text
 
 
-def test_a_crash_before_commit_marks_nothing_and_leaves_no_file(out, account, customer):
+def test_a_crash_before_commit_marks_nothing_and_keeps_its_file(out, account, customer, caplog):
     subscribe(customer, account)
-    export_crashing_before_commit(run, out)
+    export_crashing_before_commit(run, out, caplog)
     assert not ExportedDeliveryChange.objects.exists()
     retry = run()  # the next run sends them again
     assert retry.rows == 1 and ExportedDeliveryChange.objects.get().batch == retry

@@ -61,7 +61,8 @@ def test_each_outcome_lands_in_its_folder_with_a_journal_entry(drop, sverdlovsk,
     monkeypatch.setattr(kinds.get("accounts"), "merge", boom)
     put(drop, "accounts_2026-05-04.csv", OTHER)
     [failed] = pickup(via="tests")
-    assert failed.batch.status == ImportBatch.Status.FAILED and "диск переполнен" in failed.batch.message
+    assert failed.batch.status == ImportBatch.Status.FAILED and "диск переполнен" not in failed.batch.message
+    assert failed.batch.message.startswith("Загрузка прервана ошибкой на сервере, ничего не изменено")
     assert names(drop / "failed") == ["accounts_2026-05-04.csv"]
     assert failed.moved_to == str(drop / "failed" / "accounts_2026-05-04.csv")
     assert PersonalAccount.objects.count() == 1
@@ -152,3 +153,18 @@ def test_the_celery_task_picks_up_the_folder(drop, sverdlovsk):
 def test_the_beat_schedule_runs_the_pickup_and_the_export(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"kabinet.exchange.tasks.import_drop_folder", "kabinet.exchange.tasks.export_for_billing"} <= tasks
+
+
+def test_a_file_that_cannot_be_read_fails_with_a_russian_reason(drop, sverdlovsk, monkeypatch, caplog):
+    def unreadable(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("kabinet.exchange.drop.run_import", unreadable)  # the disk fails under the file
+    put(drop, "accounts_2026-05-05.csv", GOOD)
+    [failed] = pickup(via="tests")
+    assert failed.batch.status == ImportBatch.Status.FAILED
+    assert failed.batch.message == (
+        "Загрузка прервана ошибкой на сервере до её начала, ничего не изменено; подробности — в журнале "
+        "сервера (файл accounts_2026-05-05.csv)."
+    )
+    assert "Input/output error" in caplog.text and names(drop / "failed") == ["accounts_2026-05-05.csv"]

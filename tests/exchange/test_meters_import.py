@@ -86,7 +86,9 @@ def test_same_rows_again_are_unchanged_and_not_rewritten(load):
     assert batch.status == OK, batch.message
     assert counts(batch) == (0, 0, 2)
     assert state() == before
-    assert load(OLD_REMOVED, NEW).status == ImportBatch.Status.DUPLICATE
+    assert load(NEW, OLD_REMOVED).status == ImportBatch.Status.DUPLICATE  # the latest file again
+    earlier = load(OLD_REMOVED, NEW)  # an earlier file after another one: loaded, nothing changes
+    assert earlier.status == OK and counts(earlier) == (0, 0, 2) and state() == before
 
 
 def test_changes_are_counted_as_updates(load):

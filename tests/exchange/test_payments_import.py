@@ -169,7 +169,7 @@ def test_an_accounts_file_is_named(load):
     assert "Это файл вида «Лицевые счета», а загружается «Платежи»" in batch.message
 
 
-def test_a_fault_mid_merge_keeps_the_previous_state(load, monkeypatch):
+def test_a_fault_mid_merge_keeps_the_previous_state(load, monkeypatch, caplog):
     load(*ROWS)
     before = (state(), sorted(MonthBalance.objects.values_list("account__number", "period", "closing")))
     merge = type(kinds.get("payments")).merge
@@ -180,7 +180,9 @@ def test_a_fault_mid_merge_keeps_the_previous_state(load, monkeypatch):
 
     monkeypatch.setattr(type(kinds.get("payments")), "merge", failing_merge)
     batch = load("66,660100000002,2026-11-20,500.00,bank,SB-0002")
-    assert batch.status == ImportBatch.Status.FAILED and "диск отключён" in batch.message
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.message.startswith("Загрузка прервана ошибкой на сервере")
+    assert "диск отключён" in caplog.text  # the server log has the fault
     assert (state(), sorted(MonthBalance.objects.values_list("account__number", "period", "closing"))) == before
 
 

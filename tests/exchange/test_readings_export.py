@@ -100,9 +100,9 @@ def test_a_replaced_reading_and_its_replacement_carry_the_flag(out, meter):
     assert [r.split(",")[10] for r in by_month] == ["", str(earlier.pk)]
 
 
-def test_a_crash_before_commit_marks_nothing_and_leaves_no_file(out, meter):
+def test_a_crash_before_commit_marks_nothing_and_keeps_its_file(out, meter, caplog):
     reading = add_reading(meter, NOV, 1200, 800)
-    export_crashing_before_commit(run, out)
+    export_crashing_before_commit(run, out, caplog)
     assert not ExportedReading.objects.exists()
     retry = run()  # the next run sends them again
     assert retry.rows == 1 and lines(retry, out)[1].split(",")[9] == str(reading.pk)
