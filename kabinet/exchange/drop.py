@@ -76,7 +76,10 @@ def pickup(*, via: str, progress_for: ProgressFor | None = None) -> list[Picked]
 def _import(store: FolderStore | S3Store, name: str, via: str, progress_for: ProgressFor | None) -> Picked:
     kind = kind_of(name)
     source = f"{store.title}, {via}"
-    if kind is None:
+    refusal = store.refusal(name)
+    if refusal is not None:
+        batch = _entry(name, kind or "", source, ImportBatch.Status.REJECTED, refusal)
+    elif kind is None:
         known = ", ".join(kinds.BUILTIN)
         message = (
             f"Файл не загружен: вид файла не определён по имени «{name}». Имя должно начинаться "

@@ -48,6 +48,7 @@ class Store(Protocol):
     def waiting(self) -> list[str]: ...
     def claim(self, name: str) -> bool: ...
     def claimed(self) -> list[str]: ...
+    def refusal(self, name: str) -> str | None: ...
     def opened(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]: ...
     def settle(self, name: str, outcome: str) -> str: ...
 
@@ -67,7 +68,13 @@ class FolderStore:
         quiet_since = timezone.now().timestamp() - self.settle_seconds
         names = []
         for entry in os.scandir(self.root):
-            if entry.is_file() and is_candidate(entry.name) and entry.stat().st_mtime <= quiet_since:
+            # A symlink is listed (never followed: its own mtime) so that it is refused with a
+            # journal entry rather than left there unexplained.
+            if (
+                _file_or_link(entry)
+                and is_candidate(entry.name)
+                and entry.stat(follow_symlinks=False).st_mtime <= quiet_since
+            ):
                 names.append(entry.name)
         return names
 
@@ -81,11 +88,23 @@ class FolderStore:
         return True
 
     def claimed(self) -> list[str]:
-        return sorted(entry.name for entry in os.scandir(self.root / PROCESSING) if entry.is_file())
+        return sorted(entry.name for entry in os.scandir(self.root / PROCESSING) if _file_or_link(entry))
+
+    def refusal(self, name: str) -> str | None:
+        """Why a claimed file is not imported at all, or None. A symlink could point at any file
+        of the host (/etc/…): Kabinet would load it and show its lines in the journal."""
+        if (self.root / PROCESSING / name).is_symlink():
+            return (
+                "Файл не загружен: это символическая ссылка, а не файл. Ссылки не загружаются "
+                "(через них можно прочитать любой файл сервера): положите в папку сам файл."
+            )
+        return None
 
     @contextlib.contextmanager
     def opened(self, name: str) -> Iterator[BinaryIO]:
-        with open(self.root / PROCESSING / name, "rb") as binary:
+        # O_NOFOLLOW: a symlink put in place after the check above is not followed either.
+        descriptor = os.open(self.root / PROCESSING / name, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(descriptor, "rb") as binary:
             yield binary
 
     def settle(self, name: str, outcome: str) -> str:
@@ -138,6 +157,9 @@ class S3Store:
     def claimed(self) -> list[str]:
         return sorted(self._names(f"{self.in_prefix}{PROCESSING}/"))
 
+    def refusal(self, name: str) -> str | None:
+        return None  # an object is never a link
+
     @contextlib.contextmanager
     def opened(self, name: str) -> Iterator[BinaryIO]:
         """The object downloaded to a temporary file (the runner reads a file twice)."""
@@ -162,6 +184,10 @@ class S3Store:
                 self.client.upload_file(str(path), self.bucket, self.out_prefix + path.name)
                 sent.append(path.name)
         return sent
+
+
+def _file_or_link(entry: os.DirEntry) -> bool:
+    return entry.is_file(follow_symlinks=False) or entry.is_symlink()
 
 
 def _folder(prefix: str) -> str:

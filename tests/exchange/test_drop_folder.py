@@ -152,3 +152,27 @@ def test_the_celery_task_picks_up_the_folder(drop, sverdlovsk):
 def test_the_beat_schedule_runs_the_pickup_and_the_export(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"kabinet.exchange.tasks.import_drop_folder", "kabinet.exchange.tasks.export_for_billing"} <= tasks
+
+
+def test_a_symlink_in_the_folder_is_refused_not_followed(drop, sverdlovsk, tmp_path):
+    """A link `in/accounts_x.csv → /etc/…` must not make Kabinet read (and show the lines of)
+    any file on the host: it goes to rejected/ as a link, the target is neither read nor moved."""
+    secret = tmp_path / "secret.csv"
+    secret.write_bytes(csv_bytes("66,SECRET-LINE,Екатеринбург,ул. Малышева,12а,5,,,"))
+    os.symlink(secret, drop / "accounts_x.csv")
+    (picked,) = pickup(via="tests")
+    assert picked.batch.status == ImportBatch.Status.REJECTED
+    assert "символическая ссылка" in picked.batch.message
+    assert not picked.batch.rejected_rows.exists()
+    assert os.path.islink(drop / "rejected" / "accounts_x.csv") and secret.exists()
+    assert "SECRET" not in picked.batch.message
+
+
+def test_a_symlink_left_in_processing_is_not_opened(drop, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_bytes(b"region\n")
+    store = FolderStore(drop)
+    store.prepare()
+    os.symlink(secret, drop / "processing" / "accounts_x.csv")
+    with pytest.raises(OSError), store.opened("accounts_x.csv"):
+        pass
