@@ -6,8 +6,8 @@
     in/done/, in/rejected/, in/failed/   where a file goes afterwards, by its journal entry
 
 A store lists the waiting files, claims one (a move into processing/), opens it as a seekable
-binary file, and moves it on. Exports are kept in the out folder and, with S3, uploaded to
-the out prefix.
+binary file, and moves it on. Exports are written to the out folder and, with S3, uploaded to
+the out prefix and moved to out/sent/.
 """
 
 from collections.abc import Iterator
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 PROCESSING = "processing"
 OUTCOMES = ("done", "rejected", "failed")
+SENT = "sent"  # out/sent/: export files uploaded to S3
 
 
 def is_candidate(name: str) -> bool:
@@ -176,13 +177,16 @@ class S3Store:
         return f"s3://{self.bucket}/{target}"
 
     def upload_new(self, folder: Path) -> list[str]:
-        """Upload the export files of `folder` that the out prefix does not have yet."""
-        there = set(self._names(self.out_prefix))
+        """Upload the export files of `folder` and move each to `folder/sent/` once uploaded:
+        what was sent is recorded here, not read from the bucket, so a file billing deleted
+        after reading it is not sent again; a failed upload stays and is retried next run."""
+        sent_dir = folder / SENT
         sent = []
         for path in sorted(folder.glob("*.csv")):
-            if path.name not in there:
-                self.client.upload_file(str(path), self.bucket, self.out_prefix + path.name)
-                sent.append(path.name)
+            self.client.upload_file(str(path), self.bucket, self.out_prefix + path.name)
+            sent_dir.mkdir(exist_ok=True)
+            os.replace(path, sent_dir / path.name)
+            sent.append(path.name)
         return sent
 
 
@@ -213,6 +217,15 @@ def s3_store() -> S3Store | None:
         settings.KABINET_EXCHANGE_S3_IN_PREFIX,
         settings.KABINET_EXCHANGE_S3_OUT_PREFIX,
     )
+
+
+def upload_exports() -> list[str] | None:
+    """With S3 set up, upload what the out folder has not sent yet (the nightly task and the
+    export commands both); the names sent, or None without a bucket."""
+    store = s3_store()
+    if store is None:
+        return None
+    return store.upload_new(Path(settings.KABINET_EXCHANGE_OUT_DIR))
 
 
 def configured_stores() -> list[FolderStore | S3Store]:
