@@ -13,6 +13,7 @@ from tqdm import tqdm
 from kabinet.exchange import kinds
 from kabinet.exchange.models import ExportBatch, ImportBatch
 from kabinet.exchange.runner import run_import
+from kabinet.exchange.stores import upload_exports
 
 
 class TerminalProgress:
@@ -94,3 +95,7 @@ class ExportCommand(BaseCommand):
         if batch.status != ExportBatch.Status.DONE:
             raise CommandError(f"{batch.message} (выгрузка № {batch.pk})", returncode=1)
         self.stdout.write(f"{batch.message} (выгрузка № {batch.pk})")
+        if out is None:  # the out folder of the settings: with S3, its files go to the bucket too
+            sent = upload_exports()
+            if sent is not None:
+                self.stdout.write(f"Загружено в S3: {', '.join(sent) or 'нечего'}")

@@ -6,7 +6,8 @@ Order: kinds in the order of kinds.BUILTIN (accounts before meters before readin
 by file name within a kind (name files with a sortable date: accruals_2026-05.csv).
 One pickup at a time (locks.pickup_lock); a file is claimed by an atomic move into
 processing/ before it is read. A file found in processing/ at the start of a pickup was left
-by a pickup that was killed: its journal entry is closed as failed and it goes to failed/.
+by a pickup that was killed: if its import had finished (the same bytes have a final entry)
+it goes where that entry says; otherwise its entry is closed as failed and it goes to failed/.
 """
 
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from django.utils import timezone
 from kabinet.exchange import kinds, locks
 from kabinet.exchange.abandoned import KILLED, fail_abandoned
 from kabinet.exchange.models import ImportBatch
+from kabinet.exchange.reading import scan
 from kabinet.exchange.runner import Progress, run_import
 from kabinet.exchange.stores import FolderStore, S3Store, configured_stores
 
@@ -30,7 +32,7 @@ OUTCOME = {
     ImportBatch.Status.REJECTED: "rejected",
     ImportBatch.Status.FAILED: "failed",
 }
-KILLED_BEFORE = "Загрузка прервана (процесс остановлен) до начала загрузки, ничего не изменено."
+KILLED_BEFORE = "Файл остался в processing/ после остановки процесса; загрузка не начиналась, ничего не изменено."
 
 ProgressFor = Callable[[str, str], Progress | None]  # (kind, file name) → a progress display
 
@@ -76,7 +78,10 @@ def pickup(*, via: str, progress_for: ProgressFor | None = None) -> list[Picked]
 def _import(store: FolderStore | S3Store, name: str, via: str, progress_for: ProgressFor | None) -> Picked:
     kind = kind_of(name)
     source = f"{store.title}, {via}"
-    if kind is None:
+    refusal = store.refusal(name)
+    if refusal is not None:
+        batch = _entry(name, kind or "", source, ImportBatch.Status.REJECTED, refusal)
+    elif kind is None:
         known = ", ".join(kinds.BUILTIN)
         message = (
             f"Файл не загружен: вид файла не определён по имени «{name}». Имя должно начинаться "
@@ -101,16 +106,30 @@ def _import(store: FolderStore | S3Store, name: str, via: str, progress_for: Pro
 
 
 def _recover(store: FolderStore | S3Store, via: str) -> list[Picked]:
-    """Files left in processing/ by a killed pickup go to failed/ with their journal entry."""
+    """Files left in processing/ by a killed pickup: moved by their journal entry when their
+    import had finished (killed before the move), otherwise to failed/ with the entry closed."""
     recovered = []
     for name in store.claimed():
         last = ImportBatch.objects.filter(file_name=name[:255], source__startswith=store.title).first()
         if last is not None and last.status == ImportBatch.Status.RUNNING:
             continue  # its kind's lock is still held: closed by a later pickup
-        if last is None or last.message != KILLED:  # killed before its entry was written
+        if last is not None and _is_entry_of(store, name, last):
+            outcome = OUTCOME[last.status]  # finished: loaded or rejected as its entry says
+        else:
+            outcome = "failed"  # killed before its entry was written
             last = _entry(name, kind_of(name) or "", f"{store.title}, {via}", ImportBatch.Status.FAILED, KILLED_BEFORE)
-        recovered.append(Picked(name, last, store.settle(name, "failed")))
+        recovered.append(Picked(name, last, store.settle(name, outcome)))
     return recovered
+
+
+def _is_entry_of(store: FolderStore | S3Store, name: str, batch: ImportBatch) -> bool:
+    """The final entry was written for these very bytes (not an earlier file of that name)."""
+    if batch.message == KILLED:
+        return True  # closed by fail_abandoned: its file goes to failed/
+    if not batch.checksum or store.refusal(name) is not None:
+        return False
+    with store.opened(name) as binary:
+        return scan(binary).checksum == batch.checksum
 
 
 def _entry(name: str, kind: str, source: str, status: str, message: str) -> ImportBatch:

@@ -6,8 +6,8 @@
     in/done/, in/rejected/, in/failed/   where a file goes afterwards, by its journal entry
 
 A store lists the waiting files, claims one (a move into processing/), opens it as a seekable
-binary file, and moves it on. Exports are kept in the out folder and, with S3, uploaded to
-the out prefix.
+binary file, and moves it on. Exports are written to the out folder and, with S3, uploaded to
+the out prefix and moved to out/sent/.
 """
 
 from collections.abc import Iterator
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 PROCESSING = "processing"
 OUTCOMES = ("done", "rejected", "failed")
+SENT = "sent"  # out/sent/: export files uploaded to S3
 
 
 def is_candidate(name: str) -> bool:
@@ -48,6 +49,7 @@ class Store(Protocol):
     def waiting(self) -> list[str]: ...
     def claim(self, name: str) -> bool: ...
     def claimed(self) -> list[str]: ...
+    def refusal(self, name: str) -> str | None: ...
     def opened(self, name: str) -> contextlib.AbstractContextManager[BinaryIO]: ...
     def settle(self, name: str, outcome: str) -> str: ...
 
@@ -67,7 +69,13 @@ class FolderStore:
         quiet_since = timezone.now().timestamp() - self.settle_seconds
         names = []
         for entry in os.scandir(self.root):
-            if entry.is_file() and is_candidate(entry.name) and entry.stat().st_mtime <= quiet_since:
+            # A symlink is listed (never followed: its own mtime) so that it is refused with a
+            # journal entry rather than left there unexplained.
+            if (
+                _file_or_link(entry)
+                and is_candidate(entry.name)
+                and entry.stat(follow_symlinks=False).st_mtime <= quiet_since
+            ):
                 names.append(entry.name)
         return names
 
@@ -81,11 +89,23 @@ class FolderStore:
         return True
 
     def claimed(self) -> list[str]:
-        return sorted(entry.name for entry in os.scandir(self.root / PROCESSING) if entry.is_file())
+        return sorted(entry.name for entry in os.scandir(self.root / PROCESSING) if _file_or_link(entry))
+
+    def refusal(self, name: str) -> str | None:
+        """Why a claimed file is not imported at all, or None. A symlink could point at any file
+        of the host (/etc/…): Kabinet would load it and show its lines in the journal."""
+        if (self.root / PROCESSING / name).is_symlink():
+            return (
+                "Файл не загружен: это символическая ссылка, а не файл. Ссылки не загружаются "
+                "(через них можно прочитать любой файл сервера): положите в папку сам файл."
+            )
+        return None
 
     @contextlib.contextmanager
     def opened(self, name: str) -> Iterator[BinaryIO]:
-        with open(self.root / PROCESSING / name, "rb") as binary:
+        # O_NOFOLLOW: a symlink put in place after the check above is not followed either.
+        descriptor = os.open(self.root / PROCESSING / name, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(descriptor, "rb") as binary:
             yield binary
 
     def settle(self, name: str, outcome: str) -> str:
@@ -138,6 +158,9 @@ class S3Store:
     def claimed(self) -> list[str]:
         return sorted(self._names(f"{self.in_prefix}{PROCESSING}/"))
 
+    def refusal(self, name: str) -> str | None:
+        return None  # an object is never a link
+
     @contextlib.contextmanager
     def opened(self, name: str) -> Iterator[BinaryIO]:
         """The object downloaded to a temporary file (the runner reads a file twice)."""
@@ -154,14 +177,21 @@ class S3Store:
         return f"s3://{self.bucket}/{target}"
 
     def upload_new(self, folder: Path) -> list[str]:
-        """Upload the export files of `folder` that the out prefix does not have yet."""
-        there = set(self._names(self.out_prefix))
+        """Upload the export files of `folder` and move each to `folder/sent/` once uploaded:
+        what was sent is recorded here, not read from the bucket, so a file billing deleted
+        after reading it is not sent again; a failed upload stays and is retried next run."""
+        sent_dir = folder / SENT
         sent = []
         for path in sorted(folder.glob("*.csv")):
-            if path.name not in there:
-                self.client.upload_file(str(path), self.bucket, self.out_prefix + path.name)
-                sent.append(path.name)
+            self.client.upload_file(str(path), self.bucket, self.out_prefix + path.name)
+            sent_dir.mkdir(exist_ok=True)
+            os.replace(path, sent_dir / path.name)
+            sent.append(path.name)
         return sent
+
+
+def _file_or_link(entry: os.DirEntry) -> bool:
+    return entry.is_file(follow_symlinks=False) or entry.is_symlink()
 
 
 def _folder(prefix: str) -> str:
@@ -187,6 +217,15 @@ def s3_store() -> S3Store | None:
         settings.KABINET_EXCHANGE_S3_IN_PREFIX,
         settings.KABINET_EXCHANGE_S3_OUT_PREFIX,
     )
+
+
+def upload_exports() -> list[str] | None:
+    """With S3 set up, upload what the out folder has not sent yet (the nightly task and the
+    export commands both); the names sent, or None without a bucket."""
+    store = s3_store()
+    if store is None:
+        return None
+    return store.upload_new(Path(settings.KABINET_EXCHANGE_OUT_DIR))
 
 
 def configured_stores() -> list[FolderStore | S3Store]:

@@ -6,12 +6,11 @@ exported every night (docs/exchange.md)."""
 from collections import Counter
 
 from celery import shared_task
-from django.conf import settings
 
 from kabinet.exchange.contacts_export import export_contacts
 from kabinet.exchange.drop import pickup
 from kabinet.exchange.readings_export import export_readings
-from kabinet.exchange.stores import s3_store
+from kabinet.exchange.stores import upload_exports
 
 
 @shared_task
@@ -32,8 +31,7 @@ def export_for_billing() -> str:
     for export in (export_readings, export_contacts):
         batch = export(source="задача Celery")
         results.append(f"{batch.kind} {batch.status}: {batch.message}")
-    store = s3_store()
-    if store is not None:
-        sent = store.upload_new(settings.KABINET_EXCHANGE_OUT_DIR)
+    sent = upload_exports()
+    if sent is not None:
         results.append(f"uploaded to S3: {', '.join(sent) or 'nothing'}")
     return "; ".join(results)

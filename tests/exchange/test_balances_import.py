@@ -211,3 +211,29 @@ def test_home_card_and_history_show_billings_closing(client, load, accounts):
     history = client.get(reverse("portal:account", args=[account.pk])).context["history"]
     assert history.latest.closing == D("-299.50")
     assert [m.balance.closing for m in history.months] == [D("-299.50"), D("500.00")]
+
+
+def test_touched_accounts_stay_in_the_database_on_postgres(sverdlovsk):
+    """A branch's file touches a million accounts: their ids are kept in a TEMP table and the
+    rebuild reads them there, so no statement brings one row per account back to Python."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite rebuilds in Python batches anyway")
+    many = 60
+    for n in range(many):
+        make_account(sverdlovsk, f"6601{n:08d}", house=str(n))
+    fetched = []
+
+    def count_rows(execute, sql, params, many_, context):
+        result = execute(sql, params, many_, context)
+        if sql.lstrip().upper().startswith("SELECT"):
+            fetched.append((context["cursor"].rowcount, " ".join(sql.split())[:80]))
+        return result
+
+    rows = [f"66,6601{n:08d},2026-10,0,10.00,0,10.00" for n in range(many)]
+    with connection.execute_wrapper(count_rows):
+        batch = run_import("balances", io.BytesIO(csv_bytes(*rows, header=HEADER)), file_name="b.csv", source="t")
+    assert batch.status == OK, batch.message
+    assert MonthBalance.objects.filter(source=BILLING).count() == many
+    assert [(count, sql) for count, sql in fetched if count >= many] == []

@@ -168,3 +168,27 @@ def test_a_file_that_cannot_be_read_fails_with_a_russian_reason(drop, sverdlovsk
         "сервера (файл accounts_2026-05-05.csv)."
     )
     assert "Input/output error" in caplog.text and names(drop / "failed") == ["accounts_2026-05-05.csv"]
+
+
+def test_a_symlink_in_the_folder_is_refused_not_followed(drop, sverdlovsk, tmp_path):
+    """A link `in/accounts_x.csv → /etc/…` must not make Kabinet read (and show the lines of)
+    any file on the host: it goes to rejected/ as a link, the target is neither read nor moved."""
+    secret = tmp_path / "secret.csv"
+    secret.write_bytes(csv_bytes("66,SECRET-LINE,Екатеринбург,ул. Малышева,12а,5,,,"))
+    os.symlink(secret, drop / "accounts_x.csv")
+    (picked,) = pickup(via="tests")
+    assert picked.batch.status == ImportBatch.Status.REJECTED
+    assert "символическая ссылка" in picked.batch.message
+    assert not picked.batch.rejected_rows.exists()
+    assert os.path.islink(drop / "rejected" / "accounts_x.csv") and secret.exists()
+    assert "SECRET" not in picked.batch.message
+
+
+def test_a_symlink_left_in_processing_is_not_opened(drop, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_bytes(b"region\n")
+    store = FolderStore(drop)
+    store.prepare()
+    os.symlink(secret, drop / "processing" / "accounts_x.csv")
+    with pytest.raises(OSError), store.opened("accounts_x.csv"):
+        pass

@@ -66,7 +66,7 @@ def test_the_nightly_export_writes_the_folder_and_uploads_to_s3(s3, account, set
     result = export_for_billing.delay().get()
     batch = ExportBatch.objects.get(kind="readings")
     assert batch.status == ExportBatch.Status.DONE and batch.source == "задача Celery"
-    local = settings.KABINET_EXCHANGE_OUT_DIR / batch.file_name
+    local = settings.KABINET_EXCHANGE_OUT_DIR / "sent" / batch.file_name  # moved there once uploaded
     assert local.exists() and f"uploaded to S3: {batch.file_name}" in result
     body = s3.get_object(Bucket=s3.bucket, Key=f"billing/out/{batch.file_name}")["Body"].read()
     assert body == local.read_bytes() and b",SN-42,2026-11,1200," in body
@@ -86,3 +86,24 @@ def test_an_upload_that_failed_is_made_by_the_next_run(s3, account, settings):
     export_for_billing.delay().get()
     batch = ExportBatch.objects.exclude(file_name="").get()  # the second run had nothing new
     assert keys(s3, "billing/out/") == [f"billing/out/{batch.file_name}"]
+
+
+def test_the_export_command_uploads_too(s3, account, settings, capsys):
+    """Embedded mode (cron runs the commands, no Celery): the export still reaches the bucket."""
+    from django.core.management import call_command
+
+    add_reading(make_meter(account, serial="SN-42"), NOV, 1200)
+    call_command("export_readings")
+    batch = ExportBatch.objects.get(kind="readings")
+    assert keys(s3, "billing/out/") == [f"billing/out/{batch.file_name}"]
+    assert f"Загружено в S3: {batch.file_name}" in capsys.readouterr().out
+    assert (settings.KABINET_EXCHANGE_OUT_DIR / "sent" / batch.file_name).exists()
+
+
+def test_a_file_billing_deleted_after_reading_is_not_sent_again(s3, account, settings):
+    add_reading(make_meter(account, serial="SN-42"), NOV, 1200)
+    export_for_billing.delay().get()
+    batch = ExportBatch.objects.get(kind="readings")
+    s3.delete_object(Bucket=s3.bucket, Key=f"billing/out/{batch.file_name}")  # billing read it
+    again = export_for_billing.delay().get()
+    assert "uploaded to S3: nothing" in again and keys(s3, "billing/out/") == []

@@ -19,7 +19,7 @@ import pytest
 from kabinet.billing.models import PersonalAccount, Premises
 from kabinet.exchange import locks
 from kabinet.exchange.abandoned import KILLED, fail_abandoned
-from kabinet.exchange.drop import pickup
+from kabinet.exchange.drop import KILLED_BEFORE, pickup
 from kabinet.exchange.models import ImportBatch
 from kabinet.exchange.runner import run_import
 from kabinet.identity.models import User
@@ -163,5 +163,33 @@ def test_a_file_left_in_processing_without_an_entry_goes_to_failed_with_one(drop
     (drop / "processing").mkdir()
     (drop / "processing" / "accounts_9.csv").write_bytes(csv_bytes(GOOD))  # killed while reading it
     [recovered] = pickup(via="tests")
-    assert recovered.batch.status == ImportBatch.Status.FAILED and "до начала загрузки" in recovered.batch.message
+    assert recovered.batch.status == ImportBatch.Status.FAILED and recovered.batch.message == KILLED_BEFORE
     assert (drop / "failed" / "accounts_9.csv").exists() and not PersonalAccount.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("row", "status", "folder"),
+    [(GOOD, ImportBatch.Status.DONE, "done"), ("66,12345,Екатеринбург,ул. Малышева,12а,6,,,", "rejected", "rejected")],
+)
+def test_a_file_left_in_processing_after_its_import_finished_is_settled_by_its_entry(
+    drop, sverdlovsk, row, status, folder
+):
+    """Killed between the import and the move: the data was loaded (or the file rejected), so
+    the file goes where its entry says and no second entry claims that nothing was changed."""
+    (drop / "processing").mkdir()
+    data = csv_bytes(row)
+    (drop / "processing" / "accounts_9.csv").write_bytes(data)
+    finished = run_import("accounts", io.BytesIO(data), file_name="accounts_9.csv", source="папка обмена, tests")
+    assert finished.status == status
+    [recovered] = pickup(via="tests")
+    assert recovered.batch.pk == finished.pk and ImportBatch.objects.count() == 1
+    assert recovered.moved_to == str(drop / folder / "accounts_9.csv")
+
+
+def test_a_file_left_in_processing_that_differs_from_its_finished_entry_goes_to_failed(drop, sverdlovsk):
+    (drop / "processing").mkdir()
+    run_import("accounts", io.BytesIO(csv_bytes(GOOD)), file_name="accounts_9.csv", source="папка обмена, tests")
+    (drop / "processing" / "accounts_9.csv").write_bytes(csv_bytes(GOOD, GOOD.replace("0001", "0002")))
+    [recovered] = pickup(via="tests")
+    assert recovered.batch.status == ImportBatch.Status.FAILED and recovered.batch.message == KILLED_BEFORE
+    assert (drop / "failed" / "accounts_9.csv").exists() and ImportBatch.objects.count() == 2

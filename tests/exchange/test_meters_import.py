@@ -248,3 +248,43 @@ def test_the_command(tmp_path, account, capsys):
         call_command("import_meters", path, "--no-progress")
     assert error.value.returncode == 2
     assert "строка 3: у счёта 660100000001" in capsys.readouterr().err
+
+
+def _peak_of_checking(rows: int, region_id: int, service_id: int) -> int:
+    """Peak Python memory while a file of `rows` lines, every line wrong, is checked."""
+    import tracemalloc
+
+    from kabinet.exchange import kinds
+    from kabinet.exchange.staging import Stage
+
+    stage = Stage(kinds.get("meters"))
+    stage.create()
+    # The same unknown account, serial and active meter on every line: three problems a line.
+    stage.write([(n, region_id, "669999999999", service_id, "SN-1", 1, 6, None, None, None, "") for n in range(rows)])
+    stage.finish()
+    tracemalloc.start()
+    try:
+        counted = sum(1 for _ in stage.kind.check(stage))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        stage.drop()
+    assert counted >= 2 * rows
+    return peak
+
+
+def test_the_check_streams_its_problems_memory_does_not_grow_with_the_file(sverdlovsk):
+    service = electricity()
+    small = _peak_of_checking(3_000, sverdlovsk.pk, service.pk)
+    large = _peak_of_checking(12_000, sverdlovsk.pk, service.pk)
+    assert large < 2 * small, (small, large)
+
+
+def test_the_check_yields_its_problems_in_line_order(load, account):
+    batch = load(
+        "66,660100000001,electricity,SN-1,1,6",
+        "66,669999999999,electricity,SN-2,1,6",
+        "66,660100000001,electricity,SN-1,1,6",
+    )
+    lines = [row.line for row in batch.rejected_rows.all()]
+    assert lines == sorted(lines) and len(lines) >= 3

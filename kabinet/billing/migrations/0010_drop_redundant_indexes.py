@@ -3,8 +3,36 @@
 from django.db import migrations, models
 import django.db.models.deletion
 
+INDEXES = (
+    ("billing_acc_account_a52d28_idx", "billing_accrual", "account_id, period"),
+    ("billing_accrual_account_id_07701d7c", "billing_accrual", "account_id"),
+    ("billing_monthbalance_account_id_40ae7259", "billing_monthbalance", "account_id"),
+    ("billing_payment_account_id_411a2f8d", "billing_payment", "account_id"),
+    ("billing_personalaccount_region_id_4fb6e77f", "billing_personalaccount", "region_id"),
+    ("billing_premises_region_id_c94a4417", "billing_premises", "region_id"),
+)
+
+
+def _concurrently(schema_editor) -> str:
+    return " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
+
+
+def drop_indexes(apps, schema_editor):
+    for name, _table, _columns in INDEXES:
+        schema_editor.execute(f"DROP INDEX{_concurrently(schema_editor)} IF EXISTS {name}")
+
+
+def create_indexes(apps, schema_editor):
+    for name, table, columns in INDEXES:
+        schema_editor.execute(f"CREATE INDEX{_concurrently(schema_editor)} IF NOT EXISTS {name} ON {table} ({columns})")
+
 
 class Migration(migrations.Migration):
+    # Not atomic: each DROP INDEX takes ACCESS EXCLUSIVE on its table, and in one transaction
+    # all six would be held until the commit while the portal's queries queue behind them.
+    # On PostgreSQL CONCURRENTLY (which cannot run in a transaction) takes no such lock at all.
+    atomic = False
+
     dependencies = [
         ("billing", "0009_billdeliverychange"),
     ]
@@ -14,19 +42,7 @@ class Migration(migrations.Migration):
     # drop and re-add (re-validate) each foreign key.
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[
-                migrations.RunSQL(
-                    f"DROP INDEX IF EXISTS {name}", reverse_sql=f"CREATE INDEX {name} ON {table} ({columns})"
-                )
-                for name, table, columns in (
-                    ("billing_acc_account_a52d28_idx", "billing_accrual", "account_id, period"),
-                    ("billing_accrual_account_id_07701d7c", "billing_accrual", "account_id"),
-                    ("billing_monthbalance_account_id_40ae7259", "billing_monthbalance", "account_id"),
-                    ("billing_payment_account_id_411a2f8d", "billing_payment", "account_id"),
-                    ("billing_personalaccount_region_id_4fb6e77f", "billing_personalaccount", "region_id"),
-                    ("billing_premises_region_id_c94a4417", "billing_premises", "region_id"),
-                )
-            ],
+            database_operations=[migrations.RunPython(drop_indexes, create_indexes)],
             state_operations=[
                 migrations.RemoveIndex(
                     model_name="accrual",

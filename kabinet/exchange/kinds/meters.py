@@ -9,6 +9,7 @@ the meter that replaced one included, which may come further down the file — s
 counted once: created, updated or unchanged.
 """
 
+import heapq
 import re
 
 from kabinet.billing.models import PersonalAccount, Service
@@ -107,8 +108,8 @@ class Meters(Kind):
         services = dict(Service.objects.values_list("pk", "name"))
         t = stage.table
         same_meter = "o.region_id = s.region_id AND o.account = s.account AND o.service_id = s.service_id"
-        problems = []
-        problems += [
+        # Each query in line order, merged: streamed, never the whole list (a file may be all wrong).
+        duplicates = (
             (line, f"прибор № {serial} счёта {account} уже есть в файле, в строке {first}")
             for line, serial, account, first in stage.stream(
                 f"""SELECT s.line, s.serial, s.account, d.first FROM {t} s
@@ -116,11 +117,11 @@ class Meters(Kind):
                       GROUP BY region_id, account, service_id, serial HAVING COUNT(*) > 1) d
                   ON d.region_id = s.region_id AND d.account = s.account
                  AND d.service_id = s.service_id AND d.serial = s.serial
-                WHERE s.line > d.first"""
+                WHERE s.line > d.first ORDER BY s.line"""
             )
-        ]
-        problems += unknown_accounts(stage, "account")
-        problems += [
+        )
+        unknown = unknown_accounts(stage, "account")
+        replacements = (
             (line, f"replaced_by: прибор № {replaced_by} не найден ни в файле, ни у счёта {account} по этой услуге")
             for line, account, replaced_by in stage.stream(
                 f"""SELECT s.line, s.account, s.replaced_by FROM {t} s
@@ -128,13 +129,14 @@ class Meters(Kind):
                   AND NOT EXISTS (SELECT 1 FROM {t} o WHERE {same_meter} AND o.serial = s.replaced_by)
                   AND NOT EXISTS (SELECT 1 FROM {METERS} m JOIN {ACCOUNTS} a ON a.id = m.account_id
                                   WHERE a.region_id = s.region_id AND a.number = s.account
-                                    AND m.service_id = s.service_id AND m.serial = s.replaced_by)"""
+                                    AND m.service_id = s.service_id AND m.serial = s.replaced_by)
+                ORDER BY s.line"""
             )
-        ]
+        )
         # At most one active meter per account and service after the merge: two rows without a
         # removal date (each line names the other), or one row and an active meter already on
         # the account that the file does not mention.
-        problems += [
+        two_active = (
             (
                 line,
                 f"у счёта {account} по услуге «{services.get(service_id, service_id)}» в файле два действующих "
@@ -150,10 +152,10 @@ class Meters(Kind):
                     FROM {t} WHERE removed_on IS NULL)
                 SELECT s.line, s.account, s.service_id, s.serial, o.serial, o.line FROM active s
                 JOIN active o ON {same_meter} AND o.rank = CASE WHEN s.rank = 1 THEN 2 ELSE 1 END
-                WHERE s.active_rows > 1"""
+                WHERE s.active_rows > 1 ORDER BY s.line"""
             )
-        ]
-        problems += [
+        )
+        active_elsewhere = (
             (
                 line,
                 f"у счёта {account} по услуге «{services.get(service_id, service_id)}» уже действует прибор "
@@ -164,11 +166,11 @@ class Meters(Kind):
                 JOIN {ACCOUNTS} a ON a.region_id = s.region_id AND a.number = s.account
                 JOIN {METERS} m ON m.account_id = a.id AND m.service_id = s.service_id
                 WHERE s.removed_on IS NULL AND m.is_active AND m.serial <> s.serial
-                  AND NOT EXISTS (SELECT 1 FROM {t} o WHERE {same_meter} AND o.serial = m.serial)"""
+                  AND NOT EXISTS (SELECT 1 FROM {t} o WHERE {same_meter} AND o.serial = m.serial)
+                ORDER BY s.line"""
             )
-        ]
-        problems.sort(key=lambda problem: problem[0])
-        return problems
+        )
+        return heapq.merge(duplicates, unknown, replacements, two_active, active_elsewhere, key=lambda p: p[0])
 
     def merge(self, stage):
         t = stage.table
