@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from io import BytesIO
 import threading
+from time import sleep
 from urllib.parse import quote
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -329,3 +330,20 @@ def export_crashing_before_commit(export, out, caplog) -> ExportBatch:
     )
     assert "диск отключён" in caplog.text and f"export {failed.pk} of" in caplog.text
     return failed
+
+
+def database_url() -> str:
+    """The test database as a URL, for a second process or connection (PostgreSQL tests)."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def wait_until(check, what: str):
+    """Poll check() until it returns something true (at most a minute) and return that: the
+    state another process reaches is observed, never assumed after a fixed sleep."""
+    for _ in range(1200):
+        value = check()
+        if value:
+            return value
+        sleep(0.05)
+    pytest.fail(f"{what}: not within a minute")

@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 import subprocess
 import sys
-import time
 
 from django.db import connection, transaction
 import pytest
@@ -16,26 +15,12 @@ import pytest
 from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import MonthBalance, PersonalAccount
 from kabinet.exchange.models import ImportBatch
-from tests.factories import billed_services, csv_bytes, make_account
+from tests.factories import billed_services, csv_bytes, database_url, make_account, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
 ACCRUALS = "region,account,month,service,zone,volume,tariff,amount,recalculation,recalculation_reason"
 PAYMENTS = "region,account,paid_on,amount,channel,payment_id"
-
-
-def dsn() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def wait_for(check, what: str):
-    for _ in range(1200):  # bounded polling of an observable state, never a fixed sleep
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"{what}: not within a minute")
 
 
 def months() -> list[tuple]:
@@ -65,22 +50,22 @@ def test_accruals_and_payments_loading_at_once_leave_the_balances_a_fresh_rebuil
     payments.write_bytes(csv_bytes(*paid, header=PAYMENTS))
 
     def start(kind: str, path: Path, app: str) -> subprocess.Popen:
-        env = {**os.environ, "DATABASE_URL": dsn(), "PGAPPNAME": app}
+        env = {**os.environ, "DATABASE_URL": database_url(), "PGAPPNAME": app}
         command = [sys.executable, str(ROOT / "manage.py"), f"import_{kind}", str(path), "--no-progress"]
         return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     waiting = "SELECT wait_event FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'"
     processes = []
-    with psycopg.connect(dsn(), autocommit=True) as watch, psycopg.connect(dsn()) as blocker:
+    with psycopg.connect(database_url(), autocommit=True) as watch, psycopg.connect(database_url()) as blocker:
         # Writers of month balances wait: the accruals import stops inside its rebuild, its
         # accruals written, its transaction open.
         blocker.execute("LOCK TABLE billing_monthbalance IN EXCLUSIVE MODE")
         try:
             processes.append(start("accruals", accruals, "kabinet-balances-first"))
-            first = wait_for(lambda: watch.execute(waiting, ["kabinet-balances-first"]).fetchone(), "the rebuild")
+            first = wait_until(lambda: watch.execute(waiting, ["kabinet-balances-first"]).fetchone(), "the rebuild")
             assert first == ("relation",)
             processes.append(start("payments", payments, "kabinet-balances-second"))
-            second = wait_for(lambda: watch.execute(waiting, ["kabinet-balances-second"]).fetchone(), "the second")
+            second = wait_until(lambda: watch.execute(waiting, ["kabinet-balances-second"]).fetchone(), "the second")
             assert second == ("advisory",)  # the whole first import, not its rows
         finally:
             blocker.rollback()

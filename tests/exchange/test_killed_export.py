@@ -4,7 +4,6 @@ marking is in the export's transaction). PostgreSQL: when nobody holds `export:<
 SQLite: by age."""
 
 from datetime import timedelta
-import time
 
 from django.db import connection
 from django.urls import reverse
@@ -16,7 +15,7 @@ from kabinet.exchange.abandoned import KILLED_EXPORT, fail_abandoned_exports
 from kabinet.exchange.models import ExportBatch
 from kabinet.exchange.readings_export import export_readings
 from kabinet.identity.models import User
-from tests.factories import admin_login
+from tests.factories import admin_login, database_url, wait_until
 
 pytestmark = pytest.mark.django_db
 APP = "kabinet-killed-export"
@@ -51,8 +50,7 @@ def test_an_export_whose_lock_is_held_is_left_running_on_postgres(tmp_path):
         pytest.skip("advisory locks are PostgreSQL's")
     import psycopg
 
-    db = connection.settings_dict
-    dsn = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    dsn = database_url()
     batch = left_running()
     with psycopg.connect(dsn, autocommit=True, application_name=APP) as other:  # another process, exporting
         other.execute("SELECT pg_advisory_lock(%s)", [locks.key("export:readings")])
@@ -61,10 +59,7 @@ def test_an_export_whose_lock_is_held_is_left_running_on_postgres(tmp_path):
         assert batch.status == ExportBatch.Status.RUNNING
     with psycopg.connect(dsn, autocommit=True) as watch:  # its server session ends a moment later
         gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = %s"
-        for _ in range(1200):
-            if watch.execute(gone, [APP]).fetchone()[0]:
-                break
-            time.sleep(0.05)
+        wait_until(lambda: watch.execute(gone, [APP]).fetchone()[0], "the other session ending")
     assert export(tmp_path).status == ExportBatch.Status.DONE
     batch.refresh_from_db()
     assert (batch.status, batch.message) == (ExportBatch.Status.FAILED, KILLED_EXPORT)

@@ -9,7 +9,6 @@ from pathlib import Path
 import signal
 import subprocess
 import sys
-import time
 
 from django.db import connection
 from django.urls import reverse
@@ -23,7 +22,7 @@ from kabinet.exchange.drop import KILLED_BEFORE, pickup
 from kabinet.exchange.models import ImportBatch
 from kabinet.exchange.runner import run_import
 from kabinet.identity.models import User
-from tests.factories import admin_login, csv_bytes
+from tests.factories import admin_login, csv_bytes, database_url, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "66,660100000001,Екатеринбург,ул. Малышева,12а,5,,,"
@@ -40,21 +39,6 @@ def left_running(**fields) -> ImportBatch:
 
 def load(*rows) -> ImportBatch:
     return run_import("accounts", io.BytesIO(csv_bytes(*rows)), file_name="accounts.csv", source="tests")
-
-
-def dsn() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def wait_for(check, what: str):
-    """Poll until check() is true (bounded): never a fixed sleep standing in for an event."""
-    for _ in range(1200):
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"{what}: not within a minute")
 
 
 def test_the_next_import_closes_an_old_running_entry_on_sqlite(sverdlovsk, settings):
@@ -75,16 +59,16 @@ def test_an_entry_whose_kind_lock_is_held_is_left_running_on_postgres(sverdlovsk
     import psycopg
 
     batch = left_running()
-    with psycopg.connect(dsn(), autocommit=True, application_name=APP) as other:  # another process, importing
+    with psycopg.connect(database_url(), autocommit=True, application_name=APP) as other:  # another process, importing
         other.execute("SELECT pg_advisory_lock(%s)", [locks.key("accounts")])
         assert fail_abandoned() == 0
         batch.refresh_from_db()
         assert batch.status == ImportBatch.Status.RUNNING
     # That process is gone (its server session ends a moment after the client closes): the
     # next import of the kind closes its entry.
-    with psycopg.connect(dsn(), autocommit=True) as watch:
+    with psycopg.connect(database_url(), autocommit=True) as watch:
         gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = %s"
-        wait_for(lambda: watch.execute(gone, [APP]).fetchone()[0], "the other session ending")
+        wait_until(lambda: watch.execute(gone, [APP]).fetchone()[0], "the other session ending")
     assert load(GOOD).status == ImportBatch.Status.DONE
     batch.refresh_from_db()
     assert (batch.status, batch.message) == (ImportBatch.Status.FAILED, KILLED)
@@ -116,13 +100,13 @@ def test_a_pickup_killed_mid_file_leaves_the_previous_data_and_is_closed_next_ti
     (drop / "accounts_2.csv").write_bytes(csv_bytes(*rows))
     env = {
         **os.environ,
-        "DATABASE_URL": dsn(),
+        "DATABASE_URL": database_url(),
         "KABINET_EXCHANGE_IN_DIR": str(drop),
         "KABINET_EXCHANGE_SETTLE_SECONDS": "0",
         "KABINET_EXCHANGE_S3_BUCKET": "",
         "PGAPPNAME": APP,
     }
-    with psycopg.connect(dsn(), autocommit=True) as watch, psycopg.connect(dsn()) as blocker:
+    with psycopg.connect(database_url(), autocommit=True) as watch, psycopg.connect(database_url()) as blocker:
         # Hold the accounts table, so the import stops inside its merge: staged, premises
         # inserted, accounts waiting — mid-file, in its one transaction.
         blocker.execute("LOCK TABLE billing_personalaccount IN EXCLUSIVE MODE")
@@ -134,7 +118,7 @@ def test_a_pickup_killed_mid_file_leaves_the_previous_data_and_is_closed_next_ti
                 query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'"
                 return watch.execute(query, [APP]).fetchone()[0] == 1
 
-            wait_for(waiting_in_merge, "the import reaching its merge")
+            wait_until(waiting_in_merge, "the import reaching its merge")
             killed = ImportBatch.objects.get(file_name="accounts_2.csv")
             assert killed.status == ImportBatch.Status.RUNNING and (drop / "processing" / "accounts_2.csv").exists()
             assert fail_abandoned() == 0  # alive: its entry is left alone
@@ -144,7 +128,7 @@ def test_a_pickup_killed_mid_file_leaves_the_previous_data_and_is_closed_next_ti
         assert process.returncode == -signal.SIGKILL
         blocker.rollback()
         gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = %s"
-        wait_for(lambda: watch.execute(gone, [APP]).fetchone()[0], "the killed import's session ending")
+        wait_until(lambda: watch.execute(gone, [APP]).fetchone()[0], "the killed import's session ending")
 
     account = PersonalAccount.objects.select_related("premises").get()  # the previous data, intact
     assert account.number == "660100000001" and account.premises.flat == "5"

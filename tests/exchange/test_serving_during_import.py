@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 import subprocess
 import sys
-import time
 
 from django.db import connection
 from django.utils import timezone
@@ -18,25 +17,20 @@ from kabinet.billing.models import Region
 from kabinet.billing.periods import add_months
 from kabinet.exchange.models import ImportBatch
 from kabinet.exchange.runner import run_import
-from tests.factories import csv_bytes, customer_login, electricity, make_account, make_customer
+from tests.factories import (
+    csv_bytes,
+    customer_login,
+    database_url,
+    electricity,
+    make_account,
+    make_customer,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
 APP = "kabinet-import-while-serving"
 HEADER = "region,account,month,service,zone,volume,tariff,amount,recalculation,recalculation_reason"
-
-
-def dsn() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def wait_for(check, what: str) -> None:
-    for _ in range(1200):  # bounded polling of an observable state, never a fixed sleep
-        if check():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"{what}: not within a minute")
 
 
 def test_the_charges_page_serves_the_previous_month_while_the_next_one_loads(client, tmp_path):
@@ -59,9 +53,9 @@ def test_the_charges_page_serves_the_previous_month_while_the_next_one_loads(cli
 
     path = tmp_path / "next.csv"
     path.write_bytes(csv_bytes(line.format(latest, "9.8765", "987.65"), header=HEADER))
-    env = {**os.environ, "DATABASE_URL": dsn(), "PGAPPNAME": APP}
+    env = {**os.environ, "DATABASE_URL": database_url(), "PGAPPNAME": APP}
     command = [sys.executable, str(ROOT / "manage.py"), "import_accruals", str(path), "--no-progress"]
-    with psycopg.connect(dsn(), autocommit=True) as watch, psycopg.connect(dsn()) as blocker:
+    with psycopg.connect(database_url(), autocommit=True) as watch, psycopg.connect(database_url()) as blocker:
         # Readers may read month balances, writers wait: the import stops after writing the
         # new accruals, before the balances — in the middle of its one transaction.
         blocker.execute("LOCK TABLE billing_monthbalance IN EXCLUSIVE MODE")
@@ -70,7 +64,7 @@ def test_the_charges_page_serves_the_previous_month_while_the_next_one_loads(cli
             waiting = (
                 "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'"
             )
-            wait_for(lambda: watch.execute(waiting, [APP]).fetchone()[0], "the import reaching the balances")
+            wait_until(lambda: watch.execute(waiting, [APP]).fetchone()[0], "the import reaching the balances")
             during = client.get(charges)
             assert during.status_code == 200
             page = during.content.decode()
