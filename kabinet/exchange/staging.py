@@ -73,6 +73,13 @@ class Stage:
             while chunk := cursor.fetchmany(size):
                 yield from chunk
 
+    def index(self, table: str, columns: Sequence[str]) -> None:
+        """An index on a helper TEMP table the next statements probe row by row (SQLite only:
+        without it a correlated EXISTS scans the table once per outer row — quadratic;
+        PostgreSQL hashes instead)."""
+        if self.vendor != "postgresql":
+            self.execute(f"CREATE INDEX {table}_key ON {table} ({', '.join(columns)})")
+
     def analyze(self, *tables: str) -> None:
         """Fresh planner statistics after writing many rows into `tables`: the next statement
         joins them, and autovacuum has not seen the new rows yet. SQLite has none at all until

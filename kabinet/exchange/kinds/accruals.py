@@ -173,16 +173,21 @@ class Accruals(Kind):
         stage.execute(f"DROP TABLE IF EXISTS {months}")
         stage.execute(f"DROP TABLE IF EXISTS {in_file}")
         stage.execute(f"CREATE TEMP TABLE {in_file} AS SELECT DISTINCT account_id, period FROM {t}")
+        stage.index(in_file, ("account_id", "period"))
         stage.analyze(in_file)
         stored = f"""(SELECT a.* FROM {ACCRUALS} a WHERE EXISTS
                       (SELECT 1 FROM {in_file} f WHERE f.account_id = a.account_id AND f.period = a.period))"""
+        # Declared column types, not CREATE … AS: on SQLite a COALESCE column has no type, and
+        # comparing it with the staging table's typed columns cannot use the index below.
+        stage.execute(f"CREATE TEMP TABLE {months} (account_id bigint, period date)")
         stage.execute(
-            f"""CREATE TEMP TABLE {months} AS
-            SELECT DISTINCT COALESCE(s.account_id, a.account_id) AS account_id, COALESCE(s.period, a.period) AS period
+            f"""INSERT INTO {months} (account_id, period)
+            SELECT DISTINCT COALESCE(s.account_id, a.account_id), COALESCE(s.period, a.period)
             FROM {t} s FULL JOIN {stored} a ON {SAME_LINE}
             WHERE s.line IS NULL OR a.id IS NULL OR {changed}"""
         )
         stage.execute(f"DROP TABLE {in_file}")
+        stage.index(months, ("account_id", "period"))
         stage.analyze(months)
         in_months = f"""EXISTS (SELECT 1 FROM {months} m
             WHERE m.account_id = {{0}}.account_id AND m.period = {{0}}.period)"""
