@@ -147,7 +147,7 @@ def _latest_loaded(kind: Kind, batch: ImportBatch) -> ImportBatch | None:
 
 
 def _lock(kind: Kind) -> None:
-    """One import of a kind at a time, and one at a time of the kinds that rebuild month
+    """The transaction's settings, and one import at a time of the kinds that rebuild month
     balances (SQLite serialises writers by itself).
 
     Accruals, payments and balances each rebuild `billing_monthbalance` from the other tables:
@@ -156,10 +156,10 @@ def _lock(kind: Kind) -> None:
     (a unique violation). So they take the shared MONTH_BALANCES lock for their whole
     transaction, before anything is read or written.
 
-    Lock order, the same in every import, so no two imports wait for each other: the kind's
-    session lock (run_import, before the journal entry) → MONTH_BALANCES (here, transaction
-    level) → the kind's transaction-level lock (never waits: this session holds the kind's
-    lock already). Nothing takes a kind's lock while holding MONTH_BALANCES: it goes at the
+    One import of a kind at a time is the kind's session lock, which run_import holds from
+    before the journal entry until it is final. Lock order, the same in every import, so no
+    two imports wait for each other: the kind's session lock → MONTH_BALANCES (here,
+    transaction level). Nothing takes a kind's lock while holding MONTH_BALANCES: it goes at the
     commit or rollback, before run_import lets the kind's lock go. (Imports run one after
     another inside an outer transaction — the demo — keep MONTH_BALANCES until it ends; run
     them so only where no other import runs.)"""
@@ -167,7 +167,6 @@ def _lock(kind: Kind) -> None:
         with connection.cursor() as cursor:
             if kind.name in locks.BALANCE_KINDS:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [locks.key(locks.MONTH_BALANCES)])
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [locks.key(kind.name)])
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
             # Joins of the staging table with whole tables on text keys: a merge join sorts both
