@@ -1,5 +1,7 @@
 """Forms of the operators' back office."""
 
+from decimal import Decimal
+
 from django import forms
 
 from kabinet.appeals.form_fields import FilesField, limit_text_and_files
@@ -102,3 +104,58 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, colleagues, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [(r.user_id, str(r.user)) for r in colleagues]
+
+
+# --- Payments -------------------------------------------------------------------------------
+AMOUNT_INVALID = "Введите сумму в рублях, например 1500 или 1500,50."
+
+
+class RublesField(forms.DecimalField):
+    """An amount as people type it: «1 234,56», «1234.56» or «1234»."""
+
+    default_error_messages = {"invalid": AMOUNT_INVALID, "max_decimal_places": AMOUNT_INVALID}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+        super().__init__(max_digits=12, decimal_places=2, **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = "".join(value.split()).replace("\u00a0", "").replace("₽", "").replace(",", ".")
+        return super().to_python(value)
+
+
+class PaymentFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Статус", required=False)
+    method = forms.ChoiceField(label="Способ оплаты", required=False)
+    date_from = forms.DateField(label="Создан с", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="по", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    account_number = forms.CharField(label="Лицевой счёт", required=False, max_length=32)
+    amount = RublesField(label="Сумма, ₽", required=False, min_value=0)
+    region = forms.ModelChoiceField(label="Регион", required=False, queryset=Region.objects.none(), empty_label="Все")
+
+    def __init__(self, *args, regions, statuses, methods, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = regions
+        self.fields["status"].choices = [("", "Все"), *statuses]
+        self.fields["method"].choices = [("", "Все"), *methods]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "Дата «по» раньше даты «с»: поменяйте их местами.")
+        return data
+
+
+class RefundForm(forms.Form):
+    amount = RublesField(
+        label="Сумма возврата",
+        min_value=Decimal("0.01"),
+        error_messages={"required": "Введите сумму возврата.", "min_value": "Сумма возврата должна быть больше нуля."},
+    )
+    reason = forms.CharField(
+        label="Причина возврата",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Укажите причину возврата: она останется в журнале платежа."},
+    )

@@ -1,7 +1,7 @@
 import pytest
 
 from kabinet.appeals.models import StaffRole
-from tests.factories import make_staff, staff_login
+from tests.factories import fake_yookassa, make_staff, staff_login
 
 
 @pytest.fixture
@@ -13,3 +13,14 @@ def operator(sverdlovsk) -> StaffRole:
 def staff_client(client, operator):
     staff_login(client, operator.user)
     return client
+
+
+@pytest.fixture
+def supervisor(sverdlovsk) -> StaffRole:
+    return make_staff("supervisor@example.ru", StaffRole.Role.SUPERVISOR, sverdlovsk, first_name="Ольга")
+
+
+@pytest.fixture
+def yookassa(settings):
+    with fake_yookassa(settings) as api:
+        yield api

@@ -16,6 +16,7 @@ from tests.factories import (
     make_account,
     make_appeal,
     make_customer,
+    make_online_payment,
     make_staff,
     redirected_to,
     staff_login,
@@ -75,6 +76,11 @@ def perm_appeal(perm, reason):
     return make_appeal(make_customer("+79120000005", account), account, reason)
 
 
+@pytest.fixture
+def perm_payment(perm_appeal):
+    return make_online_payment(perm_appeal.account, "1500.00")
+
+
 BACKOFFICE_IDS = id_patterns("backoffice")
 
 
@@ -82,14 +88,19 @@ def test_every_id_url_is_in_the_isolation_test():
     assert {kwargs for _, kwargs in [(n, frozenset(k)) for n, k in BACKOFFICE_IDS]} <= {
         frozenset({"pk"}),
         frozenset({"pk", "attachment_id"}),
+        frozenset({"public_id"}),
     }
-    assert len(BACKOFFICE_IDS) >= 7
+    assert len(BACKOFFICE_IDS) >= 9
 
 
 @pytest.mark.parametrize(("name", "kwargs"), BACKOFFICE_IDS, ids=[n for n, _ in BACKOFFICE_IDS])
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_another_regions_appeal_is_404(staff_client, perm_appeal, name, kwargs, method):
-    values = {"pk": perm_appeal.pk, "attachment_id": perm_appeal.attachments.get().pk}
+def test_another_regions_appeal_is_404(staff_client, perm_appeal, perm_payment, name, kwargs, method):
+    values = {
+        "pk": perm_appeal.pk,
+        "attachment_id": perm_appeal.attachments.get().pk,
+        "public_id": perm_payment.public_id,
+    }
     url = reverse(name, kwargs={k: values[k] for k in kwargs})
     status = getattr(staff_client, method)(url, {"text": "x", "status": "closed", "assignee": 1}).status_code
     assert status in (404, 405)
@@ -98,12 +109,14 @@ def test_another_regions_appeal_is_404(staff_client, perm_appeal, name, kwargs, 
         staff_login(staff_client, supervisor.user)
         assert getattr(staff_client, method)(url).status_code == 405
     assert not perm_appeal.events.exclude(kind="created").exists()
+    assert not perm_payment.refunds.exists()
 
 
-def test_customer_cannot_reach_any_back_office_url(client, customer, perm_appeal):
+def test_customer_cannot_reach_any_back_office_url(client, customer, perm_appeal, perm_payment):
     customer_login(client, customer)
+    values = {"pk": perm_appeal.pk, "attachment_id": 1, "public_id": perm_payment.public_id}
     for name, kwargs in BACKOFFICE_IDS:
-        url = reverse(name, kwargs={k: perm_appeal.pk if k == "pk" else 1 for k in kwargs})
+        url = reverse(name, kwargs={k: values[k] for k in kwargs})
         # A POST cannot be repeated after the login: it leads back to the queue (no Referer).
         for response, back in ((client.get(url), url), (client.post(url), QUEUE)):
             assert response.status_code == 405 or redirected_to(response) == sent_to_login(back), name

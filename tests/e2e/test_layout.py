@@ -7,6 +7,7 @@ the URL patterns: a pattern that is neither visited here nor excluded with a rea
 from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
+import uuid
 
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
@@ -19,9 +20,19 @@ from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Service
 from kabinet.billing.money import to_kopecks
 from kabinet.identity.models import User
+from kabinet.payments.models import Refund
 from kabinet.payments.services import start_payment
 from tests.e2e.helpers import assert_fits_the_screen, fill_registration_form, log_in
-from tests.factories import PASSWORD, add_reading, make_account, make_appeal, make_customer, make_meter, upload_file
+from tests.factories import (
+    PASSWORD,
+    add_reading,
+    make_account,
+    make_appeal,
+    make_customer,
+    make_meter,
+    make_online_payment,
+    upload_file,
+)
 
 PHONE = "+79120000077"
 
@@ -56,6 +67,7 @@ EXCLUDED = {
     "backoffice:status": "POST only",
     "backoffice:reassign": "POST only",
     "backoffice:file": "a file download",
+    "backoffice:refund": "POST only (the form is on the payment's page)",
     "healthz": "JSON for load balancers, not a page",
     "payments:notifications": "POST only, ЮKassa's server posts its notifications here",
 }
@@ -67,7 +79,7 @@ CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "por
             "portal:password", "portal:add_account", "portal:appeals", "portal:appeal_new", "portal:appeal",
             "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
             "portal:bills", "portal:confirm_email", "portal:confirm_remove_account"]  # fmt: skip
-OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal"]
+OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal", "backoffice:payments", "backoffice:payment"]
 DEMO = ["dev:outbox", "payments:demo"]  # routed only when the demo starts with DEBUG on: see test_the_demo_outbox_fits
 WITH_OUTBOX = "tests.core.urls_with_outbox"
 
@@ -272,7 +284,10 @@ def world(sverdlovsk, perm, reason):
     take(role, appeals[0].pk)
     answer = "Перерасчёт сделан, он будет в квитанции за следующий месяц."
     reply(role, appeals[0].pk, Reply(answer, "answered", [upload_file(operator, "расчёт.pdf")]))
-    return {"customer": customer, "home": home, "appeal": appeals[0]}
+    payment = make_online_payment(home, "12345.67", receipt_email=customer.email, acquirer_id=str(uuid.uuid4()))
+    Refund.objects.create(payment=payment, amount=Decimal("1000.00"), reason="Двойная оплата", status="succeeded",
+                          requested_by=operator)  # fmt: skip
+    return {"customer": customer, "home": home, "appeal": appeals[0], "payment": payment}
 
 
 def test_public_pages_fit_the_screen(any_page, world, outbox):
@@ -344,6 +359,12 @@ def test_back_office_pages_fit_the_screen(any_page, world):
     check_the_page(page, "backoffice:queue", failures)
     page.goto(f"/backoffice/appeals/{world['appeal'].pk}/")
     check_the_page(page, "backoffice:appeal", failures)
+    page.goto("/backoffice/payments/")
+    check_the_page(page, "backoffice:payments", failures)
+    StaffRole.objects.update(role=StaffRole.Role.SUPERVISOR)  # who sees the refund form
+    page.goto(f"/backoffice/payments/{world['payment'].public_id}/")
+    expect(page.get_by_label("Причина возврата")).to_be_visible()
+    check_the_page(page, "backoffice:payment", failures)
     assert_no_failures(page, failures)
 
 
