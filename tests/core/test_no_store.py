@@ -1,6 +1,8 @@
 """Issue 11 point 9: no page meant for one person is kept by a browser or proxy cache. The URL
 list is walked from kabinet.urls, so a new page is covered without anyone remembering it."""
 
+import uuid
+
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -11,7 +13,7 @@ import pytest
 from kabinet.appeals.models import StaffRole
 from kabinet.core.middleware import NoStoreForSessionsMiddleware
 from kabinet.identity.models import User
-from tests.factories import PASSWORD, customer_login, make_appeal, staff_login
+from tests.factories import PASSWORD, customer_login, make_appeal, make_online_payment, staff_login
 
 
 def url_patterns() -> list[tuple[str, list[str]]]:
@@ -47,6 +49,8 @@ def arguments(customer, reason) -> dict:
         "period": timezone.localdate().replace(day=1),
         "uidb64": "MQ",
         "token": "not-a-token",
+        "public_id": make_online_payment(link.account, "100.00", user=customer).public_id,
+        "charge_id": uuid.uuid4(),
     }
 
 
