@@ -21,15 +21,12 @@ KEY_LIFETIME = timedelta(hours=23)
 NOT_LOOKED_AT = (401, 403)
 
 
-def create_at_acquirer(payment: OnlinePayment, source: str, body: dict | None = None) -> OnlinePayment:
-    """Send `body` (saved on the payment first) or the saved request, and apply the answer.
-    AcquirerUnavailable when ЮKassa did not answer: the payment stays `new`, for a timed-out
-    attempt may have created it (refresh_pending asks again). When ЮKassa refused the
-    request, it created nothing: the payment is cancelled (kabinet_unavailable) and
-    AcquirerUnavailable tells the customer."""
-    if body is not None:
-        OnlinePayment.objects.filter(pk=payment.pk).update(create_request=body)
-        payment.create_request = body
+def create_at_acquirer(payment: OnlinePayment, source: str) -> OnlinePayment:
+    """Send the payment's saved creation request and apply the answer. AcquirerUnavailable
+    when ЮKassa did not answer: the payment stays `new`, for a timed-out attempt may have
+    created it (refresh_pending asks again). When ЮKassa refused the request, it created
+    nothing: the payment is cancelled (kabinet_unavailable) and AcquirerUnavailable tells the
+    customer."""
     try:
         obj = get_acquirer().create_payment(payment.create_request, str(payment.public_id))
     except AcquirerRejected as exc:

@@ -5,7 +5,6 @@ API and applied like any check, so a repeated or forged notification changes not
 from decimal import Decimal, InvalidOperation
 import json
 import logging
-import re
 import uuid
 
 from django.db import transaction
@@ -17,7 +16,9 @@ from kabinet.payments.models import OnlinePayment, PaymentEvent, Refund
 
 logger = logging.getLogger(__name__)
 EVENTS = {"payment.waiting_for_capture", "payment.succeeded", "payment.canceled", "refund.succeeded"}
-EVENT_NAME = re.compile(r"[a-z_]{1,32}(\.[a-z_]{1,32}){1,2}")  # ЮKassa's event names: payment.succeeded, deal.closed
+# ЮKassa's other events (a merchant profile may subscribe to them): answered 200 and ignored, so
+# that ЮKassa does not send them again for 24 hours.
+IGNORED = {"payment_method.active", "deal.closed", "payout.succeeded", "payout.canceled", "refund.canceled"}
 NOTIFICATION = PaymentEvent.Source.NOTIFICATION
 
 
@@ -26,7 +27,7 @@ def apply_notification(body: bytes) -> None:
     acquirer does not know or that does not match ours; AcquirerUnavailable when the API cannot
     be asked (the view answers 503, and ЮKassa sends the notification again)."""
     event, object_id = parse(body)
-    if event not in EVENTS:  # a real event Kabinet has no use for (deal.*, payment_method.*, payout.*)
+    if event in IGNORED:
         logger.info("notification %s ignored", event)
         return
     acquirer = get_acquirer()
@@ -52,7 +53,7 @@ def parse(body: bytes) -> tuple[str, str]:
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise BadNotification("no object")
     event, object_id = data.get("event"), data["object"].get("id")
-    if not isinstance(event, str) or not EVENT_NAME.fullmatch(event):
+    if event not in EVENTS | IGNORED:
         raise BadNotification(f"event {event!r}")
     if event in EVENTS and (not isinstance(object_id, str) or not 0 < len(object_id) <= 64):
         raise BadNotification(f"event {event!r}, id {object_id!r}")

@@ -105,15 +105,18 @@ def start_payment(
     get_acquirer()  # none configured: refused before anything is written
     fields = {"account": account, "user": user, "amount": amount, "method": method}
     fields |= {"receipt_email": receipt_email, "receipt_phone": receipt_phone}
-    with transaction.atomic():
+    with transaction.atomic():  # the request is saved with the row: a second press may send it
         _lock_starts_of(account)
         twin = _begun_just_now(fields)
-        payment = twin or OnlinePayment.objects.create(**fields)
-    if twin is not None:  # a second press of «Оплатить»: the payment the first one began
-        if twin.status != OnlinePayment.Status.NEW:
-            return twin
-        return create_at_acquirer(twin, source)  # its own request, under its own key
-    return create_at_acquirer(payment, source, payment_body(payment, return_url))
+        if twin is None:
+            payment = OnlinePayment.objects.create(**fields)
+            payment.create_request = payment_body(payment, return_url)
+            payment.save(update_fields=["create_request"])
+    if twin is None:
+        return create_at_acquirer(payment, source)
+    if twin.status != OnlinePayment.Status.NEW:  # a second press of «Оплатить»: the first one's page
+        return twin
+    return create_at_acquirer(twin, source)  # the first one got no answer: its request, its key
 
 
 def _lock_starts_of(account: PersonalAccount) -> None:
@@ -133,7 +136,8 @@ def _begun_just_now(fields: dict) -> OnlinePayment | None:
     recent = OnlinePayment.objects.filter(**fields, created_at__gte=timezone.now() - REPEAT_WINDOW)
     S = OnlinePayment.Status
     recent = recent.filter(Q(status=S.NEW) | Q(status=S.PENDING) & ~Q(confirmation_url=""))
-    return recent.order_by("-created_at").first()
+    twin = recent.order_by("-created_at").first()
+    return twin if twin is not None and twin.create_request else None
 
 
 def checked_amount(amount) -> Decimal:
