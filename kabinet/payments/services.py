@@ -1,6 +1,7 @@
 """Online payments: what the portal, the back office, the API and the periodic task call
 (docs/payments.md). States change only in `payments.states`."""
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 import logging
 import re
@@ -83,11 +84,13 @@ def start_payment(
     method: str,
     receipt_email: str = "",
     receipt_phone: str = "",
-    return_url: str,
+    return_url: str | Callable[[OnlinePayment], str],
     source: str = Source.CUSTOMER,
 ) -> OnlinePayment:
     """Create the payment at the acquirer, with the receipt (54-ФЗ); pending, with the
-    confirmation_url to send the customer to. Every rule is checked here, on the server."""
+    confirmation_url to send the customer to. Every rule is checked here, on the server.
+    `return_url` may be a function of the new payment: the return page's URL names the payment,
+    whose public_id exists only once it is created here."""
     if user is not None and not PersonalAccount.objects.filter(pk=account.pk, link__user=user).exists():
         raise PaymentRefused("Этот лицевой счёт не привязан к вашему профилю.")
     amount = checked_amount(amount)
@@ -104,7 +107,8 @@ def start_payment(
         receipt_phone=receipt_phone,
     )
     try:
-        obj = acquirer.create_payment(payment_body(payment, return_url), str(payment.public_id))
+        url = return_url(payment) if callable(return_url) else return_url
+        obj = acquirer.create_payment(payment_body(payment, url), str(payment.public_id))
     except AcquirerUnavailable as exc:
         states.give_up(payment, "kabinet_unavailable", source, {"error": exc.detail})
         raise

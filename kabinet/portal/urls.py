@@ -1,7 +1,19 @@
 from django.urls import path, register_converter
 
 from kabinet.portal.converters import PeriodConverter
-from kabinet.portal.views import accounts, appeals, auth, bills, home, profile, public, readings, recovery, registration
+from kabinet.portal.views import (
+    accounts,
+    appeals,
+    auth,
+    bills,
+    home,
+    payments,
+    profile,
+    public,
+    readings,
+    recovery,
+    registration,
+)
 
 register_converter(PeriodConverter, "period")
 
@@ -59,4 +71,10 @@ urlpatterns += [
 urlpatterns += [
     path("accounts/<int:account_id>/bills/", bills.bill_list, name="bills"),
     path("accounts/<int:account_id>/bills/<period:period>/", bills.bill_pdf, name="bill"),
+]
+
+urlpatterns += [
+    path("accounts/<int:account_id>/pay/", payments.pay, name="pay"),
+    path("pay/<uuid:payment_id>/", payments.payment_page, name="payment"),
+    path("pay/<uuid:payment_id>/status/", payments.payment_status, name="payment_status"),
 ]
