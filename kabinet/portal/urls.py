@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 from kabinet.portal.converters import PeriodConverter
 from kabinet.portal.views import accounts, appeals, auth, bills, home, profile, public, readings, recovery, registration
+from kabinet.portal.views import autopayments as autopayment_views
 
 register_converter(PeriodConverter, "period")
 
@@ -59,4 +60,9 @@ urlpatterns += [
 urlpatterns += [
     path("accounts/<int:account_id>/bills/", bills.bill_list, name="bills"),
     path("accounts/<int:account_id>/bills/<period:period>/", bills.bill_pdf, name="bill"),
+]
+
+urlpatterns += [
+    path("accounts/<int:account_id>/autopayment/", autopayment_views.autopayment, name="autopayment"),
+    path("accounts/<int:account_id>/autopayment/off/", autopayment_views.autopayment_off, name="autopayment_off"),
 ]

@@ -19,6 +19,7 @@ from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Service
 from kabinet.billing.money import to_kopecks
 from kabinet.identity.models import User
+from kabinet.payments.models import AutoPayment
 from tests.e2e.helpers import assert_fits_the_screen, fill_registration_form, log_in
 from tests.factories import PASSWORD, add_reading, make_account, make_appeal, make_customer, make_meter, upload_file
 
@@ -65,7 +66,8 @@ PUBLIC = ["portal:landing", "portal:consent", "portal:login", "portal:register",
 CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "portal:phone_confirm",
             "portal:password", "portal:add_account", "portal:appeals", "portal:appeal_new", "portal:appeal",
             "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
-            "portal:bills", "portal:confirm_email", "portal:confirm_remove_account"]  # fmt: skip
+            "portal:bills", "portal:confirm_email", "portal:confirm_remove_account",
+            "portal:autopayment", "portal:autopayment_off"]  # fmt: skip
 OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal"]
 DEMO = ["dev:outbox", "payments:demo"]  # routed only when the demo starts with DEBUG on: see test_the_demo_outbox_fits
 WITH_OUTBOX = "tests.core.urls_with_outbox"
@@ -304,6 +306,8 @@ def test_customer_pages_fit_the_screen(any_page, world):
     page = any_page
     home, appeal = world["home"], world["appeal"]
     failures: dict[str, list[str]] = {}
+    AutoPayment.objects.create(account=home, user=world["customer"], status="active", day=15,
+                               cap=Decimal("12500.00"), method_id="demo", method_title="Карта •••• 4444")  # fmt: skip
     log_in(page, PHONE)
     expect(page.get_by_role("heading", name="Здравствуйте, Александра!")).to_be_visible()
     pages = [
@@ -318,6 +322,8 @@ def test_customer_pages_fit_the_screen(any_page, world):
         ("/profile/email/confirm/bad-token/", "portal:confirm_email"),
         (f"/profile/accounts/{world['customer'].account_links.get(account=home).pk}/remove/confirm/",
          "portal:confirm_remove_account"),
+        (f"/accounts/{home.pk}/autopayment/", "portal:autopayment"),
+        (f"/accounts/{home.pk}/autopayment/off/", "portal:autopayment_off"),
     ]  # fmt: skip
     for path, name in pages:
         page.goto(path)
