@@ -9,7 +9,7 @@ from tests.e2e.helpers import log_in, wait_ready
 
 
 def test_customer_sets_up_autopayment_and_switches_it_off(any_page, customer, account, settings):
-    settings.DEBUG = True  # the demo acquirer, as `make run` has it
+    settings.DEBUG, settings.ROOT_URLCONF = True, "tests.core.urls_with_outbox"  # as `make run` serves it
     settings.KABINET_YOOKASSA_SHOP_ID = settings.KABINET_YOOKASSA_SECRET_KEY = ""
     page = any_page
     log_in(page, "+79120000001")

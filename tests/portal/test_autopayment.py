@@ -10,7 +10,9 @@ from tests.factories import customer_login, make_account, make_customer
 
 @pytest.fixture
 def signed_in(client, customer, settings):
-    settings.DEBUG = True  # the demo acquirer («Тестовая оплата»)
+    # As `make run` serves it: DEBUG on (the outbox routed, the footer links it), no ЮKassa shop.
+    settings.DEBUG, settings.ROOT_URLCONF = True, "tests.core.urls_with_outbox"
+    settings.KABINET_YOOKASSA_SHOP_ID = settings.KABINET_YOOKASSA_SECRET_KEY = ""
     customer_login(client, customer)
     return client
 
