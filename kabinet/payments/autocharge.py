@@ -74,7 +74,11 @@ def remind(on: date, result: Run) -> None:
     due = AutoPayment.objects.filter(status=AutoPayment.Status.ACTIVE, day=on.day).exclude(reminded_for=on)
     for autopayment in due.select_related("account", "user"):
         with transaction.atomic():
-            locked = AutoPayment.objects.select_for_update().select_related("account", "user").get(pk=autopayment.pk)
+            locked = (
+                AutoPayment.objects.select_for_update(of=("self",))
+                .select_related("account", "user")
+                .get(pk=autopayment.pk)
+            )
             if locked.status != AutoPayment.Status.ACTIVE or locked.reminded_for == on:
                 continue
             bill = latest_bill(locked.account)
@@ -99,7 +103,9 @@ def charge(autopayment_id: int, result: Run) -> AutoCharge | None:
 def _decide(autopayment_id: int, result: Run) -> AutoCharge | None:
     """Under the autopayment's row lock: nothing, over the cap, or a new payment to send."""
     with transaction.atomic():
-        autopayment = AutoPayment.objects.select_for_update().select_related("account", "user").get(pk=autopayment_id)
+        autopayment = (
+            AutoPayment.objects.select_for_update(of=("self",)).select_related("account", "user").get(pk=autopayment_id)
+        )
         if autopayment.status != AutoPayment.Status.ACTIVE:
             return None
         if not _still_held(autopayment):
@@ -199,7 +205,9 @@ def settle_charge(made: AutoCharge, result: Run | None = None) -> bool:
     if payment.in_progress:
         return False
     with transaction.atomic():
-        locked = AutoCharge.objects.select_for_update().select_related("autopayment__account", "autopayment__user")
+        locked = AutoCharge.objects.select_for_update(of=("self",)).select_related(
+            "autopayment__account", "autopayment__user"
+        )
         locked = locked.get(pk=made.pk)
         if locked.reported_at is not None:
             return False
