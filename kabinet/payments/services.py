@@ -86,11 +86,13 @@ def start_payment(
     receipt_phone: str = "",
     return_url: str | Callable[[OnlinePayment], str],
     source: str = Source.CUSTOMER,
+    save_method: bool = False,
 ) -> OnlinePayment:
     """Create the payment at the acquirer, with the receipt (54-ФЗ); pending, with the
     confirmation_url to send the customer to. Every rule is checked here, on the server.
     `return_url` may be a function of the new payment: the return page's URL names the payment,
-    whose public_id exists only once it is created here."""
+    whose public_id exists only once it is created here.
+    `save_method`: ЮKassa saves the card for autopayments once it is paid (payments.autopayments)."""
     if user is not None and not PersonalAccount.objects.filter(pk=account.pk, link__user=user).exists():
         raise PaymentRefused("Этот лицевой счёт не привязан к вашему профилю.")
     amount = checked_amount(amount)
@@ -108,7 +110,8 @@ def start_payment(
     )
     try:
         url = return_url(payment) if callable(return_url) else return_url
-        obj = acquirer.create_payment(payment_body(payment, url), str(payment.public_id))
+        body = payment_body(payment, url) | ({"save_payment_method": True} if save_method else {})
+        obj = acquirer.create_payment(body, str(payment.public_id))
     except AcquirerUnavailable as exc:
         states.give_up(payment, "kabinet_unavailable", source, {"error": exc.detail})
         raise

@@ -14,6 +14,7 @@ from kabinet.portal.views import (
     recovery,
     registration,
 )
+from kabinet.portal.views import autopayments as autopayment_views
 
 register_converter(PeriodConverter, "period")
 
@@ -77,4 +78,6 @@ urlpatterns += [
     path("accounts/<int:account_id>/pay/", payments.pay, name="pay"),
     path("pay/<uuid:payment_id>/", payments.payment_page, name="payment"),
     path("pay/<uuid:payment_id>/status/", payments.payment_status, name="payment_status"),
+    path("accounts/<int:account_id>/autopayment/", autopayment_views.autopayment, name="autopayment"),
+    path("accounts/<int:account_id>/autopayment/off/", autopayment_views.autopayment_off, name="autopayment_off"),
 ]

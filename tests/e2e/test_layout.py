@@ -20,7 +20,7 @@ from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Service
 from kabinet.billing.money import to_kopecks
 from kabinet.identity.models import User
-from kabinet.payments.models import OnlinePayment, Refund
+from kabinet.payments.models import AutoPayment, OnlinePayment, Refund
 from kabinet.payments.services import start_payment
 from tests.e2e.helpers import assert_fits_the_screen, fill_registration_form, log_in
 from tests.factories import (
@@ -79,7 +79,8 @@ PUBLIC = ["portal:landing", "portal:consent", "portal:login", "portal:register",
 CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "portal:phone_confirm",
             "portal:password", "portal:add_account", "portal:appeals", "portal:appeal_new", "portal:appeal",
             "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
-            "portal:bills", "portal:confirm_email", "portal:confirm_remove_account"]  # fmt: skip
+            "portal:bills", "portal:confirm_email", "portal:confirm_remove_account",
+            "portal:autopayment", "portal:autopayment_off"]  # fmt: skip
 OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal", "backoffice:payments", "backoffice:payment"]
 PAYMENTS = ["portal:pay", "portal:payment"]  # with an acquirer: see test_payment_pages_fit
 DEMO = ["dev:outbox", "payments:demo"]  # routed only when the demo starts with DEBUG on: see test_the_demo_outbox_fits
@@ -322,6 +323,8 @@ def test_customer_pages_fit_the_screen(any_page, world):
     page = any_page
     home, appeal = world["home"], world["appeal"]
     failures: dict[str, list[str]] = {}
+    AutoPayment.objects.create(account=home, user=world["customer"], status="active", day=15,
+                               cap=Decimal("12500.00"), method_id="demo", method_title="Карта •••• 4444")  # fmt: skip
     log_in(page, PHONE)
     expect(page.get_by_role("heading", name="Здравствуйте, Александра!")).to_be_visible()
     pages = [
@@ -336,6 +339,8 @@ def test_customer_pages_fit_the_screen(any_page, world):
         ("/profile/email/confirm/bad-token/", "portal:confirm_email"),
         (f"/profile/accounts/{world['customer'].account_links.get(account=home).pk}/remove/confirm/",
          "portal:confirm_remove_account"),
+        (f"/accounts/{home.pk}/autopayment/", "portal:autopayment"),
+        (f"/accounts/{home.pk}/autopayment/off/", "portal:autopayment_off"),
     ]  # fmt: skip
     for path, name in pages:
         page.goto(path)
