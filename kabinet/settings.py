@@ -338,6 +338,13 @@ CELERY_BEAT_SCHEDULE = {
     "exchange-pickup": {"task": "kabinet.exchange.tasks.import_drop_folder", "schedule": 300.0},
     # Payments and refunds whose notification was lost (or, in the demo, never sent).
     "refresh-payments": {"task": "kabinet.payments.tasks.refresh_pending_payments", "schedule": 600.0},
+    # Autopayments: the day's charges at 10:00, in the day, not at night (docs/payments.md);
+    # first payments whose customer never came back, every 10 minutes.
+    "charge-autopayments": {
+        "task": "kabinet.payments.tasks.charge_autopayments",
+        "schedule": crontab(minute="0", hour="10"),
+    },
+    "settle-autopayment-setups": {"task": "kabinet.payments.tasks.settle_autopayment_setups", "schedule": 600.0},
     # New readings and bill delivery changes for billing every night at 01:30 (docs/exchange.md).
     "exchange-export": {
         "task": "kabinet.exchange.tasks.export_for_billing",

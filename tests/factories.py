@@ -393,3 +393,14 @@ def paid_online(api, account, amount: str) -> OnlinePayment:
                             receipt_email="anna@example.ru", return_url="http://testserver/")  # fmt: skip
     api.succeed(payment.acquirer_id)
     return check_payment(payment)
+
+
+def migrate_to_latest() -> None:
+    """After a test migrated an app back: every app forward again, dependents included (payments
+    depends on billing: migrating billing back drops its tables, forward to billing's target
+    alone would not bring them back)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

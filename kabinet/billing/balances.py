@@ -213,6 +213,20 @@ def _billed_period(balance: MonthBalance) -> date:
     return previous_month(balance.period)
 
 
+class LatestBill(NamedTuple):
+    period: date  # the month of the latest bill
+    owed: Decimal  # what is owed now, as the home card's «К оплате» (never negative)
+
+
+def latest_bill(account: PersonalAccount) -> LatestBill | None:
+    """The latest bill's month and the amount owed now, payments since the bill counted: what an
+    autopayment pays in full. None without any history."""
+    balance = MonthBalance.objects.filter(account=account).order_by("-period").first()
+    if balance is None:
+        return None
+    return LatestBill(_billed_period(balance), max(balance.closing, ZERO))
+
+
 def summaries(accounts: list[PersonalAccount], today: date) -> list[AccountSummary]:
     """One summary per account in two queries, however long the history."""
     ids = [account.pk for account in accounts]

@@ -48,3 +48,9 @@ def format_quantity(value: Decimal) -> str:
     «2,63», «3 079,54», «171»."""
     text = format(value.normalize(), ",f") if value else "0"
     return text.replace(",", NBSP).replace(".", ",")
+
+
+def format_input_amount(amount: Decimal) -> str:
+    """«1536,18»: an amount as a person types it into a field (no grouping, no ₽), so what
+    the form pre-fills is what it reads back."""
+    return f"{to_kopecks(amount):.2f}".replace(".", ",")

@@ -21,6 +21,11 @@ class AuditEvent(models.Model):
         ACCOUNT_ADDED = "account_added", "Добавлен лицевой счёт"
         ACCOUNT_REMOVED = "account_removed", "Удалён лицевой счёт"
         LEGACY_HASH_UPGRADED = "legacy_upgraded", "Обновлён пароль пользователя старого ЛК"
+        AUTOPAYMENT_SETUP = "autopayment_setup", "Подключение автоплатежа: первый платёж"
+        AUTOPAYMENT_ON = "autopayment_on", "Автоплатёж подключён"
+        AUTOPAYMENT_CHANGED = "autopayment_changed", "Автоплатёж изменён"
+        AUTOPAYMENT_STOPPED = "autopayment_stopped", "Автоплатёж остановлен"
+        AUTOPAYMENT_OFF = "autopayment_off", "Автоплатёж отключён клиентом"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)

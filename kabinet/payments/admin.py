@@ -3,7 +3,7 @@
 
 from django.contrib import admin
 
-from kabinet.payments.models import OnlinePayment, PaymentEvent, Refund
+from kabinet.payments.models import AutoCharge, AutoPayment, OnlinePayment, PaymentEvent, Refund
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -54,3 +54,20 @@ class RefundAdmin(ReadOnly):
     list_filter = ["status", "reconcile", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["payment__account__number", "acquirer_id", "payment__acquirer_id"]
     list_select_related = ["payment__account__region", "requested_by"]
+
+
+# --- Autopayments (payments.autopayments): read-only, their charges inline ----------------------
+class AutoChargeInline(EventInline):
+    model = AutoCharge
+    fields = ["created_at", "period", "amount", "outcome", "payment", "reported_at"]
+    readonly_fields = fields
+
+
+@admin.register(AutoPayment)
+class AutoPaymentAdmin(ReadOnly):
+    list_display = ["created_at", "account", "status", "stop_code", "day", "cap", "method_title"]
+    list_filter = ["status", "stop_code", "day"]
+    search_fields = ["account__number"]
+    list_select_related = ["account"]
+    exclude = ["method_id"]  # the key to charge a card: never shown
+    inlines = [AutoChargeInline]

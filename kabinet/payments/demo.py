@@ -24,6 +24,8 @@ def _now() -> str:
 class DemoAcquirer:
     def create_payment(self, body: dict, idempotence_key: str) -> dict:
         charge_id = str(uuid.uuid4())
+        if "payment_method_id" in body:
+            return _create(DemoCharge.Kind.PAYMENT, idempotence_key, body, charge_id, _autopayment(charge_id, body))
         confirmation = {
             "type": "redirect",
             "return_url": body.get("confirmation", {}).get("return_url", "/"),
@@ -69,6 +71,29 @@ class DemoAcquirer:
         return _charge(DemoCharge.Kind.REFUND, acquirer_id).object
 
 
+def _autopayment(charge_id: str, body: dict) -> dict:
+    """A charge of a saved method: no confirmation, succeeded at once; a method never saved
+    (or unknown) is refused as ЮKassa refuses a revoked one."""
+    saved = DemoCharge.objects.filter(kind=DemoCharge.Kind.PAYMENT, pk=body["payment_method_id"]).first()
+    method = (saved.object.get("payment_method") or {}) if saved else {}
+    obj = {
+        "id": charge_id,
+        "amount": body["amount"],
+        "description": body.get("description", ""),
+        "metadata": body.get("metadata", {}),
+        "payment_method": method,
+        "created_at": _now(),
+        "test": True,
+        "recipient": {"account_id": "demo", "gateway_id": "demo"},
+    }
+    if method.get("saved"):
+        obj.update(status="succeeded", paid=True, captured_at=_now(), refundable=True)
+    else:
+        cancellation = {"party": "yoo_money", "reason": "permission_revoked"}
+        obj.update(status="canceled", paid=False, refundable=False, cancellation_details=cancellation)
+    return obj
+
+
 def _create(kind: str, key: str, body: dict, charge_id: str, obj: dict) -> dict:
     """Like ЮKassa: the same key returns the same object; with another body it is an error."""
     existing = DemoCharge.objects.filter(kind=kind, idempotence_key=key).first()
@@ -109,6 +134,10 @@ def finish(charge_id: str, *, paid: bool, reason: str = "expired_on_confirmation
         obj["payment_method"]["title"] = (
             "Тестовая карта *4444" if obj["payment_method"]["type"] == "bank_card" else "СБП"
         )
+        if charge.request.get("save_payment_method"):  # like ЮKassa: the method's id is the payment's
+            obj["payment_method"].update(saved=True, id=charge_id)
+        if obj["payment_method"]["type"] == "bank_card":
+            obj["payment_method"]["card"] = {"last4": "4444", "expiry_month": "12", "expiry_year": "2030"}
     else:
         obj.update(status="canceled", cancellation_details={"party": "yoo_money", "reason": reason})
     obj.pop("confirmation", None)  # ЮKassa drops it once the payment is no longer pending

@@ -23,6 +23,7 @@ _FAILURES = {
     "issuer_unavailable": "Банк временно недоступен. Попробуйте оплатить позже.",
     "payment_method_limit_exceeded": "Превышен лимит платежей банка. Оплатите другой картой или позже.",
     "payment_method_restricted": "Операции по карте запрещены. Позвоните в банк или оплатите другой картой.",
+    "permission_revoked": "Разрешение на списание без подтверждения отозвано. Оплатите вручную.",
     "canceled_by_merchant": "Платёж отменён. Попробуйте оплатить ещё раз.",
     "kabinet_unavailable": "Оплата временно недоступна. Попробуйте позже.",
 }
@@ -223,3 +224,6 @@ class DemoCharge(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+from kabinet.payments.autopay_models import AutoCharge, AutoPayment  # noqa: E402, F401 (the autopayment rows)

@@ -1,6 +1,7 @@
 """Online payments: what the portal, the back office, the API and the periodic task call
 (docs/payments.md). States change only in `payments.states`."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 import logging
@@ -91,11 +92,15 @@ def start_payment(
     method: str,
     receipt_email: str = "",
     receipt_phone: str = "",
-    return_url: str,
+    return_url: str | Callable[[OnlinePayment], str],
     source: str = Source.CUSTOMER,
+    save_method: bool = False,
 ) -> OnlinePayment:
     """Create the payment at the acquirer, with the receipt (54-ФЗ); pending, with the
-    confirmation_url to send the customer to. Every rule is checked here, on the server."""
+    confirmation_url to send the customer to. Every rule is checked here, on the server.
+    `return_url` may be a function of the new payment: the return page's URL names the payment,
+    whose public_id exists only once it is created here.
+    `save_method`: ЮKassa saves the card for autopayments once it is paid (payments.autopayments)."""
     if user is not None and not PersonalAccount.objects.filter(pk=account.pk, link__user=user).exists():
         raise PaymentRefused("Этот лицевой счёт не привязан к вашему профилю.")
     amount = checked_amount(amount)
@@ -110,7 +115,9 @@ def start_payment(
         twin = _begun_just_now(fields)
         if twin is None:
             payment = OnlinePayment.objects.create(**fields)
-            payment.create_request = payment_body(payment, return_url)
+            url = return_url(payment) if callable(return_url) else return_url
+            body = payment_body(payment, url) | ({"save_payment_method": True} if save_method else {})
+            payment.create_request = body
             payment.save(update_fields=["create_request"])
     if twin is None:
         return create_at_acquirer(payment, source)

@@ -1,7 +1,20 @@
 from django.urls import path, register_converter
 
 from kabinet.portal.converters import PeriodConverter
-from kabinet.portal.views import accounts, appeals, auth, bills, home, profile, public, readings, recovery, registration
+from kabinet.portal.views import (
+    accounts,
+    appeals,
+    auth,
+    bills,
+    home,
+    payments,
+    profile,
+    public,
+    readings,
+    recovery,
+    registration,
+)
+from kabinet.portal.views import autopayments as autopayment_views
 
 register_converter(PeriodConverter, "period")
 
@@ -59,4 +72,12 @@ urlpatterns += [
 urlpatterns += [
     path("accounts/<int:account_id>/bills/", bills.bill_list, name="bills"),
     path("accounts/<int:account_id>/bills/<period:period>/", bills.bill_pdf, name="bill"),
+]
+
+urlpatterns += [
+    path("accounts/<int:account_id>/pay/", payments.pay, name="pay"),
+    path("pay/<uuid:payment_id>/", payments.payment_page, name="payment"),
+    path("pay/<uuid:payment_id>/status/", payments.payment_status, name="payment_status"),
+    path("accounts/<int:account_id>/autopayment/", autopayment_views.autopayment, name="autopayment"),
+    path("accounts/<int:account_id>/autopayment/off/", autopayment_views.autopayment_off, name="autopayment_off"),
 ]

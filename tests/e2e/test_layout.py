@@ -20,7 +20,7 @@ from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Service
 from kabinet.billing.money import to_kopecks
 from kabinet.identity.models import User
-from kabinet.payments.models import Refund
+from kabinet.payments.models import AutoPayment, OnlinePayment, Refund
 from kabinet.payments.services import start_payment
 from tests.e2e.helpers import assert_fits_the_screen, fill_registration_form, log_in
 from tests.factories import (
@@ -68,6 +68,7 @@ EXCLUDED = {
     "backoffice:reassign": "POST only",
     "backoffice:file": "a file download",
     "backoffice:refund": "POST only (the form is on the payment's page)",
+    "portal:payment_status": "JSON for the payment page's script, not a page",
     "healthz": "JSON for load balancers, not a page",
     "payments:notifications": "POST only, ЮKassa's server posts its notifications here",
 }
@@ -78,8 +79,10 @@ PUBLIC = ["portal:landing", "portal:consent", "portal:login", "portal:register",
 CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "portal:phone_confirm",
             "portal:password", "portal:add_account", "portal:appeals", "portal:appeal_new", "portal:appeal",
             "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
-            "portal:bills", "portal:confirm_email", "portal:confirm_remove_account"]  # fmt: skip
+            "portal:bills", "portal:confirm_email", "portal:confirm_remove_account",
+            "portal:autopayment", "portal:autopayment_off"]  # fmt: skip
 OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal", "backoffice:payments", "backoffice:payment"]
+PAYMENTS = ["portal:pay", "portal:payment"]  # with an acquirer: see test_payment_pages_fit
 DEMO = ["dev:outbox", "payments:demo"]  # routed only when the demo starts with DEBUG on: see test_the_demo_outbox_fits
 WITH_OUTBOX = "tests.core.urls_with_outbox"
 
@@ -102,7 +105,7 @@ def url_names() -> set[str]:
 
 
 def test_every_page_is_visited_or_excluded():
-    forgotten = url_names() - set(PUBLIC) - set(CUSTOMER) - set(OFFICE) - set(DEMO) - set(EXCLUDED)
+    forgotten = url_names() - set(PUBLIC) - set(CUSTOMER) - set(PAYMENTS) - set(OFFICE) - set(DEMO) - set(EXCLUDED)
     assert not forgotten, "visit these pages in tests/e2e/test_layout.py, or exclude them with a reason"
     assert {"portal:home", "backoffice:queue", "dev:outbox"} <= url_names(), "the walk found the pages"
 
@@ -320,6 +323,8 @@ def test_customer_pages_fit_the_screen(any_page, world):
     page = any_page
     home, appeal = world["home"], world["appeal"]
     failures: dict[str, list[str]] = {}
+    AutoPayment.objects.create(account=home, user=world["customer"], status="active", day=15,
+                               cap=Decimal("12500.00"), method_id="demo", method_title="Карта •••• 4444")  # fmt: skip
     log_in(page, PHONE)
     expect(page.get_by_role("heading", name="Здравствуйте, Александра!")).to_be_visible()
     pages = [
@@ -334,6 +339,8 @@ def test_customer_pages_fit_the_screen(any_page, world):
         ("/profile/email/confirm/bad-token/", "portal:confirm_email"),
         (f"/profile/accounts/{world['customer'].account_links.get(account=home).pk}/remove/confirm/",
          "portal:confirm_remove_account"),
+        (f"/accounts/{home.pk}/autopayment/", "portal:autopayment"),
+        (f"/accounts/{home.pk}/autopayment/off/", "portal:autopayment_off"),
     ]  # fmt: skip
     for path, name in pages:
         page.goto(path)
@@ -379,6 +386,32 @@ def test_the_demo_outbox_fits(any_page, world, settings):
     page.goto("/dev/outbox/")
     expect(page.get_by_role("cell", name="+79121112233")).to_be_visible()
     check_the_page(page, "dev:outbox", failures)
+    assert_no_failures(page, failures)
+
+
+def test_payment_pages_fit(any_page, world, settings):
+    """«Оплатить» and a payment's page in each state, as `make run` serves them (the demo
+    acquirer needs DEBUG); the home card and the accruals with «Платёж в обработке»."""
+    settings.DEBUG, settings.ROOT_URLCONF = True, WITH_OUTBOX
+    home = world["home"]
+    page, failures = any_page, {}
+    log_in(page, PHONE)
+    page.goto(f"/accounts/{home.pk}/pay/")
+    check_the_page(page, "portal:pay", failures)
+    page.get_by_label("Сумма к оплате, ₽").fill("0")
+    page.get_by_role("button", name="Перейти к оплате").click()
+    expect(page.get_by_role("heading", name="Есть ошибки")).to_be_visible()
+    check_the_page(page, "portal:pay", failures)
+    for status, reason in (("succeeded", ""), ("canceled", "insufficient_funds"), ("pending", "")):
+        payment = OnlinePayment.objects.create(account=home, amount=Decimal("12345.67"), method="sbp", status=status,
+                                               receipt_email="a@example.ru", cancellation_reason=reason)  # fmt: skip
+        page.goto(f"/pay/{payment.public_id}/")
+        page.locator(f"[data-payment-state={status}]").wait_for()
+        check_the_page(page, "portal:payment", failures)
+    for path, name in ((f"/accounts/{home.pk}/", "portal:account"), ("/home/", "portal:home")):
+        page.goto(path)
+        expect(page.get_by_text("Платёж в обработке:").first).to_be_visible()
+        check_the_page(page, name, failures)
     assert_no_failures(page, failures)
 
 

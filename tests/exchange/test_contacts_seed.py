@@ -8,7 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 import pytest
 
 from kabinet.billing.models import BillDeliveryChange, BillSubscription
-from tests.factories import make_account, make_customer
+from tests.factories import make_account, make_customer, migrate_to_latest
 
 BEFORE = [("billing", "0008_monthbalance_source")]
 AFTER = [("billing", "0009_billdeliverychange"), ("exchange", "0004_exporteddeliverychange")]
@@ -31,8 +31,11 @@ def test_todays_subscriptions_are_seeded_as_subscribed(sverdlovsk):
     make_customer("+79120000002", left, email="boris@example.ru")
     BillSubscription.objects.update(created_at=since)
 
-    migrate(BEFORE)
-    migrate(AFTER)
+    try:
+        migrate(BEFORE)
+        migrate(AFTER)
+    finally:
+        migrate_to_latest()
 
     seeded = list(BillDeliveryChange.objects.values_list("account__number", "delivery", "email", "event", "changed_at"))
     assert seeded == [("660100000001", "email", "anna@example.ru", "subscribed", since)]

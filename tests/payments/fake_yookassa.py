@@ -25,6 +25,8 @@ class FakeYooKassa:
         # sleeps before answering (the client times out, yet the object exists); ("truncated", 0)
         # serves it and cuts the answer's body off (the object exists, the client reads half).
         self.script: list[tuple[str, float]] = []
+        # Autopayments: saved method id → the cancellation reason its next charge meets.
+        self.declines: dict[str, str] = {}
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"api": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -61,6 +63,8 @@ class FakeYooKassa:
     def _new_payment(self, body: dict) -> tuple[int, dict]:
         if not body.get("amount") or body["amount"].get("currency") != "RUB" or "receipt" not in body:
             return 400, _error("invalid_request", "amount and receipt required")
+        if "payment_method_id" in body:
+            return self._charge_saved(body)
         payment_id = str(uuid.uuid4())
         obj = {
             "id": payment_id,
@@ -82,6 +86,42 @@ class FakeYooKassa:
         }
         self.payments[payment_id] = obj
         return 200, obj
+
+    def _charge_saved(self, body: dict) -> tuple[int, dict]:
+        """An autopayment: no confirmation; succeeded at once unless a decline is scripted."""
+        method_id = body["payment_method_id"]
+        saved = [
+            p
+            for p in self.payments.values()
+            if p["payment_method"].get("saved") and p["payment_method"]["id"] == method_id
+        ]
+        if not saved or "confirmation" in body:
+            return 400, _error("invalid_request", "Payment method is not saved")
+        payment_id = str(uuid.uuid4())
+        obj = {
+            "id": payment_id,
+            "amount": body["amount"],
+            "description": body.get("description", ""),
+            "metadata": body.get("metadata", {}),
+            "payment_method": dict(saved[0]["payment_method"]),
+            "created_at": "2026-03-15T05:00:00.000Z",
+            "test": True,
+            "recipient": {"account_id": SHOP_ID, "gateway_id": "1"},
+        }
+        reason = self.declines.get(method_id)
+        if reason:
+            obj.update(status="canceled", paid=False, refundable=False,
+                       cancellation_details={"party": "payment_network", "reason": reason})  # fmt: skip
+        else:
+            obj.update(status="succeeded", paid=True, refundable=True, captured_at="2026-03-15T05:00:01.000Z")
+        self.payments[payment_id] = obj
+        return 200, obj
+
+    def charges_of(self, method_id: str) -> list[dict]:
+        """The autopayments made with a saved method."""
+        return [
+            p for p in self.payments.values() if p["payment_method"].get("id") == method_id and p["id"] != method_id
+        ]
 
     def _new_refund(self, body: dict) -> tuple[int, dict]:
         payment = self.payments.get(body.get("payment_id", ""))
@@ -109,6 +149,11 @@ class FakeYooKassa:
         payment = self.payments[payment_id]
         payment.update(status="succeeded", paid=True, refundable=True, captured_at="2026-03-01T19:30:00.000Z")
         payment.pop("confirmation", None)
+        if payment["payment_method"]["type"] == "bank_card":
+            payment["payment_method"].update(title="Bank card *4242", card={"first6": "555555", "last4": "4242"})
+        key_body = next((b for (path, _), (b, o) in self.keys.items() if o is payment), {})
+        if key_body.get("save_payment_method"):  # ЮKassa saves it: the method's id is the payment's
+            payment["payment_method"]["saved"] = True
         return payment
 
     def cancel(self, payment_id: str, reason: str = "insufficient_funds", party: str = "payment_network") -> dict:

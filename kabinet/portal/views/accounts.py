@@ -8,6 +8,7 @@ from kabinet.billing.access import customer_account
 from kabinet.billing.history import account_history
 from kabinet.billing.money import format_rub
 from kabinet.billing.periods import month_name
+from kabinet.payments.services import in_progress, online_payment_available
 from kabinet.portal.access import customer_required
 from kabinet.portal.charts import Bar, bar_chart
 
@@ -38,5 +39,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "consumption_chart": consumption_chart,
         "consumption_unit": unit,
         "oldest_first": oldest_first,
+        "pending": list(in_progress(account)),
+        "pay_online": online_payment_available(),
     }
     return render(request, "portal/accounts/detail.html", context)

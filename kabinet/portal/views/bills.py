@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 from kabinet.billing.access import customer_account
 from kabinet.billing.bill_jobs import NoEmail, bill_months, customer_bill, is_subscribed, subscribe, unsubscribe
 from kabinet.billing.bills import NoBill
+from kabinet.payments.services import online_payment_available
 from kabinet.portal.access import customer_required
 from kabinet.portal.bill_forms import EBillForm
 
@@ -37,6 +38,7 @@ def bill_list(request: HttpRequest, account_id: int) -> HttpResponse:
         "form": form,
         "subscribed": subscribed,
         "no_email": no_email,
+        "pay_online": online_payment_available(),
     }
     return render(request, "portal/bills/list.html", context, status=400 if request.method == "POST" else 200)
 

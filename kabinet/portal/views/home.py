@@ -7,14 +7,18 @@ from django.views.decorators.http import require_POST
 
 from kabinet.billing.access import customer_accounts
 from kabinet.billing.balances import summaries
+from kabinet.payments.services import in_progress, online_payment_available
 from kabinet.portal.access import customer_required
 
 
 @customer_required
 def home(request: HttpRequest) -> HttpResponse:
     accounts = list(customer_accounts(request.user))
+    cards = summaries(accounts, timezone.localdate())
     context = {
-        "cards": summaries(accounts, timezone.localdate()),
+        # Each card with its payments still in progress («Платёж в обработке»).
+        "cards": [(card, list(in_progress(card.account))) for card in cards],
+        "pay_online": online_payment_available(),
         "offer_tour": request.user.tour_completed_at is None,
         "start_tour": request.GET.get("tour") == "1",
     }

@@ -1,6 +1,6 @@
 /* Kabinet's only script: countdowns on code pages, the guided tour («Начать знакомство»), the
-   name menu, appeal forms and file inputs. When it has bound everything it marks <html data-ready>.
-   Every page works without it; it only adds to what the server already rendered. */
+   name menu, appeal forms, file inputs and a payment's status. When it has bound everything it
+   marks <html data-ready>. Every page works without it; it only adds to what the server already rendered. */
 (function () {
   "use strict";
 
@@ -422,6 +422,38 @@
     });
   }
 
+
+  /* ---- A payment's return page: ask the status endpoint until the payment is final, and put
+     the server's rendering of its state in place (the box, aria-live, announces it). The server
+     asks the acquirer at most every few seconds per payment; without script «Обновить» asks. ---- */
+  function setUpPaymentStatus() {
+    var box = document.querySelector("[data-payment-status-url]");
+    if (!box) return;
+    var url = box.getAttribute("data-payment-status-url");
+    var asked = 0;
+    function state() {
+      var section = box.querySelector("[data-payment-state]");
+      return section ? section.getAttribute("data-payment-state") : "";
+    }
+    function ask() {
+      asked += 1;
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) {
+          var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+          if (!response.ok || !json) throw new Error("no status: " + response.status);  // e.g. signed out
+          return response.json();
+        })
+        .then(function (data) {
+          if (data.status !== state()) box.innerHTML = data.html;
+          box.setAttribute("data-payment-asked", String(asked));
+          // Every 2 s for a minute, then every 10 s: a payment left open is rarely confirmed later.
+          if (!data.final) setTimeout(ask, asked < 30 ? 2000 : 10000);
+        })
+        .catch(function () { /* «Обновить» stays on the page: the customer can still ask */ });
+    }
+    if (!box.querySelector("[data-payment-final]")) ask();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     startCountdowns();
     setUpTour();
@@ -431,6 +463,7 @@
     setUpContactMethod();
     setUpFileInputs();
     setUpErrorSummary();
+    setUpPaymentStatus();
     // Everything above is bound: browser tests (and anyone else) may act on the page now.
     document.documentElement.setAttribute("data-ready", "");
   });

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("billing", "0011_delivery_change_events"),
-        ("payments", "0001_initial"),
+        ("payments", "0002_autopayments"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

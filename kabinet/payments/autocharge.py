@@ -1,0 +1,231 @@
+"""The daily autopayment run (`charge_autopayments`, docs/payments.md «Автоплатёж»): on each
+autopayment's day, pay what the account owes now (the latest bill, payments since counted) if
+it is within the cap; a reminder the day before, a message after. Safe to run twice, or on two
+workers at once: one AutoCharge per autopayment and bill, made under the autopayment's row
+lock, and its payment's Idempotence-Key is derived from the autopayment and the bill's month."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+import logging
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kabinet.billing.balances import latest_bill
+from kabinet.billing.models import PersonalAccount
+from kabinet.billing.money import format_rub
+from kabinet.payments import autopay_notices as notices
+from kabinet.payments import states
+from kabinet.payments.acquirer import get_acquirer
+from kabinet.payments.autopay_models import AutoCharge, AutoPayment
+from kabinet.payments.autopay_notices import AGAIN
+from kabinet.payments.autopayments import settle_setups, stop
+from kabinet.payments.bodies import receipt
+from kabinet.payments.checks import check_payment
+from kabinet.payments.errors import AcquirerRejected, AcquirerUnavailable, BadNotification
+from kabinet.payments.models import OnlinePayment, PaymentEvent
+
+logger = logging.getLogger(__name__)
+AUTO = PaymentEvent.Source.AUTOPAYMENT
+Outcome = AutoCharge.Outcome
+# Fixed: the same autopayment and bill give the same payment id (and Idempotence-Key) wherever it runs.
+KEYS = uuid.UUID("6f1c3a52-2d0e-4f3b-9a57-9c1e0b7d4a10")
+
+
+@dataclass
+class Run:
+    """What one run did, for the task's result and the command's output."""
+
+    reminded: int = 0
+    charged: int = 0
+    over_cap: int = 0
+    nothing: int = 0
+    already: int = 0
+    settled: int = 0
+    failed: list[int] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"напоминаний {self.reminded}, списаний начато {self.charged}, больше лимита {self.over_cap}, "
+            f"нечего списывать {self.nothing}, уже списано {self.already}, завершено {self.settled}, "
+            f"не прошло {len(self.failed)}"
+        )
+
+
+def run(today: date | None = None) -> Run:
+    """Everything the day needs: finish what earlier runs began, remind about tomorrow, charge today."""
+    today = today or timezone.localdate()
+    result = Run()
+    result.settled += settle_setups()
+    result.settled += settle_charges(result)
+    remind(today + timedelta(days=1), result)
+    for autopayment_id in AutoPayment.objects.filter(status=AutoPayment.Status.ACTIVE, day=today.day).values_list(
+        "pk", flat=True
+    ):
+        charge(autopayment_id, result)
+    return result
+
+
+# --- The day before ---------------------------------------------------------------------------
+def remind(on: date, result: Run) -> None:
+    """Tell whoever's autopayment charges on `on` what it will do; once per charge day."""
+    due = AutoPayment.objects.filter(status=AutoPayment.Status.ACTIVE, day=on.day).exclude(reminded_for=on)
+    for autopayment in due.select_related("account", "user"):
+        with transaction.atomic():
+            locked = (
+                AutoPayment.objects.select_for_update(of=("self",))
+                .select_related("account", "user")
+                .get(pk=autopayment.pk)
+            )
+            if locked.status != AutoPayment.Status.ACTIVE or locked.reminded_for == on:
+                continue
+            bill = latest_bill(locked.account)
+            if bill and bill.owed > 0 and not locked.charges.filter(period=bill.period).exists():
+                notices.reminder(locked, on, bill.owed)
+                result.reminded += 1
+            locked.reminded_for = on
+            locked.save(update_fields=["reminded_for", "updated_at"])
+
+
+# --- The day --------------------------------------------------------------------------------
+def charge(autopayment_id: int, result: Run) -> AutoCharge | None:
+    """Charge one autopayment for its account's latest bill, at most once per bill."""
+    made = _decide(autopayment_id, result)
+    if made is None or made.payment is None:
+        return made
+    _send(made)
+    settle_charge(made, result)
+    return made
+
+
+def _decide(autopayment_id: int, result: Run) -> AutoCharge | None:
+    """Under the autopayment's row lock: nothing, over the cap, or a new payment to send."""
+    with transaction.atomic():
+        autopayment = (
+            AutoPayment.objects.select_for_update(of=("self",)).select_related("account", "user").get(pk=autopayment_id)
+        )
+        if autopayment.status != AutoPayment.Status.ACTIVE:
+            return None
+        if not _still_held(autopayment):
+            stop(autopayment, AutoPayment.Stop.CUSTOMER, "Лицевой счёт удалён из профиля: автоплатёж отключён.")
+            return None
+        bill = latest_bill(autopayment.account)
+        if bill is None or bill.owed < settings.KABINET_PAYMENT_MIN:
+            result.nothing += 1
+            return None
+        if autopayment.charges.filter(period=bill.period).exists():
+            result.already += 1
+            return None
+        try:
+            with transaction.atomic():
+                return _record(autopayment, bill, result)
+        except IntegrityError:  # another worker recorded this bill's charge first (SQLite has no row locks)
+            result.already += 1
+            return None
+
+
+def _record(autopayment: AutoPayment, bill, result: Run) -> AutoCharge:
+    if bill.owed > autopayment.cap:
+        made = AutoCharge.objects.create(
+            autopayment=autopayment, period=bill.period, amount=bill.owed, outcome=Outcome.OVER_CAP,
+            reported_at=timezone.now(),
+        )  # fmt: skip
+        notices.over_cap(autopayment, bill.owed)
+        result.over_cap += 1
+        return made
+    payment = OnlinePayment.objects.create(
+        public_id=uuid.uuid5(KEYS, f"autopayment:{autopayment.pk}:{bill.period:%Y-%m}"),
+        account=autopayment.account,
+        user=autopayment.user,
+        amount=bill.owed,
+        method=autopayment.setup_payment.method if autopayment.setup_payment else OnlinePayment.Method.BANK_CARD,
+        receipt_email=autopayment.receipt_email,
+        receipt_phone=autopayment.receipt_phone,
+    )
+    result.charged += 1
+    return AutoCharge.objects.create(
+        autopayment=autopayment, period=bill.period, amount=bill.owed, outcome=Outcome.CHARGING, payment=payment
+    )
+
+
+def _still_held(autopayment: AutoPayment) -> bool:
+    """The person who saved the card still holds the account: a card is never charged for an
+    account its owner removed from the profile."""
+    user = autopayment.user
+    return user is not None and PersonalAccount.objects.filter(pk=autopayment.account_id, link__user=user).exists()
+
+
+def charge_body(payment: OnlinePayment, method_id: str) -> dict:
+    """ЮKassa's autopayment: a payment with the saved method's id and no confirmation."""
+    value = f"{payment.amount:.2f}"
+    number = payment.account.number
+    return {
+        "amount": {"value": value, "currency": "RUB"},
+        "capture": True,
+        "payment_method_id": method_id,
+        "description": f"Автоплатёж по лицевому счёту {number}"[:128],
+        "metadata": {"kabinet_payment": str(payment.public_id), "account": number},
+        "receipt": receipt(payment, value, f"Оплата услуг по лицевому счёту {number}"),
+    }
+
+
+def _send(made: AutoCharge) -> None:
+    """Outside any transaction: the acquirer's answer may take seconds, and no lock is held."""
+    payment, method_id = made.payment, made.autopayment.method_id
+    try:
+        obj = get_acquirer().create_payment(charge_body(payment, method_id), str(payment.public_id))
+        states.apply_payment(payment, obj, AUTO)
+    except AcquirerUnavailable as exc:
+        # Not retried later: a payment the acquirer may or may not have made is for a person
+        # to look at, and the customer is told to pay by hand (docs/payments.md).
+        states.give_up(payment, "kabinet_unavailable", AUTO, {"error": exc.detail})
+    except AcquirerRejected as exc:  # the method is no longer usable (revoked, expired binding)
+        logger.warning("autopayment %s refused by the acquirer: %s", made.autopayment_id, exc)
+        states.give_up(payment, "permission_revoked", AUTO, {"error": str(exc)})
+    except BadNotification as exc:
+        logger.error("autopayment %s: the acquirer's answer does not match: %s", made.autopayment_id, exc)
+
+
+# --- After ----------------------------------------------------------------------------------
+def settle_charges(result: Run | None = None) -> int:
+    """Charges whose payment was still pending: ask, and report the ones now final."""
+    settled = 0
+    for made in AutoCharge.objects.filter(reported_at__isnull=True, payment__isnull=False).select_related("payment"):
+        settled += settle_charge(made, result)
+    return settled
+
+
+def settle_charge(made: AutoCharge, result: Run | None = None) -> bool:
+    """Tell the customer the outcome once the payment is final; a failure stops the autopayment."""
+    payment = OnlinePayment.objects.select_related("account").get(pk=made.payment_id)  # as stored now
+    if payment.in_progress:
+        payment = check_payment(payment, AUTO)
+    if payment.in_progress:
+        return False
+    with transaction.atomic():
+        locked = AutoCharge.objects.select_for_update(of=("self",)).select_related(
+            "autopayment__account", "autopayment__user"
+        )
+        locked = locked.get(pk=made.pk)
+        if locked.reported_at is not None:
+            return False
+        succeeded = payment.status == OnlinePayment.Status.SUCCEEDED
+        locked.outcome = Outcome.SUCCEEDED if succeeded else Outcome.FAILED
+        locked.reported_at = timezone.now()
+        locked.save(update_fields=["outcome", "reported_at"])
+        autopayment = locked.autopayment
+        if succeeded:
+            notices.charged(autopayment, payment.amount)
+        else:
+            why = payment.failure_message
+            stop(autopayment, AutoPayment.Stop.CHARGE_FAILED, f"Списание {_rub(payment)} не прошло. {why} {AGAIN}")
+            notices.failed(autopayment, payment.amount, why)
+            if result is not None:
+                result.failed.append(autopayment.pk)
+    return True
+
+
+def _rub(payment: OnlinePayment) -> str:
+    return format_rub(payment.amount)

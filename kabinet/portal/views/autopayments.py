@@ -1,0 +1,83 @@
+"""«Автоплатёж» of a personal account: set it up (a first payment that saves the card at the
+acquirer), see it, change the day and cap, switch it off. Rules: payments.autopayments."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from kabinet.billing.access import customer_account
+from kabinet.payments import autopayments
+from kabinet.payments.errors import AcquirerUnavailable, PaymentRefused
+from kabinet.payments.services import is_demo, online_payment_available
+from kabinet.portal.access import customer_required
+from kabinet.portal.autopayment_forms import AutoPaymentForm
+
+Status = autopayments.AutoPayment.Status
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
+    """GET: the autopayment (its first payment settled on the way back from the bank's page)
+    or the form to set it up. POST: set up, or change the day and cap of a working one."""
+    account = customer_account(request.user, account_id)
+    current = autopayments.autopayment_of(account)
+    if current is not None and current.status == Status.SETUP:
+        current = autopayments.settle_setup(current)
+    working = current is not None and current.status == Status.ACTIVE
+    if request.method == "POST":
+        form = AutoPaymentForm(request.POST)
+        if form.is_valid():
+            try:
+                terms = autopayments.checked_terms(form.cleaned_data["day"], form.cleaned_data["cap"])
+                return _change(request, current, terms) if working else _set_up(request, account, terms)
+            except PaymentRefused as refusal:
+                form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+            except AcquirerUnavailable as unavailable:
+                form.add_error(None, unavailable.message)
+    else:
+        form = AutoPaymentForm(initial={"day": current.day, "cap": current.cap} if working else {"day": 15})
+    today = timezone.localdate()
+    context = {
+        "account": account,
+        "autopayment": current,
+        "working": working,
+        "form": form,
+        "next_date": autopayments.next_charge_date(current, today) if working else None,
+        "last": autopayments.last_charge(current) if current else None,
+        "first_amount": autopayments.first_payment_amount(account),
+        "available": online_payment_available(),
+        "demo": is_demo(),
+    }
+    return render(request, "portal/accounts/autopayment.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _set_up(request: HttpRequest, account, terms: autopayments.Terms) -> HttpResponse:
+    back = request.build_absolute_uri(reverse("portal:autopayment", args=[account.pk]))
+    started = autopayments.start_setup(
+        user=request.user, account=account, terms=terms, return_url=back, request=request
+    )
+    return redirect(started.setup_payment.confirmation_url)
+
+
+def _change(request: HttpRequest, current, terms: autopayments.Terms) -> HttpResponse:
+    changed = autopayments.change(current, terms, user=request.user, request=request)
+    messages.success(request, f"Автоплатёж изменён: {changed.day}-го числа, не больше указанной суммы.")
+    return redirect("portal:autopayment", account_id=changed.account_id)
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def autopayment_off(request: HttpRequest, account_id: int) -> HttpResponse:
+    """GET asks first and says what happens to the card; POST switches it off."""
+    account = customer_account(request.user, account_id)
+    current = autopayments.autopayment_of(account)
+    if current is None or not current.is_live:
+        return redirect("portal:autopayment", account_id=account.pk)
+    if request.method == "POST":
+        autopayments.switch_off(current, user=request.user, request=request)  # the page then says so
+        return redirect("portal:autopayment", account_id=account.pk)
+    return render(request, "portal/accounts/autopayment_off.html", {"account": account, "autopayment": current})

@@ -1,0 +1,78 @@
+"""«Автоплатёж» pages with the demo acquirer: set up through its confirmation page, see it,
+change it, bad input kept next to its field, switch off; another customer's account is 404."""
+
+from django.urls import reverse
+import pytest
+
+from kabinet.payments.models import AutoPayment
+from tests.factories import customer_login, make_account, make_customer
+
+
+@pytest.fixture
+def signed_in(client, customer, settings):
+    # As `make run` serves it: DEBUG on (the outbox routed, the footer links it), no ЮKassa shop.
+    settings.DEBUG, settings.ROOT_URLCONF = True, "tests.core.urls_with_outbox"
+    settings.KABINET_YOOKASSA_SHOP_ID = settings.KABINET_YOOKASSA_SECRET_KEY = ""
+    customer_login(client, customer)
+    return client
+
+
+def set_up(client, account, day="15", cap="5000"):
+    page = reverse("portal:autopayment", args=[account.pk])
+    to_bank = client.post(page, {"day": day, "cap": cap})
+    assert to_bank.status_code == 302 and to_bank.url.startswith("/payments/demo/")
+    back = client.post(to_bank.url, {"action": "pay"})
+    assert back.url.endswith(page)
+    return client.get(page)
+
+
+def test_set_up_see_change_and_switch_off(signed_in, account):
+    shown = set_up(signed_in, account).content.decode()
+    assert "Автоплатёж подключён" in shown and "Карта •••• 4444" in shown and "15-го числа" in shown
+    assert "Тестовая оплата" in shown
+    page = reverse("portal:autopayment", args=[account.pk])
+    changed = signed_in.post(page, {"day": "3", "cap": "2500,50"}, follow=True).content.decode()
+    assert "Автоплатёж изменён" in changed and "3-го числа" in changed and "2\xa0500,50\xa0₽" in changed
+    off = reverse("portal:autopayment_off", args=[account.pk])
+    assert "Отключить автоплатёж?" in signed_in.get(off).content.decode()
+    done = signed_in.post(off, follow=True).content.decode()
+    assert "Автоплатёж отключён" in done and "удалил её идентификатор" in done
+    assert AutoPayment.objects.get().method_id == ""
+    assert "Подключить автоплатёж" in done, "and it can be set up again"
+
+
+def test_the_card_on_home_links_to_it(signed_in, account):
+    set_up(signed_in, account)
+    home = signed_in.get(reverse("portal:home")).content.decode()
+    assert reverse("portal:autopayment", args=[account.pk]) in home
+    assert "15-го числа, не больше 5\xa0000,00\xa0₽" in home
+
+
+def test_bad_input_is_told_next_to_the_field_and_kept(signed_in, account):
+    page = reverse("portal:autopayment", args=[account.pk])
+    response = signed_in.post(page, {"day": "31", "cap": "пять тысяч"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Выберите день с 1 по 28." in body and "Введите сумму числом" in body
+    assert 'value="пять тысяч"' in body
+    assert '<label for="id_cap"' in body and '<label for="id_day"' in body
+    over = signed_in.post(page, {"day": "5", "cap": "1000000"}).content.decode()
+    assert "Не больше 100\xa0000,00\xa0₽" in over and 'value="1000000"' in over
+    assert not AutoPayment.objects.exists()
+
+
+def test_without_an_acquirer_the_page_says_so(client, customer, account):
+    customer_login(client, customer)
+    body = client.get(reverse("portal:autopayment", args=[account.pk])).content.decode()
+    assert "Автоплатёж временно недоступен" in body and "<form" not in body.split("<main")[-1].split("</main>")[0]
+
+
+def test_another_customers_account_is_not_found(signed_in, sverdlovsk, account):
+    other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002", flat="7"))
+    assert other.pk
+    other_account = other.account_links.get().account
+    for name in ("portal:autopayment", "portal:autopayment_off"):
+        url = reverse(name, args=[other_account.pk])
+        assert signed_in.get(url).status_code == 404
+        assert signed_in.post(url, {"day": "15", "cap": "5000"}).status_code == 404
+    assert not AutoPayment.objects.exists()
