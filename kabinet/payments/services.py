@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kabinet.billing.models import MonthBalance, PersonalAccount
-from kabinet.billing.money import format_rub, to_kopecks
+from kabinet.billing.money import format_rub, is_whole_kopecks, to_kopecks
 from kabinet.payments.acquirer import demo_enabled, get_acquirer, yookassa_configured
 from kabinet.payments.bodies import payment_body
 from kabinet.payments.checks import check_payment
@@ -155,21 +155,13 @@ def checked_amount(amount) -> Decimal:
         raise PaymentRefused("Введите сумму числом, например 1500,00.", "amount") from None
     if not value.is_finite():
         raise PaymentRefused("Введите сумму числом, например 1500,00.", "amount")
-    if _decimals(value) > 2:
+    if not is_whole_kopecks(value):
         raise PaymentRefused("Сумма — в рублях и копейках, не больше двух знаков после запятой.", "amount")
     if value < low or value.is_signed():  # "-0" too
         raise PaymentRefused(f"Сумма платежа — не меньше {format_rub(low)}.", "amount")
     if value > high:
         raise PaymentRefused(f"Сумма платежа — не больше {format_rub(high)}.", "amount")
-    return value.quantize(Decimal("0.01"))  # within the limits now: never too many digits
-
-
-def _decimals(value: Decimal) -> int:
-    """Significant digits after the point («1500.000» has none), read off the number itself:
-    quantize() of «1e100» or of a thousand digits overflows the context."""
-    _, digits, exponent = value.as_tuple()
-    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    return max(0, -(exponent + zeros)) if any(digits) else 0
+    return to_kopecks(value)  # within the limits and whole kopecks now: nothing is rounded
 
 
 def _receipt_contact(email: str, phone: str) -> tuple[str, str]:
