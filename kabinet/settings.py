@@ -6,6 +6,7 @@ switched on by one variable; docs/production.md lists them.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 import ipaddress
 import os
 from pathlib import Path
@@ -98,6 +99,7 @@ INSTALLED_APPS = [
     "kabinet.appeals",
     "kabinet.readings",
     "kabinet.exchange",
+    "kabinet.payments",
     "kabinet.portal",
     "kabinet.backoffice",
 ]
@@ -275,6 +277,18 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Личный каби
 # Links in e-mails are absolute; the scheme and host customers reach the portal at.
 KABINET_PUBLIC_URL = os.environ.get("KABINET_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Online payments (docs/payments.md) ----------------------------------------------------
+# ЮKassa's shop id and secret key; with none set, a demo (DEBUG) uses the built-in demo acquirer.
+KABINET_YOOKASSA_SHOP_ID = os.environ.get("KABINET_YOOKASSA_SHOP_ID", "")
+KABINET_YOOKASSA_SECRET_KEY = os.environ.get("KABINET_YOOKASSA_SECRET_KEY", "")
+KABINET_YOOKASSA_API_URL = os.environ.get("KABINET_YOOKASSA_API_URL", "https://api.yookassa.ru/v3")
+# Seconds per request; a request is tried 3 times in all (the customer waits for the answer).
+KABINET_YOOKASSA_TIMEOUT = float(os.environ.get("KABINET_YOOKASSA_TIMEOUT", 10))
+# The receipt's VAT code (54-ФЗ, ЮKassa's vat_code): 1 is «без НДС».
+KABINET_YOOKASSA_VAT_CODE = int(os.environ.get("KABINET_YOOKASSA_VAT_CODE", 1))
+KABINET_PAYMENT_MIN = Decimal(os.environ.get("KABINET_PAYMENT_MIN", "1.00"))
+KABINET_PAYMENT_MAX = Decimal(os.environ.get("KABINET_PAYMENT_MAX", "100000.00"))
+
 # --- Appeals ------------------------------------------------------------------------------
 KABINET_APPEAL_TEXT_MAX = int(os.environ.get("KABINET_APPEAL_TEXT_MAX", 4000))
 KABINET_APPEAL_MAX_FILES = int(os.environ.get("KABINET_APPEAL_MAX_FILES", 5))
@@ -322,6 +336,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The drop folder (and S3) every 5 minutes; one pickup at a time, a busy one is skipped.
     "exchange-pickup": {"task": "kabinet.exchange.tasks.import_drop_folder", "schedule": 300.0},
+    # Payments and refunds whose notification was lost (or, in the demo, never sent).
+    "refresh-payments": {"task": "kabinet.payments.tasks.refresh_pending_payments", "schedule": 600.0},
     # New readings and bill delivery changes for billing every night at 01:30 (docs/exchange.md).
     "exchange-export": {
         "task": "kabinet.exchange.tasks.export_for_billing",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("backoffice/", include("kabinet.backoffice.urls")),
+    path("payments/", include("kabinet.payments.urls")),
     path("", include("kabinet.portal.urls")),
 ]
 

@@ -11,6 +11,7 @@ SHARED = {
     "tests.factories",
     "tests.e2e.helpers",  # the browser helpers of the e2e tests
     "tests.notifications.fake_smsc",  # a local SMSC.ru look-alike
+    "tests.payments.fake_yookassa",  # a local ЮKassa API v3 look-alike
     "tests.empty_state",  # reads a page's empty state
     "tests.plain_http",  # a plain HTTP client for the tests of the server's own answers
     "tests.core.urls_with_outbox",  # a URLconf (ROOT_URLCONF of one test), not a test module

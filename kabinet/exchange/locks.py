@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 PICKUP = "drop-pickup"  # not a kind's name, so never a kind's lock
 # The kinds whose merge rebuilds billing_monthbalance: their imports also take one shared lock,
 # MONTH_BALANCES (not a kind's name either, so a balances import's own lock stays its own).
+# The lock itself is billing.balances.lock_month_balances (online payments take it too).
 BALANCE_KINDS = frozenset({"accruals", "payments", "balances"})
 MONTH_BALANCES = "billing-monthbalance"
 

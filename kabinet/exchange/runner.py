@@ -15,6 +15,7 @@ from typing import BinaryIO, Protocol
 from django.db import connection, transaction
 from django.utils import formats, timezone
 
+from kabinet.billing.balances import lock_month_balances
 from kabinet.exchange import kinds, locks
 from kabinet.exchange.abandoned import fail_abandoned
 from kabinet.exchange.kinds import Kind, RowError
@@ -153,7 +154,8 @@ def _lock(kind: Kind) -> None:
     Accruals, payments and balances each rebuild `billing_monthbalance` from the other tables:
     two at once would each compute without the other's uncommitted rows, then overwrite with
     stale figures once the other's row locks are gone, or both insert a month new to an account
-    (a unique violation). So they take the shared MONTH_BALANCES lock for their whole
+    (a unique violation). So they take the shared MONTH_BALANCES lock
+    (billing.balances.lock_month_balances, which online payments take too) for their whole
     transaction, before anything is read or written.
 
     One import of a kind at a time is the kind's session lock, which run_import holds from
@@ -164,9 +166,8 @@ def _lock(kind: Kind) -> None:
     another inside an outer transaction — the demo — keep MONTH_BALANCES until it ends; run
     them so only where no other import runs.)"""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            if kind.name in locks.BALANCE_KINDS:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [locks.key(locks.MONTH_BALANCES)])
+        if kind.name in locks.BALANCE_KINDS:
+            lock_month_balances()
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '64MB'")
             # Joins of the staging table with whole tables on text keys: a merge join sorts both

@@ -11,7 +11,7 @@ import kabinet
 
 PACKAGE = Path(kabinet.__file__).parent
 UI_APPS = {"portal", "backoffice", "api"}
-DOMAIN_APPS = {"core", "identity", "billing", "appeals", "readings", "notifications", "exchange"}
+DOMAIN_APPS = {"core", "identity", "billing", "appeals", "readings", "notifications", "exchange", "payments"}
 
 
 def _absolute(node: ast.ImportFrom, module_path: str) -> str:

@@ -56,6 +56,7 @@ EXCLUDED = {
     "backoffice:reassign": "POST only",
     "backoffice:file": "a file download",
     "healthz": "JSON for load balancers, not a page",
+    "payments:notifications": "POST only, ЮKassa's server posts its notifications here",
 }
 EXCLUDED_NAMESPACES = {"admin": "Django's own admin, a desktop tool for staff"}
 
@@ -66,7 +67,7 @@ CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "por
             "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
             "portal:bills", "portal:confirm_email", "portal:confirm_remove_account"]  # fmt: skip
 OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal"]
-DEMO = ["dev:outbox"]  # routed only when the demo starts with DEBUG on: see test_the_demo_outbox_fits
+DEMO = ["dev:outbox", "payments:demo"]  # routed only when the demo starts with DEBUG on: see test_the_demo_outbox_fits
 WITH_OUTBOX = "tests.core.urls_with_outbox"
 
 
