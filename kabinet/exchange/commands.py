@@ -81,10 +81,11 @@ def month(text: str) -> date:
 
 
 class ExportCommand(BaseCommand):
-    """An export's command: subclass with `kind = "<name>"`, `export = staticmethod(<function>)`
+    """An export's command: subclass with `kind = "<name>"`, `title`, `export = staticmethod(<function>)`
     (and `help`)."""
 
     kind: str
+    title: str  # the progress display's: «Онлайн-платежи»
     export: Callable[..., ExportBatch]
 
     def add_arguments(self, parser):
@@ -93,7 +94,7 @@ class ExportCommand(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress display")
 
     def handle(self, *args, period: date | None, out: Path | None, no_progress: bool, **options):
-        progress = None if no_progress else TerminalProgress(self.stderr._out, f"Выгрузка {self.kind}")
+        progress = None if no_progress else TerminalProgress(self.stderr._out, self.title)
         batch = self.export(period=period, out_dir=out, source=f"manage.py export_{self.kind}", progress=progress)
         if batch.status != ExportBatch.Status.DONE:
             raise CommandError(f"{batch.message} (выгрузка № {batch.pk})", returncode=1)
