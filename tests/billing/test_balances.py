@@ -78,3 +78,11 @@ def test_rebuild_of_many_accounts_equals_rebuild_of_each(sverdlovsk):
     assert written == sum(len(rows) for rows in expected.values()) - 1  # billing's month is not written
     assert [row[0] for row in expected[gaps.pk]] == [date(2026, month, 1) for month in range(3, 9)]
     assert expected[with_billing.pk][2][1] == Decimal("999.99")  # March opens with billing's closing
+
+
+def test_the_month_balances_lock_is_the_one_imports_took_before_it_moved_here():
+    """billing.balances.lock_month_balances (imports and online payments) keeps exchange's key."""
+    from kabinet.billing.balances import MONTH_BALANCES_LOCK
+    from kabinet.exchange import locks
+
+    assert locks.key(locks.MONTH_BALANCES) == MONTH_BALANCES_LOCK

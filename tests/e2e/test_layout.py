@@ -19,6 +19,7 @@ from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Payment, Service
 from kabinet.billing.money import to_kopecks
 from kabinet.identity.models import User
+from kabinet.payments.services import start_payment
 from tests.e2e.helpers import assert_fits_the_screen, fill_registration_form, log_in
 from tests.factories import PASSWORD, add_reading, make_account, make_appeal, make_customer, make_meter, upload_file
 
@@ -357,6 +358,20 @@ def test_the_demo_outbox_fits(any_page, world, settings):
     page.goto("/dev/outbox/")
     expect(page.get_by_role("cell", name="+79121112233")).to_be_visible()
     check_the_page(page, "dev:outbox", failures)
+    assert_no_failures(page, failures)
+
+
+def test_the_demo_payment_page_fits(any_page, world, settings):
+    """«Тестовая оплата», the demo acquirer's page, as `make run` serves it (DEBUG, no ЮKassa shop)."""
+    settings.DEBUG, settings.ROOT_URLCONF = True, WITH_OUTBOX
+    settings.KABINET_YOOKASSA_SHOP_ID = ""
+    payment = start_payment(user=world["customer"], account=world["home"], amount=Decimal("12345.67"),
+                            method="bank_card", receipt_email="a@example.ru", return_url="/")  # fmt: skip
+    page, failures = any_page, {}
+    page.goto(payment.confirmation_url)
+    expect(page.get_by_role("heading", name="Тестовая оплата")).to_be_visible()
+    expect(page.get_by_role("button", name="Оплатить")).to_be_visible()
+    check_the_page(page, "payments:demo", failures)
     assert_no_failures(page, failures)
 
 

@@ -16,7 +16,8 @@ RETURN = "/accounts/return/"
 
 @pytest.fixture
 def demo(settings):
-    settings.DEBUG = True
+    """As `make run` serves it: DEBUG on (the outbox routed), no ЮKassa shop."""
+    settings.DEBUG, settings.ROOT_URLCONF = True, "tests.core.urls_with_outbox"
     settings.KABINET_YOOKASSA_SHOP_ID = settings.KABINET_YOOKASSA_SECRET_KEY = ""
 
 
