@@ -182,12 +182,16 @@ def test_the_command_shows_progress_on_a_terminal(demo_acquirer, account, custom
     assert "Онлайн-платежи: 100%" in err.getvalue() and "1.00/1.00" in err.getvalue()
 
 
-def test_the_nightly_task_exports_payments_too(out, demo_acquirer, account, customer):
+def test_the_nightly_task_exports_payments_and_uploads_them_to_s3(s3, settings, demo_acquirer, account, customer):
     paid = paid_online(customer, account, "500.00")
-    result = export_for_billing()
+    result = export_for_billing.delay().get()
     assert "payments done: Выгружено новых онлайн-платежей и возвратов: 1" in result
     batch = ExportBatch.objects.get(kind="payments")
-    assert batch.source == "задача Celery" and ids(batch, out) == [paid.acquirer_id]
+    assert batch.source == "задача Celery" and f"uploaded to S3: {batch.file_name}" in result
+    local = settings.KABINET_EXCHANGE_OUT_DIR / "sent" / batch.file_name  # moved there once uploaded
+    body = s3.get_object(Bucket=s3.bucket, Key=f"billing/out/{batch.file_name}")["Body"].read()
+    assert body == local.read_bytes() and f",online,{paid.acquirer_id},,bank_card".encode() in body
+    assert "payments done: Новых онлайн-платежей и возвратов нет" in export_for_billing.delay().get()
 
 
 def test_the_export_is_in_the_admin_journal(client, out, demo_acquirer, account, customer, staff):
