@@ -19,6 +19,16 @@ def migrate(targets) -> None:
     executor.migrate(targets)
 
 
+@pytest.fixture(autouse=True)
+def latest_migrations_after():
+    """Going back to BEFORE also unapplies every later migration that depends on it (payments,
+    exchange 0006…): migrate the whole project forward again, or the transactional tests that
+    run after this one find tables missing."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_todays_subscriptions_are_seeded_as_subscribed(sverdlovsk):
     held = make_account(sverdlovsk, "660100000001")
