@@ -6,14 +6,21 @@ from datetime import date
 from decimal import Decimal
 import hashlib
 import io
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
 
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 import pytest
 
 from kabinet.billing.models import Payment
 from kabinet.exchange import exports
+from kabinet.exchange.abandoned import KILLED_EXPORT
 from kabinet.exchange.models import ExportBatch, ExportedPayment
 from kabinet.exchange.payments_export import export_payments
 from kabinet.exchange.runner import run_import
@@ -23,14 +30,18 @@ from kabinet.payments.services import start_payment
 from tests.factories import (
     admin_login,
     csv_bytes,
+    database_url,
     export_crashing_before_commit,
     make_account,
     make_customer,
     paid_online,
     refunded_online,
+    wait_until,
 )
 
 HEADER = "region,account,paid_on,amount,channel,payment_id,refund_of,method"
+ROOT = Path(__file__).resolve().parents[2]
+APP = "kabinet-killed-payments-export"
 
 
 @pytest.fixture
@@ -140,6 +151,39 @@ def test_a_crash_before_commit_marks_nothing_and_keeps_its_file(out, demo_acquir
     export_crashing_before_commit(run, out, caplog)
     assert not ExportedPayment.objects.exists()
     retry = run()  # the next run sends it again
+    assert retry.rows == 1 and ids(retry, out) == [paid.acquirer_id]
+    assert ExportedPayment.objects.get().batch == retry
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_killed_mid_run_marks_nothing_and_the_next_one_sends_it(out, demo_acquirer, account, customer):
+    if connection.vendor != "postgresql":
+        pytest.skip("a second process on one SQLite test database: PostgreSQL only")
+    import psycopg
+
+    paid = paid_online(customer, account, "500.00")
+    env = {**os.environ, "DATABASE_URL": database_url(), "KABINET_EXCHANGE_S3_BUCKET": "", "PGAPPNAME": APP}
+    with psycopg.connect(database_url(), autocommit=True) as watch, psycopg.connect(database_url()) as blocker:
+        # Hold the markers' table: the export stops inside its transaction, its page written to
+        # the temporary file, the markers waiting.
+        blocker.execute("LOCK TABLE exchange_exportedpayment IN EXCLUSIVE MODE")
+        command = [sys.executable, str(ROOT / "manage.py"), "export_payments", "--out", str(out), "--no-progress"]
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND wait_event_type = 'Lock'"
+            wait_until(lambda: watch.execute(waiting, [APP]).fetchone()[0] == 1, "the export marking its rows")
+            assert ExportBatch.objects.get().status == ExportBatch.Status.RUNNING
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        blocker.rollback()
+        gone = "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = %s"
+        wait_until(lambda: watch.execute(gone, [APP]).fetchone()[0], "the killed export's session ending")
+    assert not ExportedPayment.objects.exists()
+    assert not list(out.glob("payments-*.csv"))  # only its temporary file, which billing never reads
+    retry = run()
+    killed = ExportBatch.objects.exclude(pk=retry.pk).get()
+    assert (killed.status, killed.message) == (ExportBatch.Status.FAILED, KILLED_EXPORT)
     assert retry.rows == 1 and ids(retry, out) == [paid.acquirer_id]
     assert ExportedPayment.objects.get().batch == retry
 
