@@ -238,10 +238,10 @@ def test_the_home_card_shows_an_imported_payment(client, load, accounts):
     accrue(account, date(2026, 10, 1))
     rebuild_balances(account)
     customer_login(client, make_customer("+79120000001", account))
-    [before] = client.get(reverse("portal:home")).context["cards"]
+    [(before, _)] = client.get(reverse("portal:home")).context["cards"]
     batch = load("66,660100000001,2026-11-03,500.00,online,SBP-500")
     assert batch.status == OK, batch.message
-    [card] = client.get(reverse("portal:home")).context["cards"]
+    [(card, _)] = client.get(reverse("portal:home")).context["cards"]
     assert card.balance == before.balance - Decimal("500.00")
     assert (card.last_payment.amount, card.last_payment.source_id) == (Decimal("500.00"), "SBP-500")
 
