@@ -66,11 +66,16 @@ def payment_limits() -> tuple[Decimal, Decimal]:
 
 
 def suggested_amount(account: PersonalAccount) -> Decimal:
-    """The debt, or the latest month's charges when nothing is owed, within the limits."""
-    latest = MonthBalance.objects.filter(account=account).order_by("-period").first()
+    """The debt, or the latest bill's charges when nothing is owed, within the limits. The
+    current month has no charges until billing closes it, so the latest bill is the latest
+    month that has some."""
+    balances = MonthBalance.objects.filter(account=account).order_by("-period")
+    latest = balances.first()
     amount = Decimal("0")
-    if latest is not None:
-        amount = latest.closing if latest.closing > 0 else latest.accrued
+    if latest is not None and latest.closing > 0:
+        amount = latest.closing
+    elif latest is not None:
+        amount = balances.filter(accrued__gt=0).values_list("accrued", flat=True).first() or amount
     low, high = payment_limits()
     return min(max(to_kopecks(amount), low), high)
 
