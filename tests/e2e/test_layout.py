@@ -72,7 +72,10 @@ EXCLUDED = {
     "healthz": "JSON for load balancers, not a page",
     "payments:notifications": "POST only, ЮKassa's server posts its notifications here",
 }
-EXCLUDED_NAMESPACES = {"admin": "Django's own admin, a desktop tool for staff"}
+EXCLUDED_NAMESPACES = {
+    "admin": "Django's own admin, a desktop tool for staff",
+    "api": "the JSON API (tests/api); its /api/v1/docs page is ninja's Swagger UI, a developer's tool",
+}
 
 PUBLIC = ["portal:landing", "portal:consent", "portal:login", "portal:register", "portal:register_confirm",
           "portal:recover", "portal:recover_code", "portal:set_password", "portal:reset_by_link"]  # fmt: skip
