@@ -59,7 +59,7 @@ PDF_RESPONSE = {
 
 @router.get(
     "/{int:account_id}/bills/{period}.pdf",
-    response={200: None, **problem_responses(401, 404, 422, 429)},
+    response=problem_responses(401, 404, 422, 429),
     url_name="bill_pdf",
     summary="Квитанция в PDF",
     openapi_extra={"responses": PDF_RESPONSE},
