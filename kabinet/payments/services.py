@@ -16,7 +16,7 @@ from kabinet.billing.money import format_rub, to_kopecks
 from kabinet.payments import states
 from kabinet.payments.acquirer import demo_enabled, get_acquirer, yookassa_configured
 from kabinet.payments.bodies import payment_body
-from kabinet.payments.checks import check_payment
+from kabinet.payments.checks import check_payment, refresh_if_due
 from kabinet.payments.errors import AcquirerRejected, AcquirerUnavailable, BadNotification, PaymentRefused
 from kabinet.payments.incoming import apply_notification
 from kabinet.payments.models import OnlinePayment, PaymentEvent
@@ -34,6 +34,7 @@ __all__ = [
     "online_payment_available",
     "payment_limits",
     "payments_of",
+    "refresh_if_due",
     "refresh_pending",
     "refund",
     "start_payment",
