@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 import pytest
 
 from tests.e2e.helpers import assert_fits_the_screen, log_in, wait_ready
-from tests.factories import make_billed
+from tests.factories import make_account, make_billed, make_customer, make_online_payment
 
 CARD = "Лицевой счёт 660100000001"
 PAY = "Оплатить по лицевому счёту 660100000001"
@@ -180,3 +180,26 @@ def test_the_status_unreachable_stops_after_a_few_tries_and_says_so(page, debtor
     expect(page.get_by_role("heading", name="Платёж в обработке")).to_be_visible()
     expect(page.get_by_role("button", name="Обновить")).to_be_visible()
     forgive_the_lost_requests(page)
+
+
+# --- Another customer's payment -----------------------------------------------------------------
+def test_another_customers_payment_and_pay_form_are_not_found(page, customer, account, sverdlovsk):
+    """Customer B changes the ids in the address to A's: the 404 page, nothing of A's shown.
+    DEBUG off (Django's debug page would stand in for the 404 page)."""
+    make_billed(account)
+    theirs = make_online_payment(account, "1536.18", status="pending", receipt_email="anna@example.ru")
+    make_customer("+79120000002", make_account(sverdlovsk, "660100000002", house="7"), first_name="Борис")
+    log_in(page, "+79120000002")
+    for path in (
+        f"/pay/{theirs.public_id}/",
+        f"/pay/{theirs.public_id}/status/",
+        f"/accounts/{account.pk}/pay/",
+    ):
+        response = page.goto(path)
+        assert response.status == 404, path
+        expect(page.get_by_role("heading", name="Страница не найдена")).to_be_visible()
+        text = page.content()
+        for of_theirs in ("660100000001", "1 536,18", "1536,18", "anna@example.ru", "Малышева"):
+            assert of_theirs not in text, f"{path} shows {of_theirs}"
+    theirs.refresh_from_db()
+    assert theirs.status == "pending" and theirs.user is None
