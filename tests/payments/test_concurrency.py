@@ -2,6 +2,7 @@
 return page's check, the task) and two refunds at once: counted once (PostgreSQL row locks)."""
 
 from decimal import Decimal
+import uuid
 
 from django.db import connection
 import pytest
@@ -53,3 +54,18 @@ def test_two_refunds_at_once_never_exceed_the_payment(yookassa, account, custome
     )
     assert sum(isinstance(r, PaymentRefused) for r in results) == 1
     assert Refund.objects.count() == 1 and len(yookassa.refunds) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_refund_form_sent_several_times_at_once_makes_one_refund(yookassa, account, customer):
+    """A double click reaching two app servers: the same one-time key, one refund for all."""
+    payment = started(customer, account)
+    yookassa.succeed(payment.acquirer_id)
+    payment = check_payment(payment)
+    key = uuid.uuid4()
+    results = in_threads(
+        4,
+        lambda i: refund(payment=payment, amount=Decimal("100.00"), reason="Ошибка", staff_user=None, public_id=key),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert {r.pk for r in results} == {Refund.objects.get().pk} and len(yookassa.refunds) == 1
