@@ -26,6 +26,7 @@ from kabinet.core.models import AuditEvent
 from kabinet.payments import states
 from kabinet.payments.acquirer import get_acquirer
 from kabinet.payments.autopay_models import AutoCharge, AutoPayment
+from kabinet.payments.checks import check_due
 from kabinet.payments.errors import AcquirerRejected, AcquirerUnavailable, BadNotification, PaymentRefused
 from kabinet.payments.models import OnlinePayment, PaymentEvent
 from kabinet.payments.services import payment_limits, start_payment, suggested_amount
@@ -134,9 +135,10 @@ def _new_setup(user, account: PersonalAccount, terms: Terms) -> AutoPayment:
 def settle_setup(autopayment: AutoPayment) -> AutoPayment:
     """Once the first payment is final: active with the saved card, or stopped with what to do.
     Asks the acquirer (the object says whether and which method was saved); when it cannot
-    be asked, nothing changes and the next call tries again."""
+    be asked, nothing changes and the next call tries again. At most once in a few seconds per
+    payment (check_due): the autopayment page reloaded, or open in many tabs, never floods it."""
     payment = autopayment.setup_payment
-    if autopayment.status != Status.SETUP or payment is None or not payment.acquirer_id:
+    if autopayment.status != Status.SETUP or payment is None or not payment.acquirer_id or not check_due(payment):
         return autopayment
     try:
         obj = get_acquirer().get_payment(payment.acquirer_id)

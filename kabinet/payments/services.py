@@ -19,7 +19,7 @@ from kabinet.billing.models import MonthBalance, PersonalAccount
 from kabinet.billing.money import format_rub, is_whole_kopecks, to_kopecks
 from kabinet.payments.acquirer import demo_enabled, get_acquirer, yookassa_configured
 from kabinet.payments.bodies import payment_body
-from kabinet.payments.checks import check_payment
+from kabinet.payments.checks import check_payment, refresh_if_due
 from kabinet.payments.creation import create_at_acquirer
 from kabinet.payments.errors import AcquirerUnavailable, BadNotification, PaymentRefused
 from kabinet.payments.incoming import apply_notification
@@ -38,6 +38,7 @@ __all__ = [
     "online_payment_available",
     "payment_limits",
     "payments_of",
+    "refresh_if_due",
     "refresh_pending",
     "refund",
     "start_payment",

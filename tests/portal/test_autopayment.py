@@ -1,11 +1,12 @@
 """«Автоплатёж» pages with the demo acquirer: set up through its confirmation page, see it,
 change it, bad input kept next to its field, switch off; another customer's account is 404."""
 
+from django.core.cache import cache
 from django.urls import reverse
 import pytest
 
 from kabinet.payments.models import AutoPayment
-from tests.factories import customer_login, make_account, make_customer
+from tests.factories import customer_login, fake_yookassa, make_account, make_customer
 
 
 @pytest.fixture
@@ -76,3 +77,20 @@ def test_another_customers_account_is_not_found(signed_in, sverdlovsk, account):
         assert signed_in.get(url).status_code == 404
         assert signed_in.post(url, {"day": "15", "cap": "5000"}).status_code == 404
     assert not AutoPayment.objects.exists()
+
+
+def test_reloading_the_page_asks_the_acquirer_at_most_once_in_a_few_seconds(client, customer, account, settings):
+    """The first payment not paid yet: the page asks ЮKassa (a look-alike here, counting) about
+    it once, however often it is reloaded, and again a few seconds later."""
+    with fake_yookassa(settings) as api:
+        customer_login(client, customer)
+        page = reverse("portal:autopayment", args=[account.pk])
+        assert client.post(page, {"day": "15", "cap": "5000"}).status_code == 302
+        payment = AutoPayment.objects.get().setup_payment
+        for _ in range(5):
+            assert "первый платёж ещё не завершён" in client.get(page).content.decode()
+        asked = ("GET", f"/v3/payments/{payment.acquirer_id}", None)
+        assert api.requests.count(asked) == 1
+        cache.clear()  # the few seconds passed
+        client.get(page)
+        assert api.requests.count(asked) == 2
