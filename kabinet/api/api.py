@@ -9,7 +9,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kabinet.api import problems
 from kabinet.api.auth import token_auth
-from kabinet.api.routers import auth, profile
+from kabinet.api.routers import auth, profile, tokens
 from kabinet.api.validation import field_errors
 
 logger = logging.getLogger("kabinet.api")
@@ -58,3 +58,4 @@ def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 api.add_router("/auth", auth.router)
 api.add_router("/profile", profile.router)
+api.add_router("/tokens", tokens.router)
