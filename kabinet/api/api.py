@@ -9,7 +9,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kabinet.api import problems
 from kabinet.api.auth import token_auth
-from kabinet.api.routers import accounts, auth, bills, payments, profile, readings
+from kabinet.api.routers import accounts, auth, bills, payments, profile, readings, tokens
 from kabinet.api.validation import field_errors
 
 logger = logging.getLogger("kabinet.api")
@@ -58,6 +58,7 @@ def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 api.add_router("/auth", auth.router)
 api.add_router("/profile", profile.router)
+api.add_router("/tokens", tokens.router)
 api.add_router("/accounts", accounts.router)
 api.add_router("/accounts", bills.router)
 api.add_router("", readings.router)

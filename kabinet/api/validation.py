@@ -58,6 +58,8 @@ def message(error: dict[str, Any]) -> str:
     template = MESSAGES.get(kind)
     if template is None:
         return DEFAULT
+    if "expected" in ctx:  # pydantic lists the choices as «'a', 'b' or 'c'»
+        ctx = {**ctx, "expected": str(ctx["expected"]).replace(" or ", " или ")}
     try:
         return template.format(**ctx)
     except (KeyError, IndexError):

@@ -6,7 +6,7 @@ import math
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from kabinet.api.auth import token_auth
 from kabinet.api.problems import ApiProblem
@@ -97,4 +97,4 @@ def refresh(request: HttpRequest, payload: RefreshIn, response: HttpResponse):
 @router.post("/logout", auth=token_auth, response={204: None, **problem_responses(401)}, summary="Выход")
 def sign_out(request: HttpRequest):
     api_tokens.sign_out(request.auth)
-    return 204, None
+    return Status(204, None)
