@@ -16,6 +16,8 @@ import pytest
 
 from kabinet.api.api import api
 from kabinet.billing.models import Accrual
+from kabinet.identity import api_tokens
+from kabinet.identity.models import PersonalAccessToken
 from kabinet.payments.models import OnlinePayment
 from kabinet.readings.models import Reading
 from tests.factories import (
@@ -86,7 +88,9 @@ def objects(customer, account) -> dict:
     Accrual.objects.create(account=account, period=period, service=electricity(), volume=Decimal("100"),
                            tariff=Decimal("5.82"), amount=Decimal("582.00"))  # fmt: skip
     payment = make_online_payment(account, "100.00", status="pending", user=customer)
+    token = api_tokens.create_personal_token(customer, f"Датчик {account.number}", [account.pk], False, "30").token
     return {
+        "token_id": token.pk,
         "account_id": account.pk,
         "meter_id": meter.pk,
         "period": f"{period:%Y-%m}",
@@ -125,6 +129,7 @@ def untouched(account) -> tuple:
     return (
         Reading.objects.filter(meter__account=account).count(),
         OnlinePayment.objects.filter(account=account).count(),
+        PersonalAccessToken.objects.filter(accounts=account, revoked_at__isnull=True).count(),
     )
 
 

@@ -2,6 +2,7 @@
 follow the status, through the demo acquirer; the rules are start_payment's, so its refusals
 come back at their fields. Only a sign-in's access token may pay."""
 
+from django.core.cache import cache
 import pytest
 
 from kabinet.payments.demo import finish
@@ -41,6 +42,7 @@ def test_start_returns_the_confirmation_url_then_the_status_follows(client, cust
     status = client.get(f"/api/v1/payments/online/{body['public_id']}", headers=headers)
     assert status.status_code == 200 and status.json()["status"] == "pending"
     finish(payment.acquirer_id, paid=True)
+    cache.clear()  # the acquirer was asked a moment ago: the throttle lets the next question wait
     paid = client.get(f"/api/v1/payments/online/{body['public_id']}", headers=headers).json()
     assert paid["status"] == "succeeded" and paid["final"] and paid["status_name"] == "оплачен"
 
@@ -85,3 +87,16 @@ def test_without_an_acquirer_the_payment_is_unavailable(client, customer, accoun
     response = start(client, account, headers)
     assert response.status_code == 503
     assert response.json()["detail"].startswith("Оплата временно недоступна.")
+
+
+def test_polling_the_status_asks_the_acquirer_at_most_once_every_few_seconds(
+    client, customer, account, demo_acquirer, headers
+):
+    public_id = start(client, account, headers).json()["public_id"]
+    payment = OnlinePayment.objects.get(public_id=public_id)
+    assert client.get(f"/api/v1/payments/online/{public_id}", headers=headers).json()["status"] == "pending"
+    finish(payment.acquirer_id, paid=True)
+    # Asked a moment ago: the answer is Kabinet's until the throttle lets the next question through.
+    assert client.get(f"/api/v1/payments/online/{public_id}", headers=headers).json()["status"] == "pending"
+    cache.clear()
+    assert client.get(f"/api/v1/payments/online/{public_id}", headers=headers).json()["status"] == "succeeded"

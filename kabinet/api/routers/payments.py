@@ -114,8 +114,6 @@ def get_online_payment(request: HttpRequest, public_id: UUID):
     )
     if payment is None:
         raise ApiProblem(404, PAYMENT_NOT_FOUND)
-    return payment_out(refreshed(payment))
-
-
-def refreshed(payment: OnlinePayment) -> OnlinePayment:
-    return payments.check_payment(payment)
+    # Asked of the acquirer at most once every few seconds per payment, whoever asks (a poller,
+    # the return page): the payments domain's throttle.
+    return payment_out(payments.refresh_if_due(payment))
