@@ -59,6 +59,7 @@ def test_meters_with_the_window_and_the_previous_reading(client, customer, open_
     assert item["previous_reading"]["values"] == {"t1": 2100, "t2": None, "t3": None}
     assert item["previous_reading"]["period"] == f"{LAST_MONTH:%Y-%m}"
     assert item["sent_in_window"] is None
+    assert item["last_reading"] == item["previous_reading"]
 
 
 def test_a_closed_window_says_when_it_opens(client, customer, closed_window, meter, headers):
@@ -85,6 +86,8 @@ def test_submit_stores_the_reading(client, customer, open_window, meter, headers
     assert body["message"].startswith("Показания переданы. Спасибо!")
     reading = Reading.objects.get(meter=meter, period=THIS_MONTH)
     assert reading.t1 == 2190 and reading.submitted_by == customer and reading.source == "portal"
+    [item] = client.get(f"/api/v1/accounts/{meter.account_id}/meters", headers=headers).json()["meters"]
+    assert item["last_reading"]["values"]["t1"] == item["sent_in_window"]["values"]["t1"] == 2190
 
 
 def test_a_wrong_value_is_refused_at_its_field(client, customer, open_window, meter, headers):

@@ -66,6 +66,7 @@ class MeterOut(Schema):
     verification_notice: str = Field(description="Что делать, если срок поверки истёк; пусто, если не истёк")
     previous_reading: LastReadingOut | None = Field(description="Показание, с которым сверяются новые")
     sent_in_window: LastReadingOut | None = Field(description="Уже переданное в этом окне (новое заменит его)")
+    last_reading: LastReadingOut | None = Field(description="Последнее действующее показание")
 
 
 class MetersOut(Schema):
@@ -116,6 +117,9 @@ def meter_out(state: MeterState) -> MeterOut:
         verification_notice=state.notice,
         previous_reading=reading_brief(state.previous),
         sent_in_window=reading_brief(state.current),
+        # Sent in this window, else the one before: the latest current reading (what a home
+        # automation sensor shows).
+        last_reading=reading_brief(state.current or state.previous),
     )
 
 
