@@ -4,17 +4,17 @@ in routers/; every error leaves as a problem (problems.py)."""
 import logging
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kabinet.api import problems
 from kabinet.api.auth import token_auth
+from kabinet.api.openapi import KabinetAPI
 from kabinet.api.routers import accounts, auth, bills, payments, profile, readings, tokens
 from kabinet.api.validation import field_errors
 
 logger = logging.getLogger("kabinet.api")
 
-api = NinjaAPI(
+api = KabinetAPI(
     title="Kabinet API",
     version="1",
     description="Личный кабинет клиента: API для мобильных приложений и домашней автоматизации. См. docs/api.md.",

@@ -107,3 +107,10 @@ def test_reads_answer_304_to_their_etag(client, customer, billed, headers):
     Payment.objects.create(account=billed, paid_on=date(2026, 11, 20), amount="10.00", channel="bank")
     changed = client.get("/api/v1/accounts", headers={**headers, "If-None-Match": first["ETag"]})
     assert changed.status_code == 200
+
+
+@pytest.mark.parametrize("query", ["offset=-1", "offset=14908651298093598244864", "limit=0", "limit=201"])
+def test_pages_refuse_what_no_list_has(client, customer, billed, headers, query):
+    response = client.get(f"/api/v1/accounts/{billed.pk}/payments?{query}", headers=headers)
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) <= {"limit", "offset"}

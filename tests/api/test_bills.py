@@ -41,7 +41,7 @@ def test_the_pdf_is_the_pages_pdf(client, customer, billed, headers):
     assert b"".join(page.streaming_content) == pdf  # the stored bill: one file for both
 
 
-@pytest.mark.parametrize(("period", "status"), [("2026-08", 404), ("2026-13", 422), ("1999-01", 404)])
+@pytest.mark.parametrize(("period", "status"), [("2026-08", 404), ("2026-13", 422), ("0000-01", 422), ("1999-01", 404)])
 def test_a_month_without_a_bill(client, customer, billed, headers, period, status):
     response = client.get(f"/api/v1/accounts/{billed.pk}/bills/{period}.pdf", headers=headers)
     assert response.status_code == status

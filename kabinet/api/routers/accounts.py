@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from kabinet.api.access import account_or_404, accounts_of
 from kabinet.api.caching import etag
+from kabinet.api.ids import ObjectId
 from kabinet.api.pagination import Pagination, paginate
 from kabinet.api.problems import ApiProblem
 from kabinet.api.schemas import problem_responses
@@ -21,7 +22,7 @@ from kabinet.billing.periods import add_months, month_start, months_between, par
 
 router = Router(tags=["Лицевые счета"])
 
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"  # from year 1000: date() has no year 0
 # The charges page shows two years; the API gives the same unless asked for another span.
 DEFAULT_MONTHS = 24
 
@@ -94,7 +95,7 @@ def visible_accounts(request: HttpRequest):
     return accounts_of(request.auth).select_related("premises", "region").order_by("region__ordering", "number")
 
 
-def own_account(request: HttpRequest, account_id: int) -> PersonalAccount:
+def own_account(request: HttpRequest, account_id: ObjectId) -> PersonalAccount:
     """The account if this token may see it (premises and region selected), else 404."""
     account = account_or_404(request.auth, account_id)
     return visible_accounts(request).get(pk=account.pk)
@@ -109,7 +110,7 @@ def list_accounts(request: HttpRequest):
 
 @router.get("/{int:account_id}", response={200: AccountOut, **problem_responses(401, 404, 429)}, summary="Лицевой счёт")
 @etag
-def get_account(request: HttpRequest, account_id: int):
+def get_account(request: HttpRequest, account_id: ObjectId):
     account = own_account(request, account_id)
     return account_out(summaries([account], timezone.localdate())[0])
 
@@ -187,9 +188,17 @@ def month_out(month: Month) -> MonthOut:
     )
 
 
+def month_or_422(value: str, field: str) -> date:
+    """«2026-10» as a month; a month the calendar lacks («0000-01») is the client's error."""
+    try:
+        return parse_period(value)
+    except ValueError:
+        raise ApiProblem(422, errors={field: ["Ожидается месяц в формате ГГГГ-ММ."]}) from None
+
+
 def charges_span(query: ChargesQuery, today: date) -> tuple[date, date | None]:
-    first = parse_period(query.from_) if query.from_ else add_months(month_start(today), 1 - DEFAULT_MONTHS)
-    last = parse_period(query.to) if query.to else None
+    first = month_or_422(query.from_, "from") if query.from_ else add_months(month_start(today), 1 - DEFAULT_MONTHS)
+    last = month_or_422(query.to, "to") if query.to else None
     if last is not None and last < first:
         raise ApiProblem(422, errors={"to": ["Месяц «по» не может быть раньше месяца «с»."]})
     return first, last
@@ -202,7 +211,7 @@ def charges_span(query: ChargesQuery, today: date) -> tuple[date, date | None]:
     description="Месяцы от новых к старым: сальдо на начало и конец, начисления по услугам, перерасчёты, оплаты.",
 )
 @etag
-def list_charges(request: HttpRequest, account_id: int, query: Query[ChargesQuery]):
+def list_charges(request: HttpRequest, account_id: ObjectId, query: Query[ChargesQuery]):
     account = own_account(request, account_id)
     first, last = charges_span(query, timezone.localdate())
     # The history reads the newest months: enough of them to reach back to `first`.
@@ -236,6 +245,6 @@ class PaymentOut(Schema):
 )
 @etag
 @paginate(Pagination)
-def list_payments(request: HttpRequest, account_id: int):
+def list_payments(request: HttpRequest, account_id: ObjectId):
     account = own_account(request, account_id)
     return Payment.objects.filter(account=account).order_by("-paid_on", "-pk")

@@ -10,15 +10,16 @@ from ninja import Field, Path, Router, Schema
 
 from kabinet.api.access import account_or_404
 from kabinet.api.caching import etag
+from kabinet.api.ids import ObjectId
 from kabinet.api.problems import ApiProblem
+from kabinet.api.routers.accounts import month_or_422
 from kabinet.api.schemas import problem_responses
 from kabinet.billing.bill_jobs import bill_months, customer_bill
 from kabinet.billing.bills import NoBill
-from kabinet.billing.periods import parse_period
 
 router = Router(tags=["Квитанции"])
 
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"  # from year 1000: date() has no year 0
 NO_BILL = "Квитанции за этот месяц нет."
 
 
@@ -36,7 +37,7 @@ class BillOut(Schema):
     description="Месяцы с квитанцией за последние три года, от новых к старым.",
 )
 @etag
-def list_bills(request: HttpRequest, account_id: int):
+def list_bills(request: HttpRequest, account_id: ObjectId):
     account = account_or_404(request.auth, account_id)
     return [
         BillOut(
@@ -64,9 +65,9 @@ PDF_RESPONSE = {
     summary="Квитанция в PDF",
     openapi_extra={"responses": PDF_RESPONSE},
 )
-def bill_pdf(request: HttpRequest, account_id: int, period: str = Path(..., pattern=PERIOD_PATTERN)):
+def bill_pdf(request: HttpRequest, account_id: ObjectId, period: str = Path(..., pattern=PERIOD_PATTERN)):
     account = account_or_404(request.auth, account_id)
-    month = parse_period(period)
+    month = month_or_422(period, "period")
     try:
         bill = customer_bill(account, month)
     except NoBill:

@@ -12,9 +12,11 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict
 
 from kabinet.api.access import account_or_404, accounts_of
 from kabinet.api.auth import access_token_auth
+from kabinet.api.ids import ObjectId
 from kabinet.api.problems import ApiProblem
 from kabinet.api.schemas import problem_responses
 from kabinet.payments import services as payments
@@ -26,6 +28,8 @@ PAYMENT_NOT_FOUND = "Платёж не найден."
 
 
 class OnlinePaymentIn(Schema):
+    model_config = ConfigDict(strict=True)  # an amount is sent as a string: "1500.00", never a float
+
     amount: str = Field(description="Сумма в рублях, например 1500.00", examples=["1500.00"], max_length=20)
     method: str = Field(description="bank_card или sbp", examples=["bank_card"], max_length=16)
     receipt_email: str = Field(
@@ -75,7 +79,7 @@ def return_url(payment: OnlinePayment) -> str:
     description="Создаёт платёж у эквайера; отправьте клиента на `confirmation_url`. Только токен входа "
     "(не личный токен). Повторный запрос с теми же данными в течение нескольких минут вернёт тот же платёж.",
 )
-def start_online_payment(request: HttpRequest, account_id: int, payload: OnlinePaymentIn):
+def start_online_payment(request: HttpRequest, account_id: ObjectId, payload: OnlinePaymentIn):
     account = account_or_404(request.auth, account_id)
     if not payments.online_payment_available():
         raise ApiProblem(503, payments.AcquirerUnavailable().message)

@@ -8,10 +8,12 @@ import json
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict
 
 from kabinet.api import problems
 from kabinet.api.access import account_or_404, accounts_of, require_write
 from kabinet.api.caching import etag
+from kabinet.api.ids import ObjectId
 from kabinet.api.pagination import Pagination, paginate
 from kabinet.api.problems import ApiProblem
 from kabinet.api.schemas import Problem, problem_responses
@@ -130,7 +132,7 @@ def meter_out(state: MeterState) -> MeterOut:
     description="Действующие счётчики, окно приёма показаний и последнее показание каждого.",
 )
 @etag
-def list_meters(request: HttpRequest, account_id: int):
+def list_meters(request: HttpRequest, account_id: ObjectId):
     account = account_or_404(request.auth, account_id)
     window = reading_window(account.region)
     states = meter_states(account, window.today)
@@ -138,7 +140,7 @@ def list_meters(request: HttpRequest, account_id: int):
     return MetersOut(window=window_out(window, refusal), meters=[meter_out(state) for state in states])
 
 
-def own_meter(request: HttpRequest, meter_id: int) -> Meter:
+def own_meter(request: HttpRequest, meter_id: ObjectId) -> Meter:
     """A meter of an account this token may see (removed meters too: their history stays)."""
     meter = Meter.objects.filter(pk=meter_id, account__in=accounts_of(request.auth)).select_related("account").first()
     if meter is None:
@@ -191,7 +193,7 @@ def history_out(row: HistoryRow) -> HistoryReadingOut:
 )
 @etag
 @paginate(Pagination)
-def list_readings(request: HttpRequest, meter_id: int):
+def list_readings(request: HttpRequest, meter_id: ObjectId):
     meter = own_meter(request, meter_id)
     history = next(h for h in meter_histories(meter.account) if h.meter.pk == meter.pk)
     return [history_out(row) for row in history.rows]
@@ -201,6 +203,9 @@ def list_readings(request: HttpRequest, meter_id: int):
 
 
 class ReadingIn(Schema):
+    # Strict: `"confirm": 0` or `"meter_id": "7"` is a client's mistake to hear about, not to guess.
+    model_config = ConfigDict(strict=True)
+
     values: dict[str, str | int] = Field(
         description="Показания по зонам: t1 (и t2, t3 у многотарифных), целые числа",
         examples=[{"t1": "12345"}],
@@ -209,10 +214,12 @@ class ReadingIn(Schema):
 
 
 class MeterReadingsIn(ReadingIn):
-    meter_id: int
+    meter_id: ObjectId
 
 
 class AccountReadingsIn(Schema):
+    model_config = ConfigDict(strict=True)
+
     meters: list[MeterReadingsIn] = Field(description="Показания всех действующих счётчиков счёта")
 
 
@@ -226,7 +233,7 @@ class WarningOut(Schema):
 class ReadingsProblem(Problem):
     """A problem with the checks' warnings: send again with "confirm": true to accept them."""
 
-    warnings: list[WarningOut]
+    warnings: list[WarningOut] = Field(default_factory=list, description="Предупреждения, которые нужно подтвердить")
 
 
 class SavedOut(Schema):
@@ -310,7 +317,7 @@ def checks_problem(checks: list[MeterCheck], prefix) -> HttpResponse:
     summary="Передать показания всех счётчиков",
     description=SUBMIT_DESCRIPTION + " Показания передаются по всем действующим счётчикам счёта сразу.",
 )
-def submit_account_readings(request: HttpRequest, account_id: int, payload: AccountReadingsIn):
+def submit_account_readings(request: HttpRequest, account_id: ObjectId, payload: AccountReadingsIn):
     require_write(request.auth)
     account = account_or_404(request.auth, account_id)
     return submit(request, account, payload.meters, lambda meter, zone: f"meters.{meter.pk}.{zone}")
@@ -324,7 +331,7 @@ def submit_account_readings(request: HttpRequest, account_id: int, payload: Acco
     + " Если у счёта несколько действующих счётчиков, показания принимаются только по всем сразу: "
     "используйте POST /accounts/{account_id}/readings.",
 )
-def submit_meter_readings(request: HttpRequest, meter_id: int, payload: ReadingIn):
+def submit_meter_readings(request: HttpRequest, meter_id: ObjectId, payload: ReadingIn):
     require_write(request.auth)
     meter = own_meter(request, meter_id)
     entry = MeterReadingsIn(meter_id=meter.pk, values=payload.values, confirm=payload.confirm)
