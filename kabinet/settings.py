@@ -236,7 +236,7 @@ KABINET_API_REFRESH_TTL = timedelta(seconds=int(os.environ.get("KABINET_API_REFR
 # Requests per minute per token (or per client address without one).
 KABINET_API_RATE = int(os.environ.get("KABINET_API_RATE", 120))
 # Origins whose pages may call the API from a browser (CORS); none unless set.
-KABINET_API_CORS_ORIGINS = env_list("KABINET_API_CORS_ORIGINS")
+KABINET_API_CORS_ORIGINS = [origin.rstrip("/") for origin in env_list("KABINET_API_CORS_ORIGINS")]
 
 # --- Billing registry -------------------------------------------------------------------
 # False makes every registry lookup fail as "unavailable" (the «Объект не найден» path);
