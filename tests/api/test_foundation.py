@@ -157,3 +157,8 @@ def test_a_crash_is_a_500_problem_that_tells_nothing_inside(client, customer, mo
     response = client.get(PROFILE, headers=bearer(api_token(customer)))
     assert response.status_code == 500
     assert "secret internals" not in response.content.decode() and problem(response)["detail"].startswith("Ошибка")
+
+
+def test_json_is_utf_8_not_escaped(client, customer):
+    response = client.get(PROFILE, headers=bearer(api_token(customer)))
+    assert "Анна".encode() in response.content and response["Content-Type"] == "application/json; charset=utf-8"
