@@ -158,16 +158,21 @@ def sign_out(principal: Principal) -> None:
 
 
 def _revoke_session(session: ApiSession, reason: str) -> None:
-    ApiSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_reason=reason
-    )
+    revoke_sessions(ApiSession.objects.filter(pk=session.pk), reason)
 
 
 def revoke_all(user: User, *, reason: str) -> None:
     """Every sign-in and personal token of the user (a new password)."""
-    now = timezone.now()
-    ApiSession.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason)
-    PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    revoke_sessions(ApiSession.objects.filter(user=user), reason)
+    revoke_personal_tokens(PersonalAccessToken.objects.filter(user=user))
+
+
+def revoke_sessions(sessions: QuerySet[ApiSession], reason: str) -> int:
+    return sessions.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_reason=reason)
+
+
+def revoke_personal_tokens(tokens: QuerySet[PersonalAccessToken]) -> int:
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 # --- Who is calling ----------------------------------------------------------------------
@@ -276,9 +281,7 @@ def is_expired(token: PersonalAccessToken, now: datetime | None = None) -> bool:
 
 def revoke_personal_token(user: User, token_id: int) -> bool:
     """Revoke one of the user's own tokens; another user's is simply not found (False)."""
-    revoked = PersonalAccessToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    revoked = revoke_personal_tokens(PersonalAccessToken.objects.filter(pk=token_id, user=user))
     if revoked:
         audit.record(AuditEvent.Action.PROFILE_CHANGED, user=user, api_token="revoked", token_id=token_id)
     return bool(revoked)
