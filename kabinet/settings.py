@@ -337,6 +337,7 @@ CELERY_BEAT_SCHEDULE = {
     "close-answered-appeals": {"task": "kabinet.appeals.tasks.close_answered_appeals", "schedule": 3600.0},
     "purge-uploads": {"task": "kabinet.appeals.tasks.purge_uploads", "schedule": 3600.0},
     "purge-email-confirmations": {"task": "kabinet.identity.tasks.purge_email_confirmations", "schedule": 86400.0},
+    "purge-api-tokens": {"task": "kabinet.identity.tasks.purge_api_tokens", "schedule": 86400.0},
     # Bills of the previous month on the 1st at 03:00; the e-mailed ones on the 2nd at 09:00,
     # once generation is surely done. Both are safe to re-run (docs/bills.md).
     "generate-bills": {
