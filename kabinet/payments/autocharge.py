@@ -21,7 +21,7 @@ from kabinet.payments import states
 from kabinet.payments.acquirer import get_acquirer
 from kabinet.payments.autopay_models import AutoCharge, AutoPayment
 from kabinet.payments.autopay_notices import AGAIN
-from kabinet.payments.autopayments import settle_setups, stop
+from kabinet.payments.autopayments import ACCOUNT_REMOVED, settle_setups, stop
 from kabinet.payments.bodies import receipt
 from kabinet.payments.checks import check_payment
 from kabinet.payments.errors import AcquirerRejected, AcquirerUnavailable, BadNotification
@@ -109,7 +109,8 @@ def _decide(autopayment_id: int, result: Run) -> AutoCharge | None:
         if autopayment.status != AutoPayment.Status.ACTIVE:
             return None
         if not _still_held(autopayment):
-            stop(autopayment, AutoPayment.Stop.CUSTOMER, "Лицевой счёт удалён из профиля: автоплатёж отключён.")
+            stop(autopayment, AutoPayment.Stop.ACCOUNT_REMOVED, ACCOUNT_REMOVED)
+            notices.account_removed(autopayment)
             return None
         bill = latest_bill(autopayment.account)
         if bill is None or bill.owed < settings.KABINET_PAYMENT_MIN:

@@ -55,6 +55,20 @@ def failed(autopayment: AutoPayment, amount: Decimal, why: str) -> None:
     _tell(autopayment, "Автоплатёж не прошёл", text)
 
 
+def account_removed(autopayment: AutoPayment) -> None:
+    text = (
+        f"Лицевой счёт {autopayment.account.number} удалён из вашего профиля: автоплатёж по нему отключён, "
+        f"{autopayment.method_title or 'сохранённая карта'} больше не используется."
+    )
+    _tell(autopayment, "Автоплатёж отключён", text)
+
+
+def setup_failed(autopayment: AutoPayment) -> None:
+    """The first payment's outcome found by the periodic pass, the customer away from the page."""
+    text = f"Автоплатёж по лицевому счёту {autopayment.account.number} не подключён. {autopayment.stop_reason}"
+    _tell(autopayment, "Автоплатёж не подключён", text)
+
+
 def _tell(autopayment: AutoPayment, subject: str, text: str) -> None:
     user = autopayment.user
     if user is None:

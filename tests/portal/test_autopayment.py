@@ -76,3 +76,36 @@ def test_another_customers_account_is_not_found(signed_in, sverdlovsk, account):
         assert signed_in.get(url).status_code == 404
         assert signed_in.post(url, {"day": "15", "cap": "5000"}).status_code == 404
     assert not AutoPayment.objects.exists()
+
+
+def test_a_new_holder_never_sees_or_changes_the_previous_holders_autopayment(signed_in, client, account, customer):
+    """The account passes to another person (the first holder's link gone, however): the page
+    and the home card show the new holder nothing of the old card, and their own setup stops
+    the old one."""
+    set_up(signed_in, account, day="15", cap="5000")
+    old = AutoPayment.objects.get()
+    customer.account_links.all().delete()
+    heir = make_customer("+79120000009", account)
+    customer_login(client, heir)
+    page = reverse("portal:autopayment", args=[account.pk])
+    shown = client.get(page).content.decode()
+    assert "Автоплатёж подключён" not in shown and "•••• 4444" not in shown and "Подключить автоплатёж" in shown
+    home = client.get(reverse("portal:home")).content.decode()
+    assert "15-го числа, не больше" not in home
+    assert client.post(page, {"day": "3", "cap": "100"}).status_code == 302, "a setup of their own"
+    old.refresh_from_db()
+    assert old.day == 15 and old.cap == 5000 and old.status == "stopped" and old.stop_code == "account_removed"
+    assert AutoPayment.objects.get(status="setup").user == heir
+
+
+def test_removing_the_account_from_the_profile_stops_the_autopayment_and_says_so(signed_in, account, customer, outbox):
+    set_up(signed_in, account)
+    outbox.messages()
+    link = customer.account_links.get()
+    removed = signed_in.post(reverse("portal:remove_account", args=[link.pk]))
+    assert removed.status_code == 302
+    autopayment = AutoPayment.objects.get()
+    assert autopayment.status == "stopped" and autopayment.stop_code == "account_removed"
+    assert autopayment.method_id == ""
+    [sms] = outbox.messages()
+    assert "удалён из вашего профиля: автоплатёж по нему отключён" in sms["text"]

@@ -10,10 +10,10 @@ register = template.Library()
 
 
 @register.simple_tag
-def autopayment_state(account):
-    """The account's autopayment, or "none" (still a link to set one up) when online payment
+def autopayment_state(account, user):
+    """The user's autopayment of the account, or "none" (still a link to set one up) when online payment
     works; None (no line at all) when neither."""
-    found = autopayment_of(account)
+    found = autopayment_of(account, user)
     if found is None and not online_payment_available():
         return None
     return found or "none"

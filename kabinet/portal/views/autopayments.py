@@ -24,7 +24,7 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
     """GET: the autopayment (its first payment settled on the way back from the bank's page)
     or the form to set it up. POST: set up, or change the day and cap of a working one."""
     account = customer_account(request.user, account_id)
-    current = autopayments.autopayment_of(account)
+    current = autopayments.autopayment_of(account, request.user)
     if current is not None and current.status == Status.SETUP:
         current = autopayments.settle_setup(current)
     working = current is not None and current.status == Status.ACTIVE
@@ -74,7 +74,7 @@ def _change(request: HttpRequest, current, terms: autopayments.Terms) -> HttpRes
 def autopayment_off(request: HttpRequest, account_id: int) -> HttpResponse:
     """GET asks first and says what happens to the card; POST switches it off."""
     account = customer_account(request.user, account_id)
-    current = autopayments.autopayment_of(account)
+    current = autopayments.autopayment_of(account, request.user)
     if current is None or not current.is_live:
         return redirect("portal:autopayment", account_id=account.pk)
     if request.method == "POST":
