@@ -173,20 +173,34 @@ def charge_body(payment: OnlinePayment, method_id: str) -> dict:
 
 
 def _send(made: AutoCharge) -> None:
-    """Outside any transaction: the acquirer's answer may take seconds, and no lock is held."""
-    payment, method_id = made.payment, made.autopayment.method_id
-    try:
-        obj = get_acquirer().create_payment(charge_body(payment, method_id), str(payment.public_id))
-        states.apply_payment(payment, obj, AUTO)
-    except AcquirerUnavailable as exc:
-        # Not retried later: a payment the acquirer may or may not have made is for a person
-        # to look at, and the customer is told to pay by hand (docs/payments.md).
-        states.give_up(payment, "kabinet_unavailable", AUTO, {"error": exc.detail})
-    except AcquirerRejected as exc:  # the method is no longer usable (revoked, expired binding)
-        logger.warning("autopayment %s refused by the acquirer: %s", made.autopayment_id, exc)
-        states.give_up(payment, "permission_revoked", AUTO, {"error": str(exc)})
-    except BadNotification as exc:
-        logger.error("autopayment %s: the acquirer's answer does not match: %s", made.autopayment_id, exc)
+    """Re-read under the autopayment's row lock, held while the request goes: a customer who
+    switched off after the decision (the lock was released in between) is never charged, and
+    «Отключить» waits for a request already on its way (seconds at most, the acquirer's timeout)."""
+    payment = made.payment
+    with transaction.atomic():
+        autopayment = AutoPayment.objects.select_for_update().get(pk=made.autopayment_id)
+        if autopayment.status != AutoPayment.Status.ACTIVE or not autopayment.method_id:
+            _not_sent(made)
+            return
+        try:
+            obj = get_acquirer().create_payment(charge_body(payment, autopayment.method_id), str(payment.public_id))
+            states.apply_payment(payment, obj, AUTO)
+        except AcquirerUnavailable as exc:
+            # Not retried later: a payment the acquirer may or may not have made is for a person
+            # to look at, and the customer is told to pay by hand (docs/payments.md).
+            states.give_up(payment, "kabinet_unavailable", AUTO, {"error": exc.detail})
+        except AcquirerRejected as exc:  # the method is no longer usable (revoked, expired binding)
+            logger.warning("autopayment %s refused by the acquirer: %s", made.autopayment_id, exc)
+            states.give_up(payment, "permission_revoked", AUTO, {"error": str(exc)})
+        except BadNotification as exc:
+            logger.error("autopayment %s: the acquirer's answer does not match: %s", made.autopayment_id, exc)
+
+
+def _not_sent(made: AutoCharge) -> None:
+    """Switched off (or stopped) between the decision and the request: nothing goes to the
+    acquirer; the payment is cancelled by us and nobody is told (they switched it off)."""
+    states.give_up(made.payment, "canceled_by_merchant", AUTO, {"error": "autopayment stopped before sending"})
+    AutoCharge.objects.filter(pk=made.pk).update(outcome=Outcome.NOT_SENT, reported_at=timezone.now())
 
 
 # --- After ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 charge on the day within the cap, no charge twice for one bill, a failure that stops it,
 switching off, and the messages before and after (payments.autopayments, payments.autocharge)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -198,3 +198,21 @@ def test_an_account_removed_from_the_profile_is_not_charged(db, yookassa, accoun
     run(DAY)
     autopayment.refresh_from_db()
     assert autopayment.status == AutoPayment.Status.STOPPED and not saved_charges(yookassa)
+
+
+def test_switched_off_between_the_decision_and_the_request_nothing_is_charged(db, yookassa, account, customer):
+    """The decision's lock is released before the request: the request re-reads the
+    autopayment under its lock and sends nothing for one switched off meanwhile."""
+    from kabinet.payments.autocharge import Run, _decide, _send
+
+    autopayment = set_up(yookassa, customer, account)
+    owe(account, "900.00")
+    run(DAY - timedelta(days=1))  # the reminder
+    made = _decide(autopayment.pk, Run())
+    assert made.outcome == "charging"
+    switch_off(autopayment, user=customer)
+    _send(made)
+    made.refresh_from_db()
+    assert not saved_charges(yookassa)
+    assert made.outcome == "not_sent" and made.reported_at is not None
+    assert made.payment.status == "canceled"
