@@ -230,7 +230,8 @@ KABINET_CONTACT_USES_PER_IP = int(os.environ.get("KABINET_CONTACT_USES_PER_IP", 
 # False makes every registry lookup fail as "unavailable" (the «Объект не найден» path);
 # a single region can also be switched off in the admin.
 KABINET_REGISTRY_AVAILABLE = env_bool("KABINET_REGISTRY_AVAILABLE", True)
-# Where exports to billing (manage.py export_readings, export_contacts) write their files; created on first use.
+# Where exports to billing (manage.py export_readings, export_contacts, export_payments) write their files;
+# created on first use.
 KABINET_EXCHANGE_OUT_DIR = Path(os.environ.get("KABINET_EXCHANGE_OUT_DIR", DATA_DIR / "exchange" / "out"))
 # The drop folder billing writes its files into (docs/exchange.md «Папка обмена»): the kind
 # is the name's first word (accounts_2026-05.csv); write `*.part`, then rename. Picked files

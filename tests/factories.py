@@ -30,8 +30,9 @@ from kabinet.exchange import exports
 from kabinet.exchange.models import ExportBatch
 from kabinet.identity.doors import SESSION_KEY, Door
 from kabinet.identity.models import AccountLink, User
-from kabinet.payments.models import OnlinePayment
-from kabinet.payments.services import check_payment, start_payment
+from kabinet.payments.demo import finish
+from kabinet.payments.models import OnlinePayment, Refund
+from kabinet.payments.services import check_payment, refund, start_payment
 from kabinet.readings.models import Meter, Reading
 from tests.payments.fake_yookassa import SECRET_KEY as YOOKASSA_SECRET_KEY
 from tests.payments.fake_yookassa import SHOP_ID as YOOKASSA_SHOP_ID
@@ -404,3 +405,24 @@ def migrate_to_latest() -> None:
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# --- Online payments (kabinet.payments) through the demo acquirer ---------------------------
+def paid_in_demo(customer: User, account: PersonalAccount, amount: str, method: str = "bank_card") -> OnlinePayment:
+    """A payment the customer made in Kabinet, succeeded: started, paid on the demo acquirer's
+    page and checked, as in the demo (needs the `demo_acquirer` fixture: DEBUG on, no shop)."""
+    payment = start_payment(
+        user=customer,
+        account=account,
+        amount=Decimal(amount),
+        method=method,
+        receipt_email="anna@example.ru",
+        return_url="/",
+    )
+    finish(payment.acquirer_id, paid=True)
+    return check_payment(payment)
+
+
+def refunded_online(payment: OnlinePayment, amount: str, staff: User) -> Refund:
+    """A refund of `payment` by a supervisor; the demo acquirer makes it succeed at once."""
+    return refund(payment=payment, amount=Decimal(amount), reason="Оплачено дважды", staff_user=staff)

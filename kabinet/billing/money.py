@@ -13,6 +13,17 @@ def to_kopecks(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(KOPECK, rounding=ROUND_HALF_UP)
 
 
+def is_whole_kopecks(value: Decimal) -> bool:
+    """A sum someone typed is roubles and kopecks: finite, no significant digit past the second
+    after the point («1500.000» is fine). Read off the digits, because quantize() of «1e100» or
+    of a thousand digits overflows the context."""
+    if not value.is_finite():
+        return False
+    _, digits, exponent = value.as_tuple()
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return not any(digits) or -(exponent + zeros) <= 2
+
+
 def charge(volume: Decimal, rate: Decimal) -> Decimal:
     return to_kopecks(volume * rate)
 

@@ -149,8 +149,8 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 
 @admin.register(ExportBatch)
 class ExportBatchAdmin(ReadOnlyAdmin):
-    """Files written for billing (`manage.py export_readings`, `export_contacts`), beside the import
-    journal."""
+    """Files written for billing (`manage.py export_readings`, `export_contacts`, `export_payments`),
+    beside the import journal."""
 
     list_display = ["pk", "started_at", "kind", "period", "file_name", "status", "rows", "who"]
     list_display_links = ["pk", "started_at"]

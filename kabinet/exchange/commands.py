@@ -1,6 +1,7 @@
 """What the exchange's commands share. `manage.py import_<kind>`: the file, --dry-run, --force,
 a progress display on a terminal, the batch's summary, exit status 2 when the file is rejected.
-`manage.py export_<kind>`: --period, --out, the batch's summary, exit status 1 on failure."""
+`manage.py export_<kind>`: --period, --out, a progress display on a terminal, the batch's
+summary, exit status 1 on failure."""
 
 from collections.abc import Callable
 from datetime import date
@@ -80,18 +81,21 @@ def month(text: str) -> date:
 
 
 class ExportCommand(BaseCommand):
-    """An export's command: subclass with `kind = "<name>"`, `export = staticmethod(<function>)`
+    """An export's command: subclass with `kind = "<name>"`, `title`, `export = staticmethod(<function>)`
     (and `help`)."""
 
     kind: str
+    title: str  # the progress display's: «Онлайн-платежи»
     export: Callable[..., ExportBatch]
 
     def add_arguments(self, parser):
         parser.add_argument("--period", type=month, help="YYYY-MM: all of that month's rows again, marking nothing")
         parser.add_argument("--out", type=Path, help="folder for the file (default KABINET_EXCHANGE_OUT_DIR)")
+        parser.add_argument("--no-progress", action="store_true", help="no progress display")
 
-    def handle(self, *args, period: date | None, out: Path | None, **options):
-        batch = self.export(period=period, out_dir=out, source=f"manage.py export_{self.kind}")
+    def handle(self, *args, period: date | None, out: Path | None, no_progress: bool, **options):
+        progress = None if no_progress else TerminalProgress(self.stderr._out, self.title)
+        batch = self.export(period=period, out_dir=out, source=f"manage.py export_{self.kind}", progress=progress)
         if batch.status != ExportBatch.Status.DONE:
             raise CommandError(f"{batch.message} (выгрузка № {batch.pk})", returncode=1)
         self.stdout.write(f"{batch.message} (выгрузка № {batch.pk})")

@@ -42,6 +42,8 @@ CONTACTS = ExportKind(
 )
 
 
-def export_contacts(*, period: date | None = None, out_dir: Path | None = None, source: str, user=None) -> ExportBatch:
+def export_contacts(
+    *, period: date | None = None, out_dir: Path | None = None, source: str, user=None, progress=None
+) -> ExportBatch:
     """Every bill delivery change not exported yet, or a month's (`period`) again."""
-    return run_export(CONTACTS, period=period, out_dir=out_dir, source=source, user=user)
+    return run_export(CONTACTS, period=period, out_dir=out_dir, source=source, user=user, progress=progress)

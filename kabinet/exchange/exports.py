@@ -29,6 +29,7 @@ import logging
 import os
 from pathlib import Path
 import tempfile
+from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -98,8 +99,22 @@ def local_iso(moment) -> str:
     return timezone.localtime(moment).isoformat(timespec="seconds")
 
 
+class Progress(Protocol):
+    """What the export tells a progress display (exchange.commands.TerminalProgress)."""
+
+    def start(self, total: int) -> None: ...
+    def advance(self, rows: int) -> None: ...
+    def close(self) -> None: ...
+
+
 def run_export(
-    kind: ExportKind, *, period: date | None = None, out_dir: Path | None = None, source: str, user=None
+    kind: ExportKind,
+    *,
+    period: date | None = None,
+    out_dir: Path | None = None,
+    source: str,
+    user=None,
+    progress: Progress | None = None,
 ) -> ExportBatch:
     """Write one file of `kind` (all new rows, or a month's again); the batch says what
     happened. An incremental run that finds nothing new writes no file."""
@@ -107,10 +122,16 @@ def run_export(
     # The kind's lock is held from before the journal entry exists until it is final, so a
     # `running` entry whose lock is free was left by a killed process (exchange.abandoned).
     with locks.holding(f"export:{kind.name}"):
-        return _run(kind, Path(out_dir or settings.KABINET_EXCHANGE_OUT_DIR), period, source, user)
+        try:
+            return _run(kind, Path(out_dir or settings.KABINET_EXCHANGE_OUT_DIR), period, source, user, progress)
+        finally:
+            if progress is not None:
+                progress.close()
 
 
-def _run(kind: ExportKind, out_dir: Path, period: date | None, source: str, user) -> ExportBatch:
+def _run(
+    kind: ExportKind, out_dir: Path, period: date | None, source: str, user, progress: Progress | None
+) -> ExportBatch:
     batch = ExportBatch.objects.create(
         kind=kind.name,
         period=ExportBatch.INCREMENTAL if period is None else f"{period:%Y-%m}",
@@ -131,12 +152,16 @@ def _run(kind: ExportKind, out_dir: Path, period: date | None, source: str, user
                 header = _csv([kind.header])
                 digest.update(header)
                 file.write(header)
+                if progress is not None:
+                    progress.start((kind.new() if period is None else kind.of_month(period)).count())
                 for page in _pages(kind, period):
                     digest.update(page.data)
                     file.write(page.data)
                     rows += len(page.ids)
                     if period is None:
                         kind.mark(batch, page.ids)
+                    if progress is not None:
+                        progress.advance(len(page.ids))
                 file.flush()
                 os.fsync(file.fileno())
             batch.rows, batch.finished_at, batch.status = rows, timezone.now(), ExportBatch.Status.DONE

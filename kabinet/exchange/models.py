@@ -64,7 +64,7 @@ class RejectedRow(models.Model):
 
 
 class ExportBatch(models.Model):
-    """One file written for billing (formats/readings-export.md, formats/contacts-export.md).
+    """One file written for billing (formats/readings-export.md, contacts-export.md, payments-export.md).
     Its final state is saved in the same transaction that marks the exported rows."""
 
     INCREMENTAL = "incremental"
@@ -131,6 +131,22 @@ class ExportedDeliveryChange(models.Model):
 
     def __str__(self) -> str:
         return f"изменение {self.change_id} в выгрузке № {self.batch_id}"
+
+
+class ExportedPayment(models.Model):
+    """A payment or refund made in Kabinet — its ledger entry, billing.Payment — sent to billing
+    by an incremental export of payments (formats/payments-export.md): never sent incrementally
+    again."""
+
+    payment = models.OneToOneField("billing.Payment", on_delete=models.PROTECT, related_name="export")
+    batch = models.ForeignKey(ExportBatch, on_delete=models.PROTECT, related_name="payments")
+
+    class Meta:
+        verbose_name = "выгруженный онлайн-платёж"
+        verbose_name_plural = "выгруженные онлайн-платежи"
+
+    def __str__(self) -> str:
+        return f"платёж {self.payment_id} в выгрузке № {self.batch_id}"
 
 
 class BillingReading(models.Model):

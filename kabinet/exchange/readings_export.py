@@ -60,6 +60,8 @@ READINGS = ExportKind(
 )
 
 
-def export_readings(*, period: date | None = None, out_dir: Path | None = None, source: str, user=None) -> ExportBatch:
+def export_readings(
+    *, period: date | None = None, out_dir: Path | None = None, source: str, user=None, progress=None
+) -> ExportBatch:
     """Every Kabinet reading not exported yet, or a month's (`period`) again."""
-    return run_export(READINGS, period=period, out_dir=out_dir, source=source, user=user)
+    return run_export(READINGS, period=period, out_dir=out_dir, source=source, user=user, progress=progress)

@@ -6,11 +6,12 @@ calls (a hung connection holds the customer's request for ever) and its retry co
 HTTP 202 answers (docs/dependencies.md)."""
 
 import base64
+import http.client
 import json
 import logging
 import time
 from typing import Protocol
-from urllib.error import HTTPError, URLError
+from urllib.error import HTTPError
 from urllib.parse import quote
 from urllib.request import Request, urlopen
 
@@ -80,15 +81,25 @@ class YooKassa:
             with urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 status, raw = response.status, response.read()
         except HTTPError as exc:
-            _raise_for(exc.code, exc.read())
-        except (URLError, TimeoutError, ConnectionError) as exc:
-            raise _Retry(str(exc)) from exc
+            _raise_for(exc.code, _body_of(exc))
+        # Whatever breaks the exchange, while sending or while reading the answer (a cut-off
+        # body, TLS, a reset): the request may or may not have reached ЮKassa; the same key
+        # makes asking again safe. OSError covers URLError, timeouts, ssl.SSLError.
+        except (OSError, http.client.HTTPException) as exc:
+            raise _Retry(f"{type(exc).__name__}: {exc}") from exc
         if status == 202:  # «the request is being processed»: ЮKassa asks for the same request again
             raise _Retry("HTTP 202, still processing")
         try:
             return json.loads(raw)
         except ValueError as exc:
             raise _Retry(f"HTTP {status}, not JSON") from exc
+
+
+def _body_of(error: HTTPError) -> bytes:
+    try:
+        return error.read()
+    except (OSError, http.client.HTTPException):  # the error's body cut off: its status says enough
+        return b""
 
 
 def _raise_for(status: int, raw: bytes):

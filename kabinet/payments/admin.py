@@ -33,14 +33,14 @@ class EventInline(admin.TabularInline):
 
 class RefundInline(EventInline):
     model = Refund
-    fields = ["created_at", "amount", "status", "reason", "requested_by", "acquirer_id"]
+    fields = ["created_at", "amount", "status", "reason", "requested_by", "acquirer_id", "reconcile"]
     readonly_fields = fields
 
 
 @admin.register(OnlinePayment)
 class OnlinePaymentAdmin(ReadOnly):
-    list_display = ["created_at", "account", "amount", "method", "status", "acquirer_id"]
-    list_filter = ["status", "method", ("created_at", admin.DateFieldListFilter), "account__region"]
+    list_display = ["created_at", "account", "amount", "method", "status", "acquirer_id", "reconcile"]
+    list_filter = ["status", "reconcile", "method", ("created_at", admin.DateFieldListFilter), "account__region"]
     search_fields = ["account__number", "acquirer_id", "=public_id"]
     list_select_related = ["account__region"]
     date_hierarchy = "created_at"
@@ -50,8 +50,8 @@ class OnlinePaymentAdmin(ReadOnly):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnly):
-    list_display = ["created_at", "payment", "amount", "status", "requested_by", "acquirer_id"]
-    list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
+    list_display = ["created_at", "payment", "amount", "status", "requested_by", "acquirer_id", "reconcile"]
+    list_filter = ["status", "reconcile", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["payment__account__number", "acquirer_id", "payment__acquirer_id"]
     list_select_related = ["payment__account__region", "requested_by"]
 

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from kabinet.billing.models import PersonalAccount
-from kabinet.billing.money import format_rub
+from kabinet.billing.money import format_rub, is_whole_kopecks
 from kabinet.billing.periods import next_month
 from kabinet.core.audit import record
 from kabinet.core.models import AuditEvent
@@ -82,7 +82,7 @@ def checked_terms(day: int, cap: Decimal) -> Terms:
         raise PaymentRefused(f"Не меньше {format_rub(low)}.", "cap")
     if cap > high:
         raise PaymentRefused(f"Не больше {format_rub(high)}: больше за один платёж принять нельзя.", "cap")
-    if cap != cap.quantize(Decimal("0.01")):
+    if not is_whole_kopecks(cap):
         raise PaymentRefused("Сумма — в рублях и копейках, не больше двух знаков после запятой.", "cap")
     return Terms(day, cap)
 

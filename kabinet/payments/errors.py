@@ -22,6 +22,12 @@ class AcquirerUnavailable(Exception):
         self.detail = detail
 
 
+class BalancesBusy(AcquirerUnavailable):
+    """A success cannot be recorded now: an import is rebuilding the month balances (minutes).
+    Handled like an acquirer that did not answer: nothing is changed, the notification gets 503
+    (ЮKassa sends it again) and the periodic task asks later."""
+
+
 class AcquirerRejected(Exception):
     """The acquirer answered 4xx: the request is wrong (or the credentials); a retry would not help."""
 

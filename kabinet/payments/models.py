@@ -43,6 +43,7 @@ class OnlinePayment(models.Model):
         CANCELED = "canceled", "отменён"
 
     FINAL = frozenset({Status.SUCCEEDED, Status.CANCELED})
+    OPEN = frozenset({Status.NEW, Status.PENDING, Status.WAITING_FOR_CAPTURE})
 
     # In every URL and the Idempotence-Key of its creation at the acquirer: never the row id.
     public_id = models.UUIDField("номер", default=uuid.uuid4, unique=True, editable=False)
@@ -78,12 +79,26 @@ class OnlinePayment(models.Model):
         related_name="online_payment",
         verbose_name="платёж в начислениях",
     )
+    # The exact body of the creation request: sent again under the same Idempotence-Key until
+    # ЮKassa answers (ЮKassa refuses the key with another body). Not shown: for a saved card it
+    # holds the key to charge it.
+    create_request = models.JSONField("запрос на создание", default=dict, blank=True, editable=False)
+    # Something a person must check against ЮKassa's dashboard (PaymentEvent says what).
+    reconcile = models.BooleanField("сверить вручную", default=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = "онлайн-платёж"
         verbose_name_plural = "онлайн-платежи"
-        indexes = [models.Index(fields=["account", "created_at"])]
+        indexes = [
+            models.Index(fields=["account", "created_at"]),
+            # The periodic task's and the pages' «not finished yet»: a handful among millions.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status__in=["new", "pending", "waiting_for_capture"]),
+                name="payments_open_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account.number} {self.amount} ({self.get_status_display()})"
@@ -94,7 +109,7 @@ class OnlinePayment(models.Model):
 
     @property
     def in_progress(self) -> bool:
-        return not self.is_final
+        return self.status in self.OPEN
 
     @property
     def failure_message(self) -> str:
@@ -138,6 +153,9 @@ class Refund(models.Model):
         related_name="online_refund",
         verbose_name="платёж в начислениях",
     )
+    # Never reached ЮKassa while its Idempotence-Key lived (24 h): a person must check the
+    # dashboard before anything is sent again (PaymentEvent says what).
+    reconcile = models.BooleanField("сверить вручную", default=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -6,7 +6,7 @@ import logging
 from django.db import transaction
 from django.db.models import Sum
 
-from kabinet.billing.money import format_rub
+from kabinet.billing.money import format_rub, is_whole_kopecks
 from kabinet.payments import states
 from kabinet.payments.acquirer import get_acquirer
 from kabinet.payments.bodies import refund_body
@@ -27,12 +27,7 @@ def refund(
     reason = (reason or "").strip()
     if not reason:
         raise PaymentRefused("Укажите причину возврата.", "reason")
-    if (
-        not isinstance(amount, Decimal)
-        or not amount.is_finite()
-        or amount <= 0
-        or amount != amount.quantize(Decimal("0.01"))
-    ):
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0 or not is_whole_kopecks(amount):
         raise PaymentRefused("Введите сумму возврата больше нуля, в рублях и копейках.", "amount")
     with transaction.atomic():
         locked = OnlinePayment.objects.select_for_update().get(pk=payment.pk)

@@ -2,22 +2,26 @@
 (docs/payments.md). States change only in `payments.states`."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 import logging
 import re
+import zlib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from kabinet.billing.models import MonthBalance, PersonalAccount
-from kabinet.billing.money import format_rub, to_kopecks
-from kabinet.payments import states
+from kabinet.billing.money import format_rub, is_whole_kopecks, to_kopecks
 from kabinet.payments.acquirer import demo_enabled, get_acquirer, yookassa_configured
 from kabinet.payments.bodies import payment_body
 from kabinet.payments.checks import check_payment
-from kabinet.payments.errors import AcquirerRejected, AcquirerUnavailable, BadNotification, PaymentRefused
+from kabinet.payments.creation import create_at_acquirer
+from kabinet.payments.errors import AcquirerUnavailable, BadNotification, PaymentRefused
 from kabinet.payments.incoming import apply_notification
 from kabinet.payments.models import OnlinePayment, PaymentEvent
 from kabinet.payments.refresh import refresh_pending
@@ -42,6 +46,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 Source = PaymentEvent.Source
+# A second press of «Оплатить» (a double click, a reload, «Назад») within this time leads to the
+# payment the first one began, not to a second one.
+REPEAT_WINDOW = timedelta(minutes=5)
+START_LOCK = zlib.crc32(b"payments:start") & 0x7FFFFFFF  # with the account: one start at a time per account
 
 
 def online_payment_available() -> bool:
@@ -73,7 +81,7 @@ def payments_of(user) -> QuerySet[OnlinePayment]:
 
 
 def in_progress(account: PersonalAccount) -> QuerySet[OnlinePayment]:
-    return OnlinePayment.objects.filter(account=account).exclude(status__in=OnlinePayment.FINAL)
+    return OnlinePayment.objects.filter(account=account, status__in=OnlinePayment.OPEN)
 
 
 def start_payment(
@@ -99,27 +107,44 @@ def start_payment(
     if method not in OnlinePayment.Method.values:
         raise PaymentRefused("Выберите способ оплаты.", "method")
     receipt_email, receipt_phone = _receipt_contact(receipt_email, receipt_phone)
-    acquirer = get_acquirer()
-    payment = OnlinePayment.objects.create(
-        account=account,
-        user=user,
-        amount=amount,
-        method=method,
-        receipt_email=receipt_email,
-        receipt_phone=receipt_phone,
-    )
-    try:
-        url = return_url(payment) if callable(return_url) else return_url
-        body = payment_body(payment, url) | ({"save_payment_method": True} if save_method else {})
-        obj = acquirer.create_payment(body, str(payment.public_id))
-    except AcquirerUnavailable as exc:
-        states.give_up(payment, "kabinet_unavailable", source, {"error": exc.detail})
-        raise
-    except AcquirerRejected as exc:  # our request or credentials are wrong: the customer can only wait
-        logger.error("ЮKassa refused payment %s: %s", payment.public_id, exc)
-        states.give_up(payment, "kabinet_unavailable", source, {"error": str(exc)})
-        raise AcquirerUnavailable(detail=str(exc)) from exc
-    return states.apply_payment(payment, obj, source)
+    get_acquirer()  # none configured: refused before anything is written
+    fields = {"account": account, "user": user, "amount": amount, "method": method}
+    fields |= {"receipt_email": receipt_email, "receipt_phone": receipt_phone}
+    with transaction.atomic():  # the request is saved with the row: a second press may send it
+        _lock_starts_of(account)
+        twin = _begun_just_now(fields)
+        if twin is None:
+            payment = OnlinePayment.objects.create(**fields)
+            url = return_url(payment) if callable(return_url) else return_url
+            body = payment_body(payment, url) | ({"save_payment_method": True} if save_method else {})
+            payment.create_request = body
+            payment.save(update_fields=["create_request"])
+    if twin is None:
+        return create_at_acquirer(payment, source)
+    if twin.status != OnlinePayment.Status.NEW:  # a second press of «Оплатить»: the first one's page
+        return twin
+    return create_at_acquirer(twin, source)  # the first one got no answer: its request, its key
+
+
+def _lock_starts_of(account: PersonalAccount) -> None:
+    """Two presses at once: the second waits for the first's row (PostgreSQL; SQLite
+    serialises writers by itself). Not the account's row, which imports update."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [START_LOCK, account.pk % 2**31])
+
+
+def _begun_just_now(fields: dict) -> OnlinePayment | None:
+    """The same person's payment into the same account, of the same amount, method and
+    receipt contact, begun within REPEAT_WINDOW and not finished: `new` (being created, or
+    ЮKassa did not answer) or pending with its confirmation page."""
+    if fields["user"] is None:
+        return None
+    recent = OnlinePayment.objects.filter(**fields, created_at__gte=timezone.now() - REPEAT_WINDOW)
+    S = OnlinePayment.Status
+    recent = recent.filter(Q(status=S.NEW) | Q(status=S.PENDING) & ~Q(confirmation_url=""))
+    twin = recent.order_by("-created_at").first()
+    return twin if twin is not None and twin.create_request else None
 
 
 def checked_amount(amount) -> Decimal:
@@ -128,13 +153,15 @@ def checked_amount(amount) -> Decimal:
         value = Decimal(str(amount).replace(",", ".").replace(" ", "").replace("\xa0", ""))
     except InvalidOperation:
         raise PaymentRefused("Введите сумму числом, например 1500,00.", "amount") from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+    if not value.is_finite():
+        raise PaymentRefused("Введите сумму числом, например 1500,00.", "amount")
+    if not is_whole_kopecks(value):
         raise PaymentRefused("Сумма — в рублях и копейках, не больше двух знаков после запятой.", "amount")
-    if value < low:
+    if value < low or value.is_signed():  # "-0" too
         raise PaymentRefused(f"Сумма платежа — не меньше {format_rub(low)}.", "amount")
     if value > high:
         raise PaymentRefused(f"Сумма платежа — не больше {format_rub(high)}.", "amount")
-    return value.quantize(Decimal("0.01"))
+    return to_kopecks(value)  # within the limits and whole kopecks now: nothing is rounded
 
 
 def _receipt_contact(email: str, phone: str) -> tuple[str, str]:

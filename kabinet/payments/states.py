@@ -40,9 +40,9 @@ def move(payment: OnlinePayment, new: str, source: str, details: dict | None = N
     return locked
 
 
-def _move_locked(locked: OnlinePayment, new: str, source: str, details: dict, fields: dict) -> None:
+def _move_locked(locked: OnlinePayment, new: str, source: str, details: dict, fields: dict, revive=False) -> None:
     old = locked.status
-    if new not in ALLOWED[old]:
+    if new not in ALLOWED[old] and not revive:
         raise IllegalTransition(f"payment {locked.public_id}: {old} → {new}")
     for name, value in fields.items():
         setattr(locked, name, value)
@@ -51,14 +51,46 @@ def _move_locked(locked: OnlinePayment, new: str, source: str, details: dict, fi
         locked.paid_at = locked.paid_at or timezone.now()
         on = ledger.local_date(details.get("captured_at"))
         source_id = locked.acquirer_id or str(locked.public_id)
-        locked.ledger_entry = ledger.entry(locked.account, source_id, locked.amount, on)
+        locked.ledger_entry = _ledger_entry(locked, details, locked.account, source_id, locked.amount, on)
     locked.save()
     PaymentEvent.objects.create(payment=locked, old_status=old, new_status=new, source=source, details=details)
 
 
+def _ledger_entry(locked, details: dict, *args):
+    """ledger.entry; an entry that is not this payment is left unlinked, said in the event's
+    details and flagged for a person to reconcile."""
+    found, mismatch = ledger.entry(*args)
+    if mismatch:
+        details["ledger_mismatch"] = mismatch
+        locked.reconcile = True
+    return found
+
+
 def give_up(payment: OnlinePayment, reason: str, source: str, details: dict | None = None) -> OnlinePayment:
-    """A payment the acquirer never took (no answer, or refused the request): cancelled by us."""
-    return move(payment, S.CANCELED, source, details, cancellation_party="merchant", cancellation_reason=reason)
+    """A payment the acquirer never took (refused the request, or never created it while its
+    Idempotence-Key lived): cancelled by us. Only a payment still `new` under the row lock: a
+    notification or a check that got there first has the last word."""
+    with transaction.atomic():
+        locked = OnlinePayment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != S.NEW:
+            logger.info("payment %s is %s: not given up", locked.public_id, locked.status)
+            return locked
+        fields = {"cancellation_party": "merchant", "cancellation_reason": reason}
+        _move_locked(locked, S.CANCELED, source, details or {}, fields)
+    return locked
+
+
+def _revive(locked: OnlinePayment, obj: dict, source: str) -> bool:
+    """The backstop for a payment we gave up (kabinet_unavailable) that ЮKassa did create and
+    charge after all: it becomes succeeded, with its entry, an event and an error log."""
+    revivable = locked.status == S.CANCELED and locked.cancellation_reason == "kabinet_unavailable"
+    if not (revivable and obj.get("status") == S.SUCCEEDED):
+        return False
+    logger.error("payment %s was given up but ЮKassa charged it (%s): recorded", locked.public_id, obj.get("id"))
+    fields = _fields_of(locked, obj) | {"cancellation_party": "", "cancellation_reason": "", "reconcile": True}
+    details = _details(obj) | {"revived": "given up as kabinet_unavailable, succeeded at ЮKassa"}
+    _move_locked(locked, S.SUCCEEDED, source, details, fields, revive=True)  # the one way out of a final state
+    return True
 
 
 def apply_payment(payment: OnlinePayment, obj: dict, source: str) -> OnlinePayment:
@@ -69,6 +101,8 @@ def apply_payment(payment: OnlinePayment, obj: dict, source: str) -> OnlinePayme
     with transaction.atomic():
         locked = OnlinePayment.objects.select_for_update().get(pk=payment.pk)
         remote = obj.get("status")
+        if locked.is_final and _revive(locked, obj, source):
+            return locked
         if locked.is_final or remote not in ALLOWED:
             if remote != locked.status:
                 logger.warning("payment %s is %s, the acquirer says %s", locked.public_id, locked.status, remote)
@@ -152,7 +186,10 @@ def _move_refund_locked(locked: Refund, new: str, source: str, details: dict, fi
     if new == R.SUCCEEDED:
         on = ledger.local_date(details.get("created_at"))
         source_id = locked.acquirer_id or str(locked.public_id)
-        locked.ledger_entry = ledger.entry(locked.payment.account, source_id, -locked.amount, on)
+        entry = _ledger_entry(locked.payment, details, locked.payment.account, source_id, -locked.amount, on)
+        locked.ledger_entry = entry
+        if locked.payment.reconcile:
+            locked.payment.save(update_fields=["reconcile", "updated_at"])
     locked.save()
     PaymentEvent.objects.create(
         payment=locked.payment, refund=locked, old_status=old, new_status=new, source=source, details=details

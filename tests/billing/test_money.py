@@ -10,7 +10,15 @@ import pytest
 
 from kabinet.billing.balances import due_date, rebuild_balances
 from kabinet.billing.models import Accrual, MonthBalance, Payment, Service
-from kabinet.billing.money import charge, closing_balance, format_quantity, format_rub, in_kopecks, to_kopecks
+from kabinet.billing.money import (
+    charge,
+    closing_balance,
+    format_quantity,
+    format_rub,
+    in_kopecks,
+    is_whole_kopecks,
+    to_kopecks,
+)
 
 
 @pytest.mark.parametrize(
@@ -109,3 +117,12 @@ def test_volumes_and_tariffs_have_a_decimal_comma_and_grouped_thousands(value, s
 )
 def test_roubles_are_written_with_grouped_thousands_a_comma_and_the_sign(value, shown):
     assert format_rub(Decimal(value)) == shown
+
+
+@pytest.mark.parametrize(
+    ("typed", "whole"),
+    [("1500", True), ("1500.5", True), ("1500.50", True), ("1500.000", True), ("0", True), ("1e100", True),
+     ("12.345", False), ("1e-3", False), ("NaN", False), ("Infinity", False), ("0." + "0" * 999 + "1", False)],
+)  # fmt: skip
+def test_whole_kopecks_are_read_off_the_digits_without_overflow(typed, whole):
+    assert is_whole_kopecks(Decimal(typed)) is whole

@@ -65,3 +65,10 @@ def s3(settings, s3_server, drop):
     client.create_bucket(Bucket=settings.KABINET_EXCHANGE_S3_BUCKET)
     client.bucket = settings.KABINET_EXCHANGE_S3_BUCKET
     return client
+
+
+@pytest.fixture
+def demo_acquirer(settings):
+    """Online payments go through the demo acquirer («Тестовая оплата»): DEBUG on, no ЮKassa shop."""
+    settings.DEBUG = True
+    settings.KABINET_YOOKASSA_SHOP_ID = settings.KABINET_YOOKASSA_SECRET_KEY = ""

@@ -1,5 +1,6 @@
 """The kind `payments` (formats/payments.md): validation, a payment counted once however often
-it arrives, a changed payment refused, all or nothing, and balances rebuilt after a merge."""
+it arrives, a changed payment refused, all or nothing, balances rebuilt after a merge, and a
+payment made in Kabinet that billing brings back matched by its ЮKassa id."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,7 +16,18 @@ from kabinet.billing.models import MonthBalance, Payment
 from kabinet.exchange import kinds
 from kabinet.exchange.models import ImportBatch
 from kabinet.exchange.runner import run_import
-from tests.factories import accrue, csv_bytes, customer_login, make_account, make_customer
+from kabinet.payments.demo import finish
+from kabinet.payments.models import OnlinePayment
+from kabinet.payments.services import check_payment, start_payment
+from tests.factories import (
+    accrue,
+    csv_bytes,
+    customer_login,
+    make_account,
+    make_customer,
+    paid_in_demo,
+    refunded_online,
+)
 
 OK = ImportBatch.Status.DONE
 HEADER = "region,account,paid_on,amount,channel,payment_id"
@@ -226,9 +238,116 @@ def test_the_home_card_shows_an_imported_payment(client, load, accounts):
     accrue(account, date(2026, 10, 1))
     rebuild_balances(account)
     customer_login(client, make_customer("+79120000001", account))
-    [before] = client.get(reverse("portal:home")).context["cards"]
+    [(before, _)] = client.get(reverse("portal:home")).context["cards"]
     batch = load("66,660100000001,2026-11-03,500.00,online,SBP-500")
     assert batch.status == OK, batch.message
-    [card] = client.get(reverse("portal:home")).context["cards"]
+    [(card, _)] = client.get(reverse("portal:home")).context["cards"]
     assert card.balance == before.balance - Decimal("500.00")
     assert (card.last_payment.amount, card.last_payment.source_id) == (Decimal("500.00"), "SBP-500")
+
+
+# --- a payment made in Kabinet comes back from billing ---------------------------------------
+YESTERDAY = timezone.localdate() - timedelta(days=1)
+
+
+@pytest.fixture
+def kabinets(demo_acquirer, accounts):
+    """A payment of 812.40 ₽ to the first account made in Kabinet yesterday (its entry dated
+    so), as the customer pays it in the demo."""
+    payment = paid_in_demo(make_customer("+79120000001", accounts[0]), accounts[0], "812.40")
+    Payment.objects.filter(pk=payment.ledger_entry_id).update(paid_on=YESTERDAY)
+    return payment
+
+
+def kabinet_row(payment, *, account="660100000001", day=None, amount="812.40"):
+    return f"66,{account},{(day or timezone.localdate()).isoformat()},{amount},online,{payment.acquirer_id}"
+
+
+def test_a_kabinet_payment_billing_dates_the_next_day_is_matched_not_added_again(load, kabinets):
+    before = state()
+    balances_before = list(MonthBalance.objects.values_list("account__number", "period", "paid", "closing"))
+    batch = load(kabinet_row(kabinets), "66,660100000002,2026-11-08,99,post,RP-12")
+    assert batch.status == OK, batch.message
+    assert counts(batch) == (2, 1, 0, 1)
+    assert Payment.objects.filter(source_id=kabinets.acquirer_id).count() == 1
+    assert Payment.objects.get(source_id=kabinets.acquirer_id).paid_on == YESTERDAY  # the day the customer paid
+    assert set(before) < set(state()) and len(state()) == len(before) + 1
+    assert (
+        "онлайн-оплат Кабинета узнано по номеру ЮKassa: 1 (с другой датой: 1, оставлена дата оплаты в Кабинете) "
+        "— не добавлены повторно" in batch.message
+    )
+    # Only the post payment's account was rebuilt: the Kabinet payment's balance is as it was.
+    assert "сальдо пересчитано по счетам: 1" in batch.message
+    assert [b for b in MonthBalance.objects.values_list("account__number", "period", "paid", "closing")
+            if b[0] == "660100000001"] == [b for b in balances_before if b[0] == "660100000001"]  # fmt: skip
+    again = load(kabinet_row(kabinets, day=YESTERDAY), name="later.csv")  # the same day as Kabinet's: the same
+    assert again.status == OK and counts(again) == (1, 0, 0, 1) and "с другой датой" not in again.message
+
+
+@pytest.mark.parametrize(
+    ("changes", "differs"),
+    [
+        ({"account": "660100000002"}, "счёт 660100000002"),
+        ({"amount": "812.00"}, "сумма 812,00 ₽"),
+        ({"account": "660100000002", "amount": "1000"}, "счёт 660100000002, сумма 1\u00a0000,00 ₽"),
+    ],
+    ids=["account", "amount", "both"],
+)
+def test_a_kabinet_payment_with_another_account_or_amount_is_refused(load, kabinets, changes, differs):
+    before = state()
+    batch = load("66,660100000002,2026-11-08,99,post,RP-12", kabinet_row(kabinets, **changes))
+    assert batch.status == ImportBatch.Status.REJECTED
+    assert rejected(batch) == [
+        (
+            3,
+            f"платёж {kabinets.acquirer_id} (online) оплачен в Кабинете: счёт 660100000001, 812,40 ₽ — в файле "
+            f"{differs}; онлайн-оплата Кабинета принимается только с тем же счётом и суммой (дата может отличаться)",
+        )
+    ]
+    assert state() == before  # nothing counted twice, nothing else loaded
+
+
+def test_a_kabinet_refund_in_billings_payment_file_is_refused(load, kabinets, accounts):
+    staff = make_customer("+79120000009")
+    returned = refunded_online(kabinets, "100.00", staff)
+    assert returned.ledger_entry.amount == Decimal("-100.00")
+    batch = load(f"66,660100000001,{timezone.localdate()},100.00,online,{returned.acquirer_id}")
+    assert batch.status == ImportBatch.Status.REJECTED
+    assert rejected(batch) == [
+        (
+            2,
+            f"платёж {returned.acquirer_id} (online) — это возврат онлайн-оплаты, сделанный в Кабинете "
+            "(счёт 660100000001, возвращено 100,00 ₽): возвраты файлом платежей не загружаются",
+        )
+    ]
+
+
+def test_another_online_payment_billing_sends_again_with_another_date_is_still_an_error(load, kabinets):
+    load("66,660100000001,2026-11-07,250.5,online,SBP-77")  # billing's own: not made in Kabinet
+    batch = load("66,660100000001,2026-11-08,250.5,online,SBP-77", name="again.csv")
+    assert batch.status == ImportBatch.Status.REJECTED
+    assert rejected(batch)[0][1].startswith("платёж SBP-77 (online) уже загружен: счёт 660100000001, 07.11.2026")
+
+
+def test_billings_file_before_kabinet_learns_the_outcome_counts_the_payment_once(load, demo_acquirer, accounts):
+    """Billing has the payment from the acquirer's registry before Kabinet's check: the file
+    records it, Kabinet's success then finds that entry, and the next file changes nothing."""
+    customer = make_customer("+79120000001", accounts[0])
+    payment = start_payment(
+        user=customer,
+        account=accounts[0],
+        amount=Decimal("500.00"),
+        method="sbp",
+        receipt_phone="+79120000001",
+        return_url="/",
+    )
+    first = load(f"66,660100000001,{timezone.localdate()},500.00,online,{payment.acquirer_id}")
+    assert first.status == OK and first.rows_created == 1 and "узнано" not in first.message
+    finish(payment.acquirer_id, paid=True)
+    payment = check_payment(payment)
+    assert payment.status == OnlinePayment.Status.SUCCEEDED
+    entry = Payment.objects.get(source_id=payment.acquirer_id)
+    assert payment.ledger_entry == entry
+    again = load(f"66,660100000001,{timezone.localdate()},500.00,online,{payment.acquirer_id}", force=True)
+    assert again.status == OK and counts(again) == (1, 0, 0, 1) and "узнано по номеру ЮKassa: 1" in again.message
+    assert Payment.objects.filter(channel="online").count() == 1

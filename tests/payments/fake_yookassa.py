@@ -22,7 +22,8 @@ class FakeYooKassa:
         self.requests: list[tuple[str, str, str | None]] = []  # (method, path, Idempotence-Key)
         # Scripted answers, one per request, taken before the request is served:
         # ("status", 500) answers 500 without serving it; ("slow", seconds) serves it and then
-        # sleeps before answering (the client times out, yet the object exists).
+        # sleeps before answering (the client times out, yet the object exists); ("truncated", 0)
+        # serves it and cuts the answer's body off (the object exists, the client reads half).
         self.script: list[tuple[str, float]] = []
         # Autopayments: saved method id → the cancellation reason its next charge meets.
         self.declines: dict[str, str] = {}
@@ -208,16 +209,17 @@ class _Handler(BaseHTTPRequestHandler):
         status, obj = self.api.handle(method, self.path, key, body)
         if step and step[0] == "slow":
             time.sleep(step[1])
-        self._answer(status, obj)
+        self._answer(status, obj, truncated=bool(step and step[0] == "truncated"))
 
-    def _answer(self, status: int, obj: dict):
+    def _answer(self, status: int, obj: dict, truncated: bool = False):
         payload = json.dumps(obj).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            self.wfile.write(payload[: len(payload) // 2] if truncated else payload)
+            self.close_connection = truncated
         except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
             pass
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from kabinet.billing.models import MonthBalance, Payment
 from kabinet.payments.models import OnlinePayment
 from kabinet.payments.services import check_payment, start_payment
+from tests.payments.fake_yookassa import SECRET_KEY
 
 URL = "/payments/notifications/"
 
@@ -122,3 +123,20 @@ def test_a_notification_to_the_running_server(live_server, yookassa, account, cu
     assert yookassa.notify(live_server.url + URL, "payment.succeeded", obj) == 200
     payment.refresh_from_db()
     assert payment.status == "succeeded"
+
+
+def test_events_kabinet_does_not_use_get_200(db, client, yookassa):
+    for event in ("payment_method.active", "deal.closed", "payout.succeeded"):
+        assert post(client, yookassa.notification(event, {"id": "pm-1"})).status_code == 200
+    assert not yookassa.requests
+
+
+def test_credentials_yookassa_refuses_get_503_so_it_sends_again(db, client, yookassa, account, customer, settings):
+    payment = start_payment(
+        user=customer, account=account, amount=Decimal("10"), method="sbp", receipt_email="a@example.ru", return_url="/"
+    )
+    body = yookassa.notification("payment.succeeded", yookassa.succeed(payment.acquirer_id))
+    settings.KABINET_YOOKASSA_SECRET_KEY = "rotated"
+    assert post(client, body).status_code == 503
+    settings.KABINET_YOOKASSA_SECRET_KEY = SECRET_KEY
+    assert post(client, body).status_code == 200

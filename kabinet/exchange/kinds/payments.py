@@ -5,8 +5,16 @@ the channel). A payment that arrives twice — in one file or in a later one —
 the same id with another account, date or amount is an error, never an overwrite. Payments are
 only ever inserted, so after the merge the month balances of the accounts that got a new
 payment are rebuilt (billing.balances.rebuild_balances_selected: set-based SQL on PostgreSQL).
+
+A payment made in Kabinet (kabinet.payments: channel `online`, source_id = ЮKassa's id, the
+ledger entry of an OnlinePayment or a Refund) comes back in billing's file once billing has
+it from Kabinet's export or the acquirer's registry. It is matched by that id and never added
+again; its date is not compared (billing dates it by its own registry — often the next day —
+and Kabinet keeps the day the customer paid), its account and amount are: another account or
+amount is the row's error.
 """
 
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -25,6 +33,7 @@ from kabinet.exchange.kinds.common import (
     regions,
     unknown_accounts,
 )
+from kabinet.payments.models import OnlinePayment, Refund
 
 PAYMENTS = Payment._meta.db_table
 CHANNELS = {choice.value for choice in Payment.Channel}
@@ -33,6 +42,9 @@ AMOUNT = Payment._meta.get_field("amount")  # rubles: at most two decimals, 10 d
 ID_LIMIT = Payment._meta.get_field("source_id").max_length
 SAME_ACCOUNT = "a.region_id = s.region_id AND a.number = s.number"
 SAME_PAYMENT = "p.channel = s.channel AND p.source_id = s.source_id"
+# Whether p, a stored payment, is the ledger entry of a payment or of a refund made in Kabinet.
+OWN_PAYMENT = f"EXISTS (SELECT 1 FROM {OnlinePayment._meta.db_table} k WHERE k.ledger_entry_id = p.id)"
+OWN_REFUND = f"EXISTS (SELECT 1 FROM {Refund._meta.db_table} k WHERE k.ledger_entry_id = p.id)"
 
 
 @register
@@ -102,24 +114,8 @@ class Payments(Kind):
         )
         # A payment already recorded comes again only as it was: billing corrects a payment by
         # a new one (a refund is not a payment), not by sending the id again with other data.
-        yield from (
-            (
-                line,
-                f"платёж {source_id} ({channel}) уже загружен: счёт {number}, "
-                f"{date.fromisoformat(paid_on):%d.%m.%Y}, {format_amount(Decimal(amount))} ₽ — "
-                "в файле другие счёт, дата или сумма",
-            )
-            for line, source_id, channel, number, paid_on, amount in stage.stream(
-                f"""SELECT s.line, s.source_id, s.channel, a.number,
-                       CAST(p.paid_on AS TEXT), CAST(p.amount AS TEXT)
-                FROM {t} s
-                JOIN {PAYMENTS} p ON {SAME_PAYMENT}
-                JOIN {ACCOUNTS} a ON a.id = p.account_id
-                WHERE a.region_id <> s.region_id OR a.number <> s.number
-                   OR p.paid_on <> s.paid_on OR p.amount <> s.amount
-                ORDER BY s.line"""
-            )
-        )
+        # Kabinet's own online payments are compared without their date (module docstring).
+        yield from _changed_payments(stage)
 
     def merge(self, stage):
         t = stage.table
@@ -142,9 +138,67 @@ class Payments(Kind):
         )
         if repeated:
             notes.append(f"повторов платежей в файле {repeated} (каждый учтён один раз)")
+        notes.extend(_matched_online(stage))
         rebuilt = stage.select(f"SELECT COUNT(*) FROM {touched}")[0][0]
         if rebuilt:
             rebuild_balances_selected(f"SELECT account_id FROM {touched}")
             notes.append(f"сальдо пересчитано по счетам: {rebuilt}")
         stage.execute(f"DROP TABLE {touched}")
         return MergeResult(created=created, updated=0, notes=notes)
+
+
+def _matched_online(stage) -> list[str]:
+    """The summary's note on the rows that matched a payment made in Kabinet (none: no note)."""
+    matched, other_day = stage.select(
+        f"""SELECT COUNT(*), COUNT(CASE WHEN p.paid_on <> s.paid_on THEN 1 END)
+        FROM {stage.table} s JOIN {PAYMENTS} p ON {SAME_PAYMENT}
+        WHERE s.channel = '{Payment.Channel.ONLINE}' AND {OWN_PAYMENT}"""
+    )[0]
+    if not matched:
+        return []
+    dated = f" (с другой датой: {other_day}, оставлена дата оплаты в Кабинете)" if other_day else ""
+    return [f"онлайн-оплат Кабинета узнано по номеру ЮKassa: {matched}{dated} — не добавлены повторно"]
+
+
+def _changed_payments(stage) -> Iterator[tuple[int, str]]:
+    """(line, reason) for each row whose payment is stored with other data, in line order."""
+    for line, source_id, channel, number, paid_on, amount, in_file, file_amount, own, refund in stage.stream(
+        f"""SELECT s.line, s.source_id, s.channel, a.number, CAST(p.paid_on AS TEXT), CAST(p.amount AS TEXT),
+               s.number, CAST(s.amount AS TEXT), {OWN_PAYMENT}, {OWN_REFUND}
+        FROM {stage.table} s
+        JOIN {PAYMENTS} p ON {SAME_PAYMENT}
+        JOIN {ACCOUNTS} a ON a.id = p.account_id
+        WHERE a.region_id <> s.region_id OR a.number <> s.number OR p.amount <> s.amount
+           OR (p.paid_on <> s.paid_on AND NOT {OWN_PAYMENT} AND NOT {OWN_REFUND})
+        ORDER BY s.line"""
+    ):
+        stored = f"счёт {number}, {format_amount(Decimal(amount))} ₽"
+        if refund:
+            yield (
+                line,
+                (
+                    f"платёж {source_id} ({channel}) — это возврат онлайн-оплаты, сделанный в Кабинете (счёт {number}, "
+                    f"возвращено {format_amount(-Decimal(amount))} ₽): возвраты файлом платежей не загружаются"
+                ),
+            )
+        elif own:
+            differs = [f"счёт {in_file}"] if in_file != number else []
+            if Decimal(file_amount) != Decimal(amount):
+                differs.append(f"сумма {format_amount(Decimal(file_amount))} ₽")
+            yield (
+                line,
+                (
+                    f"платёж {source_id} ({channel}) оплачен в Кабинете: {stored} — в файле "
+                    f"{', '.join(differs) or 'счёт другого региона'}; онлайн-оплата Кабинета принимается только "
+                    "с тем же счётом и суммой (дата может отличаться)"
+                ),
+            )
+        else:
+            yield (
+                line,
+                (
+                    f"платёж {source_id} ({channel}) уже загружен: счёт {number}, "
+                    f"{date.fromisoformat(paid_on):%d.%m.%Y}, {format_amount(Decimal(amount))} ₽ — "
+                    "в файле другие счёт, дата или сумма"
+                ),
+            )

@@ -8,4 +8,5 @@ class Command(ExportCommand):
         "(formats/contacts-export.md): every change not exported yet, or with --period a month's again."
     )
     kind = "contacts"
+    title = "Доставка квитанций"
     export = staticmethod(export_contacts)

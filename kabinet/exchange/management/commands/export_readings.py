@@ -8,4 +8,5 @@ class Command(ExportCommand):
         "every one not exported yet, or with --period a month's again."
     )
     kind = "readings"
+    title = "Показания"
     export = staticmethod(export_readings)
