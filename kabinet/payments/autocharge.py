@@ -18,13 +18,13 @@ from kabinet.billing.models import PersonalAccount
 from kabinet.billing.money import format_rub
 from kabinet.payments import autopay_notices as notices
 from kabinet.payments import states
-from kabinet.payments.acquirer import get_acquirer
 from kabinet.payments.autopay_models import AutoCharge, AutoPayment
 from kabinet.payments.autopay_notices import AGAIN
 from kabinet.payments.autopayments import ACCOUNT_REMOVED, settle_setups, stop
 from kabinet.payments.bodies import receipt
 from kabinet.payments.checks import check_payment
-from kabinet.payments.errors import AcquirerRejected, AcquirerUnavailable, BadNotification
+from kabinet.payments.creation import create_at_acquirer
+from kabinet.payments.errors import AcquirerUnavailable, BadNotification
 from kabinet.payments.models import OnlinePayment, PaymentEvent
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def _record(autopayment: AutoPayment, bill, result: Run) -> AutoCharge:
         notices.over_cap(autopayment, bill.owed)
         result.over_cap += 1
         return made
-    payment = OnlinePayment.objects.create(
+    payment = OnlinePayment(
         public_id=uuid.uuid5(KEYS, f"autopayment:{autopayment.pk}:{bill.period:%Y-%m}"),
         account=autopayment.account,
         user=autopayment.user,
@@ -145,6 +145,10 @@ def _record(autopayment: AutoPayment, bill, result: Run) -> AutoCharge:
         receipt_email=autopayment.receipt_email,
         receipt_phone=autopayment.receipt_phone,
     )
+    # Saved with the row: a request that gets no answer is sent again byte for byte under the
+    # same key (payments.creation, by refresh_pending) until ЮKassa answers.
+    payment.create_request = charge_body(payment, autopayment.method_id)
+    payment.save()
     result.charged += 1
     return AutoCharge.objects.create(
         autopayment=autopayment, period=bill.period, amount=bill.owed, outcome=Outcome.CHARGING, payment=payment
@@ -183,15 +187,13 @@ def _send(made: AutoCharge) -> None:
             _not_sent(made)
             return
         try:
-            obj = get_acquirer().create_payment(charge_body(payment, autopayment.method_id), str(payment.public_id))
-            states.apply_payment(payment, obj, AUTO)
+            create_at_acquirer(payment, AUTO)
         except AcquirerUnavailable as exc:
-            # Not retried later: a payment the acquirer may or may not have made is for a person
-            # to look at, and the customer is told to pay by hand (docs/payments.md).
-            states.give_up(payment, "kabinet_unavailable", AUTO, {"error": exc.detail})
-        except AcquirerRejected as exc:  # the method is no longer usable (revoked, expired binding)
-            logger.warning("autopayment %s refused by the acquirer: %s", made.autopayment_id, exc)
-            states.give_up(payment, "permission_revoked", AUTO, {"error": str(exc)})
+            # No answer: the payment stays `new` and its AutoCharge `charging` — the request may
+            # have charged the card. refresh_pending sends it again under the same key until
+            # ЮKassa answers; settle_charges then reports the outcome. A request ЮKassa refused
+            # created nothing: the payment is cancelled, reported as a failed charge.
+            logger.warning("autopayment %s: charge not answered yet: %s", made.autopayment_id, exc.detail)
         except BadNotification as exc:
             logger.error("autopayment %s: the acquirer's answer does not match: %s", made.autopayment_id, exc)
 

@@ -216,3 +216,41 @@ def test_switched_off_between_the_decision_and_the_request_nothing_is_charged(db
     assert not saved_charges(yookassa)
     assert made.outcome == "not_sent" and made.reported_at is not None
     assert made.payment.status == "canceled"
+
+
+def test_a_charge_without_an_answer_is_asked_again_under_its_key_and_reported_once_known(
+    db, yookassa, account, customer, outbox
+):
+    """The request timed out, yet ЮKassa charged the card: the charge is not recorded as
+    failed; refresh_pending sends the same request under the same key, ЮKassa answers with
+    the payment it made, and the next run reports it paid. One charge at ЮKassa."""
+    from django.utils import timezone
+
+    from kabinet.payments.refresh import refresh_pending
+    from kabinet.payments.services import start_payment
+
+    autopayment = set_up(yookassa, customer, account)
+    owe(account, "900.00")
+    run(DAY - timedelta(days=1))
+    told = len(outbox.messages())  # the reminder
+    yookassa.script = [("slow", 1.0)] * 3  # served, then every answer came after the client gave up
+    result = run(DAY)
+    assert result.failed == []
+    charge = autopayment.charges.get()
+    assert charge.outcome == "charging" and charge.payment.status == "new" and charge.reported_at is None
+    autopayment.refresh_from_db()
+    assert autopayment.status == "active" and len(outbox.messages()) == told
+    assert run(DAY).failed == [] and autopayment.charges.get().outcome == "charging", "still unknown"
+    by_hand = start_payment(user=customer, account=account, amount=Decimal("899.00"), method="bank_card",
+                            receipt_phone=customer.phone, return_url=RETURN)  # fmt: skip
+    assert by_hand != charge.payment and by_hand.confirmation_url, "not taken for a second press of the charge"
+    OnlinePayment.objects.filter(pk=charge.payment_id).update(created_at=timezone.now() - timedelta(minutes=5))
+    refresh_pending()
+    run(DAY)
+    charge.refresh_from_db()
+    assert charge.outcome == "succeeded" and charge.payment.status == "succeeded"
+    assert len(yookassa.charges_of(autopayment.method_id)) == 1
+    sent = [key for method, _, key in yookassa.requests if method == "POST" and key == str(charge.payment.public_id)]
+    assert len(sent) == 4, "three attempts unanswered, then the same request again under the same key"
+    [sms] = outbox.messages()[told:]
+    assert "оплачено 899,00" in sms["text"]
