@@ -26,12 +26,15 @@ from kabinet.payments.checks import check_payment
 from kabinet.payments.creation import create_at_acquirer
 from kabinet.payments.errors import AcquirerUnavailable, BadNotification
 from kabinet.payments.models import OnlinePayment, PaymentEvent
+from kabinet.payments.services import in_progress
 
 logger = logging.getLogger(__name__)
 AUTO = PaymentEvent.Source.AUTOPAYMENT
 Outcome = AutoCharge.Outcome
 # Fixed: the same autopayment and bill give the same payment id (and Idempotence-Key) wherever it runs.
 KEYS = uuid.UUID("6f1c3a52-2d0e-4f3b-9a57-9c1e0b7d4a10")
+# How many days after its day an autopayment's charge is still made (docs/payments.md).
+CATCH_UP_DAYS = 2
 
 
 @dataclass
@@ -44,12 +47,14 @@ class Run:
     nothing: int = 0
     already: int = 0
     settled: int = 0
+    deferred: int = 0
     failed: list[int] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"напоминаний {self.reminded}, списаний начато {self.charged}, больше лимита {self.over_cap}, "
-            f"нечего списывать {self.nothing}, уже списано {self.already}, завершено {self.settled}, "
+            f"нечего списывать {self.nothing}, уже списано {self.already}, отложено {self.deferred}, "
+            f"завершено {self.settled}, "
             f"не прошло {len(self.failed)}"
         )
 
@@ -61,11 +66,17 @@ def run(today: date | None = None) -> Run:
     result.settled += settle_setups()
     result.settled += settle_charges(result)
     remind(today + timedelta(days=1), result)
-    for autopayment_id in AutoPayment.objects.filter(status=AutoPayment.Status.ACTIVE, day=today.day).values_list(
-        "pk", flat=True
-    ):
+    for autopayment_id in due(today).values_list("pk", flat=True):
         charge(autopayment_id, result)
     return result
+
+
+def due(today: date):
+    """Active autopayments whose day is today or one of the CATCH_UP_DAYS before it: a charge
+    put off (a payment in progress, no reminder yet) or a run that did not happen is made on a
+    following day; the bill is charged once whichever day does it (AutoCharge)."""
+    days = range(max(1, today.day - CATCH_UP_DAYS), today.day + 1)
+    return AutoPayment.objects.filter(status=AutoPayment.Status.ACTIVE, day__in=days)
 
 
 # --- The day before ---------------------------------------------------------------------------
@@ -92,12 +103,26 @@ def remind(on: date, result: Run) -> None:
 # --- The day --------------------------------------------------------------------------------
 def charge(autopayment_id: int, result: Run) -> AutoCharge | None:
     """Charge one autopayment for its account's latest bill, at most once per bill."""
+    if _unfinished_payments(autopayment_id):
+        result.deferred += 1
+        return None
     made = _decide(autopayment_id, result)
     if made is None or made.payment is None:
         return made
     _send(made)
     settle_charge(made, result)
     return made
+
+
+def _unfinished_payments(autopayment_id: int) -> bool:
+    """The account's payments in progress, asked about first (outside any lock: the acquirer
+    may take seconds): one the customer has just paid by hand lowers what is owed; one still
+    unfinished puts the charge off to the next run, so the same debt is not paid twice."""
+    account_id = AutoPayment.objects.filter(pk=autopayment_id).values_list("account_id", flat=True).first()
+    unfinished = False
+    for payment in in_progress(PersonalAccount(pk=account_id)).select_related("account"):
+        unfinished |= check_payment(payment, AUTO).in_progress
+    return unfinished
 
 
 def _decide(autopayment_id: int, result: Run) -> AutoCharge | None:
@@ -111,6 +136,9 @@ def _decide(autopayment_id: int, result: Run) -> AutoCharge | None:
         if not _still_held(autopayment):
             stop(autopayment, AutoPayment.Stop.ACCOUNT_REMOVED, ACCOUNT_REMOVED)
             notices.account_removed(autopayment)
+            return None
+        if in_progress(autopayment.account).exists():  # begun since the check above
+            result.deferred += 1
             return None
         bill = latest_bill(autopayment.account)
         if bill is None or bill.owed < settings.KABINET_PAYMENT_MIN:

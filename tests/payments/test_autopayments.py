@@ -254,3 +254,44 @@ def test_a_charge_without_an_answer_is_asked_again_under_its_key_and_reported_on
     assert len(sent) == 4, "three attempts unanswered, then the same request again under the same key"
     [sms] = outbox.messages()[told:]
     assert "оплачено 899,00" in sms["text"]
+
+
+def pay_by_hand(customer, account, amount: str) -> OnlinePayment:
+    from kabinet.payments.services import start_payment
+
+    return start_payment(user=customer, account=account, amount=Decimal(amount), method="sbp",
+                         receipt_phone=customer.phone, return_url=RETURN)  # fmt: skip
+
+
+def test_a_payment_by_hand_that_kabinet_has_not_heard_of_yet_is_not_paid_again(db, yookassa, account, customer):
+    """The customer paid by hand the evening before; the notification is lost. The run asks
+    about the account's payments in progress first: the debt is paid, nothing is charged."""
+    autopayment = set_up(yookassa, customer, account)
+    owe(account, "900.00")
+    run(DAY - timedelta(days=1))
+    yookassa.succeed(pay_by_hand(customer, account, "899.00").acquirer_id)
+    result = run(DAY)
+    assert result.nothing == 1 and not saved_charges(yookassa) and not autopayment.charges.exists()
+
+
+def test_a_payment_by_hand_still_in_progress_puts_the_charge_off_to_the_next_day(db, yookassa, account, customer):
+    autopayment = set_up(yookassa, customer, account)
+    owe(account, "900.00")
+    run(DAY - timedelta(days=1))
+    by_hand = pay_by_hand(customer, account, "500.00")
+    result = run(DAY)
+    assert result.deferred == 1 and not saved_charges(yookassa) and not autopayment.charges.exists()
+    yookassa.cancel(by_hand.acquirer_id)  # the customer left the bank's page
+    assert run(DAY + timedelta(days=1)).charged == 1
+    [body] = saved_charges(yookassa)
+    assert body["amount"]["value"] == "899.00"
+
+
+def test_a_payment_by_hand_that_succeeded_lowers_the_charge(db, yookassa, account, customer):
+    autopayment = set_up(yookassa, customer, account)
+    owe(account, "900.00")
+    run(DAY - timedelta(days=1))
+    yookassa.succeed(pay_by_hand(customer, account, "500.00").acquirer_id)
+    run(DAY)
+    [body] = saved_charges(yookassa)
+    assert body["amount"]["value"] == "399.00" and autopayment.charges.get().amount == Decimal("399.00")
