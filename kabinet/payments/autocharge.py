@@ -6,10 +6,10 @@ lock, and its payment's Idempotence-Key is derived from the autopayment and the 
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 import logging
 import uuid
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,7 +26,7 @@ from kabinet.payments.checks import check_payment
 from kabinet.payments.creation import create_at_acquirer
 from kabinet.payments.errors import AcquirerUnavailable, BadNotification
 from kabinet.payments.models import OnlinePayment, PaymentEvent
-from kabinet.payments.services import in_progress
+from kabinet.payments.services import in_progress, payment_limits
 
 logger = logging.getLogger(__name__)
 AUTO = PaymentEvent.Source.AUTOPAYMENT
@@ -67,7 +67,7 @@ def run(today: date | None = None) -> Run:
     result.settled += settle_charges(result)
     remind(today + timedelta(days=1), result)
     for autopayment_id in due(today).values_list("pk", flat=True):
-        charge(autopayment_id, result)
+        charge(autopayment_id, result, today)
     return result
 
 
@@ -82,8 +82,8 @@ def due(today: date):
 # --- The day before ---------------------------------------------------------------------------
 def remind(on: date, result: Run) -> None:
     """Tell whoever's autopayment charges on `on` what it will do; once per charge day."""
-    due = AutoPayment.objects.filter(status=AutoPayment.Status.ACTIVE, day=on.day).exclude(reminded_for=on)
-    for autopayment in due.select_related("account", "user"):
+    due_on = AutoPayment.objects.filter(status=AutoPayment.Status.ACTIVE, day=on.day).exclude(reminded_for=on)
+    for autopayment in due_on.select_related("account", "user"):
         with transaction.atomic():
             locked = (
                 AutoPayment.objects.select_for_update(of=("self",))
@@ -93,20 +93,50 @@ def remind(on: date, result: Run) -> None:
             if locked.status != AutoPayment.Status.ACTIVE or locked.reminded_for == on:
                 continue
             bill = latest_bill(locked.account)
-            if bill and bill.owed > 0 and not locked.charges.filter(period=bill.period).exists():
-                notices.reminder(locked, on, bill.owed)
+            if _plan(locked, bill) in (CHARGE, OVER):
+                _remind_locked(locked, bill, on)
                 result.reminded += 1
-            locked.reminded_for = on
-            locked.save(update_fields=["reminded_for", "updated_at"])
+            else:
+                locked.reminded_for = on
+                locked.save(update_fields=["reminded_for", "updated_at"])
+
+
+# What a run would do about the latest bill (payments.autocharge._plan).
+NOTHING, ALREADY, OVER, CHARGE = "nothing", "already", "over", "charge"
+
+
+def _plan(autopayment: AutoPayment, bill) -> str:
+    """The one rule the reminder and the charge both follow, so a reminder never announces a
+    charge that will not be made: nothing for a closed account or less than the minimum
+    payment, over the limit above the cap or the company's maximum (either may have changed
+    since the cap was chosen), once per bill."""
+    if not autopayment.account.is_active or bill is None or bill.owed < payment_limits()[0]:
+        return NOTHING
+    if autopayment.charges.filter(period=bill.period).exists():
+        return ALREADY
+    return OVER if bill.owed > limit_of(autopayment) else CHARGE
+
+
+def limit_of(autopayment: AutoPayment) -> Decimal:
+    """The most a charge takes: the customer's cap, within the company's maximum payment."""
+    return min(autopayment.cap, payment_limits()[1])
+
+
+def _remind_locked(locked: AutoPayment, bill, on: date) -> None:
+    """Send the reminder and note for which bill and charge day: a bill is charged only once its
+    reminder went out on an earlier day (`reminded_for` at most the run's day)."""
+    notices.reminder(locked, on, bill.owed, limit_of(locked))
+    locked.reminded_for, locked.reminded_period, locked.reminded_at = on, bill.period, timezone.now()
+    locked.save(update_fields=["reminded_for", "reminded_period", "reminded_at", "updated_at"])
 
 
 # --- The day --------------------------------------------------------------------------------
-def charge(autopayment_id: int, result: Run) -> AutoCharge | None:
+def charge(autopayment_id: int, result: Run, today: date) -> AutoCharge | None:
     """Charge one autopayment for its account's latest bill, at most once per bill."""
     if _unfinished_payments(autopayment_id):
         result.deferred += 1
         return None
-    made = _decide(autopayment_id, result)
+    made = _decide(autopayment_id, result, today)
     if made is None or made.payment is None:
         return made
     _send(made)
@@ -125,7 +155,7 @@ def _unfinished_payments(autopayment_id: int) -> bool:
     return unfinished
 
 
-def _decide(autopayment_id: int, result: Run) -> AutoCharge | None:
+def _decide(autopayment_id: int, result: Run, today: date) -> AutoCharge | None:
     """Under the autopayment's row lock: nothing, over the cap, or a new payment to send."""
     with transaction.atomic():
         autopayment = (
@@ -141,11 +171,15 @@ def _decide(autopayment_id: int, result: Run) -> AutoCharge | None:
             result.deferred += 1
             return None
         bill = latest_bill(autopayment.account)
-        if bill is None or bill.owed < settings.KABINET_PAYMENT_MIN:
+        plan = _plan(autopayment, bill)
+        if plan == NOTHING:
             result.nothing += 1
             return None
-        if autopayment.charges.filter(period=bill.period).exists():
+        if plan == ALREADY:
             result.already += 1
+            return None
+        if plan == CHARGE and not _reminded(autopayment, bill, today):
+            _remind_late(autopayment, bill, today, result)
             return None
         try:
             with transaction.atomic():
@@ -155,13 +189,27 @@ def _decide(autopayment_id: int, result: Run) -> AutoCharge | None:
             return None
 
 
+def _reminded(autopayment: AutoPayment, bill, today: date) -> bool:
+    return autopayment.reminded_period == bill.period and autopayment.reminded_for <= today
+
+
+def _remind_late(autopayment: AutoPayment, bill, today: date, result: Run) -> None:
+    """No reminder about this bill went out the day before (the bill or the day changed, the
+    setup was made that day): remind now, charge on the next run. On the last catch-up day
+    there is no next run this month: nothing is said, nothing is charged."""
+    result.deferred += 1
+    if today.day < autopayment.day + CATCH_UP_DAYS:
+        _remind_locked(autopayment, bill, today + timedelta(days=1))
+        result.reminded += 1
+
+
 def _record(autopayment: AutoPayment, bill, result: Run) -> AutoCharge:
-    if bill.owed > autopayment.cap:
+    if bill.owed > limit_of(autopayment):
         made = AutoCharge.objects.create(
             autopayment=autopayment, period=bill.period, amount=bill.owed, outcome=Outcome.OVER_CAP,
             reported_at=timezone.now(),
         )  # fmt: skip
-        notices.over_cap(autopayment, bill.owed)
+        notices.over_cap(autopayment, bill.owed, limit_of(autopayment))
         result.over_cap += 1
         return made
     payment = OnlinePayment(

@@ -10,7 +10,7 @@ import pytest
 from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import Accrual, Service
 from kabinet.core.models import AuditEvent
-from kabinet.payments.autocharge import run
+from kabinet.payments.autocharge import CATCH_UP_DAYS, run
 from kabinet.payments.autopayments import Terms, next_charge_date, settle_setup, start_setup, switch_off
 from kabinet.payments.models import AutoPayment, OnlinePayment
 
@@ -84,7 +84,8 @@ def test_the_next_charge_date(today, expected):
 def test_on_the_day_the_bill_is_paid_in_full_and_the_customer_told(db, yookassa, account, customer, outbox):
     autopayment = set_up(yookassa, customer, account)
     owe(account, "2101.40")  # 1,00 ₽ of it paid by the first payment
-    outbox.messages()
+    run(DAY - timedelta(days=1))  # the reminder
+    told = len(outbox.messages())
     result = run(DAY)
     assert result.charged == 1 and result.settled == 0
     [body] = saved_charges(yookassa)
@@ -95,13 +96,14 @@ def test_on_the_day_the_bill_is_paid_in_full_and_the_customer_told(db, yookassa,
     assert charge.payment.status == "succeeded" and charge.payment.ledger_entry.amount == Decimal("2100.40")
     assert account.balances.order_by("-period").first().closing == Decimal("0.00")
     assert [e.source for e in charge.payment.events.all()] == ["autopayment", "autopayment"]
-    [sms] = outbox.messages()
+    [sms] = outbox.messages()[told:]
     assert "оплачено 2\xa0100,40\xa0₽" in sms["text"] and "Карта •••• 4242" in sms["text"]
 
 
 def test_a_bill_is_never_charged_twice(db, yookassa, account, customer, outbox):
     autopayment = set_up(yookassa, customer, account)
     owe(account, "700.00")
+    run(DAY - timedelta(days=1))
     run(DAY)
     again = run(DAY)
     assert again.charged == 0 and again.already == 0, "paid: nothing owed any more"
@@ -119,6 +121,7 @@ def test_the_payment_id_is_the_same_for_the_same_bill(db, yookassa, account, cus
 
     autopayment = set_up(yookassa, customer, account)
     owe(account, "700.00")
+    run(DAY - timedelta(days=1))
     run(DAY)
     payment = autopayment.charges.get().payment
     assert payment.public_id == uuid.uuid5(KEYS, f"autopayment:{autopayment.pk}:2026-03")
@@ -160,7 +163,8 @@ def test_a_failed_charge_stops_the_autopayment_and_says_what_to_do(db, yookassa,
     autopayment = set_up(yookassa, customer, account)
     yookassa.declines[autopayment.method_id] = "insufficient_funds"
     owe(account, "901.00")
-    outbox.messages()
+    run(DAY - timedelta(days=1))
+    told = len(outbox.messages())
     result = run(DAY)
     assert result.failed == [autopayment.pk]
     autopayment.refresh_from_db()
@@ -168,7 +172,7 @@ def test_a_failed_charge_stops_the_autopayment_and_says_what_to_do(db, yookassa,
     assert autopayment.method_id == ""
     assert "Недостаточно денег" in autopayment.stop_reason
     assert "Оплатите вручную и подключите автоплатёж заново" in autopayment.stop_reason
-    [sms] = outbox.messages()
+    [sms] = outbox.messages()[told:]
     assert "не удалось списать 900,00\xa0₽" in sms["text"] and "подключите автоплатёж заново" in sms["text"]
     assert AuditEvent.objects.filter(action="autopayment_stopped", details__reason="charge_failed").exists()
     assert run(date(2026, 5, 15)).charged == 0, "a stopped autopayment never charges"
@@ -208,7 +212,7 @@ def test_switched_off_between_the_decision_and_the_request_nothing_is_charged(db
     autopayment = set_up(yookassa, customer, account)
     owe(account, "900.00")
     run(DAY - timedelta(days=1))  # the reminder
-    made = _decide(autopayment.pk, Run())
+    made = _decide(autopayment.pk, Run(), DAY)
     assert made.outcome == "charging"
     switch_off(autopayment, user=customer)
     _send(made)
@@ -295,3 +299,62 @@ def test_a_payment_by_hand_that_succeeded_lowers_the_charge(db, yookassa, accoun
     run(DAY)
     [body] = saved_charges(yookassa)
     assert body["amount"]["value"] == "399.00" and autopayment.charges.get().amount == Decimal("399.00")
+
+
+def test_no_charge_without_a_reminder_on_an_earlier_day(db, yookassa, account, customer, outbox):
+    """The reminder did not go out the day before (the run did not happen, the debt appeared
+    that day): the run reminds now and charges the next day."""
+    autopayment = set_up(yookassa, customer, account)
+    owe(account, "900.00")
+    result = run(DAY)
+    assert result.charged == 0 and result.reminded == 1 and result.deferred == 1 and not saved_charges(yookassa)
+    [sms] = outbox.messages()
+    assert sms["text"].startswith("16.04.2026 автоплатёж спишет 899,00")
+    assert run(DAY).charged == 0, "the same day again: still not a day after the reminder"
+    assert run(DAY + timedelta(days=1)).charged == 1
+    assert autopayment.charges.get().outcome == "succeeded"
+
+
+def test_a_reminder_about_another_bill_does_not_count(db, yookassa, account, customer, outbox):
+    autopayment = set_up(yookassa, customer, account)
+    owe(account, "900.00", period=date(2026, 2, 1))
+    run(DAY - timedelta(days=1))  # reminded about February's bill
+    owe(account, "100.00")  # March's bill is issued on the day
+    assert run(DAY).charged == 0 and not saved_charges(yookassa)
+    autopayment.refresh_from_db()
+    assert autopayment.reminded_period == MARCH
+
+
+def test_on_the_last_catch_up_day_nothing_is_announced_that_will_not_be_made(db, yookassa, account, customer, outbox):
+    set_up(yookassa, customer, account)
+    owe(account, "900.00")
+    result = run(DAY + timedelta(days=CATCH_UP_DAYS))
+    assert result.deferred == 1 and result.reminded == 0 and not outbox.messages()
+    assert run(DAY + timedelta(days=CATCH_UP_DAYS + 1)).charged == 0, "past the window: next month"
+
+
+def test_the_company_maximum_lowered_below_the_cap_is_what_the_reminder_and_the_charge_use(
+    db, yookassa, account, customer, outbox, settings
+):
+    autopayment = set_up(yookassa, customer, account, cap="5000.00")
+    owe(account, "900.00")
+    settings.KABINET_PAYMENT_MAX = Decimal("800.00")
+    run(DAY - timedelta(days=1))
+    assert run(DAY).over_cap == 1 and not saved_charges(yookassa)
+    reminder, over = outbox.messages()
+    assert "больше лимита 800,00\xa0₽" in reminder["text"] and "автоплатёж спишет" not in reminder["text"]
+    assert "больше лимита 800,00\xa0₽" in over["text"]
+    assert autopayment.charges.get().outcome == "over_cap"
+
+
+def test_a_closed_account_or_less_than_the_minimum_is_neither_announced_nor_charged(
+    db, yookassa, account, customer, outbox
+):
+    set_up(yookassa, customer, account)
+    owe(account, "1.50")  # 0,50 ₽ owed, under the minimum payment of 1,00 ₽
+    assert run(DAY - timedelta(days=1)).reminded == 0 and run(DAY).nothing == 1
+    owe(account, "900.00", period=date(2026, 2, 1))
+    account.status = account.Status.CLOSED
+    account.save(update_fields=["status"])
+    assert run(date(2026, 5, 14)).reminded == 0 and run(date(2026, 5, 15)).nothing == 1
+    assert not outbox.messages() and not saved_charges(yookassa)
