@@ -185,10 +185,14 @@ def method_title(method: dict) -> str:
 
 
 def settle_setups() -> int:
-    """The periodic pass: setups whose customer never came back to the page. How many changed."""
+    """The periodic pass: setups whose customer never came back to the page. How many changed.
+    A setup that failed is told by SMS or e-mail: the customer is not on the page to read it."""
     changed = 0
-    for autopayment in AutoPayment.objects.filter(status=Status.SETUP).select_related("setup_payment"):
-        changed += settle_setup(autopayment).status != Status.SETUP
+    for autopayment in AutoPayment.objects.filter(status=Status.SETUP).select_related("setup_payment", "account"):
+        settled = settle_setup(autopayment)
+        changed += settled.status != Status.SETUP
+        if settled.status == Status.STOPPED and settled.stop_code in (Stop.SETUP_FAILED, Stop.NOT_SAVED):
+            notices.setup_failed(settled)
     return changed
 
 

@@ -358,3 +358,14 @@ def test_a_closed_account_or_less_than_the_minimum_is_neither_announced_nor_char
     account.save(update_fields=["status"])
     assert run(date(2026, 5, 14)).reminded == 0 and run(date(2026, 5, 15)).nothing == 1
     assert not outbox.messages() and not saved_charges(yookassa)
+
+
+def test_a_setup_failure_found_in_the_background_is_told(db, yookassa, account, customer, outbox):
+    from kabinet.payments.autopayments import settle_setups
+
+    autopayment = start_setup(user=customer, account=account, terms=Terms(15, Decimal("5000")), return_url=RETURN)
+    yookassa.cancel(autopayment.setup_payment.acquirer_id, "card_expired")
+    assert settle_setups() == 1
+    [sms] = outbox.messages()
+    assert sms["text"].startswith("Автоплатёж по лицевому счёту 660100000001 не подключён. Первый платёж не прошёл.")
+    assert "Срок действия карты истёк" in sms["text"]
