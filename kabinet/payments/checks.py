@@ -2,6 +2,8 @@
 
 import logging
 
+from django.core.cache import cache
+
 from kabinet.payments import states
 from kabinet.payments.acquirer import get_acquirer
 from kabinet.payments.errors import AcquirerRejected, AcquirerUnavailable, BadNotification
@@ -9,6 +11,9 @@ from kabinet.payments.models import OnlinePayment, PaymentEvent
 
 logger = logging.getLogger(__name__)
 Source = PaymentEvent.Source
+# A page asks the acquirer about one payment at most this often, whoever asks (a script, a
+# reload, «Обновить», many tabs): a page left open, or many, never floods it.
+CHECK_EVERY_SECONDS = 3
 
 
 def check_payment(payment: OnlinePayment, source: str = Source.CHECK) -> OnlinePayment:
@@ -22,3 +27,15 @@ def check_payment(payment: OnlinePayment, source: str = Source.CHECK) -> OnlineP
     except (AcquirerUnavailable, AcquirerRejected, BadNotification) as exc:
         logger.warning("payment %s not checked: %s", payment.public_id, exc)
         return payment
+
+
+def may_ask_now(payment: OnlinePayment) -> bool:
+    """True at most once in CHECK_EVERY_SECONDS per payment (cache.add is atomic, in Redis too)."""
+    return cache.add(f"payment-check:{payment.public_id}", 1, CHECK_EVERY_SECONDS)
+
+
+def check_payment_throttled(payment: OnlinePayment, source: str = Source.CHECK) -> OnlinePayment:
+    """check_payment for pages: a payment in progress is asked about at most once in a few seconds."""
+    if payment.in_progress and may_ask_now(payment):
+        return check_payment(payment, source)
+    return payment

@@ -19,7 +19,7 @@ from kabinet.billing.models import MonthBalance, PersonalAccount
 from kabinet.billing.money import format_rub, is_whole_kopecks, to_kopecks
 from kabinet.payments.acquirer import demo_enabled, get_acquirer, yookassa_configured
 from kabinet.payments.bodies import payment_body
-from kabinet.payments.checks import check_payment
+from kabinet.payments.checks import check_payment, check_payment_throttled
 from kabinet.payments.creation import create_at_acquirer
 from kabinet.payments.errors import AcquirerUnavailable, BadNotification, PaymentRefused
 from kabinet.payments.incoming import apply_notification
@@ -33,6 +33,7 @@ __all__ = [
     "PaymentRefused",
     "apply_notification",
     "check_payment",
+    "check_payment_throttled",
     "in_progress",
     "is_demo",
     "online_payment_available",

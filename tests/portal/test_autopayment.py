@@ -5,7 +5,7 @@ from django.urls import reverse
 import pytest
 
 from kabinet.payments.models import AutoPayment
-from tests.factories import customer_login, make_account, make_customer
+from tests.factories import customer_login, fake_yookassa, make_account, make_customer
 
 
 @pytest.fixture
@@ -13,6 +13,7 @@ def signed_in(client, customer, settings):
     # As `make run` serves it: DEBUG on (the outbox routed, the footer links it), no ЮKassa shop.
     settings.DEBUG, settings.ROOT_URLCONF = True, "tests.core.urls_with_outbox"
     settings.KABINET_YOOKASSA_SHOP_ID = settings.KABINET_YOOKASSA_SECRET_KEY = ""
+    settings.KABINET_PUBLIC_URL = "http://testserver"  # the bank's page sends the customer back here
     customer_login(client, customer)
     return client
 
@@ -109,3 +110,24 @@ def test_removing_the_account_from_the_profile_stops_the_autopayment_and_says_so
     assert autopayment.method_id == ""
     [sms] = outbox.messages()
     assert "удалён из вашего профиля: автоплатёж по нему отключён" in sms["text"]
+
+
+def test_the_bank_returns_the_customer_to_the_public_address_and_a_reload_asks_it_now_and_then(
+    client, customer, account, settings
+):
+    """The return URL is KABINET_PUBLIC_URL's, whatever Host the request named; a page reloaded
+    while the first payment is unfinished asks ЮKassa at most once in a few seconds."""
+    from django.core.cache import cache
+
+    settings.KABINET_PUBLIC_URL = "https://lk.example.ru"
+    customer_login(client, customer)
+    page = reverse("portal:autopayment", args=[account.pk])
+    with fake_yookassa(settings) as api:
+        assert client.post(page, {"day": "15", "cap": "5000"}).status_code == 302
+        [(body, obj)] = api.keys.values()
+        assert body["confirmation"]["return_url"] == "https://lk.example.ru" + page
+        cache.clear()
+        for _ in range(5):
+            assert "первый платёж ещё не завершён" in client.get(page).content.decode()
+        asked = [path for method, path, _ in api.requests if method == "GET" and obj["id"] in path]
+        assert len(asked) == 1

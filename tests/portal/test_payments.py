@@ -12,8 +12,8 @@ from django.urls import reverse
 import pytest
 
 from kabinet.payments import demo
+from kabinet.payments.checks import CHECK_EVERY_SECONDS
 from kabinet.payments.models import DemoCharge, OnlinePayment
-from kabinet.portal.views.payments import CHECK_EVERY_SECONDS
 from tests.factories import customer_login, make_account, make_billed, make_customer
 from tests.payments.fake_yookassa import SECRET_KEY, SHOP_ID, FakeYooKassa
 
@@ -239,7 +239,7 @@ def test_the_acquirer_is_asked_at_most_once_in_a_few_seconds_per_payment(signed_
     payment = started(signed_in, account)
     cache.clear()
     asked = []
-    monkeypatch.setattr("kabinet.payments.services.check_payment", lambda p: asked.append(p) or p)
+    monkeypatch.setattr("kabinet.payments.checks.check_payment", lambda p, source: asked.append(p) or p)
     for _ in range(5):
         signed_in.get(status_url(payment))
         signed_in.post(page_url(payment))

@@ -1,6 +1,7 @@
 """«Автоплатёж» of a personal account: set it up (a first payment that saves the card at the
 acquirer), see it, change the day and cap, switch it off. Rules: payments.autopayments."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,7 +27,7 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
     account = customer_account(request.user, account_id)
     current = autopayments.autopayment_of(account, request.user)
     if current is not None and current.status == Status.SETUP:
-        current = autopayments.settle_setup(current)
+        current = autopayments.settle_setup(current, from_page=True)
     working = current is not None and current.status == Status.ACTIVE
     if request.method == "POST":
         form = AutoPaymentForm(request.POST)
@@ -56,7 +57,8 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 def _set_up(request: HttpRequest, account, terms: autopayments.Terms) -> HttpResponse:
-    back = request.build_absolute_uri(reverse("portal:autopayment", args=[account.pk]))
+    # From settings, as payments.return_url: never from the request's Host header.
+    back = settings.KABINET_PUBLIC_URL + reverse("portal:autopayment", args=[account.pk])
     started = autopayments.start_setup(
         user=request.user, account=account, terms=terms, return_url=back, request=request
     )

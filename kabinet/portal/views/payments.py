@@ -6,7 +6,6 @@ and only the customers holding its account find it."""
 from uuid import UUID
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -21,8 +20,6 @@ from kabinet.payments import services as payments
 from kabinet.portal.access import customer_required
 from kabinet.portal.payment_forms import PayForm
 
-# The acquirer asked about one payment at most this often, whoever asks (script, «Обновить»).
-CHECK_EVERY_SECONDS = 3
 # ЮKassa's payment pages: the pay form's POST is redirected there, and a browser applies the
 # page's form-action to that redirect.
 ACQUIRER_PAGES = ["https://yoomoney.ru"]
@@ -92,11 +89,9 @@ def _own_payment(request: HttpRequest, payment_id: UUID):
 
 
 def _checked(payment):
-    """Ask the acquirer about a payment still in progress, at most once every few seconds per
-    payment (cache.add is atomic, in Redis too): a page left open, or many, never floods it."""
-    if payment.in_progress and cache.add(f"payment-check:{payment.public_id}", 1, CHECK_EVERY_SECONDS):
-        return payments.check_payment(payment)
-    return payment
+    """Ask the acquirer about a payment still in progress, at most once every few seconds
+    (payments.checks: the same rule for every page that asks)."""
+    return payments.check_payment_throttled(payment)
 
 
 @require_http_methods(["GET", "POST"])
