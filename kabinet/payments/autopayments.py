@@ -98,12 +98,19 @@ def start_setup(*, user, account: PersonalAccount, terms: Terms, return_url: str
         raise PaymentRefused("Лицевой счёт закрыт: автоплатёж по нему подключить нельзя.")
     if not user.email and not user.phone:
         raise PaymentRefused("Добавьте в профиле телефон или e-mail: туда придёт чек и сообщения об автоплатеже.")
+    first = first_payment_amount(account)
+    if first > terms.cap:  # the card would be saved by a payment larger than the customer allows
+        raise PaymentRefused(
+            f"Первый платёж, который сохраняет карту, — {format_rub(first)}: это больше указанной суммы. "
+            f"Укажите не меньше {format_rub(first)} или сначала оплатите долг вручную.",
+            "cap",
+        )
     autopayment = _new_setup(user, account, terms)
     try:
         payment = start_payment(
             user=user,
             account=account,
-            amount=first_payment_amount(account),
+            amount=first,
             method=OnlinePayment.Method.BANK_CARD,
             receipt_email=user.email or "",
             receipt_phone="" if user.email else user.phone,

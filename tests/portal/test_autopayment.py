@@ -33,7 +33,7 @@ def test_set_up_see_change_and_switch_off(signed_in, account):
     assert "Тестовая оплата" in shown
     page = reverse("portal:autopayment", args=[account.pk])
     changed = signed_in.post(page, {"day": "3", "cap": "2500,50"}, follow=True).content.decode()
-    assert "Автоплатёж изменён" in changed and "3-го числа" in changed and "2\xa0500,50\xa0₽" in changed
+    assert "Автоплатёж изменён: списание 3-го числа, не больше 2\xa0500,50\xa0₽." in changed
     off = reverse("portal:autopayment_off", args=[account.pk])
     assert "Отключить автоплатёж?" in signed_in.get(off).content.decode()
     done = signed_in.post(off, follow=True).content.decode()
@@ -131,3 +131,22 @@ def test_the_bank_returns_the_customer_to_the_public_address_and_a_reload_asks_i
             assert "первый платёж ещё не завершён" in client.get(page).content.decode()
         asked = [path for method, path, _ in api.requests if method == "GET" and obj["id"] in path]
         assert len(asked) == 1
+
+
+def test_a_cap_below_the_first_payment_is_refused_at_the_cap_field(signed_in, account):
+    """The first payment (the debt, or the latest bill) saves the card: it is stated next to
+    the cap, and a smaller cap is refused there, before anything reaches the bank."""
+    from kabinet.billing.money import format_rub
+    from kabinet.payments.autopayments import first_payment_amount
+    from tests.factories import make_billed
+
+    make_billed(account)
+    first = format_rub(first_payment_amount(account))
+    page = reverse("portal:autopayment", args=[account.pk])
+    shown = signed_in.get(page).content.decode()
+    assert f"Первый платёж, который сохраняет карту, — {first}: укажите не меньше." in shown
+    refused = signed_in.post(page, {"day": "15", "cap": "1"})
+    body = refused.content.decode()
+    assert refused.status_code == 400 and 'value="1"' in body
+    assert f"Укажите не меньше {first} или сначала оплатите долг вручную." in body
+    assert not AutoPayment.objects.exists()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from kabinet.billing.access import customer_account
+from kabinet.billing.money import format_rub
 from kabinet.payments import autopayments
 from kabinet.payments.errors import AcquirerUnavailable, PaymentRefused
 from kabinet.payments.services import is_demo, online_payment_available
@@ -29,8 +30,10 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
     if current is not None and current.status == Status.SETUP:
         current = autopayments.settle_setup(current, from_page=True)
     working = current is not None and current.status == Status.ACTIVE
+    first_amount = autopayments.first_payment_amount(account)
+    first = {} if working else {"first_amount": first_amount}
     if request.method == "POST":
-        form = AutoPaymentForm(request.POST)
+        form = AutoPaymentForm(request.POST, **first)
         if form.is_valid():
             try:
                 terms = autopayments.checked_terms(form.cleaned_data["day"], form.cleaned_data["cap"])
@@ -40,7 +43,7 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
             except AcquirerUnavailable as unavailable:
                 form.add_error(None, unavailable.message)
     else:
-        form = AutoPaymentForm(initial={"day": current.day, "cap": current.cap} if working else {"day": 15})
+        form = AutoPaymentForm(initial={"day": current.day, "cap": current.cap} if working else {"day": 15}, **first)
     today = timezone.localdate()
     context = {
         "account": account,
@@ -49,7 +52,7 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
         "form": form,
         "next_date": autopayments.next_charge_date(current, today) if working else None,
         "last": autopayments.last_charge(current) if current else None,
-        "first_amount": autopayments.first_payment_amount(account),
+        "first_amount": first_amount,
         "available": online_payment_available(),
         "demo": is_demo(),
     }
@@ -67,7 +70,7 @@ def _set_up(request: HttpRequest, account, terms: autopayments.Terms) -> HttpRes
 
 def _change(request: HttpRequest, current, terms: autopayments.Terms) -> HttpResponse:
     changed = autopayments.change(current, terms, user=request.user, request=request)
-    messages.success(request, f"Автоплатёж изменён: {changed.day}-го числа, не больше указанной суммы.")
+    messages.success(request, f"Автоплатёж изменён: списание {changed.day}-го числа, не больше {format_rub(changed.cap)}.")
     return redirect("portal:autopayment", account_id=changed.account_id)
 
 
