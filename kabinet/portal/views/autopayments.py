@@ -70,7 +70,8 @@ def _set_up(request: HttpRequest, account, terms: autopayments.Terms) -> HttpRes
 
 def _change(request: HttpRequest, current, terms: autopayments.Terms) -> HttpResponse:
     changed = autopayments.change(current, terms, user=request.user, request=request)
-    messages.success(request, f"Автоплатёж изменён: списание {changed.day}-го числа, не больше {format_rub(changed.cap)}.")
+    cap = format_rub(changed.cap)
+    messages.success(request, f"Автоплатёж изменён: списание {changed.day}-го числа, не больше {cap}.")
     return redirect("portal:autopayment", account_id=changed.account_id)
 
 
