@@ -5,6 +5,7 @@ switching off, and the messages before and after (payments.autopayments, payment
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 import pytest
 
 from kabinet.billing.balances import rebuild_balances
@@ -13,6 +14,7 @@ from kabinet.core.models import AuditEvent
 from kabinet.payments.autocharge import CATCH_UP_DAYS, run
 from kabinet.payments.autopayments import Terms, next_charge_date, settle_setup, start_setup, switch_off
 from kabinet.payments.models import AutoPayment, OnlinePayment
+from tests.factories import in_threads
 
 RETURN = "https://lk.example.ru/accounts/1/autopayment/"
 MARCH = date(2026, 3, 1)
@@ -369,3 +371,20 @@ def test_a_setup_failure_found_in_the_background_is_told(db, yookassa, account, 
     [sms] = outbox.messages()
     assert sms["text"].startswith("Автоплатёж по лицевому счёту 660100000001 не подключён. Первый платёж не прошёл.")
     assert "Срок действия карты истёк" in sms["text"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_the_same_moment_charge_once(yookassa, account, customer, outbox):
+    """Two workers start the day's run together (real row locks, separate connections): one
+    AutoCharge, one request that charges the card, one message."""
+    autopayment = set_up(yookassa, customer, account)
+    owe(account, "900.00")
+    run(DAY - timedelta(days=1))
+    told = len(outbox.messages())
+    results = in_threads(4, lambda i: run(DAY))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(r.charged for r in results) == 1
+    assert len(yookassa.charges_of(autopayment.method_id)) == 1 and autopayment.charges.count() == 1
+    assert autopayment.charges.get().outcome == "succeeded"
+    assert len(outbox.messages()) == told + 1
