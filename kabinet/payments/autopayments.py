@@ -27,7 +27,7 @@ from kabinet.payments import autopay_notices as notices
 from kabinet.payments import states
 from kabinet.payments.acquirer import get_acquirer
 from kabinet.payments.autopay_models import AutoCharge, AutoPayment
-from kabinet.payments.checks import may_ask_now
+from kabinet.payments.checks import check_due
 from kabinet.payments.errors import AcquirerRejected, AcquirerUnavailable, BadNotification, PaymentRefused
 from kabinet.payments.models import OnlinePayment, PaymentEvent
 from kabinet.payments.services import payment_limits, start_payment, suggested_amount
@@ -146,15 +146,13 @@ def _new_setup(user, account: PersonalAccount, terms: Terms) -> AutoPayment:
             raise PaymentRefused("Автоплатёж по этому лицевому счёту уже подключается.") from None
 
 
-def settle_setup(autopayment: AutoPayment, *, from_page: bool = False) -> AutoPayment:
+def settle_setup(autopayment: AutoPayment) -> AutoPayment:
     """Once the first payment is final: active with the saved card, or stopped with what to do.
     Asks the acquirer (the object says whether and which method was saved); when it cannot
-    be asked, nothing changes and the next call tries again. `from_page`: a page asks at most
-    once in a few seconds per payment (payments.checks.may_ask_now, as the payment's page)."""
+    be asked, nothing changes and the next call tries again. At most once in a few seconds per
+    payment (check_due): the autopayment page reloaded, or open in many tabs, never floods it."""
     payment = autopayment.setup_payment
-    if autopayment.status != Status.SETUP or payment is None or not payment.acquirer_id:
-        return autopayment
-    if from_page and not may_ask_now(payment):
+    if autopayment.status != Status.SETUP or payment is None or not payment.acquirer_id or not check_due(payment):
         return autopayment
     try:
         obj = get_acquirer().get_payment(payment.acquirer_id)

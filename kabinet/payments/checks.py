@@ -1,4 +1,5 @@
-"""Asking the acquirer about one payment (the return page, the periodic task)."""
+"""Asking the acquirer about one payment (the return page, the periodic task), and how often a
+page may make Kabinet ask."""
 
 import logging
 
@@ -11,8 +12,9 @@ from kabinet.payments.models import OnlinePayment, PaymentEvent
 
 logger = logging.getLogger(__name__)
 Source = PaymentEvent.Source
-# A page asks the acquirer about one payment at most this often, whoever asks (a script, a
-# reload, «Обновить», many tabs): a page left open, or many, never floods it.
+
+# The acquirer asked about one payment at most this often on behalf of pages (the return page's
+# script and «Обновить», the autopayment page, the API), however many are open.
 CHECK_EVERY_SECONDS = 3
 
 
@@ -29,13 +31,15 @@ def check_payment(payment: OnlinePayment, source: str = Source.CHECK) -> OnlineP
         return payment
 
 
-def may_ask_now(payment: OnlinePayment) -> bool:
-    """True at most once in CHECK_EVERY_SECONDS per payment (cache.add is atomic, in Redis too)."""
+def check_due(payment: OnlinePayment) -> bool:
+    """True at most once every CHECK_EVERY_SECONDS per payment, whoever asks: a page left
+    open, or many, never floods the acquirer (cache.add is atomic, in Redis too)."""
     return cache.add(f"payment-check:{payment.public_id}", 1, CHECK_EVERY_SECONDS)
 
 
-def check_payment_throttled(payment: OnlinePayment, source: str = Source.CHECK) -> OnlinePayment:
-    """check_payment for pages: a payment in progress is asked about at most once in a few seconds."""
-    if payment.in_progress and may_ask_now(payment):
+def refresh_if_due(payment: OnlinePayment, source: str = Source.CHECK) -> OnlinePayment:
+    """What a page calls: the payment as the acquirer says when it is still in progress and
+    was not asked about in the last few seconds; else as Kabinet knows it."""
+    if payment.in_progress and check_due(payment):
         return check_payment(payment, source)
     return payment

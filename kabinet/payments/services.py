@@ -19,7 +19,7 @@ from kabinet.billing.models import MonthBalance, PersonalAccount
 from kabinet.billing.money import format_rub, is_whole_kopecks, to_kopecks
 from kabinet.payments.acquirer import demo_enabled, get_acquirer, yookassa_configured
 from kabinet.payments.bodies import payment_body
-from kabinet.payments.checks import check_payment, check_payment_throttled
+from kabinet.payments.checks import check_payment, refresh_if_due
 from kabinet.payments.creation import create_at_acquirer
 from kabinet.payments.errors import AcquirerUnavailable, BadNotification, PaymentRefused
 from kabinet.payments.incoming import apply_notification
@@ -33,12 +33,12 @@ __all__ = [
     "PaymentRefused",
     "apply_notification",
     "check_payment",
-    "check_payment_throttled",
     "in_progress",
     "is_demo",
     "online_payment_available",
     "payment_limits",
     "payments_of",
+    "refresh_if_due",
     "refresh_pending",
     "refund",
     "start_payment",
@@ -67,11 +67,16 @@ def payment_limits() -> tuple[Decimal, Decimal]:
 
 
 def suggested_amount(account: PersonalAccount) -> Decimal:
-    """The debt, or the latest month's charges when nothing is owed, within the limits."""
-    latest = MonthBalance.objects.filter(account=account).order_by("-period").first()
+    """The debt, or the latest bill's charges when nothing is owed, within the limits. The
+    current month has no charges until billing closes it, so the latest bill is the latest
+    month that has some."""
+    balances = MonthBalance.objects.filter(account=account).order_by("-period")
+    latest = balances.first()
     amount = Decimal("0")
-    if latest is not None:
-        amount = latest.closing if latest.closing > 0 else latest.accrued
+    if latest is not None and latest.closing > 0:
+        amount = latest.closing
+    elif latest is not None:
+        amount = balances.filter(accrued__gt=0).values_list("accrued", flat=True).first() or amount
     low, high = payment_limits()
     return min(max(to_kopecks(amount), low), high)
 

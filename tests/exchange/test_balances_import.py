@@ -206,7 +206,7 @@ def test_home_card_and_history_show_billings_closing(client, load, accounts):
     rebuild_balances(account)
     customer_login(client, make_customer("+79120000001", account))
     assert load(*ROWS).status == OK
-    [card] = client.get(reverse("portal:home")).context["cards"]
+    [(card, _)] = client.get(reverse("portal:home")).context["cards"]
     assert card.balance == D("-299.50") and card.overpaid == D("299.50")
     history = client.get(reverse("portal:account", args=[account.pk])).context["history"]
     assert history.latest.closing == D("-299.50")

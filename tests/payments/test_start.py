@@ -1,12 +1,14 @@
 """Starting a payment at ЮKassa (the local look-alike): the request, limits, retries."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from kabinet.billing.models import MonthBalance
 from kabinet.payments.errors import AcquirerUnavailable, PaymentRefused
 from kabinet.payments.models import OnlinePayment
-from kabinet.payments.services import start_payment
+from kabinet.payments.services import start_payment, suggested_amount
 from tests.factories import make_account, make_customer
 
 RETURN = "https://lk.example.ru/payments/return/"
@@ -114,3 +116,27 @@ def test_a_receipt_needs_an_email_or_a_phone(db, yookassa, account, customer):
     assert refused.value.field == "receipt"
     with pytest.raises(PaymentRefused):
         pay(customer, account, receipt_email="not-an-address")
+
+
+def month(account, period: str, opening: str, accrued: str, paid: str) -> None:
+    opening, accrued, paid = Decimal(opening), Decimal(accrued), Decimal(paid)
+    MonthBalance.objects.create(account=account, period=date.fromisoformat(period), opening=opening,
+                                accrued=accrued, paid=paid, closing=opening + accrued - paid)  # fmt: skip
+
+
+def test_the_suggested_amount_is_the_debt(db, account):
+    month(account, "2026-10-01", "0", "1200.50", "0")
+    month(account, "2026-11-01", "1200.50", "0", "200")
+    assert suggested_amount(account) == Decimal("1000.50")
+
+
+def test_with_nothing_owed_the_suggested_amount_is_the_latest_bill_not_the_empty_current_month(db, account):
+    month(account, "2026-09-01", "0", "900.00", "900.00")
+    month(account, "2026-10-01", "0", "1200.50", "3000.00")  # overpaid
+    month(account, "2026-11-01", "-1799.50", "0", "0")  # not billed yet
+    assert suggested_amount(account) == Decimal("1200.50")
+
+
+def test_a_new_account_with_no_history_suggests_the_minimum(db, account, settings):
+    settings.KABINET_PAYMENT_MIN = Decimal("10.00")
+    assert suggested_amount(account) == Decimal("10.00")

@@ -28,7 +28,7 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
     account = customer_account(request.user, account_id)
     current = autopayments.autopayment_of(account, request.user)
     if current is not None and current.status == Status.SETUP:
-        current = autopayments.settle_setup(current, from_page=True)
+        current = autopayments.settle_setup(current)
     working = current is not None and current.status == Status.ACTIVE
     first_amount = autopayments.first_payment_amount(account)
     first = {} if working else {"first_amount": first_amount}

@@ -88,12 +88,6 @@ def _own_payment(request: HttpRequest, payment_id: UUID):
     return payment
 
 
-def _checked(payment):
-    """Ask the acquirer about a payment still in progress, at most once every few seconds
-    (payments.checks: the same rule for every page that asks)."""
-    return payments.check_payment_throttled(payment)
-
-
 @require_http_methods(["GET", "POST"])
 @customer_required
 def payment_page(request: HttpRequest, payment_id: UUID) -> HttpResponse:
@@ -101,7 +95,7 @@ def payment_page(request: HttpRequest, payment_id: UUID) -> HttpResponse:
     for a page without script): ask, then show it again."""
     payment = _own_payment(request, payment_id)
     if request.method == "POST":
-        _checked(payment)
+        payments.refresh_if_due(payment)
         return redirect("portal:payment", payment_id=payment.public_id)
     return render(request, "portal/payments/payment.html", _state_context(payment))
 
@@ -110,7 +104,7 @@ def payment_page(request: HttpRequest, payment_id: UUID) -> HttpResponse:
 @customer_required
 def payment_status(request: HttpRequest, payment_id: UUID) -> JsonResponse:
     """The return page's script asks here: the state, and the page's part that shows it."""
-    payment = _checked(_own_payment(request, payment_id))
+    payment = payments.refresh_if_due(_own_payment(request, payment_id))
     html = render_to_string("portal/payments/_state.html", _state_context(payment), request=request)
     return JsonResponse({"status": payment.status, "final": payment.is_final, "html": html})
 
