@@ -159,3 +159,6 @@ class RefundForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Укажите причину возврата: она останется в журнале платежа."},
     )
+    # One-time key of this form, the refund's public id: sent twice (a double click, a reload),
+    # the form finds the refund its first sending made instead of making a second one.
+    key = forms.UUIDField(widget=forms.HiddenInput, required=False)

@@ -50,7 +50,7 @@ def _payment_page(
     item = staff.staff_payment(role, public_id)
     left = staff.left_to_refund(item)
     if form is None:
-        form = RefundForm(initial={"amount": format_amount(left)})
+        form = RefundForm(initial={"amount": format_amount(left), "key": uuid.uuid4()})
     context = {
         "payment": item,
         "events": staff.journal(item),
@@ -74,7 +74,8 @@ def refund(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if not form.is_valid():
         return _payment_page(request, public_id, form)
     try:
-        done = staff.refund_by_staff(role, public_id, form.cleaned_data["amount"], form.cleaned_data["reason"])
+        data = form.cleaned_data
+        done = staff.refund_by_staff(role, public_id, data["amount"], data["reason"], key=data["key"], request=request)
     except PaymentRefused as refused:
         form.add_error(refused.field if refused.field in form.fields else None, refused.message)
         return _payment_page(request, public_id, form)

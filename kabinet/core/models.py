@@ -26,6 +26,7 @@ class AuditEvent(models.Model):
         AUTOPAYMENT_CHANGED = "autopayment_changed", "Автоплатёж изменён"
         AUTOPAYMENT_STOPPED = "autopayment_stopped", "Автоплатёж остановлен"
         AUTOPAYMENT_OFF = "autopayment_off", "Автоплатёж отключён клиентом"
+        REFUND = "refund", "Возврат платежа"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)

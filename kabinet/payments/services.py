@@ -19,7 +19,7 @@ from kabinet.billing.models import MonthBalance, PersonalAccount
 from kabinet.billing.money import format_rub, is_whole_kopecks, to_kopecks
 from kabinet.payments.acquirer import demo_enabled, get_acquirer, yookassa_configured
 from kabinet.payments.bodies import payment_body
-from kabinet.payments.checks import check_payment
+from kabinet.payments.checks import check_payment, refresh_if_due
 from kabinet.payments.creation import create_at_acquirer
 from kabinet.payments.errors import AcquirerUnavailable, BadNotification, PaymentRefused
 from kabinet.payments.incoming import apply_notification
@@ -38,6 +38,7 @@ __all__ = [
     "online_payment_available",
     "payment_limits",
     "payments_of",
+    "refresh_if_due",
     "refresh_pending",
     "refund",
     "start_payment",
@@ -146,6 +147,7 @@ def _begun_just_now(fields: dict) -> OnlinePayment | None:
     if fields["user"] is None:
         return None
     recent = OnlinePayment.objects.filter(**fields, created_at__gte=timezone.now() - REPEAT_WINDOW)
+    recent = recent.filter(autocharge__isnull=True)  # an autopayment's charge is never a press of «Оплатить»
     S = OnlinePayment.Status
     recent = recent.filter(Q(status=S.NEW) | Q(status=S.PENDING) & ~Q(confirmation_url=""))
     twin = recent.order_by("-created_at").first()

@@ -12,7 +12,7 @@ import uuid
 
 from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from kabinet.appeals.models import StaffRole
@@ -126,10 +126,21 @@ def may_refund(role: StaffRole) -> bool:
     return role.is_supervisor
 
 
-def refund_by_staff(role: StaffRole, public_id: uuid.UUID, amount: Decimal, reason: str) -> Refund:
+def refund_by_staff(
+    role: StaffRole,
+    public_id: uuid.UUID,
+    amount: Decimal,
+    reason: str,
+    *,
+    key: uuid.UUID | None = None,
+    request: HttpRequest | None = None,
+) -> Refund:
     """A supervisor returns all or part of a payment of their regions (payments.services.refund
-    checks the amount and records the reason, the employee and the events)."""
+    checks the amount and records the reason, the employee, the events and the audit log).
+    `key`: the refund form's one-time key; the same form sent again returns the same refund."""
     payment = staff_payment(role, public_id)
     if not may_refund(role):
         raise PaymentRefused(ONLY_SUPERVISOR)
-    return services.refund(payment=payment, amount=amount, reason=reason, staff_user=role.user)
+    return services.refund(
+        payment=payment, amount=amount, reason=reason, staff_user=role.user, public_id=key, request=request
+    )

@@ -2,11 +2,13 @@
 look-alike), with the reason recorded; an operator cannot (issue 13, «The company»)."""
 
 from decimal import Decimal
+import re
 
 from django.urls import reverse
 import pytest
 
 from kabinet.billing.models import Payment
+from kabinet.core.models import AuditEvent
 from kabinet.payments.models import PaymentEvent, Refund
 from tests.factories import make_staff, paid_online, redirected_to, staff_login
 
@@ -120,3 +122,39 @@ def test_acquirer_down_keeps_the_refund_pending_and_says_so(supervisor_client, p
     refund = paid.refunds.get()
     assert refund.status == Refund.Status.PENDING
     assert "Возврат 300,00\u00a0₽ отправлен в ЮKassa" in response.content.decode()
+
+
+def form_key(client, payment) -> str:
+    """The refund form's one-time key, as the page renders it."""
+    page = client.get(page_url(payment)).content.decode()
+    return re.search(r'<input type="hidden" name="key" value="([0-9a-f-]{36})"', page).group(1)
+
+
+def test_a_refund_is_in_the_audit_log(supervisor_client, supervisor, paid):
+    supervisor_client.post(
+        refund_url(paid), {"amount": "400", "reason": REASON, "key": form_key(supervisor_client, paid)}
+    )
+    refund = paid.refunds.get()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.REFUND)
+    assert (event.user, event.identifier, event.ip) == (supervisor.user, paid.account.number, "127.0.0.1")
+    assert event.details == {
+        "payment": str(paid.public_id), "refund": str(refund.public_id), "amount": "400.00", "reason": REASON
+    }  # fmt: skip
+    assert event.get_action_display() == "Возврат платежа"
+
+
+def test_the_form_sent_twice_makes_one_refund(supervisor_client, paid, yookassa):
+    """A double click: the same form (its one-time key) twice, one partial refund, asked once."""
+    sent = {"amount": "400", "reason": REASON, "key": form_key(supervisor_client, paid)}
+    first = supervisor_client.post(refund_url(paid), sent)
+    again = supervisor_client.post(refund_url(paid), sent)
+    assert redirected_to(first) == redirected_to(again) == page_url(paid)
+    refund = paid.refunds.get()
+    assert str(refund.public_id) == sent["key"] and refund.amount == Decimal("400.00")
+    assert [path for method, path, _ in yookassa.requests if path.endswith("/refunds")] == ["/v3/refunds"]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.REFUND).count() == 1
+    page = supervisor_client.get(page_url(paid)).content.decode()
+    assert 'Можно вернуть до <strong class="nowrap">1\u00a0100,00\u00a0₽</strong>' in page
+    # The page opened again is a new form: the same amount may be returned once more on purpose.
+    supervisor_client.post(refund_url(paid), sent | {"key": form_key(supervisor_client, paid)})
+    assert paid.refunds.count() == 2

@@ -4,6 +4,7 @@ return page's check, the task) and two refunds at once: counted once (PostgreSQL
 from decimal import Decimal
 import threading
 import time
+import uuid
 
 from django.db import connection, transaction
 import pytest
@@ -121,3 +122,18 @@ def test_a_success_during_an_import_gets_503_at_once_and_counts_later(yookassa, 
         thread.join()
     assert client.post("/payments/notifications/", data=body, content_type="application/json").status_code == 200
     assert OnlinePayment.objects.get(pk=payment.pk).status == "succeeded" and Payment.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_refund_form_sent_several_times_at_once_makes_one_refund(yookassa, account, customer):
+    """A double click reaching two app servers: the same one-time key, one refund for all."""
+    payment = started(customer, account)
+    yookassa.succeed(payment.acquirer_id)
+    payment = check_payment(payment)
+    key = uuid.uuid4()
+    results = in_threads(
+        4,
+        lambda i: refund(payment=payment, amount=Decimal("100.00"), reason="Ошибка", staff_user=None, public_id=key),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert {r.pk for r in results} == {Refund.objects.get().pk} and len(yookassa.refunds) == 1

@@ -1,9 +1,14 @@
 """The home page, the public landing (G1) and the tour offer (G13)."""
 
+from decimal import Decimal
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kabinet.identity.models import AccountLink
-from tests.factories import customer_login, make_account
+from kabinet.payments.autopay_models import AutoPayment
+from tests.factories import customer_login, make_account, make_customer, make_online_payment
 
 
 def test_landing_has_the_personal_cabinet_button(client, db):
@@ -50,3 +55,42 @@ def test_healthz(client, db):
 def test_consent_page_shows_the_current_version(client, db):
     page = client.get(reverse("portal:consent")).content.decode()
     assert "Согласие на обработку персональных данных" in page and "152-ФЗ" in page and "1.0" in page
+
+
+def _with_payment_and_autopayment(account, user) -> None:
+    make_online_payment(account, "100.00", status="pending")
+    AutoPayment.objects.create(account=account, user=user, status="active", day=15, cap=Decimal("5000.00"))
+
+
+def _home_queries(client) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("portal:home")).content.decode()
+    return len(queries), page
+
+
+def test_the_home_page_makes_as_many_queries_for_five_accounts_as_for_one(client, customer, account, sverdlovsk):
+    """The cards' payments in progress and autopayment lines are read for all accounts at once."""
+    _with_payment_and_autopayment(account, customer)
+    customer_login(client, customer)
+    one, page = _home_queries(client)
+    assert page.count("Платёж в обработке") == 1 and page.count("15-го числа") == 1
+    for n in range(2, 6):
+        more = make_account(sverdlovsk, f"66010000005{n}", house=str(n))
+        AccountLink.objects.create(user=customer, account=more)
+        _with_payment_and_autopayment(more, customer)
+    five, page = _home_queries(client)
+    assert page.count("Платёж в обработке") == 5 and page.count("15-го числа") == 5
+    assert five == one
+
+
+def test_a_card_shows_only_the_customers_own_autopayment(client, customer, account, settings):
+    """The account's former holder set one up (then removed the account from their profile):
+    its card and terms are theirs, not shown to whoever holds the account now."""
+    # The demo acquirer (DEBUG, as `make run`, with its outbox link): online payment works, so
+    # the line offers to set one up.
+    settings.DEBUG, settings.ROOT_URLCONF = True, "tests.core.urls_with_outbox"
+    other = make_customer("+79120000077")
+    AutoPayment.objects.create(account=account, user=other, status="active", day=15, cap=Decimal("5000.00"))
+    customer_login(client, customer)
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "Автоплатёж</a>: не подключён" in page and "15-го числа" not in page

@@ -12,9 +12,9 @@ from django.urls import reverse
 import pytest
 
 from kabinet.payments import demo
+from kabinet.payments.checks import CHECK_EVERY_SECONDS
 from kabinet.payments.models import DemoCharge, OnlinePayment
-from kabinet.portal.views.payments import CHECK_EVERY_SECONDS
-from tests.factories import customer_login, make_account, make_billed, make_customer
+from tests.factories import customer_login, fake_yookassa, make_account, make_billed, make_customer
 from tests.payments.fake_yookassa import SECRET_KEY, SHOP_ID, FakeYooKassa
 
 pytestmark = pytest.mark.django_db
@@ -235,15 +235,23 @@ def test_the_status_asks_the_acquirer_and_answers_with_the_page_part(signed_in, 
     assert "Платёж зачислен" in answer["html"] and "data-payment-final" in answer["html"]
 
 
-def test_the_acquirer_is_asked_at_most_once_in_a_few_seconds_per_payment(signed_in, account, monkeypatch):
-    payment = started(signed_in, account)
-    cache.clear()
-    asked = []
-    monkeypatch.setattr("kabinet.payments.services.check_payment", lambda p: asked.append(p) or p)
-    for _ in range(5):
-        signed_in.get(status_url(payment))
-        signed_in.post(page_url(payment))
-    assert len(asked) == 1
+def asks_about(api, payment) -> int:
+    """How many times the ЮKassa look-alike was asked about the payment."""
+    return api.requests.count(("GET", f"/v3/payments/{payment.acquirer_id}", None))
+
+
+def test_the_acquirer_is_asked_at_most_once_in_a_few_seconds_per_payment(client, customer, account, settings):
+    """Counted where the requests arrive: a ЮKassa look-alike (payments.checks.refresh_if_due)."""
+    with fake_yookassa(settings) as api:
+        customer_login(client, customer)
+        payment = started(client, account)
+        for _ in range(5):
+            client.get(status_url(payment))
+            client.post(page_url(payment))
+        assert asks_about(api, payment) == 1
+        cache.clear()  # the few seconds passed
+        client.get(status_url(payment))
+        assert asks_about(api, payment) == 2
     assert CHECK_EVERY_SECONDS <= 5
 
 

@@ -7,7 +7,8 @@ from django.views.decorators.http import require_POST
 
 from kabinet.billing.access import customer_accounts
 from kabinet.billing.balances import summaries
-from kabinet.payments.services import in_progress, online_payment_available
+from kabinet.payments.cards import autopayments_by_account, in_progress_by_account
+from kabinet.payments.services import online_payment_available
 from kabinet.portal.access import customer_required
 
 
@@ -15,9 +16,12 @@ from kabinet.portal.access import customer_required
 def home(request: HttpRequest) -> HttpResponse:
     accounts = list(customer_accounts(request.user))
     cards = summaries(accounts, timezone.localdate())
+    pending = in_progress_by_account(accounts)
     context = {
-        # Each card with its payments still in progress («Платёж в обработке»).
-        "cards": [(card, list(in_progress(card.account))) for card in cards],
+        # Each card with its payments still in progress («Платёж в обработке»); the cards'
+        # autopayment lines read `autopayments`: one query each, however many accounts.
+        "cards": [(card, pending[card.account.pk]) for card in cards],
+        "autopayments": autopayments_by_account(accounts, request.user),
         "pay_online": online_payment_available(),
         "offer_tour": request.user.tour_completed_at is None,
         "start_tour": request.GET.get("tour") == "1",

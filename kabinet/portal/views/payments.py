@@ -6,7 +6,6 @@ and only the customers holding its account find it."""
 from uuid import UUID
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -21,8 +20,6 @@ from kabinet.payments import services as payments
 from kabinet.portal.access import customer_required
 from kabinet.portal.payment_forms import PayForm
 
-# The acquirer asked about one payment at most this often, whoever asks (script, «Обновить»).
-CHECK_EVERY_SECONDS = 3
 # ЮKassa's payment pages: the pay form's POST is redirected there, and a browser applies the
 # page's form-action to that redirect.
 ACQUIRER_PAGES = ["https://yoomoney.ru"]
@@ -91,14 +88,6 @@ def _own_payment(request: HttpRequest, payment_id: UUID):
     return payment
 
 
-def _checked(payment):
-    """Ask the acquirer about a payment still in progress, at most once every few seconds per
-    payment (cache.add is atomic, in Redis too): a page left open, or many, never floods it."""
-    if payment.in_progress and cache.add(f"payment-check:{payment.public_id}", 1, CHECK_EVERY_SECONDS):
-        return payments.check_payment(payment)
-    return payment
-
-
 @require_http_methods(["GET", "POST"])
 @customer_required
 def payment_page(request: HttpRequest, payment_id: UUID) -> HttpResponse:
@@ -106,7 +95,7 @@ def payment_page(request: HttpRequest, payment_id: UUID) -> HttpResponse:
     for a page without script): ask, then show it again."""
     payment = _own_payment(request, payment_id)
     if request.method == "POST":
-        _checked(payment)
+        payments.refresh_if_due(payment)
         return redirect("portal:payment", payment_id=payment.public_id)
     return render(request, "portal/payments/payment.html", _state_context(payment))
 
@@ -115,7 +104,7 @@ def payment_page(request: HttpRequest, payment_id: UUID) -> HttpResponse:
 @customer_required
 def payment_status(request: HttpRequest, payment_id: UUID) -> JsonResponse:
     """The return page's script asks here: the state, and the page's part that shows it."""
-    payment = _checked(_own_payment(request, payment_id))
+    payment = payments.refresh_if_due(_own_payment(request, payment_id))
     html = render_to_string("portal/payments/_state.html", _state_context(payment), request=request)
     return JsonResponse({"status": payment.status, "final": payment.is_final, "html": html})
 

@@ -425,18 +425,41 @@
 
   /* ---- A payment's return page: ask the status endpoint until the payment is final, and put
      the server's rendering of its state in place (the box, aria-live, announces it). The server
-     asks the acquirer at most every few seconds per payment; without script «Обновить» asks. ---- */
+     asks the acquirer at most every few seconds per payment; without script «Обновить» asks.
+     The asking stops after ten minutes (a payment still open then is rarely confirmed soon),
+     and a failed request is tried again later and later; when it stops without an answer, the
+     page says so next to «Обновить». The box's data-payment-asked and data-payment-failed
+     count the answers and the failures in a row, data-payment-stopped marks the end. ---- */
+  var PAYMENT_POLL_FOR = 10 * 60 * 1000;
+  var PAYMENT_TRIES = 6;  // failures in a row: 2, 4, 8, 16, 32 s apart, then give up
+  var PAYMENT_STALLED = "Статус пока не известен. Нажмите «Обновить» позже.";
+
   function setUpPaymentStatus() {
     var box = document.querySelector("[data-payment-status-url]");
     if (!box) return;
     var url = box.getAttribute("data-payment-status-url");
+    var started = Date.now();
     var asked = 0;
+    var failed = 0;
     function state() {
       var section = box.querySelector("[data-payment-state]");
       return section ? section.getAttribute("data-payment-state") : "";
     }
+    function stop() {
+      box.setAttribute("data-payment-stopped", "");
+      if (box.querySelector("[data-payment-final], .payment-stalled")) return;
+      var note = document.createElement("p");
+      note.className = "payment-stalled";
+      note.textContent = PAYMENT_STALLED;
+      var actions = box.querySelector(".actions");
+      if (actions) actions.parentNode.insertBefore(note, actions);
+      else box.appendChild(note);
+    }
+    function later(delay) {
+      if (Date.now() - started + delay > PAYMENT_POLL_FOR) return stop();
+      setTimeout(ask, delay);
+    }
     function ask() {
-      asked += 1;
       fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (response) {
           var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
@@ -444,12 +467,20 @@
           return response.json();
         })
         .then(function (data) {
+          asked += 1;
+          failed = 0;
+          box.removeAttribute("data-payment-failed");
           if (data.status !== state()) box.innerHTML = data.html;
           box.setAttribute("data-payment-asked", String(asked));
           // Every 2 s for a minute, then every 10 s: a payment left open is rarely confirmed later.
-          if (!data.final) setTimeout(ask, asked < 30 ? 2000 : 10000);
-        })
-        .catch(function () { /* «Обновить» stays on the page: the customer can still ask */ });
+          if (!data.final) later(asked < 30 ? 2000 : 10000);
+        }, function () {
+          // The network or the server failed this once: ask again, each time later.
+          failed += 1;
+          box.setAttribute("data-payment-failed", String(failed));
+          if (failed >= PAYMENT_TRIES) return stop();
+          later(1000 * Math.pow(2, failed));
+        });
     }
     if (!box.querySelector("[data-payment-final]")) ask();
   }
