@@ -236,7 +236,7 @@ KABINET_API_REFRESH_TTL = timedelta(seconds=int(os.environ.get("KABINET_API_REFR
 # Requests per minute per token (or per client address without one).
 KABINET_API_RATE = int(os.environ.get("KABINET_API_RATE", 120))
 # Origins whose pages may call the API from a browser (CORS); none unless set.
-KABINET_API_CORS_ORIGINS = env_list("KABINET_API_CORS_ORIGINS")
+KABINET_API_CORS_ORIGINS = [origin.rstrip("/") for origin in env_list("KABINET_API_CORS_ORIGINS")]
 
 # --- Billing registry -------------------------------------------------------------------
 # False makes every registry lookup fail as "unavailable" (the «Объект не найден» path);
@@ -337,6 +337,7 @@ CELERY_BEAT_SCHEDULE = {
     "close-answered-appeals": {"task": "kabinet.appeals.tasks.close_answered_appeals", "schedule": 3600.0},
     "purge-uploads": {"task": "kabinet.appeals.tasks.purge_uploads", "schedule": 3600.0},
     "purge-email-confirmations": {"task": "kabinet.identity.tasks.purge_email_confirmations", "schedule": 86400.0},
+    "purge-api-tokens": {"task": "kabinet.identity.tasks.purge_api_tokens", "schedule": 86400.0},
     # Bills of the previous month on the 1st at 03:00; the e-mailed ones on the 2nd at 09:00,
     # once generation is surely done. Both are safe to re-run (docs/bills.md).
     "generate-bills": {

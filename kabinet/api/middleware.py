@@ -2,8 +2,9 @@
 
 - errors are problems (RFC 9457): a path Django does not know, a method ninja's path does not
   take, a crash — answered by Django in HTML otherwise;
-- personal data: `Vary: Authorization`, and `Cache-Control: private, no-cache` (a client may
-  keep it but asks again, with If-None-Match) unless the view said otherwise;
+- personal data, never kept by a browser or proxy cache (as every page: `no-store, private`,
+  tests/core/test_no_store.py), `Vary: Authorization`; a client that keeps the last answer
+  itself asks «changed?» with If-None-Match (api.caching);
 - CORS, only for the origins in KABINET_API_CORS_ORIGINS (none by default: browsers then keep
   other sites' pages away from the API). Bearer tokens, not cookies, so no credentials mode.
 """
@@ -11,12 +12,14 @@
 import logging
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
 from kabinet.api import problems
 
 PREFIX = "/api/"
+HANDLED_BY_DJANGO = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 logger = logging.getLogger("kabinet.api")
 
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -39,8 +42,7 @@ class ApiMiddleware:
         if response.status_code >= 400 and response.get("Content-Type", "") != problems.CONTENT_TYPE:
             response = as_problem(response)
         patch_vary_headers(response, ["Authorization"])
-        if not response.has_header("Cache-Control"):
-            response["Cache-Control"] = "private, no-cache"
+        response["Cache-Control"] = "no-store, private"
         if origin:
             response["Access-Control-Allow-Origin"] = origin
             response["Access-Control-Expose-Headers"] = CORS_EXPOSED
@@ -49,8 +51,8 @@ class ApiMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not request.path.startswith(PREFIX):
-            return None
+        if not request.path.startswith(PREFIX) or isinstance(exception, HANDLED_BY_DJANGO):
+            return None  # Django answers these with their status, which __call__ makes a problem
         logger.exception("API error at %s %s", request.method, request.path, exc_info=exception)
         return problems.response(500)
 

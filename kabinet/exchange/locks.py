@@ -9,12 +9,13 @@ SQLite (one host) the pickup takes a file lock in the drop folder instead.
 
 from collections.abc import Iterator
 import contextlib
-import fcntl
 import logging
 from pathlib import Path
 import zlib
 
 from django.db import DatabaseError, connection
+
+from kabinet.core.single_run import only_one
 
 logger = logging.getLogger(__name__)
 
@@ -75,18 +76,5 @@ def if_free(name: str) -> Iterator[bool]:
 @contextlib.contextmanager
 def pickup_lock(folder: Path) -> Iterator[bool]:
     """True while this pickup is the only one; False at once when another one runs."""
-    if _postgres():
-        with if_free(PICKUP) as got:
-            yield got
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".pickup.lock", "a") as handle:  # flock: per open file, so threads too
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with only_one(key(PICKUP), folder / ".pickup.lock") as got:
+        yield got

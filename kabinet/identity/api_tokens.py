@@ -43,6 +43,8 @@ NAME_MAX_LENGTH = 100
 # last_used_at is written at most this often per token: a sensor polling every few seconds
 # must not turn every read into a write.
 LAST_USED_PRECISION = timedelta(minutes=1)
+# Housekeeping deletes what has been dead this long (the security log keeps the events).
+PURGE_AFTER = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -158,16 +160,21 @@ def sign_out(principal: Principal) -> None:
 
 
 def _revoke_session(session: ApiSession, reason: str) -> None:
-    ApiSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_reason=reason
-    )
+    revoke_sessions(ApiSession.objects.filter(pk=session.pk), reason)
 
 
 def revoke_all(user: User, *, reason: str) -> None:
     """Every sign-in and personal token of the user (a new password)."""
-    now = timezone.now()
-    ApiSession.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason)
-    PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    revoke_sessions(ApiSession.objects.filter(user=user), reason)
+    revoke_personal_tokens(PersonalAccessToken.objects.filter(user=user))
+
+
+def revoke_sessions(sessions: QuerySet[ApiSession], reason: str) -> int:
+    return sessions.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_reason=reason)
+
+
+def revoke_personal_tokens(tokens: QuerySet[PersonalAccessToken]) -> int:
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 # --- Who is calling ----------------------------------------------------------------------
@@ -276,9 +283,23 @@ def is_expired(token: PersonalAccessToken, now: datetime | None = None) -> bool:
 
 def revoke_personal_token(user: User, token_id: int) -> bool:
     """Revoke one of the user's own tokens; another user's is simply not found (False)."""
-    revoked = PersonalAccessToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    revoked = revoke_personal_tokens(PersonalAccessToken.objects.filter(pk=token_id, user=user))
     if revoked:
         audit.record(AuditEvent.Action.PROFILE_CHANGED, user=user, api_token="revoked", token_id=token_id)
     return bool(revoked)
+
+
+# --- Housekeeping ------------------------------------------------------------------------
+
+
+def purge_stale(now: datetime | None = None) -> int:
+    """Delete tokens expired, and sessions and personal tokens revoked or expired, more than
+    PURGE_AFTER ago: a mobile app's sign-in leaves two rows every 15 minutes. An expired
+    refresh token is refused whether or not its row is there, so reuse detection loses nothing."""
+    cutoff = (now or timezone.now()) - PURGE_AFTER
+    tokens, _ = ApiSessionToken.objects.filter(expires_at__lt=cutoff).delete()
+    dead = Q(revoked_at__lt=cutoff) | Q(created_at__lt=cutoff, tokens__isnull=True)
+    _, sessions = ApiSession.objects.filter(dead).delete()
+    _, personal = PersonalAccessToken.objects.filter(Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)).delete()
+    # Counted by what was meant, not by the rows that went with it (tokens, account links).
+    return tokens + sessions.get("identity.ApiSession", 0) + personal.get("identity.PersonalAccessToken", 0)

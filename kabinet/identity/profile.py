@@ -21,6 +21,7 @@ from kabinet.identity.accounts import (
 )
 from kabinet.identity.models import AccountLink, EmailConfirmation, User, VerificationCode
 from kabinet.identity.security_notices import Contacts, notify_security_change
+from kabinet.identity.signals import account_removed
 
 
 def update_names(user: User, first_name: str, last_name: str, ip: str) -> None:
@@ -125,13 +126,15 @@ def add_account(user: User, region: Region, number: str, house: str, ip: str) ->
 
 def remove_account(user: User, link_id: int, ip: str) -> bool:
     """Unlink one of the user's own accounts; another user's link is simply not found. Its bill
-    goes on paper again: Kabinet e-mails a bill only to the account's holder."""
+    goes on paper again: Kabinet e-mails a bill only to the account's holder; other apps stop
+    what they did for the holder (signals.account_removed: payments, the autopayment)."""
     link = AccountLink.objects.select_related("account").filter(pk=link_id, user=user).first()
     if link is None:
         return False
     with transaction.atomic():
         bill_delivery.end_subscription(link.account, bill_delivery.Event.ACCOUNT_REMOVED)
         link.delete()
+        account_removed.send(sender=User, user=user, account=link.account)
     audit.record(AuditEvent.Action.ACCOUNT_REMOVED, ip=ip, user=user, identifier=link.account.number)
     return True
 

@@ -6,10 +6,10 @@ lock, and its payment's Idempotence-Key is derived from the autopayment and the 
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 import logging
 import uuid
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -18,20 +18,23 @@ from kabinet.billing.models import PersonalAccount
 from kabinet.billing.money import format_rub
 from kabinet.payments import autopay_notices as notices
 from kabinet.payments import states
-from kabinet.payments.acquirer import get_acquirer
 from kabinet.payments.autopay_models import AutoCharge, AutoPayment
 from kabinet.payments.autopay_notices import AGAIN
-from kabinet.payments.autopayments import settle_setups, stop
+from kabinet.payments.autopayments import ACCOUNT_REMOVED, settle_setups, stop
 from kabinet.payments.bodies import receipt
 from kabinet.payments.checks import check_payment
-from kabinet.payments.errors import AcquirerRejected, AcquirerUnavailable, BadNotification
+from kabinet.payments.creation import create_at_acquirer
+from kabinet.payments.errors import AcquirerUnavailable, BadNotification
 from kabinet.payments.models import OnlinePayment, PaymentEvent
+from kabinet.payments.services import in_progress, payment_limits
 
 logger = logging.getLogger(__name__)
 AUTO = PaymentEvent.Source.AUTOPAYMENT
 Outcome = AutoCharge.Outcome
 # Fixed: the same autopayment and bill give the same payment id (and Idempotence-Key) wherever it runs.
 KEYS = uuid.UUID("6f1c3a52-2d0e-4f3b-9a57-9c1e0b7d4a10")
+# How many days after its day an autopayment's charge is still made (docs/payments.md).
+CATCH_UP_DAYS = 2
 
 
 @dataclass
@@ -44,12 +47,14 @@ class Run:
     nothing: int = 0
     already: int = 0
     settled: int = 0
+    deferred: int = 0
     failed: list[int] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"напоминаний {self.reminded}, списаний начато {self.charged}, больше лимита {self.over_cap}, "
-            f"нечего списывать {self.nothing}, уже списано {self.already}, завершено {self.settled}, "
+            f"нечего списывать {self.nothing}, уже списано {self.already}, отложено {self.deferred}, "
+            f"завершено {self.settled}, "
             f"не прошло {len(self.failed)}"
         )
 
@@ -61,18 +66,24 @@ def run(today: date | None = None) -> Run:
     result.settled += settle_setups()
     result.settled += settle_charges(result)
     remind(today + timedelta(days=1), result)
-    for autopayment_id in AutoPayment.objects.filter(status=AutoPayment.Status.ACTIVE, day=today.day).values_list(
-        "pk", flat=True
-    ):
-        charge(autopayment_id, result)
+    for autopayment_id in due(today).values_list("pk", flat=True):
+        charge(autopayment_id, result, today)
     return result
+
+
+def due(today: date):
+    """Active autopayments whose day is today or one of the CATCH_UP_DAYS before it: a charge
+    put off (a payment in progress, no reminder yet) or a run that did not happen is made on a
+    following day; the bill is charged once whichever day does it (AutoCharge)."""
+    days = range(max(1, today.day - CATCH_UP_DAYS), today.day + 1)
+    return AutoPayment.objects.filter(status=AutoPayment.Status.ACTIVE, day__in=days)
 
 
 # --- The day before ---------------------------------------------------------------------------
 def remind(on: date, result: Run) -> None:
     """Tell whoever's autopayment charges on `on` what it will do; once per charge day."""
-    due = AutoPayment.objects.filter(status=AutoPayment.Status.ACTIVE, day=on.day).exclude(reminded_for=on)
-    for autopayment in due.select_related("account", "user"):
+    due_on = AutoPayment.objects.filter(status=AutoPayment.Status.ACTIVE, day=on.day).exclude(reminded_for=on)
+    for autopayment in due_on.select_related("account", "user"):
         with transaction.atomic():
             locked = (
                 AutoPayment.objects.select_for_update(of=("self",))
@@ -82,17 +93,50 @@ def remind(on: date, result: Run) -> None:
             if locked.status != AutoPayment.Status.ACTIVE or locked.reminded_for == on:
                 continue
             bill = latest_bill(locked.account)
-            if bill and bill.owed > 0 and not locked.charges.filter(period=bill.period).exists():
-                notices.reminder(locked, on, bill.owed)
+            if _plan(locked, bill) in (CHARGE, OVER):
+                _remind_locked(locked, bill, on)
                 result.reminded += 1
-            locked.reminded_for = on
-            locked.save(update_fields=["reminded_for", "updated_at"])
+            else:
+                locked.reminded_for = on
+                locked.save(update_fields=["reminded_for", "updated_at"])
+
+
+# What a run would do about the latest bill (payments.autocharge._plan).
+NOTHING, ALREADY, OVER, CHARGE = "nothing", "already", "over", "charge"
+
+
+def _plan(autopayment: AutoPayment, bill) -> str:
+    """The one rule the reminder and the charge both follow, so a reminder never announces a
+    charge that will not be made: nothing for a closed account or less than the minimum
+    payment, over the limit above the cap or the company's maximum (either may have changed
+    since the cap was chosen), once per bill."""
+    if not autopayment.account.is_active or bill is None or bill.owed < payment_limits()[0]:
+        return NOTHING
+    if autopayment.charges.filter(period=bill.period).exists():
+        return ALREADY
+    return OVER if bill.owed > limit_of(autopayment) else CHARGE
+
+
+def limit_of(autopayment: AutoPayment) -> Decimal:
+    """The most a charge takes: the customer's cap, within the company's maximum payment."""
+    return min(autopayment.cap, payment_limits()[1])
+
+
+def _remind_locked(locked: AutoPayment, bill, on: date) -> None:
+    """Send the reminder and note for which bill and charge day: a bill is charged only once its
+    reminder went out on an earlier day (`reminded_for` at most the run's day)."""
+    notices.reminder(locked, on, bill.owed, limit_of(locked))
+    locked.reminded_for, locked.reminded_period, locked.reminded_at = on, bill.period, timezone.now()
+    locked.save(update_fields=["reminded_for", "reminded_period", "reminded_at", "updated_at"])
 
 
 # --- The day --------------------------------------------------------------------------------
-def charge(autopayment_id: int, result: Run) -> AutoCharge | None:
+def charge(autopayment_id: int, result: Run, today: date) -> AutoCharge | None:
     """Charge one autopayment for its account's latest bill, at most once per bill."""
-    made = _decide(autopayment_id, result)
+    if _unfinished_payments(autopayment_id):
+        result.deferred += 1
+        return None
+    made = _decide(autopayment_id, result, today)
     if made is None or made.payment is None:
         return made
     _send(made)
@@ -100,7 +144,18 @@ def charge(autopayment_id: int, result: Run) -> AutoCharge | None:
     return made
 
 
-def _decide(autopayment_id: int, result: Run) -> AutoCharge | None:
+def _unfinished_payments(autopayment_id: int) -> bool:
+    """The account's payments in progress, asked about first (outside any lock: the acquirer
+    may take seconds): one the customer has just paid by hand lowers what is owed; one still
+    unfinished puts the charge off to the next run, so the same debt is not paid twice."""
+    account_id = AutoPayment.objects.filter(pk=autopayment_id).values_list("account_id", flat=True).first()
+    unfinished = False
+    for payment in in_progress(PersonalAccount(pk=account_id)).select_related("account"):
+        unfinished |= check_payment(payment, AUTO).in_progress
+    return unfinished
+
+
+def _decide(autopayment_id: int, result: Run, today: date) -> AutoCharge | None:
     """Under the autopayment's row lock: nothing, over the cap, or a new payment to send."""
     with transaction.atomic():
         autopayment = (
@@ -109,14 +164,22 @@ def _decide(autopayment_id: int, result: Run) -> AutoCharge | None:
         if autopayment.status != AutoPayment.Status.ACTIVE:
             return None
         if not _still_held(autopayment):
-            stop(autopayment, AutoPayment.Stop.CUSTOMER, "Лицевой счёт удалён из профиля: автоплатёж отключён.")
+            stop(autopayment, AutoPayment.Stop.ACCOUNT_REMOVED, ACCOUNT_REMOVED)
+            notices.account_removed(autopayment)
+            return None
+        if in_progress(autopayment.account).exists():  # begun since the check above
+            result.deferred += 1
             return None
         bill = latest_bill(autopayment.account)
-        if bill is None or bill.owed < settings.KABINET_PAYMENT_MIN:
+        plan = _plan(autopayment, bill)
+        if plan == NOTHING:
             result.nothing += 1
             return None
-        if autopayment.charges.filter(period=bill.period).exists():
+        if plan == ALREADY:
             result.already += 1
+            return None
+        if plan == CHARGE and not _reminded(autopayment, bill, today):
+            _remind_late(autopayment, bill, today, result)
             return None
         try:
             with transaction.atomic():
@@ -126,16 +189,30 @@ def _decide(autopayment_id: int, result: Run) -> AutoCharge | None:
             return None
 
 
+def _reminded(autopayment: AutoPayment, bill, today: date) -> bool:
+    return autopayment.reminded_period == bill.period and autopayment.reminded_for <= today
+
+
+def _remind_late(autopayment: AutoPayment, bill, today: date, result: Run) -> None:
+    """No reminder about this bill went out the day before (the bill or the day changed, the
+    setup was made that day): remind now, charge on the next run. On the last catch-up day
+    there is no next run this month: nothing is said, nothing is charged."""
+    result.deferred += 1
+    if today.day < autopayment.day + CATCH_UP_DAYS:
+        _remind_locked(autopayment, bill, today + timedelta(days=1))
+        result.reminded += 1
+
+
 def _record(autopayment: AutoPayment, bill, result: Run) -> AutoCharge:
-    if bill.owed > autopayment.cap:
+    if bill.owed > limit_of(autopayment):
         made = AutoCharge.objects.create(
             autopayment=autopayment, period=bill.period, amount=bill.owed, outcome=Outcome.OVER_CAP,
             reported_at=timezone.now(),
         )  # fmt: skip
-        notices.over_cap(autopayment, bill.owed)
+        notices.over_cap(autopayment, bill.owed, limit_of(autopayment))
         result.over_cap += 1
         return made
-    payment = OnlinePayment.objects.create(
+    payment = OnlinePayment(
         public_id=uuid.uuid5(KEYS, f"autopayment:{autopayment.pk}:{bill.period:%Y-%m}"),
         account=autopayment.account,
         user=autopayment.user,
@@ -144,6 +221,10 @@ def _record(autopayment: AutoPayment, bill, result: Run) -> AutoCharge:
         receipt_email=autopayment.receipt_email,
         receipt_phone=autopayment.receipt_phone,
     )
+    # Saved with the row: a request that gets no answer is sent again byte for byte under the
+    # same key (payments.creation, by refresh_pending) until ЮKassa answers.
+    payment.create_request = charge_body(payment, autopayment.method_id)
+    payment.save()
     result.charged += 1
     return AutoCharge.objects.create(
         autopayment=autopayment, period=bill.period, amount=bill.owed, outcome=Outcome.CHARGING, payment=payment
@@ -172,20 +253,32 @@ def charge_body(payment: OnlinePayment, method_id: str) -> dict:
 
 
 def _send(made: AutoCharge) -> None:
-    """Outside any transaction: the acquirer's answer may take seconds, and no lock is held."""
-    payment, method_id = made.payment, made.autopayment.method_id
-    try:
-        obj = get_acquirer().create_payment(charge_body(payment, method_id), str(payment.public_id))
-        states.apply_payment(payment, obj, AUTO)
-    except AcquirerUnavailable as exc:
-        # Not retried later: a payment the acquirer may or may not have made is for a person
-        # to look at, and the customer is told to pay by hand (docs/payments.md).
-        states.give_up(payment, "kabinet_unavailable", AUTO, {"error": exc.detail})
-    except AcquirerRejected as exc:  # the method is no longer usable (revoked, expired binding)
-        logger.warning("autopayment %s refused by the acquirer: %s", made.autopayment_id, exc)
-        states.give_up(payment, "permission_revoked", AUTO, {"error": str(exc)})
-    except BadNotification as exc:
-        logger.error("autopayment %s: the acquirer's answer does not match: %s", made.autopayment_id, exc)
+    """Re-read under the autopayment's row lock, held while the request goes: a customer who
+    switched off after the decision (the lock was released in between) is never charged, and
+    «Отключить» waits for a request already on its way (seconds at most, the acquirer's timeout)."""
+    payment = made.payment
+    with transaction.atomic():
+        autopayment = AutoPayment.objects.select_for_update().get(pk=made.autopayment_id)
+        if autopayment.status != AutoPayment.Status.ACTIVE or not autopayment.method_id:
+            _not_sent(made)
+            return
+        try:
+            create_at_acquirer(payment, AUTO)
+        except AcquirerUnavailable as exc:
+            # No answer: the payment stays `new` and its AutoCharge `charging` — the request may
+            # have charged the card. refresh_pending sends it again under the same key until
+            # ЮKassa answers; settle_charges then reports the outcome. A request ЮKassa refused
+            # created nothing: the payment is cancelled, reported as a failed charge.
+            logger.warning("autopayment %s: charge not answered yet: %s", made.autopayment_id, exc.detail)
+        except BadNotification as exc:
+            logger.error("autopayment %s: the acquirer's answer does not match: %s", made.autopayment_id, exc)
+
+
+def _not_sent(made: AutoCharge) -> None:
+    """Switched off (or stopped) between the decision and the request: nothing goes to the
+    acquirer; the payment is cancelled by us and nobody is told (they switched it off)."""
+    states.give_up(made.payment, "canceled_by_merchant", AUTO, {"error": "autopayment stopped before sending"})
+    AutoCharge.objects.filter(pk=made.pk).update(outcome=Outcome.NOT_SENT, reported_at=timezone.now())
 
 
 # --- After ----------------------------------------------------------------------------------

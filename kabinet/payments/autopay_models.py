@@ -22,6 +22,7 @@ class AutoPayment(models.Model):
         SETUP_FAILED = "setup_failed", "первый платёж не прошёл"
         NOT_SAVED = "not_saved", "карта не сохранена"
         REPLACED = "replaced", "начато новое подключение"
+        ACCOUNT_REMOVED = "account_removed", "лицевой счёт удалён из профиля"
 
     LIVE = (Status.SETUP, Status.ACTIVE)
 
@@ -56,6 +57,10 @@ class AutoPayment(models.Model):
         verbose_name="первый платёж",
     )
     reminded_for = models.DateField("напоминание отправлено о списании", null=True, blank=True)
+    # The bill the last reminder announced, and when it went: a bill is charged only after its
+    # reminder went out on an earlier day (payments.autocharge).
+    reminded_period = models.DateField("напоминание о квитанции за месяц", null=True, blank=True)
+    reminded_at = models.DateTimeField("напоминание отправлено", null=True, blank=True)
     created_at = models.DateTimeField("создан", auto_now_add=True)
     updated_at = models.DateTimeField("изменён", auto_now=True)
 
@@ -89,6 +94,7 @@ class AutoCharge(models.Model):
         SUCCEEDED = "succeeded", "оплачено"
         FAILED = "failed", "не прошло"
         OVER_CAP = "over_cap", "больше лимита, не списано"
+        NOT_SENT = "not_sent", "не списано: автоплатёж отключён"
 
     autopayment = models.ForeignKey(
         AutoPayment, on_delete=models.CASCADE, related_name="charges", verbose_name="автоплатёж"

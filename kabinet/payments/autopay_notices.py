@@ -15,13 +15,14 @@ from kabinet.payments.autopay_models import AutoPayment
 AGAIN = "Оплатите вручную и подключите автоплатёж заново."
 
 
-def reminder(autopayment: AutoPayment, on: date, owed: Decimal) -> None:
+def reminder(autopayment: AutoPayment, on: date, owed: Decimal, limit: Decimal) -> None:
+    """`limit`: the most the charge takes (the cap, within the company's maximum payment)."""
     when = date_format(on, "d.m.Y")
     number = autopayment.account.number
-    if owed > autopayment.cap:
+    if owed > limit:
         text = (
             f"Автоплатёж {when}: к оплате по лицевому счёту {number} {format_rub(owed)}, больше лимита "
-            f"{format_rub(autopayment.cap)}. Эту сумму автоплатёж не спишет: оплатите её вручную."
+            f"{format_rub(limit)}. Эту сумму автоплатёж не спишет: оплатите её вручную."
         )
     else:
         text = (
@@ -31,10 +32,10 @@ def reminder(autopayment: AutoPayment, on: date, owed: Decimal) -> None:
     _tell(autopayment, "Завтра автоплатёж", text)
 
 
-def over_cap(autopayment: AutoPayment, owed: Decimal) -> None:
+def over_cap(autopayment: AutoPayment, owed: Decimal, limit: Decimal) -> None:
     text = (
         f"Автоплатёж не списал оплату по лицевому счёту {autopayment.account.number}: к оплате {format_rub(owed)}, "
-        f"больше лимита {format_rub(autopayment.cap)}. Оплатите вручную в личном кабинете."
+        f"больше лимита {format_rub(limit)}. Оплатите вручную в личном кабинете."
     )
     _tell(autopayment, "Автоплатёж не списан: сумма больше лимита", text)
 
@@ -53,6 +54,20 @@ def failed(autopayment: AutoPayment, amount: Decimal, why: str) -> None:
         f"{why} Автоплатёж отключён. {AGAIN}"
     )
     _tell(autopayment, "Автоплатёж не прошёл", text)
+
+
+def account_removed(autopayment: AutoPayment) -> None:
+    text = (
+        f"Лицевой счёт {autopayment.account.number} удалён из вашего профиля: автоплатёж по нему отключён, "
+        f"{autopayment.method_title or 'сохранённая карта'} больше не используется."
+    )
+    _tell(autopayment, "Автоплатёж отключён", text)
+
+
+def setup_failed(autopayment: AutoPayment) -> None:
+    """The first payment's outcome found by the periodic pass, the customer away from the page."""
+    text = f"Автоплатёж по лицевому счёту {autopayment.account.number} не подключён. {autopayment.stop_reason}"
+    _tell(autopayment, "Автоплатёж не подключён", text)
 
 
 def _tell(autopayment: AutoPayment, subject: str, text: str) -> None:

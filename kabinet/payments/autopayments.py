@@ -23,6 +23,7 @@ from kabinet.billing.money import format_rub, is_whole_kopecks
 from kabinet.billing.periods import next_month
 from kabinet.core.audit import record
 from kabinet.core.models import AuditEvent
+from kabinet.payments import autopay_notices as notices
 from kabinet.payments import states
 from kabinet.payments.acquirer import get_acquirer
 from kabinet.payments.autopay_models import AutoCharge, AutoPayment
@@ -34,14 +35,16 @@ from kabinet.payments.services import payment_limits, start_payment, suggested_a
 logger = logging.getLogger(__name__)
 AUTO = PaymentEvent.Source.AUTOPAYMENT
 Status, Stop, Action = AutoPayment.Status, AutoPayment.Stop, AuditEvent.Action
+ACCOUNT_REMOVED = "Лицевой счёт удалён из профиля: автоплатёж отключён."
 
 
 # --- What the pages read ----------------------------------------------------------------------
-def autopayment_of(account: PersonalAccount) -> AutoPayment | None:
-    """The account's autopayment being set up or working, else the last one stopped (whose
-    reason the page shows), else None."""
+def autopayment_of(account: PersonalAccount, user) -> AutoPayment | None:
+    """The user's autopayment of the account being set up or working, else their last one
+    stopped (whose reason the page shows), else None. Only the user's own: an account's new
+    holder never sees (or changes) the card and terms of the one before."""
     return (
-        AutoPayment.objects.filter(account=account)
+        AutoPayment.objects.filter(account=account, user=user)
         .select_related("setup_payment")
         .order_by("-created_at", "-pk")
         .first()
@@ -95,12 +98,19 @@ def start_setup(*, user, account: PersonalAccount, terms: Terms, return_url: str
         raise PaymentRefused("Лицевой счёт закрыт: автоплатёж по нему подключить нельзя.")
     if not user.email and not user.phone:
         raise PaymentRefused("Добавьте в профиле телефон или e-mail: туда придёт чек и сообщения об автоплатеже.")
+    first = first_payment_amount(account)
+    if first > terms.cap:  # the card would be saved by a payment larger than the customer allows
+        raise PaymentRefused(
+            f"Первый платёж, который сохраняет карту, — {format_rub(first)}: это больше указанной суммы. "
+            f"Укажите не меньше {format_rub(first)} или сначала оплатите долг вручную.",
+            "cap",
+        )
     autopayment = _new_setup(user, account, terms)
     try:
         payment = start_payment(
             user=user,
             account=account,
-            amount=first_payment_amount(account),
+            amount=first,
             method=OnlinePayment.Method.BANK_CARD,
             receipt_email=user.email or "",
             receipt_phone="" if user.email else user.phone,
@@ -121,6 +131,10 @@ def start_setup(*, user, account: PersonalAccount, terms: Terms, return_url: str
 def _new_setup(user, account: PersonalAccount, terms: Terms) -> AutoPayment:
     with transaction.atomic():
         live = AutoPayment.objects.select_for_update().filter(account=account, status__in=AutoPayment.LIVE).first()
+        if live is not None and live.user_id != user.pk:  # the account's previous holder's
+            _stop_locked(live, Stop.ACCOUNT_REMOVED, ACCOUNT_REMOVED)
+            notices.account_removed(live)
+            live = None
         if live is not None and live.status == Status.ACTIVE:
             raise PaymentRefused("Автоплатёж по этому лицевому счёту уже подключён.")
         if live is not None:  # a setup left unfinished (the customer closed the bank's page)
@@ -180,10 +194,14 @@ def method_title(method: dict) -> str:
 
 
 def settle_setups() -> int:
-    """The periodic pass: setups whose customer never came back to the page. How many changed."""
+    """The periodic pass: setups whose customer never came back to the page. How many changed.
+    A setup that failed is told by SMS or e-mail: the customer is not on the page to read it."""
     changed = 0
-    for autopayment in AutoPayment.objects.filter(status=Status.SETUP).select_related("setup_payment"):
-        changed += settle_setup(autopayment).status != Status.SETUP
+    for autopayment in AutoPayment.objects.filter(status=Status.SETUP).select_related("setup_payment", "account"):
+        settled = settle_setup(autopayment)
+        changed += settled.status != Status.SETUP
+        if settled.status == Status.STOPPED and settled.stop_code in (Stop.SETUP_FAILED, Stop.NOT_SAVED):
+            notices.setup_failed(settled)
     return changed
 
 
@@ -198,6 +216,14 @@ def change(autopayment: AutoPayment, terms: Terms, *, user, request: HttpRequest
         locked.save(update_fields=["day", "cap", "updated_at"])
         _audit(Action.AUTOPAYMENT_CHANGED, locked, request=request, user=user, before=before)
     return locked
+
+
+def account_removed(*, user, account: PersonalAccount, **_) -> None:
+    """The user removed the account from the profile (identity's `account_removed` signal,
+    inside its transaction): their autopayment of it stops, and they are told."""
+    for live in AutoPayment.objects.filter(account=account, user=user, status__in=AutoPayment.LIVE):
+        if stop(live, Stop.ACCOUNT_REMOVED, ACCOUNT_REMOVED, user=user).stop_code == Stop.ACCOUNT_REMOVED:
+            notices.account_removed(live)
 
 
 def switch_off(autopayment: AutoPayment, *, user, request: HttpRequest | None = None) -> AutoPayment:

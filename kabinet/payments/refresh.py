@@ -2,18 +2,16 @@
 notification was lost (or, in the demo, never sent), or our request got no answer."""
 
 from collections.abc import Iterator
-import contextlib
 from datetime import timedelta
-import fcntl
 import logging
 from pathlib import Path
 import tempfile
 import zlib
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
+from kabinet.core.single_run import only_one
 from kabinet.payments import states
 from kabinet.payments.acquirer import get_acquirer
 from kabinet.payments.checks import check_payment
@@ -108,29 +106,7 @@ def _to_reconcile(refund: Refund) -> Refund:
     return refund
 
 
-@contextlib.contextmanager
-def _only_run() -> Iterator[bool]:
-    """True while this run is the only one: a session advisory lock on PostgreSQL (gone with
-    a dead worker's connection), a file lock next to the database on SQLite (one host)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK])
-            got = cursor.fetchone()[0]
-        try:
-            yield got
-        finally:
-            if got:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK])
-        return
+def _only_run():
+    """One run at a time, on any host (core.single_run)."""
     name = zlib.crc32(str(settings.DATABASES["default"]["NAME"]).encode())
-    with open(Path(tempfile.gettempdir()) / f"kabinet-refresh-payments-{name}.lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return only_one(RUN_LOCK, Path(tempfile.gettempdir()) / f"kabinet-refresh-payments-{name}.lock")

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.http import HttpRequest
 
-from kabinet.billing.money import format_rub, is_whole_kopecks
+from kabinet.billing.money import format_rub, is_whole_kopecks, to_kopecks
 from kabinet.core.audit import record
 from kabinet.core.models import AuditEvent
 from kabinet.payments import states
@@ -74,7 +74,7 @@ def _audit(made: Refund, staff_user, request: HttpRequest | None) -> None:
         identifier=made.payment.account.number,
         payment=str(made.payment.public_id),
         refund=str(made.public_id),
-        amount=str(made.amount.quantize(Decimal("0.01"))),
+        amount=str(to_kopecks(made.amount)),
         reason=made.reason,
     )
 

@@ -147,6 +147,7 @@ def _begun_just_now(fields: dict) -> OnlinePayment | None:
     if fields["user"] is None:
         return None
     recent = OnlinePayment.objects.filter(**fields, created_at__gte=timezone.now() - REPEAT_WINDOW)
+    recent = recent.filter(autocharge__isnull=True)  # an autopayment's charge is never a press of «Оплатить»
     S = OnlinePayment.Status
     recent = recent.filter(Q(status=S.NEW) | Q(status=S.PENDING) & ~Q(confirmation_url=""))
     twin = recent.order_by("-created_at").first()

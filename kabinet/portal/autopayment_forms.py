@@ -1,7 +1,11 @@
 """The «Автоплатёж» form: the day of the month and the cap. Their rules (1–28, the company's
 payment limits) are payments.autopayments.checked_terms; this only reads the numbers."""
 
+from decimal import Decimal
+
 from django import forms
+
+from kabinet.billing.money import format_rub
 
 DAYS = [(day, f"{day}-го числа") for day in range(1, 29)]
 
@@ -27,3 +31,12 @@ class AutoPaymentForm(forms.Form):
             "max_digits": "Слишком большая сумма.",
         },
     )
+
+    def __init__(self, *args, first_amount: Decimal | None = None, **kwargs):
+        """`first_amount`: the setting-up payment, stated next to the cap it must not exceed."""
+        super().__init__(*args, **kwargs)
+        if first_amount is not None:
+            self.fields["cap"].help_text = (
+                f"Первый платёж, который сохраняет карту, — {format_rub(first_amount)}: укажите не меньше. "
+                + self.fields["cap"].help_text
+            )

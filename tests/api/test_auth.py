@@ -30,7 +30,7 @@ def detail(response) -> str:
 
 def test_sign_in_by_phone_gives_tokens_that_open_the_api(client, customer):
     response = sign_in(client, " +7 912 000-00-01 ")  # parsed as the login page parses it
-    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store, private"
     body = response.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 900
     assert body["access_token"].startswith("kba_") and body["refresh_token"].startswith("kbr_")
@@ -92,7 +92,7 @@ def test_an_access_token_expires(client, customer, settings):
 def test_refresh_rotates_and_a_spent_refresh_token_revokes_its_family(client, customer):
     first = sign_in(client).json()
     second = post(client, REFRESH, {"refresh_token": first["refresh_token"]})
-    assert second.status_code == 200 and second["Cache-Control"] == "no-store"
+    assert second.status_code == 200 and second["Cache-Control"] == "no-store, private"
     second = second.json()
     assert second["refresh_token"] != first["refresh_token"] and second["access_token"] != first["access_token"]
     assert client.get(PROFILE, headers=bearer(second["access_token"])).status_code == 200

@@ -88,8 +88,9 @@ def test_an_employee_or_a_blocked_users_token_is_refused(client, customer, accou
 
 @pytest.mark.django_db
 def test_an_unknown_path_and_a_wrong_method_are_problems(client):
-    missing = client.get("/api/v1/nowhere")
-    assert missing.status_code == 404 and problem(missing)["detail"] == "Не найдено."
+    for path in ("/api/v1/nowhere", "/api/v1/"):  # Django's 404, and one a view of ninja's raises
+        missing = client.get(path)
+        assert missing.status_code == 404 and problem(missing)["detail"] == "Не найдено."
     wrong = client.delete(PROFILE)
     assert wrong.status_code == 405 and problem(wrong) and "GET" in wrong["Allow"]
 
@@ -126,7 +127,7 @@ def test_field_names_drop_the_source_and_the_views_parameter():
 def test_a_read_has_an_etag_and_answers_304_when_unchanged(client, customer):
     headers = bearer(api_token(customer))
     first = client.get(PROFILE, headers=headers)
-    assert first["ETag"] and "Authorization" in first["Vary"] and first["Cache-Control"] == "private, no-cache"
+    assert first["ETag"] and "Authorization" in first["Vary"] and first["Cache-Control"] == "no-store, private"
     again = client.get(PROFILE, headers={**headers, "If-None-Match": first["ETag"]})
     assert again.status_code == 304 and again.content == b""
     customer.first_name = "Мария"
@@ -146,3 +147,18 @@ def test_tokens_of_one_customer_show_nothing_of_another(client, customer, sverdl
     other = make_customer("+79120000002", make_account(sverdlovsk, "660100000009", flat="9"))
     body = client.get(PROFILE, headers=bearer(api_token(other))).json()
     assert body["phone"] == "+79120000002" and body["token"]["accounts"] == ["660100000009"]
+
+
+def test_a_crash_is_a_500_problem_that_tells_nothing_inside(client, customer, monkeypatch):
+    def crash(principal):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("kabinet.api.routers.profile.accounts_of", crash)  # a bug, simulated
+    response = client.get(PROFILE, headers=bearer(api_token(customer)))
+    assert response.status_code == 500
+    assert "secret internals" not in response.content.decode() and problem(response)["detail"].startswith("Ошибка")
+
+
+def test_json_is_utf_8_not_escaped(client, customer):
+    response = client.get(PROFILE, headers=bearer(api_token(customer)))
+    assert "Анна".encode() in response.content and response["Content-Type"] == "application/json; charset=utf-8"

@@ -21,7 +21,7 @@ def create(client, secret, **data):
 def test_make_use_list_and_revoke_a_token(client, customer, account):
     session = access_token(customer)
     made = create(client, session, accounts=[account.pk], lifetime="30")
-    assert made.status_code == 201 and made["Cache-Control"] == "no-store"
+    assert made.status_code == 201 and made["Cache-Control"] == "no-store, private"
     body = made.json()
     secret = body["secret"]
     assert secret.startswith("kbp_")

@@ -14,6 +14,7 @@ def signed_in(client, customer, settings):
     # As `make run` serves it: DEBUG on (the outbox routed, the footer links it), no ЮKassa shop.
     settings.DEBUG, settings.ROOT_URLCONF = True, "tests.core.urls_with_outbox"
     settings.KABINET_YOOKASSA_SHOP_ID = settings.KABINET_YOOKASSA_SECRET_KEY = ""
+    settings.KABINET_PUBLIC_URL = "http://testserver"  # the bank's page sends the customer back here
     customer_login(client, customer)
     return client
 
@@ -33,7 +34,7 @@ def test_set_up_see_change_and_switch_off(signed_in, account):
     assert "Тестовая оплата" in shown
     page = reverse("portal:autopayment", args=[account.pk])
     changed = signed_in.post(page, {"day": "3", "cap": "2500,50"}, follow=True).content.decode()
-    assert "Автоплатёж изменён" in changed and "3-го числа" in changed and "2\xa0500,50\xa0₽" in changed
+    assert "Автоплатёж изменён: списание 3-го числа, не больше 2\xa0500,50\xa0₽." in changed
     off = reverse("portal:autopayment_off", args=[account.pk])
     assert "Отключить автоплатёж?" in signed_in.get(off).content.decode()
     done = signed_in.post(off, follow=True).content.decode()
@@ -76,6 +77,69 @@ def test_another_customers_account_is_not_found(signed_in, sverdlovsk, account):
         url = reverse(name, args=[other_account.pk])
         assert signed_in.get(url).status_code == 404
         assert signed_in.post(url, {"day": "15", "cap": "5000"}).status_code == 404
+    assert not AutoPayment.objects.exists()
+
+
+def test_a_new_holder_never_sees_or_changes_the_previous_holders_autopayment(signed_in, client, account, customer):
+    """The account passes to another person (the first holder's link gone, however): the page
+    and the home card show the new holder nothing of the old card, and their own setup stops
+    the old one."""
+    set_up(signed_in, account, day="15", cap="5000")
+    old = AutoPayment.objects.get()
+    customer.account_links.all().delete()
+    heir = make_customer("+79120000009", account)
+    customer_login(client, heir)
+    page = reverse("portal:autopayment", args=[account.pk])
+    shown = client.get(page).content.decode()
+    assert "Автоплатёж подключён" not in shown and "•••• 4444" not in shown and "Подключить автоплатёж" in shown
+    home = client.get(reverse("portal:home")).content.decode()
+    assert "15-го числа, не больше" not in home
+    assert client.post(page, {"day": "3", "cap": "100"}).status_code == 302, "a setup of their own"
+    old.refresh_from_db()
+    assert old.day == 15 and old.cap == 5000 and old.status == "stopped" and old.stop_code == "account_removed"
+    assert AutoPayment.objects.get(status="setup").user == heir
+
+
+def test_removing_the_account_from_the_profile_stops_the_autopayment_and_says_so(signed_in, account, customer, outbox):
+    set_up(signed_in, account)
+    outbox.messages()
+    link = customer.account_links.get()
+    removed = signed_in.post(reverse("portal:remove_account", args=[link.pk]))
+    assert removed.status_code == 302
+    autopayment = AutoPayment.objects.get()
+    assert autopayment.status == "stopped" and autopayment.stop_code == "account_removed"
+    assert autopayment.method_id == ""
+    [sms] = outbox.messages()
+    assert "удалён из вашего профиля: автоплатёж по нему отключён" in sms["text"]
+
+
+def test_the_bank_returns_the_customer_to_the_public_address(client, customer, account, settings):
+    """The return URL is KABINET_PUBLIC_URL's, whatever Host the request named."""
+    settings.KABINET_PUBLIC_URL = "https://lk.example.ru"
+    customer_login(client, customer)
+    page = reverse("portal:autopayment", args=[account.pk])
+    with fake_yookassa(settings) as api:
+        assert client.post(page, {"day": "15", "cap": "5000"}).status_code == 302
+        [(body, _)] = api.keys.values()
+        assert body["confirmation"]["return_url"] == "https://lk.example.ru" + page
+
+
+def test_a_cap_below_the_first_payment_is_refused_at_the_cap_field(signed_in, account):
+    """The first payment (the debt, or the latest bill) saves the card: it is stated next to
+    the cap, and a smaller cap is refused there, before anything reaches the bank."""
+    from kabinet.billing.money import format_rub
+    from kabinet.payments.autopayments import first_payment_amount
+    from tests.factories import make_billed
+
+    make_billed(account)
+    first = format_rub(first_payment_amount(account))
+    page = reverse("portal:autopayment", args=[account.pk])
+    shown = signed_in.get(page).content.decode()
+    assert f"Первый платёж, который сохраняет карту, — {first}: укажите не меньше." in shown
+    refused = signed_in.post(page, {"day": "15", "cap": "1"})
+    body = refused.content.decode()
+    assert refused.status_code == 400 and 'value="1"' in body
+    assert f"Укажите не меньше {first} или сначала оплатите долг вручную." in body
     assert not AutoPayment.objects.exists()
 
 

@@ -3,7 +3,7 @@ rotation and reuse detection) are identity.login's and identity.api_tokens'."""
 
 import math
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Router, Schema, Status
@@ -52,8 +52,8 @@ def _region(code: str | None) -> Region:
     return region
 
 
-def _tokens(pair: api_tokens.TokenPair, response: HttpResponse) -> TokensOut:
-    response["Cache-Control"] = "no-store"  # secrets (RFC 6749 §5.1)
+def _tokens(pair: api_tokens.TokenPair) -> TokensOut:
+    # No cache keeps it: the API middleware marks every answer no-store (RFC 6749 §5.1 asks it).
     return TokensOut(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
 
 
@@ -75,23 +75,23 @@ def _refused(result, region: Region) -> ApiProblem:
     summary="Вход: токены по логину и паролю",
 )
 @sensitive_variables("payload")
-def sign_in(request: HttpRequest, payload: SignInIn, response: HttpResponse):
+def sign_in(request: HttpRequest, payload: SignInIn):
     region = _region(payload.region)
     result = api_tokens.sign_in(payload.identifier, payload.password, region, client_ip(request))
     if result.tokens is None:
         raise _refused(result.login, region)
-    return _tokens(result.tokens, response)
+    return _tokens(result.tokens)
 
 
 @router.post(
     "/refresh", auth=None, response={200: TokensOut, **problem_responses(400, 422)}, summary="Новая пара токенов"
 )
-def refresh(request: HttpRequest, payload: RefreshIn, response: HttpResponse):
+def refresh(request: HttpRequest, payload: RefreshIn):
     try:
         pair = api_tokens.refresh(payload.refresh_token)
     except api_tokens.InvalidToken:
         raise ApiProblem(400, REFRESH_INVALID) from None
-    return _tokens(pair, response)
+    return _tokens(pair)
 
 
 @router.post("/logout", auth=token_auth, response={204: None, **problem_responses(401)}, summary="Выход")

@@ -4,7 +4,7 @@ password was typed), never with a personal token: a leaked one cannot breed."""
 from datetime import datetime
 from typing import Literal
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from kabinet.api.auth import access_token_auth
@@ -65,14 +65,13 @@ def list_tokens(request: HttpRequest):
 
 
 @router.post("", response={201: CreatedOut, **problem_responses(401, 403, 422)}, summary="Создать токен")
-def create_token(request: HttpRequest, payload: TokenIn, response: HttpResponse):
+def create_token(request: HttpRequest, payload: TokenIn):
     try:
         created = api_tokens.create_personal_token(
             request.auth.user, payload.name, payload.accounts, payload.can_submit_readings, payload.lifetime
         )
     except FieldRejected as rejected:
         raise ApiProblem(422, errors={rejected.field or "body": [rejected.message]}) from None
-    response["Cache-Control"] = "no-store"  # the secret
     return Status(201, CreatedOut(token=_out(created.token), secret=created.secret))
 
 

@@ -1,6 +1,7 @@
 """«Автоплатёж» of a personal account: set it up (a first payment that saves the card at the
 acquirer), see it, change the day and cap, switch it off. Rules: payments.autopayments."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from kabinet.billing.access import customer_account
+from kabinet.billing.money import format_rub
 from kabinet.payments import autopayments
 from kabinet.payments.errors import AcquirerUnavailable, PaymentRefused
 from kabinet.payments.services import is_demo, online_payment_available
@@ -24,12 +26,14 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
     """GET: the autopayment (its first payment settled on the way back from the bank's page)
     or the form to set it up. POST: set up, or change the day and cap of a working one."""
     account = customer_account(request.user, account_id)
-    current = autopayments.autopayment_of(account)
+    current = autopayments.autopayment_of(account, request.user)
     if current is not None and current.status == Status.SETUP:
         current = autopayments.settle_setup(current)
     working = current is not None and current.status == Status.ACTIVE
+    first_amount = autopayments.first_payment_amount(account)
+    first = {} if working else {"first_amount": first_amount}
     if request.method == "POST":
-        form = AutoPaymentForm(request.POST)
+        form = AutoPaymentForm(request.POST, **first)
         if form.is_valid():
             try:
                 terms = autopayments.checked_terms(form.cleaned_data["day"], form.cleaned_data["cap"])
@@ -39,7 +43,7 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
             except AcquirerUnavailable as unavailable:
                 form.add_error(None, unavailable.message)
     else:
-        form = AutoPaymentForm(initial={"day": current.day, "cap": current.cap} if working else {"day": 15})
+        form = AutoPaymentForm(initial={"day": current.day, "cap": current.cap} if working else {"day": 15}, **first)
     today = timezone.localdate()
     context = {
         "account": account,
@@ -48,7 +52,7 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
         "form": form,
         "next_date": autopayments.next_charge_date(current, today) if working else None,
         "last": autopayments.last_charge(current) if current else None,
-        "first_amount": autopayments.first_payment_amount(account),
+        "first_amount": first_amount,
         "available": online_payment_available(),
         "demo": is_demo(),
     }
@@ -56,7 +60,8 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 def _set_up(request: HttpRequest, account, terms: autopayments.Terms) -> HttpResponse:
-    back = request.build_absolute_uri(reverse("portal:autopayment", args=[account.pk]))
+    # From settings, as payments.return_url: never from the request's Host header.
+    back = settings.KABINET_PUBLIC_URL + reverse("portal:autopayment", args=[account.pk])
     started = autopayments.start_setup(
         user=request.user, account=account, terms=terms, return_url=back, request=request
     )
@@ -65,7 +70,8 @@ def _set_up(request: HttpRequest, account, terms: autopayments.Terms) -> HttpRes
 
 def _change(request: HttpRequest, current, terms: autopayments.Terms) -> HttpResponse:
     changed = autopayments.change(current, terms, user=request.user, request=request)
-    messages.success(request, f"Автоплатёж изменён: {changed.day}-го числа, не больше указанной суммы.")
+    cap = format_rub(changed.cap)
+    messages.success(request, f"Автоплатёж изменён: списание {changed.day}-го числа, не больше {cap}.")
     return redirect("portal:autopayment", account_id=changed.account_id)
 
 
@@ -74,7 +80,7 @@ def _change(request: HttpRequest, current, terms: autopayments.Terms) -> HttpRes
 def autopayment_off(request: HttpRequest, account_id: int) -> HttpResponse:
     """GET asks first and says what happens to the card; POST switches it off."""
     account = customer_account(request.user, account_id)
-    current = autopayments.autopayment_of(account)
+    current = autopayments.autopayment_of(account, request.user)
     if current is None or not current.is_live:
         return redirect("portal:autopayment", account_id=account.pk)
     if request.method == "POST":
