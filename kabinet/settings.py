@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "csp",
+    "ninja",  # its Swagger UI files, served from our own static files (no CDN)
     "kabinet.core",
     "kabinet.billing",
     "kabinet.identity",
@@ -102,10 +103,12 @@ INSTALLED_APPS = [
     "kabinet.payments",
     "kabinet.portal",
     "kabinet.backoffice",
+    "kabinet.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kabinet.api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kabinet.core.middleware.NoStoreForSessionsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -226,6 +229,15 @@ KABINET_CONTACT_USES_PER_ADDRESS = int(os.environ.get("KABINET_CONTACT_USES_PER_
 KABINET_CONTACT_USES_PER_USER = int(os.environ.get("KABINET_CONTACT_USES_PER_USER", 10))
 KABINET_CONTACT_USES_PER_IP = int(os.environ.get("KABINET_CONTACT_USES_PER_IP", 20))
 
+# --- API (docs/api.md) -------------------------------------------------------------------
+# A sign-in's access token lives minutes; its refresh token (good once, rotated) lives days.
+KABINET_API_ACCESS_TTL = timedelta(seconds=int(os.environ.get("KABINET_API_ACCESS_TTL", 15 * 60)))
+KABINET_API_REFRESH_TTL = timedelta(seconds=int(os.environ.get("KABINET_API_REFRESH_TTL", 30 * 24 * 3600)))
+# Requests per minute per token (or per client address without one).
+KABINET_API_RATE = int(os.environ.get("KABINET_API_RATE", 120))
+# Origins whose pages may call the API from a browser (CORS); none unless set.
+KABINET_API_CORS_ORIGINS = [origin.rstrip("/") for origin in env_list("KABINET_API_CORS_ORIGINS")]
+
 # --- Billing registry -------------------------------------------------------------------
 # False makes every registry lookup fail as "unavailable" (the «Объект не найден» path);
 # a single region can also be switched off in the admin.
@@ -325,6 +337,7 @@ CELERY_BEAT_SCHEDULE = {
     "close-answered-appeals": {"task": "kabinet.appeals.tasks.close_answered_appeals", "schedule": 3600.0},
     "purge-uploads": {"task": "kabinet.appeals.tasks.purge_uploads", "schedule": 3600.0},
     "purge-email-confirmations": {"task": "kabinet.identity.tasks.purge_email_confirmations", "schedule": 86400.0},
+    "purge-api-tokens": {"task": "kabinet.identity.tasks.purge_api_tokens", "schedule": 86400.0},
     # Bills of the previous month on the 1st at 03:00; the e-mailed ones on the 2nd at 09:00,
     # once generation is surely done. Both are safe to re-run (docs/bills.md).
     "generate-bills": {

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from kabinet.api.api import api
 from kabinet.core.views import healthz
 
 urlpatterns = [
@@ -9,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("backoffice/", include("kabinet.backoffice.urls")),
     path("payments/", include("kabinet.payments.urls")),
+    path("api/v1/", api.urls),
     path("", include("kabinet.portal.urls")),
 ]
 

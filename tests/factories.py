@@ -28,6 +28,7 @@ from kabinet.billing.money import charge
 from kabinet.billing.periods import add_months, previous_month
 from kabinet.exchange import exports
 from kabinet.exchange.models import ExportBatch
+from kabinet.identity import api_tokens
 from kabinet.identity.doors import SESSION_KEY, Door
 from kabinet.identity.models import AccountLink, User
 from kabinet.payments.demo import finish
@@ -114,6 +115,24 @@ def admin_login(client, user: User) -> None:
     session = client.session
     session[SESSION_KEY] = Door.ADMIN.value
     session.save()
+
+
+# --- API ------------------------------------------------------------------------------------
+def api_token(user: User, *accounts: PersonalAccount, write: bool = True, lifetime: str = "30") -> str:
+    """A personal access token's secret: for `accounts` (all the user's when none are given),
+    read-only unless `write`."""
+    ids = [a.pk for a in accounts] or list(PersonalAccount.objects.filter(link__user=user).values_list("pk", flat=True))
+    return api_tokens.create_personal_token(user, "Тест", ids, write, lifetime).secret
+
+
+def access_token(user: User) -> str:
+    """A sign-in's access token, as POST /api/v1/auth/token gives it."""
+    return api_tokens.open_session(user).access_token
+
+
+def bearer(secret: str) -> dict[str, str]:
+    """Headers for Django's test client: `client.get(url, headers=bearer(secret))`."""
+    return {"Authorization": f"Bearer {secret}"}
 
 
 # --- Appeals --------------------------------------------------------------------------------

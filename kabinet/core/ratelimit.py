@@ -134,3 +134,21 @@ def _lock(limits: list[Limit]) -> datetime:
         if cache.add(_cache_key("lock", limit.key), until, timeout=lockout + 1):
             cache.touch(_cache_key("count", limit.key), lockout)
     return locked_until(limits) or datetime.fromtimestamp(until, tz=timezone.get_current_timezone())
+
+
+def over_rate(key: str, per_minute: int) -> int | None:
+    """Count one request against `key` in the current minute; over `per_minute`, the seconds
+    until the next minute starts (for Retry-After), else None. Unlike the failure counters
+    above, this counts every request (the API's per-token rate)."""
+    now = timezone.now().timestamp()
+    minute = int(now // 60)
+    counter = _cache_key("rate", f"{key}:{minute}")
+    cache.add(counter, 0, timeout=120)
+    try:
+        count = cache.incr(counter)
+    except ValueError:  # expired between add and incr
+        cache.add(counter, 0, timeout=120)
+        count = cache.incr(counter)
+    if count <= per_minute:
+        return None
+    return max(1, int((minute + 1) * 60 - now + 0.999))

@@ -3,7 +3,15 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
 from kabinet.billing import bill_delivery
-from kabinet.identity.models import AccountLink, ConsentAcceptance, ConsentDocument, User
+from kabinet.identity import api_tokens
+from kabinet.identity.models import (
+    AccountLink,
+    ApiSession,
+    ConsentAcceptance,
+    ConsentDocument,
+    PersonalAccessToken,
+    User,
+)
 
 
 class KabinetUserChangeForm(UserChangeForm):
@@ -56,3 +64,42 @@ class ConsentDocumentAdmin(admin.ModelAdmin):
 class ConsentAcceptanceAdmin(admin.ModelAdmin):
     list_display = ["user", "document", "accepted_at", "ip"]
     raw_id_fields = ["user"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Tokens are made by their owners only (the secret is theirs to see); staff look and revoke."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(PersonalAccessToken)
+class PersonalAccessTokenAdmin(ReadOnlyAdmin):
+    list_display = ["name", "user", "can_submit_readings", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["can_submit_readings"]
+    search_fields = ["user__phone", "user__email", "name"]
+    raw_id_fields = ["user"]
+    exclude = ["token_hash"]
+    actions = ["revoke"]
+
+    @admin.action(description="Отозвать выбранные токены")
+    def revoke(self, request, queryset) -> None:
+        revoked = api_tokens.revoke_personal_tokens(queryset)
+        self.message_user(request, f"Отозвано токенов: {revoked}.")
+
+
+@admin.register(ApiSession)
+class ApiSessionAdmin(ReadOnlyAdmin):
+    list_display = ["user", "created_at", "ip", "revoked_at", "revoked_reason"]
+    list_filter = ["revoked_reason"]
+    search_fields = ["user__phone", "user__email"]
+    raw_id_fields = ["user"]
+    actions = ["revoke"]
+
+    @admin.action(description="Завершить выбранные входы")
+    def revoke(self, request, queryset) -> None:
+        revoked = api_tokens.revoke_sessions(queryset, "admin")
+        self.message_user(request, f"Завершено входов: {revoked}.")

@@ -81,6 +81,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             EmailConfirmation.objects.filter(user=self, used_at__isnull=True, voided_at__isnull=True).update(
                 voided_at=timezone.now()
             )
+            # ...and every API token: sign-ins and personal tokens alike.
+            from kabinet.identity.api_tokens import revoke_all  # it imports this module
+
+            revoke_all(self, reason="password")
 
     def get_short_name(self) -> str:
         return self.first_name
@@ -203,3 +207,70 @@ class ConsentAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.document.version} ({self.accepted_at:%Y-%m-%d})"
+
+
+class ApiSession(models.Model):
+    """A sign-in through the API: one family of refresh tokens and the access tokens they
+    issued. Revoking the session (sign-out, a spent refresh token used again, a new password)
+    ends every token of the family at once (identity.api_tokens)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_sessions")
+    created_at = models.DateTimeField("создан", default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField("отозван", null=True, blank=True)
+    revoked_reason = models.CharField("причина отзыва", max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = "вход через API"
+        verbose_name_plural = "входы через API"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiSessionToken(models.Model):
+    """An access or refresh token of an API session; only the SHA-256 of its secret is kept.
+    A refresh token is good once: `used_at` marks it spent when it is exchanged."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", "доступ"
+        REFRESH = "refresh", "обновление"
+
+    session = models.ForeignKey(ApiSession, on_delete=models.CASCADE, related_name="tokens")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "токен входа через API"
+        verbose_name_plural = "токены входа через API"
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PersonalAccessToken(models.Model):
+    """A long-lived token a customer makes in «Профиль» for home automation: named, scoped to
+    some of their accounts, read-only or allowed to submit readings. The secret is shown once;
+    only its SHA-256 is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="personal_tokens")
+    name = models.CharField("название", max_length=100)
+    accounts = models.ManyToManyField("billing.PersonalAccount", related_name="+", verbose_name="лицевые счета")
+    can_submit_readings = models.BooleanField("может передавать показания", default=False)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField("создан", default=timezone.now)
+    expires_at = models.DateTimeField("действует до", null=True, blank=True)
+    last_used_at = models.DateTimeField("последнее использование", null=True, blank=True)
+    revoked_at = models.DateTimeField("отозван", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "токен доступа"
+        verbose_name_plural = "токены доступа"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name

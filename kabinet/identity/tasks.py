@@ -17,3 +17,10 @@ def purge_email_confirmations() -> int:
     from kabinet.identity.email_confirmation import purge_stale
 
     return purge_stale()
+
+
+@shared_task
+def purge_api_tokens() -> int:
+    from kabinet.identity.api_tokens import purge_stale
+
+    return purge_stale()

@@ -13,6 +13,7 @@ from kabinet.portal.views import (
     readings,
     recovery,
     registration,
+    tokens,
 )
 from kabinet.portal.views import autopayments as autopayment_views
 
@@ -44,6 +45,8 @@ urlpatterns = [
     path("profile/phone/confirm/", profile.phone_confirm, name="phone_confirm"),
     path("profile/phone/resend/", profile.phone_resend, name="phone_resend"),
     path("profile/password/", profile.password, name="password"),
+    path("profile/tokens/", tokens.tokens_page, name="tokens"),
+    path("profile/tokens/<int:token_id>/revoke/", tokens.revoke, name="revoke_token"),
     path("profile/accounts/add/", profile.add_account, name="add_account"),
     path("profile/accounts/<int:link_id>/remove/", profile.remove_account, name="remove_account"),
     path(

@@ -1,6 +1,7 @@
 """Issue 11 point 9: no page meant for one person is kept by a browser or proxy cache. The URL
 list is walked from kabinet.urls, so a new page is covered without anyone remembering it."""
 
+from hashlib import sha256
 import uuid
 
 from django.http import HttpResponse
@@ -12,8 +13,8 @@ import pytest
 
 from kabinet.appeals.models import StaffRole
 from kabinet.core.middleware import NoStoreForSessionsMiddleware
-from kabinet.identity.models import User
-from tests.factories import PASSWORD, customer_login, make_appeal, make_online_payment, staff_login
+from kabinet.identity.models import PersonalAccessToken, User
+from tests.factories import PASSWORD, api_token, customer_login, make_appeal, make_online_payment, staff_login
 
 
 def url_patterns() -> list[tuple[str, list[str]]]:
@@ -52,6 +53,7 @@ def arguments(customer, reason) -> dict:
         "public_id": (payment_id := make_online_payment(link.account, "100.00", user=customer).public_id),
         "payment_id": payment_id,
         "charge_id": uuid.uuid4(),
+        "token_id": PersonalAccessToken.objects.get(token_hash=sha256(api_token(customer).encode()).hexdigest()).pk,
     }
 
 

@@ -26,6 +26,7 @@ from tests.e2e.helpers import assert_fits_the_screen, fill_registration_form, lo
 from tests.factories import (
     PASSWORD,
     add_reading,
+    api_token,
     make_account,
     make_appeal,
     make_customer,
@@ -57,6 +58,7 @@ EXCLUDED = {
     "portal:phone_resend": "POST only",
     "portal:email_resend": "POST only (the button is on «Профиль»)",
     "portal:remove_account": "POST only (the button is on «Профиль»)",
+    "portal:revoke_token": "POST only (the button is on «Токены доступа»)",
     "portal:appeal_message": "POST only (the form is on the appeal's page)",
     "portal:appeal_file": "a file download",
     "portal:bill": "a PDF download",
@@ -72,7 +74,10 @@ EXCLUDED = {
     "healthz": "JSON for load balancers, not a page",
     "payments:notifications": "POST only, ЮKassa's server posts its notifications here",
 }
-EXCLUDED_NAMESPACES = {"admin": "Django's own admin, a desktop tool for staff"}
+EXCLUDED_NAMESPACES = {
+    "admin": "Django's own admin, a desktop tool for staff",
+    "api": "the JSON API (tests/api); its /api/v1/docs page is ninja's Swagger UI, a developer's tool",
+}
 
 PUBLIC = ["portal:landing", "portal:consent", "portal:login", "portal:register", "portal:register_confirm",
           "portal:recover", "portal:recover_code", "portal:set_password", "portal:reset_by_link"]  # fmt: skip
@@ -80,7 +85,7 @@ CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "por
             "portal:password", "portal:add_account", "portal:appeals", "portal:appeal_new", "portal:appeal",
             "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
             "portal:bills", "portal:confirm_email", "portal:confirm_remove_account",
-            "portal:autopayment", "portal:autopayment_off"]  # fmt: skip
+            "portal:autopayment", "portal:autopayment_off", "portal:tokens"]  # fmt: skip
 OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal", "backoffice:payments", "backoffice:payment"]
 PAYMENTS = ["portal:pay", "portal:payment"]  # with an acquirer: see test_payment_pages_fit
 DEMO = ["dev:outbox", "payments:demo"]  # routed only when the demo starts with DEBUG on: see test_the_demo_outbox_fits
@@ -325,6 +330,7 @@ def test_customer_pages_fit_the_screen(any_page, world):
     failures: dict[str, list[str]] = {}
     AutoPayment.objects.create(account=home, user=world["customer"], status="active", day=15,
                                cap=Decimal("12500.00"), method_id="demo", method_title="Карта •••• 4444")  # fmt: skip
+    api_token(world["customer"], home)  # «Токены доступа» with its table
     log_in(page, PHONE)
     expect(page.get_by_role("heading", name="Здравствуйте, Александра!")).to_be_visible()
     pages = [
@@ -341,6 +347,7 @@ def test_customer_pages_fit_the_screen(any_page, world):
          "portal:confirm_remove_account"),
         (f"/accounts/{home.pk}/autopayment/", "portal:autopayment"),
         (f"/accounts/{home.pk}/autopayment/off/", "portal:autopayment_off"),
+        ("/profile/tokens/", "portal:tokens"),
     ]  # fmt: skip
     for path, name in pages:
         page.goto(path)

@@ -8,7 +8,15 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
-from tests.factories import customer_login, id_patterns, make_account, make_appeal, make_customer, redirected_to
+from tests.factories import (
+    api_token,
+    customer_login,
+    id_patterns,
+    make_account,
+    make_appeal,
+    make_customer,
+    redirected_to,
+)
 
 
 def billed_month(account) -> date:
@@ -42,10 +50,18 @@ def owned_by(other, reason) -> dict:
         "attachment_id": appeal.attachments.get().pk,
         "account_id": other.account_links.get().account_id,
         "period": billed_month(other.account_links.get().account),  # with account_id: the other's bill
+        "token_id": personal_token_id(other),
     }
 
 
-OWNED = {"link_id", "number", "attachment_id", "account_id", "period", "payment_id"}
+def personal_token_id(user) -> int:
+    from kabinet.identity.models import PersonalAccessToken
+
+    api_token(user)
+    return PersonalAccessToken.objects.filter(user=user).latest("pk").pk
+
+
+OWNED = {"link_id", "number", "attachment_id", "account_id", "period", "payment_id", "token_id"}
 
 
 ID_PATTERNS = id_patterns("portal")

@@ -1,0 +1,100 @@
+"""Sign-in, refresh, sign-out. The rules (identifiers, regions, limits, lockouts, audit,
+rotation and reuse detection) are identity.login's and identity.api_tokens'."""
+
+import math
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+from ninja import Field, Router, Schema, Status
+
+from kabinet.api.auth import token_auth
+from kabinet.api.problems import ApiProblem
+from kabinet.api.schemas import problem_responses
+from kabinet.billing.models import Region
+from kabinet.billing.registry import default_region
+from kabinet.core.net import client_ip
+from kabinet.core.wording import locked_message
+from kabinet.identity import api_tokens
+from kabinet.identity.login import Outcome
+
+router = Router(tags=["Вход"])
+
+INVALID = "Неверный логин или пароль. Проверьте номер лицевого счета, телефон или e-mail, пароль и регион."
+NOT_SERVED = "Абонент не обслуживается/Учетная запись заблокирована. Позвоните в контактный центр: {phone}."
+OBJECT_NOT_FOUND = (
+    "Объект не найден. Повторите вход позже. Если ошибка сохраняется, позвоните в контактный центр: {phone}."
+)
+REFRESH_INVALID = "Токен обновления недействителен или уже использован: войдите заново."
+
+
+class SignInIn(Schema):
+    identifier: str = Field(..., max_length=254, description="Номер лицевого счета, телефон или e-mail")
+    password: str = Field(..., max_length=4096)
+    region: str | None = Field(None, max_length=8, description="Код региона (по умолчанию — основной)")
+
+
+class RefreshIn(Schema):
+    refresh_token: str = Field(..., max_length=200)
+
+
+class TokensOut(Schema):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+def _region(code: str | None) -> Region:
+    region = Region.objects.filter(code=code).first() if code else default_region()
+    if region is None:
+        raise ApiProblem(422, errors={"region": ["Нет такого региона."]})
+    return region
+
+
+def _tokens(pair: api_tokens.TokenPair) -> TokensOut:
+    # No cache keeps it: the API middleware marks every answer no-store (RFC 6749 §5.1 asks it).
+    return TokensOut(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
+
+
+def _refused(result, region: Region) -> ApiProblem:
+    if result.outcome is Outcome.LOCKED:
+        wait = max(1, math.ceil((result.locked_until - timezone.now()).total_seconds()))
+        return ApiProblem(429, locked_message(result.locked_until), headers={"Retry-After": str(wait)})
+    if result.outcome is Outcome.NOT_SERVED:
+        return ApiProblem(403, NOT_SERVED.format(phone=region.contact_phone))
+    if result.outcome is Outcome.OBJECT_NOT_FOUND:
+        return ApiProblem(400, OBJECT_NOT_FOUND.format(phone=region.contact_phone))
+    return ApiProblem(400, INVALID)
+
+
+@router.post(
+    "/token",
+    auth=None,
+    response={200: TokensOut, **problem_responses(400, 403, 422, 429)},
+    summary="Вход: токены по логину и паролю",
+)
+@sensitive_variables("payload")
+def sign_in(request: HttpRequest, payload: SignInIn):
+    region = _region(payload.region)
+    result = api_tokens.sign_in(payload.identifier, payload.password, region, client_ip(request))
+    if result.tokens is None:
+        raise _refused(result.login, region)
+    return _tokens(result.tokens)
+
+
+@router.post(
+    "/refresh", auth=None, response={200: TokensOut, **problem_responses(400, 422)}, summary="Новая пара токенов"
+)
+def refresh(request: HttpRequest, payload: RefreshIn):
+    try:
+        pair = api_tokens.refresh(payload.refresh_token)
+    except api_tokens.InvalidToken:
+        raise ApiProblem(400, REFRESH_INVALID) from None
+    return _tokens(pair)
+
+
+@router.post("/logout", auth=token_auth, response={204: None, **problem_responses(401)}, summary="Выход")
+def sign_out(request: HttpRequest):
+    api_tokens.sign_out(request.auth)
+    return Status(204, None)

@@ -1,0 +1,18 @@
+"""Schemas more than one router shares."""
+
+from ninja import Schema
+
+
+class Problem(Schema):
+    """RFC 9457 problem details: every error of the API has this shape."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: dict[str, list[str]]
+
+
+def problem_responses(*statuses: int) -> dict[int, type[Problem]]:
+    """`response={200: Out, **problem_responses(401, 404)}`: the errors an operation documents."""
+    return {status: Problem for status in statuses}

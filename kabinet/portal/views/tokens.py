@@ -1,0 +1,51 @@
+"""«Токены доступа» in the profile: personal access tokens for home automation (docs/api.md).
+The rules are identity.api_tokens'; the page lists, makes (the secret shown once) and revokes."""
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from kabinet.identity import api_tokens, profile
+from kabinet.identity.accounts import FieldRejected
+from kabinet.portal.access import customer_required
+from kabinet.portal.token_forms import PersonalTokenForm
+
+SESSION_NEW_TOKEN = "kabinet.new_token"
+
+
+@customer_required
+def tokens_page(request: HttpRequest) -> HttpResponse:
+    links = profile.user_accounts(request.user)
+    form = PersonalTokenForm(request.POST or None, links=links)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = api_tokens.create_personal_token(
+                request.user, data["name"], data["accounts"], data["rights"] == "readings", data["lifetime"]
+            )
+        except FieldRejected as rejected:
+            form.add_error(rejected.field, rejected.message)
+        else:
+            # Kept in the session only until the page after the redirect shows it once, so that
+            # reloading that page neither shows it again nor makes a second token.
+            request.session[SESSION_NEW_TOKEN] = {"name": created.token.name, "secret": created.secret}
+            return redirect("portal:tokens")
+    context = {
+        "form": form,
+        "links": links,
+        "created": request.session.pop(SESSION_NEW_TOKEN, None) if request.method == "GET" else None,
+        "tokens": list(api_tokens.personal_tokens(request.user)),
+        "now": timezone.now(),
+    }
+    return render(request, "portal/tokens.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@customer_required
+def revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    if not api_tokens.revoke_personal_token(request.user, token_id):
+        raise Http404
+    messages.success(request, "Токен отозван: с ним больше нельзя получить данные.")
+    return redirect("portal:tokens")
