@@ -162,3 +162,14 @@ def test_a_crash_is_a_500_problem_that_tells_nothing_inside(client, customer, mo
 def test_json_is_utf_8_not_escaped(client, customer):
     response = client.get(PROFILE, headers=bearer(api_token(customer)))
     assert "Анна".encode() in response.content and response["Content-Type"] == "application/json; charset=utf-8"
+
+
+def test_a_token_costs_two_queries_or_three_with_its_accounts(client, customer, account, django_assert_num_queries):
+    """The token with its user (one join), the employee check, a personal token's accounts; the
+    profile itself is one more. last_used_at is written at most once a minute."""
+    personal, access = api_token(customer), access_token(customer)
+    client.get(PROFILE, headers=bearer(personal))  # the first use writes last_used_at
+    with django_assert_num_queries(4):
+        client.get(PROFILE, headers=bearer(personal))
+    with django_assert_num_queries(3):
+        client.get(PROFILE, headers=bearer(access))
