@@ -4,13 +4,13 @@ in routers/; every error leaves as a problem (problems.py)."""
 import logging
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
 from kabinet.api import problems
 from kabinet.api.auth import token_auth
-from kabinet.api.routers import auth, profile, tokens
+from kabinet.api.openapi import KabinetAPI
+from kabinet.api.routers import accounts, auth, bills, payments, profile, readings, tokens
 from kabinet.api.validation import field_errors
 
 logger = logging.getLogger("kabinet.api")
@@ -20,7 +20,7 @@ class Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}  # «Анна», not its \u escapes: shorter, readable
 
 
-api = NinjaAPI(
+api = KabinetAPI(
     title="Kabinet API",
     version="1",
     description="Личный кабинет клиента: API для мобильных приложений и домашней автоматизации. См. docs/api.md.",
@@ -66,3 +66,7 @@ def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("/auth", auth.router)
 api.add_router("/profile", profile.router)
 api.add_router("/tokens", tokens.router)
+api.add_router("/accounts", accounts.router)
+api.add_router("/accounts", bills.router)
+api.add_router("", readings.router)
+api.add_router("", payments.router)

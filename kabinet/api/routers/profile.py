@@ -10,7 +10,9 @@ from kabinet.api.schemas import problem_responses
 router = Router(tags=["Профиль"])
 
 
-class TokenOut(Schema):
+class ProfileTokenOut(Schema):
+    """Not `TokenOut`: OpenAPI components are named by class, and routers.tokens has one."""
+
     kind: str  # "access" (a sign-in) or "personal"
     can_submit_readings: bool
     accounts: list[str]  # the account numbers the token reaches
@@ -21,7 +23,7 @@ class ProfileOut(Schema):
     last_name: str
     phone: str | None
     email: str | None
-    token: TokenOut
+    token: ProfileTokenOut
 
 
 @router.get("", response={200: ProfileOut, **problem_responses(401, 429)}, summary="Профиль")
@@ -30,7 +32,7 @@ def get_profile(request: HttpRequest):
     principal = request.auth
     user = principal.user
     numbers = list(accounts_of(principal).order_by("number").values_list("number", flat=True))
-    token = TokenOut(kind=principal.kind, can_submit_readings=principal.can_submit_readings, accounts=numbers)
+    token = ProfileTokenOut(kind=principal.kind, can_submit_readings=principal.can_submit_readings, accounts=numbers)
     return ProfileOut(
         first_name=user.first_name, last_name=user.last_name, phone=user.phone, email=user.email, token=token
     )

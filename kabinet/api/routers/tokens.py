@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from kabinet.api.auth import access_token_auth
+from kabinet.api.ids import ObjectId
 from kabinet.api.problems import ApiProblem
 from kabinet.api.schemas import problem_responses
 from kabinet.identity import api_tokens
@@ -35,7 +36,7 @@ class TokenOut(Schema):
 
 class TokenIn(Schema):
     name: str = Field(..., max_length=api_tokens.NAME_MAX_LENGTH, description="Название, например «Home Assistant»")
-    accounts: list[int] = Field(..., description="Идентификаторы лицевых счетов (id из /accounts)")
+    accounts: list[ObjectId] = Field(..., description="Идентификаторы лицевых счетов (id из /accounts)")
     can_submit_readings: bool = Field(False, description="false — только чтение")
     lifetime: Literal["30", "90", "365", "none"] = Field("90", description="Срок действия, дней; none — без срока")
 
@@ -75,7 +76,7 @@ def create_token(request: HttpRequest, payload: TokenIn):
 
 
 @router.delete("/{int:token_id}", response={204: None, **problem_responses(401, 403, 404)}, summary="Отозвать токен")
-def revoke_token(request: HttpRequest, token_id: int):
+def revoke_token(request: HttpRequest, token_id: ObjectId):
     if not api_tokens.revoke_personal_token(request.auth.user, token_id):
         raise ApiProblem(404, "Токен не найден.")
     return Status(204, None)
