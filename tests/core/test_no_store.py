@@ -14,7 +14,15 @@ import pytest
 from kabinet.appeals.models import StaffRole
 from kabinet.core.middleware import NoStoreForSessionsMiddleware
 from kabinet.identity.models import PersonalAccessToken, User
-from tests.factories import PASSWORD, api_token, customer_login, make_appeal, make_online_payment, staff_login
+from tests.factories import (
+    PASSWORD,
+    api_token,
+    customer_login,
+    make_appeal,
+    make_meter,
+    make_online_payment,
+    staff_login,
+)
 
 
 def url_patterns() -> list[tuple[str, list[str]]]:
@@ -53,6 +61,7 @@ def arguments(customer, reason) -> dict:
         "public_id": (payment_id := make_online_payment(link.account, "100.00", user=customer).public_id),
         "payment_id": payment_id,
         "charge_id": uuid.uuid4(),
+        "meter_id": make_meter(link.account).pk,
         "token_id": PersonalAccessToken.objects.get(token_hash=sha256(api_token(customer).encode()).hexdigest()).pk,
     }
 
