@@ -59,6 +59,19 @@ def test_a_token_scoped_to_one_account_lists_only_it(client, customer, sverdlovs
     assert client.get(f"/api/v1/accounts/{account.pk}", headers=token).status_code == 404
 
 
+def test_a_personal_token_lists_accounts_in_five_queries(
+    client, customer, sverdlovsk, billed, django_assert_num_queries
+):
+    """Token, employee check, accounts (the token's scope a subquery), balances, last payments:
+    what bench/api.py measures, kept from growing."""
+    second = make_account(sverdlovsk, "660100000003")
+    customer.account_links.create(account=second)
+    token = bearer(api_token(customer, billed, second, write=False))
+    client.get("/api/v1/accounts", headers=token)  # the first use writes last_used_at
+    with django_assert_num_queries(5):
+        assert len(client.get("/api/v1/accounts", headers=token).json()) == 2
+
+
 def test_charges_by_month_with_services_recalculations_and_payments(client, customer, billed, headers):
     response = client.get(f"/api/v1/accounts/{billed.pk}/charges?from=2026-09&to=2026-10", headers=headers)
     assert response.status_code == 200

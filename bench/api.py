@@ -1,0 +1,354 @@
+"""Requests/s and latency of the API (GET accounts, POST readings) beside a bare Django view
+through the same server.
+
+Creates a throw-away PostgreSQL database on 127.0.0.1:5432 (user postgres, trust auth),
+migrates it and runs `load_demo`: Анна Иванова of the README (account 660100012345) gets her
+accounts, meters and two years of history. Her region's readings window is widened to the
+whole month so that readings are accepted whatever the date, and a personal access token
+scoped to all her accounts and allowed to submit readings is made through
+`kabinet.identity.api_tokens.create_personal_token`, as «Профиль» makes it.
+
+Then it starts gunicorn (sync workers, DJANGO_DEBUG off, the cache in Redis as in
+docs/production.md) with bench/api_settings.py, which is Kabinet's settings with
+bench/api_urls.py as the URLconf: the app's URLs plus `/bench/bare`, a bare view returning a
+small JSON. Each target is loaded with wrk (keep-alive, --connections at once, 2 threads)
+after a short warm-up:
+
+  bare      GET /bench/bare: the ceiling of the server, the stack and this machine
+  accounts  GET /api/v1/accounts with the token (Authorization: Bearer; no session, no
+            template): authentication, rate counting in Redis, the balance summaries, JSON, ETag
+  readings  POST /api/v1/accounts/<id>/readings with the token: the previous reading + 1 for
+            every zone of every meter; each submission replaces the one before (201 each time)
+
+The per-token rate limit (KABINET_API_RATE) is raised for the run: one token sending
+thousands of requests a second is what the limit is for, not what is measured. Targets: GET
+accounts at least 0.3 of the bare view's requests/s, and p99 under 50 ms at 32 connections
+(exit status 1 otherwise, and when any response is not 2xx). With every connection waiting,
+the mean latency is connections / throughput (Little's law, printed as «queue ms»): a p99
+under 50 ms at 32 connections needs well over 640 requests/s.
+
+wrk comes from Debian's package: the script runs `apt-get install -y wrk` when it is missing
+and it is root, else says what to install. The machine's load average is printed beside the
+figures: other jobs on the machine lower them all alike, and the ratios less.
+
+    .venv/bin/python bench/api.py [--workers 4] [--connections 32] [--seconds 15]
+"""
+
+import argparse
+import json
+import os
+from pathlib import Path
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+PHONE = "+79120008888"
+TARGET_RATIO = 0.3
+TARGET_P99_MS = 50.0
+
+# wrk's report as one JSON line: the figures are taken from it, not scraped from the text.
+LUA_DONE = """
+done = function(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "seconds": %f, "p50_us": %d, "p99_us": %d, "max_us": %d, '
+    .. '"non2xx": %d, "socket_errors": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99), latency.max,
+    errors.status, errors.connect + errors.read + errors.write + errors.timeout))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ensure_wrk() -> str:
+    if path := shutil.which("wrk"):
+        return path
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("wrk is missing: apt-get install -y wrk", flush=True)
+        if subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False).returncode:
+            subprocess.run(["apt-get", "update", "-q"], check=True)
+            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
+        if path := shutil.which("wrk"):
+            return path
+    raise SystemExit("bench/api.py needs wrk (Debian: apt-get install wrk)")
+
+
+def environment(data_dir: str, database: str, redis_url: str) -> dict[str, str]:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "bench.api_settings",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "KABINET_DATA_DIR": data_dir,
+        "KABINET_ATTACHMENTS_DIR": str(Path(data_dir) / "attachments"),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "KABINET_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "CELERY_BROKER_URL": "",
+        "KABINET_API_RATE": str(10**9),
+        "REDIS_URL": redis_url,
+    }
+    return env
+
+
+def build_customer(accounts: int, months: int):
+    """A customer with `accounts` accounts, each with a two-zone meter, `months` of readings,
+    accruals and payments, and balances rebuilt as the exchange's import leaves them."""
+    from datetime import date, datetime
+    from datetime import time as clock
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from kabinet.billing.balances import rebuild_balances
+    from kabinet.billing.models import Accrual, Payment, PersonalAccount, Premises, Region, Service
+    from kabinet.billing.money import charge
+    from kabinet.billing.periods import add_months, month_start
+    from kabinet.identity.models import AccountLink, User
+    from kabinet.readings.models import Meter, Reading
+
+    # The readings window is the whole month, so that readings are accepted whatever the date.
+    region = Region.objects.create(code="66", name="Свердловский", account_number_pattern=r"\d{12}",
+                                   is_default=True, readings_from_day=1, readings_to_day=31)  # fmt: skip
+    service = Service.objects.create(code="electricity", name="Электроснабжение", unit="кВт·ч", ordering=1)
+    user = User.objects.create_user(PHONE, secrets.token_urlsafe(16), first_name="Анна", last_name="Бенчева")
+    this_month = month_start(timezone.localdate())
+    for index in range(accounts):
+        premises = Premises.objects.create(
+            region=region, city="Екатеринбург", street="ул. Малышева", house=str(index + 1), flat="5"
+        )
+        account = PersonalAccount.objects.create(region=region, number=f"6601{index:08d}", premises=premises)
+        AccountLink.objects.create(user=user, account=account)
+        meter = Meter.objects.create(account=account, service=service, serial=f"B{index:07d}", zones=2, digits=6,
+                                     installed_on=date(2020, 3, 1), verification_due=date(2032, 3, 1))  # fmt: skip
+        for back in range(months, 0, -1):
+            period = add_months(this_month, -back)
+            taken = timezone.make_aware(datetime.combine(period.replace(day=20), clock(19, 0)))
+            used = months - back
+            Reading.objects.create(meter=meter, period=period, source=Reading.Source.PORTAL, taken_at=taken,
+                                   t1=1000 + 150 * used, t2=500 + 70 * used)  # fmt: skip
+            for zone, volume, rate in (("Т1", "150", "6.7100"), ("Т2", "70", "3.3800")):
+                Accrual.objects.create(account=account, period=period, service=service, zone=zone,
+                                       volume=Decimal(volume), tariff=Decimal(rate),
+                                       amount=charge(Decimal(volume), Decimal(rate)))  # fmt: skip
+            Payment.objects.create(account=account, paid_on=period.replace(day=5), amount=Decimal("1200.00"),
+                                   channel="online")  # fmt: skip
+        rebuild_balances(account, opening=Decimal("0.00"))
+    return user
+
+
+def prepare(env: dict[str, str], accounts: int, months: int) -> tuple[str, str, str]:
+    """Migrate, build the customer, make the token; the token, the first account's id and the
+    body of a readings submission that passes the checks."""
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test import Client
+
+    from kabinet.billing.models import PersonalAccount
+    from kabinet.identity import api_tokens
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    user = build_customer(accounts, months)
+    own = list(PersonalAccount.objects.filter(link__user=user).order_by("pk").values_list("pk", flat=True))
+    # As «Профиль» makes it: all the customer's accounts, allowed to submit readings.
+    token = api_tokens.create_personal_token(user, "bench/api.py", own, True, "30").secret
+    print(f"migrate + customer   {time.perf_counter() - started:.1f} s", flush=True)
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    meters = client.get(f"/api/v1/accounts/{own[0]}/meters").json()
+    if not meters["window"]["is_open"] or not meters["meters"]:
+        raise SystemExit(f"window closed or no meters: {meters}")
+    entries = []
+    for meter in meters["meters"]:
+        previous = (meter["previous_reading"] or {"values": {}})["values"]
+        zones = ("t1", "t2", "t3")[: meter["zones"]]
+        # A little more than the previous reading: passes the checks, and each submission
+        # replaces the one before in the same window.
+        entries.append({"meter_id": meter["id"], "values": {z: (previous.get(z) or 0) + 1 for z in zones}})
+    body = json.dumps({"meters": entries})
+    for path in ("/api/v1/accounts", f"/api/v1/accounts/{own[0]}/readings"):
+        method = client.post if path.endswith("readings") else client.get
+        response = method(path, body, content_type="application/json") if path.endswith("readings") else method(path)
+        if response.status_code not in (200, 201):
+            raise SystemExit(f"{path}: {response.status_code} {response.content.decode()}")
+    return token, str(own[0]), body
+
+
+def wait_until_up(port: int, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("gunicorn exited; see its output above")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start within 30 s")
+
+
+def check_bare(port: int, workers: int) -> None:
+    """The workers answer (the port is open before they have imported Django): one request
+    per worker at once, until all come back."""
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.request import urlopen
+
+    def get(_) -> None:
+        with urlopen(f"http://127.0.0.1:{port}/bench/bare", timeout=60) as response:  # raises on 4xx/5xx
+            response.read()
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(get, range(workers * 2)))
+
+
+def lua_script(folder: Path, name: str, method: str, headers: dict[str, str], body: str | None) -> Path:
+    lines = [f'wrk.method = "{method}"']
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    if body is not None:
+        lines.append(f"wrk.body = {json.dumps(body)}")  # a JSON string is a valid Lua string here
+    path = folder / f"{name}.lua"
+    path.write_text("\n".join(lines) + LUA_DONE)
+    return path
+
+
+def wrk(binary: str, url: str, script: Path, connections: int, seconds: float) -> dict:
+    command = [binary, "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s", "-s", str(script)]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
+    figures = json.loads(line.removeprefix("WRK_JSON "))
+    figures["rate"] = figures["requests"] / figures["seconds"]
+    return figures
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (default 4: two per core)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections at once (default 32)")
+    parser.add_argument("--seconds", type=float, default=15, help="length of each measured run (default 15)")
+    parser.add_argument("--warmup", type=float, default=3, help="unmeasured run before each target (default 3)")
+    parser.add_argument("--accounts", type=int, default=2, help="the customer's accounts (default 2)")
+    parser.add_argument("--months", type=int, default=24, help="months of history per account (default 24)")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/15", help="REDIS_URL of the run; '' for locmem")
+    args = parser.parse_args()
+
+    binary = ensure_wrk()
+    import psycopg
+
+    database = f"kab_api_bench_{os.getpid()}"
+    workdir = tempfile.TemporaryDirectory(prefix="kabinet-bench-api-")
+    folder = Path(workdir.name)
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    server = None
+    try:
+        env = environment(str(folder / "data"), database, args.redis)
+        token, account_id, body = prepare(env, args.accounts, args.months)
+        from django.db import connections
+
+        connections.close_all()
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "kabinet.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(args.workers), "--worker-class", "sync", "--log-level", "warning"],
+            cwd=ROOT, env={**os.environ, **env},
+        )  # fmt: skip
+        wait_until_up(port, server)
+        check_bare(port, args.workers)
+        auth = {"Authorization": f"Bearer {token}"}
+        targets = {
+            "bare": ("/bench/bare", lua_script(folder, "bare", "GET", {}, None)),
+            "accounts": ("/api/v1/accounts", lua_script(folder, "accounts", "GET", auth, None)),
+            "readings": (
+                f"/api/v1/accounts/{account_id}/readings",
+                lua_script(folder, "readings", "POST", {**auth, "Content-Type": "application/json"}, body),
+            ),
+        }
+        results = {}
+        loads = [load_average()]
+        for name, (path, script) in targets.items():
+            url = f"http://127.0.0.1:{port}{path}"
+            wrk(binary, url, script, args.connections, args.warmup)
+            results[name] = wrk(binary, url, script, args.connections, args.seconds)
+            loads.append(load_average())
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait()
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        workdir.cleanup()
+
+    print(report(results, args, loads))
+    if not passed(results):
+        raise SystemExit(1)
+
+
+def report(results: dict[str, dict], args, loads: list[str]) -> str:
+    bare = results["bare"]["rate"]
+    lines = [
+        f"machine    {os.cpu_count()} cores; gunicorn {args.workers} sync workers; wrk 2 threads, "
+        f"{args.connections} connections, {args.seconds:g} s per target",
+        f"load avg   {loads[0]} before; after each target: {' | '.join(loads[1:])}",
+        f"{'target':<9} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'queue ms':>8}"
+        f" {'non-2xx':>7} {'ratio':>6}  verdict",
+    ]
+    for name, r in results.items():
+        ratio = r["rate"] / bare
+        p99 = r["p99_us"] / 1000
+        verdict = "baseline" if name == "bare" else verdict_of(name, ratio, p99)
+        if r["non2xx"] or r["socket_errors"]:
+            verdict += f"; FAILED RESPONSES ({r['socket_errors']} socket errors)"
+        lines.append(
+            f"{name:<9} {r['requests']:>8} {r['rate']:>8.1f} {r['p50_us'] / 1000:>7.1f} {p99:>7.1f}"
+            f" {r['max_us'] / 1000:>7.1f} {args.connections / r['rate'] * 1000:>8.1f} {r['non2xx']:>7} {ratio:>6.2f}"
+            f"  {verdict}"
+        )
+    lines.append(
+        "queue ms   connections / req/s: the mean latency that this throughput implies with every "
+        "connection waiting (Little's law)"
+    )
+    lines.append(
+        f"targets    GET accounts ≥ {TARGET_RATIO} of bare; p99 < {TARGET_P99_MS:g} ms at 32 connections "
+        "(readings: p99 only)"
+    )
+    return "\n".join(lines)
+
+
+def verdict_of(name: str, ratio: float, p99: float) -> str:
+    parts = []
+    if name == "accounts":
+        parts.append(f"ratio {'≥' if ratio >= TARGET_RATIO else 'BELOW'} {TARGET_RATIO}")
+    parts.append(f"p99 {'<' if p99 < TARGET_P99_MS else 'NOT <'} {TARGET_P99_MS:g} ms")
+    return ", ".join(parts)
+
+
+def passed(results: dict[str, dict]) -> bool:
+    ok = all(not r["non2xx"] and not r["socket_errors"] for r in results.values())
+    ok &= results["accounts"]["rate"] / results["bare"]["rate"] >= TARGET_RATIO
+    return ok and all(results[name]["p99_us"] / 1000 < TARGET_P99_MS for name in ("accounts", "readings"))
+
+
+if __name__ == "__main__":
+    main()
