@@ -3,6 +3,7 @@ in routers/; every error leaves as a problem (problems.py)."""
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
@@ -10,8 +11,9 @@ from ninja.renderers import JSONRenderer
 from kabinet.api import problems
 from kabinet.api.auth import token_auth
 from kabinet.api.openapi import KabinetAPI
-from kabinet.api.routers import accounts, auth, bills, payments, profile, readings, tokens
+from kabinet.api.routers import accounts, appeals, auth, bills, payments, profile, readings, tokens
 from kabinet.api.validation import field_errors
+from kabinet.appeals.files import limits_text
 
 logger = logging.getLogger("kabinet.api")
 
@@ -57,6 +59,15 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return problems.response(404)
 
 
+@api.exception_handler(SuspiciousOperation)
+def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    """What Django itself answers 400 to — above all a body over the upload bounds (too many
+    files, too many bytes), met only when a view reads the files: the client's error, not ours."""
+    if isinstance(exc, TooManyFilesSent | RequestDataTooBig):
+        return problems.response(400, f"Запрос слишком большой: файлов можно приложить {limits_text()}.")
+    return problems.response(400)
+
+
 @api.exception_handler(Exception)
 def _crash(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API error at %s %s", request.method, request.path, exc_info=exc)
@@ -70,3 +81,4 @@ api.add_router("/accounts", accounts.router)
 api.add_router("/accounts", bills.router)
 api.add_router("", readings.router)
 api.add_router("", payments.router)
+api.add_router("", appeals.router)

@@ -97,8 +97,8 @@ def sniff(uploaded: UploadedFile) -> str:
     return kind.mime
 
 
-def store_upload(owner, uploaded: UploadedFile) -> Upload:
-    """Check one uploaded file and keep it as the owner's pending upload."""
+def check_file(uploaded: UploadedFile) -> str:
+    """The type found in one file's content, or FileRejected: empty, too large, not allowed."""
     if uploaded.size == 0:
         raise FileRejected(f"Файл «{uploaded.name}» пустой.")
     if uploaded.size > limits().file_bytes:
@@ -106,7 +106,26 @@ def store_upload(owner, uploaded: UploadedFile) -> Upload:
             f"Файл «{uploaded.name}» больше {limits().file_mb} МБ. "
             "Уменьшите его (например, отсканируйте с меньшим разрешением) или разделите на части."
         )
-    content_type = sniff(uploaded)
+    return sniff(uploaded)
+
+
+def refusals(files: list[UploadedFile]) -> list[str]:
+    """Everything wrong with one submission's files, found without storing any of them: an
+    all-or-nothing sender (the API) stores the files only when this is empty."""
+    if refused := over_limits([], files):
+        return [refused]
+    found = []
+    for uploaded in files:
+        try:
+            check_file(uploaded)
+        except FileRejected as rejected:
+            found.append(str(rejected))
+    return found
+
+
+def store_upload(owner, uploaded: UploadedFile) -> Upload:
+    """Check one uploaded file and keep it as the owner's pending upload."""
+    content_type = check_file(uploaded)
     digest = hashlib.sha256()
     for chunk in uploaded.chunks():
         digest.update(chunk)

@@ -10,13 +10,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from kabinet.appeals.calendar import add_working_days
 from kabinet.appeals.calendar import today as local_today
-from kabinet.appeals.models import Appeal, Attachment, Event, Message, Reason, Status, Upload
+from kabinet.appeals.models import Appeal, Attachment, Event, Message, Reason, Status, Topic, Upload
 from kabinet.appeals.notify import notify_customer
 from kabinet.appeals.numbering import next_number
 from kabinet.billing.models import PersonalAccount
@@ -40,6 +40,17 @@ def appeal_accounts(customer) -> QuerySet[PersonalAccount]:
     return PersonalAccount.objects.filter(link__user=customer, status=PersonalAccount.Status.ACTIVE).select_related(
         "premises", "region"
     )
+
+
+def active_topics() -> QuerySet[Topic]:
+    """The taxonomy a customer chooses from: active topics, each with its active reasons."""
+    reasons = Prefetch("reasons", queryset=Reason.objects.filter(is_active=True), to_attr="active_reasons")
+    return Topic.objects.filter(is_active=True).prefetch_related(reasons)
+
+
+def active_reason(reason_id: int) -> Reason | None:
+    """A reason a new appeal may give: active, in an active topic."""
+    return Reason.objects.filter(pk=reason_id, is_active=True, topic__is_active=True).select_related("topic").first()
 
 
 def customer_appeals(customer) -> QuerySet[Appeal]:
@@ -111,14 +122,19 @@ def can_write(appeal: Appeal) -> bool:
     return answered is not None and timezone.now() - answered <= timedelta(days=settings.KABINET_APPEAL_REOPEN_DAYS)
 
 
+def write_refusal(appeal: Appeal) -> str:
+    """Why the customer may no longer write about this appeal; empty while they may."""
+    if can_write(appeal):
+        return ""
+    return f"Обращение закрыто более {settings.KABINET_APPEAL_REOPEN_DAYS} дней назад. Создайте новое обращение."
+
+
 def add_customer_message(customer, number: str, text: str, uploads: list[Upload]) -> Message:
     """A message from the customer; on an answered or closed appeal it reopens it."""
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().get(pk=customer_appeal(customer, number).pk)
-        if not can_write(appeal):
-            raise AppealRefused(
-                f"Обращение закрыто более {settings.KABINET_APPEAL_REOPEN_DAYS} дней назад. Создайте новое обращение."
-            )
+        if refusal := write_refusal(appeal):
+            raise AppealRefused(refusal)
         message = Message.objects.create(appeal=appeal, kind=Message.Kind.CUSTOMER, author=customer, text=text)
         attach_uploads(appeal, uploads, customer, message)
         before = appeal.status

@@ -15,6 +15,7 @@ from django.utils import timezone
 import pytest
 
 from kabinet.api.api import api
+from kabinet.appeals.models import Appeal, Attachment, Message
 from kabinet.billing.models import Accrual
 from kabinet.identity import api_tokens
 from kabinet.identity.models import PersonalAccessToken
@@ -27,6 +28,7 @@ from tests.factories import (
     bearer,
     electricity,
     make_account,
+    make_appeal,
     make_customer,
     make_meter,
     make_online_payment,
@@ -74,13 +76,16 @@ def example(schema: dict):
 
 def request(client, method: str, path: str, operation: dict, params: dict, token: str):
     url = re.sub(r"\{(\w+)\}", lambda m: str(params[m.group(1)]), path)
-    body = operation.get("requestBody", {}).get("content", {}).get("application/json")
-    data = example(body["schema"]) if body else None
-    kwargs = {"content_type": "application/json"} if data is not None else {}
-    return getattr(client, method)(url, data, headers=bearer(token), **kwargs)
+    content = operation.get("requestBody", {}).get("content", {})
+    send = getattr(client, method)
+    if body := content.get("application/json"):
+        return send(url, example(body["schema"]), headers=bearer(token), content_type="application/json")
+    if form := content.get("multipart/form-data"):  # the test client's default encoding
+        return send(url, example(form["schema"]), headers=bearer(token))
+    return send(url, headers=bearer(token))
 
 
-def objects(customer, account) -> dict:
+def objects(customer, account, reason) -> dict:
     """Path parameter → an object of `customer` under `account`."""
     meter = make_meter(account, serial=f"M{account.pk}")
     add_reading(meter, timezone.localdate().replace(day=1) - timedelta(days=40), 1000)
@@ -88,6 +93,7 @@ def objects(customer, account) -> dict:
     Accrual.objects.create(account=account, period=period, service=electricity(), volume=Decimal("100"),
                            tariff=Decimal("5.82"), amount=Decimal("582.00"))  # fmt: skip
     payment = make_online_payment(account, "100.00", status="pending", user=customer)
+    appeal = make_appeal(customer, account, reason)
     token = api_tokens.create_personal_token(customer, f"Датчик {account.number}", [account.pk], False, "30").token
     return {
         "token_id": token.pk,
@@ -95,11 +101,13 @@ def objects(customer, account) -> dict:
         "meter_id": meter.pk,
         "period": f"{period:%Y-%m}",
         "public_id": payment.public_id,
+        "number": appeal.number,
+        "attachment_id": appeal.attachments.get().pk,
     }
 
 
 @pytest.fixture
-def world(sverdlovsk, settings):
+def world(sverdlovsk, settings, reason):
     settings.DEBUG, settings.KABINET_YOOKASSA_SHOP_ID = True, ""  # online payment on (demo acquirer)
     sverdlovsk.readings_from_day, sverdlovsk.readings_to_day = 1, 31
     sverdlovsk.save()
@@ -111,9 +119,9 @@ def world(sverdlovsk, settings):
     b = make_customer("+79120000021", b_account)
     return {
         "a": a,
-        "a_first": objects(a, a_first),
-        "a_second": objects(a, a_second),
-        "b": objects(b, b_account),
+        "a_first": objects(a, a_first, reason),
+        "a_second": objects(a, a_second, reason),
+        "b": objects(b, b_account, reason),
         "b_account": b_account,
     }
 
@@ -130,6 +138,9 @@ def untouched(account) -> tuple:
         Reading.objects.filter(meter__account=account).count(),
         OnlinePayment.objects.filter(account=account).count(),
         PersonalAccessToken.objects.filter(accounts=account, revoked_at__isnull=True).count(),
+        Appeal.objects.filter(account=account).count(),
+        Message.objects.filter(appeal__account=account).count(),
+        Attachment.objects.filter(appeal__account=account).count(),
     )
 
 
@@ -137,6 +148,8 @@ def test_the_walk_sees_the_resources():
     seen = {op_id(op) for op in operations()}
     assert "GET /api/v1/accounts/{account_id}" in seen and "POST /api/v1/meters/{meter_id}/readings" in seen
     assert "POST /api/v1/accounts/{account_id}/payments/online" in seen
+    assert "POST /api/v1/appeals/{number}/messages" in seen
+    assert "GET /api/v1/appeals/{number}/files/{attachment_id}" in seen
 
 
 @pytest.mark.parametrize("op", operations(), ids=op_id)

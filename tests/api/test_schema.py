@@ -31,6 +31,7 @@ from tests.factories import (
     add_reading,
     electricity,
     make_account,
+    make_appeal,
     make_billed,
     make_customer,
     make_meter,
@@ -41,7 +42,7 @@ EXAMPLES = 25  # per operation: the whole walk stays under a minute
 
 
 @pytest.fixture
-def customer_world(db, settings, sverdlovsk):
+def customer_world(db, settings, sverdlovsk, reason):
     settings.DEBUG, settings.KABINET_YOOKASSA_SHOP_ID = True, ""  # online payment through the demo acquirer
     settings.KABINET_API_RATE = 100_000  # generated traffic is no abuse
     sverdlovsk.readings_from_day, sverdlovsk.readings_to_day = 1, 31
@@ -55,8 +56,10 @@ def customer_world(db, settings, sverdlovsk):
                            volume=Decimal("100"), tariff=Decimal("5.82"), amount=Decimal("582.00"))  # fmt: skip
     payment = make_online_payment(account, "100.00", status="pending", user=customer)
     token = api_tokens.create_personal_token(customer, "Датчик", [account.pk], False, "30").token
+    appeal = make_appeal(customer, account, reason)
     objects = {"account_id": account.pk, "meter_id": meter.pk, "public_id": str(payment.public_id),
-               "token_id": token.pk}  # fmt: skip
+               "token_id": token.pk, "number": appeal.number,
+               "attachment_id": appeal.attachments.get().pk}  # fmt: skip
     # As Django's test client does: the app's requests must not close the test's connection.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
