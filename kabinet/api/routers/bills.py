@@ -3,7 +3,7 @@
 
 from decimal import Decimal
 
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Path, Router, Schema
@@ -16,6 +16,7 @@ from kabinet.api.routers.accounts import month_or_422
 from kabinet.api.schemas import problem_responses
 from kabinet.billing.bill_jobs import bill_months, customer_bill
 from kabinet.billing.bills import NoBill
+from kabinet.core.storage import private_download
 
 router = Router(tags=["Квитанции"])
 
@@ -72,11 +73,4 @@ def bill_pdf(request: HttpRequest, account_id: ObjectId, period: str = Path(...,
         bill = customer_bill(account, month)
     except NoBill:
         raise ApiProblem(404, NO_BILL) from None
-    response = FileResponse(
-        bill.pdf.open("rb"),
-        as_attachment=True,
-        filename=f"kvitanciya-{account.number}-{month:%Y-%m}.pdf",
-        content_type="application/pdf",
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(bill.pdf, f"kvitanciya-{account.number}-{month:%Y-%m}.pdf", "application/pdf")

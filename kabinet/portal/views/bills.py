@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 from kabinet.billing.access import customer_account
 from kabinet.billing.bill_jobs import NoEmail, bill_months, customer_bill, is_subscribed, subscribe, unsubscribe
 from kabinet.billing.bills import NoBill
+from kabinet.core.storage import private_download
 from kabinet.payments.services import online_payment_available
 from kabinet.portal.access import customer_required
 from kabinet.portal.bill_forms import EBillForm
@@ -66,11 +67,4 @@ def bill_pdf(request: HttpRequest, account_id: int, period: date) -> FileRespons
         bill = customer_bill(account, period)
     except NoBill:
         raise Http404 from None
-    response = FileResponse(
-        bill.pdf.open("rb"),
-        as_attachment=True,
-        filename=f"kvitanciya-{account.number}-{period:%Y-%m}.pdf",
-        content_type="application/pdf",
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(bill.pdf, f"kvitanciya-{account.number}-{period:%Y-%m}.pdf", "application/pdf")
