@@ -40,11 +40,12 @@ import os
 from pathlib import Path
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+from serving import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -63,12 +64,6 @@ done = function(summary, latency, requests)
     errors.status, errors.connect + errors.read + errors.write + errors.timeout))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def ensure_wrk() -> str:
@@ -187,19 +182,6 @@ def prepare(env: dict[str, str], accounts: int, months: int) -> tuple[str, str, 
         if response.status_code not in (200, 201):
             raise SystemExit(f"{path}: {response.status_code} {response.content.decode()}")
     return token, str(own[0]), body
-
-
-def wait_until_up(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited; see its output above")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start within 30 s")
 
 
 def check_bare(port: int, workers: int) -> None:

@@ -18,7 +18,6 @@ import os
 from pathlib import Path
 import re
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,16 +26,12 @@ import threading
 import time
 from urllib.parse import urlencode
 
+from serving import free_port, wait_until_up
+
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = "+79120009999"
 PASSWORD = "Bench-login-2026"
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare(env: dict) -> tuple[float, str, int]:
@@ -95,19 +90,6 @@ class Client:
         form = {"csrfmiddlewaretoken": token, "identifier": PHONE, "password": PASSWORD, "region": region_pk}
         status, location, _ = self.request("POST", "/login/", urlencode(form))
         return status == 302 and location.endswith("/home/")
-
-
-def wait_until_up(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited; see its output above")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start within 30 s")
 
 
 def load(port: int, region_pk: int, clients: int, seconds: float) -> tuple[int, int, list[float]]:
