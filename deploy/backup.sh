@@ -17,7 +17,18 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="$ROOT/.venv/bin/python"
 ENV_FILE="" KEEP="" DEST=""
 
-usage() { sed -n '9,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# pg_dump/pg_restore come with Debian's postgresql-client; installed here when missing (as root).
+# Its major version must be at least the server's (pg_dump refuses a newer server).
+need_pg_client() {
+  command -v pg_dump >/dev/null && return
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "$1: installing postgresql-client" >&2
+    apt-get install -y -qq postgresql-client >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-client; }
+  fi
+  command -v pg_dump >/dev/null || { echo "$1: pg_dump not found: apt-get install postgresql-client" >&2; exit 1; }
+}
+
+usage() { sed -n '7,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --env) ENV_FILE="$2"; shift 2 ;;
@@ -31,9 +42,7 @@ done
 [ -n "$DEST" ] || usage
 case "$KEEP" in ''|*[!0-9]*) [ -z "$KEEP" ] || { echo "backup: --keep needs a number" >&2; exit 2; } ;; esac
 if [ -n "$ENV_FILE" ]; then set -a; . "$ENV_FILE"; set +a; fi
-for tool in pg_dump sha256sum; do
-  command -v "$tool" >/dev/null || { echo "backup: $tool not found (apt-get install postgresql-client coreutils)" >&2; exit 1; }
-done
+need_pg_client backup
 
 mkdir -p "$DEST"
 NAME="$(date -u +%Y-%m-%dT%H%M%SZ)"

@@ -18,7 +18,18 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="$ROOT/.venv/bin/python"
 HOST=127.0.0.1 PORT=5432 USER_NAME="${PGUSER:-postgres}" BACKUP=""
 
-usage() { sed -n '10,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# pg_dump/pg_restore come with Debian's postgresql-client; installed here when missing (as root).
+# Its major version must be at least the server's (pg_dump refuses a newer server).
+need_pg_client() {
+  command -v pg_dump >/dev/null && return
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "$1: installing postgresql-client" >&2
+    apt-get install -y -qq postgresql-client >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-client; }
+  fi
+  command -v pg_dump >/dev/null || { echo "$1: pg_dump not found: apt-get install postgresql-client" >&2; exit 1; }
+}
+
+usage() { sed -n '9,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --host) HOST="$2"; shift 2 ;;
@@ -32,9 +43,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$BACKUP" ] || usage
 BACKUP="$(cd "$BACKUP" && pwd)"
-for tool in pg_restore createdb dropdb sha256sum; do
-  command -v "$tool" >/dev/null || { echo "drill: $tool not found (apt-get install postgresql-client coreutils)" >&2; exit 1; }
-done
+need_pg_client drill
 for part in manifest.json database.dump SHA256SUMS; do
   [ -f "$BACKUP/$part" ] || { echo "drill: $BACKUP/$part is missing: not a backup" >&2; exit 1; }
 done

@@ -152,3 +152,12 @@ def test_keep_deletes_all_but_the_newest_backups(source, backup, tmp_path):
     assert result.returncode == 0, result.stderr
     assert len(list(dest.iterdir())) == 1
     assert not (dest / "2000-01-01T000000Z").exists()
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is missing")
+def test_the_backup_units_parse():
+    units = [ROOT / "deploy" / "systemd" / name for name in ("kabinet-backup.service", "kabinet-backup.timer")]
+    result = subprocess.run(["systemd-analyze", "verify", *map(str, units)], capture_output=True, text=True)
+    # Paths under /srv/kabinet exist only on the server.
+    problems = [line for line in result.stderr.splitlines() if "/srv/kabinet" not in line]
+    assert problems == []
