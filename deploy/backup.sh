@@ -45,6 +45,10 @@ if [ -n "$ENV_FILE" ]; then set -a; . "$ENV_FILE"; set +a; fi
 need_pg_client backup
 
 mkdir -p "$DEST"
+# One backup at a time per destination; then what a killed run left (.tmp) can go.
+exec 9>"$DEST/.lock"
+flock -n 9 || { echo "backup: another backup into $DEST is running" >&2; exit 1; }
+find "$DEST" -mindepth 1 -maxdepth 1 -type d -name '.*.tmp' -exec rm -rf {} +
 NAME="$(date -u +%Y-%m-%dT%H%M%SZ)"
 TMP="$DEST/.$NAME.tmp"
 FINAL="$DEST/$NAME"

@@ -2,12 +2,15 @@
 database with files is backed up, the drill restores it into a throw-away database and finds
 every figure equal; a corrupted file, a wrong count or a failed dump are caught."""
 
+import hashlib
 import json
 import os
 from pathlib import Path
 import shutil
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -85,7 +88,7 @@ def backup(source, tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("backups")
     result = _run(["deploy/backup.sh", *PYTHON, str(dest)], _env(source))
     assert result.returncode == 0, result.stdout + result.stderr
-    [folder] = list(dest.iterdir())
+    [folder] = list(dest.glob("2*"))
     return folder
 
 
@@ -142,7 +145,15 @@ def test_a_failed_backup_leaves_no_dated_folder(source, tmp_path):
     env = _env(source, "postgres://postgres@127.0.0.1:5432/kab_backup_no_such_db")
     result = _run(["deploy/backup.sh", *PYTHON, str(tmp_path / "dest")], env)
     assert result.returncode != 0
-    assert list((tmp_path / "dest").iterdir()) == []
+    assert [path.name for path in (tmp_path / "dest").iterdir()] == [".lock"]
+
+
+def test_a_killed_backup_s_leftovers_go_with_the_next_one(source, tmp_path):
+    dest = tmp_path / "dest"
+    (dest / ".2000-01-01T000000Z.tmp").mkdir(parents=True)
+    result = _run(["deploy/backup.sh", *PYTHON, str(dest)], _env(source))
+    assert result.returncode == 0, result.stderr
+    assert not (dest / ".2000-01-01T000000Z.tmp").exists()
 
 
 def test_keep_deletes_all_but_the_newest_backups(source, backup, tmp_path):
@@ -150,7 +161,7 @@ def test_keep_deletes_all_but_the_newest_backups(source, backup, tmp_path):
     shutil.copytree(backup, dest / "2000-01-01T000000Z")
     result = _run(["deploy/backup.sh", *PYTHON, "--keep", "1", str(dest)], _env(source))
     assert result.returncode == 0, result.stderr
-    assert len(list(dest.iterdir())) == 1
+    assert len(list(dest.glob("2*"))) == 1
     assert not (dest / "2000-01-01T000000Z").exists()
 
 
@@ -161,3 +172,48 @@ def test_the_backup_units_parse():
     # Paths under /srv/kabinet exist only on the server.
     problems = [line for line in result.stderr.splitlines() if "/srv/kabinet" not in line]
     assert problems == []
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as client:
+        return client.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def s3_endpoint():
+    """A local S3 (moto in server mode) on a free port, until the test ends."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    moto = Path(sys.executable).parent / "moto_server"
+    server = subprocess.Popen([str(moto), "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not _listening(port):
+            assert server.poll() is None, "moto_server exited"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def test_files_on_s3_are_copied_and_hashed_like_local_ones(s3_endpoint, settings, tmp_path):
+    pytest.importorskip("storages", reason="django-storages is not installed (S3 files come with it)")
+    import boto3
+
+    from kabinet.core import backup
+    from kabinet.core.storage import private_storage
+
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id="k", aws_secret_access_key="s")
+    s3.create_bucket(Bucket="kabinet")
+    for key in ["attachments/2026/11/a1", "attachments/2026/12/b2", "attachments/top", "elsewhere/x"]:
+        s3.put_object(Bucket="kabinet", Key=key, Body=key.encode())
+    options = {"bucket_name": "kabinet", "endpoint_url": s3_endpoint, "access_key": "k", "secret_key": "s"}
+    settings.STORAGES = settings.STORAGES | {
+        "attachments": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options | {"location": "attachments"}}
+    }
+    summary = backup.file_summary("attachments", copy_to=tmp_path)
+    assert summary["count"] == 3
+    assert summary["sha256"]["2026/11/a1"] == hashlib.sha256(b"attachments/2026/11/a1").hexdigest()
+    assert (tmp_path / "2026" / "12" / "b2").read_bytes() == b"attachments/2026/12/b2"
+    assert backup._alias_of(private_storage()) == "attachments"
