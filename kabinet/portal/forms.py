@@ -214,3 +214,12 @@ class AddAccountForm(RegionInitialMixin, forms.Form):
     account_number = RegistrationForm.base_fields["account_number"]
     house = RegistrationForm.base_fields["house"]
     region = RegionField()
+
+
+class TurnOffSecondFactorForm(forms.Form):
+    proof = forms.CharField(
+        label="Код из приложения или пароль",
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
