@@ -14,13 +14,14 @@ kept by django-otp's TOTP and static devices; the rules around them are Kabinet'
   password hash, 30 days; a new password or a new device voids it.
 """
 
-from base64 import b32encode
+from base64 import b32decode, b32encode
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -164,6 +165,19 @@ def _code_hash(code: str) -> str:
 
 def _digits(code: str) -> str:
     return "".join(code.split())
+
+
+def set_up_for_demo(user: User, secret: str) -> bool:
+    """The demo's employees get the app set up with a documented key (README), so the demo can
+    be tried without a phone; only in DEBUG, never for a real installation."""
+    if not settings.DEBUG:
+        raise RuntimeError("demo second factor outside DEBUG")
+    if is_on(user):
+        return False
+    key = b32decode(secret.replace(" ", "")).hex()
+    TOTPDevice.objects.filter(user=user).delete()
+    TOTPDevice.objects.create(user=user, name="Приложение (демо)", key=key, confirmed=True)
+    return True
 
 
 # --- Verification ---------------------------------------------------------------------------
