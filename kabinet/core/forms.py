@@ -15,7 +15,7 @@ class SecondFactorForm(forms.Form):
     code = forms.CharField(
         label="Код из приложения",
         max_length=32,
-        help_text="Шесть цифр из приложения-аутентификатора или один из резервных кодов.",
+        help_text="Шесть цифр из приложения‑аутентификатора или один из резервных кодов.",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}),
     )
     remember = forms.BooleanField(label="Запомнить этот браузер на 30 дней", required=False)
