@@ -231,6 +231,8 @@ KABINET_LOCKOUT = timedelta(seconds=int(os.environ.get("KABINET_LOCKOUT", 900)))
 OTP_TOTP_ISSUER = "Личный кабинет"
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
+# An administrator may delete an employee's lost device in /admin/, never read its key.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # An e-mail confirmation link: single use, for its user only (see docs/identifiers.md).
 KABINET_EMAIL_CONFIRM_MAX_AGE = timedelta(seconds=int(os.environ.get("KABINET_EMAIL_CONFIRM_MAX_AGE", 24 * 3600)))
 # Forms that mail an address or say whether a phone or e-mail is taken: uses per

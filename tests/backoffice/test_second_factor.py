@@ -13,7 +13,7 @@ import pytest
 from kabinet.core.models import AuditEvent
 from kabinet.identity import second_factor
 from kabinet.identity.models import User
-from tests.factories import PASSWORD, TOTP_SECRET, give_second_factor, id_patterns, redirected_to
+from tests.factories import PASSWORD, TOTP_SECRET, admin_login, give_second_factor, id_patterns, redirected_to
 
 LOGIN = reverse("backoffice:login")
 QUEUE = reverse("backoffice:queue")
@@ -94,3 +94,16 @@ def test_next_stays_on_this_site(client, operator, target):
     sign_in(client)
     code = pyotp.TOTP(TOTP_SECRET).at(time.time())
     assert redirected_to(client.post(f"{CODE_PAGE}?next={target}", {"code": code})) == QUEUE
+
+
+def test_the_admin_site_never_shows_a_devices_key(client, customer, operator):
+    User.objects.filter(pk=customer.pk).update(is_staff=True, is_superuser=True)
+    admin_login(client, User.objects.get(pk=customer.pk))
+    device = give_second_factor(operator.user)
+    page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk]))
+    assert page.status_code == 200 and device.key not in page.content.decode()
+    assert client.get(reverse("admin:otp_totp_totpdevice_config", args=[device.pk])).status_code in (403, 404)
+    assert (
+        client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"}).status_code == 302
+    )
+    assert not second_factor.is_on(operator.user)  # a lost phone: the employee sets a new one up
