@@ -3,6 +3,7 @@ after the password, and the setup every employee must do before anything else
 (identity.middleware keeps them here until then)."""
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -54,7 +55,7 @@ def code(request: HttpRequest) -> HttpResponse:
     if request.user.is_verified():
         return redirect(_next(request))
     if not second_factor.is_on(request.user):
-        return redirect(f"{reverse('backoffice:second_factor_setup')}?next={_next(request)}")
+        return redirect(f"{reverse('backoffice:second_factor_setup')}?{urlencode({'next': _next(request)})}")
     form = SecondFactorForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -76,7 +77,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     """Set the app up (required of every employee), or, once on, renew the recovery codes."""
     user = request.user
     if second_factor.is_on(user) and not user.is_verified():
-        return redirect(f"{reverse('backoffice:second_factor')}?next={_next(request)}")
+        return redirect(f"{reverse('backoffice:second_factor')}?{urlencode({'next': _next(request)})}")
     form = SetupCodeForm(request.POST or None)
     status, codes = 200, []
     if request.method == "POST" and not second_factor.is_on(user) and form.is_valid():

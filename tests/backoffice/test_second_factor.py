@@ -107,3 +107,14 @@ def test_the_admin_site_never_shows_a_devices_key(client, customer, operator):
         client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"}).status_code == 302
     )
     assert not second_factor.is_on(operator.user)  # a lost phone: the employee sets a new one up
+
+
+def test_a_filtered_queue_survives_the_code(client, operator):
+    give_second_factor(operator.user)
+    sign_in(client)
+    target = f"{QUEUE}?status=new&sort=deadline"
+    code_page = redirected_to(client.get(target))
+    assert client.get(code_page).status_code == 200
+    assert redirected_to(client.get(f"{SETUP}?next={target.replace('&', '%26')}")).endswith("%26sort%3Ddeadline")
+    response = client.post(code_page, {"code": pyotp.TOTP(TOTP_SECRET).now()})
+    assert redirected_to(response) == target
