@@ -46,12 +46,13 @@ class SecondFactorMiddleware:
 
 
 def _required(request: HttpRequest) -> bool:
-    """Employees at their doors always; customers once they turned it on. A session without a
-    door, or with another's, is left to the doors' own checks (they send it to sign in)."""
+    """Employees at their doors always; customers once they turned it on. An employee's session
+    without a staff door is left to the doors' own checks (they send it to sign in)."""
     door = request.session.get(SESSION_KEY)
     if door in {d.value for d in STAFF_DOORS}:
         return is_staff_member(request.user)
-    return door == Door.PORTAL.value and second_factor.is_on(request.user)
+    # A customer's session from before doors were noted is still a customer's (identity.doors).
+    return door in (Door.PORTAL.value, None) and second_factor.is_on(request.user)
 
 
 def _exempt(path: str) -> bool:
@@ -60,7 +61,7 @@ def _exempt(path: str) -> bool:
 
 
 def _where(request: HttpRequest) -> str:
-    portal = request.session.get(SESSION_KEY) == Door.PORTAL.value
+    portal = request.session.get(SESSION_KEY) in (Door.PORTAL.value, None)
     if portal:
         target = reverse("portal:second_factor")
     elif second_factor.is_on(request.user):

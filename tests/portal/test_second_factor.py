@@ -6,6 +6,7 @@ import html
 import re
 import time
 
+from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 import pyotp
@@ -13,7 +14,7 @@ import pytest
 
 from kabinet.core.models import AuditEvent
 from kabinet.identity import second_factor
-from tests.factories import PASSWORD, post_login, redirected_to
+from tests.factories import PASSWORD, customer_login, give_second_factor, post_login, redirected_to
 
 SETTINGS = reverse("portal:second_factor_settings")
 CODE_PAGE = reverse("portal:second_factor")
@@ -185,3 +186,19 @@ def test_turning_it_off_wants_a_code_or_the_password(signed_in, customer, sverdl
 
 def test_without_a_session_the_code_page_sends_to_the_login(client, db):
     assert redirected_to(client.get(CODE_PAGE)) == reverse("portal:login")
+
+
+def test_a_session_from_before_the_doors_is_asked_too(client, customer):
+    """Sessions opened before doors were noted stay customers' (identity.doors): once the app
+    is on, such a session owes the code like any other."""
+    give_second_factor(customer)
+    client.force_login(customer)  # no door noted
+    assert redirected_to(client.get(HOME)) == f"{CODE_PAGE}?next=%2Fhome%2F"
+
+
+def test_another_session_is_asked_once_the_app_is_on(client, customer, sverdlovsk):
+    other = Client()
+    customer_login(other, customer)
+    assert other.get(HOME).status_code == 200
+    give_second_factor(customer)
+    assert redirected_to(other.get(HOME)).startswith(CODE_PAGE)
