@@ -18,6 +18,7 @@ from kabinet.identity.staff import is_staff_member
 # Reached before the code: the code pages, employees' setup, and every door's «Выйти».
 OPEN = {
     "portal:second_factor",
+    "portal:second_factor_sms",
     "portal:logout",
     "backoffice:second_factor",
     "backoffice:second_factor_setup",

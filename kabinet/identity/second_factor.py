@@ -32,7 +32,8 @@ import segno
 
 from kabinet.core import audit, ratelimit
 from kabinet.core.models import AuditEvent
-from kabinet.identity.models import User
+from kabinet.identity import codes as sms_codes
+from kabinet.identity.models import SmsDevice, User, VerificationCode
 from kabinet.identity.staff import is_staff_member
 
 SCOPE = "second_factor"
@@ -74,7 +75,19 @@ def app_device(user: User) -> TOTPDevice | None:
 
 
 def is_on(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or SmsDevice.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+def sms_device(user: User) -> SmsDevice | None:
+    return SmsDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def may_use_sms(user: User) -> bool:
+    """Customers only, and only with a phone: NIST SP 800-63B counts SMS as «restricted»."""
+    return bool(user.phone) and not is_staff_member(user)
 
 
 def is_required(user: User) -> bool:
@@ -145,9 +158,54 @@ def turn_off(user: User, code_or_password: str, ip: str | None) -> Check:
     if check.outcome is Outcome.OK:
         with transaction.atomic():
             TOTPDevice.objects.filter(user=user).delete()
+            SmsDevice.objects.filter(user=user).delete()
             StaticDevice.objects.filter(user=user).delete()
         audit.record(AuditEvent.Action.SECOND_FACTOR_OFF, user=user, ip=ip)
     return check
+
+
+def start_sms_setup(user: User, ip: str | None) -> VerificationCode:
+    """Send a code to the customer's phone; its return turns SMS codes on. Raises
+    codes.CodeThrottled when the phone's or the address's limits say wait."""
+    if not may_use_sms(user):
+        raise PermissionError("SMS codes are for customers with a phone")
+    return send_code(user, ip)
+
+
+def confirm_sms_setup(user: User, raw: str, ip: str | None) -> tuple[Check, list[str]]:
+    if not may_use_sms(user) or is_on(user):
+        return Check(Outcome.INVALID), []
+
+    def proof():
+        return user if _sms_matches(user, raw) else None
+
+    check = _counted(user, ip, proof)
+    if check.outcome is not Outcome.OK:
+        return check, []
+    with transaction.atomic():
+        device = SmsDevice.objects.create(user=user, name="SMS", confirmed=True)
+        codes = _new_recovery_codes(user)
+    audit.record(AuditEvent.Action.SECOND_FACTOR_ON, user=user, ip=ip, method="sms")
+    return Check(Outcome.OK, device=device), codes
+
+
+def send_code(user: User, ip: str | None) -> VerificationCode:
+    """A code by SMS for the sign-in (or the setup); limited like every SMS code."""
+    code = sms_codes.issue_code(VerificationCode.Purpose.SECOND_FACTOR, user.phone, user=user, ip=ip)
+    audit.record(AuditEvent.Action.CODE_SENT, user=user, ip=ip, identifier=user.phone, purpose="second_factor")
+    return code
+
+
+def _sms_matches(user: User, raw: str) -> bool:
+    code = (
+        VerificationCode.objects.select_for_update()
+        .filter(
+            user=user, purpose=VerificationCode.Purpose.SECOND_FACTOR, used_at__isnull=True, revoked_at__isnull=True
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    return code is not None and sms_codes.matches(code, _digits(raw))
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -204,6 +262,8 @@ def verify_code(user: User, code: str) -> TOTPDevice | StaticDevice | None:
         return None
     if (device := app_device(user)) and _digits(code).isdigit() and device.verify_token(_digits(code)):
         return device
+    if (device := sms_device(user)) and _digits(code).isdigit() and _sms_matches(user, code):
+        return device
     recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
     if recovery and recovery.verify_token(_code_hash(code)):
         return recovery
@@ -211,7 +271,7 @@ def verify_code(user: User, code: str) -> TOTPDevice | StaticDevice | None:
 
 
 def _method(device) -> str:
-    return "recovery_code" if isinstance(device, StaticDevice) else "totp"
+    return {StaticDevice: "recovery_code", SmsDevice: "sms"}.get(type(device), "totp")
 
 
 def limits(user: User, ip: str | None) -> list[ratelimit.Limit]:
@@ -243,11 +303,11 @@ def _password_mark(user: User) -> str:
     return salted_hmac(_REMEMBER_SALT, user.password, algorithm="sha256").hexdigest()[:32]
 
 
-def remember_token(user: User, device: TOTPDevice) -> str:
-    return signing.dumps({"u": user.pk, "d": device.pk, "p": _password_mark(user)}, salt=_REMEMBER_SALT)
+def remember_token(user: User, device: TOTPDevice | SmsDevice) -> str:
+    return signing.dumps({"u": user.pk, "d": device.persistent_id, "p": _password_mark(user)}, salt=_REMEMBER_SALT)
 
 
-def remembered_device(user: User, token: str | None) -> TOTPDevice | None:
+def remembered_device(user: User, token: str | None) -> TOTPDevice | SmsDevice | None:
     """The user's device when the cookie is theirs, unexpired, made for this device and this
     password; else None."""
     if not token:
@@ -256,14 +316,10 @@ def remembered_device(user: User, token: str | None) -> TOTPDevice | None:
         data = signing.loads(token, salt=_REMEMBER_SALT, max_age=REMEMBER_FOR)
     except signing.BadSignature:
         return None
-    device = app_device(user)
-    if (
-        not isinstance(data, dict)
-        or data.get("u") != user.pk
-        or device is None
-        or data.get("d") != device.pk
-        or not constant_time_compare(str(data.get("p", "")), _password_mark(user))
-    ):
+    if not isinstance(data, dict) or data.get("u") != user.pk:
+        return None
+    device = next((d for d in (app_device(user), sms_device(user)) if d and d.persistent_id == data.get("d")), None)
+    if device is None or not constant_time_compare(str(data.get("p", "")), _password_mark(user)):
         return None
     return device
 
@@ -307,7 +363,7 @@ def mark_verified(request, device) -> None:
 
 
 def remember(response, user: User, device, *, secure: bool) -> None:
-    if isinstance(device, TOTPDevice):  # a recovery code does not remember a browser
+    if isinstance(device, TOTPDevice | SmsDevice):  # a recovery code does not remember a browser
         response.set_cookie(
             REMEMBER_COOKIE,
             remember_token(user, device),

@@ -223,3 +223,11 @@ class TurnOffSecondFactorForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class SmsCodeForm(forms.Form):
+    sms_code = forms.CharField(
+        label="Код из SMS",
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
