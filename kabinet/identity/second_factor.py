@@ -90,11 +90,6 @@ def may_use_sms(user: User) -> bool:
     return bool(user.phone) and not is_staff_member(user)
 
 
-def is_required(user: User) -> bool:
-    """Whether a session of this user must be verified by a code: employees always."""
-    return is_staff_member(user) or is_on(user)
-
-
 def may_turn_off(user: User) -> bool:
     return not is_staff_member(user)
 
