@@ -81,7 +81,9 @@ def deliver_message(self, message_id: int) -> None:
 def _failed(task, message: Message, exc: Exception) -> None:
     retryable = getattr(exc, "retryable", not isinstance(exc, SmsError))
     message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    log.warning("delivery of message %s failed (attempt %s): %s", message.pk, message.attempts, exc)
+    # The error's type only: a gateway's or SMTP server's text often names the phone or the
+    # address (personal data); the whole text is in the message log, for the administrator.
+    log.warning("delivery of message %s failed (attempt %s): %s", message.pk, message.attempts, type(exc).__name__)
     if not retryable or message.attempts >= MAX_ATTEMPTS:
         log.error("message %s given up after %s attempts", message.pk, message.attempts)
         _finish(message, Message.Status.FAILED, [])
