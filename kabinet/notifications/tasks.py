@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
 from django.utils import timezone
 
+from kabinet.notifications.metrics import counted
 from kabinet.notifications.models import Message
 from kabinet.notifications.sms import SmsError, get_backend
 
@@ -76,6 +77,7 @@ def deliver_message(self, message_id: int) -> None:
     message.sent_at = timezone.now()
     message.last_error = ""
     _finish(message, Message.Status.SENT, ["provider_id", "sent_at"])
+    counted(message.channel, "sent")
 
 
 def _failed(task, message: Message, exc: Exception) -> None:
@@ -87,7 +89,9 @@ def _failed(task, message: Message, exc: Exception) -> None:
     if not retryable or message.attempts >= MAX_ATTEMPTS:
         log.error("message %s given up after %s attempts", message.pk, message.attempts)
         _finish(message, Message.Status.FAILED, [])
+        counted(message.channel, "failed")
         return
+    counted(message.channel, "retry")
     delay = backoff(message.attempts)
     message.next_attempt_at = timezone.now() + delay
     message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
