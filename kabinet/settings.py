@@ -107,6 +107,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kabinet.core.request_id.RequestIdMiddleware",
+    "kabinet.core.probes.ProbeMiddleware",
+    "kabinet.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kabinet.api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -169,6 +172,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("KABINET_CACHE_PREFIX", "kabinet"),
+            # A Redis that stops answering fails requests (and /readyz) in seconds rather than
+            # holding workers until gunicorn kills them.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -429,12 +435,43 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Health, metrics, logs (docs/production.md «Здоровье, метрики, журналы») -----------------
+# /metrics answers these addresses or networks only (the client address as core.net.client_ip
+# sees it, so behind nginx set KABINET_TRUSTED_PROXIES).
+KABINET_METRICS_ALLOWED_IPS = env_list("KABINET_METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+# prometheus_client's multiprocess mode: each gunicorn worker writes its counters to files
+# here and /metrics sums them. prometheus_client reads the variable itself at import, so it
+# must be in the process's environment (the systemd unit's EnvironmentFile), one empty
+# directory per gunicorn instance (kabinet.core.gunicorn_hooks empties it at start).
+KABINET_PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+# text: one readable line per record; json: one JSON object per line for a log collector.
+KABINET_LOG_FORMAT = os.environ.get("KABINET_LOG_FORMAT", "text")
+if KABINET_LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"KABINET_LOG_FORMAT must be text or json, not {KABINET_LOG_FORMAT!r}")
+KABINET_LOG_LEVEL = os.environ.get("KABINET_LOG_LEVEL", "INFO")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "kabinet.core.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": KABINET_LOG_FORMAT, "filters": ["request_id"]}
+    },
     "loggers": {
-        "kabinet": {"handlers": ["console"], "level": os.environ.get("KABINET_LOG_LEVEL", "INFO")},
+        "kabinet": {"handlers": ["console"], "level": KABINET_LOG_LEVEL},
+        # Django's own (500s with their traceback, refused hosts) and Celery's, in the same
+        # format; without this, DEBUG off, Django's went only to ADMINS by e-mail.
+        "django": {"handlers": ["console"], "level": "WARNING"},
+        "django.request": {"level": "ERROR"},  # not a line per 404: the metrics count those
+        "celery": {"handlers": ["console"], "level": KABINET_LOG_LEVEL},
     },
 }

@@ -3,10 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from kabinet.api.api import api
-from kabinet.core.views import healthz
+from kabinet.core.views import healthz, prometheus_metrics, readyz
 
 urlpatterns = [
+    # Served by core.probes.ProbeMiddleware before host checks; routed too, for reverse() and the URL walks.
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", prometheus_metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("backoffice/", include("kabinet.backoffice.urls")),
     path("payments/", include("kabinet.payments.urls")),

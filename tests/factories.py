@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from io import BytesIO
+import socket
 import threading
 from time import sleep
 from urllib.parse import quote
@@ -361,6 +362,8 @@ def export_crashing_before_commit(export, out, caplog) -> ExportBatch:
 def database_url() -> str:
     """The test database as a URL, for a second process or connection (PostgreSQL tests)."""
     db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
@@ -445,3 +448,15 @@ def paid_in_demo(customer: User, account: PersonalAccount, amount: str, method: 
 def refunded_online(payment: OnlinePayment, amount: str, staff: User) -> Refund:
     """A refund of `payment` by a supervisor; the demo acquirer makes it succeed at once."""
     return refund(payment=payment, amount=Decimal(amount), reason="Оплачено дважды", staff_user=staff)
+
+
+# --- Servers and dead ports (health, metrics, workers) ----------------------------------------
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound once by us, then released): a dead dependency for
+    real, or a free port for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -71,7 +71,9 @@ EXCLUDED = {
     "backoffice:file": "a file download",
     "backoffice:refund": "POST only (the form is on the payment's page)",
     "portal:payment_status": "JSON for the payment page's script, not a page",
-    "healthz": "JSON for load balancers, not a page",
+    "healthz": "plain «ok» for load balancers, not a page",
+    "readyz": "JSON for load balancers, not a page",
+    "metrics": "Prometheus text for the monitoring server, not a page",
     "payments:notifications": "POST only, ЮKassa's server posts its notifications here",
 }
 EXCLUDED_NAMESPACES = {
