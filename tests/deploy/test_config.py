@@ -17,9 +17,9 @@ UNITS = ["kabinet-gunicorn@.service", "kabinet-celery-worker.service", "kabinet-
 
 def self_signed_certificate(openssl: str, folder: Path) -> tuple[Path, Path]:
     cert, key = folder / "fullchain.pem", folder / "privkey.pem"
+    request = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=lk.example.ru"]
     subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=lk.example.ru"]
-        + ["-keyout", str(key), "-out", str(cert)],
+        [openssl, *request, "-keyout", str(key), "-out", str(cert)],
         check=True,
         capture_output=True,
     )
