@@ -243,24 +243,38 @@ def test_a_killed_app_server_is_passed_over_and_comes_back(cluster, customer):
     assert served.status == 200
 
 
-def test_a_task_goes_through_the_broker_to_the_worker(cluster):
-    """An SMS queued by a process of the cluster is written to the outbox by the worker."""
+def send_sms(cluster: Cluster) -> str:
+    """Queue an SMS from a process of the cluster (its environment, its broker); return the text."""
     text = f"cluster test {uuid.uuid4()}"
     env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", **read_env_file(cluster.state / "cluster.env")}
     code = f"from kabinet.notifications.services import send_sms; send_sms('+79120000001', {text!r})"
-    subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True
-    )
+    python = str(ROOT / ".venv" / "bin" / "python")
+    subprocess.run([python, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True)
+    return text
+
+
+def outbox_lines(cluster: Cluster, text: str) -> list[dict]:
     outbox = cluster.state / "sms-outbox.jsonl"
+    lines = outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
+    return [json.loads(line) for line in lines if text in line]
 
-    def delivered():
-        lines = outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
-        return [json.loads(line) for line in lines if text in line]
 
-    [message] = wait_for("the SMS in the outbox", delivered)
+def test_a_task_goes_through_the_broker_to_the_worker(cluster):
+    """An SMS queued by a process of the cluster is written to the outbox by the worker."""
+    text = send_sms(cluster)
+    [message] = wait_for("the SMS in the outbox", lambda: outbox_lines(cluster, text))
     assert message["to"] == "+79120000001"
     worker_log = (cluster.state / "celery-worker.log").read_text(encoding="utf-8")
     assert "kabinet.notifications.tasks.deliver_message" in worker_log
+
+
+def test_a_task_queued_while_the_worker_is_dead_waits_for_it(cluster):
+    """RabbitMQ keeps the task while no worker runs; the restarted worker delivers it."""
+    cluster.run("kill", "celery-worker")
+    text = send_sms(cluster)
+    assert not outbox_lines(cluster, text)
+    cluster.run("start", "celery-worker")
+    wait_for("the SMS in the outbox", lambda: outbox_lines(cluster, text))
 
 
 def test_a_real_browser_logs_in(cluster):
@@ -289,5 +303,14 @@ def test_down_stops_exactly_what_up_started(cluster):
     for port in (cluster.base + 1, cluster.base + 2, cluster.base + 80, int(cluster.url.rsplit(":", 1)[1])):
         assert port_free(port), port
     assert not list(cluster.state.glob("*.pid"))
+    # A pidfile naming a process the script did not start (a pid reused after a crash) is not obeyed.
+    stranger = subprocess.Popen(["sleep", "600"])
+    try:
+        (cluster.state / "gunicorn-a.pid").write_text(f"{stranger.pid}\n")
+        cluster.run("down")
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
     # The machine's services stay up.
     assert subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode == 0
