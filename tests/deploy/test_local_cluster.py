@@ -31,6 +31,7 @@ SCRIPT = ROOT / "deploy" / "local-cluster.sh"
 DEMO_PHONE = "+7 912 000-00-01"
 DEMO_PASSWORD = "Demo-2026!"
 CHROMIUM = Path("/usr/bin/chromium")
+FORGED = "203.0.113.9"
 # Another database and vhost than the developer's `kabinet_cluster` on `/`.
 ISOLATION = {"KABINET_CLUSTER_DB": "kabinet_cluster_test", "KABINET_CLUSTER_AMQP_VHOST": "kabinet_cluster_test"}
 
@@ -161,7 +162,8 @@ def customer(cluster):
     request = urllib.request.Request(
         f"{cluster.url}/login/",
         data=urllib.parse.urlencode(form.fields).encode(),
-        headers={"Origin": cluster.url, "Referer": f"{cluster.url}/login/"},
+        # A forged client address: Django must take the one nginx appends (KABINET_TRUSTED_PROXIES=1).
+        headers={"Origin": cluster.url, "Referer": f"{cluster.url}/login/", "X-Forwarded-For": FORGED},
     )
     home = client.open(request)
     assert home.url == f"{cluster.url}/home/", home.url
@@ -190,6 +192,14 @@ def test_the_demo_customer_logs_in_through_nginx_over_https(cluster, customer):
     assert "Strict-Transport-Security" in home.headers
     session = next(cookie for cookie in customer.cookies if cookie.name == "sessionid")
     assert session.secure
+
+
+def test_the_client_address_is_the_one_nginx_saw(cluster, customer):
+    """The login's audit event has nginx's peer, not the address the client wrote in X-Forwarded-For."""
+    query = "SELECT ip FROM core_auditevent WHERE action = 'login' ORDER BY id DESC LIMIT 1"
+    database = read_env_file(cluster.state / "cluster.env")["DATABASE_URL"]
+    ip = subprocess.run(["psql", database, "-tAc", query], capture_output=True, text=True, check=True).stdout
+    assert ip.strip() == "127.0.0.1"
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
