@@ -13,7 +13,7 @@
 #
 #   deploy/local-cluster.sh up            start everything (migrate, collectstatic, demo data)
 #   deploy/local-cluster.sh down          stop what `up` started, by pidfile; nothing else
-#   deploy/local-cluster.sh status        one line per process
+#   deploy/local-cluster.sh status        one line per process; exits 3 if any is stopped
 #   deploy/local-cluster.sh kill NAME     SIGKILL that process and its group (a crash)
 #   deploy/local-cluster.sh start NAME    start it again with the same environment
 #   deploy/local-cluster.sh install       only install the Debian packages it needs
@@ -335,7 +335,9 @@ start_one() {
     say "$name started (pid $(pid_of "$name"))"
 }
 
-stop_one() {
+# TERM to NAME's process group: nginx's fast shutdown, gunicorn's and Celery's graceful ones.
+# Echoes the pid to wait for (nothing when NAME is not running).
+terminate() {
     local name=$1 pid
     if ! alive "$name"; then
         rm -f "$DIR/$name.pid" "$DIR/$name.started"
@@ -343,6 +345,12 @@ stop_one() {
     fi
     pid=$(pid_of "$name")
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    echo "$pid"
+}
+
+# Wait for the group to exit; KILL what is left after 40 s (above gunicorn's graceful timeout).
+reap() {
+    local name=$1 pid=$2
     local deadline=$((SECONDS + 40))
     while kill -0 -- "-$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || true
@@ -396,10 +404,17 @@ up() {
 }
 
 down() {
-    local i
-    # nginx first (no new requests), then the app servers, the worker and beat.
-    stop_one nginx
-    for ((i = 0; i < ${#NAMES[@]} - 1; i++)); do stop_one "${NAMES[$i]}"; done
+    local name pid
+    # nginx first (no new requests), then the rest at once: each shuts down on its own.
+    pid=$(terminate nginx)
+    [ -z "$pid" ] || reap nginx "$pid"
+    declare -A pids=()
+    for name in "${NAMES[@]}"; do
+        [ "$name" = nginx ] || pids[$name]=$(terminate "$name")
+    done
+    for name in "${!pids[@]}"; do
+        [ -z "${pids[$name]}" ] || reap "$name" "${pids[$name]}"
+    done
     say "down (PostgreSQL, Redis and RabbitMQ left running)"
 }
 
