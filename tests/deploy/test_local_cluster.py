@@ -32,8 +32,6 @@ DEMO_PHONE = "+7 912 000-00-01"
 DEMO_PASSWORD = "Demo-2026!"
 CHROMIUM = Path("/usr/bin/chromium")
 FORGED = "203.0.113.9"
-# Another database and vhost than the developer's `kabinet_cluster` on `/`.
-ISOLATION = {"KABINET_CLUSTER_DB": "kabinet_cluster_test", "KABINET_CLUSTER_AMQP_VHOST": "kabinet_cluster_test"}
 
 
 def wait_for(what: str, check, seconds: float = 60):
@@ -139,7 +137,10 @@ def cluster(tool, tmp_path_factory):
     base, https = free_ports()
     env = {
         **os.environ,
-        **ISOLATION,
+        # Another database and vhost than the developer's `kabinet_cluster` on `/`, and than a
+        # test run beside this one (on other ports): two workers on one queue take each other's tasks.
+        "KABINET_CLUSTER_DB": f"kabinet_cluster_{base}",
+        "KABINET_CLUSTER_AMQP_VHOST": f"kabinet_cluster_{base}",
         "KABINET_CLUSTER_DIR": str(state),
         "KABINET_CLUSTER_PORT_BASE": str(base),
         "KABINET_CLUSTER_HTTPS_PORT": str(https),
