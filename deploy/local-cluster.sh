@@ -16,7 +16,7 @@
 #
 #   deploy/local-cluster.sh up            start everything (migrate, collectstatic, demo data)
 #   deploy/local-cluster.sh down          stop what `up` started, by pidfile; nothing else
-#   deploy/local-cluster.sh status        one line per process
+#   deploy/local-cluster.sh status        one line per process; exits 3 if any is stopped
 #   deploy/local-cluster.sh kill NAME     SIGKILL that process and its group (a crash)
 #   deploy/local-cluster.sh start NAME    start it again with the same environment
 #   deploy/local-cluster.sh install       only install the Debian packages it needs
@@ -267,21 +267,25 @@ in_env() {
         bash -c 'set -a; . "$0"; set +a; exec "$@"' "$ENV_FILE" "$@")
 }
 
+known() { [[ " ${NAMES[*]} " == *" $1 "* ]] || die "unknown NAME '$1' (one of: ${NAMES[*]})"; }
+
 pid_of() { [ -s "$DIR/$1.pid" ] && cat "$DIR/$1.pid"; }
 
-# Alive and ours: the pid in the pidfile runs a command this script started (a pid reused by
-# some other program after a crash is not killed).
+# Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. With the pid
+# it names one process for good, whatever it execs into.
+started_at() { [ -r "/proc/$1/stat" ] && sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
+
+# Remember which process NAME's pid is, so that a pid reused after a crash is never taken for it.
+remember() {
+    local pid
+    pid=$(pid_of "$1") && started_at "$pid" >"$DIR/$1.started"
+}
+
+# Alive and ours: the pidfile's process is the one this script started (same start time).
 alive() {
     local pid
     pid=$(pid_of "$1") || return 1
-    [ -r "/proc/$pid/cmdline" ] || return 1
-    local cmdline
-    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
-    case $1 in
-        nginx) [[ $cmdline == *"nginx: master process"* ]] && grep -q "$DIR/nginx/nginx.conf" <<<"$cmdline" ;;
-        *) [[ $cmdline == *"$VENV"* || $cmdline == *gunicorn* || $cmdline == *celery* ]] &&
-            grep -qF "$DIR/" "/proc/$pid/environ" 2>/dev/null ;;
-    esac
+    [ -s "$DIR/$1.started" ] && [ "$(started_at "$pid")" = "$(cat "$DIR/$1.started")" ]
 }
 
 log_has_since() { tail -c +"$(($2 + 1))" "$DIR/$1.log" 2>/dev/null | grep -q -- "$3"; }
@@ -289,8 +293,26 @@ http_ok() { curl -fs -o /dev/null -H "X-Forwarded-Proto: https" "http://127.0.0.
 s3_ok() { curl -fs -o /dev/null "http://127.0.0.1:$S3_PORT/moto-api/"; }
 https_ok() { curl -fs -o /dev/null --cacert "$DIR/tls/cert.pem" "https://127.0.0.1:$HTTPS_PORT/healthz"; }
 
+# Like wait_until, but a process that exits meanwhile (a port taken, a broken setting) fails at
+# once, with the end of its log.
+wait_started() {
+    local name=$1 seconds=$2
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@"; do
+        if ! alive "$name"; then
+            tail -n 20 "$DIR/$name.log" >&2
+            die "$name exited while starting (log: $DIR/$name.log)"
+        fi
+        [ "$SECONDS" -lt "$deadline" ] || die "$name did not come up within ${seconds} s (log: $DIR/$name.log)"
+        sleep 0.2
+    done
+}
+
+
 start_one() {
     local name=$1
+    known "$name"
     if alive "$name"; then
         say "$name is already running (pid $(pid_of "$name"))"
         return 0
@@ -300,8 +322,12 @@ start_one() {
     offset=$(stat -c %s "$log")
     if [ "$name" = nginx ]; then
         # nginx daemonizes into its own session and writes $DIR/nginx.pid itself.
+        rm -f "$DIR/nginx.pid"
         nginx -c "$DIR/nginx/nginx.conf" -p "$DIR/nginx" 2>>"$log"
-        wait_until nginx 30 https_ok
+        # The daemonized master writes its pidfile a moment after the command returns.
+        wait_until "nginx's pidfile" 10 test -s "$DIR/nginx.pid"
+        remember nginx
+        wait_started nginx 30 https_ok
     else
         local -a command
         read -r -a command <<<"$(command_of "$name")"
@@ -311,36 +337,45 @@ start_one() {
             bash -c 'set -a; . "$0"; set +a; exec "$@"' "$ENV_FILE" "${command[@]}" \
             >>"$log" 2>&1 </dev/null) &
         echo $! >"$DIR/$name.pid"
+        remember "$name"
         case $name in
-            gunicorn-a) wait_until "$name" 60 http_ok $((PORT_BASE + 1)) ;;
-            gunicorn-b) wait_until "$name" 60 http_ok $((PORT_BASE + 2)) ;;
-            celery-worker) wait_until "$name" 90 log_has_since "$name" "$offset" "ready\." ;;
-            celery-beat) wait_until "$name" 60 log_has_since "$name" "$offset" "beat: Starting" ;;
-            s3) wait_until "$name" 60 s3_ok && s3_restore ;;
+            gunicorn-a) wait_started "$name" 60 http_ok $((PORT_BASE + 1)) ;;
+            gunicorn-b) wait_started "$name" 60 http_ok $((PORT_BASE + 2)) ;;
+            celery-worker) wait_started "$name" 90 log_has_since "$name" "$offset" "ready\." ;;
+            celery-beat) wait_started "$name" 60 log_has_since "$name" "$offset" "beat: Starting" ;;
+            s3) wait_started "$name" 60 s3_ok && s3_restore ;;
         esac
     fi
     say "$name started (pid $(pid_of "$name"))"
 }
 
-stop_one() {
+# TERM to NAME's process group: nginx's fast shutdown, gunicorn's and Celery's graceful ones.
+# Echoes the pid to wait for (nothing when NAME is not running).
+terminate() {
     local name=$1 pid
     if ! alive "$name"; then
-        rm -f "$DIR/$name.pid"
+        rm -f "$DIR/$name.pid" "$DIR/$name.started"
         return 0
     fi
     pid=$(pid_of "$name")
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    echo "$pid"
+}
+
+# Wait for the group to exit; KILL what is left after 40 s (above gunicorn's graceful timeout).
+reap() {
+    local name=$1 pid=$2
     local deadline=$((SECONDS + 40))
     while kill -0 -- "-$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
     kill -KILL -- "-$pid" 2>/dev/null || true
     while kill -0 -- "-$pid" 2>/dev/null; do sleep 0.1; done
-    rm -f "$DIR/$name.pid"
+    rm -f "$DIR/$name.pid" "$DIR/$name.started"
     say "$name stopped"
 }
 
 kill_one() {
     local name=$1 pid
-    command_of "$name" >/dev/null 2>&1 || [ "$name" = nginx ] || die "unknown NAME '$name' (one of: ${NAMES[*]})"
+    known "$name"
     alive "$name" || die "$name is not running"
     pid=$(pid_of "$name")
     kill -KILL -- "-$pid"
@@ -402,11 +437,20 @@ up() {
 }
 
 down() {
-    local i
-    # nginx first (no new requests), then the app servers, the worker and beat, S3 last.
-    stop_one nginx
-    for ((i = 1; i < ${#NAMES[@]} - 1; i++)); do stop_one "${NAMES[$i]}"; done
-    stop_one s3
+    local name pid
+    # nginx first (no new requests), then the rest at once: each shuts down on its own; S3 last,
+    # once nothing writes files any more.
+    pid=$(terminate nginx)
+    [ -z "$pid" ] || reap nginx "$pid"
+    declare -A pids=()
+    for name in "${NAMES[@]}"; do
+        [ "$name" = nginx ] || [ "$name" = s3 ] || pids[$name]=$(terminate "$name")
+    done
+    for name in "${!pids[@]}"; do
+        [ -z "${pids[$name]}" ] || reap "$name" "${pids[$name]}"
+    done
+    pid=$(terminate s3)
+    [ -z "$pid" ] || reap s3 "$pid"
     say "down (PostgreSQL, Redis and RabbitMQ left running)"
 }
 

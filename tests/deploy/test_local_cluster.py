@@ -32,6 +32,7 @@ SCRIPT = ROOT / "deploy" / "local-cluster.sh"
 DEMO_PHONE = "+7 912 000-00-01"
 DEMO_PASSWORD = "Demo-2026!"
 CHROMIUM = Path("/usr/bin/chromium")
+FORGED = "203.0.113.9"
 # Another database and vhost than the developer's `kabinet_cluster` on `/`.
 ISOLATION = {"KABINET_CLUSTER_DB": "kabinet_cluster_test", "KABINET_CLUSTER_AMQP_VHOST": "kabinet_cluster_test"}
 
@@ -163,7 +164,8 @@ def customer(cluster):
     request = urllib.request.Request(
         f"{cluster.url}/login/",
         data=urllib.parse.urlencode(form.fields).encode(),
-        headers={"Origin": cluster.url, "Referer": f"{cluster.url}/login/"},
+        # A forged client address: Django must take the one nginx appends (KABINET_TRUSTED_PROXIES=1).
+        headers={"Origin": cluster.url, "Referer": f"{cluster.url}/login/", "X-Forwarded-For": FORGED},
     )
     home = client.open(request)
     assert home.url == f"{cluster.url}/home/", home.url
@@ -193,6 +195,14 @@ def test_the_demo_customer_logs_in_through_nginx_over_https(cluster, customer):
     assert "Strict-Transport-Security" in home.headers
     session = next(cookie for cookie in customer.cookies if cookie.name == "sessionid")
     assert session.secure
+
+
+def test_the_client_address_is_the_one_nginx_saw(cluster, customer):
+    """The login's audit event has nginx's peer, not the address the client wrote in X-Forwarded-For."""
+    query = "SELECT ip FROM core_auditevent WHERE action = 'login' ORDER BY id DESC LIMIT 1"
+    database = read_env_file(cluster.state / "cluster.env")["DATABASE_URL"]
+    ip = subprocess.run(["psql", database, "-tAc", query], capture_output=True, text=True, check=True).stdout
+    assert ip.strip() == "127.0.0.1"
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -246,24 +256,38 @@ def test_a_killed_app_server_is_passed_over_and_comes_back(cluster, customer):
     assert served.status == 200
 
 
-def test_a_task_goes_through_the_broker_to_the_worker(cluster):
-    """An SMS queued by a process of the cluster is written to the outbox by the worker."""
+def send_sms(cluster: Cluster) -> str:
+    """Queue an SMS from a process of the cluster (its environment, its broker); return the text."""
     text = f"cluster test {uuid.uuid4()}"
     env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", **read_env_file(cluster.state / "cluster.env")}
     code = f"from kabinet.notifications.services import send_sms; send_sms('+79120000001', {text!r})"
-    subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True
-    )
+    python = str(ROOT / ".venv" / "bin" / "python")
+    subprocess.run([python, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True)
+    return text
+
+
+def outbox_lines(cluster: Cluster, text: str) -> list[dict]:
     outbox = cluster.state / "sms-outbox.jsonl"
+    lines = outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
+    return [json.loads(line) for line in lines if text in line]
 
-    def delivered():
-        lines = outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
-        return [json.loads(line) for line in lines if text in line]
 
-    [message] = wait_for("the SMS in the outbox", delivered)
+def test_a_task_goes_through_the_broker_to_the_worker(cluster):
+    """An SMS queued by a process of the cluster is written to the outbox by the worker."""
+    text = send_sms(cluster)
+    [message] = wait_for("the SMS in the outbox", lambda: outbox_lines(cluster, text))
     assert message["to"] == "+79120000001"
     worker_log = (cluster.state / "celery-worker.log").read_text(encoding="utf-8")
     assert "kabinet.notifications.tasks.deliver_message" in worker_log
+
+
+def test_a_task_queued_while_the_worker_is_dead_waits_for_it(cluster):
+    """RabbitMQ keeps the task while no worker runs; the restarted worker delivers it."""
+    cluster.run("kill", "celery-worker")
+    text = send_sms(cluster)
+    assert not outbox_lines(cluster, text)
+    cluster.run("start", "celery-worker")
+    wait_for("the SMS in the outbox", lambda: outbox_lines(cluster, text))
 
 
 def bill_keys(cluster) -> list[str]:
@@ -324,5 +348,14 @@ def test_down_stops_exactly_what_up_started(cluster):
     ):
         assert port_free(port), port
     assert not list(cluster.state.glob("*.pid"))
+    # A pidfile naming a process the script did not start (a pid reused after a crash) is not obeyed.
+    stranger = subprocess.Popen(["sleep", "600"])
+    try:
+        (cluster.state / "gunicorn-a.pid").write_text(f"{stranger.pid}\n")
+        cluster.run("down")
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
     # The machine's services stay up.
     assert subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode == 0
