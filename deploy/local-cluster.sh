@@ -261,11 +261,14 @@ command_of() {
 
 # --- processes ---------------------------------------------------------------------------
 
-# Run a manage.py command (or any command) with the cluster's environment only, like systemd.
-in_env() {
-    (cd "$ROOT" && env -i PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="${HOME:-/root}" LANG=C.UTF-8 \
-        bash -c 'set -a; . "$0"; set +a; exec "$@"' "$ENV_FILE" "$@")
-}
+# A command with the variables of an environment file and nothing inherited, as systemd's
+# EnvironmentFile= gives them: CLEAN_ENV FILE COMMAND...
+# shellcheck disable=SC2016  # $0 and $@ are the inner shell's
+CLEAN_ENV=(env -i PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="${HOME:-/root}" LANG=C.UTF-8
+    bash -c 'set -a; . "$0"; set +a; exec "$@"')
+
+# Run a manage.py command (or any command) in the checkout with the cluster's environment.
+in_env() { (cd "$ROOT" && "${CLEAN_ENV[@]}" "$ENV_FILE" "$@"); }
 
 known() { [[ " ${NAMES[*]} " == *" $1 "* ]] || die "unknown NAME '$1' (one of: ${NAMES[*]})"; }
 
@@ -332,10 +335,7 @@ start_one() {
         local -a command
         read -r -a command <<<"$(command_of "$name")"
         # setsid: a process group of its own, so `kill NAME` takes its workers too.
-        (cd "$ROOT" && exec setsid env -i PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" \
-            HOME="${HOME:-/root}" LANG=C.UTF-8 \
-            bash -c 'set -a; . "$0"; set +a; exec "$@"' "$ENV_FILE" "${command[@]}" \
-            >>"$log" 2>&1 </dev/null) &
+        (cd "$ROOT" && exec setsid "${CLEAN_ENV[@]}" "$ENV_FILE" "${command[@]}" >>"$log" 2>&1 </dev/null) &
         echo $! >"$DIR/$name.pid"
         remember "$name"
         case $name in
