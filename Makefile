@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint venv chromium deploy-tools cluster-up cluster-down migrate demo clean
+.PHONY: test-s3 run test lint venv chromium deploy-tools cluster-up cluster-down migrate demo clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,14 @@ test: venv chromium deploy-tools
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suites that store or serve files, with both storages on a fresh bucket of a local S3
+# server (moto) per test: nothing may reach a file by path (docs/production.md, shared storage).
+S3_SUITES = tests/appeals tests/portal/test_appeals.py tests/portal/test_bills.py tests/backoffice \
+	tests/billing/test_bills.py tests/billing/test_bill_jobs.py tests/billing/test_bill_delivery.py \
+	tests/notifications tests/api/test_appeals.py tests/api/test_bills.py tests/exchange
+test-s3: venv
+	KABINET_TEST_S3=1 $(PY) -m pytest $(S3_SUITES) $(PYTEST_ARGS)
 
 lint: venv
 	$(PY) -m ruff check .

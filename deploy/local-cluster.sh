@@ -5,6 +5,9 @@
 #       ├─ gunicorn-a  127.0.0.1:8101  ┐ deploy/systemd/kabinet-gunicorn@.service's command,
 #       └─ gunicorn-b  127.0.0.1:8102  ┘ 2 sync workers each
 #   celery-worker, celery-beat          deploy/systemd/kabinet-celery-*.service's commands
+#   s3         127.0.0.1:9000            moto_server: the S3-compatible store of the shared files
+#                                        (KABINET_S3_*, bucket `kabinet`), kept across restarts by
+#                                        moto's recorder ($DIR/s3-recording.jsonl, replayed on start)
 #   PostgreSQL 127.0.0.1:5432 (database kabinet_cluster), Redis DB 3, RabbitMQ broker:
 #   the machine's own, started if down and left running by `down`.
 #
@@ -18,10 +21,10 @@
 #   deploy/local-cluster.sh start NAME    start it again with the same environment
 #   deploy/local-cluster.sh install       only install the Debian packages it needs
 #
-# NAMEs: nginx gunicorn-a gunicorn-b celery-worker celery-beat.
+# NAMEs: s3 nginx gunicorn-a gunicorn-b celery-worker celery-beat.
 # Overrides (e.g. for a second cluster beside a developer's): KABINET_CLUSTER_DIR (state dir,
 # /tmp/kabinet-cluster), KABINET_CLUSTER_PORT_BASE (8100: gunicorn on +1 and +2, plain-HTTP
-# redirect on +80), KABINET_CLUSTER_HTTPS_PORT (8443), KABINET_CLUSTER_DB (kabinet_cluster),
+# redirect on +80, S3 on +900), KABINET_CLUSTER_HTTPS_PORT (8443), KABINET_CLUSTER_DB (kabinet_cluster),
 # KABINET_CLUSTER_REDIS_DB (3), KABINET_CLUSTER_AMQP_VHOST (/, created when another).
 set -euo pipefail
 
@@ -30,6 +33,8 @@ DIR=${KABINET_CLUSTER_DIR:-/tmp/kabinet-cluster}
 PORT_BASE=${KABINET_CLUSTER_PORT_BASE:-8100}
 HTTPS_PORT=${KABINET_CLUSTER_HTTPS_PORT:-8443}
 HTTP_PORT=$((PORT_BASE + 80))
+S3_PORT=$((PORT_BASE + 900))
+S3_BUCKET=kabinet
 DB=${KABINET_CLUSTER_DB:-kabinet_cluster}
 REDIS_DB=${KABINET_CLUSTER_REDIS_DB:-3}
 VHOST=${KABINET_CLUSTER_AMQP_VHOST:-/}
@@ -38,7 +43,8 @@ PG_PORT=5432
 REDIS_PORT=6379
 VENV=$ROOT/.venv
 ENV_FILE=$DIR/cluster.env
-NAMES=(gunicorn-a gunicorn-b celery-worker celery-beat nginx)
+# s3 first (the app stores files there from its first request), nginx last.
+NAMES=(s3 gunicorn-a gunicorn-b celery-worker celery-beat nginx)
 
 say() { printf 'local-cluster: %s\n' "$*"; }
 die() { printf 'local-cluster: %s\n' "$*" >&2; exit 1; }
@@ -141,6 +147,11 @@ write_env() {
         [KABINET_EXCHANGE_IN_DIR]=$DIR/exchange/in
         [KABINET_EXCHANGE_OUT_DIR]=$DIR/exchange/out
         [KABINET_CACHE_PREFIX]=cluster$HTTPS_PORT
+        [KABINET_S3_BUCKET]=$S3_BUCKET
+        [KABINET_S3_ENDPOINT_URL]=http://127.0.0.1:$S3_PORT
+        [KABINET_S3_REGION]=us-east-1
+        [KABINET_S3_ACCESS_KEY_ID]=cluster
+        [KABINET_S3_SECRET_ACCESS_KEY]=cluster-secret
     )
     local line name seen=" " tmp=$ENV_FILE.tmp
     {
@@ -243,6 +254,7 @@ command_of() {
         gunicorn-b) unit_command kabinet-gunicorn@.service $((PORT_BASE + 2)) ;;
         celery-worker) unit_command kabinet-celery-worker.service | sed "s#--hostname worker@#--hostname worker$HTTPS_PORT@#" ;;
         celery-beat) unit_command kabinet-celery-beat.service ;;
+        s3) echo "env MOTO_ENABLE_RECORDING=1 MOTO_RECORDER_FILEPATH=$DIR/s3-recording.jsonl $VENV/bin/moto_server -H 127.0.0.1 -p $S3_PORT" ;;
         *) die "unknown NAME '$1' (one of: ${NAMES[*]})" ;;
     esac
 }
@@ -281,6 +293,7 @@ alive() {
 
 log_has_since() { tail -c +"$(($2 + 1))" "$DIR/$1.log" 2>/dev/null | grep -q -- "$3"; }
 http_ok() { curl -fs -o /dev/null -H "X-Forwarded-Proto: https" "http://127.0.0.1:$1/healthz"; }
+s3_ok() { curl -fs -o /dev/null "http://127.0.0.1:$S3_PORT/moto-api/"; }
 https_ok() { curl -fs -o /dev/null --cacert "$DIR/tls/cert.pem" "https://127.0.0.1:$HTTPS_PORT/healthz"; }
 
 # Like wait_until, but a process that exits meanwhile (a port taken, a broken setting) fails at
@@ -330,6 +343,7 @@ start_one() {
             gunicorn-b) wait_started "$name" 60 http_ok $((PORT_BASE + 2)) ;;
             celery-worker) wait_started "$name" 90 log_has_since "$name" "$offset" "ready\." ;;
             celery-beat) wait_started "$name" 60 log_has_since "$name" "$offset" "beat: Starting" ;;
+            s3) wait_started "$name" 60 s3_ok && s3_restore ;;
         esac
     fi
     say "$name started (pid $(pid_of "$name"))"
@@ -369,6 +383,24 @@ kill_one() {
     say "$name killed (SIGKILL to process group $pid)"
 }
 
+# moto keeps objects in memory: every request is recorded in $DIR/s3-recording.jsonl
+# (MOTO_ENABLE_RECORDING) and a restarted server replays it, so `kill s3` + `start s3`, or
+# `down` + `up`, keep the files; then the bucket is made if it is not there yet.
+s3_restore() {
+    if [ -s "$DIR/s3-recording.jsonl" ]; then
+        curl -fs -o /dev/null -X POST "http://127.0.0.1:$S3_PORT/moto-api/recorder/replay-recording" ||
+            die "s3: replaying $DIR/s3-recording.jsonl failed"
+    fi
+    in_env "$VENV/bin/python" -c '
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["KABINET_S3_ENDPOINT_URL"], region_name=os.environ["KABINET_S3_REGION"],
+                  aws_access_key_id=os.environ["KABINET_S3_ACCESS_KEY_ID"],
+                  aws_secret_access_key=os.environ["KABINET_S3_SECRET_ACCESS_KEY"])
+if os.environ["KABINET_S3_BUCKET"] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+    s3.create_bucket(Bucket=os.environ["KABINET_S3_BUCKET"])
+'
+}
+
 status() {
     local name state=0
     for name in "${NAMES[@]}"; do
@@ -395,26 +427,30 @@ up() {
     certificate
     write_nginx_conf
     in_env .venv/bin/python manage.py check --deploy --fail-level WARNING >/dev/null
+    start_one s3
     in_env .venv/bin/python manage.py migrate --noinput >"$DIR/migrate.log"
     in_env .venv/bin/python manage.py collectstatic --noinput >"$DIR/collectstatic.log"
     in_env .venv/bin/python manage.py load_demo >"$DIR/load_demo.log"
     local name
-    for name in "${NAMES[@]}"; do start_one "$name"; done
+    for name in "${NAMES[@]:1}"; do start_one "$name"; done
     say "up: https://127.0.0.1:$HTTPS_PORT/ (self-signed: $DIR/tls/cert.pem)"
 }
 
 down() {
     local name pid
-    # nginx first (no new requests), then the rest at once: each shuts down on its own.
+    # nginx first (no new requests), then the rest at once: each shuts down on its own; S3 last,
+    # once nothing writes files any more.
     pid=$(terminate nginx)
     [ -z "$pid" ] || reap nginx "$pid"
     declare -A pids=()
     for name in "${NAMES[@]}"; do
-        [ "$name" = nginx ] || pids[$name]=$(terminate "$name")
+        [ "$name" = nginx ] || [ "$name" = s3 ] || pids[$name]=$(terminate "$name")
     done
     for name in "${!pids[@]}"; do
         [ -z "${pids[$name]}" ] || reap "$name" "${pids[$name]}"
     done
+    pid=$(terminate s3)
+    [ -z "$pid" ] || reap s3 "$pid"
     say "down (PostgreSQL, Redis and RabbitMQ left running)"
 }
 

@@ -261,14 +261,29 @@ KABINET_EXCHANGE_SETTLE_SECONDS = int(os.environ.get("KABINET_EXCHANGE_SETTLE_SE
 # SQLite only (no session locks): an import `running` this long is taken for killed.
 KABINET_EXCHANGE_STALE_AFTER = int(os.environ.get("KABINET_EXCHANGE_STALE_AFTER", 6 * 3600))
 # S3-compatible storage for the same exchange, used when a bucket is set: in/ is picked up
-# like the folder, exports are uploaded to out/.
-KABINET_EXCHANGE_S3_BUCKET = os.environ.get("KABINET_EXCHANGE_S3_BUCKET", "")
-KABINET_EXCHANGE_S3_ENDPOINT_URL = os.environ.get("KABINET_EXCHANGE_S3_ENDPOINT_URL", "") or None
-KABINET_EXCHANGE_S3_REGION = os.environ.get("KABINET_EXCHANGE_S3_REGION", "us-east-1")
-KABINET_EXCHANGE_S3_ACCESS_KEY_ID = os.environ.get("KABINET_EXCHANGE_S3_ACCESS_KEY_ID", "")
-KABINET_EXCHANGE_S3_SECRET_ACCESS_KEY = os.environ.get("KABINET_EXCHANGE_S3_SECRET_ACCESS_KEY", "")
-KABINET_EXCHANGE_S3_IN_PREFIX = os.environ.get("KABINET_EXCHANGE_S3_IN_PREFIX", "in/")
-KABINET_EXCHANGE_S3_OUT_PREFIX = os.environ.get("KABINET_EXCHANGE_S3_OUT_PREFIX", "out/")
+# like the folder, exports are uploaded to out/. Without a bucket of its own it uses the shared
+# files bucket (KABINET_S3_*, below) under exchange/, so every app server and worker sees the
+# same exchange files wherever the files are shared.
+KABINET_S3_BUCKET = os.environ.get("KABINET_S3_BUCKET", "")
+KABINET_S3_ENDPOINT_URL = os.environ.get("KABINET_S3_ENDPOINT_URL", "") or None
+KABINET_S3_REGION = os.environ.get("KABINET_S3_REGION", "ru-central1")
+KABINET_S3_ACCESS_KEY_ID = os.environ.get("KABINET_S3_ACCESS_KEY_ID", "")
+KABINET_S3_SECRET_ACCESS_KEY = os.environ.get("KABINET_S3_SECRET_ACCESS_KEY", "")
+_exchange_own_bucket = bool(os.environ.get("KABINET_EXCHANGE_S3_BUCKET"))
+_exchange_inherits = not _exchange_own_bucket and bool(KABINET_S3_BUCKET)
+
+
+def _exchange_s3(name: str, own_default: str, shared: str | None) -> str:
+    return os.environ.get(f"KABINET_EXCHANGE_S3_{name}") or (shared or "" if _exchange_inherits else own_default)
+
+
+KABINET_EXCHANGE_S3_BUCKET = _exchange_s3("BUCKET", "", KABINET_S3_BUCKET)
+KABINET_EXCHANGE_S3_ENDPOINT_URL = _exchange_s3("ENDPOINT_URL", "", KABINET_S3_ENDPOINT_URL) or None
+KABINET_EXCHANGE_S3_REGION = _exchange_s3("REGION", "us-east-1", KABINET_S3_REGION)
+KABINET_EXCHANGE_S3_ACCESS_KEY_ID = _exchange_s3("ACCESS_KEY_ID", "", KABINET_S3_ACCESS_KEY_ID)
+KABINET_EXCHANGE_S3_SECRET_ACCESS_KEY = _exchange_s3("SECRET_ACCESS_KEY", "", KABINET_S3_SECRET_ACCESS_KEY)
+KABINET_EXCHANGE_S3_IN_PREFIX = _exchange_s3("IN_PREFIX", "in/", "exchange/in/")
+KABINET_EXCHANGE_S3_OUT_PREFIX = _exchange_s3("OUT_PREFIX", "out/", "exchange/out/")
 
 # --- Notifications ----------------------------------------------------------------------
 KABINET_SMS_BACKEND = os.environ.get("KABINET_SMS_BACKEND", "file")
@@ -382,23 +397,70 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("KABINET_STATIC_ROOT", DATA_DIR / "static"))
 
-# Attachments of appeals: private, served only by views that check access. No MEDIA_URL is
-# routed anywhere, so nothing stored here has a public address.
+# Attachments of appeals, bills and e-mail files ("attachments") and anything else stored by
+# Django ("default"): private, served only by views that check access. No MEDIA_URL is routed
+# anywhere, so nothing stored here has a public address.
 KABINET_ATTACHMENTS_DIR = Path(os.environ.get("KABINET_ATTACHMENTS_DIR", DATA_DIR / "attachments"))
-STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": DATA_DIR / "files"},
-    },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "attachments": {
+# Downloads from S3 pass through the application (`stream`, the default: the bucket stays
+# unreachable from the internet) or redirect to a link signed for KABINET_S3_LINK_TTL seconds
+# (`redirect`: the app servers do not carry the bytes). docs/production.md «Общее хранилище файлов».
+KABINET_S3_DOWNLOADS = os.environ.get("KABINET_S3_DOWNLOADS", "stream")
+if KABINET_S3_DOWNLOADS not in {"stream", "redirect"}:
+    raise ImproperlyConfigured("KABINET_S3_DOWNLOADS must be stream or redirect")
+KABINET_S3_LINK_TTL = int(os.environ.get("KABINET_S3_LINK_TTL", 60))
+
+
+def s3_storage(
+    location: str, bucket: str, endpoint_url: str | None, region: str, key: str, secret: str, ttl: int
+) -> dict:
+    """A private S3 entry of STORAGES: objects written with the private ACL, URLs only ever
+    signed (never a plain public address), an existing name never overwritten."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "location": location,
+            "endpoint_url": endpoint_url,
+            "region_name": region,
+            "access_key": key or None,
+            "secret_key": secret or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": ttl,
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+        },
+    }
+
+
+def _s3(location: str) -> dict:
+    return s3_storage(
+        location,
+        KABINET_S3_BUCKET,
+        KABINET_S3_ENDPOINT_URL,
+        KABINET_S3_REGION,
+        KABINET_S3_ACCESS_KEY_ID,
+        KABINET_S3_SECRET_ACCESS_KEY,
+        KABINET_S3_LINK_TTL,
+    )
+
+
+if KABINET_S3_BUCKET:
+    _files, _attachments = _s3("files"), _s3("attachments")
+else:
+    _files = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": DATA_DIR / "files"}}
+    _attachments = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {
             "location": KABINET_ATTACHMENTS_DIR,
             "file_permissions_mode": 0o640,
             "directory_permissions_mode": 0o750,
         },
-    },
+    }
+STORAGES = {
+    "default": _files,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": _attachments,
 }
 
 # --- Security ---------------------------------------------------------------------------

@@ -462,6 +462,43 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+# --- Private files (a folder of the test, or a bucket with KABINET_TEST_S3=1) -----------------
+def stored_files(folder: str = "") -> list[str]:
+    """Every name in the private storage under `folder`, through the storage API, so the same
+    test reads a folder or a bucket."""
+    from kabinet.core.storage import private_storage
+
+    storage = private_storage()
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    prefix = f"{folder}/" if folder else ""
+    return [prefix + name for name in files] + [name for sub in folders for name in stored_files(prefix + sub)]
+
+
+def stored_bytes(name: str) -> bytes:
+    from kabinet.core.storage import private_storage
+
+    with private_storage().open(name, "rb") as file:
+        return file.read()
+
+
+# --- S3 (a local moto server: the `s3_server` fixture) -----------------------------------------
+S3_KEY, S3_SECRET = "kabinet-test", "kabinet-test-secret"
+
+
+def s3_client(endpoint: str):
+    """A boto3 client of the local S3 server, with the tests' keys."""
+    import boto3
+
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET
+    )
+
+
 # --- Production configuration (deploy/) ---------------------------------------------------
 def read_env_file(path) -> dict[str, str]:
     """NAME=value lines as systemd's EnvironmentFile= and `set -a; . FILE` read them: comments

@@ -1,17 +1,21 @@
 """Private file storage for appeal attachments and for documents the portal makes itself
 (bills, e-mail attachments): the `attachments` storage of STORAGES (a private folder by
-default, never under a URL the web server serves), resolved when a file is read or written,
-so settings and tests can point it elsewhere."""
+default, a private S3 bucket shared by every app server when KABINET_S3_BUCKET is set; never
+under a URL the web server serves), resolved when a file is read or written, so settings and
+tests can point it elsewhere. Code reaches files only through the storage API (open, save,
+exists, delete), never by path: an S3 object has none."""
 
 import uuid
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
+from django.utils.http import content_disposition_header
 
 
 class _PrivateStorage(LazyObject):
@@ -37,9 +41,28 @@ def dated_random_name(folder: str, suffix: str = "") -> str:
     return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
 
 
-def private_download(file: File, filename: str, content_type: str) -> FileResponse:
-    """A private file sent back: always a download under the given (safe) name, with the type
-    we determined, never kept by a shared cache."""
-    response = FileResponse(file.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
+def private_download(file: File, filename: str, content_type: str) -> HttpResponse:
+    """A private file sent back, after the calling view has checked who may have it: always a
+    download under the given (safe) name, with the type we determined, never kept by a shared
+    cache. From S3 it is streamed through this process, or, with KABINET_S3_DOWNLOADS=redirect,
+    handed over as a link signed for KABINET_S3_LINK_TTL seconds that carries the same headers."""
+    if settings.KABINET_S3_BUCKET and settings.KABINET_S3_DOWNLOADS == "redirect":
+        response = HttpResponseRedirect(signed_link(file, filename, content_type))
+    else:
+        response = FileResponse(file.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def signed_link(file: File, filename: str, content_type: str) -> str:
+    """The object's URL signed for KABINET_S3_LINK_TTL seconds; S3 answers it with our
+    Content-Disposition (RFC 6266/5987, so Cyrillic names survive) and Content-Type."""
+    return file.storage.url(
+        file.name,
+        parameters={
+            "ResponseContentDisposition": content_disposition_header(True, filename),
+            "ResponseContentType": content_type,
+            "ResponseCacheControl": "private, no-store",
+        },
+        expire=settings.KABINET_S3_LINK_TTL,
+    )

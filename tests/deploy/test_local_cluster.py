@@ -10,6 +10,7 @@ import http.cookiejar
 import json
 import os
 from pathlib import Path
+import re
 import socket
 import ssl
 import subprocess
@@ -24,7 +25,7 @@ from django.conf import settings
 import pytest
 
 from tests.e2e.helpers import log_in
-from tests.factories import read_env_file
+from tests.factories import read_env_file, s3_client
 
 ROOT = Path(settings.BASE_DIR)
 SCRIPT = ROOT / "deploy" / "local-cluster.sh"
@@ -49,9 +50,10 @@ def port_free(port: int) -> bool:
 
 
 def free_ports() -> tuple[int, int]:
-    """A port base (gunicorn on +1, +2, the HTTP redirect on +80) and an HTTPS port, all free."""
+    """A port base (gunicorn on +1, +2, the HTTP redirect on +80, S3 on +900) and an HTTPS port,
+    all free."""
     for base in range(18100, 30000, 500):
-        if all(port_free(port) for port in (base + 1, base + 2, base + 80, base + 343)):
+        if all(port_free(port) for port in (base + 1, base + 2, base + 80, base + 900, base + 343)):
             return base, base + 343
     raise AssertionError("no free ports for a second cluster")
 
@@ -173,12 +175,13 @@ def customer(cluster):
 
 def test_every_process_runs_with_the_production_environment(cluster):
     status = cluster.run("status")
-    for name in ["nginx", "gunicorn-a", "gunicorn-b", "celery-worker", "celery-beat"]:
+    for name in ["s3", "nginx", "gunicorn-a", "gunicorn-b", "celery-worker", "celery-beat"]:
         assert f"{name} " in status and "stopped" not in status, status
     env = read_env_file(cluster.state / "cluster.env")
     assert env["DJANGO_DEBUG"] == "0"
     assert env["KABINET_PUBLIC_URL"] == cluster.url
     assert env["CELERY_BROKER_URL"].startswith("amqp://")
+    assert env["KABINET_S3_BUCKET"] and env["KABINET_S3_ENDPOINT_URL"] == f"http://127.0.0.1:{cluster.base + 900}"
     for name in ["gunicorn-a", "celery-worker"]:
         pid = (cluster.state / f"{name}.pid").read_text().strip()
         environ = dict(
@@ -288,6 +291,32 @@ def test_a_task_queued_while_the_worker_is_dead_waits_for_it(cluster):
     wait_for("the SMS in the outbox", lambda: outbox_lines(cluster, text))
 
 
+def bill_keys(cluster) -> list[str]:
+    env = read_env_file(cluster.state / "cluster.env")
+    s3 = s3_client(env["KABINET_S3_ENDPOINT_URL"])
+    found = s3.list_objects_v2(Bucket=env["KABINET_S3_BUCKET"], Prefix="attachments/bills/").get("Contents", [])
+    return sorted(item["Key"] for item in found)
+
+
+def test_files_live_in_the_clusters_s3_and_outlive_its_restart(cluster, customer):
+    """A bill downloaded through nginx is an object of the bucket; S3 killed and started again
+    still has it, so the same bill is served, not rendered anew."""
+    home = customer.open(f"{cluster.url}/home/").read().decode()
+    account = re.search(r"/accounts/(\d+)/", home).group(1)
+    bills = customer.open(f"{cluster.url}/accounts/{account}/bills/").read().decode()
+    url = cluster.url + re.search(rf'href="(/accounts/{account}/bills/[^"]+/)"', bills).group(1)
+    first = customer.open(url)
+    assert first.headers["Content-Type"] == "application/pdf"
+    pdf = first.read()
+    assert pdf.startswith(b"%PDF-")
+    keys = bill_keys(cluster)
+    assert keys, "the bill is stored in the bucket"
+    cluster.run("kill", "s3")
+    cluster.run("start", "s3")
+    assert bill_keys(cluster) == keys
+    assert customer.open(url).read() == pdf
+
+
 def test_a_real_browser_logs_in(cluster):
     if not CHROMIUM.exists():
         message = "!!! /usr/bin/chromium missing: the cluster's browser login SKIPPED — run `make chromium` !!!"
@@ -311,7 +340,13 @@ def test_down_stops_exactly_what_up_started(cluster):
     assert len(started) >= 5, started
     cluster.run("down")
     wait_for("the cluster's processes to exit", lambda: not processes_of(cluster.state), seconds=60)
-    for port in (cluster.base + 1, cluster.base + 2, cluster.base + 80, int(cluster.url.rsplit(":", 1)[1])):
+    for port in (
+        cluster.base + 1,
+        cluster.base + 2,
+        cluster.base + 80,
+        cluster.base + 900,
+        int(cluster.url.rsplit(":", 1)[1]),
+    ):
         assert port_free(port), port
     assert not list(cluster.state.glob("*.pid"))
     # A pidfile naming a process the script did not start (a pid reused after a crash) is not obeyed.
