@@ -51,6 +51,7 @@ def test_an_eager_task_runs_under_the_request_s_id():
     assert response.content == b"req-eager-0001"
 
 
+@pytest.mark.django_db  # request_finished closes old connections, which touches an open one
 def test_work_after_the_response_keeps_the_request_s_id():
     """core.after_response runs it once the middleware is done with the request, before
     Django's request_finished, which is where the id is forgotten."""
