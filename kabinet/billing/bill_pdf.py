@@ -31,7 +31,7 @@ MUTED = colors.HexColor("#555555")
 RULE = colors.HexColor("#9a9a9a")
 SHADE = colors.HexColor("#eef1f4")
 # The QR mask, fixed: choosing the best of the eight (segno scores each in pure Python) was half
-# of a bill's render. Mask 2 is the best one for 95 % of bill payloads and its penalty score is
+# of a bill's render. Mask 2 is the best one for 96 % of bill payloads and its penalty score is
 # within 5 % of the best for all measured (docs/bills.md); any mask is a valid symbol, the
 # format information tells readers which one.
 QR_MASK = 2
