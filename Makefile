@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: test-s3 run test lint venv chromium deploy-tools cluster-up cluster-down migrate demo clean
+.PHONY: test-s3 run test lint venv chromium poppler deploy-tools cluster-up cluster-down migrate demo clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,7 +58,19 @@ cluster-up: venv
 cluster-down:
 	deploy/local-cluster.sh down
 
-test: venv chromium deploy-tools
+# The bill tests print the PDF with poppler's pdftoppm and read its QR code from the picture.
+poppler:
+	@if ! command -v pdftoppm >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; \
+	  elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; \
+	  else \
+	    echo "!!! pdftoppm is missing and apt is unavailable: install poppler-utils, or the bill QR tests FAIL !!!"; \
+	  fi; \
+	fi
+
+test: venv chromium poppler deploy-tools
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -10,7 +10,10 @@ from decimal import Decimal
 from io import BytesIO
 import os
 from pathlib import Path
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 from time import sleep
 from urllib.parse import quote
@@ -19,8 +22,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from PIL import Image
 from pypdf import PdfReader
 import pytest
+import zxingcpp
 
 from kabinet.appeals.files import store_upload
 from kabinet.appeals.models import StaffRole
@@ -269,6 +274,19 @@ def make_billed(account, *, opening: str = "500.00", paid: str = "1000.00", peri
 def pdf_text(pdf: bytes) -> str:
     reader = PdfReader(BytesIO(pdf))
     return " ".join(" ".join(page.extract_text().split()) for page in reader.pages).replace("\u00a0", " ")
+
+
+def pdf_qr_codes(pdf: bytes, dpi: int = 300) -> list[zxingcpp.Barcode]:
+    """The QR codes a reader finds on page 1 as poppler prints it (pdftoppm, from `make poppler`):
+    the drawn symbol, not the matrix it was made from."""
+    if not shutil.which("pdftoppm"):
+        pytest.fail("pdftoppm is missing: `make poppler` installs poppler-utils")
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "bill.pdf").write_bytes(pdf)
+        command = ["pdftoppm", "-gray", "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile"]
+        subprocess.run([*command, "bill.pdf", "page"], cwd=folder, check=True)
+        with Image.open(Path(folder) / "page.png") as page:
+            return zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode)
 
 
 # --- Requests -------------------------------------------------------------------------------
