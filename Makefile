@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint venv chromium migrate demo clean
+.PHONY: run test lint venv chromium deploy-tools cluster-up cluster-down migrate demo clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,20 @@ chromium:
 	  fi; \
 	fi
 
-test: venv chromium
+# The deploy tests (tests/deploy) run Debian's nginx, openssl, systemd-analyze, PostgreSQL, Redis
+# and RabbitMQ; deploy/local-cluster.sh installs whichever is missing. Without apt or root they
+# are skipped with a loud message from tests/deploy/conftest.py.
+deploy-tools:
+	@deploy/local-cluster.sh install || echo "!!! Debian packages for deploy/ not installed: deploy tests will be SKIPPED !!!"
+
+# Kabinet as production runs it, on loopback: https://127.0.0.1:8443 (docs/production.md).
+cluster-up: venv
+	deploy/local-cluster.sh up
+
+cluster-down:
+	deploy/local-cluster.sh down
+
+test: venv chromium deploy-tools
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)

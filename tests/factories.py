@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from io import BytesIO
+import os
+from pathlib import Path
 import threading
 from time import sleep
 from urllib.parse import quote
@@ -445,3 +447,29 @@ def paid_in_demo(customer: User, account: PersonalAccount, amount: str, method: 
 def refunded_online(payment: OnlinePayment, amount: str, staff: User) -> Refund:
     """A refund of `payment` by a supervisor; the demo acquirer makes it succeed at once."""
     return refund(payment=payment, amount=Decimal(amount), reason="Оплачено дважды", staff_user=staff)
+
+
+# --- Production configuration (deploy/) ---------------------------------------------------
+def read_env_file(path) -> dict[str, str]:
+    """NAME=value lines as systemd's EnvironmentFile= and `set -a; . FILE` read them: comments
+    and blank lines skipped, one pair of double quotes around a value removed."""
+    env = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, value = line.split("=", 1)
+            env[name] = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    return env
+
+
+def production_env(data_dir) -> dict[str, str]:
+    """deploy/kabinet.env.example as it stands, with the directories moved to `data_dir` (the
+    settings create the data dir on import) and a clean base environment: nothing inherited."""
+    env = read_env_file(Path(__file__).resolve().parent.parent / "deploy" / "kabinet.env.example")
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "LANG": "C.UTF-8",
+        **env,
+        "KABINET_DATA_DIR": str(data_dir),
+        "KABINET_STATIC_ROOT": str(Path(data_dir) / "static"),
+    }
