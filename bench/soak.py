@@ -16,8 +16,9 @@ account of what survived.
    appeal (its number from the redirect, the file's SHA-256) is recorded.
 3. Meanwhile, on a schedule: gunicorn-a is SIGKILLed at a third of the time and started again
    after --down seconds; at half the time every user creates an appeal (each sends an SMS or
-   an e-mail), and three seconds later the Celery worker is SIGKILLed, the messages logged
-   before the kill and not yet sent are counted, and it is started again after --down seconds.
+   an e-mail) and the Celery worker is SIGKILLed as soon as a message is logged and not yet
+   sent (polled with psql), the messages the kill left unsent are counted, and it is started
+   again after --down seconds.
 4. Then, against the cluster's database, storage, SMS outbox and mail dir (`soak_data.py
    verify`): every recorded appeal exists with its file (checksum in the row and of the stored
    bytes); every recorded reading is stored; every message logged since the start is marked
@@ -250,23 +251,53 @@ def data(*args: str) -> dict:
     return json.loads(done.stdout)
 
 
-def kill_and_restart(name: str, at: float, down: float, note_pending: bool = False) -> None:
-    """SIGKILL `name` at `at` seconds into the run, start it `down` seconds later; the window
-    in which requests may fail runs from the kill to the restart's return."""
-    gevent.sleep(max(0.0, at - SOAK.now() - (3 if note_pending else 0)))
-    if note_pending:
-        SOAK.burst += 1  # every user's next step is an appeal: their messages reach the worker
-        gevent.sleep(max(0.0, at - SOAK.now()))
-    killed, killed_at = SOAK.now(), datetime.now(UTC).isoformat()
-    cluster("kill", name)
+def queued_messages(since: str, until: str = "infinity") -> int:
+    """Messages logged in [since, until) and not sent yet, by psql (quick enough to poll)."""
+    sql = (
+        "SELECT count(*) FROM notifications_message WHERE status = 'queued' "
+        f"AND created_at >= '{since}' AND created_at < '{until}'"
+    )
+    done = subprocess.run(
+        ["psql", cluster_env()["DATABASE_URL"], "-tAc", sql], check=True, capture_output=True, text=True
+    )
+    return int(done.stdout)
+
+
+def kill(name: str, at: float) -> tuple[float, str]:
+    gevent.sleep(max(0.0, at - SOAK.now()))
+    killed = SOAK.now()
+    cluster("kill", name)  # returns once the process group is gone
+    dead_at = datetime.now(UTC).isoformat()
     print(f"[{killed:6.1f}s] SIGKILL {name}", flush=True)
-    if note_pending:
-        queued = data("pending", SOAK.config["started_at"], killed_at)["queued"]
-        SOAK.notes.append(f"messages logged but not sent when {name} was killed: {queued}")
+    return killed, dead_at
+
+
+def restart(name: str, killed: float, down: float) -> None:
+    """Start `name` `down` seconds after its kill; requests may fail from the kill until the
+    restart returns."""
     gevent.sleep(max(0.0, killed + down - SOAK.now()))
     cluster("start", name)
     SOAK.windows.append((name, killed, SOAK.now()))
     print(f"[{SOAK.now():6.1f}s] {name} started again", flush=True)
+
+
+def kill_app_server(at: float, down: float) -> None:
+    killed, _ = kill("gunicorn-a", at)
+    restart("gunicorn-a", killed, down)
+
+
+def kill_worker_mid_delivery(at: float, down: float) -> None:
+    """Every user creates an appeal (an SMS or e-mail each); the worker is SIGKILLed as soon as
+    a message is logged and not yet sent (or `at` + 10 s), so some are in its hands or in the
+    broker's; how many were left unsent by the kill is noted."""
+    gevent.sleep(max(0.0, at - SOAK.now()))
+    SOAK.burst += 1
+    since = SOAK.config["started_at"]
+    while SOAK.now() < at + 10 and not queued_messages(since):
+        gevent.sleep(0.02)
+    killed, dead_at = kill("celery-worker", SOAK.now())
+    SOAK.notes.append(f"messages logged before the worker died and not sent by then: {queued_messages(since, dead_at)}")
+    restart("celery-worker", killed, down)
 
 
 # --- The report ---------------------------------------------------------------------------------
@@ -344,8 +375,8 @@ def main() -> int:
         runner.start(args.users, spawn_rate=max(1, args.users / 5))
         print(f"{args.users} users for {seconds:.0f} s against {BASE_URL}", flush=True)
         kills = [
-            gevent.spawn(kill_and_restart, "gunicorn-a", seconds / 3, args.down),
-            gevent.spawn(kill_and_restart, "celery-worker", seconds / 2, args.down, True),
+            gevent.spawn(kill_app_server, seconds / 3, args.down),
+            gevent.spawn(kill_worker_mid_delivery, seconds / 2, args.down),
         ]
         gevent.sleep(seconds)
         runner.quit()

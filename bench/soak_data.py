@@ -3,7 +3,6 @@ environment (deploy/local-cluster.sh's cluster.env), so that the load generator 
 monkey-patched) never imports Django. Prints one JSON object on stdout.
 
     python bench/soak_data.py setup USERS          customers, accounts, meters, billed months
-    python bench/soak_data.py pending SINCE UNTIL  messages logged between the two (ISO) not sent yet
     python bench/soak_data.py verify RECORD.json   checks against the DB, storage, outbox, mail dir
 
 The customers live in a region of their own («Нагрузочный», code 98, readings accepted every
@@ -155,19 +154,6 @@ def setup(count: int) -> dict:
     }
 
 
-def pending(since: str, until: str) -> dict:
-    """Messages logged between the two moments and not sent yet: run while the worker is dead,
-    the ones it (or the broker) had in hand when it was killed."""
-    from kabinet.notifications.models import Message
-
-    queued = Message.objects.filter(
-        created_at__gte=datetime.fromisoformat(since),
-        created_at__lt=datetime.fromisoformat(until),
-        status=Message.Status.QUEUED,
-    )
-    return {"queued": queued.count()}
-
-
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -298,12 +284,7 @@ def verify(record_path: str) -> dict:
 def main() -> None:
     command, argument = sys.argv[1], sys.argv[2]
     django_setup()
-    if command == "setup":
-        result = setup(int(argument))
-    elif command == "pending":
-        result = pending(argument, sys.argv[3])
-    else:
-        result = verify(argument)
+    result = setup(int(argument)) if command == "setup" else verify(argument)
     json.dump(result, sys.stdout, ensure_ascii=False)
 
 
