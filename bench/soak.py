@@ -352,9 +352,9 @@ def report(environment: Environment, checks: dict, grace: float, load: tuple) ->
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--minutes", type=float, default=3.0)
+    parser = argparse.ArgumentParser(description="Customers against the local cluster while its parts are killed.")
+    parser.add_argument("--users", type=int, default=20, help="simulated customers, one account each")
+    parser.add_argument("--minutes", type=float, default=3.0, help="how long the load runs")
     parser.add_argument("--down", type=float, default=15.0, help="seconds a killed part stays down")
     parser.add_argument("--grace", type=float, default=5.0, help="seconds after a restart failures may still come")
     parser.add_argument("--drain", type=float, default=660.0, help="seconds to wait for messages to go out")
