@@ -12,7 +12,8 @@
 #   the machine's own, started if down and left running by `down`.
 #
 # Every process gets only the variables of $DIR/cluster.env: deploy/kabinet.env.example with
-# the values filled in for loopback (DJANGO_DEBUG=0, Secure cookies, HSTS, behind a proxy).
+# the values filled in for loopback (DJANGO_DEBUG=0, Secure cookies, HSTS, behind a proxy, JSON
+# logs), and its unit's Environment= (gunicorn: PROMETHEUS_MULTIPROC_DIR=$DIR/metrics-gunicorn-a…).
 #
 #   deploy/local-cluster.sh up            start everything (migrate, collectstatic, demo data)
 #   deploy/local-cluster.sh down          stop what `up` started, by pidfile; nothing else
