@@ -12,7 +12,8 @@
 #   the machine's own, started if down and left running by `down`.
 #
 # Every process gets only the variables of $DIR/cluster.env: deploy/kabinet.env.example with
-# the values filled in for loopback (DJANGO_DEBUG=0, Secure cookies, HSTS, behind a proxy).
+# the values filled in for loopback (DJANGO_DEBUG=0, Secure cookies, HSTS, behind a proxy, JSON
+# logs), and its unit's Environment= (gunicorn: PROMETHEUS_MULTIPROC_DIR=$DIR/metrics-gunicorn-a…).
 #
 #   deploy/local-cluster.sh up            start everything (migrate, collectstatic, demo data)
 #   deploy/local-cluster.sh down          stop what `up` started, by pidfile; nothing else
@@ -248,10 +249,22 @@ unit_command() {
             -e 's#--workers [0-9]*#--workers 2#' -e 's#--concurrency [0-9]*#--concurrency 2#'
 }
 
+# Environment= of a unit as `env NAME=value…`, to go before its command: a run-time directory
+# of the instance (/run/kabinet/X-%i, the unit's RuntimeDirectory=) becomes $DIR/X-NAME.
+unit_environment() {
+    local unit=$1 name=$2
+    printf 'env'
+    sed -n 's/^Environment=//p' "$ROOT/deploy/systemd/$unit" |
+        sed -e "s#^\([A-Z_]*\)=/run/kabinet/\([a-z]*\)-%i\$#\1=$DIR/\2-$name#" | tr '\n' ' ' | sed 's/^/ /'
+}
+
 command_of() {
     case $1 in
-        gunicorn-a) unit_command kabinet-gunicorn@.service $((PORT_BASE + 1)) ;;
-        gunicorn-b) unit_command kabinet-gunicorn@.service $((PORT_BASE + 2)) ;;
+        gunicorn-a | gunicorn-b)
+            local port=$((PORT_BASE + 1))
+            [ "$1" = gunicorn-b ] && port=$((PORT_BASE + 2))
+            echo "$(unit_environment kabinet-gunicorn@.service "$1") $(unit_command kabinet-gunicorn@.service $port)"
+            ;;
         celery-worker) unit_command kabinet-celery-worker.service | sed "s#--hostname worker@#--hostname worker$HTTPS_PORT@#" ;;
         celery-beat) unit_command kabinet-celery-beat.service ;;
         s3) echo "env MOTO_ENABLE_RECORDING=1 MOTO_RECORDER_FILEPATH=$DIR/s3-recording.jsonl $VENV/bin/moto_server -H 127.0.0.1 -p $S3_PORT" ;;
