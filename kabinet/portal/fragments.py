@@ -9,6 +9,7 @@ serves the old HTML."""
 from functools import cache
 import hashlib
 from pathlib import Path
+import zlib
 
 from django.core.cache import cache as django_cache
 from django.template.loader import get_template, render_to_string
@@ -25,6 +26,9 @@ HISTORY_TEMPLATE = "portal/accounts/_history.html"
 # Long enough for a visit's clicks back and forth, short enough that the fragments of the
 # accounts not visited lately leave the cache by themselves (a branch has a million).
 SECONDS = 15 * 60
+# Two years of months are about 64 KB of HTML, about 6 KB compressed: the cache holds ten times
+# the visitors for a fraction of a millisecond to inflate it.
+LEVEL = 1
 
 
 @cache
@@ -40,10 +44,12 @@ def _code_digest() -> str:
 def history_html(account: PersonalAccount, history: History) -> SafeString:
     """«Начисления и платежи» below the balance: the charts, their table and the months."""
     key = f"portal:history:{_code_digest()}:{account.pk}:{history.fingerprint()}"
-    html = django_cache.get(key)
-    if html is None:
+    packed = django_cache.get(key)
+    if packed is not None:
+        html = zlib.decompress(packed).decode()
+    else:
         html = render_to_string(HISTORY_TEMPLATE, _history_context(history))
-        django_cache.set(key, html, SECONDS)
+        django_cache.set(key, zlib.compress(html.encode(), LEVEL), SECONDS)
     return mark_safe(html)  # noqa: S308 -- the template engine escaped it when it rendered it
 
 
