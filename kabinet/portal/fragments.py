@@ -19,6 +19,7 @@ from kabinet.billing import money
 from kabinet.billing.history import History
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import month_name
+from kabinet.core.templatetags import kabinet as filters
 from kabinet.portal import charts
 from kabinet.portal.charts import Bar, bar_chart
 
@@ -33,9 +34,10 @@ LEVEL = 1
 
 @cache
 def _code_digest() -> str:
-    """Of the fragment's template and of the modules that draw into it (read once a process)."""
+    """Of the fragment's template and of the modules that draw into it: the charts, the money's
+    wording, the filters the template uses (read once a process)."""
     digest = hashlib.sha256(get_template(HISTORY_TEMPLATE).template.source.encode())
-    for module in (charts, money):
+    for module in (charts, money, filters):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()[:16]
