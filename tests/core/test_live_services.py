@@ -27,5 +27,5 @@ def test_the_services_of_this_machine_answer(live_redis, live_rabbitmq):
 def test_a_server_speaking_another_protocol_is_not_taken_for_redis(monkeypatch, live_rabbitmq):
     monkeypatch.setenv("CI", "1")
     # RabbitMQ waits for the rest of its 8-byte header, or answers with its own: never +PONG.
-    with pytest.raises(pytest.fail.Exception, match="Redis at 127.0.0.1:5672"):
+    with pytest.raises(pytest.fail.Exception, match=r"Redis at 127\.0\.0\.1:5672"):
         need_service("Redis", ("127.0.0.1", 5672), redis_answers)
