@@ -21,6 +21,7 @@
 #   deploy/local-cluster.sh kill NAME     SIGKILL that process and its group (a crash)
 #   deploy/local-cluster.sh start NAME    start it again with the same environment
 #   deploy/local-cluster.sh install       only install the Debian packages it needs
+#   deploy/local-cluster.sh services      only start PostgreSQL, Redis and RabbitMQ if down (tests)
 #
 # NAMEs: s3 nginx gunicorn-a gunicorn-b celery-worker celery-beat.
 # Overrides (e.g. for a second cluster beside a developer's): KABINET_CLUSTER_DIR (state dir,
@@ -87,6 +88,10 @@ install_packages() {
 
 # --- the machine's services: started when down, never stopped ------------------------------
 
+# The machine's servers outlive the cluster: started with nothing inherited from whoever ran
+# this (KABINET_CLUSTER_DIR in their environment would make them look like the cluster's).
+MACHINE_ENV=(env -i PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="${HOME:-/root}" LANG=C.UTF-8)
+
 pg_up() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }
 redis_up() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
 rabbit_up() { (: </dev/tcp/127.0.0.1/5672) 2>/dev/null; }
@@ -94,26 +99,31 @@ rabbit_up() { (: </dev/tcp/127.0.0.1/5672) 2>/dev/null; }
 machine_services() {
     if ! pg_up; then
         say "starting PostgreSQL"
-        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
+        "${MACHINE_ENV[@]}" pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
         wait_until PostgreSQL 60 pg_up
     fi
     if ! redis_up; then
         say "starting Redis"
         mkdir -p /var/lib/redis /var/log/redis
-        redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --dir /var/lib/redis \
+        "${MACHINE_ENV[@]}" redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --dir /var/lib/redis \
             --logfile /var/log/redis/redis-server.log
         wait_until Redis 30 redis_up
     fi
     if ! rabbit_up; then
         say "starting RabbitMQ"
-        rabbitmq-server -detached
+        "${MACHINE_ENV[@]}" rabbitmq-server -detached
         wait_until RabbitMQ 120 rabbit_up
     fi
+}
+
+# The cluster's own database and vhost on the machine's servers.
+cluster_database() {
     if [ "$VHOST" != / ] && ! rabbitmqctl -q list_vhosts | grep -qx "$VHOST"; then
         rabbitmqctl -q add_vhost "$VHOST"
         rabbitmqctl -q set_permissions -p "$VHOST" guest '.*' '.*' '.*'
     fi
-    if [ "$(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != 1 ]; then
+    # psql interpolates :'db' as a quoted literal (in input, not in -c).
+    if [ "$(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -tA -v db="$DB" <<<"SELECT 1 FROM pg_database WHERE datname = :'db'")" != 1 ]; then
         createdb -h "$PG_HOST" -p "$PG_PORT" -U postgres "$DB"
     fi
 }
@@ -432,10 +442,12 @@ up() {
     install_packages
     [ -x "$VENV/bin/gunicorn" ] || make -C "$ROOT" venv >/dev/null
     mkdir -p "$DIR"
+    owned_dir
     chmod 700 "$DIR"
     DIR=$(cd "$DIR" && pwd)
     ENV_FILE=$DIR/cluster.env
     machine_services
+    cluster_database
     write_env
     certificate
     write_nginx_conf
@@ -467,18 +479,27 @@ down() {
     say "down (PostgreSQL, Redis and RabbitMQ left running)"
 }
 
-[ $# -ge 1 ] || die "usage: $0 up|down|status|kill NAME|start NAME|install"
+# The state dir holds the secret key and the pidfiles `down` kills by: in /tmp another user
+# could have made it first, or left a symlink to a place of their choosing.
+owned_dir() {
+    [ -O "$DIR" ] && [ ! -L "$DIR" ] ||
+        die "$DIR is a symlink or not owned by $(id -un): remove it, or set KABINET_CLUSTER_DIR to a directory of yours"
+}
+
+[ $# -ge 1 ] || die "usage: $0 up|down|status|kill NAME|start NAME|install|services"
+if [[ $1 != install && $1 != services ]] && { [ -e "$DIR" ] || [ -L "$DIR" ]; }; then owned_dir; fi
 if [ -d "$DIR" ]; then DIR=$(cd "$DIR" && pwd); ENV_FILE=$DIR/cluster.env; fi
 case $1 in
     up) up ;;
     down) down ;;
     status) status ;;
     install) install_packages ;;
+    services) install_packages && machine_services ;;
     kill) [ $# -eq 2 ] || die "usage: $0 kill NAME"; kill_one "$2" ;;
     start)
         [ $# -eq 2 ] || die "usage: $0 start NAME"
         [ -s "$ENV_FILE" ] || die "no $ENV_FILE: run \`$0 up\` first"
         start_one "$2"
         ;;
-    *) die "usage: $0 up|down|status|kill NAME|start NAME|install" ;;
+    *) die "usage: $0 up|down|status|kill NAME|start NAME|install|services" ;;
 esac

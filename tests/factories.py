@@ -17,6 +17,7 @@ import tempfile
 import threading
 from time import sleep
 from urllib.parse import quote
+import warnings
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -472,6 +473,39 @@ def refunded_online(payment: OnlinePayment, amount: str, staff: User) -> Refund:
 
 # --- Servers and dead ports (health, metrics, workers) ----------------------------------------
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
+REDIS = "redis://127.0.0.1:6379"  # a test adds its own DB number: f"{live_redis}/10"
+
+
+def need_service(name: str, address: tuple[str, int], answers) -> None:
+    """Skip, loudly, a test whose local service (Redis, RabbitMQ) does not answer; under CI
+    (the CI variable set, as .ci/run and CI systems set it) fail instead: there a missing
+    service is a broken machine, and a skipped test would hide it. `answers(sock)` checks the
+    protocol on a connected socket."""
+    try:
+        with socket.create_connection(address, timeout=2) as sock:
+            sock.settimeout(5)
+            if answers(sock):
+                return
+            problem = "answers, but not as expected"
+    except OSError as error:
+        problem = f"does not answer ({error.__class__.__name__})"
+    message = f"{name} at {address[0]}:{address[1]} {problem}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI is set, so this is a failure (.ci/run starts it)")
+    message = f"!!! {message}: test SKIPPED — start it (`deploy/local-cluster.sh services`) !!!"
+    warnings.warn(message, stacklevel=2)
+    pytest.skip(message)
+
+
+def redis_answers(sock: socket.socket) -> bool:
+    sock.sendall(b"PING\r\n")
+    return sock.recv(64).startswith(b"+PONG")
+
+
+def amqp_answers(sock: socket.socket) -> bool:
+    """An AMQP 0-9-1 server answers the protocol header with Connection.Start (a method frame)."""
+    sock.sendall(b"AMQP\x00\x00\x09\x01")
+    return sock.recv(1)[:1] == b"\x01"
 
 
 def closed_port() -> int:

@@ -7,9 +7,7 @@ from django.core.cache import caches
 from django.test import override_settings
 import pytest
 
-from tests.factories import RABBITMQ, closed_port
-
-REDIS = "redis://127.0.0.1:6379/10"
+from tests.factories import closed_port
 
 
 @contextmanager
@@ -47,9 +45,9 @@ def test_probes_answer_a_load_balancer_by_address_and_plain_http(client, setting
 
 
 @pytest.mark.django_db
-def test_readyz_with_everything_up(client, settings):
-    settings.CELERY_BROKER_URL = RABBITMQ
-    with redis_cache(REDIS):
+def test_readyz_with_everything_up(client, settings, live_redis, live_rabbitmq):
+    settings.CELERY_BROKER_URL = live_rabbitmq
+    with redis_cache(f"{live_redis}/10"):
         response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "cache": "ok", "broker": "ok"}
@@ -82,8 +80,8 @@ def test_readyz_names_a_dead_redis(client, settings):
 
 
 @pytest.mark.django_db
-def test_readyz_with_a_redis_broker(client, settings):
-    settings.CELERY_BROKER_URL = REDIS
+def test_readyz_with_a_redis_broker(client, settings, live_redis):
+    settings.CELERY_BROKER_URL = f"{live_redis}/10"
     assert client.get("/readyz").json()["broker"] == "ok"
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/10"
     assert client.get("/readyz").status_code == 503

@@ -12,7 +12,8 @@ from tests.factories import production_env
 
 ROOT = Path(settings.BASE_DIR)
 DEPLOY = ROOT / "deploy"
-UNITS = ["kabinet-gunicorn@.service", "kabinet-celery-worker.service", "kabinet-celery-beat.service", "kabinet.target"]
+APP_SERVICES = ["kabinet-gunicorn@.service", "kabinet-celery-worker.service", "kabinet-celery-beat.service"]
+UNITS = [*APP_SERVICES, "kabinet.target", "kabinet-backup.service", "kabinet-backup.timer"]
 
 
 def self_signed_certificate(openssl: str, folder: Path) -> tuple[Path, Path]:
@@ -67,7 +68,7 @@ def test_systemd_accepts_the_units(tool, tmp_path):
 
 
 def test_the_units_share_the_environment_file_and_checkout():
-    for name in UNITS[:-1]:
+    for name in APP_SERVICES:
         text = (DEPLOY / "systemd" / name).read_text(encoding="utf-8")
         assert "EnvironmentFile=/etc/kabinet/kabinet.env\n" in text, name
         assert "WorkingDirectory=/srv/kabinet\n" in text, name
