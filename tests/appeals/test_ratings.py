@@ -15,6 +15,7 @@ from kabinet.appeals.ratings_models import AnswerRating, RatingLink
 from tests.factories import (
     answer_appeal,
     customer_login,
+    in_threads,
     make_account,
     make_appeal,
     make_customer,
@@ -242,3 +243,17 @@ def test_the_admin_shows_ratings_read_only(admin_client, operator, customer, acc
     assert page.status_code == 200 and 'name="score"' not in page.content.decode()
     assert admin_client.post(reverse("admin:appeals_answerrating_delete", args=[rating.pk])).status_code == 403
     assert AnswerRating.objects.filter(pk=rating.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_use_the_link_once(operator, appeal):
+    answer_appeal(operator, appeal)
+    token = "known-token-for-the-race"
+    RatingLink.objects.update(token_hash=ratings._hash(token))
+
+    results = in_threads(4, lambda i: ratings.rate_by_link(token, 5 - i))
+
+    recorded = [r for r in results if isinstance(r, AnswerRating)]
+    refused = [r for r in results if isinstance(r, ratings.RatingRefused)]
+    assert len(recorded) == 1 and len(refused) == 3, results
+    assert AnswerRating.objects.get().score == recorded[0].score
