@@ -257,3 +257,12 @@ def test_two_clicks_at_once_use_the_link_once(operator, appeal):
     refused = [r for r in results if isinstance(r, ratings.RatingRefused)]
     assert len(recorded) == 1 and len(refused) == 3, results
     assert AnswerRating.objects.get().score == recorded[0].score
+
+
+def test_the_back_office_appeal_shows_the_rating_under_the_answer(client, operator, appeal, mailbox):
+    token = answered_token(operator, appeal, mailbox)
+    grant = rate(client, token, 2).context["form"].initial["grant"]
+    client.post(reverse("portal:rate_comment"), {"grant": grant, "score": 2, "comment": "Не по существу"})
+    staff_login(client, operator.user)
+    page = client.get(reverse("backoffice:appeal", kwargs={"pk": appeal.pk})).content.decode()
+    assert "Оценка клиента: 2 из 5 — «Не по существу»" in page
