@@ -331,6 +331,12 @@ KABINET_APPEAL_MAX_FILE_MB = int(os.environ.get("KABINET_APPEAL_MAX_FILE_MB", 10
 # after them an answered appeal is closed by a periodic task.
 KABINET_APPEAL_REOPEN_DAYS = int(os.environ.get("KABINET_APPEAL_REOPEN_DAYS", 30))
 KABINET_APPEALS_PER_PAGE = 20
+# «Оцените ответ» (docs/appeals.md «Ratings»): the links sent with an answer work once and for
+# this many days (issue 16); requests to them per client address a minute; how long the
+# «thank you» page may still add a comment or change the score.
+KABINET_RATING_LINK_DAYS = 28
+KABINET_RATING_LINK_RATE = 20
+KABINET_RATING_COMMENT_MINUTES = 60
 # Django refuses outright what no form of ours would send: more than twice an appeal's files,
 # by number or by bytes (core.uploads; a plain 400). Anything over the appeal limits within
 # these bounds gets a message at the form's files field, and nothing of it is stored.

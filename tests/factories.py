@@ -164,6 +164,16 @@ def make_appeal(customer, account, reason, *, text: str = "Прошу сдела
     return submit_appeal(customer, draft)
 
 
+def answer_appeal(role: StaffRole, appeal, text: str = "Перерасчёт выполнен.", **fields):
+    """The operator takes the appeal and answers it, as the back office does: the answer's
+    notification carries the «Оцените ответ» links."""
+    from kabinet.appeals.operators import Reply, reply, take
+
+    if appeal.assignee_id is None:
+        take(role, appeal.pk)
+    return reply(role, appeal.pk, Reply(text=text, status="answered", uploads=[]))
+
+
 def in_threads(count: int, work) -> list:
     """Run `work(i)` in `count` threads released at the same moment; return each result or the
     exception it raised. Every thread closes its own database connection."""
@@ -330,7 +340,7 @@ def registration_data(region, **overrides) -> dict:
     return data
 
 
-NOT_IDS = {"uidb64", "token"}  # URL keywords that are not object ids (checked by their own signature)
+NOT_IDS = {"uidb64", "token", "score"}  # URL keywords that are not object ids (tokens are checked by their own hash)
 
 
 def id_patterns(namespace: str) -> list[tuple[str, set[str]]]:
