@@ -59,7 +59,11 @@ def test_every_response_carries_an_id(client, db):
 
 
 def test_an_eager_task_runs_under_the_request_s_id():
-    response = serve("req-eager-0001", lambda request: HttpResponse(ping.delay("eager").get()))
+    # disable_sync_subtasks: a test before may have run a worker in this process, which marks
+    # every join as blocking (celery's task_join_will_block), though an eager result never blocks
+    response = serve(
+        "req-eager-0001", lambda request: HttpResponse(ping.delay("eager").get(disable_sync_subtasks=False))
+    )
     assert response.content == b"req-eager-0001"
 
 
