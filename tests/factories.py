@@ -20,6 +20,7 @@ from urllib.parse import quote
 import warnings
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.utils import get_random_secret_key
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -573,10 +574,15 @@ def read_env_file(path) -> dict[str, str]:
     return env
 
 
-def production_env(data_dir) -> dict[str, str]:
-    """deploy/kabinet.env.example as it stands, with the directories moved to `data_dir` (the
-    settings create the data dir on import) and a clean base environment: nothing inherited."""
+def production_env(data_dir, filled: bool = True) -> dict[str, str]:
+    """deploy/kabinet.env.example with its REPLACE-ME values filled in as an administrator
+    would (`filled=False`: as shipped, which the settings refuse), the directories moved to
+    `data_dir` (the settings create the data dir on import) and a clean base environment:
+    nothing inherited."""
     env = read_env_file(Path(__file__).resolve().parent.parent / "deploy" / "kabinet.env.example")
+    if filled:
+        env = {name: value.replace("REPLACE-ME", "filled-in") for name, value in env.items()}
+        env["DJANGO_SECRET_KEY"] = get_random_secret_key()
     return {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/root"),

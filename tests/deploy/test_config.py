@@ -1,6 +1,6 @@
 """deploy/'s files are what production runs: nginx accepts the site, systemd accepts the units
 (their commands exist in this checkout), and the environment template passes Django's deploy
-checks as it stands."""
+checks once its REPLACE-ME values are filled in, and does not start before."""
 
 from pathlib import Path
 import subprocess
@@ -87,6 +87,23 @@ def test_check_deploy_is_clean_with_the_environment_template(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced).", result.stdout
     assert result.stderr == ""
+
+
+def test_the_template_as_shipped_does_not_start(tmp_path):
+    """Its REPLACE-ME values pass the deploy checks (a long secret key, a password): the
+    settings refuse them, naming each variable still to fill in."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=production_env(tmp_path, filled=False),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Replace REPLACE-ME in " in result.stderr, result.stderr
+    for name in ["DJANGO_SECRET_KEY", "DATABASE_URL", "KABINET_SMS_HTTP_PASSWORD", "EMAIL_HOST_PASSWORD"]:
+        assert name in result.stderr.splitlines()[-1], name
 
 
 def test_the_template_leaves_debug_off_and_trusts_exactly_one_proxy(tmp_path):

@@ -228,6 +228,14 @@ def test_nginx_serves_static_files_itself(cluster):
     assert "Content-Security-Policy" not in answer.headers
 
 
+def test_probes_and_metrics_are_not_public(cluster):
+    """Only the loopback scraper and prober, straight at gunicorn, see them."""
+    for path in ["/readyz", "/metrics"]:
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"{cluster.url}{path}", context=cluster.tls)
+        assert answer.value.code == 404, path
+
+
 def test_nginx_passes_a_request_id_on(cluster, customer):
     customer.open(urllib.request.Request(f"{cluster.url}/home/", headers={"X-Request-ID": "soak-0123456789"}))
     assert any("rid=soak-0123456789" in line for line in cluster.access_log())
