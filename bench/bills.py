@@ -12,6 +12,10 @@ this one process:
              for the month before, on an empty bill table: the job shared among N processes,
              with its ratio to the one-worker job (the Celery fan-out shares it the same way)
 
+Each in-process line also shows the CPU time this process spent (`time.process_time`): on a
+machine shared with other work, wall-clock rates fall with the load while the CPU figure
+moves much less, so compare ratios measured in one run.
+
     .venv/bin/python bench/bills.py [--accounts 300]
 """
 
@@ -124,6 +128,17 @@ def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:8.1f}/s  ({seconds * 1000 / count:6.1f} ms each)"
 
 
+def timed(work) -> tuple[float, float, object]:
+    """Wall-clock and CPU seconds of `work()`, and what it returned."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def cpu_rate(count: int, seconds: float) -> str:
+    return f"cpu {count / seconds:6.1f}/s"
+
+
 def baseline(count: int) -> float:
     """A bare canvas page with DejaVu Sans: the floor any PDF of ours costs."""
     from reportlab.lib.pagesizes import A4
@@ -132,7 +147,6 @@ def baseline(count: int) -> float:
     from kabinet.billing.bill_pdf import FONT, register_fonts
 
     register_fonts()
-    started = time.perf_counter()
     for n in range(count):
         canvas = Canvas(BytesIO(), pagesize=A4, invariant=1)
         canvas.setFont(FONT, 10)
@@ -140,7 +154,6 @@ def baseline(count: int) -> float:
             canvas.drawString(60, 780 - line * 16, f"Квитанция {n}: строка {line}, к оплате 1 234,56 ₽")
         canvas.showPage()
         canvas.save()
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -160,30 +173,31 @@ def main() -> None:
         data = [bill_data(account, PERIOD) for account in accounts]
         render_bill_pdf(data[0])  # fonts loaded, caches warm
 
-        base = baseline(args.accounts)
-        started = time.perf_counter()
-        sizes = [len(render_bill_pdf(bill)) for bill in data]
-        render = time.perf_counter() - started
-        started = time.perf_counter()
-        first = generate_bills(PERIOD)
-        job = time.perf_counter() - started
-        started = time.perf_counter()
-        again = generate_bills(PERIOD)
-        rerun = time.perf_counter() - started
+        base, base_cpu, _ = timed(lambda: baseline(args.accounts))
+        render, render_cpu, sizes = timed(lambda: [len(render_bill_pdf(bill)) for bill in data])
+        job, job_cpu, first = timed(lambda: generate_bills(PERIOD))
+        rerun, _, again = timed(lambda: generate_bills(PERIOD))
         assert first.created == again.unchanged == Bill.objects.count() == args.accounts
         started = time.perf_counter()
         shared = generate_bills_in_processes(date(2026, 9, 1), args.processes, size=max(1, args.accounts // 20))
         parallel = time.perf_counter() - started
         assert shared.created == args.accounts
 
-        print(f"{args.accounts} accounts, one worker (this process), SQLite, files on local disk")
-        print(f"  baseline  bare canvas page      {rate(args.accounts, base)}")
+        n = args.accounts
+        print(f"{n} accounts, one worker (this process), SQLite, files on local disk")
+        print(f"  baseline  bare canvas page      {rate(n, base)}   {cpu_rate(n, base_cpu)}")
         size = sum(sizes) // len(sizes) // 1024
-        print(f"  render    render_bill_pdf       {rate(args.accounts, render)}   PDF {size} KiB")
-        print(f"  job       generate_bills        {rate(args.accounts, job)}   bills per second for one worker")
-        print(f"  re-run    generate_bills again  {rate(args.accounts, rerun)}   (unchanged: nothing rendered)")
         print(
-            f"  processes {args.processes} processes           {rate(args.accounts, parallel)}"
+            f"  render    render_bill_pdf       {rate(n, render)}   {cpu_rate(n, render_cpu)}"
+            f"   ×{base_cpu / render_cpu:.3f} of baseline (cpu)   PDF {size} KiB"
+        )
+        print(
+            f"  job       generate_bills        {rate(n, job)}   {cpu_rate(n, job_cpu)}"
+            f"   ×{base_cpu / job_cpu:.3f} of baseline (cpu)   bills per second for one worker"
+        )
+        print(f"  re-run    generate_bills again  {rate(n, rerun)}   (unchanged: nothing rendered)")
+        print(
+            f"  processes {args.processes} processes           {rate(n, parallel)}"
             f"   ×{job / parallel:.2f} of one worker, {os.cpu_count()} CPUs"
         )
 

@@ -60,12 +60,30 @@ def refuse_public_debug(debug: bool, database_host: str, allowed_hosts: list[str
         )
 
 
+PLACEHOLDER = "REPLACE-ME"
+# The variables this module reads (prefixes and names), for the placeholder check.
+PRODUCTION_VARIABLES = ("DJANGO_", "KABINET_", "DATABASE_URL", "REDIS_URL", "CELERY_", "EMAIL_", "DEFAULT_FROM_EMAIL")
+
+
+def refuse_placeholders(debug: bool, environ: dict[str, str]) -> None:
+    """deploy/kabinet.env.example's REPLACE-ME values pass Django's deploy checks (a long
+    secret key, a database password): a copy not filled in must not start."""
+    if debug:
+        return
+    left = sorted(
+        name for name, value in environ.items() if name.startswith(PRODUCTION_VARIABLES) and PLACEHOLDER in value
+    )
+    if left:
+        raise ImproperlyConfigured(f"Replace {PLACEHOLDER} in {', '.join(left)} (deploy/kabinet.env.example).")
+
+
 DATA_DIR = Path(os.environ.get("KABINET_DATA_DIR", BASE_DIR / "data"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 # Off unless asked for: `make run` turns the demo on for its own commands, everything else
 # (gunicorn, Celery, manage.py, tests) starts safe.
 DEBUG = env_bool("DJANGO_DEBUG", False)
+refuse_placeholders(DEBUG, dict(os.environ))
 
 
 def _secret_key() -> str:
@@ -110,6 +128,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kabinet.core.request_id.RequestIdMiddleware",
+    "kabinet.core.probes.ProbeMiddleware",
+    "kabinet.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kabinet.api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -174,6 +195,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("KABINET_CACHE_PREFIX", "kabinet"),
+            # A Redis that stops answering fails requests (and /readyz) in seconds rather than
+            # holding workers until gunicorn kills them.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -267,14 +291,29 @@ KABINET_EXCHANGE_SETTLE_SECONDS = int(os.environ.get("KABINET_EXCHANGE_SETTLE_SE
 # SQLite only (no session locks): an import `running` this long is taken for killed.
 KABINET_EXCHANGE_STALE_AFTER = int(os.environ.get("KABINET_EXCHANGE_STALE_AFTER", 6 * 3600))
 # S3-compatible storage for the same exchange, used when a bucket is set: in/ is picked up
-# like the folder, exports are uploaded to out/.
-KABINET_EXCHANGE_S3_BUCKET = os.environ.get("KABINET_EXCHANGE_S3_BUCKET", "")
-KABINET_EXCHANGE_S3_ENDPOINT_URL = os.environ.get("KABINET_EXCHANGE_S3_ENDPOINT_URL", "") or None
-KABINET_EXCHANGE_S3_REGION = os.environ.get("KABINET_EXCHANGE_S3_REGION", "us-east-1")
-KABINET_EXCHANGE_S3_ACCESS_KEY_ID = os.environ.get("KABINET_EXCHANGE_S3_ACCESS_KEY_ID", "")
-KABINET_EXCHANGE_S3_SECRET_ACCESS_KEY = os.environ.get("KABINET_EXCHANGE_S3_SECRET_ACCESS_KEY", "")
-KABINET_EXCHANGE_S3_IN_PREFIX = os.environ.get("KABINET_EXCHANGE_S3_IN_PREFIX", "in/")
-KABINET_EXCHANGE_S3_OUT_PREFIX = os.environ.get("KABINET_EXCHANGE_S3_OUT_PREFIX", "out/")
+# like the folder, exports are uploaded to out/. Without a bucket of its own it uses the shared
+# files bucket (KABINET_S3_*, below) under exchange/, so every app server and worker sees the
+# same exchange files wherever the files are shared.
+KABINET_S3_BUCKET = os.environ.get("KABINET_S3_BUCKET", "")
+KABINET_S3_ENDPOINT_URL = os.environ.get("KABINET_S3_ENDPOINT_URL", "") or None
+KABINET_S3_REGION = os.environ.get("KABINET_S3_REGION", "ru-central1")
+KABINET_S3_ACCESS_KEY_ID = os.environ.get("KABINET_S3_ACCESS_KEY_ID", "")
+KABINET_S3_SECRET_ACCESS_KEY = os.environ.get("KABINET_S3_SECRET_ACCESS_KEY", "")
+_exchange_own_bucket = bool(os.environ.get("KABINET_EXCHANGE_S3_BUCKET"))
+_exchange_inherits = not _exchange_own_bucket and bool(KABINET_S3_BUCKET)
+
+
+def _exchange_s3(name: str, own_default: str, shared: str | None) -> str:
+    return os.environ.get(f"KABINET_EXCHANGE_S3_{name}") or (shared or "" if _exchange_inherits else own_default)
+
+
+KABINET_EXCHANGE_S3_BUCKET = _exchange_s3("BUCKET", "", KABINET_S3_BUCKET)
+KABINET_EXCHANGE_S3_ENDPOINT_URL = _exchange_s3("ENDPOINT_URL", "", KABINET_S3_ENDPOINT_URL) or None
+KABINET_EXCHANGE_S3_REGION = _exchange_s3("REGION", "us-east-1", KABINET_S3_REGION)
+KABINET_EXCHANGE_S3_ACCESS_KEY_ID = _exchange_s3("ACCESS_KEY_ID", "", KABINET_S3_ACCESS_KEY_ID)
+KABINET_EXCHANGE_S3_SECRET_ACCESS_KEY = _exchange_s3("SECRET_ACCESS_KEY", "", KABINET_S3_SECRET_ACCESS_KEY)
+KABINET_EXCHANGE_S3_IN_PREFIX = _exchange_s3("IN_PREFIX", "in/", "exchange/in/")
+KABINET_EXCHANGE_S3_OUT_PREFIX = _exchange_s3("OUT_PREFIX", "out/", "exchange/out/")
 
 # --- Notifications ----------------------------------------------------------------------
 KABINET_SMS_BACKEND = os.environ.get("KABINET_SMS_BACKEND", "file")
@@ -322,6 +361,12 @@ KABINET_APPEAL_MAX_FILE_MB = int(os.environ.get("KABINET_APPEAL_MAX_FILE_MB", 10
 # after them an answered appeal is closed by a periodic task.
 KABINET_APPEAL_REOPEN_DAYS = int(os.environ.get("KABINET_APPEAL_REOPEN_DAYS", 30))
 KABINET_APPEALS_PER_PAGE = 20
+# «Оцените ответ» (docs/appeals.md «Ratings»): the links sent with an answer work once and for
+# this many days (issue 16); requests to them per client address a minute; how long the
+# «thank you» page may still add a comment or change the score.
+KABINET_RATING_LINK_DAYS = 28
+KABINET_RATING_LINK_RATE = 20
+KABINET_RATING_COMMENT_MINUTES = 60
 # Django refuses outright what no form of ours would send: more than twice an appeal's files,
 # by number or by bytes (core.uploads; a plain 400). Anything over the appeal limits within
 # these bounds gets a message at the form's files field, and nothing of it is stored.
@@ -388,23 +433,73 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("KABINET_STATIC_ROOT", DATA_DIR / "static"))
 
-# Attachments of appeals: private, served only by views that check access. No MEDIA_URL is
-# routed anywhere, so nothing stored here has a public address.
+# Attachments of appeals, bills and e-mail files ("attachments") and anything else stored by
+# Django ("default"): private, served only by views that check access. No MEDIA_URL is routed
+# anywhere, so nothing stored here has a public address.
 KABINET_ATTACHMENTS_DIR = Path(os.environ.get("KABINET_ATTACHMENTS_DIR", DATA_DIR / "attachments"))
-STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": DATA_DIR / "files"},
-    },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "attachments": {
+# Downloads from S3 pass through the application (`stream`, the default: the bucket stays
+# unreachable from the internet) or redirect to a link signed for KABINET_S3_LINK_TTL seconds
+# (`redirect`: the app servers do not carry the bytes). docs/production.md «Общее хранилище файлов».
+KABINET_S3_DOWNLOADS = os.environ.get("KABINET_S3_DOWNLOADS", "stream")
+if KABINET_S3_DOWNLOADS not in {"stream", "redirect"}:
+    raise ImproperlyConfigured("KABINET_S3_DOWNLOADS must be stream or redirect")
+KABINET_S3_LINK_TTL = int(os.environ.get("KABINET_S3_LINK_TTL", 60))
+
+
+def s3_storage(
+    location: str, bucket: str, endpoint_url: str | None, region: str, key: str, secret: str, ttl: int
+) -> dict:
+    """A private S3 entry of STORAGES: objects written with the private ACL, URLs only ever
+    signed (never a plain public address), an existing name never overwritten."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "location": location,
+            "endpoint_url": endpoint_url,
+            "region_name": region,
+            "access_key": key or None,
+            "secret_key": secret or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": ttl,
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+            # Anything still read through S3File (whole object at first read) spools to disk
+            # beyond 5 MB; the default 0 keeps it all in memory. Downloads stream: core.storage.
+            "max_memory_size": 5 * 1024 * 1024,
+        },
+    }
+
+
+def _s3(location: str) -> dict:
+    return s3_storage(
+        location,
+        KABINET_S3_BUCKET,
+        KABINET_S3_ENDPOINT_URL,
+        KABINET_S3_REGION,
+        KABINET_S3_ACCESS_KEY_ID,
+        KABINET_S3_SECRET_ACCESS_KEY,
+        KABINET_S3_LINK_TTL,
+    )
+
+
+if KABINET_S3_BUCKET:
+    _files, _attachments = _s3("files"), _s3("attachments")
+else:
+    _files = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": DATA_DIR / "files"}}
+    _attachments = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {
             "location": KABINET_ATTACHMENTS_DIR,
             "file_permissions_mode": 0o640,
             "directory_permissions_mode": 0o750,
         },
-    },
+    }
+STORAGES = {
+    "default": _files,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": _attachments,
 }
 
 # --- Security ---------------------------------------------------------------------------
@@ -441,12 +536,43 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Health, metrics, logs (docs/production.md «Здоровье, метрики, журналы») -----------------
+# /metrics answers these addresses or networks only (the client address as core.net.client_ip
+# sees it, so behind nginx set KABINET_TRUSTED_PROXIES).
+KABINET_METRICS_ALLOWED_IPS = env_list("KABINET_METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+# prometheus_client's multiprocess mode: each gunicorn worker writes its counters to files
+# here and /metrics sums them. prometheus_client reads the variable itself at import, so it
+# must be in the process's environment (the systemd unit's EnvironmentFile), one empty
+# directory per gunicorn instance (kabinet.core.gunicorn_hooks empties it at start).
+KABINET_PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+# text: one readable line per record; json: one JSON object per line for a log collector.
+KABINET_LOG_FORMAT = os.environ.get("KABINET_LOG_FORMAT", "text")
+if KABINET_LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"KABINET_LOG_FORMAT must be text or json, not {KABINET_LOG_FORMAT!r}")
+KABINET_LOG_LEVEL = os.environ.get("KABINET_LOG_LEVEL", "INFO")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "kabinet.core.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": KABINET_LOG_FORMAT, "filters": ["request_id"]}
+    },
     "loggers": {
-        "kabinet": {"handlers": ["console"], "level": os.environ.get("KABINET_LOG_LEVEL", "INFO")},
+        "kabinet": {"handlers": ["console"], "level": KABINET_LOG_LEVEL},
+        # Django's own (500s with their traceback, refused hosts) and Celery's, in the same
+        # format; without this, DEBUG off, Django's went only to ADMINS by e-mail.
+        "django": {"handlers": ["console"], "level": "WARNING"},
+        "django.request": {"level": "ERROR"},  # not a line per 404: the metrics count those
+        "celery": {"handlers": ["console"], "level": KABINET_LOG_LEVEL},
     },
 }

@@ -1,8 +1,11 @@
 """Shared fixtures: a small registry (regions, premises, accounts), customers, the SMS outbox."""
 
 import json
+import logging
+import os
 from pathlib import Path
 import re
+import uuid
 
 from django.core.cache import cache
 import pytest
@@ -16,11 +19,19 @@ from tests.factories import (  # noqa: F401
     PDF,
     PERM,
     PNG,
+    RABBITMQ,
+    REDIS,
+    S3_KEY,
+    S3_SECRET,
     SVERDLOVSK,
+    amqp_answers,
     make_account,
     make_appeal,
     make_customer,
     make_region,
+    need_service,
+    redis_answers,
+    s3_client,
     upload_file,
 )
 
@@ -38,6 +49,20 @@ def _isolated(settings, tmp_path):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def live_redis() -> str:
+    """The machine's Redis (no DB number: add your own), or a loud skip (a failure under CI)."""
+    need_service("Redis", ("127.0.0.1", 6379), redis_answers)
+    return REDIS
+
+
+@pytest.fixture
+def live_rabbitmq() -> str:
+    """The machine's RabbitMQ broker URL, or a loud skip (a failure under CI)."""
+    need_service("RabbitMQ", ("127.0.0.1", 5672), amqp_answers)
+    return RABBITMQ
 
 
 @pytest.fixture
@@ -135,10 +160,49 @@ def mailbox(commit_queue):
     return read
 
 
-# --- Appeals ------------------------------------------------------------------------------
+# --- Files --------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 server (moto) on a free port of 127.0.0.1, for the whole run."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def shared_s3(settings, s3_server):
+    """A fresh private bucket on the local S3 server as the shared files storage (KABINET_S3_*,
+    both STORAGES entries); a client with `.bucket`."""
+    from kabinet.settings import s3_storage
+
+    client = s3_client(s3_server)
+    client.bucket = f"files-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=client.bucket)
+    settings.KABINET_S3_BUCKET = client.bucket
+    settings.KABINET_S3_ENDPOINT_URL = s3_server
+    settings.KABINET_S3_REGION = "us-east-1"
+    settings.KABINET_S3_ACCESS_KEY_ID, settings.KABINET_S3_SECRET_ACCESS_KEY = S3_KEY, S3_SECRET
+    options = (client.bucket, s3_server, "us-east-1", S3_KEY, S3_SECRET, settings.KABINET_S3_LINK_TTL)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage("files", *options),
+        "attachments": s3_storage("attachments", *options),
+    }
+    return client
+
+
 @pytest.fixture(autouse=True)
-def _private_files(settings, tmp_path):
-    """Attachments of each test go to its own folder."""
+def _private_files(request, settings, tmp_path):
+    """Attachments of each test go to its own folder or, with KABINET_TEST_S3=1 in the
+    environment (`make test-s3`), to its own bucket on a local S3 server."""
+    if os.environ.get("KABINET_TEST_S3"):
+        request.getfixturevalue("shared_s3")
+        return
     settings.STORAGES = {
         **settings.STORAGES,
         "attachments": {
@@ -148,6 +212,7 @@ def _private_files(settings, tmp_path):
     }
 
 
+# --- Appeals ------------------------------------------------------------------------------
 @pytest.fixture
 def reason(db):
     from kabinet.appeals.models import Reason, Topic

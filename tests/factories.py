@@ -9,20 +9,30 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from io import BytesIO
+import os
+from pathlib import Path
 import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
 import threading
 from time import sleep
 from urllib.parse import quote
+import warnings
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.utils import get_random_secret_key
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from PIL import Image
 from pypdf import PdfReader
 import pytest
+import zxingcpp
 
 from kabinet.appeals.files import store_upload
 from kabinet.appeals.models import StaffRole
@@ -194,6 +204,16 @@ def make_appeal(customer, account, reason, *, text: str = "Прошу сдела
     return submit_appeal(customer, draft)
 
 
+def answer_appeal(role: StaffRole, appeal, text: str = "Перерасчёт выполнен.", **fields):
+    """The operator takes the appeal and answers it, as the back office does: the answer's
+    notification carries the «Оцените ответ» links."""
+    from kabinet.appeals.operators import Reply, reply, take
+
+    if appeal.assignee_id is None:
+        take(role, appeal.pk)
+    return reply(role, appeal.pk, Reply(text=text, status="answered", uploads=[]))
+
+
 def in_threads(count: int, work) -> list:
     """Run `work(i)` in `count` threads released at the same moment; return each result or the
     exception it raised. Every thread closes its own database connection."""
@@ -307,6 +327,19 @@ def pdf_text(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text().split()) for page in reader.pages).replace("\u00a0", " ")
 
 
+def pdf_qr_codes(pdf: bytes, dpi: int = 300) -> list[zxingcpp.Barcode]:
+    """The QR codes a reader finds on page 1 as poppler prints it (pdftoppm, from `make poppler`):
+    the drawn symbol, not the matrix it was made from."""
+    if not shutil.which("pdftoppm"):
+        pytest.fail("pdftoppm is missing: `make poppler` installs poppler-utils")
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "bill.pdf").write_bytes(pdf)
+        command = ["pdftoppm", "-gray", "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile"]
+        subprocess.run([*command, "bill.pdf", "page"], cwd=folder, check=True)
+        with Image.open(Path(folder) / "page.png") as page:
+            return zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode)
+
+
 # --- Requests -------------------------------------------------------------------------------
 INVALID_LOGIN = "Неверный логин или пароль"
 
@@ -347,7 +380,7 @@ def registration_data(region, **overrides) -> dict:
     return data
 
 
-NOT_IDS = {"uidb64", "token"}  # URL keywords that are not object ids (checked by their own signature)
+NOT_IDS = {"uidb64", "token", "score"}  # URL keywords that are not object ids (tokens are checked by their own hash)
 
 
 def id_patterns(namespace: str) -> list[tuple[str, set[str]]]:
@@ -400,6 +433,8 @@ def export_crashing_before_commit(export, out, caplog) -> ExportBatch:
 def database_url() -> str:
     """The test database as a URL, for a second process or connection (PostgreSQL tests)."""
     db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
@@ -484,3 +519,114 @@ def paid_in_demo(customer: User, account: PersonalAccount, amount: str, method: 
 def refunded_online(payment: OnlinePayment, amount: str, staff: User) -> Refund:
     """A refund of `payment` by a supervisor; the demo acquirer makes it succeed at once."""
     return refund(payment=payment, amount=Decimal(amount), reason="Оплачено дважды", staff_user=staff)
+
+
+# --- Servers and dead ports (health, metrics, workers) ----------------------------------------
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
+REDIS = "redis://127.0.0.1:6379"  # a test adds its own DB number: f"{live_redis}/10"
+
+
+def need_service(name: str, address: tuple[str, int], answers) -> None:
+    """Skip, loudly, a test whose local service (Redis, RabbitMQ) does not answer; under CI
+    (the CI variable set, as .ci/run and CI systems set it) fail instead: there a missing
+    service is a broken machine, and a skipped test would hide it. `answers(sock)` checks the
+    protocol on a connected socket."""
+    try:
+        with socket.create_connection(address, timeout=2) as sock:
+            sock.settimeout(5)
+            if answers(sock):
+                return
+            problem = "answers, but not as expected"
+    except OSError as error:
+        problem = f"does not answer ({error.__class__.__name__})"
+    message = f"{name} at {address[0]}:{address[1]} {problem}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI is set, so this is a failure (.ci/run starts it)")
+    message = f"!!! {message}: test SKIPPED — start it (`deploy/local-cluster.sh services`) !!!"
+    warnings.warn(message, stacklevel=2)
+    pytest.skip(message)
+
+
+def redis_answers(sock: socket.socket) -> bool:
+    sock.sendall(b"PING\r\n")
+    return sock.recv(64).startswith(b"+PONG")
+
+
+def amqp_answers(sock: socket.socket) -> bool:
+    """An AMQP 0-9-1 server answers the protocol header with Connection.Start (a method frame)."""
+    sock.sendall(b"AMQP\x00\x00\x09\x01")
+    return sock.recv(1)[:1] == b"\x01"
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound once by us, then released): a dead dependency for
+    real, or a free port for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- Private files (a folder of the test, or a bucket with KABINET_TEST_S3=1) -----------------
+def stored_files(folder: str = "") -> list[str]:
+    """Every name in the private storage under `folder`, through the storage API, so the same
+    test reads a folder or a bucket."""
+    from kabinet.core.storage import private_storage
+
+    storage = private_storage()
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    prefix = f"{folder}/" if folder else ""
+    return [prefix + name for name in files] + [name for sub in folders for name in stored_files(prefix + sub)]
+
+
+def stored_bytes(name: str) -> bytes:
+    from kabinet.core.storage import private_storage
+
+    with private_storage().open(name, "rb") as file:
+        return file.read()
+
+
+# --- S3 (a local moto server: the `s3_server` fixture) -----------------------------------------
+S3_KEY, S3_SECRET = "kabinet-test", "kabinet-test-secret"
+
+
+def s3_client(endpoint: str):
+    """A boto3 client of the local S3 server, with the tests' keys."""
+    import boto3
+
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET
+    )
+
+
+# --- Production configuration (deploy/) ---------------------------------------------------
+def read_env_file(path) -> dict[str, str]:
+    """NAME=value lines as systemd's EnvironmentFile= and `set -a; . FILE` read them: comments
+    and blank lines skipped, one pair of double quotes around a value removed."""
+    env = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, value = line.split("=", 1)
+            env[name] = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    return env
+
+
+def production_env(data_dir, filled: bool = True) -> dict[str, str]:
+    """deploy/kabinet.env.example with its REPLACE-ME values filled in as an administrator
+    would (`filled=False`: as shipped, which the settings refuse), the directories moved to
+    `data_dir` (the settings create the data dir on import) and a clean base environment:
+    nothing inherited."""
+    env = read_env_file(Path(__file__).resolve().parent.parent / "deploy" / "kabinet.env.example")
+    if filled:
+        env = {name: value.replace("REPLACE-ME", "filled-in") for name, value in env.items()}
+        env["DJANGO_SECRET_KEY"] = get_random_secret_key()
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "LANG": "C.UTF-8",
+        **env,
+        "KABINET_DATA_DIR": str(data_dir),
+        "KABINET_STATIC_ROOT": str(Path(data_dir) / "static"),
+    }

@@ -263,3 +263,7 @@ class StaffRole(models.Model):
     @property
     def is_supervisor(self) -> bool:
         return self.role == self.Role.SUPERVISOR
+
+
+# Models kept in their own modules, imported here so that Django registers them with the app.
+from kabinet.appeals.ratings_models import AnswerRating, RatingLink  # noqa: E402, F401

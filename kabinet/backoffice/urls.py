@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kabinet.backoffice import payment_views, second_factor_views, views
+from kabinet.backoffice import payment_views, rating_views, second_factor_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("appeals/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("appeals/<int:pk>/files/<int:attachment_id>/", views.attachment, name="file"),
     path("payments/", payment_views.payments, name="payments"),
+    path("ratings/", rating_views.ratings_page, name="ratings"),
     path("payments/<uuid:public_id>/", payment_views.payment, name="payment"),
     path("payments/<uuid:public_id>/refund/", payment_views.refund, name="refund"),
 ]

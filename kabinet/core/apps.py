@@ -5,3 +5,9 @@ class CoreConfig(AppConfig):
     name = "kabinet.core"
     label = "core"
     verbose_name = "Ядро"
+
+    def ready(self):
+        from kabinet.core.metrics import on_scrape
+        from kabinet.core.queues import queue_metrics
+
+        on_scrape(queue_metrics)

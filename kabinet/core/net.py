@@ -1,3 +1,4 @@
+import ipaddress
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -14,6 +15,15 @@ def client_ip(request: HttpRequest) -> str:
         if len(chain) >= hops:
             return chain[-hops]
     return request.META.get("REMOTE_ADDR", "") or "0.0.0.0"  # noqa: S104 (an address, not a bind)
+
+
+def in_networks(address: str, networks: list[str]) -> bool:
+    """`address` is one of `networks` (addresses or CIDR blocks, IPv4 or IPv6)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
 
 
 def return_path(request: HttpRequest, start: str) -> str:

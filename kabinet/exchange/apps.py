@@ -10,3 +10,8 @@ class ExchangeConfig(AppConfig):
         from kabinet.exchange import kinds
 
         kinds.load_builtin()
+
+        from kabinet.core.metrics import on_scrape
+        from kabinet.exchange.metrics import import_metrics
+
+        on_scrape(import_metrics)

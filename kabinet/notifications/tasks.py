@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
 from django.utils import timezone
 
+from kabinet.notifications.metrics import counted
 from kabinet.notifications.models import Message
 from kabinet.notifications.sms import SmsError, get_backend
 
@@ -76,16 +77,21 @@ def deliver_message(self, message_id: int) -> None:
     message.sent_at = timezone.now()
     message.last_error = ""
     _finish(message, Message.Status.SENT, ["provider_id", "sent_at"])
+    counted(message.channel, "sent")
 
 
 def _failed(task, message: Message, exc: Exception) -> None:
     retryable = getattr(exc, "retryable", not isinstance(exc, SmsError))
     message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    log.warning("delivery of message %s failed (attempt %s): %s", message.pk, message.attempts, exc)
+    # The error's type only: a gateway's or SMTP server's text often names the phone or the
+    # address (personal data); the whole text is in the message log, for the administrator.
+    log.warning("delivery of message %s failed (attempt %s): %s", message.pk, message.attempts, type(exc).__name__)
     if not retryable or message.attempts >= MAX_ATTEMPTS:
         log.error("message %s given up after %s attempts", message.pk, message.attempts)
         _finish(message, Message.Status.FAILED, [])
+        counted(message.channel, "failed")
         return
+    counted(message.channel, "retry")
     delay = backoff(message.attempts)
     message.next_attempt_at = timezone.now() + delay
     message.save(update_fields=["attempts", "last_error", "next_attempt_at"])

@@ -11,7 +11,7 @@ from kabinet.appeals.files import FileRejected, own_uploads, receive_files, safe
 from kabinet.appeals.form_fields import files_help
 from kabinet.appeals.models import Upload
 from kabinet.appeals.storage import attachment_storage
-from tests.factories import PDF, PNG, make_account, make_customer, upload_file
+from tests.factories import PDF, PNG, make_account, make_customer, stored_files, upload_file
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00"
@@ -82,12 +82,11 @@ def test_rejects_a_file_over_the_size_limit(customer, settings):
     assert store_upload(customer, uploaded("ровно.pdf", big[:-1])).size == 1024 * 1024
 
 
-def test_rejected_files_leave_nothing_in_storage(customer, settings, tmp_path):
+def test_rejected_files_leave_nothing_in_storage(customer, settings):
     for name, content in (("a.pdf", b"text"), ("b.pdf", EXE), ("c.pdf", b"")):
         with pytest.raises(FileRejected):
             store_upload(customer, uploaded(name, content))
-    root = tmp_path / "attachments"
-    assert not root.exists() or not [p for p in root.rglob("*") if p.is_file()]
+    assert stored_files() == []
 
 
 # --- Stored under a random name, shown under a safe one -------------------------------------
@@ -167,36 +166,30 @@ def test_receive_files_keeps_good_files_when_another_is_rejected(customer):
     assert again.errors == []
 
 
-def stored_files(tmp_path) -> list:
-    """What is in the attachments folder (tests/conftest points it at tmp_path)."""
-    root = tmp_path / "attachments"
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
-
-
-def test_more_files_than_the_limit_store_nothing(customer, tmp_path):
+def test_more_files_than_the_limit_store_nothing(customer):
     received = receive_files(customer, [], [uploaded(f"{i}.pdf", PDF) for i in range(7)])
-    assert received.uploads == [] and stored_files(tmp_path) == []
+    assert received.uploads == [] and stored_files() == []
     assert received.errors == [
         "Можно приложить не больше 5 файлов, а выбрано 7. Новые файлы не сохранены: выберите не больше 5."
     ]
 
 
-def test_the_limit_counts_files_already_attached_and_keeps_them(customer, tmp_path):
+def test_the_limit_counts_files_already_attached_and_keeps_them(customer):
     kept = [str(upload_file(customer, f"{i}.pdf").pk) for i in range(4)]
     assert receive_files(customer, kept[:3], [uploaded("5.pdf", PDF), uploaded("6.pdf", PDF)]).errors == []
-    before = len(stored_files(tmp_path))
+    before = len(stored_files())
     received = receive_files(customer, kept, [uploaded("7.pdf", PDF), uploaded("8.pdf", PDF)])
     assert [u.name for u in received.uploads] == ["0.pdf", "1.pdf", "2.pdf", "3.pdf"]  # «Уже приложены» stay
-    assert len(stored_files(tmp_path)) == before
+    assert len(stored_files()) == before
     assert received.errors == [
         "Можно приложить не больше 5 файлов, а с уже приложенными их 6. Новые файлы не сохранены: выберите не больше 1."
     ]
 
 
-def test_too_many_files_already_attached_are_unticked_first(customer, tmp_path):
+def test_too_many_files_already_attached_are_unticked_first(customer):
     kept = [str(upload_file(customer, f"{i}.pdf").pk) for i in range(6)]
     received = receive_files(customer, kept, [])
-    assert len(received.uploads) == 6 and len(stored_files(tmp_path)) == 6
+    assert len(received.uploads) == 6 and len(stored_files()) == 6
     assert received.errors == ["Можно приложить не больше 5 файлов, а отмечено 6. Снимите отметку с лишних."]
 
 
@@ -205,12 +198,12 @@ def test_exactly_the_limit_is_fine(customer):
     assert received.errors == [] and len(received.uploads) == 5
 
 
-def test_too_many_bytes_in_all_store_nothing(customer, settings, tmp_path):
+def test_too_many_bytes_in_all_store_nothing(customer, settings):
     settings.KABINET_APPEAL_MAX_FILE_MB = 1  # five files of 1 MB: 5 MB in all
     small = uploaded("маленький.pdf", PDF)
     huge = uploaded("огромный.pdf", PDF + b"0" * (5 * 1024 * 1024))
     received = receive_files(customer, [], [small, huge])
-    assert received.uploads == [] and stored_files(tmp_path) == []
+    assert received.uploads == [] and stored_files() == []
     assert received.errors == [
         "Файлы вместе больше 5 МБ. Новые файлы не сохранены: уменьшите их "
         "(например, отсканируйте с меньшим разрешением) или приложите меньше."
@@ -246,19 +239,19 @@ PENDING_FULL = (
 )
 
 
-def test_refused_forms_resent_cannot_fill_the_storage(customer, tmp_path):
+def test_refused_forms_resent_cannot_fill_the_storage(customer):
     """Each refused submit keeps its good files for the next try; abandoned, they would pile
     up until the daily purge. An owner's unsent uploads are capped at twice a form's limits."""
     for attempt in range(2):
         received = receive_files(customer, [], [uploaded(f"{attempt}-{i}.pdf", PDF) for i in range(5)])
         assert received.errors == [] and len(received.uploads) == 5
-    assert len(stored_files(tmp_path)) == 10
+    assert len(stored_files()) == 10
     received = receive_files(customer, [], [uploaded("ещё.pdf", PDF)])
     assert received.errors == [PENDING_FULL] and received.uploads == []
-    assert len(stored_files(tmp_path)) == 10 and Upload.objects.filter(owner=customer).count() == 10
+    assert len(stored_files()) == 10 and Upload.objects.filter(owner=customer).count() == 10
 
 
-def test_the_pending_cap_counts_bytes_too(customer, settings, tmp_path):
+def test_the_pending_cap_counts_bytes_too(customer, settings):
     """Every stored file is within the per-file limit, so the count bounds the bytes too, until
     the limit is lowered: then the bytes already kept count against the new one."""
     settings.KABINET_APPEAL_MAX_FILE_MB = 5
@@ -266,10 +259,10 @@ def test_the_pending_cap_counts_bytes_too(customer, settings, tmp_path):
     settings.KABINET_APPEAL_MAX_FILE_MB = 1  # unsent in all now at most 10 MB, and 12 MB are kept
     received = receive_files(customer, [], [uploaded("маленький.pdf", PDF)])
     assert received.errors and "(10 МБ)" in received.errors[0] and received.uploads == []
-    assert len(stored_files(tmp_path)) == 3
+    assert len(stored_files()) == 3
 
 
-def test_files_of_forms_left_unsent_make_room_so_nobody_is_locked_out(customer, tmp_path):
+def test_files_of_forms_left_unsent_make_room_so_nobody_is_locked_out(customer):
     """Two forms abandoned half an hour ago fill the cap: their files (oldest first) give way to
     a new form's, while the files this form keeps stay."""
     from datetime import timedelta
@@ -284,7 +277,7 @@ def test_files_of_forms_left_unsent_make_room_so_nobody_is_locked_out(customer, 
     assert [u.name for u in received.uploads] == ["b4.pdf", "новый0.pdf", "новый1.pdf", "новый2.pdf", "новый3.pdf"]
     names = sorted(u.name for u in Upload.objects.filter(owner=customer))
     assert len(names) == 10 and "b4.pdf" in names and "a0.pdf" not in names  # the oldest went first
-    assert len(stored_files(tmp_path)) == 10
+    assert len(stored_files()) == 10
 
 
 def test_the_pending_cap_is_per_owner(customer, sverdlovsk):
@@ -294,22 +287,22 @@ def test_the_pending_cap_is_per_owner(customer, sverdlovsk):
     assert receive_files(customer, [], [uploaded("мой.pdf", PDF)]).errors == []
 
 
-def test_uploads_unticked_are_deleted_at_once(customer, tmp_path):
+def test_uploads_unticked_are_deleted_at_once(customer):
     first = receive_files(customer, [], [uploaded(f"{i}.pdf", PDF) for i in range(3)]).uploads
     offered = [str(u.pk) for u in first]
     received = receive_files(customer, offered[:1], [uploaded("новый.pdf", PDF)], offered)
     assert [u.name for u in received.uploads] == ["0.pdf", "новый.pdf"]
     assert sorted(u.name for u in Upload.objects.filter(owner=customer)) == ["0.pdf", "новый.pdf"]
-    assert len(stored_files(tmp_path)) == 2
+    assert len(stored_files()) == 2
 
 
-def test_unticking_makes_room_under_the_pending_cap(customer, tmp_path):
+def test_unticking_makes_room_under_the_pending_cap(customer):
     first = receive_files(customer, [], [uploaded(f"a{i}.pdf", PDF) for i in range(5)]).uploads
     receive_files(customer, [], [uploaded(f"b{i}.pdf", PDF) for i in range(5)])
     offered = [str(u.pk) for u in first]
     received = receive_files(customer, [], [uploaded("новый.pdf", PDF)], offered)
     assert received.errors == [] and [u.name for u in received.uploads] == ["новый.pdf"]
-    assert len(stored_files(tmp_path)) == 6
+    assert len(stored_files()) == 6
 
 
 def test_offered_ids_of_another_owner_are_not_deleted(customer, sverdlovsk):

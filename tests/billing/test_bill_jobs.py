@@ -33,8 +33,18 @@ from kabinet.billing.bills import NoBill
 from kabinet.billing.models import Bill, BillSubscription, Payment, PersonalAccount, Region
 from kabinet.billing.periods import parse_period, previous_month
 from kabinet.billing.tasks import generate_monthly_bills, send_monthly_electronic_bills
+from kabinet.core.storage import private_storage
 from kabinet.notifications.models import Message
-from tests.factories import PERIOD, accrue, admin_login, make_account, make_billed, make_customer, pdf_text
+from tests.factories import (
+    PERIOD,
+    accrue,
+    admin_login,
+    make_account,
+    make_billed,
+    make_customer,
+    pdf_text,
+    stored_bytes,
+)
 
 TODAY = date(2026, 11, 15)
 
@@ -53,8 +63,8 @@ def rendered(monkeypatch):
     return calls
 
 
-def stored(bill: Bill, tmp_path) -> bytes:
-    return (tmp_path / "attachments" / bill.pdf.name).read_bytes()
+def stored(bill: Bill) -> bytes:
+    return stored_bytes(bill.pdf.name)
 
 
 # --- The window -----------------------------------------------------------------------------
@@ -101,24 +111,22 @@ def test_bill_months_lists_billed_months_newest_first_with_amounts(account, cust
 
 
 # --- Storing and the job --------------------------------------------------------------------
-def test_store_bill_renders_once_and_skips_unchanged(account, customer, rendered, tmp_path):
+def test_store_bill_renders_once_and_skips_unchanged(account, customer, rendered):
     make_billed(account)
     bill, outcome = store_bill(account, PERIOD)
     assert outcome == CREATED
     assert bill.amount == Decimal("1536.18")
-    assert stored(bill, tmp_path).startswith(b"%PDF-")
+    assert stored(bill).startswith(b"%PDF-")
     assert "660100000001" not in bill.pdf.name, "the stored name says nothing of the customer"
     again, outcome = store_bill(account, PERIOD)
     assert (again.pk, outcome) == (bill.pk, UNCHANGED)
     assert rendered == ["660100000001"], "not rendered again"
 
 
-def test_a_changed_bill_is_regenerated_in_place(
-    account, customer, rendered, tmp_path, django_capture_on_commit_callbacks
-):
+def test_a_changed_bill_is_regenerated_in_place(account, customer, rendered, django_capture_on_commit_callbacks):
     make_billed(account)
     bill, _ = store_bill(account, PERIOD)
-    old = tmp_path / "attachments" / bill.pdf.name
+    old = bill.pdf.name
     Payment.objects.create(account=account, paid_on=date(2026, 10, 25), amount=Decimal("36.18"), channel="bank")
     rebuild_balances(account, opening=Decimal("500.00") - Decimal("2236.18"))
     with django_capture_on_commit_callbacks(execute=True):
@@ -126,18 +134,18 @@ def test_a_changed_bill_is_regenerated_in_place(
         assert (again.pk, outcome) == (bill.pk, UPDATED)
         assert again.amount == Decimal("1500.00")
         assert Bill.objects.count() == 1
-        assert old.exists(), "the old file goes only after commit"
-    assert not old.exists()
-    assert "1 500,00 ₽" in pdf_text(stored(again, tmp_path))
+        assert private_storage().exists(old), "the old file goes only after commit"
+    assert not private_storage().exists(old)
+    assert "1 500,00 ₽" in pdf_text(stored(again))
 
 
-def test_a_bill_whose_file_is_lost_is_rendered_again(account, customer, rendered, tmp_path):
+def test_a_bill_whose_file_is_lost_is_rendered_again(account, customer, rendered):
     make_billed(account)
     bill, _ = store_bill(account, PERIOD)
-    (tmp_path / "attachments" / bill.pdf.name).unlink()
+    private_storage().delete(bill.pdf.name)
     again, outcome = store_bill(account, PERIOD)
     assert outcome == UPDATED
-    assert stored(again, tmp_path).startswith(b"%PDF-")
+    assert stored(again).startswith(b"%PDF-")
 
 
 def test_generate_bills_for_every_account_with_accruals_and_rerun_safely(sverdlovsk, rendered):

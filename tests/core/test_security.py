@@ -1,7 +1,6 @@
-"""Security that is part of done: deploy checks, headers, CSRF, no external hosts, labels."""
+"""Security that is part of done: production settings, headers, CSRF, no external hosts, labels."""
 
 from html.parser import HTMLParser
-import os
 from pathlib import Path
 import re
 import subprocess
@@ -12,39 +11,13 @@ from django.test import Client
 from django.urls import reverse
 import pytest
 
-from tests.factories import customer_login
+from tests.factories import customer_login, production_env
 
 ROOT = Path(settings.BASE_DIR)
 
 
-def production_env() -> dict[str, str]:
-    """The example environment from docs/production.md, with the placeholders filled in."""
-    text = (ROOT / "docs" / "production.md").read_text(encoding="utf-8")
-    block = re.search(r"```sh\n(DJANGO_DEBUG=0\n.*?)```", text, re.S).group(1)
-    env = {}
-    for line in block.splitlines():
-        name, value = line.split("=", 1)
-        env[name] = value.strip('"').replace("REPLACE-ME", "x" * 8)
-    env["DJANGO_SECRET_KEY"] = "k" + "q9W!zr7$Lp2@xY5#mN8&vB4*cT1^hJ6(fD3)gK0" * 2
-    return env
-
-
-def test_check_deploy_is_clean_with_the_documented_production_variables(tmp_path):
-    env = {**os.environ, **production_env(), "KABINET_DATA_DIR": str(tmp_path), "KABINET_STATIC_ROOT": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues" in result.stdout
-
-
 def test_production_settings_turn_on_secure_cookies_and_hsts(tmp_path):
-    env = {**os.environ, **production_env(), "KABINET_DATA_DIR": str(tmp_path)}
+    env = production_env(tmp_path)  # `check --deploy` on it: tests/deploy/test_config.py
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "

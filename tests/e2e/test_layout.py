@@ -6,6 +6,7 @@ the URL patterns: a pattern that is neither visited here nor excluded with a rea
 
 from datetime import date, timedelta
 from decimal import Decimal
+import re
 from urllib.parse import urlsplit
 import uuid
 
@@ -63,6 +64,7 @@ EXCLUDED = {
     "portal:revoke_token": "POST only (the button is on «Токены доступа»)",
     "portal:appeal_message": "POST only (the form is on the appeal's page)",
     "portal:appeal_file": "a file download",
+    "portal:appeal_rating": "POST only (the form is on the appeal's page)",
     "portal:bill": "a PDF download",
     "backoffice:logout": "POST only",
     "backoffice:take": "POST only",
@@ -79,7 +81,9 @@ EXCLUDED = {
     "portal:second_factor_sms_confirm": "POST only (the form is on «Вход с кодом из приложения»)",
     "backoffice:second_factor_codes": "POST only (the button is on «Вход с кодом из приложения»)",
     "portal:payment_status": "JSON for the payment page's script, not a page",
-    "healthz": "JSON for load balancers, not a page",
+    "healthz": "plain «ok» for load balancers, not a page",
+    "readyz": "JSON for load balancers, not a page",
+    "metrics": "Prometheus text for the monitoring server, not a page",
     "payments:notifications": "POST only, ЮKassa's server posts its notifications here",
 }
 EXCLUDED_NAMESPACES = {
@@ -88,7 +92,8 @@ EXCLUDED_NAMESPACES = {
 }
 
 PUBLIC = ["portal:landing", "portal:consent", "portal:login", "portal:register", "portal:register_confirm",
-          "portal:recover", "portal:recover_code", "portal:set_password", "portal:reset_by_link"]  # fmt: skip
+          "portal:recover", "portal:recover_code", "portal:set_password", "portal:reset_by_link",
+          "portal:rate", "portal:rate_score", "portal:rate_comment"]  # fmt: skip
 CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "portal:phone_confirm",
             "portal:password", "portal:add_account", "portal:appeals", "portal:appeal_new", "portal:appeal",
             "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
@@ -96,7 +101,7 @@ CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "por
             "portal:autopayment", "portal:autopayment_off", "portal:tokens", "portal:second_factor_settings",
             "portal:second_factor"]  # fmt: skip
 OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal", "backoffice:payments", "backoffice:payment",
-          "backoffice:second_factor_setup", "backoffice:second_factor"]  # fmt: skip
+          "backoffice:ratings", "backoffice:second_factor_setup", "backoffice:second_factor"]  # fmt: skip
 PAYMENTS = ["portal:pay", "portal:payment"]  # with an acquirer: see test_payment_pages_fit
 DEMO = ["dev:outbox", "payments:demo"]  # routed only when the demo starts with DEBUG on: see test_the_demo_outbox_fits
 WITH_OUTBOX = "tests.core.urls_with_outbox"
@@ -408,6 +413,30 @@ def test_back_office_pages_fit_the_screen(any_page, world):
     page.goto(f"/backoffice/payments/{world['payment'].public_id}/")
     expect(page.get_by_label("Причина возврата")).to_be_visible()
     check_the_page(page, "backoffice:payment", failures)
+    page.goto("/backoffice/ratings/")
+    check_the_page(page, "backoffice:ratings", failures)
+    assert_no_failures(page, failures)
+
+
+def test_rating_pages_fit(any_page, world, outbox):
+    """«Оцените ответ» from the answer's SMS: the confirmation, «Спасибо!» with the comment, the
+    comment saved, and the refusal of a used link."""
+    page, failures = any_page, {}
+    [text] = [m["text"] for m in outbox.messages() if "Оцените ответ" in m["text"]]
+    path = urlsplit(re.search(r"https?://\S+/rate/\S+/", text).group(0)).path
+    page.goto(path)
+    check_the_page(page, "portal:rate", failures)
+    page.get_by_label("2 — Плохо").check()
+    page.get_by_role("button", name="Отправить оценку").click()
+    expect(page.get_by_role("heading", name="Спасибо!")).to_be_visible()
+    check_the_page(page, "portal:rate", failures)
+    page.get_by_label("Комментарий (необязательно)").fill("Ответ не по существу")
+    page.get_by_role("button", name="Сохранить").click()
+    expect(page.get_by_text("Оценка и комментарий сохранены")).to_be_visible()
+    check_the_page(page, "portal:rate_comment", failures)
+    page.goto(path + "5/")
+    expect(page.get_by_text("По этой ссылке оценка уже поставлена")).to_be_visible()
+    check_the_page(page, "portal:rate_score", failures)
     assert_no_failures(page, failures)
 
 

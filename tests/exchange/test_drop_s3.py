@@ -107,3 +107,28 @@ def test_a_file_billing_deleted_after_reading_is_not_sent_again(s3, account, set
     s3.delete_object(Bucket=s3.bucket, Key=f"billing/out/{batch.file_name}")  # billing read it
     again = export_for_billing.delay().get()
     assert "uploaded to S3: nothing" in again and keys(s3, "billing/out/") == []
+
+
+def test_in_the_shared_files_bucket_the_exchange_keeps_to_its_prefix(settings, shared_s3, drop, sverdlovsk):
+    """Without a bucket of its own the exchange works under exchange/ of the files' bucket
+    (settings: KABINET_S3_BUCKET alone); the attachments beside it are never listed or moved."""
+    from django.core.files.base import ContentFile
+
+    from kabinet.core.storage import private_storage
+
+    settings.KABINET_EXCHANGE_S3_BUCKET = shared_s3.bucket
+    settings.KABINET_EXCHANGE_S3_ENDPOINT_URL = settings.KABINET_S3_ENDPOINT_URL
+    settings.KABINET_EXCHANGE_S3_ACCESS_KEY_ID = settings.KABINET_S3_ACCESS_KEY_ID
+    settings.KABINET_EXCHANGE_S3_SECRET_ACCESS_KEY = settings.KABINET_S3_SECRET_ACCESS_KEY
+    settings.KABINET_EXCHANGE_S3_IN_PREFIX, settings.KABINET_EXCHANGE_S3_OUT_PREFIX = "exchange/in/", "exchange/out/"
+    bill = private_storage().save("bills/2026/11/a.csv", ContentFile(b"not an exchange file"))
+    shared_s3.put_object(Bucket=shared_s3.bucket, Key="exchange/in/accounts_1.csv", Body=csv_bytes(GOOD))
+    [item] = pickup(via="tests")
+    assert item.batch.status == ImportBatch.Status.DONE
+    meter = make_meter(PersonalAccount.objects.get(number="660100000001"))
+    add_reading(meter, NOV, 1234)
+    export_for_billing()
+    found = keys(shared_s3)
+    assert f"attachments/{bill}" in found and "exchange/in/done/accounts_1.csv" in found
+    assert [key for key in found if key.startswith("exchange/out/readings-")], found
+    assert all(key.startswith(("attachments/", "exchange/")) for key in found), found

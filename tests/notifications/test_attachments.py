@@ -7,12 +7,13 @@ import pytest
 from kabinet.notifications.models import Message
 from kabinet.notifications.services import Attachment, send_email
 from kabinet.notifications.tasks import deliver_message, send_again
+from tests.factories import stored_bytes
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n% a bill\n%%EOF\n"
 
 
-def test_an_attachment_is_logged_and_sent_after_commit(mailbox, settings, tmp_path):
+def test_an_attachment_is_logged_and_sent_after_commit(mailbox):
     message = send_email(
         "anna@example.ru",
         "Квитанция",
@@ -23,8 +24,7 @@ def test_an_attachment_is_logged_and_sent_after_commit(mailbox, settings, tmp_pa
     message.refresh_from_db()
     assert message.attachment_name == "kvitanciya.pdf"
     assert message.attachment_type == "application/pdf"
-    stored = tmp_path / "attachments" / message.attachment.name
-    assert stored.read_bytes() == PDF, "in the private storage, under a name saying nothing"
+    assert stored_bytes(message.attachment.name) == PDF, "in the private storage, under a name saying nothing"
     assert "kvitanciya" not in message.attachment.name
 
     sent = mailbox()

@@ -1,6 +1,9 @@
 """Delivery after commit, retries with back-off, the give-up rule, blanking of secrets."""
 
 from datetime import timedelta
+import logging
+import socketserver
+import threading
 
 from django.core import mail
 from django.core.management import call_command
@@ -185,3 +188,48 @@ def test_a_request_s_messages_go_out_after_its_answer(outbox):
     assert outbox.messages() == []
     body.close()
     assert [m["to"] for m in outbox.messages()] == ["+79120000001"]
+
+
+class RefusingSmtp(socketserver.StreamRequestHandler):
+    """An SMTP server that refuses every recipient, naming it, as real ones do."""
+
+    def handle(self):
+        self.wfile.write(b"220 test ESMTP\r\n")
+        for line in self.rfile:
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                self.wfile.write(b"250 test\r\n")
+            elif verb == b"RCPT":
+                address = line.split(b":", 1)[1].strip()
+                self.wfile.write(b"550 5.1.1 " + address + b": user unknown\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+def test_a_refused_address_stays_out_of_the_logs(settings, caplog, django_capture_on_commit_callbacks):
+    """The server's refusal names the address: kept in the message log for the administrator,
+    never written to the application log (issue 15: no personal data in logs)."""
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), RefusingSmtp) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = server.server_address
+        with django_capture_on_commit_callbacks(execute=True):
+            message = send_email("anna@example.ru", "Тема", "Текст письма")
+        server.shutdown()
+    message.refresh_from_db()
+    assert "anna@example.ru" in message.last_error
+    assert "SMTPRecipientsRefused" in caplog.text
+    assert "anna@example.ru" not in caplog.text
+
+
+@pytest.mark.django_db
+def test_queuing_a_message_logs_its_number_not_its_address(caplog):
+    """The app's line that joins a page to the worker's delivery (by the request id): the
+    message's number only, never the phone or the text."""
+    with caplog.at_level(logging.INFO, logger="kabinet.notifications"):
+        message = send_sms("+79120000042", "Код 4711", secret=True)
+    assert f"message {message.pk} queued (sms)" in caplog.text
+    assert "79120000042" not in caplog.text and "4711" not in caplog.text

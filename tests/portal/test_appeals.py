@@ -2,7 +2,6 @@
 list, an appeal's page, writing more, downloads."""
 
 from datetime import timedelta
-from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -10,7 +9,7 @@ from django.utils import timezone
 import pytest
 
 from kabinet.appeals.models import Appeal, Attachment, Reason, Status, Topic, Upload
-from tests.factories import PDF, PNG, customer_login, make_account, make_appeal, redirected_to
+from tests.factories import PDF, PNG, customer_login, make_account, make_appeal, redirected_to, stored_files
 
 NEW = reverse("portal:appeal_new")
 
@@ -95,12 +94,6 @@ def test_reason_must_belong_to_the_topic(signed_in, account, reason):
     assert "Выберите причину из списка для выбранной темы." in page
 
 
-def stored_files(settings) -> list[Path]:
-    """Every file in the attachments folder (tests/conftest gives each test its own)."""
-    root = Path(settings.STORAGES["attachments"]["OPTIONS"]["location"])
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
-
-
 def files_error(page: str) -> str:
     """The errors shown at the files field (tied to it by id)."""
     start = page.index('id="id_files_error"')
@@ -113,7 +106,7 @@ def test_more_files_than_the_limit_store_nothing_and_keep_the_text(signed_in, ac
     page = response.content.decode()
     assert "Можно приложить не больше 5 файлов, а выбрано 6." in files_error(page)
     assert "С 1 ноября проживают 3 человека" in page
-    assert stored_files(settings) == [] and not Upload.objects.exists() and not Appeal.objects.exists()
+    assert stored_files() == [] and not Upload.objects.exists() and not Appeal.objects.exists()
 
 
 def test_too_many_bytes_store_nothing(signed_in, account, reason, settings):
@@ -124,7 +117,7 @@ def test_too_many_bytes_store_nothing(signed_in, account, reason, settings):
     page = response.content.decode()
     assert "Файлы вместе больше 5 МБ. Новые файлы не сохранены" in files_error(page)
     assert "С 1 ноября проживают 3 человека" in page
-    assert stored_files(settings) == [] and not Upload.objects.exists()
+    assert stored_files() == [] and not Upload.objects.exists()
 
 
 def test_over_the_limit_with_files_already_attached_keeps_them(signed_in, account, reason, settings):
@@ -135,7 +128,7 @@ def test_over_the_limit_with_files_already_attached_keeps_them(signed_in, accoun
     page = signed_in.post(NEW, data).content.decode()
     assert "а с уже приложенными их 6. Новые файлы не сохранены: выберите не больше 1." in files_error(page)
     assert "Уже приложены" in page and all(f'name="keep" value="{pk}"' in page for pk in kept)
-    assert len(stored_files(settings)) == 4 and Upload.objects.count() == 4
+    assert len(stored_files()) == 4 and Upload.objects.count() == 4
 
 
 def test_an_unticked_upload_is_deleted_on_the_next_submit(signed_in, account, settings):
@@ -143,7 +136,7 @@ def test_an_unticked_upload_is_deleted_on_the_next_submit(signed_in, account, se
     offered = [int(pk) for pk in Upload.objects.order_by("pk").values_list("pk", flat=True)]
     assert all(f'name="offered" value="{pk}"' in first for pk in offered)  # the form says what it showed
     signed_in.post(NEW, {"account": account.pk, "keep": offered[:1], "offered": offered})
-    assert [u.name for u in Upload.objects.all()] == ["1.pdf"] and len(stored_files(settings)) == 1
+    assert [u.name for u in Upload.objects.all()] == ["1.pdf"] and len(stored_files()) == 1
 
 
 def test_refused_forms_resent_stop_at_the_pending_cap(signed_in, account, settings):
@@ -153,7 +146,7 @@ def test_refused_forms_resent_stop_at_the_pending_cap(signed_in, account, settin
     assert "Новые файлы не сохранены: у вас уже загружены файлы для неотправленных форм" in files_error(
         response.content.decode()
     )
-    assert len(stored_files(settings)) == 10 and Upload.objects.count() == 10
+    assert len(stored_files()) == 10 and Upload.objects.count() == 10
 
 
 def test_a_message_with_too_many_files_stores_nothing(signed_in, customer, account, reason, settings):
@@ -163,7 +156,7 @@ def test_a_message_with_too_many_files_stores_nothing(signed_in, customer, accou
     assert response.status_code == 400
     page = response.content.decode()
     assert "Можно приложить не больше 5 файлов, а выбрано 6." in files_error(page) and "Ещё документы" in page
-    assert stored_files(settings) == [] and not appeal.messages.exists()
+    assert stored_files() == [] and not appeal.messages.exists()
 
 
 def test_text_longer_than_the_limit(signed_in, account, reason, settings):

@@ -48,10 +48,6 @@ def test_home_autostart_marker_only_when_asked(client, customer):
     assert "data-tour-autostart" in client.get(reverse("portal:home") + "?tour=1").content.decode()
 
 
-def test_healthz(client, db):
-    assert client.get("/healthz").json() == {"status": "ok"}
-
-
 def test_consent_page_shows_the_current_version(client, db):
     page = client.get(reverse("portal:consent")).content.decode()
     assert "Согласие на обработку персональных данных" in page and "152-ФЗ" in page and "1.0" in page
