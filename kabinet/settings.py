@@ -111,6 +111,9 @@ INSTALLED_APPS = [
     "django.forms",
     "csp",
     "ninja",  # its Swagger UI files, served from our own static files (no CDN)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "kabinet.core",
     "kabinet.billing",
     "kabinet.identity",
@@ -136,6 +139,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "kabinet.identity.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -245,6 +250,13 @@ KABINET_FAILURES_PER_IDENTIFIER = int(os.environ.get("KABINET_FAILURES_PER_IDENT
 KABINET_FAILURES_PER_IP = int(os.environ.get("KABINET_FAILURES_PER_IP", 50))
 KABINET_FAILURE_WINDOW = timedelta(seconds=int(os.environ.get("KABINET_FAILURE_WINDOW", 900)))
 KABINET_LOCKOUT = timedelta(seconds=int(os.environ.get("KABINET_LOCKOUT", 900)))
+# The second factor (docs/second-factor.md). Codes are counted by core.ratelimit like passwords,
+# so django-otp's own per-device throttling (an ever longer wait after each failure) is off.
+OTP_TOTP_ISSUER = "Личный кабинет"
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# An administrator may delete an employee's lost device in /admin/, never read its key.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # An e-mail confirmation link: single use, for its user only (see docs/identifiers.md).
 KABINET_EMAIL_CONFIRM_MAX_AGE = timedelta(seconds=int(os.environ.get("KABINET_EMAIL_CONFIRM_MAX_AGE", 24 * 3600)))
 # Forms that mail an address or say whether a phone or e-mail is taken: uses per

@@ -3,6 +3,7 @@ billed months, and small request helpers. Test modules import these from here, n
 another (tests/test_layout_of_tests.py checks it); the fixtures in the conftest files are built
 with them."""
 
+import base64
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
@@ -10,6 +11,7 @@ from decimal import Decimal
 from io import BytesIO
 import os
 from pathlib import Path
+import secrets
 import shutil
 import socket
 import subprocess
@@ -24,6 +26,9 @@ from django.core.management.utils import get_random_secret_key
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 from pypdf import PdfReader
 import pytest
@@ -38,7 +43,7 @@ from kabinet.billing.money import charge
 from kabinet.billing.periods import add_months, previous_month
 from kabinet.exchange import exports
 from kabinet.exchange.models import ExportBatch
-from kabinet.identity import api_tokens
+from kabinet.identity import api_tokens, second_factor
 from kabinet.identity.doors import SESSION_KEY, Door
 from kabinet.identity.models import AccountLink, User
 from kabinet.payments.demo import finish
@@ -111,20 +116,54 @@ def customer_login(client, user: User) -> None:
 
 def staff_login(client, user: User) -> None:
     """Sign an employee in as the back office's own door does: the back office admits only
-    sessions opened there (identity.doors)."""
-    client.force_login(user)
-    session = client.session
-    session[SESSION_KEY] = Door.BACKOFFICE.value
-    session.save()
+    sessions opened there (identity.doors), after the second factor (identity.second_factor)."""
+    _door_login(client, user, Door.BACKOFFICE)
 
 
 def admin_login(client, user: User) -> None:
     """Sign a staff user in as the admin site's login does: the admin site admits only sessions
-    opened there (identity.doors)."""
+    opened there (identity.doors), after the second factor."""
+    _door_login(client, user, Door.ADMIN)
+
+
+def _door_login(client, user: User, door: Door, *, verified: bool = True) -> None:
     client.force_login(user)
     session = client.session
-    session[SESSION_KEY] = Door.ADMIN.value
+    session[SESSION_KEY] = door.value
+    if verified:
+        session[DEVICE_ID_SESSION_KEY] = give_second_factor(user).persistent_id
     session.save()
+
+
+# --- Second factor --------------------------------------------------------------------------
+def verify_session(client, user: User) -> None:
+    """Mark a session signed in through a real login form as past its second factor, as the
+    code page does (tests of the second factor itself enter the code instead)."""
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = give_second_factor(user).persistent_id
+    session.save()
+
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # base32, as the setup page shows it
+
+
+def give_second_factor(user: User, secret: str = TOTP_SECRET) -> TOTPDevice:
+    """The user's authenticator app, set up (idempotent): codes are pyotp.TOTP(secret).now()."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        key = base64.b32decode(secret.replace(" ", "")).hex()
+        device = TOTPDevice.objects.create(user=user, name="Приложение", key=key, confirmed=True)
+    return device
+
+
+def recovery_code(user: User) -> str:
+    """A fresh recovery code of the user (their app set up first when it is not): each sign-in
+    of a browser test may use one, where two TOTP codes within 30 seconds would be a replay."""
+    give_second_factor(user)
+    code = secrets.token_hex(6)
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Резервные коды", defaults={"confirmed": True})
+    device.token_set.create(token=second_factor._code_hash(code))
+    return code
 
 
 # --- API ------------------------------------------------------------------------------------

@@ -38,32 +38,41 @@ class ApiProblem(Exception):
         detail: str | None = None,
         errors: dict[str, list[str]] | None = None,
         headers: dict[str, str] | None = None,
+        *,
+        type: str = "about:blank",
+        extra: dict | None = None,
     ):
         self.status = status
+        self.type = type
+        self.extra = extra or {}  # RFC 9457 extension members (e.g. `mfa_token`)
         self.headers = headers or {}
         self.detail = detail or DETAILS.get(status) or HTTPStatus(status).phrase
         self.errors = errors or {}
         super().__init__(status, self.detail)
 
 
-def body(status: int, detail: str | None = None, errors: dict[str, list[str]] | None = None) -> dict:
-    problem = ApiProblem(status, detail, errors)
+def body(status: int, detail: str | None = None, errors: dict[str, list[str]] | None = None, **more) -> dict:
+    problem = ApiProblem(status, detail, errors, **more)
     return {
-        "type": "about:blank",  # the status says it all; title is its phrase (RFC 9457 §4.2.1)
+        # about:blank unless the status alone does not say it (RFC 9457 §4.2.1); title is its phrase
+        "type": problem.type,
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": problem.detail,
         "errors": problem.errors,
+        **problem.extra,
     }
 
 
-def response(status: int, detail: str | None = None, errors: dict[str, list[str]] | None = None) -> HttpResponse:
-    content = json.dumps(body(status, detail, errors), ensure_ascii=False)
+def response(
+    status: int, detail: str | None = None, errors: dict[str, list[str]] | None = None, **more
+) -> HttpResponse:
+    content = json.dumps(body(status, detail, errors, **more), ensure_ascii=False)
     return HttpResponse(content, status=status, content_type=CONTENT_TYPE)
 
 
 def from_exception(problem: ApiProblem) -> HttpResponse:
-    answer = response(problem.status, problem.detail, problem.errors)
+    answer = response(problem.status, problem.detail, problem.errors, type=problem.type, extra=problem.extra)
     for name, value in problem.headers.items():
         answer[name] = value
     return answer

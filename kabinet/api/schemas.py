@@ -16,3 +16,9 @@ class Problem(Schema):
 def problem_responses(*statuses: int) -> dict[int, type[Problem]]:
     """`response={200: Out, **problem_responses(401, 404)}`: the errors an operation documents."""
     return {status: Problem for status in statuses}
+
+
+class SecondFactorRequired(Problem):
+    """401 of the sign-in when the user has a second factor: send the code with `mfa_token`."""
+
+    mfa_token: str

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from kabinet.backoffice import payment_views, rating_views, views
+from kabinet.backoffice import payment_views, rating_views, second_factor_views, views
 
 app_name = "backoffice"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("login/code/", second_factor_views.code, name="second_factor"),
+    path("second-factor/", second_factor_views.setup, name="second_factor_setup"),
+    path("second-factor/codes/", second_factor_views.recovery_codes, name="second_factor_codes"),
     path("", views.queue, name="queue"),
     path("appeals/<int:pk>/", views.appeal, name="appeal"),
     path("appeals/<int:pk>/take/", views.take, name="take"),

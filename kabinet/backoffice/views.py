@@ -27,6 +27,7 @@ from kabinet.core.models import AuditEvent
 from kabinet.core.net import client_ip, return_path
 from kabinet.core.storage import private_download
 from kabinet.core.wording import locked_message
+from kabinet.identity import second_factor
 from kabinet.identity.doors import Door, came_through, enter
 from kabinet.identity.login import Outcome
 
@@ -61,6 +62,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if result.outcome is Outcome.OK:
             enter(request, result.user, Door.BACKOFFICE)
             audit.record(AuditEvent.Action.LOGIN, request=request, user=result.user, site="backoffice")
+            second_factor.admit_remembered(request, result.user)  # else the code page (identity.middleware)
             return redirect(_safe_next(request) or "backoffice:queue")
         status = 429 if result.outcome is Outcome.LOCKED else 400
         form.add_error(None, locked_message(result.locked_until) if status == 429 else INVALID)

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
-from kabinet.identity import doors
+from kabinet.identity import doors, second_factor
 
 
 class KabinetAdminSite(admin.AdminSite):
@@ -35,6 +35,7 @@ class KabinetAdminSite(admin.AdminSite):
         if form is None:  # signed in: redirected onwards
             doors.note(request, doors.Door.ADMIN)
             audit.record(AuditEvent.Action.LOGIN, request=request, user=request.user, site="admin")
+            second_factor.admit_remembered(request, request.user)  # else the code page (identity.middleware)
         elif form.has_error(NON_FIELD_ERRORS, "locked"):
             response.status_code = 429
         return response

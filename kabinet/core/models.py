@@ -27,6 +27,12 @@ class AuditEvent(models.Model):
         AUTOPAYMENT_STOPPED = "autopayment_stopped", "Автоплатёж остановлен"
         AUTOPAYMENT_OFF = "autopayment_off", "Автоплатёж отключён клиентом"
         REFUND = "refund", "Возврат платежа"
+        SECOND_FACTOR_ON = "second_factor_on", "Второй фактор подключён"
+        SECOND_FACTOR_OFF = "second_factor_off", "Второй фактор отключён"
+        SECOND_FACTOR_USED = "second_factor_used", "Вход со вторым фактором"
+        SECOND_FACTOR_FAILED = "second_factor_failed", "Неверный код второго фактора"
+        RECOVERY_CODE_USED = "recovery_code_used", "Использован резервный код"
+        RECOVERY_CODES_NEW = "recovery_codes_new", "Новые резервные коды"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)

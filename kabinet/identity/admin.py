@@ -10,6 +10,7 @@ from kabinet.identity.models import (
     ConsentAcceptance,
     ConsentDocument,
     PersonalAccessToken,
+    SmsDevice,
     User,
 )
 
@@ -103,3 +104,12 @@ class ApiSessionAdmin(ReadOnlyAdmin):
     def revoke(self, request, queryset) -> None:
         revoked = api_tokens.revoke_sessions(queryset, "admin")
         self.message_user(request, f"Завершено входов: {revoked}.")
+
+
+@admin.register(SmsDevice)
+class SmsDeviceAdmin(admin.ModelAdmin):
+    """A customer's SMS codes for sign-in: deleted here when they lose the phone number."""
+
+    list_display = ["user", "confirmed"]
+    raw_id_fields = ["user"]
+    search_fields = ["user__phone", "user__email"]

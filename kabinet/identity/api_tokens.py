@@ -28,6 +28,7 @@ from django.utils import timezone
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
+from kabinet.identity import second_factor
 from kabinet.identity.accounts import FieldRejected
 from kabinet.identity.login import LoginResult, Outcome, authenticate_customer
 from kabinet.identity.models import ApiSession, ApiSessionToken, PersonalAccessToken, User
@@ -69,6 +70,7 @@ class TokenPair:
 class SignIn:
     login: LoginResult
     tokens: TokenPair | None = None
+    second_factor_token: str | None = None  # password right, code owed (second_factor.api_challenge)
 
 
 class InvalidToken(Exception):
@@ -93,9 +95,20 @@ def sign_in(identifier: str, password: str, region: Region, ip: str) -> SignIn:
     result = authenticate_customer(identifier, password, region, ip)
     if result.outcome is not Outcome.OK:
         return SignIn(result)
-    tokens = open_session(result.user, ip)
     audit.record(AuditEvent.Action.LOGIN, user=result.user, ip=ip, identifier=result.user.phone or "", door="api")
-    return SignIn(result, tokens)
+    if second_factor.is_on(result.user):
+        return SignIn(result, second_factor_token=second_factor.api_challenge(result.user))
+    return SignIn(result, open_session(result.user, ip))
+
+
+def complete_sign_in(challenge: str, code: str, ip: str) -> tuple[second_factor.Check, TokenPair | None]:
+    """The second call of a sign-in with a second factor: the code, then the session. Raises
+    InvalidToken for an unknown or expired challenge (5 minutes) or one made before a new password."""
+    user = second_factor.api_challenge_user(challenge)
+    if user is None:
+        raise InvalidToken
+    check = second_factor.verify(user, code, ip, site="api")
+    return check, (open_session(user, ip) if check.outcome is second_factor.Outcome.OK else None)
 
 
 def open_session(user: User, ip: str | None = None) -> TokenPair:

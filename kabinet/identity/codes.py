@@ -29,6 +29,7 @@ SMS_TEXTS = {
     VerificationCode.Purpose.REGISTER: "Код для регистрации в личном кабинете: {code}. Никому его не сообщайте.",
     VerificationCode.Purpose.RESET: "Код для восстановления пароля в личном кабинете: {code}. Никому его не сообщайте.",
     VerificationCode.Purpose.PHONE_CHANGE: "Код для смены телефона в личном кабинете: {code}. Никому его не сообщайте.",
+    VerificationCode.Purpose.SECOND_FACTOR: "Код для входа в личный кабинет: {code}. Никому его не сообщайте.",
 }
 
 
@@ -152,6 +153,11 @@ def check_code(token: str, purpose: str, raw: str, ip: str) -> Check:
     else:
         ratelimit.uncount(limits)  # right, or not compared at all (expired, used up)
     return check
+
+
+def matches(code: VerificationCode, raw: str) -> bool:
+    """Compare without counting (the caller counts): used up once right, spent by wrong tries."""
+    return _check(code, raw).result is CheckResult.OK
 
 
 def _check(code: VerificationCode, raw: str) -> Check:

@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_otp.models import Device
 
 from kabinet.identity.names import validate_name
 from kabinet.identity.phones import display_phone
@@ -119,6 +120,7 @@ class VerificationCode(models.Model):
         REGISTER = "register", "Регистрация"
         RESET = "reset", "Восстановление пароля"
         PHONE_CHANGE = "phone_change", "Смена телефона"
+        SECOND_FACTOR = "second_factor", "Код для входа"
 
     token = models.CharField(max_length=64, unique=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
@@ -274,3 +276,14 @@ class PersonalAccessToken(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SmsDevice(Device):
+    """A customer's second factor by SMS to their phone (identity.second_factor): the codes
+    themselves are identity.codes' (HMAC-stored, limited per phone and address); this device is
+    what django-otp marks a session verified by. Customers only: NIST SP 800-63B counts SMS as
+    a restricted authenticator."""
+
+    class Meta:
+        verbose_name = "SMS-коды для входа"
+        verbose_name_plural = "SMS-коды для входа"

@@ -244,3 +244,20 @@ class AddAccountForm(RegionInitialMixin, forms.Form):
     account_number = RegistrationForm.base_fields["account_number"]
     house = RegistrationForm.base_fields["house"]
     region = RegionField()
+
+
+class TurnOffSecondFactorForm(forms.Form):
+    proof = forms.CharField(
+        label="Код из приложения или пароль",
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class SmsCodeForm(forms.Form):
+    sms_code = forms.CharField(
+        label="Код из SMS",
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

@@ -14,6 +14,7 @@ from kabinet.portal.views import (
     readings,
     recovery,
     registration,
+    second_factor,
     tokens,
 )
 from kabinet.portal.views import autopayments as autopayment_views
@@ -26,6 +27,8 @@ urlpatterns = [
     path("consent/", public.consent, name="consent"),
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
+    path("login/code/", second_factor.code, name="second_factor"),
+    path("login/code/sms/", second_factor.send_sms, name="second_factor_sms"),
     path("register/", registration.register, name="register"),
     path("register/confirm/", registration.register_confirm, name="register_confirm"),
     path("register/resend/", registration.register_resend, name="register_resend"),
@@ -46,6 +49,11 @@ urlpatterns = [
     path("profile/phone/confirm/", profile.phone_confirm, name="phone_confirm"),
     path("profile/phone/resend/", profile.phone_resend, name="phone_resend"),
     path("profile/password/", profile.password, name="password"),
+    path("profile/second-factor/", second_factor.settings_page, name="second_factor_settings"),
+    path("profile/second-factor/codes/", second_factor.recovery_codes, name="second_factor_codes"),
+    path("profile/second-factor/off/", second_factor.turn_off, name="second_factor_off"),
+    path("profile/second-factor/sms/", second_factor.sms_setup, name="second_factor_sms_setup"),
+    path("profile/second-factor/sms/confirm/", second_factor.sms_confirm, name="second_factor_sms_confirm"),
     path("profile/tokens/", tokens.tokens_page, name="tokens"),
     path("profile/tokens/<int:token_id>/revoke/", tokens.revoke, name="revoke_token"),
     path("profile/accounts/add/", profile.add_account, name="add_account"),

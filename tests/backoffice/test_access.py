@@ -20,6 +20,7 @@ from tests.factories import (
     make_staff,
     redirected_to,
     staff_login,
+    verify_session,
 )
 
 LOGIN = reverse("backoffice:login")
@@ -34,6 +35,7 @@ def sent_to_login(path: str) -> str:
 def test_staff_sign_in_by_email(client, operator):
     response = client.post(LOGIN, {"identifier": "Operator@Example.ru", "password": PASSWORD})
     assert response["Location"] == reverse("backoffice:queue")
+    verify_session(client, operator.user)
     assert client.get(reverse("backoffice:queue")).status_code == 200
 
 
@@ -171,6 +173,7 @@ def test_a_session_from_the_customer_login_does_not_open_the_back_office(client,
     assert redirected_to(client.get(QUEUE)) == sent_to_login(QUEUE)
     response = client.post(LOGIN, {"identifier": "+79120000001", "password": PASSWORD})
     assert response["Location"] == reverse("backoffice:queue")
+    verify_session(client, customer)
     assert client.get(reverse("backoffice:queue")).status_code == 200
 
 
@@ -196,6 +199,7 @@ def test_a_back_office_session_does_not_open_the_customer_pages(client, operator
 def test_an_admin_site_session_does_not_open_the_customer_pages(client, customer):
     User.objects.filter(pk=customer.pk).update(is_staff=True, is_superuser=True)
     client.post(reverse("admin:login"), {"username": "+79120000001", "password": PASSWORD})
+    verify_session(client, customer)
     assert client.get(reverse("admin:index")).status_code == 200
     assert redirected_to(client.get(reverse("portal:home"))) == login_url(reverse("portal:home"))
 
@@ -237,4 +241,5 @@ def test_the_admin_site_wants_its_own_sign_in(client, customer, door):
         client.force_login(user)
     assert redirected_to(client.get(ADMIN)).startswith(reverse("admin:login"))
     client.post(reverse("admin:login"), {"username": "+79120000001", "password": PASSWORD})
+    verify_session(client, user)
     assert client.get(ADMIN).status_code == 200

@@ -8,8 +8,8 @@ import pytest
 from kabinet.billing.periods import add_months, month_name
 from kabinet.exchange.models import ImportBatch
 from kabinet.identity.models import User
-from tests.e2e.helpers import DESKTOP, goto, log_in, open_page, wait_ready
-from tests.factories import electricity
+from tests.e2e.helpers import DESKTOP, enter_second_factor, goto, log_in, open_page, wait_ready
+from tests.factories import electricity, recovery_code
 
 ADMIN_PASSWORD = "Admin-Demo-2026!"
 
@@ -23,7 +23,7 @@ def admin_page(browser, live_server, public_url):
 
 def test_an_operator_uploads_a_month_of_charges_and_the_customer_sees_it(admin_page, page, customer, account, tmp_path):
     electricity()
-    User.objects.create_superuser("+79990000000", ADMIN_PASSWORD)
+    code = recovery_code(User.objects.create_superuser("+79990000000", ADMIN_PASSWORD))
     month = add_months(timezone.localdate().replace(day=1), -1)
     charges = tmp_path / f"accruals-{month:%Y-%m}.csv"
     charges.write_text(
@@ -38,6 +38,7 @@ def test_an_operator_uploads_a_month_of_charges_and_the_customer_sees_it(admin_p
     office.get_by_label("Телефон").fill("+79990000000")
     office.get_by_label("Пароль").fill(ADMIN_PASSWORD)
     office.get_by_role("button", name="Войти").click()
+    enter_second_factor(office, code, ready=False)
     expect(office.get_by_role("link", name="Выйти").or_(office.get_by_role("button", name="Выйти"))).to_be_visible()
     office.goto("/admin/exchange/importbatch/upload/")
     office.get_by_label("Вид файла").select_option(label="Начисления")

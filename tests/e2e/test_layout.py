@@ -28,11 +28,13 @@ from tests.factories import (
     PASSWORD,
     add_reading,
     api_token,
+    give_second_factor,
     make_account,
     make_appeal,
     make_customer,
     make_meter,
     make_online_payment,
+    recovery_code,
     upload_file,
 )
 
@@ -72,6 +74,12 @@ EXCLUDED = {
     "backoffice:reassign": "POST only",
     "backoffice:file": "a file download",
     "backoffice:refund": "POST only (the form is on the payment's page)",
+    "portal:second_factor_codes": "POST only (the button is on «Вход с кодом из приложения»)",
+    "portal:second_factor_off": "POST only (the form is on «Вход с кодом из приложения»)",
+    "portal:second_factor_sms": "POST only (the button is on «Подтверждение входа»)",
+    "portal:second_factor_sms_setup": "POST only (the button is on «Вход с кодом из приложения», whose page it shows)",
+    "portal:second_factor_sms_confirm": "POST only (the form is on «Вход с кодом из приложения»)",
+    "backoffice:second_factor_codes": "POST only (the button is on «Вход с кодом из приложения»)",
     "portal:payment_status": "JSON for the payment page's script, not a page",
     "healthz": "plain «ok» for load balancers, not a page",
     "readyz": "JSON for load balancers, not a page",
@@ -90,9 +98,10 @@ CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "por
             "portal:password", "portal:add_account", "portal:appeals", "portal:appeal_new", "portal:appeal",
             "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
             "portal:bills", "portal:confirm_email", "portal:confirm_remove_account",
-            "portal:autopayment", "portal:autopayment_off", "portal:tokens"]  # fmt: skip
+            "portal:autopayment", "portal:autopayment_off", "portal:tokens", "portal:second_factor_settings",
+            "portal:second_factor"]  # fmt: skip
 OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal", "backoffice:payments", "backoffice:payment",
-          "backoffice:ratings"]  # fmt: skip
+          "backoffice:ratings", "backoffice:second_factor_setup", "backoffice:second_factor"]  # fmt: skip
 PAYMENTS = ["portal:pay", "portal:payment"]  # with an acquirer: see test_payment_pages_fit
 DEMO = ["dev:outbox", "payments:demo"]  # routed only when the demo starts with DEBUG on: see test_the_demo_outbox_fits
 WITH_OUTBOX = "tests.core.urls_with_outbox"
@@ -353,11 +362,21 @@ def test_customer_pages_fit_the_screen(any_page, world):
          "portal:confirm_remove_account"),
         (f"/accounts/{home.pk}/autopayment/", "portal:autopayment"),
         (f"/accounts/{home.pk}/autopayment/off/", "portal:autopayment_off"),
-        ("/profile/tokens/", "portal:tokens"),
+        ("/profile/tokens/", "portal:tokens"), ("/profile/second-factor/", "portal:second_factor_settings"),
     ]  # fmt: skip
     for path, name in pages:
         page.goto(path)
         check_the_page(page, name, failures)
+    give_second_factor(world["customer"])  # the code page after the password
+    page.get_by_text("Александра Константинопольская").click()
+    page.get_by_role("button", name="Выйти").click()
+    expect(page).to_have_url("/login/")
+    log_in(page, PHONE)
+    expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
+    check_the_page(page, "portal:second_factor", failures)
+    page.get_by_label("Код из приложения").fill(recovery_code(world["customer"]))
+    page.get_by_role("button", name="Подтвердить").click()
+    expect(page.get_by_role("heading", name="Здравствуйте, Александра!")).to_be_visible()
 
     page.goto("/profile/phone/")
     page.get_by_label("Новый телефон").fill("+7 912 555-66-77")
@@ -375,6 +394,15 @@ def test_back_office_pages_fit_the_screen(any_page, world):
     page.get_by_label("E-mail или телефон").fill("operator@example.ru")
     page.get_by_label("Пароль").fill(PASSWORD)
     page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_role("heading", name="Вход с кодом из приложения")).to_be_visible()
+    check_the_page(page, "backoffice:second_factor_setup", failures)
+    operator = User.objects.get(email="operator@example.ru")
+    code = recovery_code(operator)  # sets the app up too: now the code page
+    page.goto("/backoffice/")
+    expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
+    check_the_page(page, "backoffice:second_factor", failures)
+    page.get_by_label("Код из приложения").fill(code)
+    page.get_by_role("button", name="Подтвердить").click()
     expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
     check_the_page(page, "backoffice:queue", failures)
     page.goto(f"/backoffice/appeals/{world['appeal'].pk}/")

@@ -8,8 +8,8 @@ import pytest
 
 from kabinet.appeals.models import StaffRole
 from kabinet.identity.models import User
-from tests.e2e.helpers import goto, log_in, staff_log_in, wait_ready
-from tests.factories import PASSWORD, make_account
+from tests.e2e.helpers import enter_second_factor, goto, log_in, staff_log_in, wait_ready
+from tests.factories import PASSWORD, make_account, recovery_code
 
 INVALID = "Неверный логин или пароль. Проверьте номер лицевого счета, телефон или e-mail, пароль и регион."
 
@@ -30,8 +30,10 @@ def test_an_operator_is_refused_at_the_customer_login_and_enters_at_the_back_off
     wait_ready(page)
     page.get_by_label("E-mail или телефон").fill("operator@example.ru")
     page.get_by_label("Пароль").fill(PASSWORD)
+    code = recovery_code(operator)
     with page.expect_navigation():
         page.get_by_role("button", name="Войти").click()
+    enter_second_factor(page, code)
     expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
 
 

@@ -10,7 +10,15 @@ from kabinet.billing.models import Region
 from kabinet.core.models import AuditEvent
 from kabinet.identity.models import User
 from tests.factories import INVALID_LOGIN as INVALID
-from tests.factories import PASSWORD, login_url, make_account, make_customer, post_login, redirected_to
+from tests.factories import (
+    PASSWORD,
+    login_url,
+    make_account,
+    make_customer,
+    post_login,
+    redirected_to,
+    verify_session,
+)
 
 LOGIN = reverse("portal:login")
 HOME = reverse("portal:home")
@@ -138,6 +146,7 @@ def test_admin_login_still_signs_in_and_is_recorded(client, db):
     admin = User.objects.create_superuser("+79990000000", "Admin-pass-2026")
     response = client.post("/admin/login/?next=/admin/", {"username": " +79990000000 ", "password": "Admin-pass-2026"})
     assert response.status_code == 302 and response["Location"] == "/admin/"
+    verify_session(client, admin)  # its second factor (tests/backoffice/test_second_factor.py)
     assert client.get("/admin/").status_code == 200
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN, user=admin, details__site="admin").exists()
 

@@ -10,12 +10,12 @@ from ninja import Field, Router, Schema, Status
 
 from kabinet.api.auth import token_auth
 from kabinet.api.problems import ApiProblem
-from kabinet.api.schemas import problem_responses
+from kabinet.api.schemas import SecondFactorRequired, problem_responses
 from kabinet.billing.models import Region
 from kabinet.billing.registry import default_region
 from kabinet.core.net import client_ip
 from kabinet.core.wording import locked_message
-from kabinet.identity import api_tokens
+from kabinet.identity import api_tokens, second_factor
 from kabinet.identity.login import Outcome
 
 router = Router(tags=["Вход"])
@@ -26,12 +26,23 @@ OBJECT_NOT_FOUND = (
     "Объект не найден. Повторите вход позже. Если ошибка сохраняется, позвоните в контактный центр: {phone}."
 )
 REFRESH_INVALID = "Токен обновления недействителен или уже использован: войдите заново."
+SECOND_FACTOR_REQUIRED = (
+    "Нужен код из приложения-аутентификатора: отправьте его с mfa_token на /auth/token/second-factor."
+)
+SECOND_FACTOR_TYPE = "urn:kabinet:problem:mfa_required"
+CODE_INVALID = "Неверный код. Проверьте время на телефоне и введите код, который показан сейчас."
+CHALLENGE_INVALID = "mfa_token недействителен или истёк (5 минут): войдите заново."
 
 
 class SignInIn(Schema):
     identifier: str = Field(..., max_length=254, description="Номер лицевого счета, телефон или e-mail")
     password: str = Field(..., max_length=4096)
     region: str | None = Field(None, max_length=8, description="Код региона (по умолчанию — основной)")
+
+
+class SecondFactorIn(Schema):
+    mfa_token: str = Field(..., max_length=400, description="Из ответа 401 на вход")
+    code: str = Field(..., max_length=32, description="Код из приложения или резервный код")
 
 
 class RefreshIn(Schema):
@@ -71,16 +82,41 @@ def _refused(result, region: Region) -> ApiProblem:
 @router.post(
     "/token",
     auth=None,
-    response={200: TokensOut, **problem_responses(400, 403, 422, 429)},
+    response={200: TokensOut, 401: SecondFactorRequired, **problem_responses(400, 403, 422, 429)},
     summary="Вход: токены по логину и паролю",
+    description="Если у пользователя включён вход с кодом из приложения, ответ — 401 с типом "
+    f"`{SECOND_FACTOR_TYPE}` и `mfa_token`: код отправьте на `/auth/token/second-factor`.",
 )
 @sensitive_variables("payload")
 def sign_in(request: HttpRequest, payload: SignInIn):
     region = _region(payload.region)
     result = api_tokens.sign_in(payload.identifier, payload.password, region, client_ip(request))
+    if result.second_factor_token:
+        extra = {"mfa_token": result.second_factor_token}
+        raise ApiProblem(401, SECOND_FACTOR_REQUIRED, type=SECOND_FACTOR_TYPE, extra=extra)
     if result.tokens is None:
         raise _refused(result.login, region)
     return _tokens(result.tokens)
+
+
+@router.post(
+    "/token/second-factor",
+    auth=None,
+    response={200: TokensOut, **problem_responses(400, 422, 429)},
+    summary="Вход: второй шаг — код из приложения",
+)
+@sensitive_variables("payload")
+def second_factor_step(request: HttpRequest, payload: SecondFactorIn):
+    try:
+        check, pair = api_tokens.complete_sign_in(payload.mfa_token, payload.code, client_ip(request))
+    except api_tokens.InvalidToken:
+        raise ApiProblem(400, CHALLENGE_INVALID, errors={"mfa_token": [CHALLENGE_INVALID]}) from None
+    if check.outcome is second_factor.Outcome.LOCKED:
+        wait = max(1, math.ceil((check.locked_until - timezone.now()).total_seconds()))
+        raise ApiProblem(429, locked_message(check.locked_until), headers={"Retry-After": str(wait)})
+    if pair is None:
+        raise ApiProblem(400, CODE_INVALID, errors={"code": [CODE_INVALID]})
+    return _tokens(pair)
 
 
 @router.post(

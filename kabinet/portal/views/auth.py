@@ -1,9 +1,12 @@
 """Login (G3, G9, G10) and logout."""
 
+from urllib.parse import urlencode
+
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -12,6 +15,7 @@ from kabinet.core import audit
 from kabinet.core.models import AuditEvent
 from kabinet.core.net import client_ip
 from kabinet.core.wording import locked_message
+from kabinet.identity import second_factor
 from kabinet.identity.doors import Door, enter, is_employee_session
 from kabinet.identity.login import Outcome, authenticate_customer
 from kabinet.portal.access import is_customer_session
@@ -34,6 +38,12 @@ def sign_in(request: HttpRequest, user) -> None:
     audit.record(AuditEvent.Action.LOGIN, request=request, user=user, identifier=user.phone or "")
 
 
+def _to_code_page(request: HttpRequest) -> HttpResponse:
+    target = reverse("portal:second_factor")
+    back = _next_url(request)
+    return redirect(f"{target}?{urlencode({'next': back})}" if back else target)
+
+
 @sensitive_post_parameters("password")
 def login_view(request: HttpRequest) -> HttpResponse:
     if is_customer_session(request):
@@ -48,6 +58,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
         )
         if result.outcome is Outcome.OK:
             sign_in(request, result.user)
+            if second_factor.is_on(result.user) and not second_factor.admit_remembered(request, result.user):
+                return _to_code_page(request)
             return redirect(_next_url(request) or "portal:home")
         problem = {"kind": result.outcome.value, "region": region}
         if result.outcome is Outcome.INVALID:

@@ -11,7 +11,7 @@ from kabinet.billing.registry import RegistryUnavailable, default_region
 from kabinet.core.net import client_ip
 from kabinet.core.ratelimit import Locked
 from kabinet.core.wording import locked_message
-from kabinet.identity import api_tokens, codes, profile
+from kabinet.identity import api_tokens, codes, profile, second_factor
 from kabinet.identity.accounts import FieldRejected
 from kabinet.identity.email_confirmation import AnotherUsersLink
 from kabinet.identity.models import VerificationCode
@@ -34,6 +34,7 @@ def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
         "phone_display": display_phone(user.phone) if user.phone else "",
         "links": profile.user_accounts(user),
         "token_count": api_tokens.personal_tokens(user).count(),
+        "second_factor_on": second_factor.is_on(user),
     }
     return render(request, "portal/profile.html", context, status=status)
 

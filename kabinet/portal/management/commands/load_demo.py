@@ -6,11 +6,18 @@ next starts the registry file is a duplicate and nothing else is written."""
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
 
 from kabinet.appeals import demo as appeals_demo
 from kabinet.billing import demo
 from kabinet.exchange import demo as exchange_demo
+from kabinet.identity import second_factor
+from kabinet.identity.models import User
+
+# The demo staff's authenticator key (README «Demo logins»): DEBUG only.
+DEMO_TOTP_KEY = KEY = "KABI NET2 DEMO 3STA FF4S ECON D5FA CTOR"
 
 
 class Command(BaseCommand):
@@ -30,7 +37,7 @@ class Command(BaseCommand):
             report = exchange_demo.load_demo(folder=options["keep_files"])
         except exchange_demo.DemoLoadError as exc:
             raise CommandError(f"Демо-данные не загружены, ничего не изменено: {exc}") from exc
-        appeal_lines = appeals_demo.load_demo()
+        appeal_lines = appeals_demo.load_demo() + self._second_factor()
         if not report.changed and not appeal_lines:
             self.stdout.write("Demo data already loaded: nothing to do.")
             for line in report.lines:
@@ -49,3 +56,15 @@ class Command(BaseCommand):
             )
         if appeal_lines:
             self.stdout.write(f"Back office /backoffice/: staff e-mails above, password {appeals_demo.STAFF_PASSWORD}")
+        if settings.DEBUG:
+            self.stdout.write(f"Staff sign in with a code from an authenticator app with the key {DEMO_TOTP_KEY}")
+
+    def _second_factor(self) -> list[str]:
+        """Employees must enter a code from an authenticator app: in the demo (DEBUG only) they
+        have one set up with the key README gives, so the demo needs no phone set-up."""
+        if not settings.DEBUG:
+            return []
+        staff = User.objects.filter(Q(phone=demo.ADMIN_PHONE) | Q(email__in=[s.email for s in appeals_demo.STAFF]))
+        return [
+            f"second factor of {u.email or u.phone}" for u in staff if second_factor.set_up_for_demo(u, DEMO_TOTP_KEY)
+        ]

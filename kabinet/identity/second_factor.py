@@ -1,0 +1,369 @@
+"""The second factor (docs/second-factor.md): an authenticator app (TOTP) with recovery codes,
+kept by django-otp's TOTP and static devices; the rules around them are Kabinet's.
+
+- Employees must have one; customers may turn one on in «Профиль». A session whose user needs
+  one is not verified until a code is entered (identity.middleware sends it to that page).
+- Codes are counted like passwords (core.ratelimit): per person and per client address, with
+  the same limits and lockout. The person's key is the second factor's own: a right password
+  resets the password counter, and must not give a code-guesser fresh attempts.
+- A TOTP code is good once: django-otp's device keeps the last time step used (`last_t`) and
+  refuses it and anything before.
+- Recovery codes are stored only as their SHA-256 (truncated to django-otp's 16-character
+  token column): each carries 60 random bits, so the hash cannot be reversed by guessing.
+- «Запомнить этот браузер»: a signed cookie naming the user, their device and a mark of their
+  password hash, 30 days; a new password or a new device voids it.
+"""
+
+from base64 import b32decode, b32encode
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+import segno
+
+from kabinet.core import audit, ratelimit
+from kabinet.core.models import AuditEvent
+from kabinet.identity import codes as sms_codes
+from kabinet.identity.models import SmsDevice, User, VerificationCode
+from kabinet.identity.staff import is_staff_member
+
+SCOPE = "second_factor"
+RECOVERY_CODES = 10
+REMEMBER_FOR = timedelta(days=30)
+REMEMBER_COOKIE = "kabinet_second_factor"
+_REMEMBER_SALT = "kabinet.identity.second_factor.remember"
+_API_SALT = "kabinet.identity.second_factor.api"
+API_TOKEN_TTL = timedelta(minutes=5)
+_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
+class Outcome(Enum):
+    OK = "ok"
+    INVALID = "invalid"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class Check:
+    outcome: Outcome
+    device: TOTPDevice | StaticDevice | None = None
+    locked_until: datetime | None = None
+    recovery_code: bool = False
+    codes_left: int = 0
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the setup page shows: the secret as text and as the otpauth URI in a QR code."""
+
+    secret: str
+    uri: str
+    qr_svg: str
+
+
+def app_device(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def is_on(user: User) -> bool:
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or SmsDevice.objects.filter(user=user, confirmed=True).exists()
+    )
+
+
+def sms_device(user: User) -> SmsDevice | None:
+    return SmsDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def may_use_sms(user: User) -> bool:
+    """Customers only, and only with a phone: NIST SP 800-63B counts SMS as «restricted»."""
+    return bool(user.phone) and not is_staff_member(user)
+
+
+def may_turn_off(user: User) -> bool:
+    return not is_staff_member(user)
+
+
+def recovery_codes_left(user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+# --- Setup --------------------------------------------------------------------------------
+
+
+def start_setup(user: User) -> Setup:
+    """The pending (unconfirmed) device's secret, made on first call and kept until confirmed,
+    so reloading the page does not change the QR code the person has just scanned."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Приложение", confirmed=False)
+    secret = b32encode(device.bin_key).decode()
+    uri = device.config_url
+    if not user.phone:  # django-otp labels by the username, which an employee may lack
+        uri = uri.replace("%3ANone?", f"%3A{user.email or user.pk}?")
+    qr = segno.make(uri, error="m").svg_inline(scale=4, title="QR-код для приложения-аутентификатора")
+    return Setup(secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)), uri=uri, qr_svg=qr)
+
+
+def confirm_setup(user: User, code: str, ip: str | None) -> tuple[Check, list[str]]:
+    """Turn the pending device on when the code from the app is right; then the recovery codes,
+    shown once. Counted like every other code."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        return Check(Outcome.INVALID), []
+    check = _counted(user, ip, lambda: device if device.verify_token(_digits(code)) else None)
+    if check.outcome is not Outcome.OK:
+        return check, []
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _new_recovery_codes(user)
+    audit.record(AuditEvent.Action.SECOND_FACTOR_ON, user=user, ip=ip, method="totp")
+    return Check(Outcome.OK, device=device), codes
+
+
+def new_recovery_codes(user: User, ip: str | None) -> list[str]:
+    """Replace the recovery codes (the old ones stop working); shown once."""
+    with transaction.atomic():
+        codes = _new_recovery_codes(user)
+    audit.record(AuditEvent.Action.RECOVERY_CODES_NEW, user=user, ip=ip)
+    return codes
+
+
+def turn_off(user: User, code_or_password: str, ip: str | None) -> Check:
+    """Customers only. Proven by a current code or the password, counted like codes."""
+    if not may_turn_off(user) or not is_on(user):
+        return Check(Outcome.INVALID)
+
+    def proof():
+        return verify_code(user, code_or_password) or (user if user.check_password(code_or_password) else None)
+
+    check = _counted(user, ip, proof)
+    if check.outcome is Outcome.OK:
+        with transaction.atomic():
+            TOTPDevice.objects.filter(user=user).delete()
+            SmsDevice.objects.filter(user=user).delete()
+            StaticDevice.objects.filter(user=user).delete()
+        audit.record(AuditEvent.Action.SECOND_FACTOR_OFF, user=user, ip=ip)
+    return check
+
+
+def start_sms_setup(user: User, ip: str | None) -> VerificationCode:
+    """Send a code to the customer's phone; its return turns SMS codes on. Raises
+    codes.CodeThrottled when the phone's or the address's limits say wait."""
+    if not may_use_sms(user):
+        raise PermissionError("SMS codes are for customers with a phone")
+    return send_code(user, ip)
+
+
+def confirm_sms_setup(user: User, raw: str, ip: str | None) -> tuple[Check, list[str]]:
+    if not may_use_sms(user) or is_on(user):
+        return Check(Outcome.INVALID), []
+
+    def proof():
+        return user if _sms_matches(user, raw) else None
+
+    check = _counted(user, ip, proof)
+    if check.outcome is not Outcome.OK:
+        return check, []
+    with transaction.atomic():
+        device = SmsDevice.objects.create(user=user, name="SMS", confirmed=True)
+        codes = _new_recovery_codes(user)
+    audit.record(AuditEvent.Action.SECOND_FACTOR_ON, user=user, ip=ip, method="sms")
+    return Check(Outcome.OK, device=device), codes
+
+
+def send_code(user: User, ip: str | None) -> VerificationCode:
+    """A code by SMS for the sign-in (or the setup); limited like every SMS code."""
+    code = sms_codes.issue_code(VerificationCode.Purpose.SECOND_FACTOR, user.phone, user=user, ip=ip)
+    audit.record(AuditEvent.Action.CODE_SENT, user=user, ip=ip, identifier=user.phone, purpose="second_factor")
+    return code
+
+
+def _sms_matches(user: User, raw: str) -> bool:
+    code = (
+        VerificationCode.objects.select_for_update()
+        .filter(
+            user=user, purpose=VerificationCode.Purpose.SECOND_FACTOR, used_at__isnull=True, revoked_at__isnull=True
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    return code is not None and sms_codes.matches(code, _digits(raw))
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Резервные коды", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = ["-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) for _ in range(3)) for _ in range(10)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=_code_hash(c)) for c in codes])
+    return codes
+
+
+def _code_hash(code: str) -> str:
+    normalised = "".join(code.lower().split()).replace("-", "")
+    return hashlib.sha256(normalised.encode()).hexdigest()[:16]
+
+
+def _digits(code: str) -> str:
+    return "".join(code.split())
+
+
+def set_up_for_demo(user: User, secret: str) -> bool:
+    """The demo's employees get the app set up with a documented key (README), so the demo can
+    be tried without a phone; only in DEBUG, never for a real installation."""
+    if not settings.DEBUG:
+        raise RuntimeError("demo second factor outside DEBUG")
+    if is_on(user):
+        return False
+    key = b32decode(secret.replace(" ", "")).hex()
+    TOTPDevice.objects.filter(user=user).delete()
+    TOTPDevice.objects.create(user=user, name="Приложение (демо)", key=key, confirmed=True)
+    return True
+
+
+# --- Verification ---------------------------------------------------------------------------
+
+
+def verify(user: User, code: str, ip: str | None, *, site: str = "") -> Check:
+    """A code at sign-in: from the app, or a recovery code (then used up). Audited either way."""
+    check = _counted(user, ip, lambda: verify_code(user, code))
+    where = {"site": site} if site else {}
+    if check.outcome is Outcome.OK:
+        recovery = isinstance(check.device, StaticDevice)
+        left = recovery_codes_left(user) if recovery else 0
+        if recovery:
+            audit.record(AuditEvent.Action.RECOVERY_CODE_USED, user=user, ip=ip, left=left, **where)
+        audit.record(AuditEvent.Action.SECOND_FACTOR_USED, user=user, ip=ip, method=_method(check.device), **where)
+        return Check(Outcome.OK, device=check.device, recovery_code=recovery, codes_left=left)
+    return check
+
+
+def verify_code(user: User, code: str) -> TOTPDevice | StaticDevice | None:
+    """The device that accepts the code (once), without counting: callers count."""
+    code = (code or "").strip()
+    if not code or len(code) > 64:
+        return None
+    if (device := app_device(user)) and _digits(code).isdigit() and device.verify_token(_digits(code)):
+        return device
+    if (device := sms_device(user)) and _digits(code).isdigit() and _sms_matches(user, code):
+        return device
+    recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    if recovery and recovery.verify_token(_code_hash(code)):
+        return recovery
+    return None
+
+
+def _method(device) -> str:
+    return {StaticDevice: "recovery_code", SmsDevice: "sms"}.get(type(device), "totp")
+
+
+def limits(user: User, ip: str | None) -> list[ratelimit.Limit]:
+    return [ratelimit.user_limit(SCOPE, user.pk), ratelimit.ip_limit(SCOPE, ip or "")]
+
+
+def _counted(user: User, ip: str | None, check) -> Check:
+    keys = limits(user, ip)
+    if until := ratelimit.attempt(keys):
+        return Check(Outcome.LOCKED, locked_until=until)
+    with transaction.atomic():
+        device = check()
+    if device is not None:
+        ratelimit.uncount(keys[1:])  # the address counts failures only
+        ratelimit.reset(keys[:1])
+        return Check(Outcome.OK, device=device)
+    until = ratelimit.failed(keys)
+    audit.record(AuditEvent.Action.SECOND_FACTOR_FAILED, user=user, ip=ip)
+    if until:
+        audit.record(AuditEvent.Action.LOCKED, user=user, ip=ip, until=until.isoformat(), scope=SCOPE)
+        return Check(Outcome.LOCKED, locked_until=until)
+    return Check(Outcome.INVALID)
+
+
+# --- «Запомнить этот браузер» -------------------------------------------------------------
+
+
+def _password_mark(user: User) -> str:
+    return salted_hmac(_REMEMBER_SALT, user.password, algorithm="sha256").hexdigest()[:32]
+
+
+def remember_token(user: User, device: TOTPDevice | SmsDevice) -> str:
+    return signing.dumps({"u": user.pk, "d": device.persistent_id, "p": _password_mark(user)}, salt=_REMEMBER_SALT)
+
+
+def remembered_device(user: User, token: str | None) -> TOTPDevice | SmsDevice | None:
+    """The user's device when the cookie is theirs, unexpired, made for this device and this
+    password; else None."""
+    if not token:
+        return None
+    try:
+        data = signing.loads(token, salt=_REMEMBER_SALT, max_age=REMEMBER_FOR)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("u") != user.pk:
+        return None
+    device = next((d for d in (app_device(user), sms_device(user)) if d and d.persistent_id == data.get("d")), None)
+    if device is None or not constant_time_compare(str(data.get("p", "")), _password_mark(user)):
+        return None
+    return device
+
+
+# --- The API's two-step sign-in -------------------------------------------------------------
+
+
+def api_challenge(user: User) -> str:
+    """A short-lived token that stands for «password right, code still owed» between the API's
+    two calls; bound to the password, so a new password voids it."""
+    return signing.dumps({"u": user.pk, "p": _password_mark(user)}, salt=_API_SALT)
+
+
+def api_challenge_user(token: str) -> User | None:
+    try:
+        data = signing.loads(token, salt=_API_SALT, max_age=API_TOKEN_TTL)
+    except signing.BadSignature:
+        return None
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first() if isinstance(data, dict) else None
+    if user is None or not constant_time_compare(str(data.get("p", "")), _password_mark(user)):
+        return None
+    return user
+
+
+# --- Sessions ---------------------------------------------------------------------------------
+
+
+def admit_remembered(request, user: User) -> bool:
+    """Right after the password: a browser remembered for this user skips the code."""
+    device = remembered_device(user, request.COOKIES.get(REMEMBER_COOKIE))
+    if device is None:
+        return False
+    otp_login(request, device)
+    audit.record(AuditEvent.Action.SECOND_FACTOR_USED, request=request, user=user, method="remembered_browser")
+    return True
+
+
+def mark_verified(request, device) -> None:
+    """The session has entered its code (or has just set the device up)."""
+    otp_login(request, device)
+
+
+def remember(response, user: User, device, *, secure: bool) -> None:
+    if isinstance(device, TOTPDevice | SmsDevice):  # a recovery code does not remember a browser
+        response.set_cookie(
+            REMEMBER_COOKIE,
+            remember_token(user, device),
+            max_age=int(REMEMBER_FOR.total_seconds()),
+            secure=secure,
+            httponly=True,
+            samesite="Lax",
+        )

@@ -1,0 +1,169 @@
+"""The customer's second factor: the code after the password, and its page in «Профиль»."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from kabinet.core.forms import SecondFactorForm, SetupCodeForm
+from kabinet.core.net import client_ip
+from kabinet.core.wording import locked_message
+from kabinet.identity import second_factor
+from kabinet.identity.codes import CodeThrottled
+from kabinet.identity.doors import Door, came_through
+from kabinet.identity.phones import display_phone
+from kabinet.portal.access import customer_required
+from kabinet.portal.forms import SmsCodeForm, TurnOffSecondFactorForm
+from kabinet.portal.views.auth import _next_url
+from kabinet.portal.views.common import throttled_message
+
+INVALID = "Неверный код. Проверьте время на телефоне и введите код, который показан сейчас."
+
+
+def _refused(form, check) -> int:
+    if check.outcome is second_factor.Outcome.LOCKED:
+        form.add_error(None, locked_message(check.locked_until))
+        return 429
+    form.add_error("code", INVALID)
+    return 400
+
+
+@sensitive_post_parameters("code")
+def code(request: HttpRequest) -> HttpResponse:
+    """Step two of the customers' sign-in."""
+    if not came_through(request, Door.PORTAL):
+        return redirect("portal:login")
+    if request.user.is_verified() or not second_factor.is_on(request.user):
+        return redirect(_next_url(request) or "portal:home")
+    form = SecondFactorForm(request.POST or None)
+    sms = second_factor.sms_device(request.user) is not None
+    if sms and second_factor.app_device(request.user) is None:
+        form.fields["code"].label = "Код из SMS"
+        form.fields["code"].help_text = "Шесть цифр из SMS или один из резервных кодов."
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        check = second_factor.verify(request.user, form.cleaned_data["code"], client_ip(request))
+        if check.outcome is second_factor.Outcome.OK:
+            second_factor.mark_verified(request, check.device)
+            if check.recovery_code:
+                messages.warning(request, f"Вы вошли по резервному коду. Осталось кодов: {check.codes_left}.")
+            response = redirect(_next_url(request) or "portal:home")
+            if form.cleaned_data["remember"]:
+                second_factor.remember(response, request.user, check.device, secure=settings.SESSION_COOKIE_SECURE)
+            return response
+        status = _refused(form, check)
+    context = {"form": form, "next": _next_url(request), "logout_url": reverse("portal:logout"), "sms": sms}
+    return render(request, "portal/second_factor_code.html", context, status=status)
+
+
+@require_POST
+def send_sms(request: HttpRequest) -> HttpResponse:
+    """«Отправить код по SMS» on the code page, for a customer who chose SMS codes."""
+    if not came_through(request, Door.PORTAL) or second_factor.sms_device(request.user) is None:
+        return redirect("portal:login")
+    try:
+        second_factor.send_code(request.user, client_ip(request))
+        messages.success(request, f"Код отправлен на {display_phone(request.user.phone)}.")
+    except CodeThrottled as throttled:
+        messages.error(request, throttled_message(throttled.retry_at))
+    target = reverse("portal:second_factor")
+    back = _next_url(request)
+    return redirect(f"{target}?{urlencode({'next': back})}" if back else target)
+
+
+def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
+    user = request.user
+    on = second_factor.is_on(user)
+    context = {
+        "on": on,
+        "codes_left": second_factor.recovery_codes_left(user) if on else 0,
+        "setup": None if on else second_factor.start_setup(user),
+        "form": context.pop("form", None) or SetupCodeForm(),
+        "off_form": context.pop("off_form", None) or TurnOffSecondFactorForm(),
+        "sms_allowed": not on and second_factor.may_use_sms(user),
+        "sms_form": context.pop("sms_form", None) or SmsCodeForm(),
+        "phone_display": display_phone(user.phone) if user.phone else "",
+        **context,
+    }
+    return render(request, "portal/second_factor.html", context, status=status)
+
+
+@sensitive_post_parameters("code")
+@customer_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """«Вход с кодом из приложения» in «Профиль»: set it up, see it, turn it off."""
+    if request.method != "POST":
+        return _page(request)
+    form = SetupCodeForm(request.POST)
+    if not form.is_valid():
+        return _page(request, 400, form=form)
+    check, codes = second_factor.confirm_setup(request.user, form.cleaned_data["code"], client_ip(request))
+    if check.outcome is not second_factor.Outcome.OK:
+        return _page(request, _refused(form, check), form=form)
+    second_factor.mark_verified(request, check.device)
+    return _page(request, codes=codes)
+
+
+@require_POST
+@customer_required
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    if not second_factor.is_on(request.user):
+        return redirect("portal:second_factor_settings")
+    return _page(request, codes=second_factor.new_recovery_codes(request.user, client_ip(request)))
+
+
+@require_POST
+@sensitive_post_parameters("proof")
+@customer_required
+def turn_off(request: HttpRequest) -> HttpResponse:
+    form = TurnOffSecondFactorForm(request.POST)
+    if not form.is_valid():
+        return _page(request, 400, off_form=form)
+    check = second_factor.turn_off(request.user, form.cleaned_data["proof"], client_ip(request))
+    if check.outcome is second_factor.Outcome.LOCKED:
+        form.add_error(None, locked_message(check.locked_until))
+        return _page(request, 429, off_form=form)
+    if check.outcome is not second_factor.Outcome.OK:
+        form.add_error("proof", "Неверный код или пароль.")
+        return _page(request, 400, off_form=form)
+    messages.success(request, "Вход с кодом из приложения отключён.")
+    response = redirect("portal:profile")
+    response.delete_cookie(second_factor.REMEMBER_COOKIE)
+    return response
+
+
+@require_POST
+@customer_required
+def sms_setup(request: HttpRequest) -> HttpResponse:
+    """«Получать коды по SMS»: a code to the profile's phone; entering it turns SMS codes on."""
+    if second_factor.is_on(request.user) or not second_factor.may_use_sms(request.user):
+        return redirect("portal:second_factor_settings")
+    try:
+        second_factor.start_sms_setup(request.user, client_ip(request))
+    except CodeThrottled as throttled:
+        messages.error(request, throttled_message(throttled.retry_at))
+        return redirect("portal:second_factor_settings")
+    return _page(request, sms_pending=True)
+
+
+@require_POST
+@sensitive_post_parameters("sms_code")
+@customer_required
+def sms_confirm(request: HttpRequest) -> HttpResponse:
+    form = SmsCodeForm(request.POST)
+    if not form.is_valid():
+        return _page(request, 400, sms_form=form, sms_pending=True)
+    check, codes = second_factor.confirm_sms_setup(request.user, form.cleaned_data["sms_code"], client_ip(request))
+    if check.outcome is second_factor.Outcome.LOCKED:
+        form.add_error(None, locked_message(check.locked_until))
+        return _page(request, 429, sms_form=form, sms_pending=True)
+    if check.outcome is not second_factor.Outcome.OK:
+        form.add_error("sms_code", "Неверный код. Проверьте SMS или запросите код ещё раз.")
+        return _page(request, 400, sms_form=form, sms_pending=True)
+    second_factor.mark_verified(request, check.device)
+    return _page(request, codes=codes)

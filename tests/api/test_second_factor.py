@@ -1,0 +1,76 @@
+"""The API's sign-in asks for the second factor when it is on (issue 16): 401 with the type
+`urn:kabinet:problem:mfa_required` and an `mfa_token`, then the code completes it."""
+
+import json
+import time
+
+import pyotp
+
+from kabinet.core.models import AuditEvent
+from kabinet.identity import second_factor
+from tests.factories import PASSWORD, TOTP_SECRET, bearer, give_second_factor, recovery_code
+
+TOKEN, STEP, PROFILE = "/api/v1/auth/token", "/api/v1/auth/token/second-factor", "/api/v1/profile"
+
+
+def post(client, url, data):
+    return client.post(url, json.dumps(data), content_type="application/json")
+
+
+def challenge(client) -> str:
+    response = post(client, TOKEN, {"identifier": "+79120000001", "password": PASSWORD})
+    assert response.status_code == 401 and response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == "urn:kabinet:problem:mfa_required" and "access_token" not in body
+    return body["mfa_token"]
+
+
+def test_without_a_second_factor_the_sign_in_is_one_call(client, customer):
+    assert post(client, TOKEN, {"identifier": "+79120000001", "password": PASSWORD}).status_code == 200
+
+
+def test_the_code_completes_the_sign_in(client, customer):
+    give_second_factor(customer)
+    token = challenge(client)
+    response = post(client, STEP, {"mfa_token": token, "code": pyotp.TOTP(TOTP_SECRET).now()})
+    assert response.status_code == 200
+    assert client.get(PROFILE, headers=bearer(response.json()["access_token"])).status_code == 200
+    used = AuditEvent.objects.get(action=AuditEvent.Action.SECOND_FACTOR_USED, user=customer)
+    assert used.details["site"] == "api"
+
+
+def test_a_wrong_or_replayed_code_gives_no_tokens(client, customer):
+    give_second_factor(customer)
+    token = challenge(client)
+    response = post(client, STEP, {"mfa_token": token, "code": "000000"})
+    assert response.status_code == 400 and "code" in response.json()["errors"]
+    code = pyotp.TOTP(TOTP_SECRET).at(time.time())
+    assert post(client, STEP, {"mfa_token": token, "code": code}).status_code == 200
+    assert post(client, STEP, {"mfa_token": challenge(client), "code": code}).status_code == 400
+
+
+def test_a_recovery_code_works_once(client, customer):
+    code = recovery_code(customer)
+    assert post(client, STEP, {"mfa_token": challenge(client), "code": code}).status_code == 200
+    assert post(client, STEP, {"mfa_token": challenge(client), "code": code}).status_code == 400
+
+
+def test_codes_are_counted_and_lock(client, customer, settings):
+    settings.KABINET_FAILURES_PER_IDENTIFIER = 2
+    give_second_factor(customer)
+    token = challenge(client)
+    post(client, STEP, {"mfa_token": token, "code": "000000"})
+    response = post(client, STEP, {"mfa_token": token, "code": "000000"})
+    assert response.status_code == 429 and "Retry-After" in response
+
+
+def test_a_forged_expired_or_outdated_mfa_token_is_refused(client, customer):
+    give_second_factor(customer)
+    code = pyotp.TOTP(TOTP_SECRET).now()
+    assert post(client, STEP, {"mfa_token": "forged", "code": code}).status_code == 400
+    token = challenge(client)
+    customer.set_password("Another-password-2026")
+    customer.save()
+    response = post(client, STEP, {"mfa_token": token, "code": code})
+    assert response.status_code == 400 and "mfa_token" in response.json()["errors"]
+    assert second_factor.api_challenge_user(token) is None

@@ -1,0 +1,89 @@
+"""The second factor in a browser (issue 16): a supervisor sets the app up at the first sign-in
+and signs in with its code; a customer turns it on in «Профиль», signs in with a code and has
+the browser remembered. Codes come from pyotp and the secret the page shows."""
+
+import re
+import time
+
+from playwright.sync_api import expect
+import pyotp
+
+from kabinet.appeals.models import StaffRole
+from tests.e2e.helpers import enter_second_factor, goto, log_in, wait_ready
+from tests.factories import PASSWORD, make_staff
+
+
+def app_from_the_page(page) -> pyotp.TOTP:
+    """What a phone app does with the key typed in by hand."""
+    return pyotp.TOTP(page.get_by_label("Ключ для ввода вручную").input_value().replace(" ", ""))
+
+
+def later(app: pyotp.TOTP) -> str:
+    """The app's next code: the one the setup took is spent."""
+    return app.at(time.time() + 30)
+
+
+def log_out(page) -> None:
+    page.get_by_text("Анна Иванова").click()
+    page.get_by_role("button", name="Выйти").click()
+    expect(page).to_have_url("/login/")
+
+
+def staff_password(page, identifier: str) -> None:
+    goto(page, "/backoffice/login/")
+    page.get_by_label("E-mail или телефон").fill(identifier)
+    page.get_by_label("Пароль").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Войти").click()
+    wait_ready(page)
+
+
+def test_a_supervisor_sets_the_app_up_and_signs_in_with_it(page, sverdlovsk):
+    make_staff("supervisor@example.ru", StaffRole.Role.SUPERVISOR, sverdlovsk, first_name="Ольга")
+    staff_password(page, "supervisor@example.ru")
+    expect(page.get_by_text("Сотрудники входят с кодом из приложения\u2011аутентификатора")).to_be_visible()
+    page.goto("/backoffice/payments/")  # nothing before the setup
+    expect(page).to_have_url(re.compile(r"/backoffice/second-factor/"))
+    wait_ready(page)
+    expect(page.get_by_role("img", name="QR-код для приложения-аутентификатора")).to_be_visible()
+    app = app_from_the_page(page)
+    page.get_by_label("Код из приложения").fill(app.now())
+    page.get_by_role("button", name="Подключить").click()
+    expect(page.get_by_role("list", name="Резервные коды").get_by_role("listitem")).to_have_count(10)
+    page.get_by_role("link", name="Продолжить").click()
+    expect(page.get_by_role("heading", name="Платежи")).to_be_visible()
+
+    wait_ready(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Выйти").click()
+    staff_password(page, "supervisor@example.ru")
+    expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
+    page.get_by_label("Код из приложения").fill("000000")
+    page.get_by_role("button", name="Подтвердить").click()
+    expect(page.get_by_role("alert")).to_contain_text("Неверный код")
+    enter_second_factor(page, later(app))
+    expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
+
+
+def test_a_customer_turns_the_app_on_and_signs_in_with_it(page, customer):
+    log_in(page, "+79120000001")
+    goto(page, "/profile/")
+    page.get_by_role("link", name="Включить вход с кодом").click()
+    expect(page.get_by_role("heading", name="Вход с кодом из приложения", exact=True)).to_be_visible()
+    wait_ready(page)
+    app = app_from_the_page(page)
+    page.get_by_label("Код из приложения").fill(app.now())
+    page.get_by_role("button", name="Подключить").click()
+    expect(page.get_by_role("list", name="Резервные коды").get_by_role("listitem")).to_have_count(10)
+    expect(page.get_by_role("heading", name="Включён")).to_be_visible()
+
+    log_out(page)
+    log_in(page, "+79120000001")
+    expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
+    page.get_by_label("Запомнить этот браузер на 30 дней").check()
+    enter_second_factor(page, later(app))
+    expect(page).to_have_url("/home/")
+
+    log_out(page)
+    log_in(page, "+79120000001")  # the browser is remembered: no code
+    expect(page).to_have_url("/home/")
