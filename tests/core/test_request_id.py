@@ -107,8 +107,8 @@ except ZeroDivisionError:
 
 @pytest.mark.django_db
 def test_json_log_lines_carry_the_request_id(tmp_path):
-    """KABINET_LOG_FORMAT=json, as production sets it: Django's line about the 503 (the broker
-    is a closed port) has the request's id; an exception comes with its traceback."""
+    """KABINET_LOG_FORMAT=json, as production sets it: the readiness warning about the 503 (the
+    broker is a closed port) has the request's id; an exception comes with its traceback."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "kabinet.settings",
@@ -122,9 +122,9 @@ def test_json_log_lines_carry_the_request_id(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     lines = json_lines(done.stderr)
-    refused = next(line for line in lines if line["logger"] == "django.request")
+    refused = next(line for line in lines if line["logger"] == "kabinet.core.health")
     assert refused["request_id"] == "req-json-0001"
-    assert refused["level"] == "ERROR" and "timestamp" in refused and "/readyz" in refused["message"]
+    assert refused["level"] == "WARNING" and "timestamp" in refused and "broker" in refused["message"]
     failed = next(line for line in lines if line["logger"] == "kabinet.test")
     assert failed["request_id"] == "" and "ZeroDivisionError" in failed["exc_info"]
 
