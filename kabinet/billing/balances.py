@@ -263,7 +263,9 @@ def summaries_of(accounts: QuerySet[PersonalAccount], today: date) -> list[Accou
 
 
 def _columns(account: PersonalAccount, prefix: str, fields: tuple[str, ...]) -> dict:
-    return {field: getattr(account, prefix + field) for field in fields}
+    # SQLite hands a subquery's decimal back unrounded (1536.18000000000): money is kopecks.
+    values = {field: getattr(account, prefix + field) for field in fields}
+    return {field: to_kopecks(v) if isinstance(v, Decimal) else v for field, v in values.items()}
 
 
 def _summary(
