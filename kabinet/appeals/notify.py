@@ -3,6 +3,7 @@
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from kabinet.appeals.models import Appeal, ContactMethod
 from kabinet.core.wording import greeting
@@ -12,6 +13,11 @@ TEXTS = {
     "registered": (
         "Обращение № {number} зарегистрировано",
         "Ваше обращение № {number} зарегистрировано. Срок ответа — до {deadline}.",
+    ),
+    # Never the complaint's identity data: only its number, the time and the deadline.
+    "complaint_registered": (
+        "Жалоба № {number} зарегистрирована",
+        "Ваша жалоба на качество электроснабжения № {number} зарегистрирована {time}. Срок ответа — до {deadline}.",
     ),
     "answered": ("Ответ на обращение № {number}", "По обращению № {number} дан ответ. Посмотреть: {url}"),
     "waiting": (
@@ -24,7 +30,13 @@ TEXTS = {
 def notify_customer(appeal: Appeal, event: str) -> None:
     subject, text = TEXTS[event]
     url = settings.KABINET_PUBLIC_URL + reverse("portal:appeal", kwargs={"number": appeal.number})
-    values = {"number": appeal.number, "deadline": f"{appeal.deadline:%d.%m.%Y}", "url": url}
+    registered = timezone.localtime(appeal.created_at)
+    values = {
+        "number": appeal.number,
+        "deadline": f"{appeal.deadline:%d.%m.%Y}",
+        "url": url,
+        "time": f"{registered:%d.%m.%Y в %H:%M:%S}",
+    }
     all_appeals = settings.KABINET_PUBLIC_URL + reverse("portal:appeals")
     customer = appeal.customer
     # E-mail only to an address of record; an address still waiting for its confirmation

@@ -27,6 +27,7 @@ class AuditEvent(models.Model):
         AUTOPAYMENT_STOPPED = "autopayment_stopped", "Автоплатёж остановлен"
         AUTOPAYMENT_OFF = "autopayment_off", "Автоплатёж отключён клиентом"
         REFUND = "refund", "Возврат платежа"
+        PD_WIPED = "pd_wiped", "Удалены персональные данные жалобы (срок хранения истёк)"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)

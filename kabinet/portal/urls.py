@@ -6,6 +6,7 @@ from kabinet.portal.views import (
     appeals,
     auth,
     bills,
+    complaints,
     home,
     payments,
     profile,
@@ -57,10 +58,12 @@ urlpatterns = [
 urlpatterns += [
     path("appeals/", appeals.appeal_list, name="appeals"),
     path("appeals/new/", appeals.appeal_new, name="appeal_new"),
+    path("appeals/complaint/new/", complaints.complaint_new, name="complaint_new"),
     path("appeals/<str:number>/", appeals.appeal_detail, name="appeal"),
     path("appeals/<str:number>/created/", appeals.appeal_created, name="appeal_created"),
     path("appeals/<str:number>/message/", appeals.appeal_message, name="appeal_message"),
     path("appeals/<str:number>/files/<int:attachment_id>/", appeals.appeal_file, name="appeal_file"),
+    path("appeals/<str:number>/complaint.pdf", complaints.complaint_pdf, name="complaint_pdf"),
 ]
 
 urlpatterns += [
