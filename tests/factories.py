@@ -167,7 +167,7 @@ def make_appeal(customer, account, reason, *, text: str = "Прошу сдела
 PASSPORT_SERIES, PASSPORT_NUMBER = "6512", "483920"
 
 
-def complaint_data(account, **overrides) -> dict:
+def complaint_data(for_account, **overrides) -> dict:
     """The complaint form's POST, every field valid."""
     data = {
         "full_name": "Иванова Анна Петровна",
@@ -178,7 +178,7 @@ def complaint_data(account, **overrides) -> dict:
         "document_series": PASSPORT_SERIES,
         "document_number": PASSPORT_NUMBER,
         "organization": "",
-        "account": str(account.pk),
+        "account": str(for_account.pk),
         "premises_address": "г. Екатеринбург, ул. Ленина, д. 12а, кв. 5",
         "violation_start": "2026-11-20T08:15",
         "violation_end": "2026-11-20T19:40",
