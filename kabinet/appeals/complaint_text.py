@@ -1,10 +1,21 @@
 """The complaint's fields as label and text, in the order of ПП № 55: its page, the back
 office and the PDF show the same list."""
 
+import re
+
 from django.utils import timezone
 
 from kabinet.appeals.complaints_models import DocumentType, QualityComplaint
 from kabinet.appeals.models import ContactMethod
+
+# «г. Екатеринбург», «д. 12а»: an abbreviation stays on the line of what it names, as in
+# billing's own addresses; the customer typed ordinary spaces.
+_ABBREVIATION = re.compile(r"(?<!\w)(г|ул|пр|пр-т|пер|д|корп|стр|кв|обл|р-н|пос|с)\. +")
+
+
+def display_address(text: str) -> str:
+    return _ABBREVIATION.sub("\\1.\u00a0", text)
+
 
 WIPED = "удалено по истечении срока хранения"
 
@@ -30,14 +41,14 @@ def complaint_rows(complaint: QualityComplaint) -> list[tuple[str, str]]:
         ("Регистрационный номер", appeal.number),
         ("Дата и время регистрации", f"{timezone.localtime(appeal.created_at):%d.%m.%Y %H:%M:%S}"),
         ("Фамилия, имя, отчество", complaint.full_name),
-        ("Место жительства", complaint.residence),
+        ("Место жительства", display_address(complaint.residence)),
         ("Дата рождения", birth),
         ("Место рождения", birth_place),
         ("Документ, удостоверяющий личность", document),
         ("Серия и номер документа", series_number),
         ("Наименование организации", complaint.organization or "—"),
         ("Номер договора (лицевой счёт)", appeal.account.number),
-        ("Адрес помещения", complaint.premises_address),
+        ("Адрес помещения", display_address(complaint.premises_address)),
         ("Начало нарушения", _moment(complaint.violation_start)),
         ("Конец нарушения", end),
         ("Телефон", complaint.phone),

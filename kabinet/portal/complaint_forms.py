@@ -21,6 +21,7 @@ _PASSPORT_NUMBER = re.compile(r"\d{6}")
 _OTHER_DOCUMENT = re.compile(r"[0-9A-Za-zА-Яа-яЁё№\- ]{1,20}")
 _NAME = re.compile(r"[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё\-' .]*")
 DATETIME = "%Y-%m-%dT%H:%M"
+PHONE_EXAMPLE = "+7\u00a0912\u00a0345\u201167\u201189"  # never broken over lines
 
 
 def _datetime_field(label: str, help_text: str, required: bool = True) -> forms.DateTimeField:
@@ -50,13 +51,17 @@ class ComplaintForm(forms.Form):
         label="Дата рождения",
         input_formats=["%Y-%m-%d", "%d.%m.%Y"],
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        help_text="Как в документе. Хранится в зашифрованном виде.",
         error_messages={"invalid": "Укажите дату рождения, например 21.03.1980."},
     )
     birth_place = forms.CharField(
         label="Место рождения", max_length=200, help_text="Как записано в паспорте, например «г. Свердловск»."
     )
     document_type = forms.ChoiceField(
-        label="Документ, удостоверяющий личность", choices=DocumentType.choices, initial=DocumentType.PASSPORT_RF
+        label="Документ, удостоверяющий личность",
+        choices=DocumentType.choices,
+        initial=DocumentType.PASSPORT_RF,
+        help_text="Обычно это паспорт. Закон требует его данные в жалобе, чтобы установить, кто её подал.",
     )
     document_series = forms.CharField(
         label="Серия документа",
@@ -93,11 +98,15 @@ class ComplaintForm(forms.Form):
     violation_end = _datetime_field(
         "Конец нарушения", "Когда электроснабжение восстановилось. Не заполняйте, если нарушение продолжается.", False
     )
-    ongoing = forms.BooleanField(label="Нарушение продолжается", required=False)
+    ongoing = forms.BooleanField(
+        label="Нарушение продолжается",
+        required=False,
+        help_text="Отметьте, если электроснабжение ещё не восстановилось.",
+    )
     phone = forms.CharField(
         label="Телефон",
         max_length=32,
-        help_text="Для связи по жалобе, например +7 912 345-67-89.",
+        help_text=f"Для связи по жалобе, например {PHONE_EXAMPLE}.",
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     email = forms.EmailField(
@@ -161,7 +170,7 @@ class ComplaintForm(forms.Form):
         try:
             return normalize_phone(self.cleaned_data["phone"])
         except InvalidPhone as error:
-            raise forms.ValidationError("Укажите российский номер телефона, например +7 912 345-67-89.") from error
+            raise forms.ValidationError(f"Укажите российский номер телефона, например {PHONE_EXAMPLE}.") from error
 
     def clean(self):
         data = super().clean()

@@ -121,3 +121,24 @@ def test_another_customers_complaint_is_not_found(client, customer, account):
     customer_login(client, stranger)
     assert client.get(reverse("portal:complaint_pdf", args=[appeal.number])).status_code == 404
     assert client.get(reverse("portal:appeal", args=[appeal.number])).status_code == 404
+
+
+def test_an_email_for_the_answer_gets_its_confirmation_link(client, account, mailbox):
+    from tests.factories import make_customer
+
+    customer = make_customer("+79120000005", account)
+    customer_login(client, customer)
+    response = client.post(NEW, complaint_data(account, email="new@example.ru", contact_method="email"))
+    assert response.status_code == 302
+    assert [m.to for m in mailbox()] == [["new@example.ru"]]
+    customer.refresh_from_db()
+    assert not customer.email  # only once confirmed; until then the answers go by SMS
+
+
+def test_every_field_has_a_label_and_a_plain_hint(signed_in, account):
+    response = signed_in.get(NEW)
+    page = response.content.decode()
+    for name, field in response.context["form"].fields.items():
+        assert field.help_text, name
+        if name != "contact_method":  # radio buttons: a legend and a label each
+            assert f'<label for="id_{name}"' in page, name

@@ -8,7 +8,12 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from kabinet.appeals import complaints, services
 from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
+from kabinet.appeals.models import ContactMethod
+from kabinet.billing.registry import default_region
+from kabinet.core.net import client_ip
 from kabinet.core.storage import generated_download
+from kabinet.identity import profile
+from kabinet.identity.accounts import FieldRejected
 from kabinet.portal.access import customer_required
 from kabinet.portal.complaint_forms import ComplaintForm
 
@@ -30,6 +35,14 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     if not valid_with_files(form, received.errors):
         return _page(request, form, received.uploads, status=400)
     data = form.cleaned_data
+    if data["contact_method"] == ContactMethod.EMAIL and data["email"] and not request.user.email:
+        # As «Создать обращение» does: the address gets its confirmation link, and until it is
+        # confirmed the answers go by SMS (an unconfirmed address may be someone else's).
+        try:
+            profile.request_email_change(request.user, data["email"], default_region(), client_ip(request))
+        except FieldRejected as rejected:
+            form.add_error("email", rejected.message)
+            return _page(request, form, received.uploads, status=400)
     draft = complaints.ComplaintDraft(
         account=data["account"],
         full_name=data["full_name"],
