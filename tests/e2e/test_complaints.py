@@ -36,6 +36,9 @@ def test_customer_files_a_complaint_and_downloads_its_pdf(page, customer, accoun
     expect(page).to_have_url("/home/")
     page.get_by_role("navigation", name="Разделы кабинета").get_by_role("link", name="Обращения").click()
     page.get_by_role("link", name="Подать жалобу на качество электроснабжения").click()
+    # The tabs (and all else) fit the phone: a wider page would be zoomed out to fit.
+    assert page.evaluate("window.innerWidth") == page.viewport_size["width"]
+    expect(page.get_by_text("#}")).to_have_count(0)
     expect(page.get_by_label("Фамилия, имя, отчество")).to_have_value("Иванова Анна")
     expect(page.get_by_label("Адрес помещения")).to_have_value(account.premises.address)
     page.get_by_label("Фамилия, имя, отчество").fill("Иванова Анна Петровна")
@@ -47,12 +50,12 @@ def test_customer_files_a_complaint_and_downloads_its_pdf(page, customer, accoun
     page.get_by_label("Нарушение продолжается").check()
     page.get_by_label("Требования потребителя").fill("Свет мигает каждый вечер. Требую проверки.")
     page.get_by_label("Вложения").set_input_files({"name": "фото.pdf", "mimeType": "application/pdf", "buffer": PDF})
-    page.get_by_role("button", name="Подать жалобу").press("Enter")
+    page.get_by_role("button", name="Подать жалобу").click()
     expect(page.get_by_label("Номер документа")).to_have_accessible_description(re.compile("6 цифр"))
     expect(page.get_by_label("Требования потребителя")).to_have_value("Свет мигает каждый вечер. Требую проверки.")
     expect(page.get_by_label("фото.pdf (")).to_be_checked()
     page.get_by_label("Номер документа").fill(PASSPORT_NUMBER)
-    page.get_by_role("button", name="Подать жалобу").press("Enter")
+    page.get_by_role("button", name="Подать жалобу").click()
 
     expect(page.get_by_role("heading", name="Жалоба зарегистрирована")).to_be_visible()
     number = page.locator(".appeal-number").inner_text()
