@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: test-s3 run test lint venv chromium poppler deploy-tools cluster-up cluster-down migrate demo clean
+.PHONY: test-s3 run test lint venv chromium poppler deploy-tools services cluster-up cluster-down migrate demo clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ chromium:
 deploy-tools:
 	@deploy/local-cluster.sh install || echo "!!! Debian packages for deploy/ not installed: deploy tests will be SKIPPED !!!"
 
+# PostgreSQL, Redis and RabbitMQ of this machine, started when installed but down: the tests that
+# talk to them (live_redis, live_rabbitmq) are skipped loudly without them (failed under CI).
+services: deploy-tools
+	@deploy/local-cluster.sh services || echo "!!! PostgreSQL, Redis or RabbitMQ not started: tests needing them will be SKIPPED !!!"
+
 # Kabinet as production runs it, on loopback: https://127.0.0.1:8443 (docs/production.md).
 cluster-up: venv
 	deploy/local-cluster.sh up
@@ -70,7 +75,7 @@ poppler:
 	  fi; \
 	fi
 
-test: venv chromium poppler deploy-tools
+test: venv chromium poppler deploy-tools services
 	$(PY) -m ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -80,7 +85,7 @@ test: venv chromium poppler deploy-tools
 S3_SUITES = tests/appeals tests/portal/test_appeals.py tests/portal/test_bills.py tests/backoffice \
 	tests/billing/test_bills.py tests/billing/test_bill_jobs.py tests/billing/test_bill_delivery.py \
 	tests/notifications tests/api/test_appeals.py tests/api/test_bills.py tests/exchange
-test-s3: venv
+test-s3: venv services
 	KABINET_TEST_S3=1 $(PY) -m pytest $(S3_SUITES) $(PYTEST_ARGS)
 
 lint: venv

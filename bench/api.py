@@ -31,10 +31,17 @@ wrk comes from Debian's package: the script runs `apt-get install -y wrk` when i
 and it is root, else says what to install. The machine's load average is printed beside the
 figures: other jobs on the machine lower them all alike, and the ratios less.
 
+With --in-process no server is started: each target runs --requests times through Django's
+test client in this process (the same middleware and settings, no sockets), and the mean ms per
+request and the queries of one are printed; --profile adds cProfile's top functions of the
+accounts requests. That is where the time of a request goes, without the machine's load.
+
     .venv/bin/python bench/api.py [--workers 4] [--connections 32] [--seconds 15]
+    .venv/bin/python bench/api.py --in-process [--requests 500] [--profile]
 """
 
 import argparse
+from functools import partial
 import json
 import os
 from pathlib import Path
@@ -198,6 +205,51 @@ def check_bare(port: int, workers: int) -> None:
         list(pool.map(get, range(workers * 2)))
 
 
+def count_query(queries: list[str], execute, sql, params, many, context):
+    queries.append(sql)
+    return execute(sql, params, many, context)
+
+
+def in_process(token: str, account_id: str, body: str, requests: int, profile: bool) -> None:
+    """Mean ms per request of each target through the test client, and the queries of one."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    path = f"/api/v1/accounts/{account_id}/readings"
+    targets = {
+        "bare": lambda: client.get("/bench/bare"),
+        "accounts": lambda: client.get("/api/v1/accounts"),
+        "readings": lambda: client.post(path, body, content_type="application/json"),
+    }
+    means = {}
+    for name, run in targets.items():
+        for _ in range(20):  # warm-up: imports, first compilations, connections
+            run()
+        queries: list[str] = []  # counted by a wrapper: the request's start clears connection.queries
+
+        with connection.execute_wrapper(partial(count_query, queries)):
+            status = run().status_code
+        started, cpu = time.perf_counter(), time.process_time()
+        for _ in range(requests):
+            run()
+        means[name] = (time.perf_counter() - started) / requests * 1000
+        cpu = (time.process_time() - cpu) / requests * 1000  # this process only: not the database's
+        print(f"{name:<9} {means[name]:>7.2f} ms  ratio {means['bare'] / means[name]:>5.2f}  "
+              f"cpu {cpu:>6.2f} ms  {len(queries)} queries  status {status}", flush=True)  # fmt: skip
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            targets["accounts"]()
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
 def lua_script(folder: Path, name: str, method: str, headers: dict[str, str], body: str | None) -> Path:
     lines = [f'wrk.method = "{method}"']
     lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
@@ -230,9 +282,12 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=2, help="the customer's accounts (default 2)")
     parser.add_argument("--months", type=int, default=24, help="months of history per account (default 24)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15", help="REDIS_URL of the run; '' for locmem")
+    parser.add_argument("--in-process", action="store_true", help="no server: the test client, ms per request")
+    parser.add_argument("--requests", type=int, default=500, help="requests per target with --in-process")
+    parser.add_argument("--profile", action="store_true", help="with --in-process: cProfile of GET accounts")
     args = parser.parse_args()
 
-    binary = ensure_wrk()
+    binary = None if args.in_process else ensure_wrk()
     import psycopg
 
     database = f"kab_api_bench_{os.getpid()}"
@@ -244,6 +299,9 @@ def main() -> None:
     try:
         env = environment(str(folder / "data"), database, args.redis)
         token, account_id, body = prepare(env, args.accounts, args.months)
+        if args.in_process:
+            in_process(token, account_id, body, args.requests, args.profile)
+            return
         from django.db import connections
 
         connections.close_all()

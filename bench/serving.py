@@ -1,8 +1,25 @@
-"""What the benches that start their own server share: a free port, and waiting for it to listen."""
+"""What the benches that start their own server share: a free port, waiting for it to listen,
+and loading it with wrk (Debian's package)."""
 
+import json
+import os
+from pathlib import Path
+import shutil
 import socket
 import subprocess
 import time
+
+# wrk's report as one JSON line: the figures are taken from it, not scraped from the text.
+WRK_DONE = """
+done = function(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests": %d, "seconds": %f, "p50_us": %d, "p99_us": %d, "max_us": %d, '
+    .. '"non2xx": %d, "socket_errors": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99), latency.max,
+    errors.status, errors.connect + errors.read + errors.write + errors.timeout))
+end
+"""
 
 
 def free_port() -> int:
@@ -22,3 +39,43 @@ def wait_until_up(port: int, server: subprocess.Popen) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit("gunicorn did not start within 30 s")
+
+
+def find_wrk() -> str:
+    """wrk's path; installed from Debian's package when missing and we are root."""
+    if path := shutil.which("wrk"):
+        return path
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("wrk is missing: apt-get install -y wrk", flush=True)
+        if subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False).returncode:
+            subprocess.run(["apt-get", "update", "-q"], check=True)
+            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
+        if path := shutil.which("wrk"):
+            return path
+    raise SystemExit("this bench needs wrk (Debian: apt-get install wrk)")
+
+
+def wrk_script(folder: Path, name: str, method: str = "GET", headers: dict[str, str] | None = None,
+               body: str | None = None) -> Path:  # fmt: skip
+    """A wrk Lua script sending one request (method, headers, body) that prints WRK_JSON at the end."""
+    lines = [f'wrk.method = "{method}"']
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in (headers or {}).items()]
+    if body is not None:
+        lines.append(f"wrk.body = {json.dumps(body)}")  # a JSON string is a valid Lua string here
+    path = folder / f"{name}.lua"
+    path.write_text("\n".join(lines) + WRK_DONE)
+    return path
+
+
+def run_wrk(binary: str, url: str, script: Path, connections: int, seconds: float) -> dict:
+    """One wrk run (2 threads, keep-alive): requests, seconds, rate, p50/p99/max in µs, errors."""
+    command = [binary, "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s", "-s", str(script)]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
+    figures = json.loads(line.removeprefix("WRK_JSON "))
+    figures["rate"] = figures["requests"] / figures["seconds"]
+    return figures
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -8,7 +8,7 @@
 #   deploy/backup.sh [--env FILE] [--keep N] [--python PATH] DEST
 #
 #   --env FILE     read the portal's environment from FILE (e.g. /etc/kabinet/kabinet.env)
-#   --keep N       afterwards delete all but the newest N backups in DEST
+#   --keep N       afterwards delete all but the newest N (at least 1) backups in DEST
 #   --python PATH  the release's Python (default: .venv/bin/python beside this script's repo)
 set -euo pipefail
 umask 077  # the backup holds personal data: readable by its owner only
@@ -41,6 +41,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$DEST" ] || usage
 case "$KEEP" in ''|*[!0-9]*) [ -z "$KEEP" ] || { echo "backup: --keep needs a number" >&2; exit 2; } ;; esac
+# --keep 0 would delete the backup just made too (head -n -0 lists every folder).
+[ -z "$KEEP" ] || [ "$KEEP" -ge 1 ] || { echo "backup: --keep must be at least 1 (the new backup is kept)" >&2; exit 2; }
 if [ -n "$ENV_FILE" ]; then set -a; . "$ENV_FILE"; set +a; fi
 need_pg_client backup
 

@@ -12,7 +12,8 @@
 #   the machine's own, started if down and left running by `down`.
 #
 # Every process gets only the variables of $DIR/cluster.env: deploy/kabinet.env.example with
-# the values filled in for loopback (DJANGO_DEBUG=0, Secure cookies, HSTS, behind a proxy).
+# the values filled in for loopback (DJANGO_DEBUG=0, Secure cookies, HSTS, behind a proxy, JSON
+# logs), and its unit's Environment= (gunicorn: PROMETHEUS_MULTIPROC_DIR=$DIR/metrics-gunicorn-a…).
 #
 #   deploy/local-cluster.sh up            start everything (migrate, collectstatic, demo data)
 #   deploy/local-cluster.sh down          stop what `up` started, by pidfile; nothing else
@@ -20,6 +21,7 @@
 #   deploy/local-cluster.sh kill NAME     SIGKILL that process and its group (a crash)
 #   deploy/local-cluster.sh start NAME    start it again with the same environment
 #   deploy/local-cluster.sh install       only install the Debian packages it needs
+#   deploy/local-cluster.sh services      only start PostgreSQL, Redis and RabbitMQ if down (tests)
 #
 # NAMEs: s3 nginx gunicorn-a gunicorn-b celery-worker celery-beat.
 # Overrides (e.g. for a second cluster beside a developer's): KABINET_CLUSTER_DIR (state dir,
@@ -86,6 +88,10 @@ install_packages() {
 
 # --- the machine's services: started when down, never stopped ------------------------------
 
+# The machine's servers outlive the cluster: started with nothing inherited from whoever ran
+# this (KABINET_CLUSTER_DIR in their environment would make them look like the cluster's).
+MACHINE_ENV=(env -i PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="${HOME:-/root}" LANG=C.UTF-8)
+
 pg_up() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }
 redis_up() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
 rabbit_up() { (: </dev/tcp/127.0.0.1/5672) 2>/dev/null; }
@@ -93,26 +99,31 @@ rabbit_up() { (: </dev/tcp/127.0.0.1/5672) 2>/dev/null; }
 machine_services() {
     if ! pg_up; then
         say "starting PostgreSQL"
-        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
+        "${MACHINE_ENV[@]}" pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start
         wait_until PostgreSQL 60 pg_up
     fi
     if ! redis_up; then
         say "starting Redis"
         mkdir -p /var/lib/redis /var/log/redis
-        redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --dir /var/lib/redis \
+        "${MACHINE_ENV[@]}" redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --dir /var/lib/redis \
             --logfile /var/log/redis/redis-server.log
         wait_until Redis 30 redis_up
     fi
     if ! rabbit_up; then
         say "starting RabbitMQ"
-        rabbitmq-server -detached
+        "${MACHINE_ENV[@]}" rabbitmq-server -detached
         wait_until RabbitMQ 120 rabbit_up
     fi
+}
+
+# The cluster's own database and vhost on the machine's servers.
+cluster_database() {
     if [ "$VHOST" != / ] && ! rabbitmqctl -q list_vhosts | grep -qx "$VHOST"; then
         rabbitmqctl -q add_vhost "$VHOST"
         rabbitmqctl -q set_permissions -p "$VHOST" guest '.*' '.*' '.*'
     fi
-    if [ "$(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != 1 ]; then
+    # psql interpolates :'db' as a quoted literal (in input, not in -c).
+    if [ "$(psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -tA -v db="$DB" <<<"SELECT 1 FROM pg_database WHERE datname = :'db'")" != 1 ]; then
         createdb -h "$PG_HOST" -p "$PG_PORT" -U postgres "$DB"
     fi
 }
@@ -255,10 +266,22 @@ unit_command() {
             -e 's#--workers [0-9]*#--workers 2#' -e 's#--concurrency [0-9]*#--concurrency 2#'
 }
 
+# Environment= of a unit as `env NAME=value…`, to go before its command: a run-time directory
+# of the instance (/run/kabinet/X-%i, the unit's RuntimeDirectory=) becomes $DIR/X-NAME.
+unit_environment() {
+    local unit=$1 name=$2
+    printf 'env'
+    sed -n 's/^Environment=//p' "$ROOT/deploy/systemd/$unit" |
+        sed -e "s#^\([A-Z_]*\)=/run/kabinet/\([a-z]*\)-%i\$#\1=$DIR/\2-$name#" | tr '\n' ' ' | sed 's/^/ /'
+}
+
 command_of() {
     case $1 in
-        gunicorn-a) unit_command kabinet-gunicorn@.service $((PORT_BASE + 1)) ;;
-        gunicorn-b) unit_command kabinet-gunicorn@.service $((PORT_BASE + 2)) ;;
+        gunicorn-a | gunicorn-b)
+            local port=$((PORT_BASE + 1))
+            [ "$1" = gunicorn-b ] && port=$((PORT_BASE + 2))
+            echo "$(unit_environment kabinet-gunicorn@.service "$1") $(unit_command kabinet-gunicorn@.service $port)"
+            ;;
         celery-worker) unit_command kabinet-celery-worker.service | sed "s#--hostname worker@#--hostname worker$HTTPS_PORT@#" ;;
         celery-beat) unit_command kabinet-celery-beat.service ;;
         s3) echo "env MOTO_ENABLE_RECORDING=1 MOTO_RECORDER_FILEPATH=$DIR/s3-recording.jsonl $VENV/bin/moto_server -H 127.0.0.1 -p $S3_PORT" ;;
@@ -426,10 +449,12 @@ up() {
     install_packages
     [ -x "$VENV/bin/gunicorn" ] || make -C "$ROOT" venv >/dev/null
     mkdir -p "$DIR"
+    owned_dir
     chmod 700 "$DIR"
     DIR=$(cd "$DIR" && pwd)
     ENV_FILE=$DIR/cluster.env
     machine_services
+    cluster_database
     write_env
     certificate
     write_nginx_conf
@@ -461,18 +486,27 @@ down() {
     say "down (PostgreSQL, Redis and RabbitMQ left running)"
 }
 
-[ $# -ge 1 ] || die "usage: $0 up|down|status|kill NAME|start NAME|install"
+# The state dir holds the secret key and the pidfiles `down` kills by: in /tmp another user
+# could have made it first, or left a symlink to a place of their choosing.
+owned_dir() {
+    [ -O "$DIR" ] && [ ! -L "$DIR" ] ||
+        die "$DIR is a symlink or not owned by $(id -un): remove it, or set KABINET_CLUSTER_DIR to a directory of yours"
+}
+
+[ $# -ge 1 ] || die "usage: $0 up|down|status|kill NAME|start NAME|install|services"
+if [[ $1 != install && $1 != services ]] && { [ -e "$DIR" ] || [ -L "$DIR" ]; }; then owned_dir; fi
 if [ -d "$DIR" ]; then DIR=$(cd "$DIR" && pwd); ENV_FILE=$DIR/cluster.env; fi
 case $1 in
     up) up ;;
     down) down ;;
     status) status ;;
     install) install_packages ;;
+    services) install_packages && machine_services ;;
     kill) [ $# -eq 2 ] || die "usage: $0 kill NAME"; kill_one "$2" ;;
     start)
         [ $# -eq 2 ] || die "usage: $0 start NAME"
         [ -s "$ENV_FILE" ] || die "no $ENV_FILE: run \`$0 up\` first"
         start_one "$2"
         ;;
-    *) die "usage: $0 up|down|status|kill NAME|start NAME|install" ;;
+    *) die "usage: $0 up|down|status|kill NAME|start NAME|install|services" ;;
 esac

@@ -62,12 +62,30 @@ def refuse_public_debug(debug: bool, database_host: str, allowed_hosts: list[str
         )
 
 
+PLACEHOLDER = "REPLACE-ME"
+# The variables this module reads (prefixes and names), for the placeholder check.
+PRODUCTION_VARIABLES = ("DJANGO_", "KABINET_", "DATABASE_URL", "REDIS_URL", "CELERY_", "EMAIL_", "DEFAULT_FROM_EMAIL")
+
+
+def refuse_placeholders(debug: bool, environ: dict[str, str]) -> None:
+    """deploy/kabinet.env.example's REPLACE-ME values pass Django's deploy checks (a long
+    secret key, a database password): a copy not filled in must not start."""
+    if debug:
+        return
+    left = sorted(
+        name for name, value in environ.items() if name.startswith(PRODUCTION_VARIABLES) and PLACEHOLDER in value
+    )
+    if left:
+        raise ImproperlyConfigured(f"Replace {PLACEHOLDER} in {', '.join(left)} (deploy/kabinet.env.example).")
+
+
 DATA_DIR = Path(os.environ.get("KABINET_DATA_DIR", BASE_DIR / "data"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 # Off unless asked for: `make run` turns the demo on for its own commands, everything else
 # (gunicorn, Celery, manage.py, tests) starts safe.
 DEBUG = env_bool("DJANGO_DEBUG", False)
+refuse_placeholders(DEBUG, dict(os.environ))
 
 
 def _secret_key() -> str:
@@ -350,6 +368,12 @@ KABINET_COMPLAINT_PD_RETENTION_DAYS = int(os.environ.get("KABINET_COMPLAINT_PD_R
 # Answer deadline of a complaint in working days: «20» for every region, or per region code
 # «66=15,59=10,20» (a bare number is the default for regions not named).
 KABINET_COMPLAINT_ANSWER_DAYS = os.environ.get("KABINET_COMPLAINT_ANSWER_DAYS", "20")
+# «Оцените ответ» (docs/appeals.md «Ratings»): the links sent with an answer work once and for
+# this many days (issue 16); requests to them per client address a minute; how long the
+# «thank you» page may still add a comment or change the score.
+KABINET_RATING_LINK_DAYS = 28
+KABINET_RATING_LINK_RATE = 20
+KABINET_RATING_COMMENT_MINUTES = 60
 # Django refuses outright what no form of ours would send: more than twice an appeal's files,
 # by number or by bytes (core.uploads; a plain 400). Anything over the appeal limits within
 # these bounds gets a message at the form's files field, and nothing of it is stored.
@@ -449,6 +473,9 @@ def s3_storage(
             "querystring_expire": ttl,
             "file_overwrite": False,
             "signature_version": "s3v4",
+            # Anything still read through S3File (whole object at first read) spools to disk
+            # beyond 5 MB; the default 0 keeps it all in memory. Downloads stream: core.storage.
+            "max_memory_size": 5 * 1024 * 1024,
         },
     }
 

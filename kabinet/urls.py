@@ -17,8 +17,11 @@ urlpatterns = [
     path("", include("kabinet.portal.urls")),
 ]
 
-# The 400 page names the file limits; the 500 page needs neither the database nor a request.
+# The 400 page names the file limits; 400, 403 and 404 render for a request refused before it
+# had a user (a foreign Host); the 500 page needs neither the database nor a request.
 handler400 = "kabinet.core.errors.bad_request"
+handler403 = "kabinet.core.errors.permission_denied"
+handler404 = "kabinet.core.errors.page_not_found"
 handler500 = "kabinet.core.errors.server_error"
 
 if settings.DEBUG:

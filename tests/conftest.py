@@ -19,13 +19,18 @@ from tests.factories import (  # noqa: F401
     PDF,
     PERM,
     PNG,
+    RABBITMQ,
+    REDIS,
     S3_KEY,
     S3_SECRET,
     SVERDLOVSK,
+    amqp_answers,
     make_account,
     make_appeal,
     make_customer,
     make_region,
+    need_service,
+    redis_answers,
     s3_client,
     upload_file,
 )
@@ -48,6 +53,20 @@ def _isolated(settings, tmp_path):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def live_redis() -> str:
+    """The machine's Redis (no DB number: add your own), or a loud skip (a failure under CI)."""
+    need_service("Redis", ("127.0.0.1", 6379), redis_answers)
+    return REDIS
+
+
+@pytest.fixture
+def live_rabbitmq() -> str:
+    """The machine's RabbitMQ broker URL, or a loud skip (a failure under CI)."""
+    need_service("RabbitMQ", ("127.0.0.1", 5672), amqp_answers)
+    return RABBITMQ
 
 
 @pytest.fixture

@@ -17,8 +17,11 @@ import tempfile
 import threading
 from time import sleep
 from urllib.parse import quote
+import warnings
 
+from cryptography.fernet import Fernet
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.utils import get_random_secret_key
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -218,6 +221,16 @@ def make_complaint(customer, account, *, files: int = 0, **overrides):
     return file_complaint(customer, draft)
 
 
+def answer_appeal(role: StaffRole, appeal, text: str = "Перерасчёт выполнен.", **fields):
+    """The operator takes the appeal and answers it, as the back office does: the answer's
+    notification carries the «Оцените ответ» links."""
+    from kabinet.appeals.operators import Reply, reply, take
+
+    if appeal.assignee_id is None:
+        take(role, appeal.pk)
+    return reply(role, appeal.pk, Reply(text=text, status="answered", uploads=[]))
+
+
 def in_threads(count: int, work) -> list:
     """Run `work(i)` in `count` threads released at the same moment; return each result or the
     exception it raised. Every thread closes its own database connection."""
@@ -384,7 +397,7 @@ def registration_data(region, **overrides) -> dict:
     return data
 
 
-NOT_IDS = {"uidb64", "token"}  # URL keywords that are not object ids (checked by their own signature)
+NOT_IDS = {"uidb64", "token", "score"}  # URL keywords that are not object ids (tokens are checked by their own hash)
 
 
 def id_patterns(namespace: str) -> list[tuple[str, set[str]]]:
@@ -527,6 +540,39 @@ def refunded_online(payment: OnlinePayment, amount: str, staff: User) -> Refund:
 
 # --- Servers and dead ports (health, metrics, workers) ----------------------------------------
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
+REDIS = "redis://127.0.0.1:6379"  # a test adds its own DB number: f"{live_redis}/10"
+
+
+def need_service(name: str, address: tuple[str, int], answers) -> None:
+    """Skip, loudly, a test whose local service (Redis, RabbitMQ) does not answer; under CI
+    (the CI variable set, as .ci/run and CI systems set it) fail instead: there a missing
+    service is a broken machine, and a skipped test would hide it. `answers(sock)` checks the
+    protocol on a connected socket."""
+    try:
+        with socket.create_connection(address, timeout=2) as sock:
+            sock.settimeout(5)
+            if answers(sock):
+                return
+            problem = "answers, but not as expected"
+    except OSError as error:
+        problem = f"does not answer ({error.__class__.__name__})"
+    message = f"{name} at {address[0]}:{address[1]} {problem}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI is set, so this is a failure (.ci/run starts it)")
+    message = f"!!! {message}: test SKIPPED — start it (`deploy/local-cluster.sh services`) !!!"
+    warnings.warn(message, stacklevel=2)
+    pytest.skip(message)
+
+
+def redis_answers(sock: socket.socket) -> bool:
+    sock.sendall(b"PING\r\n")
+    return sock.recv(64).startswith(b"+PONG")
+
+
+def amqp_answers(sock: socket.socket) -> bool:
+    """An AMQP 0-9-1 server answers the protocol header with Connection.Start (a method frame)."""
+    sock.sendall(b"AMQP\x00\x00\x09\x01")
+    return sock.recv(1)[:1] == b"\x01"
 
 
 def closed_port() -> int:
@@ -584,10 +630,16 @@ def read_env_file(path) -> dict[str, str]:
     return env
 
 
-def production_env(data_dir) -> dict[str, str]:
-    """deploy/kabinet.env.example as it stands, with the directories moved to `data_dir` (the
-    settings create the data dir on import) and a clean base environment: nothing inherited."""
+def production_env(data_dir, filled: bool = True) -> dict[str, str]:
+    """deploy/kabinet.env.example with its REPLACE-ME values filled in as an administrator
+    would (`filled=False`: as shipped, which the settings refuse), the directories moved to
+    `data_dir` (the settings create the data dir on import) and a clean base environment:
+    nothing inherited."""
     env = read_env_file(Path(__file__).resolve().parent.parent / "deploy" / "kabinet.env.example")
+    if filled:
+        env = {name: value.replace("REPLACE-ME", "filled-in") for name, value in env.items()}
+        env["DJANGO_SECRET_KEY"] = get_random_secret_key()
+        env["KABINET_PD_KEYS"] = Fernet.generate_key().decode()  # as `manage.py generate_pd_key` makes
     return {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/root"),

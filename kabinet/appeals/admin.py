@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from kabinet.appeals.models import Appeal, Event, Reason, StaffRole, Topic
+from kabinet.appeals.ratings_models import AnswerRating
 from kabinet.core.admin import ReadOnlyAdmin
 
 
@@ -51,3 +52,13 @@ class AppealAdmin(ReadOnlyAdmin):
     search_fields = ["number", "account__number"]
     readonly_fields = [f.name for f in Appeal._meta.fields]
     inlines = [EventInline]
+
+
+@admin.register(AnswerRating)
+class AnswerRatingAdmin(ReadOnlyAdmin):
+    """Customers' scores are theirs: the admin shows them, the back office sums them up."""
+
+    list_display = ["appeal", "score", "operator", "created_at", "updated_at", "alerted_at"]
+    list_filter = ["score", "appeal__region", "appeal__topic"]
+    search_fields = ["appeal__number"]
+    readonly_fields = [f.name for f in AnswerRating._meta.fields]

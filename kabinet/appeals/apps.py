@@ -1,10 +1,13 @@
 from django.apps import AppConfig
 
 
-def holds_staff_role(user) -> bool:
+def holds_staff_role(user: str):
+    """Whether the user whose id is at `user` in the outer query holds a back-office role."""
+    from django.db.models import Exists, OuterRef
+
     from kabinet.appeals.models import StaffRole
 
-    return StaffRole.objects.filter(user=user).exists()
+    return Exists(StaffRole.objects.filter(user=OuterRef(user)))
 
 
 class AppealsConfig(AppConfig):

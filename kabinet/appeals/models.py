@@ -273,5 +273,6 @@ class StaffRole(models.Model):
         return self.role == self.Role.SUPERVISOR
 
 
-# The complaint's own fields (ПП № 55) live beside the appeal; imported here so Django finds them.
+# Models kept in their own modules, imported here so that Django registers them with the app.
 from kabinet.appeals.complaints_models import QualityComplaint  # noqa: E402, F401
+from kabinet.appeals.ratings_models import AnswerRating, RatingLink  # noqa: E402, F401

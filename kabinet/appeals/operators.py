@@ -12,6 +12,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from kabinet.appeals import ratings
 from kabinet.appeals.models import Appeal, Attachment, Event, Message, StaffRole, Status, Upload
 from kabinet.appeals.notify import notify_customer
 from kabinet.appeals.services import AppealRefused, attach_uploads, record
@@ -168,7 +169,9 @@ def reply(role: StaffRole, pk: int, data: Reply) -> Message:
         attach_uploads(appeal, data.uploads, role.user, message)
         record(appeal, Event.Kind.REPLY, role.user, message=message.pk)
         _set_status(appeal, role.user, data.status)
-        notify_customer(appeal, REPLY_STATUSES[data.status])
+        # Every answer asks «Оцените ответ»; a question to the customer does not.
+        token = ratings.issue_link(appeal, message) if data.status == Status.ANSWERED else ""
+        notify_customer(appeal, REPLY_STATUSES[data.status], rating_token=token)
     return message
 
 

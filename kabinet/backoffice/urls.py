@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kabinet.backoffice import payment_views, views
+from kabinet.backoffice import payment_views, rating_views, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("appeals/<int:pk>/forward/", views.forward, name="forward"),
     path("appeals/<int:pk>/complaint.pdf", views.complaint_pdf, name="complaint_pdf"),
     path("payments/", payment_views.payments, name="payments"),
+    path("ratings/", rating_views.ratings_page, name="ratings"),
     path("payments/<uuid:public_id>/", payment_views.payment, name="payment"),
     path("payments/<uuid:public_id>/refund/", payment_views.refund, name="refund"),
 ]

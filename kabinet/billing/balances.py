@@ -8,7 +8,7 @@ from typing import NamedTuple
 import zlib
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
 from kabinet.billing import balances_sql
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount, Region
@@ -234,15 +234,44 @@ def summaries(accounts: list[PersonalAccount], today: date) -> list[AccountSumma
     balances = {b.account_id: b for b in MonthBalance.objects.filter(account_id__in=ids, period=Subquery(last_period))}
     last_paid = Payment.objects.filter(account=OuterRef("account")).order_by("-paid_on", "-pk").values("pk")[:1]
     payments = {p.account_id: p for p in Payment.objects.filter(account_id__in=ids, pk=Subquery(last_paid))}
+    return [_summary(account, balances.get(account.pk), payments.get(account.pk), today) for account in accounts]
+
+
+# What `summaries_of` reads of the latest month balance and payment, as columns of the accounts.
+_LATEST_BALANCE = ("period", "closing", "accrued")
+_LAST_PAYMENT = ("pk", "paid_on", "amount", "channel")
+
+
+def summaries_of(accounts: QuerySet[PersonalAccount], today: date) -> list[AccountSummary]:
+    """`summaries` of a query's accounts, in that one query: the latest month balance and the
+    last payment come as its columns (correlated subqueries on the (account, period) and
+    (account, paid_on) indexes). The API's account list, asked every few seconds by home
+    automation, made three queries of it (bench/api.py)."""
+    latest = MonthBalance.objects.filter(account=OuterRef("pk")).order_by("-period")
+    last_paid = Payment.objects.filter(account=OuterRef("pk")).order_by("-paid_on", "-pk")
+    columns = {f"summary_balance_{f}": Subquery(latest.values(f)[:1]) for f in _LATEST_BALANCE}
+    columns |= {f"summary_payment_{f}": Subquery(last_paid.values(f)[:1]) for f in _LAST_PAYMENT}
     result = []
-    for account in accounts:
-        balance = balances.get(account.pk)
-        # The balance counts every accrual and payment recorded, so it holds today whatever the
-        # month of the last of them: one account with a payment this month and another whose
-        # last entry is October's bill are both as of today, not one of them as of November 1.
-        as_of = today if balance else None
-        due = due_date(_billed_period(balance), account.region) if balance else None
-        result.append(
-            AccountSummary(account, balance.closing if balance else None, as_of, due, payments.get(account.pk), today)
-        )
+    for account in accounts.annotate(**columns):
+        balance = payment = None
+        if account.summary_balance_period is not None:
+            balance = MonthBalance(account=account, **_columns(account, "summary_balance_", _LATEST_BALANCE))
+        if account.summary_payment_pk is not None:
+            payment = Payment(account=account, **_columns(account, "summary_payment_", _LAST_PAYMENT))
+        result.append(_summary(account, balance, payment, today))
     return result
+
+
+def _columns(account: PersonalAccount, prefix: str, fields: tuple[str, ...]) -> dict:
+    return {field: getattr(account, prefix + field) for field in fields}
+
+
+def _summary(
+    account: PersonalAccount, balance: MonthBalance | None, payment: Payment | None, today: date
+) -> AccountSummary:
+    # The balance counts every accrual and payment recorded, so it holds today whatever the
+    # month of the last of them: one account with a payment this month and another whose
+    # last entry is October's bill are both as of today, not one of them as of November 1.
+    as_of = today if balance else None
+    due = due_date(_billed_period(balance), account.region) if balance else None
+    return AccountSummary(account, balance.closing if balance else None, as_of, due, payment, today)

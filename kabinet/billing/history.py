@@ -5,6 +5,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+import hashlib
+
+from django.db.models import Model
 
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount
 from kabinet.billing.periods import month_start
@@ -43,6 +46,17 @@ class History:
             return billed[0]
         return self.months[0].period if self.months else None
 
+    def fingerprint(self) -> str:
+        """A digest of every field of every row this history holds (balances, accruals with their
+        service, payments): equal for equal data, different after any change an import, a payment
+        or an edit makes to them. What a cache of anything drawn from the history is keyed by, so
+        that no writer has to remember to invalidate it."""
+        digest = hashlib.sha256()
+        for month in self.months:
+            rows = [month.balance, *month.accruals, *(a.service for a in month.accruals), *month.payments]
+            digest.update(repr([_values(row) for row in rows]).encode())
+        return digest.hexdigest()
+
 
 def account_history(account: PersonalAccount, months: int = 24) -> History:
     balances = list(MonthBalance.objects.filter(account=account).order_by("-period")[:months])
@@ -57,6 +71,10 @@ def account_history(account: PersonalAccount, months: int = 24) -> History:
         payments[month_start(payment.paid_on)].append(payment)
     rows = [Month(b, accruals.get(b.period, []), payments.get(b.period, [])) for b in balances]
     return History(rows, _consumption(accruals))
+
+
+def _values(row: Model) -> tuple:
+    return (type(row).__name__, *(getattr(row, f.attname) for f in row._meta.concrete_fields))
 
 
 def _consumption(accruals: dict[date, list[Accrual]]) -> list[tuple[date, str, Decimal]]:

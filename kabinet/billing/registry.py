@@ -5,6 +5,8 @@ lookup can fail so that callers handle the day the billing source is a remote sy
 that may be down.
 """
 
+from collections.abc import Sequence
+
 from django.conf import settings
 
 from kabinet.billing.models import PersonalAccount, Region
@@ -41,6 +43,11 @@ def find_account(region: Region, number: str) -> PersonalAccount:
 
 def default_region() -> Region | None:
     return Region.objects.filter(is_default=True).first() or Region.objects.first()
+
+
+def default_among(regions: Sequence[Region]) -> Region | None:
+    """`default_region`'s rule on regions already read, in their order (`Region.Meta.ordering`)."""
+    return next((region for region in regions if region.is_default), regions[0] if regions else None)
 
 
 # The company's federal number, for the rare page or message that has no region to name.

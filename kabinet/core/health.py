@@ -4,6 +4,7 @@ a worker). Queue lengths for the metrics are read from the broker here too."""
 
 from collections.abc import Callable
 from contextlib import suppress
+import logging
 import uuid
 
 from django.conf import settings
@@ -11,6 +12,9 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 TIMEOUT = 2.0  # seconds per check; a load balancer's probe usually waits 5
+
+logger = logging.getLogger(__name__)
+_last_failed: set[str] | None = None  # the checks that failed last time in this process
 
 
 def check_database() -> None:
@@ -61,6 +65,21 @@ def readiness() -> dict[str, str]:
         else:
             results[name] = "ok"
     return results
+
+
+def report_readiness(results: dict[str, str]) -> bool:
+    """Whether all checks passed; logs once per change of which checks fail (per process), not
+    per probe: a prober asking every few seconds through an outage adds no line after the
+    first (error texts vary, so they do not count as a change)."""
+    global _last_failed
+    failed = {name for name, value in results.items() if value != "ok"}
+    if failed != _last_failed:
+        if failed:
+            logger.warning("not ready: %s", "; ".join(f"{name}: {results[name]}" for name in sorted(failed)))
+        elif _last_failed:
+            logger.info("ready again")
+        _last_failed = failed
+    return not failed
 
 
 def queue_lengths(names: list[str] | None = None) -> dict[str, int]:

@@ -12,7 +12,8 @@ ROWS = ("read", "created", "updated", "unchanged", "rejected")
 
 
 def import_metrics() -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-    runs = CounterMetricFamily("kabinet_imports", "Import runs by kind and outcome", labels=["kind", "status"])
+    # A gauge: a run is counted under its current status, so "running" goes down again.
+    runs = GaugeMetricFamily("kabinet_imports", "Import runs by kind and current status", labels=["kind", "status"])
     rows = CounterMetricFamily(
         "kabinet_import_rows", "Rows of finished imports by kind and outcome", labels=["kind", "outcome"]
     )

@@ -10,17 +10,37 @@ opens the admin site's door, which an operator has no use for.
 """
 
 from collections.abc import Callable
+from functools import reduce
+import operator
+
+from django.db.models import Exists, Q
 
 from kabinet.identity.models import User
 
-_role_checks: list[Callable[[User], bool]] = []
+# Each check says in SQL whether the user whose id is at a path of the outer query holds a
+# role (an Exists over the role's table), so the API's token lookup asks it in the same query
+# as the token (bench/api.py), and `is_staff_member` asks the same condition: one rule, not a
+# Python check and an SQL copy of it.
+_role_checks: list[Callable[[str], Exists]] = []
 
 
-def register_staff_check(check: Callable[[User], bool]) -> None:
-    """Add a rule that makes a user an employee (e.g. holding a back-office role)."""
+def register_staff_check(check: Callable[[str], Exists]) -> None:
+    """Add a rule that makes a user an employee (e.g. holding a back-office role): given the
+    path of the user's id in the outer query ("pk", "user", "session__user"), an Exists."""
     if check not in _role_checks:
         _role_checks.append(check)
 
 
+def staff_condition(user: str = "") -> Q:
+    """`is_staff_member` as a condition on a query that reaches the user at `user` ("" for a
+    query of users, "user" for a model with a `user` key)."""
+    prefix = f"{user}__" if user else ""
+    flags = Q(**{f"{prefix}is_staff": True}) | Q(**{f"{prefix}is_superuser": True})
+    return reduce(operator.or_, [Q(check(user or "pk")) for check in _role_checks], flags)
+
+
 def is_staff_member(user: User) -> bool:
-    return user.is_staff or user.is_superuser or any(check(user) for check in _role_checks)
+    if user.is_staff or user.is_superuser:
+        return True
+    roles = [Q(check("pk")) for check in _role_checks]
+    return bool(roles) and User.objects.filter(reduce(operator.or_, roles), pk=user.pk).exists()

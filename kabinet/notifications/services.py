@@ -1,12 +1,15 @@
 """Sending SMS and e-mail: record the message, deliver it in the background after commit."""
 
 from dataclasses import dataclass
+import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 
 from kabinet.core.after_response import later
 from kabinet.notifications.models import Message
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ def _enqueue(message: Message) -> Message:
     # without a broker the task runs in this process, and a slow gateway must not hold the
     # customer's page (nor show, in its time, whether a phone or an address is a customer's).
     transaction.on_commit(lambda: later(deliver_message.delay, message.pk))
+    # With the request id: joins the page that caused a message to the worker's delivery of it.
+    # The number only: the address and text are personal data (the message log has them).
+    log.info("message %s queued (%s)", message.pk, message.channel)
     return message
 
 

@@ -2,9 +2,10 @@
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.forms.models import ModelChoiceIterator
 
 from kabinet.billing.models import Region
-from kabinet.billing.registry import default_region
+from kabinet.billing.registry import default_among
 from kabinet.identity.names import NAME_MAX_LENGTH, validate_name
 from kabinet.identity.phones import InvalidPhone, normalize_phone
 
@@ -12,16 +13,45 @@ ACCOUNT_LABEL = "Номер лицевого счета"
 PHONE_HELP = "Мобильный телефон в формате +7\u00a0912\u00a0345\u201167\u201189"  # non-breaking: the number on one line
 
 
+class RegionChoices(ModelChoiceIterator):
+    """The regions read once per form: Django's select looks at a ModelChoiceField's queryset
+    twice while it renders (whether it is required, then its options), a query each time, and
+    the initial region is a third look."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for region in self.regions():
+            yield self.choice(region)
+
+    def __len__(self) -> int:
+        return len(self.regions()) + (self.field.empty_label is not None)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(self.regions())
+
+    def regions(self) -> list[Region]:
+        if not hasattr(self, "_regions"):
+            self._regions = list(self.queryset)
+        return self._regions
+
+
 class RegionField(forms.ModelChoiceField):
+    iterator = RegionChoices
+
     def __init__(self, **kwargs):
         super().__init__(queryset=Region.objects.all(), label="Регион", empty_label=None, **kwargs)
+
+    def default(self) -> Region | None:
+        """The region chosen at first: `billing.registry.default_region`, from the regions listed."""
+        return default_among(self.widget.choices.regions())
 
 
 class RegionInitialMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "region" in self.fields and not self.is_bound:
-            self.fields["region"].initial = default_region()
+            self.fields["region"].initial = self.fields["region"].default()
 
 
 def phone_field(label: str = "Телефон", **kwargs) -> forms.CharField:

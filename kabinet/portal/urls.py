@@ -11,6 +11,7 @@ from kabinet.portal.views import (
     payments,
     profile,
     public,
+    ratings,
     readings,
     recovery,
     registration,
@@ -64,6 +65,10 @@ urlpatterns += [
     path("appeals/<str:number>/message/", appeals.appeal_message, name="appeal_message"),
     path("appeals/<str:number>/files/<int:attachment_id>/", appeals.appeal_file, name="appeal_file"),
     path("appeals/<str:number>/complaint.pdf", complaints.complaint_pdf, name="complaint_pdf"),
+    path("appeals/<str:number>/rating/", ratings.appeal_rating, name="appeal_rating"),
+    path("rate/comment/", ratings.rate_comment, name="rate_comment"),
+    path("rate/<str:token>/", ratings.rate, name="rate"),
+    path("rate/<str:token>/<int:score>/", ratings.rate, name="rate_score"),
 ]
 
 urlpatterns += [

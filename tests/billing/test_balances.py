@@ -3,8 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
-from kabinet.billing.balances import rebuild_balances, summaries
-from kabinet.billing.models import Payment
+from kabinet.billing.balances import rebuild_balances, summaries, summaries_of
+from kabinet.billing.models import Payment, PersonalAccount
 from tests.factories import accrue, make_account
 
 
@@ -28,6 +28,32 @@ def test_every_balance_is_as_of_today_whatever_the_month_of_its_last_entry(sverd
 def test_no_history_no_date(sverdlovsk):
     (card,) = summaries([make_account(sverdlovsk, "660100000001")], date(2026, 11, 29))
     assert (card.balance, card.as_of) == (None, None)
+
+
+def test_summaries_of_a_query_equal_summaries_in_one_query(sverdlovsk, django_assert_num_queries):
+    """The API's list reads the latest balance and payment as columns of the accounts' query:
+    the same cards as `summaries` (billed and paid, billed only, paid only, nothing)."""
+    today = date(2026, 11, 29)
+    both, billed, paid, _empty = (make_account(sverdlovsk, f"66010000000{n}", house=str(n)) for n in range(1, 5))
+    for account in (both, billed):
+        accrue(account, date(2026, 9, 1))
+        accrue(account, date(2026, 10, 1))
+    for account, day in ((both, 7), (both, 9), (paid, 3)):
+        Payment.objects.create(account=account, paid_on=date(2026, 10, day), amount=Decimal("100.00"), channel="bank")
+    for account in (both, billed, paid):
+        rebuild_balances(account)
+    accounts = PersonalAccount.objects.select_related("region", "premises").order_by("number")
+    with django_assert_num_queries(1):
+        cards = summaries_of(accounts, today)
+    expected = summaries(list(accounts), today)
+
+    def seen(card):
+        payment = card.last_payment
+        paid = payment and (payment.pk, payment.paid_on, payment.amount, payment.get_channel_display())
+        return card.account.pk, card.balance, card.as_of, card.due, card.overdue, paid
+
+    assert [seen(card) for card in cards] == [seen(card) for card in expected]
+    assert cards[0].last_payment.paid_on == date(2026, 10, 9) and cards[3].balance is None
 
 
 def _months(account):

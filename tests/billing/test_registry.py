@@ -3,7 +3,8 @@
 import pytest
 
 from kabinet.billing.houses import normalize_house, same_house
-from kabinet.billing.registry import AccountNotFound, RegistryUnavailable, default_region, find_account
+from kabinet.billing.models import Region
+from kabinet.billing.registry import AccountNotFound, RegistryUnavailable, default_among, default_region, find_account
 from tests.factories import make_account
 
 
@@ -61,6 +62,17 @@ def test_default_region(sverdlovsk, perm):
     sverdlovsk.is_default = False
     sverdlovsk.save()
     assert default_region() == sverdlovsk  # none marked: the first in order
+
+
+def test_default_among_regions_read_is_the_same_rule(sverdlovsk, perm):
+    """What the forms use on the regions they list, without a query of its own."""
+    assert default_among(list(Region.objects.all())) == default_region() == sverdlovsk
+    Region.objects.update(is_default=False)
+    Region.objects.filter(pk=perm.pk).update(is_default=True)
+    assert default_among(list(Region.objects.all())) == default_region() == perm
+    Region.objects.update(is_default=False)
+    assert default_among(list(Region.objects.all())) == default_region() == sverdlovsk
+    assert default_among([]) is None
 
 
 def test_only_one_default_region(sverdlovsk, perm):

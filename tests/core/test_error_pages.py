@@ -2,8 +2,9 @@
 centre's phone: Django's own say «Bad Request (400)» in English. Tests run with DEBUG off."""
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
 from django.test import Client
 from django.urls import get_resolver, reverse
 from django.views.defaults import permission_denied
@@ -96,3 +97,28 @@ def test_the_500_page_needs_neither_the_database_nor_a_request(rf):
     text = page(response)
     assert "Ошибка на сервере" in text and "обновите страницу" in text
     assert f'href="tel:{FALLBACK_CONTACT_PHONE.replace("-", "")}"' in text and FALLBACK_CONTACT_PHONE in text
+
+
+@pytest.mark.django_db
+def test_a_foreign_host_gets_the_russian_400_page_not_a_500(settings):
+    """DisallowedHost is raised by CommonMiddleware, before AuthenticationMiddleware gave the
+    request its user: the 400 page must render without one (a scanner's request, every day)."""
+    settings.DEBUG = False
+    client = Client(HTTP_HOST="evil.example", raise_request_exception=False)
+    response = client.get("/login/")
+    assert response.status_code == 400
+    assert "Не удалось принять запрос" in page(response) and FALLBACK_CONTACT_PHONE in page(response)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [400, 403, 404])
+def test_the_error_pages_render_for_a_request_no_middleware_has_seen(rf, status):
+    """Any middleware before AuthenticationMiddleware may refuse a request (a host, a
+    permission, a path): its error page must not need request.user."""
+    handler = get_resolver().resolve_error_handler(status)
+    exception = {400: SuspiciousOperation, 403: PermissionDenied, 404: Http404}[status]()
+    request = rf.get("/")
+    assert not hasattr(request, "user")
+    response = handler(request, exception)
+    assert response.status_code == status
+    assert FALLBACK_CONTACT_PHONE in page(response)

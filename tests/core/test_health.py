@@ -7,9 +7,7 @@ from django.core.cache import caches
 from django.test import override_settings
 import pytest
 
-from tests.factories import RABBITMQ, closed_port
-
-REDIS = "redis://127.0.0.1:6379/10"
+from tests.factories import closed_port
 
 
 @contextmanager
@@ -47,9 +45,9 @@ def test_probes_answer_a_load_balancer_by_address_and_plain_http(client, setting
 
 
 @pytest.mark.django_db
-def test_readyz_with_everything_up(client, settings):
-    settings.CELERY_BROKER_URL = RABBITMQ
-    with redis_cache(REDIS):
+def test_readyz_with_everything_up(client, settings, live_redis, live_rabbitmq):
+    settings.CELERY_BROKER_URL = live_rabbitmq
+    with redis_cache(f"{live_redis}/10"):
         response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "cache": "ok", "broker": "ok"}
@@ -82,8 +80,35 @@ def test_readyz_names_a_dead_redis(client, settings):
 
 
 @pytest.mark.django_db
-def test_readyz_with_a_redis_broker(client, settings):
-    settings.CELERY_BROKER_URL = REDIS
+def test_readyz_with_a_redis_broker(client, settings, live_redis):
+    settings.CELERY_BROKER_URL = f"{live_redis}/10"
     assert client.get("/readyz").json()["broker"] == "ok"
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/10"
     assert client.get("/readyz").status_code == 503
+
+
+@pytest.mark.django_db
+def test_readyz_tells_others_only_ok_or_fail(client, settings):
+    """Error texts name hosts, ports and users: only the metrics addresses read them."""
+    settings.CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:{closed_port()}//"
+    settings.KABINET_METRICS_ALLOWED_IPS = ["10.0.0.0/8"]
+    response = client.get("/readyz", REMOTE_ADDR="203.0.113.7")
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "cache": "ok", "broker": "fail"}
+    assert client.get("/readyz", REMOTE_ADDR="10.1.2.3").json()["broker"] not in ("ok", "fail")
+
+
+@pytest.mark.django_db
+def test_a_failing_readyz_logs_once_per_change_not_per_probe(client, settings, caplog):
+    """A prober asks every few seconds through an outage: one WARNING when it starts, one line
+    when it ends, and none of Django's per-request ERRORs."""
+    client.get("/readyz")  # this process's state before: ready
+    caplog.clear()
+    settings.CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:{closed_port()}//"
+    for _ in range(3):
+        assert client.get("/readyz").status_code == 503
+    settings.CELERY_BROKER_URL = ""
+    assert client.get("/readyz").status_code == 200
+    lines = [(record.name, record.levelname, record.getMessage()) for record in caplog.records]
+    assert [line[:2] for line in lines] == [("kabinet.core.health", "WARNING"), ("kabinet.core.health", "INFO")], lines
+    assert lines[0][2].startswith("not ready: broker: ")

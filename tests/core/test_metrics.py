@@ -1,6 +1,9 @@
 """Issue 15: Prometheus metrics — requests per view (never per path), queue lengths, SMS and
 e-mail, imports; the multiprocess mode gunicorn needs; access by address only."""
 
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+import json
 import os
 from pathlib import Path
 import re
@@ -13,11 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
+from kabinet.core import metrics
 from kabinet.core.metrics import clear_scrape_cache
 from kabinet.exchange.models import ImportBatch
 from kabinet.notifications.models import Message
 from kabinet.notifications.services import send_sms
-from tests.factories import RABBITMQ, closed_port, customer_login, database_url, make_appeal, wait_until
+from tests.factories import closed_port, customer_login, database_url, make_appeal, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -86,12 +90,25 @@ def test_messages_from_the_log_and_deliveries_counted(client, django_capture_on_
     Message.objects.create(channel=Message.Channel.EMAIL, to="a@example.ru", body="x", status=Message.Status.FAILED)
     clear_scrape_cache()
     text = scrape(client)
-    assert sample(text, "kabinet_messages", channel="sms", status="sent") == 1
+    assert sample(text, "kabinet_messages_sent_last_day", channel="sms") == 1
     assert sample(text, "kabinet_messages", channel="email", status="failed") == 1
-    assert sample(text, "kabinet_messages", channel="email", status="sent") == 0
+    assert sample(text, "kabinet_messages_sent_last_day", channel="email") == 0
     delivered = {"channel": "sms", "outcome": "sent"}
     assert grew(before, text, "kabinet_message_deliveries_total", **delivered) == 1
     assert "+7912" not in text
+
+
+def test_the_message_log_is_not_counted_whole(client):
+    """The log grows without end: a scrape counts what waits or failed, and the last day's
+    sent messages; older sent ones are not read."""
+    old = Message.objects.create(channel=Message.Channel.SMS, to="+79120000001", body="x", status=Message.Status.SENT)
+    Message.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    Message.objects.create(channel=Message.Channel.SMS, to="+79120000001", body="x", status=Message.Status.SENT)
+    Message.objects.create(channel=Message.Channel.SMS, to="+79120000001", body="x")
+    text = scrape(client)
+    assert sample(text, "kabinet_messages_sent_last_day", channel="sms") == 1
+    assert sample(text, "kabinet_messages", channel="sms", status="queued") == 1
+    assert 'kabinet_messages{channel="sms",status="sent"}' not in text
 
 
 def test_imports_from_the_journal(client):
@@ -102,8 +119,9 @@ def test_imports_from_the_journal(client):
             rows_created=read if status == "done" else 0, finished_at=finished if status != "running" else None,
         )  # fmt: skip
     text = scrape(client)
-    assert sample(text, "kabinet_imports_total", kind="accounts", status="done") == 2
-    assert sample(text, "kabinet_imports_total", kind="accounts", status="rejected") == 1
+    assert "# TYPE kabinet_imports gauge" in text, "a run leaves 'running': its count goes down"
+    assert sample(text, "kabinet_imports", kind="accounts", status="done") == 2
+    assert sample(text, "kabinet_imports", kind="accounts", status="rejected") == 1
     assert sample(text, "kabinet_import_rows_total", kind="accounts", outcome="read") == 18  # not the running one
     assert sample(text, "kabinet_import_rows_total", kind="accounts", outcome="created") == 15
     assert sample(text, "kabinet_import_last_success_timestamp_seconds", kind="accounts") == pytest.approx(
@@ -111,7 +129,9 @@ def test_imports_from_the_journal(client):
     )
 
 
-def test_scrape_time_figures_are_kept_a_few_seconds(client):
+def test_scrape_time_figures_are_kept_a_few_seconds(client, monkeypatch):
+    # The window as long as the test may take: two scrapes are never apart by more than it.
+    monkeypatch.setattr(metrics, "SCRAPE_CACHE_SECONDS", 3600.0)
     assert sample(scrape(client), "kabinet_messages", channel="sms", status="queued") == 0
     Message.objects.create(channel=Message.Channel.SMS, to="+79120000001", body="x")
     assert sample(scrape(client), "kabinet_messages", channel="sms", status="queued") == 0  # cached
@@ -119,14 +139,14 @@ def test_scrape_time_figures_are_kept_a_few_seconds(client):
     assert sample(scrape(client), "kabinet_messages", channel="sms", status="queued") == 1
 
 
-def test_queue_lengths_from_rabbitmq(client, settings):
+def test_queue_lengths_from_rabbitmq(client, settings, live_rabbitmq):
     """Messages published and not consumed (no worker listens on the test's queue) are counted."""
     from kabinet.celery import app
     from kabinet.core import health
 
-    settings.CELERY_BROKER_URL = RABBITMQ
+    settings.CELERY_BROKER_URL = live_rabbitmq
     queue = f"kabinet-metrics-test-{os.getpid()}"
-    with app.connection_for_write(url=RABBITMQ) as conn, conn.SimpleQueue(queue) as simple:
+    with app.connection_for_write(url=live_rabbitmq) as conn, conn.SimpleQueue(queue) as simple:
         simple.put({"n": 1})
         simple.put({"n": 2})
     try:
@@ -135,7 +155,7 @@ def test_queue_lengths_from_rabbitmq(client, settings):
         assert sample(text, "kabinet_celery_broker_up") == 1
         assert "kabinet_celery_queue_length{" in text
     finally:
-        with app.connection_for_write(url=RABBITMQ) as conn:
+        with app.connection_for_write(url=live_rabbitmq) as conn:
             conn.default_channel.queue_delete(queue)
 
 
@@ -176,9 +196,24 @@ def get(url: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
+def unresolved_by_worker(metrics_dir: Path) -> dict[str, float]:
+    """Each worker's own count of unresolved GETs, read from the file it counts into
+    (counter_<pid>.db): which workers served, not only how many requests were served."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    counts: dict[str, float] = {}
+    for path in metrics_dir.glob("counter_*.db"):
+        for key, value, *_ in MmapedDict.read_all_values_from_file(str(path)):
+            _, name, labels, _ = json.loads(key)
+            if name == "kabinet_http_requests_total" and labels.get("view") == "<unresolved>" and value:
+                counts[path.name] = counts.get(path.name, 0) + value
+    return counts
+
+
 def test_gunicorn_with_two_workers_reports_every_worker_s_requests(tmp_path):
     """gunicorn with the hooks: a stale file from an earlier run is cleared at start, and
-    /metrics (served by whichever worker) counts the requests of both."""
+    /metrics (served by whichever worker) counts the requests of both — requests are sent,
+    a few at once, until each worker's own file shows it served some."""
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"stale")
@@ -198,11 +233,20 @@ def test_gunicorn_with_two_workers_reports_every_worker_s_requests(tmp_path):
     try:
         wait_until(lambda: up(f"http://127.0.0.1:{port}/healthz", server), "gunicorn answers")
         assert not (metrics_dir / "counter_999999.db").exists()
-        for _ in range(20):
-            assert get(f"http://127.0.0.1:{port}/no-such-page/")[0] == 404
+        sent = 0
+
+        def both_workers_served() -> bool:
+            nonlocal sent
+            with ThreadPoolExecutor(4) as pool:
+                assert list(pool.map(lambda _: get(f"http://127.0.0.1:{port}/no-such-page/")[0], range(8))) == [404] * 8
+            sent += 8
+            return len(unresolved_by_worker(metrics_dir)) == 2
+
+        wait_until(both_workers_served, "both workers serve requests")
+        assert sum(unresolved_by_worker(metrics_dir).values()) == sent
         status, text = get(f"http://127.0.0.1:{port}/metrics")
         assert status == 200
-        assert sample(text, "kabinet_http_requests_total", view="<unresolved>", method="GET", status="4xx") == 20
+        assert sample(text, "kabinet_http_requests_total", view="<unresolved>", method="GET", status="4xx") == sent
     finally:
         server.terminate()
         server.wait(timeout=30)

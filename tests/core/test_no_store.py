@@ -59,6 +59,7 @@ def arguments(customer, reason) -> dict:
         "period": timezone.localdate().replace(day=1),
         "uidb64": "MQ",
         "token": "not-a-token",
+        "score": 5,
         "public_id": (payment_id := make_online_payment(link.account, "100.00", user=customer).public_id),
         "payment_id": payment_id,
         "charge_id": uuid.uuid4(),

@@ -18,7 +18,15 @@ from kabinet.core import request_id
 from kabinet.core.after_response import later, wsgi
 from kabinet.core.request_id import RequestIdMiddleware
 from kabinet.core.tasks import ping
-from tests.factories import RABBITMQ, closed_port, database_url, wait_until
+from tests.factories import closed_port, database_url, wait_until
+
+
+@pytest.fixture(autouse=True)
+def _no_request_id_left_over():
+    """serve() leaves the id set, as a request keeps it until request_finished (which a bare
+    middleware call never sends): the next test starts without it."""
+    yield
+    request_id._forget()
 
 
 def serve(header: str | None, view) -> HttpResponse:
@@ -30,6 +38,10 @@ def test_the_caller_s_id_is_kept_and_returned():
     seen = []
     response = serve("nginx-7f3a9c21e5", lambda request: seen.append(request_id.current()) or HttpResponse())
     assert response["X-Request-ID"] == "nginx-7f3a9c21e5" == seen[0]
+
+
+def test_no_id_is_left_over_from_the_test_before():
+    assert request_id.current() == ""
 
 
 @pytest.mark.parametrize(
@@ -47,7 +59,11 @@ def test_every_response_carries_an_id(client, db):
 
 
 def test_an_eager_task_runs_under_the_request_s_id():
-    response = serve("req-eager-0001", lambda request: HttpResponse(ping.delay("eager").get()))
+    # disable_sync_subtasks: a test before may have run a worker in this process, which marks
+    # every join as blocking (celery's task_join_will_block), though an eager result never blocks
+    response = serve(
+        "req-eager-0001", lambda request: HttpResponse(ping.delay("eager").get(disable_sync_subtasks=False))
+    )
     assert response.content == b"req-eager-0001"
 
 
@@ -114,7 +130,7 @@ def test_json_log_lines_carry_the_request_id(tmp_path):
 
 
 @pytest.mark.django_db
-def test_a_task_in_a_real_worker_logs_the_request_s_id(tmp_path):
+def test_a_task_in_a_real_worker_logs_the_request_s_id(tmp_path, live_rabbitmq):
     """Published through RabbitMQ from a request, run by a `celery worker` process: the
     worker's JSON line for the task has the request's id. The test's own queue keeps other
     workers on this broker away from it."""
@@ -126,7 +142,7 @@ def test_a_task_in_a_real_worker_logs_the_request_s_id(tmp_path):
         "KABINET_LOG_FORMAT": "json",
         "KABINET_DATA_DIR": str(tmp_path),
         "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": RABBITMQ,
+        "CELERY_BROKER_URL": live_rabbitmq,
     }
     celery = str(Path(sys.executable).parent / "celery")
     with log_file.open("w") as log:
@@ -135,7 +151,7 @@ def test_a_task_in_a_real_worker_logs_the_request_s_id(tmp_path):
              "--without-heartbeat", "-l", "INFO"],
             env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    publisher = Celery("test-publisher", broker=RABBITMQ, set_as_current=False)
+    publisher = Celery("test-publisher", broker=live_rabbitmq, set_as_current=False)
     text = f"hello-{uuid.uuid4().hex}"
     try:
         wait_until(lambda: worker.poll() is not None or "ready" in log_file.read_text(), "the worker starts")

@@ -2,23 +2,27 @@
 e-mail files live in a private bucket (here a real S3 server, moto, on 127.0.0.1); downloads
 still go through the views' permission checks and keep their names and types."""
 
+from contextlib import suppress
 from email.message import Message
 import json
 import os
 import subprocess
 import sys
+import tracemalloc
 from urllib.error import HTTPError
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import urlopen
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models.fields.files import FieldFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 import pytest
 
-from kabinet.appeals.models import Appeal, StaffRole
+from kabinet.appeals.models import Appeal, Attachment, StaffRole
 from kabinet.billing.models import Bill
 from kabinet.billing.periods import add_months
 from tests.factories import (
@@ -143,6 +147,47 @@ def test_a_bill_is_generated_into_the_bucket_and_downloaded(client, shared_s3, c
     assert len(keys(shared_s3, "attachments/bills/")) == 1
 
 
+def open_files_under(folder) -> list[str]:
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        with suppress(OSError):  # closed meanwhile
+            found.append(os.readlink(f"/proc/self/fd/{fd}"))
+    return [path for path in found if path.startswith(str(folder))]
+
+
+def test_a_large_object_streams_without_being_held_in_memory(shared_s3, settings, tmp_path):
+    """An object above max_memory_size: the first chunk arrives while the rest is still in S3.
+    Memory held at that moment, not counting the S3 server's own (moto runs in this process),
+    stays far below the object's size, and no temporary file holds it: S3File would have
+    downloaded all of it first, into memory or (beyond max_memory_size) a temporary file."""
+    from kabinet.core.storage import private_download, private_storage
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    size = 8 * 1024 * 1024
+    data = os.urandom(size)
+    storage = private_storage()
+    name = storage.save("big/scan.bin", ContentFile(data))
+    tracemalloc.start(64)
+    try:
+        stored = FieldFile(None, Attachment._meta.get_field("file"), name)  # as the views hand it over
+        response = private_download(stored, "Скан.bin", "application/octet-stream")
+        chunks = iter(response.streaming_content)
+        first = next(chunks)
+        held = tracemalloc.take_snapshot().filter_traces(
+            [tracemalloc.Filter(False, pattern, all_frames=True) for pattern in ("*/moto/*", "*/werkzeug/*")]
+        )
+    finally:
+        tracemalloc.stop()
+    assert sum(stat.size for stat in held.statistics("filename")) < size // 8
+    assert open_files_under(tmp_path) == []
+    assert response["Content-Length"] == str(size)
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment; filename*=utf-8''")
+    assert response["Cache-Control"] == "private, no-store"
+    assert first + b"".join(chunks) == data
+    response.close()
+
+
 # --- KABINET_S3_DOWNLOADS=redirect ------------------------------------------------------------
 def test_redirect_mode_hands_out_a_signed_link_with_our_headers(settings, client, appeal, customer):
     settings.KABINET_S3_DOWNLOADS = "redirect"
@@ -219,6 +264,7 @@ def test_a_bucket_makes_both_storages_private_s3_under_their_own_prefixes(tmp_pa
             False,
         )
         assert (options["region_name"], options["querystring_expire"]) == ("ru-central1", 60)
+        assert options["max_memory_size"] == 5 * 1024 * 1024, "S3File spools to disk beyond it, not all in memory"
         assert options["endpoint_url"] == "https://storage.yandexcloud.net"
 
 

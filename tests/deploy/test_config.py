@@ -1,6 +1,6 @@
 """deploy/'s files are what production runs: nginx accepts the site, systemd accepts the units
 (their commands exist in this checkout), and the environment template passes Django's deploy
-checks as it stands."""
+checks once its REPLACE-ME values are filled in, and does not start before."""
 
 from pathlib import Path
 import subprocess
@@ -12,7 +12,8 @@ from tests.factories import production_env
 
 ROOT = Path(settings.BASE_DIR)
 DEPLOY = ROOT / "deploy"
-UNITS = ["kabinet-gunicorn@.service", "kabinet-celery-worker.service", "kabinet-celery-beat.service", "kabinet.target"]
+APP_SERVICES = ["kabinet-gunicorn@.service", "kabinet-celery-worker.service", "kabinet-celery-beat.service"]
+UNITS = [*APP_SERVICES, "kabinet.target", "kabinet-backup.service", "kabinet-backup.timer"]
 
 
 def self_signed_certificate(openssl: str, folder: Path) -> tuple[Path, Path]:
@@ -67,7 +68,7 @@ def test_systemd_accepts_the_units(tool, tmp_path):
 
 
 def test_the_units_share_the_environment_file_and_checkout():
-    for name in UNITS[:-1]:
+    for name in APP_SERVICES:
         text = (DEPLOY / "systemd" / name).read_text(encoding="utf-8")
         assert "EnvironmentFile=/etc/kabinet/kabinet.env\n" in text, name
         assert "WorkingDirectory=/srv/kabinet\n" in text, name
@@ -86,6 +87,29 @@ def test_check_deploy_is_clean_with_the_environment_template(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced).", result.stdout
     assert result.stderr == ""
+
+
+def test_the_template_as_shipped_does_not_start(tmp_path):
+    """Its REPLACE-ME values pass the deploy checks (a long secret key, a password): the
+    settings refuse them, naming each variable still to fill in."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=production_env(tmp_path, filled=False),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Replace REPLACE-ME in " in result.stderr, result.stderr
+    for name in [
+        "DJANGO_SECRET_KEY",
+        "KABINET_PD_KEYS",
+        "DATABASE_URL",
+        "KABINET_SMS_HTTP_PASSWORD",
+        "EMAIL_HOST_PASSWORD",
+    ]:
+        assert name in result.stderr.splitlines()[-1], name
 
 
 def test_the_template_leaves_debug_off_and_trusts_exactly_one_proxy(tmp_path):

@@ -228,9 +228,97 @@ def test_nginx_serves_static_files_itself(cluster):
     assert "Content-Security-Policy" not in answer.headers
 
 
+def test_probes_and_metrics_are_not_public(cluster):
+    """Only the loopback scraper and prober, straight at gunicorn, see them."""
+    for path in ["/readyz", "/metrics"]:
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"{cluster.url}{path}", context=cluster.tls)
+        assert answer.value.code == 404, path
+
+
 def test_nginx_passes_a_request_id_on(cluster, customer):
     customer.open(urllib.request.Request(f"{cluster.url}/home/", headers={"X-Request-ID": "soak-0123456789"}))
     assert any("rid=soak-0123456789" in line for line in cluster.access_log())
+
+
+def instance(cluster, port: int, path: str, **headers: str):
+    """A request straight to a gunicorn instance, as a prober or Prometheus makes it: plain
+    HTTP, the instance's own address as Host."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    return urllib.request.urlopen(request, timeout=30)
+
+
+def test_each_instance_answers_its_probes_directly(cluster):
+    for port in (cluster.base + 1, cluster.base + 2):
+        healthz = instance(cluster, port, "/healthz")
+        assert healthz.status == 200 and healthz.read() == b"ok"
+        readyz = instance(cluster, port, "/readyz")
+        assert readyz.status == 200
+        assert json.loads(readyz.read()) == {"database": "ok", "cache": "ok", "broker": "ok"}
+
+
+def requests_counted(metrics: str, view: str) -> float:
+    pattern = re.compile(r"^kabinet_http_requests_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$", re.M)
+    return sum(
+        float(found["value"]) for found in pattern.finditer(metrics) if f'view="{view}"' in found["labels"].split(",")
+    )
+
+
+def test_an_instances_metrics_sum_both_its_workers(cluster):
+    """Each worker counts in its own file under the instance's PROMETHEUS_MULTIPROC_DIR (the
+    unit's Environment=, here $DIR/metrics-gunicorn-a); the scrape, answered by one worker,
+    adds them all up."""
+    port = cluster.base + 1
+    before = requests_counted(instance(cluster, port, "/metrics").read().decode(), "portal:login")
+    for _ in range(12):
+        assert instance(cluster, port, "/login/", **{"X-Forwarded-Proto": "https"}).status == 200
+    after = requests_counted(instance(cluster, port, "/metrics").read().decode(), "portal:login")
+    assert after - before >= 12
+    master = (cluster.state / "gunicorn-a.pid").read_text().strip()
+    workers = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    assert len(workers) == 2, workers
+    files = {path.name for path in (cluster.state / "metrics-gunicorn-a").glob("counter_*.db")}
+    assert {f"counter_{pid}.db" for pid in workers} <= files, files
+
+
+def json_lines(path: Path) -> list[dict]:
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("{"):
+            lines.append(json.loads(line))
+    return lines
+
+
+def test_a_request_id_joins_the_page_and_the_task_it_queued(cluster):
+    """A request id sent through nginx is in the app's JSON log line for the SMS the request
+    queued and in the Celery worker's log of delivering it."""
+    rid = f"trace-{uuid.uuid4().hex}"
+    client = cluster.browser()
+    form = Form(client.open(f"{cluster.url}/recover/").read().decode())
+    form.fields.update(contact=DEMO_PHONE)
+    request = urllib.request.Request(
+        f"{cluster.url}/recover/",
+        data=urllib.parse.urlencode(form.fields).encode(),
+        headers={"Origin": cluster.url, "Referer": f"{cluster.url}/recover/", "X-Request-ID": rid},
+    )
+    answer = client.open(request)
+    assert answer.headers["X-Request-ID"] == rid
+    app = [
+        line
+        for name in ("gunicorn-a", "gunicorn-b")
+        for line in json_lines(cluster.state / f"{name}.log")
+        if line.get("request_id") == rid
+    ]
+    assert any(line["logger"] == "kabinet.notifications.services" for line in app), app
+    worker = wait_for(
+        "the worker's log of the task",
+        lambda: [
+            line
+            for line in json_lines(cluster.state / "celery-worker.log")
+            if line.get("request_id") == rid and "deliver_message" in line["message"]
+        ],
+    )
+    assert any("succeeded" in line["message"] for line in worker), worker
 
 
 def test_a_killed_app_server_is_passed_over_and_comes_back(cluster, customer):

@@ -37,6 +37,7 @@ def test_customer_files_a_complaint_and_downloads_its_pdf(page, customer, accoun
     page.get_by_role("navigation", name="Разделы кабинета").get_by_role("link", name="Обращения").click()
     page.get_by_role("link", name="Подать жалобу на качество электроснабжения").click()
     # The tabs (and all else) fit the phone: a wider page would be zoomed out to fit.
+    page.wait_for_load_state("load")  # the stylesheet, not only the DOM
     assert page.evaluate("window.innerWidth") == page.viewport_size["width"]
     expect(page.get_by_text("#}")).to_have_count(0)
     expect(page.get_by_label("Фамилия, имя, отчество")).to_have_value("Иванова Анна")

@@ -6,6 +6,7 @@ the URL patterns: a pattern that is neither visited here nor excluded with a rea
 
 from datetime import date, timedelta
 from decimal import Decimal
+import re
 from urllib.parse import urlsplit
 import uuid
 
@@ -62,6 +63,7 @@ EXCLUDED = {
     "portal:revoke_token": "POST only (the button is on «Токены доступа»)",
     "portal:appeal_message": "POST only (the form is on the appeal's page)",
     "portal:appeal_file": "a file download",
+    "portal:appeal_rating": "POST only (the form is on the appeal's page)",
     "portal:bill": "a PDF download",
     "portal:complaint_pdf": "a PDF download",
     "backoffice:complaint_pdf": "a PDF download",
@@ -86,14 +88,16 @@ EXCLUDED_NAMESPACES = {
 }
 
 PUBLIC = ["portal:landing", "portal:consent", "portal:login", "portal:register", "portal:register_confirm",
-          "portal:recover", "portal:recover_code", "portal:set_password", "portal:reset_by_link"]  # fmt: skip
+          "portal:recover", "portal:recover_code", "portal:set_password", "portal:reset_by_link",
+          "portal:rate", "portal:rate_score", "portal:rate_comment"]  # fmt: skip
 CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "portal:phone_confirm",
             "portal:password", "portal:add_account", "portal:appeals", "portal:appeal_new", "portal:appeal",
             "portal:complaint_new",
             "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
             "portal:bills", "portal:confirm_email", "portal:confirm_remove_account",
             "portal:autopayment", "portal:autopayment_off", "portal:tokens"]  # fmt: skip
-OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal", "backoffice:payments", "backoffice:payment"]
+OFFICE = ["backoffice:login", "backoffice:queue", "backoffice:appeal", "backoffice:payments", "backoffice:payment",
+          "backoffice:ratings"]  # fmt: skip
 PAYMENTS = ["portal:pay", "portal:payment"]  # with an acquirer: see test_payment_pages_fit
 DEMO = ["dev:outbox", "payments:demo"]  # routed only when the demo starts with DEBUG on: see test_the_demo_outbox_fits
 WITH_OUTBOX = "tests.core.urls_with_outbox"
@@ -393,6 +397,30 @@ def test_back_office_pages_fit_the_screen(any_page, world):
     page.goto(f"/backoffice/payments/{world['payment'].public_id}/")
     expect(page.get_by_label("Причина возврата")).to_be_visible()
     check_the_page(page, "backoffice:payment", failures)
+    page.goto("/backoffice/ratings/")
+    check_the_page(page, "backoffice:ratings", failures)
+    assert_no_failures(page, failures)
+
+
+def test_rating_pages_fit(any_page, world, outbox):
+    """«Оцените ответ» from the answer's SMS: the confirmation, «Спасибо!» with the comment, the
+    comment saved, and the refusal of a used link."""
+    page, failures = any_page, {}
+    [text] = [m["text"] for m in outbox.messages() if "Оцените ответ" in m["text"]]
+    path = urlsplit(re.search(r"https?://\S+/rate/\S+/", text).group(0)).path
+    page.goto(path)
+    check_the_page(page, "portal:rate", failures)
+    page.get_by_label("2 — Плохо").check()
+    page.get_by_role("button", name="Отправить оценку").click()
+    expect(page.get_by_role("heading", name="Спасибо!")).to_be_visible()
+    check_the_page(page, "portal:rate", failures)
+    page.get_by_label("Комментарий (необязательно)").fill("Ответ не по существу")
+    page.get_by_role("button", name="Сохранить").click()
+    expect(page.get_by_text("Оценка и комментарий сохранены")).to_be_visible()
+    check_the_page(page, "portal:rate_comment", failures)
+    page.goto(path + "5/")
+    expect(page.get_by_text("По этой ссылке оценка уже поставлена")).to_be_visible()
+    check_the_page(page, "portal:rate_score", failures)
     assert_no_failures(page, failures)
 
 

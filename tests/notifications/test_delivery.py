@@ -1,6 +1,7 @@
 """Delivery after commit, retries with back-off, the give-up rule, blanking of secrets."""
 
 from datetime import timedelta
+import logging
 import socketserver
 import threading
 
@@ -222,3 +223,13 @@ def test_a_refused_address_stays_out_of_the_logs(settings, caplog, django_captur
     assert "anna@example.ru" in message.last_error
     assert "SMTPRecipientsRefused" in caplog.text
     assert "anna@example.ru" not in caplog.text
+
+
+@pytest.mark.django_db
+def test_queuing_a_message_logs_its_number_not_its_address(caplog):
+    """The app's line that joins a page to the worker's delivery (by the request id): the
+    message's number only, never the phone or the text."""
+    with caplog.at_level(logging.INFO, logger="kabinet.notifications"):
+        message = send_sms("+79120000042", "Код 4711", secret=True)
+    assert f"message {message.pk} queued (sms)" in caplog.text
+    assert "79120000042" not in caplog.text and "4711" not in caplog.text

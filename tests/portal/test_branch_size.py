@@ -1,6 +1,6 @@
 """A customer's pages take the same queries however many accounts the branch holds: login by
 account number, home, «Начисления и платежи» and «Передать показания» (issue 12; their time
-with a million accounts is what bench/pages.py prints)."""
+with a million accounts is what bench/pages_scale.py prints)."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal

@@ -1,9 +1,12 @@
 """Login by account number, phone and e-mail (G3), the G9/G10 messages, lockout."""
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 import pytest
 
+from kabinet.billing.models import Region
 from kabinet.core.models import AuditEvent
 from kabinet.identity.models import User
 from tests.factories import INVALID_LOGIN as INVALID
@@ -276,3 +279,14 @@ class TestDoorsAfterReview:
     def test_a_get_still_returns_to_itself(self, client, db):
         path = reverse("portal:profile")
         assert redirected_to(client.get(path, HTTP_REFERER="http://testserver/home/")) == login_url(path)
+
+
+def test_the_form_reads_the_regions_once_and_selects_the_default(client, sverdlovsk, perm):
+    """Django's select would read a ModelChoiceField's regions twice, and the initial region a
+    third time: the form reads them once (the footer's contact centre reads its own)."""
+    Region.objects.update(is_default=False)
+    Region.objects.filter(pk=perm.pk).update(is_default=True)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("portal:login")).content.decode()
+    assert sum("billing_region" in q["sql"] for q in queries.captured_queries) == 2
+    assert f'<option value="{perm.pk}" selected>' in page

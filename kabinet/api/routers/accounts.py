@@ -15,7 +15,7 @@ from kabinet.api.ids import ObjectId
 from kabinet.api.pagination import Pagination, paginate
 from kabinet.api.problems import ApiProblem
 from kabinet.api.schemas import problem_responses
-from kabinet.billing.balances import AccountSummary, summaries
+from kabinet.billing.balances import AccountSummary, summaries, summaries_of
 from kabinet.billing.history import Month, account_history
 from kabinet.billing.models import Accrual, Payment, PersonalAccount
 from kabinet.billing.periods import add_months, month_start, months_between, parse_period
@@ -101,10 +101,18 @@ def own_account(request: HttpRequest, account_id: ObjectId) -> PersonalAccount:
     return visible_accounts(request).get(pk=account.pk)
 
 
+# What account_out and the summary read: the region's bank details and the rest stay in the
+# database (fewer columns to compile and to turn into objects on the API's busiest read).
+CARD_FIELDS = (
+    "number", "status", "region__code", "region__name", "region__contact_phone", "region__payment_due_day",
+    "premises__city", "premises__street", "premises__house", "premises__flat",
+)  # fmt: skip
+
+
 @router.get("", response={200: list[AccountOut], **problem_responses(401, 429)}, summary="Лицевые счета")
 @etag
 def list_accounts(request: HttpRequest):
-    cards = summaries(list(visible_accounts(request)), timezone.localdate())
+    cards = summaries_of(visible_accounts(request).only(*CARD_FIELDS), timezone.localdate())
     return [account_out(card) for card in cards]
 
 

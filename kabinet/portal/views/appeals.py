@@ -9,7 +9,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from kabinet.appeals import complaints, services
+from kabinet.appeals import complaints, ratings, services
 from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
 from kabinet.appeals.models import Reason
@@ -20,6 +20,7 @@ from kabinet.identity import profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.portal.access import customer_required
 from kabinet.portal.appeal_forms import AppealForm, MessageForm, StatusFilterForm
+from kabinet.portal.rating_forms import RatingForm
 
 
 def _hints() -> dict[int, str]:
@@ -95,12 +96,15 @@ def appeal_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _detail_page(request, appeal, form, uploads, status=200) -> HttpResponse:
+    offer = ratings.offer(appeal)
     context = {
         "appeal": appeal,
         "conversation": services.public_messages(appeal),
         "history": services.public_events(appeal),
         "files": services.customer_files(appeal).filter(message__isnull=True),
         "can_write": services.can_write(appeal),
+        "rating_offer": offer,
+        "rating_form": RatingForm(initial={"comment": offer.rating.comment if offer and offer.rating else ""}),
         "form": form,
         "uploads": uploads,
         "complaint_rows": complaints.rows(appeal),

@@ -6,7 +6,7 @@ import django.db.models.deletion
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("appeals", "0001_initial"),
+        ("appeals", "0002_answer_rating"),
     ]
 
     operations = [
