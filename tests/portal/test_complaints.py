@@ -142,3 +142,19 @@ def test_every_field_has_a_label_and_a_plain_hint(signed_in, account):
         assert field.help_text, name
         if name != "contact_method":  # radio buttons: a legend and a label each
             assert f'<label for="id_{name}"' in page, name
+
+
+def test_a_crash_while_filing_reports_no_document(client, settings, customer, account, caplog):
+    """A server error's report (the admins' e-mail, the debug page) shows POST data and every
+    frame's variables: the document's are hidden. The crash here is real: no key is set."""
+    from django.views.debug import ExceptionReporter
+
+    settings.KABINET_PD_KEYS = []
+    customer_login(client, customer)
+    client.raise_request_exception = False
+    response = client.post(NEW, complaint_data(account))
+    assert response.status_code == 500
+    record = next(r for r in caplog.records if r.name == "django.request")
+    report = ExceptionReporter(record.request, *record.exc_info).get_traceback_text()
+    assert "ImproperlyConfigured" in report and "document_number" in report
+    assert PASSPORT_NUMBER not in report and "Свердловск" not in report
