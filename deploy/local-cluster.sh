@@ -135,6 +135,12 @@ secret_key() {
     cat "$DIR/secret_key"
 }
 
+# A Fernet key (32 random bytes, URL-safe base64) for KABINET_PD_KEYS, kept like the secret key.
+pd_key() {
+    [ -s "$DIR/pd_key" ] || (umask 077 && openssl rand 32 | base64 | tr '+/' '-_' | tr -d '\n' >"$DIR/pd_key")
+    cat "$DIR/pd_key"
+}
+
 # deploy/kabinet.env.example with loopback values: a variable of the template that is not
 # filled in here and still says REPLACE-ME (the SMS gateway's login…) is commented out.
 write_env() {
@@ -143,6 +149,7 @@ write_env() {
     declare -A values=(
         [DJANGO_DEBUG]=0
         [DJANGO_SECRET_KEY]=$(secret_key)
+        [KABINET_PD_KEYS]=$(pd_key)
         [DJANGO_ALLOWED_HOSTS]=127.0.0.1,localhost
         [DJANGO_CSRF_TRUSTED_ORIGINS]=https://127.0.0.1:$HTTPS_PORT,https://localhost:$HTTPS_PORT
         [KABINET_PUBLIC_URL]=https://127.0.0.1:$HTTPS_PORT

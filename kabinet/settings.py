@@ -5,8 +5,10 @@ file SMS outbox, file e-mail, eager background tasks). Each production component
 switched on by one variable; docs/production.md lists them.
 """
 
+import base64
 from datetime import timedelta
 from decimal import Decimal
+import hashlib
 import ipaddress
 import os
 from pathlib import Path
@@ -361,6 +363,23 @@ KABINET_APPEAL_MAX_FILE_MB = int(os.environ.get("KABINET_APPEAL_MAX_FILE_MB", 10
 # after them an answered appeal is closed by a periodic task.
 KABINET_APPEAL_REOPEN_DAYS = int(os.environ.get("KABINET_APPEAL_REOPEN_DAYS", 30))
 KABINET_APPEALS_PER_PAGE = 20
+
+
+# Quality complaints (ПП № 55, docs/appeals.md «Жалобы на качество»). Identity documents and
+# birth data are encrypted with KABINET_PD_KEYS (Fernet keys, comma-separated: the first
+# encrypts, all decrypt, for rotation); the demo (DEBUG) derives one from SECRET_KEY, production
+# must set it (`check --deploy` errors without it). After KABINET_COMPLAINT_PD_RETENTION_DAYS
+# from a complaint's closing that data is wiped (the complaint stays).
+def dev_pd_key(secret_key: str) -> str:
+    """The demo's personal-data key (DEBUG only), derived so that `make run` needs no setup."""
+    return base64.urlsafe_b64encode(hashlib.sha256(b"kabinet-pd-dev:" + secret_key.encode()).digest()).decode()
+
+
+KABINET_PD_KEYS = env_list("KABINET_PD_KEYS") or ([dev_pd_key(SECRET_KEY)] if DEBUG else [])
+KABINET_COMPLAINT_PD_RETENTION_DAYS = int(os.environ.get("KABINET_COMPLAINT_PD_RETENTION_DAYS", 1095))
+# Answer deadline of a complaint in working days: «20» for every region, or per region code
+# «66=15,59=10,20» (a bare number is the default for regions not named).
+KABINET_COMPLAINT_ANSWER_DAYS = os.environ.get("KABINET_COMPLAINT_ANSWER_DAYS", "20")
 # «Оцените ответ» (docs/appeals.md «Ratings»): the links sent with an answer work once and for
 # this many days (issue 16); requests to them per client address a minute; how long the
 # «thank you» page may still add a comment or change the score.
@@ -393,6 +412,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "close-answered-appeals": {"task": "kabinet.appeals.tasks.close_answered_appeals", "schedule": 3600.0},
     "purge-uploads": {"task": "kabinet.appeals.tasks.purge_uploads", "schedule": 3600.0},
+    "wipe-complaint-pd": {"task": "kabinet.appeals.tasks.wipe_complaint_personal_data", "schedule": 86400.0},
     "purge-email-confirmations": {"task": "kabinet.identity.tasks.purge_email_confirmations", "schedule": 86400.0},
     "purge-api-tokens": {"task": "kabinet.identity.tasks.purge_api_tokens", "schedule": 86400.0},
     # Bills of the previous month on the 1st at 03:00; the e-mailed ones on the 2nd at 09:00,

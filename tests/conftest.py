@@ -35,6 +35,9 @@ from tests.factories import (  # noqa: F401
     upload_file,
 )
 
+# The tests' own key for complaints' personal data (kabinet.core.pd_crypto).
+PD_KEY = "t4T8ThQdDsrdx62VrYkQnxf5ObHbeYZgP8XrXgYJ-38="
+
 
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
@@ -46,6 +49,7 @@ def _isolated(settings, tmp_path):
     # (which bench/login.py measures).
     settings.ARGON2_MEMORY_KIB = 256
     settings.ARGON2_TIME_COST = 1
+    settings.KABINET_PD_KEYS = [PD_KEY]
     cache.clear()
     yield
     cache.clear()

@@ -6,7 +6,7 @@ with them."""
 import base64
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from io import BytesIO
 import os
@@ -21,6 +21,7 @@ from time import sleep
 from urllib.parse import quote
 import warnings
 
+from cryptography.fernet import Fernet
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.utils import get_random_secret_key
 from django.db import connection
@@ -202,6 +203,61 @@ def make_appeal(customer, account, reason, *, text: str = "Прошу сдела
         uploads=[upload_file(customer) for _ in range(files)],
     )
     return submit_appeal(customer, draft)
+
+
+# A passport that must never show in clear outside the complaint's page, its PDF and the cipher.
+PASSPORT_SERIES, PASSPORT_NUMBER = "6512", "483920"
+
+
+def complaint_data(for_account, **overrides) -> dict:
+    """The complaint form's POST, every field valid."""
+    data = {
+        "full_name": "Иванова Анна Петровна",
+        "residence": "г. Екатеринбург, ул. Ленина, д. 12а, кв. 5",
+        "birth_date": "1980-03-21",
+        "birth_place": "г. Свердловск",
+        "document_type": "passport_rf",
+        "document_series": PASSPORT_SERIES,
+        "document_number": PASSPORT_NUMBER,
+        "organization": "",
+        "account": str(for_account.pk),
+        "premises_address": "г. Екатеринбург, ул. Ленина, д. 12а, кв. 5",
+        "violation_start": "2026-11-20T08:15",
+        "violation_end": "2026-11-20T19:40",
+        "phone": "+7 912 000-00-01",
+        "email": "anna@example.ru",
+        "demands": "Напряжение падало до 150 В. Требую проверки и перерасчёта.",
+        "contact_method": "phone",
+    }
+    data.update(overrides)
+    return data
+
+
+def make_complaint(customer, account, *, files: int = 0, **overrides):
+    from kabinet.appeals.complaints import ComplaintDraft, file_complaint
+
+    draft = ComplaintDraft(
+        account=account,
+        full_name="Иванова Анна Петровна",
+        residence="г. Екатеринбург, ул. Ленина, д. 12а, кв. 5",
+        birth_date=date(1980, 3, 21),
+        birth_place="г. Свердловск",
+        document_type="passport_rf",
+        document_series=PASSPORT_SERIES,
+        document_number=PASSPORT_NUMBER,
+        organization="",
+        premises_address=account.premises.address,
+        violation_start=datetime(2026, 11, 20, 8, 15, tzinfo=UTC),
+        violation_end=None,
+        phone=customer.phone or "+79120000001",
+        email=customer.email or "",
+        demands="Напряжение падало до 150 В. Требую проверки и перерасчёта.",
+        contact_method="phone",
+        uploads=[upload_file(customer) for _ in range(files)],
+    )
+    for name, value in overrides.items():
+        setattr(draft, name, value)
+    return file_complaint(customer, draft)
 
 
 def answer_appeal(role: StaffRole, appeal, text: str = "Перерасчёт выполнен.", **fields):
@@ -622,6 +678,7 @@ def production_env(data_dir, filled: bool = True) -> dict[str, str]:
     if filled:
         env = {name: value.replace("REPLACE-ME", "filled-in") for name, value in env.items()}
         env["DJANGO_SECRET_KEY"] = get_random_secret_key()
+        env["KABINET_PD_KEYS"] = Fernet.generate_key().decode()  # as `manage.py generate_pd_key` makes
     return {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/root"),

@@ -60,9 +60,16 @@ class Status(models.TextChoices):
     WAITING = "waiting", "Ожидает ответа клиента"
     ANSWERED = "answered", "Дан ответ"
     CLOSED = "closed", "Закрыто"
+    # Complaints only: the supplier has sent it on to the network company (it still owes the answer).
+    FORWARDED = "forwarded", "Передано в сетевую организацию"
 
 
-OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING)
+OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.FORWARDED)
+
+
+class AppealKind(models.TextChoices):
+    APPEAL = "appeal", "Обращение"
+    COMPLAINT = "complaint", "Жалоба на качество электроснабжения"
 
 
 class ContactMethod(models.TextChoices):
@@ -96,6 +103,7 @@ class AppealQuerySet(models.QuerySet):
 
 class Appeal(models.Model):
     number = models.CharField("регистрационный номер", max_length=32, unique=True)
+    kind = models.CharField("вид", max_length=16, choices=AppealKind.choices, default=AppealKind.APPEAL)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="appeals", verbose_name="регион")
     customer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appeals", verbose_name="клиент"
@@ -266,4 +274,5 @@ class StaffRole(models.Model):
 
 
 # Models kept in their own modules, imported here so that Django registers them with the app.
+from kabinet.appeals.complaints_models import QualityComplaint  # noqa: E402, F401
 from kabinet.appeals.ratings_models import AnswerRating, RatingLink  # noqa: E402, F401

@@ -3,6 +3,7 @@
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from kabinet.appeals.models import Appeal, ContactMethod
 from kabinet.appeals.ratings import SCORES, link_urls
@@ -13,6 +14,11 @@ TEXTS = {
     "registered": (
         "Обращение № {number} зарегистрировано",
         "Ваше обращение № {number} зарегистрировано. Срок ответа — до {deadline}.",
+    ),
+    # Never the complaint's identity data: only its number, the time and the deadline.
+    "complaint_registered": (
+        "Жалоба № {number} зарегистрирована",
+        "Ваша жалоба на качество электроснабжения № {number} зарегистрирована {time}. Срок ответа — до {deadline}.",
     ),
     "answered": ("Ответ на обращение № {number}", "По обращению № {number} дан ответ. Посмотреть: {url}"),
     "waiting": (
@@ -27,7 +33,13 @@ def notify_customer(appeal: Appeal, event: str, *, rating_token: str = "") -> No
     (blanked in the log once sent), like every one-time link."""
     subject, text = TEXTS[event]
     url = settings.KABINET_PUBLIC_URL + reverse("portal:appeal", kwargs={"number": appeal.number})
-    values = {"number": appeal.number, "deadline": f"{appeal.deadline:%d.%m.%Y}", "url": url}
+    registered = timezone.localtime(appeal.created_at)
+    values = {
+        "number": appeal.number,
+        "deadline": f"{appeal.deadline:%d.%m.%Y}",
+        "url": url,
+        "time": f"{registered:%d.%m.%Y в %H:%M:%S}",
+    }
     all_appeals = settings.KABINET_PUBLIC_URL + reverse("portal:appeals")
     customer = appeal.customer
     links = link_urls(rating_token) if rating_token else {}

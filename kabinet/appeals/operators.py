@@ -26,6 +26,8 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.WAITING: {Status.IN_PROGRESS, Status.CLOSED},
     Status.ANSWERED: {Status.IN_PROGRESS, Status.CLOSED},
     Status.CLOSED: {Status.IN_PROGRESS},
+    # Into FORWARDED only with the forwarding form (date, reference): appeals.complaints.forward.
+    Status.FORWARDED: {Status.IN_PROGRESS, Status.CLOSED},
 }
 REPLY_STATUSES = {Status.ANSWERED: "answered", Status.WAITING: "waiting"}
 
@@ -77,6 +79,11 @@ def _locked(role: StaffRole, pk: int) -> Appeal:
 def _must_handle(role: StaffRole, appeal: Appeal) -> None:
     if appeal.assignee_id != role.user_id and not role.is_supervisor:
         raise AppealRefused("Сначала возьмите обращение в работу.")
+
+
+# For the complaints' own actions (appeals.complaints), under the same rules.
+locked = _locked
+must_handle = _must_handle
 
 
 def take(role: StaffRole, pk: int) -> Appeal:

@@ -138,7 +138,8 @@ def add_customer_message(customer, number: str, text: str, uploads: list[Upload]
         message = Message.objects.create(appeal=appeal, kind=Message.Kind.CUSTOMER, author=customer, text=text)
         attach_uploads(appeal, uploads, customer, message)
         before = appeal.status
-        if before != Status.NEW and before != Status.IN_PROGRESS:
+        # A complaint with the network company stays there: the customer only adds to it.
+        if before not in (Status.NEW, Status.IN_PROGRESS, Status.FORWARDED):
             appeal.status = Status.IN_PROGRESS if appeal.assignee_id else Status.NEW
             appeal.closed_at = None
             appeal.save(update_fields=["status", "closed_at"])

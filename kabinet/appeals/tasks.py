@@ -15,3 +15,10 @@ def close_answered_appeals() -> int:
 @shared_task
 def purge_uploads() -> int:
     return purge_stale_uploads()
+
+
+@shared_task
+def wipe_complaint_personal_data() -> int:
+    from kabinet.appeals.complaints import wipe_expired_personal_data
+
+    return wipe_expired_personal_data()

@@ -28,6 +28,7 @@ class QueueFilterForm(forms.Form):
     topic = forms.ModelChoiceField(label="Тема", required=False, queryset=Topic.objects.all(), empty_label="Все")
     assignee = forms.ChoiceField(label="Исполнитель", required=False, choices=ASSIGNEE_CHOICES)
     overdue = forms.BooleanField(label="Только просроченные", required=False)
+    complaints = forms.BooleanField(label="Жалобы на качество", required=False)
     sort = forms.ChoiceField(label="Порядок", required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args, regions, **kwargs):
@@ -162,3 +163,29 @@ class RefundForm(forms.Form):
     # One-time key of this form, the refund's public id: sent twice (a double click, a reload),
     # the form finds the refund its first sending made instead of making a second one.
     key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+
+class ForwardForm(forms.Form):
+    """«Передано в сетевую организацию»: when, to whom, and the number it gave."""
+
+    on = forms.DateField(
+        label="Дата передачи",
+        input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": "Укажите дату передачи.", "invalid": "Укажите дату, например 05.11.2026."},
+    )
+    company = forms.CharField(
+        label="Сетевая организация",
+        max_length=200,
+        error_messages={"required": "Укажите сетевую организацию."},
+    )
+    reference = forms.CharField(
+        label="Номер в сетевой организации",
+        max_length=100,
+        help_text="Входящий номер или номер заявки, который дала сетевая организация.",
+        error_messages={"required": "Укажите номер, который дала сетевая организация."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "forward_%s")
+        super().__init__(*args, **kwargs)

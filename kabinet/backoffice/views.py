@@ -16,16 +16,24 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from kabinet.appeals import operators
+from kabinet.appeals import complaints, operators
 from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
-from kabinet.appeals.models import Status
+from kabinet.appeals.models import AppealKind, Status
 from kabinet.appeals.services import AppealRefused
-from kabinet.backoffice.forms import NoteForm, QueueFilterForm, ReassignForm, ReplyForm, StaffLoginForm, StatusForm
+from kabinet.backoffice.forms import (
+    ForwardForm,
+    NoteForm,
+    QueueFilterForm,
+    ReassignForm,
+    ReplyForm,
+    StaffLoginForm,
+    StatusForm,
+)
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
 from kabinet.core.net import client_ip, return_path
-from kabinet.core.storage import private_download
+from kabinet.core.storage import generated_download, private_download
 from kabinet.core.wording import locked_message
 from kabinet.identity import second_factor
 from kabinet.identity.doors import Door, came_through, enter
@@ -118,6 +126,8 @@ def _scope(appeals, filters: dict, role):
         appeals = appeals.filter(assignee__isnull=True)
     if filters.get("overdue"):
         appeals = appeals.overdue()
+    if filters.get("complaints"):
+        appeals = appeals.filter(kind=AppealKind.COMPLAINT)
     return appeals
 
 
@@ -144,6 +154,8 @@ def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> H
         ),
         "uploads": forms.get("uploads", []),
         "note_uploads": forms.get("note_uploads", []),
+        "complaint_rows": complaints.rows(item),
+        "forward_form": forms.get("forward_form") or ForwardForm(),
     }
     return render(request, "backoffice/appeal.html", context, status=status)
 
@@ -236,3 +248,24 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment(request: HttpRequest, pk: int, attachment_id: int):
     found = operators.staff_attachment(request.staff_role, pk, attachment_id)
     return private_download(found.file, found.name, found.content_type)
+
+
+@require_POST
+@staff_required
+def forward(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ForwardForm(request.POST)
+    if not form.is_valid():
+        return _appeal_page(request, pk, 400, forward_form=form)
+    data = complaints.Forwarding(**form.cleaned_data)
+    try:
+        complaints.forward(request.staff_role, pk, data)
+    except AppealRefused as refused:
+        form.add_error(None, str(refused))
+        return _appeal_page(request, pk, 400, forward_form=form)
+    return _done(request, pk, "Жалоба отмечена как переданная в сетевую организацию.")
+
+
+@staff_required
+def complaint_pdf(request: HttpRequest, pk: int):
+    content, filename = complaints.staff_complaint_pdf(request.staff_role, pk)
+    return generated_download(content, filename, "application/pdf")

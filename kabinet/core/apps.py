@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Ядро"
 
     def ready(self):
+        from kabinet.core import checks  # noqa: F401 (registers the checks)
         from kabinet.core.metrics import on_scrape
         from kabinet.core.queues import queue_metrics
 

@@ -33,6 +33,7 @@ class AuditEvent(models.Model):
         SECOND_FACTOR_FAILED = "second_factor_failed", "Неверный код второго фактора"
         RECOVERY_CODE_USED = "recovery_code_used", "Использован резервный код"
         RECOVERY_CODES_NEW = "recovery_codes_new", "Новые резервные коды"
+        PD_WIPED = "pd_wiped", "Удалены персональные данные жалобы (срок хранения истёк)"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(max_length=32, choices=Action.choices, db_index=True)

@@ -6,6 +6,7 @@ tests can point it elsewhere. Code reaches files only through the storage API (o
 exists, delete), never by path: an S3 object has none."""
 
 from collections.abc import Iterator
+from io import BytesIO
 import uuid
 
 from django.conf import settings
@@ -53,6 +54,14 @@ def private_download(file: File, filename: str, content_type: str) -> HttpRespon
         response = _s3_stream(file, filename, content_type)
     else:
         response = FileResponse(file.open("rb"), as_attachment=True, filename=filename, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def generated_download(content: bytes, filename: str, content_type: str) -> FileResponse:
+    """A document made for this request (a complaint's PDF from its encrypted data), with
+    private_download's headers; never stored, so there is nothing to sign or stream from S3."""
+    response = FileResponse(BytesIO(content), as_attachment=True, filename=filename, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     return response
 

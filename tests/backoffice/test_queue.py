@@ -64,7 +64,7 @@ def test_filters(staff_client, appeals, operator):
 def test_counts_per_status_and_overdue(staff_client, appeals):
     context = staff_client.get(QUEUE).context
     counts = {status.value: n for status, n in context["counts"]}
-    assert counts == {"new": 2, "in_progress": 1, "waiting": 0, "answered": 1, "closed": 0}
+    assert counts == {"new": 2, "in_progress": 1, "waiting": 0, "answered": 1, "closed": 0, "forwarded": 0}
     assert context["overdue_count"] == 1
 
 

@@ -18,7 +18,7 @@ from tests.factories import (
     PASSWORD,
     api_token,
     customer_login,
-    make_appeal,
+    make_complaint,
     make_meter,
     make_online_payment,
     staff_login,
@@ -48,7 +48,8 @@ PATTERNS = url_patterns()
 def arguments(customer, reason) -> dict:
     """URL keyword → an object of this customer's (so pages answer 200, not only 404)."""
     link = customer.account_links.get()
-    appeal = make_appeal(customer, link.account, reason)
+    # A complaint: an appeal whose pages also show its fields and offer its PDF (kabinet.appeals.complaints).
+    appeal = make_complaint(customer, link.account, files=1)
     return {
         "pk": appeal.pk,
         "attachment_id": appeal.attachments.get().pk,

@@ -102,7 +102,13 @@ def test_the_template_as_shipped_does_not_start(tmp_path):
     )
     assert result.returncode != 0
     assert "ImproperlyConfigured: Replace REPLACE-ME in " in result.stderr, result.stderr
-    for name in ["DJANGO_SECRET_KEY", "DATABASE_URL", "KABINET_SMS_HTTP_PASSWORD", "EMAIL_HOST_PASSWORD"]:
+    for name in [
+        "DJANGO_SECRET_KEY",
+        "KABINET_PD_KEYS",
+        "DATABASE_URL",
+        "KABINET_SMS_HTTP_PASSWORD",
+        "EMAIL_HOST_PASSWORD",
+    ]:
         assert name in result.stderr.splitlines()[-1], name
 
 

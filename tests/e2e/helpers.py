@@ -150,6 +150,10 @@ def link_path(body: str) -> str:
 def assert_fits_the_screen(page) -> None:
     """Nothing on the page needs sideways scrolling: a phone shows all of it."""
     page.wait_for_load_state("load")  # the stylesheet, not only the DOM
+    # A phone lays a too-wide page out wider than its screen and zooms it out, so nothing seems
+    # to overflow the (widened) page: its width is checked against the screen's first.
+    screen, laid_out = page.viewport_size["width"], page.evaluate("document.documentElement.clientWidth")
+    assert laid_out <= screen, f"laid out {laid_out}px wide on a {screen}px screen (zoomed out to fit)"
     overflow = page.evaluate(
         "() => [...document.querySelectorAll('body *')].filter(e => e.checkVisibility())"
         ".filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"

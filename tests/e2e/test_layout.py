@@ -31,6 +31,7 @@ from tests.factories import (
     give_second_factor,
     make_account,
     make_appeal,
+    make_complaint,
     make_customer,
     make_meter,
     make_online_payment,
@@ -66,6 +67,9 @@ EXCLUDED = {
     "portal:appeal_file": "a file download",
     "portal:appeal_rating": "POST only (the form is on the appeal's page)",
     "portal:bill": "a PDF download",
+    "portal:complaint_pdf": "a PDF download",
+    "backoffice:complaint_pdf": "a PDF download",
+    "backoffice:forward": "POST only (the form is on the complaint's page)",
     "backoffice:logout": "POST only",
     "backoffice:take": "POST only",
     "backoffice:reply": "POST only",
@@ -96,6 +100,7 @@ PUBLIC = ["portal:landing", "portal:consent", "portal:login", "portal:register",
           "portal:rate", "portal:rate_score", "portal:rate_comment"]  # fmt: skip
 CUSTOMER = ["portal:home", "portal:tour", "portal:profile", "portal:phone", "portal:phone_confirm",
             "portal:password", "portal:add_account", "portal:appeals", "portal:appeal_new", "portal:appeal",
+            "portal:complaint_new",
             "portal:appeal_created", "portal:account", "portal:readings", "portal:readings_history",
             "portal:bills", "portal:confirm_email", "portal:confirm_remove_account",
             "portal:autopayment", "portal:autopayment_off", "portal:tokens", "portal:second_factor_settings",
@@ -310,7 +315,8 @@ def world(sverdlovsk, perm, reason):
     payment = make_online_payment(home, "12345.67", receipt_email=customer.email, acquirer_id=str(uuid.uuid4()))
     Refund.objects.create(payment=payment, amount=Decimal("1000.00"), reason="Двойная оплата", status="succeeded",
                           requested_by=operator)  # fmt: skip
-    return {"customer": customer, "home": home, "appeal": appeals[0], "payment": payment}
+    complaint = make_complaint(customer, home, files=1)
+    return {"customer": customer, "home": home, "appeal": appeals[0], "payment": payment, "complaint": complaint}
 
 
 def test_public_pages_fit_the_screen(any_page, world, outbox):
@@ -354,6 +360,9 @@ def test_customer_pages_fit_the_screen(any_page, world):
         ("/profile/accounts/add/", "portal:add_account"), ("/appeals/", "portal:appeals"),
         ("/appeals/new/", "portal:appeal_new"), (f"/appeals/{appeal.number}/", "portal:appeal"),
         (f"/appeals/{appeal.number}/created/", "portal:appeal_created"),
+        ("/appeals/complaint/new/", "portal:complaint_new"),
+        (f"/appeals/{world['complaint'].number}/", "portal:appeal"),
+        (f"/appeals/{world['complaint'].number}/created/", "portal:appeal_created"),
         (f"/accounts/{home.pk}/", "portal:account"), (f"/accounts/{home.pk}/readings/", "portal:readings"),
         (f"/accounts/{home.pk}/readings/history/", "portal:readings_history"),
         (f"/accounts/{home.pk}/bills/", "portal:bills"),
@@ -406,6 +415,9 @@ def test_back_office_pages_fit_the_screen(any_page, world):
     expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
     check_the_page(page, "backoffice:queue", failures)
     page.goto(f"/backoffice/appeals/{world['appeal'].pk}/")
+    check_the_page(page, "backoffice:appeal", failures)
+    take(StaffRole.objects.get(user__email="operator@example.ru"), world["complaint"].pk)
+    page.goto(f"/backoffice/appeals/{world['complaint'].pk}/")  # the complaint's fields and «Передать»
     check_the_page(page, "backoffice:appeal", failures)
     page.goto("/backoffice/payments/")
     check_the_page(page, "backoffice:payments", failures)

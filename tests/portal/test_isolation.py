@@ -13,7 +13,7 @@ from tests.factories import (
     customer_login,
     id_patterns,
     make_account,
-    make_appeal,
+    make_complaint,
     make_customer,
     redirected_to,
 )
@@ -42,7 +42,8 @@ def online_payment(account):
 
 def owned_by(other, reason) -> dict:
     """URL keyword → the id of an object that belongs to the *other* customer."""
-    appeal = make_appeal(other, other.account_links.get().account, reason)
+    # A complaint: an appeal with its PDF too (portal:complaint_pdf).
+    appeal = make_complaint(other, other.account_links.get().account, files=1)
     return {
         "payment_id": online_payment(other.account_links.get().account).public_id,
         "link_id": other.account_links.get().pk,

@@ -9,7 +9,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from kabinet.appeals import ratings, services
+from kabinet.appeals import complaints, ratings, services
 from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
 from kabinet.appeals.models import Reason
@@ -107,6 +107,7 @@ def _detail_page(request, appeal, form, uploads, status=200) -> HttpResponse:
         "rating_form": RatingForm(initial={"comment": offer.rating.comment if offer and offer.rating else ""}),
         "form": form,
         "uploads": uploads,
+        "complaint_rows": complaints.rows(appeal),
     }
     return render(request, "portal/appeals/detail.html", context, status=status)
 

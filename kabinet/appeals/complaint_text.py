@@ -1,0 +1,60 @@
+"""The complaint's fields as label and text, in the order of ПП № 55: its page, the back
+office and the PDF show the same list."""
+
+import re
+
+from django.utils import timezone
+
+from kabinet.appeals.complaints_models import DocumentType, QualityComplaint
+from kabinet.appeals.models import ContactMethod
+
+# «г. Екатеринбург», «д. 12а»: an abbreviation stays on the line of what it names, as in
+# billing's own addresses; the customer typed ordinary spaces.
+_ABBREVIATION = re.compile(r"(?<!\w)(г|ул|пр|пр-т|пер|д|корп|стр|кв|обл|р-н|пос|с)\. +")
+
+
+def display_address(text: str) -> str:
+    return _ABBREVIATION.sub("\\1.\u00a0", text)
+
+
+WIPED = "удалено по истечении срока хранения"
+
+
+def _moment(value) -> str:
+    return f"{timezone.localtime(value):%d.%m.%Y %H:%M}" if value else "—"
+
+
+def complaint_rows(complaint: QualityComplaint) -> list[tuple[str, str]]:
+    """Every field, in the order of the rules, as label and text (the page and the PDF)."""
+    appeal = complaint.appeal
+    identity = complaint.identity_data()
+    if identity:
+        document = DocumentType(identity["document_type"]).label
+        birth = f"{identity['birth_date'][8:10]}.{identity['birth_date'][5:7]}.{identity['birth_date'][:4]}"
+        series_number = f"{identity['document_series']} {identity['document_number']}".strip()
+        birth_place = identity["birth_place"]
+    else:
+        document = birth = series_number = birth_place = WIPED
+    end = "продолжается" if complaint.is_ongoing else _moment(complaint.violation_end)
+    method = "E-mail" if appeal.contact_method == ContactMethod.EMAIL else "SMS на телефон"
+    return [
+        ("Регистрационный номер", appeal.number),
+        ("Дата и время регистрации", f"{timezone.localtime(appeal.created_at):%d.%m.%Y %H:%M:%S}"),
+        ("Фамилия, имя, отчество", complaint.full_name),
+        ("Место жительства", display_address(complaint.residence)),
+        ("Дата рождения", birth),
+        ("Место рождения", birth_place),
+        ("Документ, удостоверяющий личность", document),
+        ("Серия и номер документа", series_number),
+        ("Наименование организации", complaint.organization or "—"),
+        ("Номер договора (лицевой счёт)", appeal.account.number),
+        ("Адрес помещения", display_address(complaint.premises_address)),
+        ("Начало нарушения", _moment(complaint.violation_start)),
+        ("Конец нарушения", end),
+        ("Телефон", complaint.phone),
+        ("E-mail", complaint.email or "—"),
+        ("Требования потребителя", appeal.text),
+        ("Предпочтительный способ получения ответа", method),
+        ("Вложения", ", ".join(a.name for a in appeal.attachments.filter(message__isnull=True)) or "нет"),
+        ("Срок ответа", f"до {appeal.deadline:%d.%m.%Y}"),
+    ]

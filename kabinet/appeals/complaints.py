@@ -1,0 +1,250 @@
+"""Quality complaints (ПП № 55): filing, the deadline per region, forwarding to the network
+company, and the wipe of personal data after the retention period.
+
+A complaint is an Appeal of kind «complaint», so numbers, states, the answer with files (the
+inspection act), notifications and ratings are the appeals' own. What is its own: the fields
+of QualityComplaint, the encrypted identity data, and the state «передано в сетевую организацию».
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from kabinet.appeals import operators
+from kabinet.appeals.calendar import add_working_days
+from kabinet.appeals.calendar import today as local_today
+from kabinet.appeals.complaint_pdf import render_complaint_pdf
+from kabinet.appeals.complaint_text import complaint_rows
+from kabinet.appeals.complaints_models import QualityComplaint
+from kabinet.appeals.models import Appeal, AppealKind, Event, Reason, StaffRole, Status, Topic, Upload
+from kabinet.appeals.notify import notify_customer
+from kabinet.appeals.numbering import next_number
+from kabinet.appeals.services import AppealRefused, attach_uploads, customer_appeal, record
+from kabinet.billing.models import PersonalAccount, Region
+from kabinet.core import audit
+from kabinet.core.models import AuditEvent
+from kabinet.core.pd_crypto import rotate
+
+TOPIC = "Качество электроснабжения"
+REASON = "Жалоба на качество и надёжность электроснабжения"
+
+
+@dataclass
+class ComplaintDraft:
+    account: PersonalAccount
+    full_name: str
+    residence: str
+    birth_date: date
+    birth_place: str
+    document_type: str
+    document_series: str
+    document_number: str
+    organization: str
+    premises_address: str
+    violation_start: datetime
+    violation_end: datetime | None
+    phone: str
+    email: str
+    demands: str
+    contact_method: str
+    uploads: list[Upload] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # A draft may reach a traceback or a log line: never with the document in it.
+        return f"ComplaintDraft(account={self.account.number!r})"
+
+
+def complaint_reason() -> Reason:
+    """The taxonomy entry complaints are filed under. Hidden from the appeals' form
+    (inactive), so a complaint is only made with the complaint form and its fields."""
+    topic, _ = Topic.objects.get_or_create(name=TOPIC, defaults={"is_active": False, "ordering": 1000})
+    reason, _ = Reason.objects.get_or_create(
+        topic=topic, name=REASON, defaults={"is_active": False, "answer_days": default_answer_days()}
+    )
+    return reason
+
+
+def _answer_days_table() -> tuple[int, dict[str, int]]:
+    default, per_region = 20, {}
+    for item in settings.KABINET_COMPLAINT_ANSWER_DAYS.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        code, sep, days = item.partition("=")
+        try:
+            if sep:
+                per_region[code.strip()] = int(days)
+            else:
+                default = int(code)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"KABINET_COMPLAINT_ANSWER_DAYS: «{item}» is not a number of days") from error
+    return default, per_region
+
+
+def default_answer_days() -> int:
+    return _answer_days_table()[0]
+
+
+def answer_days(region: Region) -> int:
+    """Working days the company has to answer a complaint in this region
+    (KABINET_COMPLAINT_ANSWER_DAYS; the company sets it by its obligations there)."""
+    default, per_region = _answer_days_table()
+    return per_region.get(region.code, default)
+
+
+def identity_payload(draft: ComplaintDraft) -> dict:
+    return {
+        "birth_date": draft.birth_date.isoformat(),
+        "birth_place": draft.birth_place,
+        "document_type": draft.document_type,
+        "document_series": draft.document_series,
+        "document_number": draft.document_number,
+    }
+
+
+def file_complaint(customer, draft: ComplaintDraft) -> Appeal:
+    """Register the complaint (number, deadline, files, encrypted identity data) in one
+    transaction; the customer is told the number and time after commit, without the document."""
+    if draft.account.link.user_id != customer.pk:
+        raise Http404
+    if len(draft.demands) > settings.KABINET_APPEAL_TEXT_MAX:
+        raise AppealRefused("Требования слишком длинные.")
+    reason = complaint_reason()
+    today = local_today()
+    with transaction.atomic():
+        appeal = Appeal.objects.create(
+            number=next_number(draft.account.region, today.year),
+            kind=AppealKind.COMPLAINT,
+            region=draft.account.region,
+            customer=customer,
+            account=draft.account,
+            topic=reason.topic,
+            reason=reason,
+            text=draft.demands,
+            contact_method=draft.contact_method,
+            deadline=add_working_days(today, answer_days(draft.account.region)),
+        )
+        complaint = QualityComplaint(
+            appeal=appeal,
+            full_name=draft.full_name,
+            residence=draft.residence,
+            organization=draft.organization,
+            premises_address=draft.premises_address,
+            violation_start=draft.violation_start,
+            violation_end=draft.violation_end,
+            phone=draft.phone,
+            email=draft.email,
+        )
+        complaint.set_identity(identity_payload(draft))
+        complaint.save()
+        attach_uploads(appeal, draft.uploads, customer)
+        record(appeal, Event.Kind.CREATED, customer, files=len(draft.uploads), complaint=True)
+        notify_customer(appeal, "complaint_registered")
+    return appeal
+
+
+def complaint_of(appeal: Appeal) -> QualityComplaint:
+    complaint = QualityComplaint.objects.filter(appeal=appeal).first()
+    if complaint is None:
+        raise Http404
+    return complaint
+
+
+@dataclass
+class Forwarding:
+    on: date
+    company: str
+    reference: str
+
+
+FORWARDABLE = {Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.FORWARDED}
+
+
+def forward(role: StaffRole, pk: int, data: Forwarding) -> Appeal:
+    """«Передано в сетевую организацию»: the date and the network company's reference. The
+    complaint stays open: the supplier still answers the customer, with the inspection act."""
+    if data.on > local_today():
+        raise AppealRefused("Дата передачи не может быть в будущем.")
+    with transaction.atomic():
+        appeal = operators.locked(role, pk)
+        operators.must_handle(role, appeal)
+        if appeal.kind != AppealKind.COMPLAINT:
+            raise AppealRefused("В сетевую организацию передаются только жалобы на качество электроснабжения.")
+        if appeal.status not in FORWARDABLE:
+            raise AppealRefused("Жалоба не в работе: сначала верните её в работу.")
+        QualityComplaint.objects.filter(appeal=appeal).update(
+            forwarded_on=data.on, network_company=data.company, network_reference=data.reference
+        )
+        before = appeal.status
+        appeal.status = Status.FORWARDED
+        appeal.save(update_fields=["status"])
+        record(
+            appeal,
+            Event.Kind.STATUS,
+            role.user,
+            from_status=before if before != Status.FORWARDED else "",
+            forwarded_on=data.on.isoformat(),
+            network_company=data.company,
+            network_reference=data.reference,
+        )
+    return appeal
+
+
+def wipe_expired_personal_data(now: datetime | None = None) -> int:
+    """Closed complaints past the retention period lose their encrypted identity data (the
+    complaint, its text and files stay); each wipe is in the audit log, without the data."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.KABINET_COMPLAINT_PD_RETENTION_DAYS)
+    due = QualityComplaint.objects.filter(
+        appeal__status=Status.CLOSED, appeal__closed_at__lt=cutoff, identity_wiped_at__isnull=True
+    ).select_related("appeal")
+    wiped = 0
+    for complaint in due:
+        with transaction.atomic():
+            if QualityComplaint.objects.filter(pk=complaint.pk, identity_wiped_at__isnull=True).update(
+                identity="", identity_wiped_at=now
+            ):
+                audit.record(
+                    AuditEvent.Action.PD_WIPED,
+                    identifier=complaint.appeal.number,
+                    retention_days=settings.KABINET_COMPLAINT_PD_RETENTION_DAYS,
+                )
+                wiped += 1
+    return wiped
+
+
+def rotate_keys() -> int:
+    """Re-encrypt every complaint's identity data under the first key of KABINET_PD_KEYS."""
+    count = 0
+    for complaint in QualityComplaint.objects.exclude(identity="").only("pk", "identity").iterator():
+        QualityComplaint.objects.filter(pk=complaint.pk).update(identity=rotate(complaint.identity))
+        count += 1
+    return count
+
+
+def _pdf(appeal: Appeal, reader) -> tuple[bytes, str]:
+    record(appeal, Event.Kind.FILE_READ, reader, name="complaint.pdf")
+    return render_complaint_pdf(complaint_of(appeal)), f"Жалоба {appeal.number}.pdf"
+
+
+def customer_complaint_pdf(customer, number: str) -> tuple[bytes, str]:
+    """The PDF of the customer's own complaint (anyone else's: 404); the download is in its history."""
+    return _pdf(customer_appeal(customer, number), customer)
+
+
+def staff_complaint_pdf(role: StaffRole, pk: int) -> tuple[bytes, str]:
+    """The PDF for an employee of the complaint's region (any other: 404)."""
+    return _pdf(operators.staff_appeal(role, pk), role.user)
+
+
+def rows(appeal: Appeal) -> list[tuple[str, str]]:
+    """The complaint's fields to show on its page (for its customer or its region's staff,
+    whose views found the appeal); [] for an ordinary appeal."""
+    if appeal.kind != AppealKind.COMPLAINT:
+        return []
+    return complaint_rows(complaint_of(appeal))

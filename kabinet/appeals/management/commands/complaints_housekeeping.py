@@ -1,0 +1,13 @@
+"""Wipe the identity data of closed complaints past KABINET_COMPLAINT_PD_RETENTION_DAYS (the
+Celery beat task's twin for cron, daily)."""
+
+from django.core.management.base import BaseCommand
+
+from kabinet.appeals.complaints import wipe_expired_personal_data
+
+
+class Command(BaseCommand):
+    help = "Удалить персональные данные закрытых жалоб, срок хранения которых истёк"
+
+    def handle(self, *args, **options):
+        self.stdout.write(f"Жалоб с удалёнными персональными данными: {wipe_expired_personal_data()}")

@@ -1,0 +1,77 @@
+"""«Подать жалобу на качество электроснабжения» (ПП № 55) and the complaint's PDF. The page
+of a filed complaint is the appeal's page (portal.views.appeals)."""
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+
+from kabinet.appeals import complaints, services
+from kabinet.appeals.files import receive_files
+from kabinet.appeals.form_fields import valid_with_files
+from kabinet.appeals.models import ContactMethod
+from kabinet.billing.registry import default_region
+from kabinet.core.net import client_ip
+from kabinet.core.storage import generated_download
+from kabinet.identity import profile
+from kabinet.identity.accounts import FieldRejected
+from kabinet.portal.access import customer_required
+from kabinet.portal.complaint_forms import ComplaintForm
+
+# Never in an error report: Django's 500 mail and debug page show POST data and locals.
+SECRET_FIELDS = ("birth_date", "birth_place", "document_type", "document_series", "document_number")
+
+
+@sensitive_post_parameters(*SECRET_FIELDS)
+@sensitive_variables("form", "draft", "data")
+@customer_required
+def complaint_new(request: HttpRequest) -> HttpResponse:
+    accounts = services.appeal_accounts(request.user)
+    if request.method != "POST":
+        return _page(request, ComplaintForm(user=request.user, accounts=accounts), [])
+    form = ComplaintForm(request.POST, request.FILES, user=request.user, accounts=accounts)
+    received = receive_files(
+        request.user, request.POST.getlist("keep"), request.FILES.getlist("files"), request.POST.getlist("offered")
+    )
+    if not valid_with_files(form, received.errors):
+        return _page(request, form, received.uploads, status=400)
+    data = form.cleaned_data
+    if data["contact_method"] == ContactMethod.EMAIL and data["email"] and not request.user.email:
+        # As «Создать обращение» does: the address gets its confirmation link, and until it is
+        # confirmed the answers go by SMS (an unconfirmed address may be someone else's).
+        try:
+            profile.request_email_change(request.user, data["email"], default_region(), client_ip(request))
+        except FieldRejected as rejected:
+            form.add_error("email", rejected.message)
+            return _page(request, form, received.uploads, status=400)
+    draft = complaints.ComplaintDraft(
+        account=data["account"],
+        full_name=data["full_name"],
+        residence=data["residence"],
+        birth_date=data["birth_date"],
+        birth_place=data["birth_place"],
+        document_type=data["document_type"],
+        document_series=data["document_series"],
+        document_number=data["document_number"],
+        organization=data["organization"],
+        premises_address=data["premises_address"],
+        violation_start=data["violation_start"],
+        violation_end=None if data["ongoing"] else data["violation_end"],
+        phone=data["phone"],
+        email=data["email"],
+        demands=data["demands"],
+        contact_method=data["contact_method"],
+        uploads=received.uploads,
+    )
+    appeal = complaints.file_complaint(request.user, draft)
+    return redirect("portal:appeal_created", number=appeal.number)
+
+
+def _page(request, form, uploads, status=200) -> HttpResponse:
+    context = {"form": form, "uploads": uploads, "has_accounts": form.fields["account"].queryset.exists()}
+    return render(request, "portal/appeals/complaint_new.html", context, status=status)
+
+
+@customer_required
+def complaint_pdf(request: HttpRequest, number: str) -> FileResponse:
+    content, filename = complaints.customer_complaint_pdf(request.user, number)
+    return generated_download(content, filename, "application/pdf")

@@ -1,0 +1,209 @@
+"""Quality complaints (ПП № 55): encryption at rest, the number and time, the deadline per
+region, forwarding, the retention wipe, the PDF; the document never in clear outside them."""
+
+from datetime import timedelta
+import logging
+
+from django.db import connection
+from django.utils import timezone
+import pytest
+
+from kabinet.appeals import complaints
+from kabinet.appeals.complaints_models import QualityComplaint
+from kabinet.appeals.models import AppealKind, Event, Status
+from kabinet.appeals.operators import Reply, reply, take
+from kabinet.core.models import AuditEvent
+from tests.factories import PASSPORT_NUMBER, PASSPORT_SERIES, make_complaint, pdf_text, upload_file
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_identity_data_is_encrypted_in_the_row(customer, account):
+    appeal = make_complaint(customer, account)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM appeals_qualitycomplaint WHERE appeal_id = %s", [appeal.pk])
+        row = " ".join(str(value) for value in cursor.fetchone())
+    assert PASSPORT_NUMBER not in row
+    assert PASSPORT_SERIES not in row
+    assert "1980" not in row and "Свердловск" not in row
+    data = appeal.complaint.identity_data()
+    assert (data["document_series"], data["document_number"]) == (PASSPORT_SERIES, PASSPORT_NUMBER)
+    assert data["birth_date"] == "1980-03-21"
+
+
+def test_no_key_opens_it_after_the_key_is_lost(settings, customer, account):
+    from cryptography.fernet import Fernet
+    from django.core.exceptions import ImproperlyConfigured
+
+    appeal = make_complaint(customer, account)
+    settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(ImproperlyConfigured):
+        QualityComplaint.objects.get(appeal=appeal).identity_data()
+
+
+def test_keys_rotate(settings, customer, account):
+    from cryptography.fernet import Fernet
+
+    appeal = make_complaint(customer, account)
+    old = settings.KABINET_PD_KEYS[0]
+    new = Fernet.generate_key().decode()
+    settings.KABINET_PD_KEYS = [new, old]
+    assert complaints.rotate_keys() == 1
+    settings.KABINET_PD_KEYS = [new]
+    assert QualityComplaint.objects.get(appeal=appeal).identity_data()["document_number"] == PASSPORT_NUMBER
+
+
+def test_a_complaint_is_an_appeal_with_a_number_time_and_the_regions_deadline(settings, customer, account, outbox):
+    settings.KABINET_COMPLAINT_ANSWER_DAYS = "20,66=5"
+    appeal = make_complaint(customer, account)
+    assert appeal.kind == AppealKind.COMPLAINT
+    assert appeal.number.startswith("66-")
+    assert appeal.deadline > timezone.localdate()
+    settings.KABINET_COMPLAINT_ANSWER_DAYS = "20"
+    later = make_complaint(customer, account)
+    assert later.deadline > appeal.deadline
+    sent = outbox.messages()
+    assert appeal.number in sent[0]["text"]
+    assert f"{timezone.localtime(appeal.created_at):%H:%M:%S}" in sent[0]["text"]
+
+
+def test_the_document_is_never_logged_nor_sent(caplog, customer, account, outbox, mailbox, operator):
+    caplog.set_level(logging.DEBUG)
+    appeal = make_complaint(customer, account, files=1, contact_method="email")
+    pdf = complaints.customer_complaint_pdf(customer, appeal.number)[0]
+    take(operator, appeal.pk)
+    act = [upload_file(operator.user, "акт.pdf")]
+    reply(operator, appeal.pk, Reply("Проверка проведена, акт приложен.", Status.ANSWERED, act))
+    assert PASSPORT_NUMBER in pdf_text(pdf)
+    sent = " ".join(str(m) for m in outbox.messages()) + " ".join(m.body + m.subject for m in mailbox())
+    logged = caplog.text + " ".join(str(r.args) for r in caplog.records)
+    for text in (sent, logged):
+        assert PASSPORT_NUMBER not in text
+        assert PASSPORT_SERIES not in text
+
+
+def test_the_pdf_holds_every_field(customer, account):
+    appeal = make_complaint(customer, account)
+    text = " ".join(pdf_text(complaints.customer_complaint_pdf(customer, appeal.number)[0]).split())
+    for expected in (
+        appeal.number,
+        "Иванова Анна Петровна",
+        "ул. Ленина",
+        "21.03.1980",
+        "г. Свердловск",
+        "Паспорт гражданина РФ",
+        f"{PASSPORT_SERIES} {PASSPORT_NUMBER}",
+        account.number,
+        "продолжается",
+        "+79120000001",
+        "anna@example.ru",
+        "Требую проверки",
+        "SMS на телефон",
+        "Наименование организации",
+    ):
+        assert expected in text, expected
+    assert appeal.events.filter(kind=Event.Kind.FILE_READ).exists()
+
+
+def test_another_customer_and_another_region_get_404(customer, account, perm_operator):
+    from django.http import Http404
+
+    from tests.factories import make_account, make_customer
+
+    appeal = make_complaint(customer, account)
+    stranger = make_customer("+79120000009", make_account(account.region, "660100000009"))
+    with pytest.raises(Http404):
+        complaints.customer_complaint_pdf(stranger, appeal.number)
+    with pytest.raises(Http404):
+        complaints.staff_complaint_pdf(perm_operator, appeal.pk)
+
+
+def test_forwarding_to_the_network_company_keeps_it_open(customer, account, operator):
+    appeal = make_complaint(customer, account)
+    take(operator, appeal.pk)
+    on = timezone.localdate()
+    complaints.forward(operator, appeal.pk, complaints.Forwarding(on=on, company="ЕЭСК", reference="СО-17/2"))
+    appeal.refresh_from_db()
+    assert appeal.status == Status.FORWARDED and appeal.is_open
+    assert (appeal.complaint.forwarded_on, appeal.complaint.network_reference) == (on, "СО-17/2")
+    assert appeal.events.filter(kind=Event.Kind.STATUS, to_status=Status.FORWARDED).exists()
+    reply(operator, appeal.pk, Reply("Акт проверки приложен.", Status.ANSWERED, [upload_file(operator.user)]))
+    appeal.refresh_from_db()
+    assert appeal.status == Status.ANSWERED
+
+
+def test_only_complaints_are_forwarded_and_never_to_a_future_date(customer, account, operator, reason):
+    from kabinet.appeals.services import AppealRefused
+    from tests.factories import make_appeal
+
+    plain = make_appeal(customer, account, reason)
+    take(operator, plain.pk)
+    today = timezone.localdate()
+    with pytest.raises(AppealRefused):
+        complaints.forward(operator, plain.pk, complaints.Forwarding(on=today, company="ЕЭСК", reference="1"))
+    appeal = make_complaint(customer, account)
+    take(operator, appeal.pk)
+    with pytest.raises(AppealRefused):
+        complaints.forward(
+            operator, appeal.pk, complaints.Forwarding(on=today + timedelta(days=1), company="ЕЭСК", reference="1")
+        )
+
+
+def test_retention_wipes_the_identity_data_of_old_closed_complaints(settings, customer, account):
+    settings.KABINET_COMPLAINT_PD_RETENTION_DAYS = 30
+    old = make_complaint(customer, account)
+    recent = make_complaint(customer, account)
+    still_open = make_complaint(customer, account)
+    now = timezone.now()
+    old.__class__.objects.filter(pk=old.pk).update(status=Status.CLOSED, closed_at=now - timedelta(days=31))
+    recent.__class__.objects.filter(pk=recent.pk).update(status=Status.CLOSED, closed_at=now - timedelta(days=29))
+    assert complaints.wipe_expired_personal_data() == 1
+    assert complaints.wipe_expired_personal_data() == 0
+    wiped = QualityComplaint.objects.get(appeal=old)
+    assert wiped.identity == "" and wiped.identity_wiped_at is not None
+    assert wiped.full_name and wiped.appeal.text  # the complaint itself stays
+    assert QualityComplaint.objects.get(appeal=recent).identity_data()
+    assert QualityComplaint.objects.get(appeal=still_open).identity_data()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PD_WIPED)
+    assert event.identifier == old.number
+    assert "удалено по истечении срока хранения" in " ".join(
+        pdf_text(complaints.customer_complaint_pdf(customer, old.number)[0]).split()
+    )
+    assert PASSPORT_NUMBER not in str(event.details)
+
+
+def test_the_housekeeping_command_wipes_too(settings, customer, account):
+    from django.core.management import call_command
+
+    settings.KABINET_COMPLAINT_PD_RETENTION_DAYS = 0
+    appeal = make_complaint(customer, account)
+    appeal.__class__.objects.filter(pk=appeal.pk).update(
+        status=Status.CLOSED, closed_at=timezone.now() - timedelta(days=1)
+    )
+    call_command("complaints_housekeeping")
+    assert QualityComplaint.objects.get(appeal=appeal).identity == ""
+
+
+def test_check_deploy_requires_the_keys(settings):
+    from kabinet.core.checks import check_pd_keys
+
+    settings.KABINET_PD_KEYS = []
+    assert [e.id for e in check_pd_keys(None)] == ["kabinet.E001"]
+    settings.KABINET_PD_KEYS = ["not-a-key"]
+    assert [e.id for e in check_pd_keys(None)] == ["kabinet.E002"]
+
+
+def test_exports_and_the_admin_do_not_carry_the_document(tmp_path, customer, account, admin_client):
+    """Every export to billing, run after a complaint, writes nothing of the document; the
+    admin's appeal list and page show none of it either."""
+    from django.core.management import call_command
+
+    appeal = make_complaint(customer, account)
+    for command in ("export_readings", "export_contacts", "export_payments"):
+        call_command(command, "--out", str(tmp_path), "--no-progress")
+    written = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+    assert PASSPORT_NUMBER.encode() not in written
+    for url in ("/admin/appeals/appeal/", f"/admin/appeals/appeal/{appeal.pk}/change/"):
+        page = admin_client.get(url).content.decode()
+        assert appeal.number in page
+        assert PASSPORT_NUMBER not in page and PASSPORT_SERIES not in page

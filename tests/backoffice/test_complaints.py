@@ -1,0 +1,62 @@
+"""Complaints in the back office: the queue filter, the fields for the region's staff only,
+the PDF, forwarding to the network company, the answer with the inspection act."""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+import pytest
+
+from kabinet.appeals.models import StaffRole, Status
+from kabinet.appeals.operators import take
+from tests.factories import PASSPORT_NUMBER, PDF, make_appeal, make_complaint, make_staff, pdf_text, staff_login
+
+
+@pytest.fixture
+def complaint(customer, account):
+    return make_complaint(customer, account)
+
+
+def test_the_queue_filters_complaints(staff_client, complaint, customer, account, reason):
+    plain = make_appeal(customer, account, reason)
+    page = staff_client.get(reverse("backoffice:queue"), {"complaints": "on"}).content.decode()
+    assert complaint.number in page and plain.number not in page
+    assert "Жалобы на качество" in page
+
+
+def test_the_regions_operator_sees_the_fields_and_the_pdf(staff_client, complaint):
+    page = staff_client.get(reverse("backoffice:appeal", args=[complaint.pk])).content.decode()
+    assert PASSPORT_NUMBER in page and "Жалоба на качество электроснабжения" in page
+    response = staff_client.get(reverse("backoffice:complaint_pdf", args=[complaint.pk]))
+    assert PASSPORT_NUMBER in pdf_text(b"".join(response.streaming_content))
+
+
+def test_an_operator_of_another_region_gets_404(client, complaint, perm):
+    other = make_staff("perm@example.ru", StaffRole.Role.OPERATOR, perm)
+    staff_login(client, other.user)
+    assert client.get(reverse("backoffice:appeal", args=[complaint.pk])).status_code == 404
+    assert client.get(reverse("backoffice:complaint_pdf", args=[complaint.pk])).status_code == 404
+    response = client.post(
+        reverse("backoffice:forward", args=[complaint.pk]), {"on": "2026-11-21", "company": "X", "reference": "1"}
+    )
+    assert response.status_code == 404
+
+
+def test_forward_then_answer_with_the_act(staff_client, operator, complaint, outbox):
+    take(operator, complaint.pk)
+    today = timezone.localdate().isoformat()
+    refused = staff_client.post(reverse("backoffice:forward", args=[complaint.pk]), {"on": today, "company": "ЕЭСК"})
+    assert refused.status_code == 400
+    assert "Укажите номер, который дала сетевая организация." in refused.content.decode()
+    staff_client.post(
+        reverse("backoffice:forward", args=[complaint.pk]), {"on": today, "company": "ЕЭСК", "reference": "СО-17/2"}
+    )
+    complaint.refresh_from_db()
+    assert complaint.status == Status.FORWARDED
+    act = SimpleUploadedFile("акт проверки.pdf", PDF, content_type="application/pdf")
+    staff_client.post(
+        reverse("backoffice:reply", args=[complaint.pk]),
+        {"text": "Проверка проведена, акт приложен.", "status": Status.ANSWERED, "files": [act]},
+    )
+    complaint.refresh_from_db()
+    assert complaint.status == Status.ANSWERED
+    assert complaint.attachments.filter(name="акт проверки.pdf", message__isnull=False).exists()
