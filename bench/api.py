@@ -46,13 +46,12 @@ import json
 import os
 from pathlib import Path
 import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
-from serving import free_port, wait_until_up
+from serving import find_wrk, free_port, load_average, run_wrk, wait_until_up, wrk_script
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -61,29 +60,6 @@ TARGET_RATIO = 0.3
 TARGET_P99_MS = 50.0
 
 # wrk's report as one JSON line: the figures are taken from it, not scraped from the text.
-LUA_DONE = """
-done = function(summary, latency, requests)
-  local errors = summary.errors
-  io.write(string.format(
-    'WRK_JSON {"requests": %d, "seconds": %f, "p50_us": %d, "p99_us": %d, "max_us": %d, '
-    .. '"non2xx": %d, "socket_errors": %d}\\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99), latency.max,
-    errors.status, errors.connect + errors.read + errors.write + errors.timeout))
-end
-"""
-
-
-def ensure_wrk() -> str:
-    if path := shutil.which("wrk"):
-        return path
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("wrk is missing: apt-get install -y wrk", flush=True)
-        if subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False).returncode:
-            subprocess.run(["apt-get", "update", "-q"], check=True)
-            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
-        if path := shutil.which("wrk"):
-            return path
-    raise SystemExit("bench/api.py needs wrk (Debian: apt-get install wrk)")
 
 
 def environment(data_dir: str, database: str, redis_url: str) -> dict[str, str]:
@@ -250,29 +226,6 @@ def in_process(token: str, account_id: str, body: str, requests: int, profile: b
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
-def lua_script(folder: Path, name: str, method: str, headers: dict[str, str], body: str | None) -> Path:
-    lines = [f'wrk.method = "{method}"']
-    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
-    if body is not None:
-        lines.append(f"wrk.body = {json.dumps(body)}")  # a JSON string is a valid Lua string here
-    path = folder / f"{name}.lua"
-    path.write_text("\n".join(lines) + LUA_DONE)
-    return path
-
-
-def wrk(binary: str, url: str, script: Path, connections: int, seconds: float) -> dict:
-    command = [binary, "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s", "-s", str(script)]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
-    figures = json.loads(line.removeprefix("WRK_JSON "))
-    figures["rate"] = figures["requests"] / figures["seconds"]
-    return figures
-
-
-def load_average() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (default 4: two per core)")
@@ -287,7 +240,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="with --in-process: cProfile of GET accounts")
     args = parser.parse_args()
 
-    binary = None if args.in_process else ensure_wrk()
+    binary = None if args.in_process else find_wrk()
     import psycopg
 
     database = f"kab_api_bench_{os.getpid()}"
@@ -315,19 +268,19 @@ def main() -> None:
         check_bare(port, args.workers)
         auth = {"Authorization": f"Bearer {token}"}
         targets = {
-            "bare": ("/bench/bare", lua_script(folder, "bare", "GET", {}, None)),
-            "accounts": ("/api/v1/accounts", lua_script(folder, "accounts", "GET", auth, None)),
+            "bare": ("/bench/bare", wrk_script(folder, "bare", "GET")),
+            "accounts": ("/api/v1/accounts", wrk_script(folder, "accounts", "GET", auth)),
             "readings": (
                 f"/api/v1/accounts/{account_id}/readings",
-                lua_script(folder, "readings", "POST", {**auth, "Content-Type": "application/json"}, body),
+                wrk_script(folder, "readings", "POST", {**auth, "Content-Type": "application/json"}, body),
             ),
         }
         results = {}
         loads = [load_average()]
         for name, (path, script) in targets.items():
             url = f"http://127.0.0.1:{port}{path}"
-            wrk(binary, url, script, args.connections, args.warmup)
-            results[name] = wrk(binary, url, script, args.connections, args.seconds)
+            run_wrk(binary, url, script, args.connections, args.warmup)
+            results[name] = run_wrk(binary, url, script, args.connections, args.seconds)
             loads.append(load_average())
     finally:
         if server is not None:
