@@ -218,12 +218,36 @@ def wipe_expired_personal_data(now: datetime | None = None) -> int:
     return wiped
 
 
+def rotate_one(pk: int, token: str) -> bool:
+    """Re-encrypt one row's identity data, read earlier as `token`. Written only if the row
+    still holds that value and was not wiped meanwhile: the daily wipe may run between the read
+    and this write, and an unconditional write would bring the wiped document back."""
+    return bool(
+        QualityComplaint.objects.filter(pk=pk, identity=token, identity_wiped_at__isnull=True).update(
+            identity=rotate(token)
+        )
+    )
+
+
+ROTATE_ATTEMPTS = 3
+
+
 def rotate_keys() -> int:
-    """Re-encrypt every complaint's identity data under the first key of KABINET_PD_KEYS."""
+    """Re-encrypt every complaint's identity data under the first key of KABINET_PD_KEYS; a row
+    changed meanwhile is read again, a row wiped meanwhile is left wiped. The number rotated."""
     count = 0
-    for complaint in QualityComplaint.objects.exclude(identity="").only("pk", "identity").iterator():
-        QualityComplaint.objects.filter(pk=complaint.pk).update(identity=rotate(complaint.identity))
-        count += 1
+    due = QualityComplaint.objects.exclude(identity="").filter(identity_wiped_at__isnull=True)
+    for complaint in due.only("pk", "identity").iterator():
+        token = complaint.identity
+        for _ in range(ROTATE_ATTEMPTS):
+            if rotate_one(complaint.pk, token):
+                count += 1
+                break
+            token = due.filter(pk=complaint.pk).values_list("identity", flat=True).first()
+            if token is None:
+                break  # wiped meanwhile: nothing to re-encrypt
+        else:
+            raise RuntimeError(f"Жалоба {complaint.pk}: данные менялись во время перешифрования, повторите команду")
     return count
 
 
