@@ -60,3 +60,16 @@ def test_forward_then_answer_with_the_act(staff_client, operator, complaint, out
     complaint.refresh_from_db()
     assert complaint.status == Status.ANSWERED
     assert complaint.attachments.filter(name="акт проверки.pdf", message__isnull=False).exists()
+
+
+def test_a_crash_on_the_appeal_page_or_pdf_reports_no_document(staff_client, complaint, caplog):
+    from tests.portal.test_complaints import crash_report, unreadable_document_type
+
+    unreadable_document_type(complaint)
+    for url in (
+        reverse("backoffice:appeal", args=[complaint.pk]),
+        reverse("backoffice:complaint_pdf", args=[complaint.pk]),
+    ):
+        report = crash_report(staff_client, url, caplog)
+        assert "withdrawn" in report and "identity" in report, url
+        assert PASSPORT_NUMBER not in report and "Свердловск" not in report, url

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
 from kabinet.appeals import complaints, ratings, services
@@ -95,6 +96,8 @@ def appeal_detail(request: HttpRequest, number: str) -> HttpResponse:
     return _detail_page(request, appeal, MessageForm(), [])
 
 
+# The context holds a complaint's decrypted rows: never in an error report.
+@sensitive_variables("context")
 def _detail_page(request, appeal, form, uploads, status=200) -> HttpResponse:
     offer = ratings.offer(appeal)
     context = {
