@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
 from kabinet.appeals import operators
+from kabinet.appeals.answer_days import parse_answer_days
 from kabinet.appeals.calendar import add_working_days
 from kabinet.appeals.calendar import today as local_today
 from kabinet.appeals.complaint_pdf import render_complaint_pdf
@@ -70,20 +70,7 @@ def complaint_reason() -> Reason:
 
 
 def _answer_days_table() -> tuple[int, dict[str, int]]:
-    default, per_region = 20, {}
-    for item in settings.KABINET_COMPLAINT_ANSWER_DAYS.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        code, sep, days = item.partition("=")
-        try:
-            if sep:
-                per_region[code.strip()] = int(days)
-            else:
-                default = int(code)
-        except ValueError as error:
-            raise ImproperlyConfigured(f"KABINET_COMPLAINT_ANSWER_DAYS: «{item}» is not a number of days") from error
-    return default, per_region
+    return parse_answer_days(settings.KABINET_COMPLAINT_ANSWER_DAYS)
 
 
 def default_answer_days() -> int:
