@@ -152,11 +152,16 @@ class Forwarding:
 FORWARDABLE = {Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.FORWARDED}
 
 
+def forwarding_date_refusal(on: date) -> str:
+    """Why this cannot be the forwarding date, or "": the form shows it at the date field."""
+    return "Дата передачи не может быть в будущем." if on > local_today() else ""
+
+
 def forward(role: StaffRole, pk: int, data: Forwarding) -> Appeal:
     """«Передано в сетевую организацию»: the date and the network company's reference. The
     complaint stays open: the supplier still answers the customer, with the inspection act."""
-    if data.on > local_today():
-        raise AppealRefused("Дата передачи не может быть в будущем.")
+    if refusal := forwarding_date_refusal(data.on):
+        raise AppealRefused(refusal)
     with transaction.atomic():
         appeal = operators.locked(role, pk)
         operators.must_handle(role, appeal)

@@ -153,6 +153,24 @@ def test_the_page_rates_and_changes_while_open_not_once_closed(client, customer,
     assert AnswerRating.objects.get().score == 5
 
 
+def test_the_pages_form_refuses_at_its_field_keeping_the_comment(client, customer, operator, appeal, mailbox):
+    answered_token(operator, appeal, mailbox)
+    customer_login(client, customer)
+    url = reverse("portal:appeal_rating", kwargs={"number": appeal.number})
+    response = client.post(url, {"comment": "Ответили не по существу"})
+    assert response.status_code == 400
+    form = response.context["rating_form"]
+    assert form.errors == {"score": ["Выберите оценку."]}
+    page = response.content.decode()
+    assert 'id="id_score_error"' in page and "Выберите оценку." in page
+    assert "Ответили не по существу</textarea>" in page
+    too_long = client.post(url, {"score": 4, "comment": "а" * 2001})
+    assert too_long.status_code == 400
+    assert list(too_long.context["rating_form"].errors) == ["comment"]
+    assert 'id="id_comment_error"' in too_long.content.decode()
+    assert not AnswerRating.objects.exists()
+
+
 def test_a_link_is_refused_once_the_appeal_is_closed(client, operator, appeal, mailbox):
     token = answered_token(operator, appeal, mailbox)
     change_status(operator, appeal.pk, Status.CLOSED)

@@ -73,3 +73,17 @@ def test_a_crash_on_the_appeal_page_or_pdf_reports_no_document(staff_client, com
         report = crash_report(staff_client, url, caplog)
         assert "withdrawn" in report and "identity" in report, url
         assert PASSPORT_NUMBER not in report and "Свердловск" not in report, url
+
+
+def test_a_future_forwarding_date_is_refused_at_its_field(staff_client, operator, complaint):
+    take(operator, complaint.pk)
+    tomorrow = (timezone.localdate() + timezone.timedelta(days=1)).isoformat()
+    response = staff_client.post(
+        reverse("backoffice:forward", args=[complaint.pk]), {"on": tomorrow, "company": "ЕЭСК", "reference": "1"}
+    )
+    assert response.status_code == 400
+    form = response.context["forward_form"]
+    assert form.errors == {"on": ["Дата передачи не может быть в будущем."]}
+    assert 'id="forward_on_error"' in response.content.decode()
+    complaint.refresh_from_db()
+    assert complaint.status != Status.FORWARDED
