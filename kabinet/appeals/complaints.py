@@ -259,8 +259,17 @@ def staff_complaint_pdf(role: StaffRole, pk: int) -> tuple[bytes, str]:
 
 
 def rows(appeal: Appeal) -> list[tuple[str, str]]:
-    """The complaint's fields to show on its page (for its customer or its region's staff,
-    whose views found the appeal); [] for an ordinary appeal."""
+    """The complaint's fields to show on its page to its customer (whose view found the
+    appeal); [] for an ordinary appeal."""
     if appeal.kind != AppealKind.COMPLAINT:
         return []
     return complaint_rows(complaint_of(appeal))
+
+
+def staff_rows(role: StaffRole, appeal: Appeal) -> list[tuple[str, str]]:
+    """The fields for an employee of the region (the view found the appeal with
+    operators.staff_appeal); showing them is in the history, as a PDF download is."""
+    shown = rows(appeal)
+    if shown:
+        record(appeal, Event.Kind.PD_READ, role.user)
+    return shown

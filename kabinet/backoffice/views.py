@@ -156,7 +156,7 @@ def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> H
         ),
         "uploads": forms.get("uploads", []),
         "note_uploads": forms.get("note_uploads", []),
-        "complaint_rows": complaints.rows(item),
+        "complaint_rows": complaints.staff_rows(role, item),
         "forward_form": forms.get("forward_form") or ForwardForm(),
     }
     return render(request, "backoffice/appeal.html", context, status=status)

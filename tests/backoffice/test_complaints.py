@@ -87,3 +87,17 @@ def test_a_future_forwarding_date_is_refused_at_its_field(staff_client, operator
     assert 'id="forward_on_error"' in response.content.decode()
     complaint.refresh_from_db()
     assert complaint.status != Status.FORWARDED
+
+
+def test_showing_the_document_to_staff_is_in_the_history(staff_client, operator, complaint, customer, client):
+    from kabinet.appeals.models import Event
+    from tests.factories import customer_login
+
+    staff_client.get(reverse("backoffice:appeal", args=[complaint.pk]))
+    shown = complaint.events.get(kind=Event.Kind.PD_READ)
+    assert shown.actor == operator.user
+    page = staff_client.get(reverse("backoffice:appeal", args=[complaint.pk])).content.decode()
+    assert "Просмотрены данные жалобы" in page
+    customer_login(client, customer)  # the customer's own page is no staff read
+    client.get(reverse("portal:appeal", args=[complaint.number]))
+    assert complaint.events.filter(kind=Event.Kind.PD_READ).count() == 2
