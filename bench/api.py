@@ -41,6 +41,7 @@ accounts requests. That is where the time of a request goes, without the machine
 """
 
 import argparse
+import base64
 from functools import partial
 import json
 import os
@@ -72,6 +73,9 @@ def environment(data_dir: str, database: str, redis_url: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "KABINET_SECURE_SSL_REDIRECT": "0",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
+        # A public-looking host with DEBUG off is production to the settings: it needs the
+        # complaints' key (a Fernet key is 32 random bytes in URL-safe base64).
+        "KABINET_PD_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "CELERY_BROKER_URL": "",
         "KABINET_API_RATE": str(10**9),
         "REDIS_URL": redis_url,

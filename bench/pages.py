@@ -34,6 +34,7 @@ the same with and without the branch is bench/pages_scale.py.
 """
 
 import argparse
+import base64
 from io import StringIO
 import os
 from pathlib import Path
@@ -66,6 +67,9 @@ def environment(data_dir: str, database: str, redis_url: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "KABINET_SECURE_SSL_REDIRECT": "0",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
+        # A public-looking host with DEBUG off is production to the settings: it needs the
+        # complaints' key (a Fernet key is 32 random bytes in URL-safe base64).
+        "KABINET_PD_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "CELERY_BROKER_URL": "",
         "REDIS_URL": redis_url,
         "KABINET_CACHE_PREFIX": f"bench-pages-{os.getpid()}",

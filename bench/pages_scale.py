@@ -36,6 +36,7 @@ shared by both databases in this process) is cleared at each switch all the same
 """
 
 import argparse
+import base64
 import csv
 from dataclasses import dataclass, field
 import importlib.util
@@ -81,6 +82,9 @@ def setup_django(data_dir: str, database: str) -> None:
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         KABINET_SECURE_SSL_REDIRECT="0",
         DJANGO_ALLOWED_HOSTS="testserver",
+        # A public-looking host with DEBUG off is production to the settings: it needs the
+        # complaints' key (a Fernet key is 32 random bytes in URL-safe base64).
+        KABINET_PD_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         CELERY_BROKER_URL="",
     )
     os.environ.pop("REDIS_URL", None)  # one cache for both databases would be worse than locmem

@@ -380,6 +380,32 @@ KABINET_COMPLAINT_PD_RETENTION_DAYS = int(os.environ.get("KABINET_COMPLAINT_PD_R
 # Answer deadline of a complaint in working days: «20» for every region, or per region code
 # «66=15,59=10,20» (a bare number is the default for regions not named).
 KABINET_COMPLAINT_ANSWER_DAYS = os.environ.get("KABINET_COMPLAINT_ANSWER_DAYS", "20")
+
+
+def refuse_unusable_complaints(debug: bool, environ: dict[str, str], allowed_hosts: list[str]) -> None:
+    """Like the placeholders: a malformed key or answer-days table refuses to start (else the
+    site runs and every complaint filing fails with a server error). A missing key refuses only
+    on a server answering a public name, as the debug refusal tells production: tests and
+    embedded runs, on loopback names, take no complaints with real documents and need none.
+    `check --deploy` (kabinet.E001/E002) stays for the settings changed after start-up."""
+    if debug:
+        return
+    from kabinet.appeals.answer_days import parse_answer_days
+    from kabinet.core.pd_crypto import key_problem
+
+    keys = [key.strip() for key in environ.get("KABINET_PD_KEYS", "").split(",") if key.strip()]
+    if not keys and any(not _is_loopback(host.lstrip(".")) for host in allowed_hosts):
+        raise ImproperlyConfigured(
+            "KABINET_PD_KEYS is not set: complaints could not be filed. "
+            "Generate a key with `manage.py generate_pd_key` (docs/appeals.md)."
+        )
+    for number, key in enumerate(keys, 1):
+        if problem := key_problem(key):
+            raise ImproperlyConfigured(f"KABINET_PD_KEYS key #{number}: {problem}")
+    parse_answer_days(environ.get("KABINET_COMPLAINT_ANSWER_DAYS", "20"))
+
+
+refuse_unusable_complaints(DEBUG, dict(os.environ), ALLOWED_HOSTS)
 # «Оцените ответ» (docs/appeals.md «Ratings»): the links sent with an answer work once and for
 # this many days (issue 16); requests to them per client address a minute; how long the
 # «thank you» page may still add a comment or change the score.

@@ -5,6 +5,7 @@ Made on request and streamed, never stored: the document data stays encrypted at
 from html import escape
 from io import BytesIO
 
+from django.views.decorators.debug import sensitive_variables
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -15,6 +16,8 @@ from kabinet.appeals.complaints_models import QualityComplaint
 from kabinet.billing.bill_pdf import FONT, FONT_BOLD, INK, RULE, register_fonts
 
 
+# Every local here holds the rows or what is built of them: none goes to an error report.
+@sensitive_variables()
 def render_complaint_pdf(complaint: QualityComplaint) -> bytes:
     register_fonts()
     base = ParagraphStyle("c-base", fontName=FONT, fontSize=9.5, leading=12.5, textColor=INK)

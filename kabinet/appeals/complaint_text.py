@@ -4,6 +4,7 @@ office and the PDF show the same list."""
 import re
 
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from kabinet.appeals.complaints_models import DocumentType, QualityComplaint
 from kabinet.appeals.models import ContactMethod
@@ -24,6 +25,8 @@ def _moment(value) -> str:
     return f"{timezone.localtime(value):%d.%m.%Y %H:%M}" if value else "—"
 
 
+# A crash while building the rows must not put the decrypted document in the error report.
+@sensitive_variables("identity", "birth", "birth_place", "document", "series_number")
 def complaint_rows(complaint: QualityComplaint) -> list[tuple[str, str]]:
     """Every field, in the order of the rules, as label and text (the page and the PDF)."""
     appeal = complaint.appeal

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
 from kabinet.appeals import operators
+from kabinet.appeals.answer_days import parse_answer_days
 from kabinet.appeals.calendar import add_working_days
 from kabinet.appeals.calendar import today as local_today
 from kabinet.appeals.complaint_pdf import render_complaint_pdf
@@ -70,20 +70,7 @@ def complaint_reason() -> Reason:
 
 
 def _answer_days_table() -> tuple[int, dict[str, int]]:
-    default, per_region = 20, {}
-    for item in settings.KABINET_COMPLAINT_ANSWER_DAYS.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        code, sep, days = item.partition("=")
-        try:
-            if sep:
-                per_region[code.strip()] = int(days)
-            else:
-                default = int(code)
-        except ValueError as error:
-            raise ImproperlyConfigured(f"KABINET_COMPLAINT_ANSWER_DAYS: «{item}» is not a number of days") from error
-    return default, per_region
+    return parse_answer_days(settings.KABINET_COMPLAINT_ANSWER_DAYS)
 
 
 def default_answer_days() -> int:
@@ -165,11 +152,16 @@ class Forwarding:
 FORWARDABLE = {Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.FORWARDED}
 
 
+def forwarding_date_refusal(on: date) -> str:
+    """Why this cannot be the forwarding date, or "": the form shows it at the date field."""
+    return "Дата передачи не может быть в будущем." if on > local_today() else ""
+
+
 def forward(role: StaffRole, pk: int, data: Forwarding) -> Appeal:
     """«Передано в сетевую организацию»: the date and the network company's reference. The
     complaint stays open: the supplier still answers the customer, with the inspection act."""
-    if data.on > local_today():
-        raise AppealRefused("Дата передачи не может быть в будущем.")
+    if refusal := forwarding_date_refusal(data.on):
+        raise AppealRefused(refusal)
     with transaction.atomic():
         appeal = operators.locked(role, pk)
         operators.must_handle(role, appeal)
@@ -218,12 +210,36 @@ def wipe_expired_personal_data(now: datetime | None = None) -> int:
     return wiped
 
 
+def rotate_one(pk: int, token: str) -> bool:
+    """Re-encrypt one row's identity data, read earlier as `token`. Written only if the row
+    still holds that value and was not wiped meanwhile: the daily wipe may run between the read
+    and this write, and an unconditional write would bring the wiped document back."""
+    return bool(
+        QualityComplaint.objects.filter(pk=pk, identity=token, identity_wiped_at__isnull=True).update(
+            identity=rotate(token)
+        )
+    )
+
+
+ROTATE_ATTEMPTS = 3
+
+
 def rotate_keys() -> int:
-    """Re-encrypt every complaint's identity data under the first key of KABINET_PD_KEYS."""
+    """Re-encrypt every complaint's identity data under the first key of KABINET_PD_KEYS; a row
+    changed meanwhile is read again, a row wiped meanwhile is left wiped. The number rotated."""
     count = 0
-    for complaint in QualityComplaint.objects.exclude(identity="").only("pk", "identity").iterator():
-        QualityComplaint.objects.filter(pk=complaint.pk).update(identity=rotate(complaint.identity))
-        count += 1
+    due = QualityComplaint.objects.exclude(identity="").filter(identity_wiped_at__isnull=True)
+    for complaint in due.only("pk", "identity").iterator():
+        token = complaint.identity
+        for _ in range(ROTATE_ATTEMPTS):
+            if rotate_one(complaint.pk, token):
+                count += 1
+                break
+            token = due.filter(pk=complaint.pk).values_list("identity", flat=True).first()
+            if token is None:
+                break  # wiped meanwhile: nothing to re-encrypt
+        else:
+            raise RuntimeError(f"Жалоба {complaint.pk}: данные менялись во время перешифрования, повторите команду")
     return count
 
 
@@ -243,8 +259,17 @@ def staff_complaint_pdf(role: StaffRole, pk: int) -> tuple[bytes, str]:
 
 
 def rows(appeal: Appeal) -> list[tuple[str, str]]:
-    """The complaint's fields to show on its page (for its customer or its region's staff,
-    whose views found the appeal); [] for an ordinary appeal."""
+    """The complaint's fields to show on its page to its customer (whose view found the
+    appeal); [] for an ordinary appeal."""
     if appeal.kind != AppealKind.COMPLAINT:
         return []
     return complaint_rows(complaint_of(appeal))
+
+
+def staff_rows(role: StaffRole, appeal: Appeal) -> list[tuple[str, str]]:
+    """The fields for an employee of the region (the view found the appeal with
+    operators.staff_appeal); showing them is in the history, as a PDF download is."""
+    shown = rows(appeal)
+    if shown:
+        record(appeal, Event.Kind.PD_READ, role.user)
+    return shown

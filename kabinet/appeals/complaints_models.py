@@ -6,6 +6,7 @@ kabinet.core.pd_crypto): never in clear in the database, a dump or a backup, wip
 retention period (`identity_wiped_at`) while the complaint itself stays."""
 
 from django.db import models
+from django.views.decorators.debug import sensitive_variables
 
 from kabinet.appeals.models import Appeal
 from kabinet.core import pd_crypto
@@ -49,5 +50,6 @@ class QualityComplaint(models.Model):
         """The decrypted document and birth data; {} once wiped."""
         return pd_crypto.decrypt(self.identity)
 
+    @sensitive_variables("data")
     def set_identity(self, data: dict) -> None:
         self.identity = pd_crypto.encrypt(data)

@@ -227,6 +227,8 @@ class Event(models.Model):
         REPLY = "reply", "Ответ клиенту"
         NOTE = "note", "Внутренняя заметка"
         FILE_READ = "file_read", "Открыт файл"
+        # An employee was shown a complaint's decrypted document data on its page.
+        PD_READ = "pd_read", "Просмотрены данные жалобы"
 
     PUBLIC = (Kind.CREATED, Kind.STATUS, Kind.CUSTOMER_MESSAGE, Kind.REPLY)
 

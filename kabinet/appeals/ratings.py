@@ -56,19 +56,24 @@ class LinkState(enum.Enum):
     CLOSED = "closed"
 
 
-LINK_REFUSALS = {
-    LinkState.UNKNOWN: "Ссылка недействительна. Оценить ответ можно на странице обращения в личном кабинете.",
-    LinkState.USED: (
-        "По этой ссылке оценка уже поставлена. Изменить её можно на странице обращения в личном кабинете, "
-        "пока обращение не закрыто."
-    ),
-    LinkState.EXPIRED: (
-        f"Срок действия ссылки истёк: она действует {settings.KABINET_RATING_LINK_DAYS} дней. "
-        "Оценить ответ можно на странице обращения в личном кабинете, пока обращение не закрыто."
-    ),
-    LinkState.CLOSED: "Обращение закрыто, оценить ответ уже нельзя.",
-}
-CLOSED_REFUSAL = LINK_REFUSALS[LinkState.CLOSED]
+CLOSED_REFUSAL = "Обращение закрыто, оценить ответ уже нельзя."
+
+
+def link_refusal(state: LinkState) -> str:
+    """Why a link does not rate, or "" for a valid one. Built when asked: the expiry names
+    KABINET_RATING_LINK_DAYS as the settings hold it now, not as at import."""
+    return {
+        LinkState.UNKNOWN: "Ссылка недействительна. Оценить ответ можно на странице обращения в личном кабинете.",
+        LinkState.USED: (
+            "По этой ссылке оценка уже поставлена. Изменить её можно на странице обращения в личном кабинете, "
+            "пока обращение не закрыто."
+        ),
+        LinkState.EXPIRED: (
+            f"Срок действия ссылки истёк: она действует {settings.KABINET_RATING_LINK_DAYS} дней. "
+            "Оценить ответ можно на странице обращения в личном кабинете, пока обращение не закрыто."
+        ),
+        LinkState.CLOSED: CLOSED_REFUSAL,
+    }.get(state, "")
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class LinkCheck:
 
     @property
     def refusal(self) -> str:
-        return LINK_REFUSALS.get(self.state, "")
+        return link_refusal(self.state)
 
 
 def _hash(token: str) -> str:
@@ -107,10 +112,12 @@ def link_urls(token: str) -> dict[int, str]:
 
 def check_link(token: str, *, for_update: bool = False) -> LinkCheck:
     """What a token is worth now. Looked up by its hash (the token never reaches the database)
-    and compared again in constant time."""
+    and compared again in constant time. `for_update` locks the link and its appeal's row: the
+    appeal's orders a click against closing it (operators lock it the same way, as _change does),
+    and a close in progress is waited for and then seen."""
     links = RatingLink.objects.select_related("appeal", "answer")
     if for_update:
-        links = links.select_for_update(of=("self",))
+        links = links.select_for_update(of=("self", "appeal"))
     link = links.filter(token_hash=_hash(token)).first()
     if link is None or not hmac.compare_digest(link.token_hash, _hash(token)):
         return LinkCheck(LinkState.UNKNOWN)
@@ -125,7 +132,8 @@ def check_link(token: str, *, for_update: bool = False) -> LinkCheck:
 
 def rate_by_link(token: str, score: int) -> AnswerRating:
     """The confirmation page's button: record the score and spend the token, in one transaction
-    under the link's row lock, so two clicks at once record one use."""
+    under the link's and the appeal's row locks, so two clicks at once record one use and a
+    click racing a close is refused."""
     _check_score(score)
     with transaction.atomic():
         checked = check_link(token, for_update=True)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
+from kabinet.appeals import complaints
 from kabinet.appeals.form_fields import FilesField, limit_text_and_files
 from kabinet.appeals.models import Status, Topic
 from kabinet.billing.models import Region
@@ -189,3 +190,9 @@ class ForwardForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "forward_%s")
         super().__init__(*args, **kwargs)
+
+    def clean_on(self):
+        # The domain's rule, checked here too so that its refusal stands at the date field.
+        if refusal := complaints.forwarding_date_refusal(self.cleaned_data["on"]):
+            raise forms.ValidationError(refusal)
+        return self.cleaned_data["on"]

@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from kabinet.appeals import complaints, operators
@@ -136,6 +136,8 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
     return _appeal_page(request, pk)
 
 
+# The context holds a complaint's decrypted rows: never in an error report.
+@sensitive_variables("context")
 def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> HttpResponse:
     role = request.staff_role
     item = operators.staff_appeal(role, pk)
@@ -154,7 +156,7 @@ def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> H
         ),
         "uploads": forms.get("uploads", []),
         "note_uploads": forms.get("note_uploads", []),
-        "complaint_rows": complaints.rows(item),
+        "complaint_rows": complaints.staff_rows(role, item),
         "forward_form": forms.get("forward_form") or ForwardForm(),
     }
     return render(request, "backoffice/appeal.html", context, status=status)
@@ -265,6 +267,7 @@ def forward(request: HttpRequest, pk: int) -> HttpResponse:
     return _done(request, pk, "Жалоба отмечена как переданная в сетевую организацию.")
 
 
+@sensitive_variables("content")
 @staff_required
 def complaint_pdf(request: HttpRequest, pk: int):
     content, filename = complaints.staff_complaint_pdf(request.staff_role, pk)

@@ -11,6 +11,7 @@ import json
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 
 def key_problem(key: str) -> str:
@@ -33,6 +34,7 @@ def cipher() -> MultiFernet:
     return _cipher(tuple(settings.KABINET_PD_KEYS))
 
 
+@sensitive_variables("data")
 def encrypt(data: dict) -> str:
     return cipher().encrypt(json.dumps(data, ensure_ascii=False).encode()).decode()
 

@@ -53,6 +53,43 @@ def test_keys_rotate(settings, customer, account):
     assert QualityComplaint.objects.get(appeal=appeal).identity_data()["document_number"] == PASSPORT_NUMBER
 
 
+def test_rotation_never_brings_back_data_wiped_meanwhile(settings, customer, account):
+    """The daily wipe may run between rotation reading a row and writing it back: the stale
+    value must not be re-encrypted over the wipe."""
+    from cryptography.fernet import Fernet
+
+    settings.KABINET_COMPLAINT_PD_RETENTION_DAYS = 0
+    appeal = make_complaint(customer, account)
+    stale = QualityComplaint.objects.get(appeal=appeal).identity
+    appeal.__class__.objects.filter(pk=appeal.pk).update(
+        status=Status.CLOSED, closed_at=timezone.now() - timedelta(days=1)
+    )
+    assert complaints.wipe_expired_personal_data() == 1
+    settings.KABINET_PD_KEYS = [Fernet.generate_key().decode(), *settings.KABINET_PD_KEYS]
+    complaint = QualityComplaint.objects.get(appeal=appeal)
+    assert complaints.rotate_one(complaint.pk, stale) is False
+    complaint.refresh_from_db()
+    assert complaint.identity == "" and complaint.identity_wiped_at is not None
+    assert complaints.rotate_keys() == 0
+
+
+def test_rotation_retries_a_row_changed_meanwhile(settings, customer, account):
+    from cryptography.fernet import Fernet
+
+    appeal = make_complaint(customer, account)
+    complaint = QualityComplaint.objects.get(appeal=appeal)
+    stale = complaint.identity
+    complaint.set_identity({**complaint.identity_data(), "document_number": "999999"})
+    complaint.save(update_fields=["identity"])
+    old = settings.KABINET_PD_KEYS[0]
+    new = Fernet.generate_key().decode()
+    settings.KABINET_PD_KEYS = [new, old]
+    assert complaints.rotate_one(complaint.pk, stale) is False
+    assert complaints.rotate_keys() == 1
+    settings.KABINET_PD_KEYS = [new]
+    assert QualityComplaint.objects.get(appeal=appeal).identity_data()["document_number"] == "999999"
+
+
 def test_a_complaint_is_an_appeal_with_a_number_time_and_the_regions_deadline(settings, customer, account, outbox):
     settings.KABINET_COMPLAINT_ANSWER_DAYS = "20,66=5"
     appeal = make_complaint(customer, account)

@@ -153,6 +153,24 @@ def test_the_page_rates_and_changes_while_open_not_once_closed(client, customer,
     assert AnswerRating.objects.get().score == 5
 
 
+def test_the_pages_form_refuses_at_its_field_keeping_the_comment(client, customer, operator, appeal, mailbox):
+    answered_token(operator, appeal, mailbox)
+    customer_login(client, customer)
+    url = reverse("portal:appeal_rating", kwargs={"number": appeal.number})
+    response = client.post(url, {"comment": "Ответили не по существу"})
+    assert response.status_code == 400
+    form = response.context["rating_form"]
+    assert form.errors == {"score": ["Выберите оценку."]}
+    page = response.content.decode()
+    assert 'id="id_score_error"' in page and "Выберите оценку." in page
+    assert "Ответили не по существу</textarea>" in page
+    too_long = client.post(url, {"score": 4, "comment": "а" * 2001})
+    assert too_long.status_code == 400
+    assert list(too_long.context["rating_form"].errors) == ["comment"]
+    assert 'id="id_comment_error"' in too_long.content.decode()
+    assert not AnswerRating.objects.exists()
+
+
 def test_a_link_is_refused_once_the_appeal_is_closed(client, operator, appeal, mailbox):
     token = answered_token(operator, appeal, mailbox)
     change_status(operator, appeal.pk, Status.CLOSED)
@@ -259,6 +277,45 @@ def test_two_clicks_at_once_use_the_link_once(operator, appeal):
     assert AnswerRating.objects.get().score == recorded[0].score
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_link_click_waits_for_a_close_in_progress_and_is_refused(operator, appeal):
+    """The appeal is being closed (its row locked, not yet committed) when the link's button is
+    pressed: the click waits for the close and is refused, as the page's form is."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    import psycopg
+
+    from tests.factories import database_url, wait_until
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL only")
+    answer_appeal(operator, appeal)
+    token = "known-token-for-the-close-race"
+    RatingLink.objects.update(token_hash=ratings._hash(token))
+
+    def click():
+        try:
+            return ratings.rate_by_link(token, 5)
+        except ratings.RatingRefused as refused:
+            return refused
+        finally:
+            connection.close()
+
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    with psycopg.connect(database_url(), autocommit=True) as watch, psycopg.connect(database_url()) as closing:
+        closing.execute(
+            "UPDATE appeals_appeal SET status = %s, closed_at = now() WHERE id = %s", [Status.CLOSED, appeal.pk]
+        )
+        with ThreadPoolExecutor(1) as pool:
+            result = pool.submit(click)
+            wait_until(lambda: result.done() or watch.execute(waiting).fetchone()[0], "the click waiting or done")
+            closing.commit()
+            outcome = result.result()
+    assert isinstance(outcome, ratings.RatingRefused) and "Обращение закрыто" in str(outcome), outcome
+    assert not AnswerRating.objects.exists()
+
+
 def test_the_back_office_appeal_shows_the_rating_under_the_answer(client, operator, appeal, mailbox):
     token = answered_token(operator, appeal, mailbox)
     grant = rate(client, token, 2).context["form"].initial["grant"]
@@ -266,3 +323,8 @@ def test_the_back_office_appeal_shows_the_rating_under_the_answer(client, operat
     staff_login(client, operator.user)
     page = client.get(reverse("backoffice:appeal", kwargs={"pk": appeal.pk})).content.decode()
     assert "Оценка клиента: 2 из 5 — «Не по существу»" in page
+
+
+def test_the_expiry_refusal_names_the_days_set_now(settings):
+    settings.KABINET_RATING_LINK_DAYS = 3
+    assert "она действует 3 дней" in ratings.LinkCheck(ratings.LinkState.EXPIRED).refusal

@@ -60,3 +60,44 @@ def test_forward_then_answer_with_the_act(staff_client, operator, complaint, out
     complaint.refresh_from_db()
     assert complaint.status == Status.ANSWERED
     assert complaint.attachments.filter(name="акт проверки.pdf", message__isnull=False).exists()
+
+
+def test_a_crash_on_the_appeal_page_or_pdf_reports_no_document(staff_client, complaint, caplog):
+    from tests.portal.test_complaints import crash_report, unreadable_document_type
+
+    unreadable_document_type(complaint)
+    for url in (
+        reverse("backoffice:appeal", args=[complaint.pk]),
+        reverse("backoffice:complaint_pdf", args=[complaint.pk]),
+    ):
+        report = crash_report(staff_client, url, caplog)
+        assert "withdrawn" in report and "identity" in report, url
+        assert PASSPORT_NUMBER not in report and "Свердловск" not in report, url
+
+
+def test_a_future_forwarding_date_is_refused_at_its_field(staff_client, operator, complaint):
+    take(operator, complaint.pk)
+    tomorrow = (timezone.localdate() + timezone.timedelta(days=1)).isoformat()
+    response = staff_client.post(
+        reverse("backoffice:forward", args=[complaint.pk]), {"on": tomorrow, "company": "ЕЭСК", "reference": "1"}
+    )
+    assert response.status_code == 400
+    form = response.context["forward_form"]
+    assert form.errors == {"on": ["Дата передачи не может быть в будущем."]}
+    assert 'id="forward_on_error"' in response.content.decode()
+    complaint.refresh_from_db()
+    assert complaint.status != Status.FORWARDED
+
+
+def test_showing_the_document_to_staff_is_in_the_history(staff_client, operator, complaint, customer, client):
+    from kabinet.appeals.models import Event
+    from tests.factories import customer_login
+
+    staff_client.get(reverse("backoffice:appeal", args=[complaint.pk]))
+    shown = complaint.events.get(kind=Event.Kind.PD_READ)
+    assert shown.actor == operator.user
+    page = staff_client.get(reverse("backoffice:appeal", args=[complaint.pk])).content.decode()
+    assert "Просмотрены данные жалобы" in page
+    customer_login(client, customer)  # the customer's own page is no staff read
+    client.get(reverse("portal:appeal", args=[complaint.number]))
+    assert complaint.events.filter(kind=Event.Kind.PD_READ).count() == 2

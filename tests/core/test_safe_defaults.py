@@ -22,6 +22,8 @@ OURS = {
     "KABINET_SECURE_SSL_REDIRECT",
     "KABINET_KEEP_SECRET_MESSAGES",
     "KABINET_SMS_BACKEND",
+    "KABINET_PD_KEYS",
+    "KABINET_COMPLAINT_ANSWER_DAYS",
 }
 
 
@@ -93,10 +95,18 @@ def test_debug_refuses_a_public_host_name(tmp_path, hosts):
 
 
 def test_the_same_variables_without_debug_are_fine(tmp_path):
-    result = load_settings(
-        tmp_path, DATABASE_URL="postgres://kabinet:pw@db.internal:5432/kabinet", DJANGO_ALLOWED_HOSTS="lk.example.ru"
-    )
-    assert result.returncode == 0, result.stderr
+    from cryptography.fernet import Fernet
+
+    production = {
+        "DATABASE_URL": "postgres://kabinet:pw@db.internal:5432/kabinet",
+        "DJANGO_ALLOWED_HOSTS": "lk.example.ru",
+        "KABINET_PD_KEYS": Fernet.generate_key().decode(),
+    }
+    assert load_settings(tmp_path, **production).returncode == 0
+    # A public name means production: it must have the complaints' key (tests and embedded
+    # runs, on loopback names, need none).
+    result = load_settings(tmp_path, **(production | {"KABINET_PD_KEYS": ""}))
+    assert "ImproperlyConfigured: KABINET_PD_KEYS is not set" in result.stderr
 
 
 def test_runserver_stops_on_it(tmp_path):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from django.conf import settings
+import pytest
 
 from tests.factories import production_env
 
@@ -110,6 +111,29 @@ def test_the_template_as_shipped_does_not_start(tmp_path):
         "EMAIL_HOST_PASSWORD",
     ]:
         assert name in result.stderr.splitlines()[-1], name
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"KABINET_PD_KEYS": ""}, "KABINET_PD_KEYS is not set"),
+        ({"KABINET_PD_KEYS": "not-a-fernet-key"}, "KABINET_PD_KEYS key #1"),
+        ({"KABINET_COMPLAINT_ANSWER_DAYS": "66=двадцать"}, "KABINET_COMPLAINT_ANSWER_DAYS"),
+    ],
+)
+def test_a_server_without_a_usable_complaint_setting_does_not_start(tmp_path, change, named):
+    """Not only `check --deploy`: any command refuses, else the site starts and every
+    complaint filing fails with a server error."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=production_env(tmp_path) | change,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {named}" in result.stderr, result.stderr
 
 
 def test_the_template_leaves_debug_off_and_trusts_exactly_one_proxy(tmp_path):

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
 from kabinet.appeals import complaints, ratings, services
@@ -95,7 +96,9 @@ def appeal_detail(request: HttpRequest, number: str) -> HttpResponse:
     return _detail_page(request, appeal, MessageForm(), [])
 
 
-def _detail_page(request, appeal, form, uploads, status=200) -> HttpResponse:
+# The context holds a complaint's decrypted rows: never in an error report.
+@sensitive_variables("context")
+def _detail_page(request, appeal, form, uploads, status=200, rating_form=None) -> HttpResponse:
     offer = ratings.offer(appeal)
     context = {
         "appeal": appeal,
@@ -104,12 +107,18 @@ def _detail_page(request, appeal, form, uploads, status=200) -> HttpResponse:
         "files": services.customer_files(appeal).filter(message__isnull=True),
         "can_write": services.can_write(appeal),
         "rating_offer": offer,
-        "rating_form": RatingForm(initial={"comment": offer.rating.comment if offer and offer.rating else ""}),
+        "rating_form": rating_form
+        or RatingForm(initial={"comment": offer.rating.comment if offer and offer.rating else ""}),
         "form": form,
         "uploads": uploads,
         "complaint_rows": complaints.rows(appeal),
     }
     return render(request, "portal/appeals/detail.html", context, status=status)
+
+
+def appeal_page(request: HttpRequest, appeal, *, rating_form, status: int) -> HttpResponse:
+    """The appeal's page with the rating form as the customer sent it (its refusals at its fields)."""
+    return _detail_page(request, appeal, MessageForm(), [], status=status, rating_form=rating_form)
 
 
 @require_POST

@@ -71,6 +71,7 @@ def _page(request, form, uploads, status=200) -> HttpResponse:
     return render(request, "portal/appeals/complaint_new.html", context, status=status)
 
 
+@sensitive_variables("content")
 @customer_required
 def complaint_pdf(request: HttpRequest, number: str) -> FileResponse:
     content, filename = complaints.customer_complaint_pdf(request.user, number)

@@ -17,6 +17,7 @@ from kabinet.core.net import client_ip
 from kabinet.core.ratelimit import over_rate
 from kabinet.portal.access import customer_required
 from kabinet.portal.rating_forms import GrantedRatingForm, RatingForm, ScoreForm
+from kabinet.portal.views.appeals import appeal_page
 
 
 def _too_often(request: HttpRequest) -> HttpResponse | None:
@@ -90,9 +91,12 @@ def appeal_rating(request: HttpRequest, number: str) -> HttpResponse:
     """«Оцените ответ» on the appeal's page: make or change the rating while the appeal is open."""
     form = RatingForm(request.POST)
     try:
-        ratings.customer_offer(request.user, number)  # someone else's appeal: 404 before the form is read
+        appeal, offer = ratings.customer_offer(request.user, number)  # someone else's: 404 before the form
         if not form.is_valid():
-            raise ratings.RatingRefused(" ".join(e for errors in form.errors.values() for e in errors))
+            if offer.may_rate:
+                # At their fields, on the page with the form as typed (the comment kept).
+                return appeal_page(request, appeal, rating_form=form, status=400)
+            raise ratings.RatingRefused(ratings.CLOSED_REFUSAL)
         data = form.cleaned_data
         rating = ratings.rate_as_customer(request.user, number, data["score"], data["comment"])
     except ratings.RatingRefused as refused:
