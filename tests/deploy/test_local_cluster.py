@@ -4,6 +4,7 @@ the module, in its own state dir, ports, database, Redis key prefix and RabbitMQ
 developer's cluster (and its worker) beside it sees nothing of it. The tests run in file order;
 the last one takes the cluster down and checks that nothing it started is left."""
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 import http.cookiejar
@@ -267,18 +268,28 @@ def requests_counted(metrics: str, view: str) -> float:
 def test_an_instances_metrics_sum_both_its_workers(cluster):
     """Each worker counts in its own file under the instance's PROMETHEUS_MULTIPROC_DIR (the
     unit's Environment=, here $DIR/metrics-gunicorn-a); the scrape, answered by one worker,
-    adds them all up."""
+    adds them all up. Requests go 8 at a time: one after another, one worker may take them all."""
     port = cluster.base + 1
-    before = requests_counted(instance(cluster, port, "/metrics").read().decode(), "portal:login")
-    for _ in range(12):
-        assert instance(cluster, port, "/login/", **{"X-Forwarded-Proto": "https"}).status == 200
-    after = requests_counted(instance(cluster, port, "/metrics").read().decode(), "portal:login")
-    assert after - before >= 12
     master = (cluster.state / "gunicorn-a.pid").read_text().strip()
     workers = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     assert len(workers) == 2, workers
-    files = {path.name for path in (cluster.state / "metrics-gunicorn-a").glob("counter_*.db")}
-    assert {f"counter_{pid}.db" for pid in workers} <= files, files
+    wanted = {f"counter_{pid}.db" for pid in workers}
+    before = requests_counted(instance(cluster, port, "/metrics").read().decode(), "portal:login")
+    sent, files = 0, set()
+
+    def login_page(_):
+        return instance(cluster, port, "/login/", **{"X-Forwarded-Proto": "https"}).status
+
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(50):  # bounded: 400 requests at 8 at a time always reach both workers
+            assert list(pool.map(login_page, range(8))) == [200] * 8
+            sent += 8
+            files = {path.name for path in (cluster.state / "metrics-gunicorn-a").glob("counter_*.db")}
+            if wanted <= files:
+                break
+    assert wanted <= files, files
+    after = requests_counted(instance(cluster, port, "/metrics").read().decode(), "portal:login")
+    assert after - before >= sent
 
 
 def json_lines(path: Path) -> list[dict]:
