@@ -7,7 +7,10 @@ kept by django-otp's TOTP and static devices; the rules around them are Kabinet'
   the same limits and lockout. The person's key is the second factor's own: a right password
   resets the password counter, and must not give a code-guesser fresh attempts.
 - A TOTP code is good once: django-otp's device keeps the last time step used (`last_t`) and
-  refuses it and anything before.
+  refuses it and anything before. django-otp reads, checks and saves without a lock, so the
+  device row is locked (select_for_update) inside _counted's transaction: two requests with
+  the same code at once are served one after the other, and the second sees the new `last_t`.
+  A recovery code is spent by its own DELETE, accepted only when that deleted the row.
 - Recovery codes are stored only as their SHA-256 (truncated to django-otp's 16-character
   token column): each carries 60 random bits, so the hash cannot be reversed by guessing.
 - «Запомнить этот браузер»: a signed cookie naming the user, their device and a mark of their
@@ -118,12 +121,17 @@ def start_setup(user: User) -> Setup:
 def confirm_setup(user: User, code: str, ip: str | None) -> tuple[Check, list[str]]:
     """Turn the pending device on when the code from the app is right; then the recovery codes,
     shown once. Counted like every other code."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
+    if not TOTPDevice.objects.filter(user=user, confirmed=False).exists():
         return Check(Outcome.INVALID), []
-    check = _counted(user, ip, lambda: device if device.verify_token(_digits(code)) else None)
+
+    def proof():
+        pending = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+        return pending if pending and pending.verify_token(_digits(code)) else None
+
+    check = _counted(user, ip, proof)
     if check.outcome is not Outcome.OK:
         return check, []
+    device = check.device
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
@@ -255,12 +263,16 @@ def verify_code(user: User, code: str) -> TOTPDevice | StaticDevice | None:
     code = (code or "").strip()
     if not code or len(code) > 64:
         return None
-    if (device := app_device(user)) and _digits(code).isdigit() and device.verify_token(_digits(code)):
-        return device
+    # Callers hold a transaction (_counted): the lock lasts until the new last_t is committed.
+    app = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+    if app and _digits(code).isdigit() and app.verify_token(_digits(code)):
+        return app
     if (device := sms_device(user)) and _digits(code).isdigit() and _sms_matches(user, code):
         return device
     recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
-    if recovery and recovery.verify_token(_code_hash(code)):
+    # Not StaticDevice.verify_token: it answers True even when another request deleted the row.
+    if recovery and StaticToken.objects.filter(device=recovery, token=_code_hash(code)).delete()[0] == 1:
+        recovery.set_last_used_timestamp(commit=True)
         return recovery
     return None
 

@@ -4,11 +4,13 @@
 import json
 import time
 
+from django.test import Client
 import pyotp
+import pytest
 
 from kabinet.core.models import AuditEvent
 from kabinet.identity import second_factor
-from tests.factories import PASSWORD, TOTP_SECRET, bearer, give_second_factor, recovery_code
+from tests.factories import PASSWORD, TOTP_SECRET, bearer, give_second_factor, in_threads, recovery_code
 
 TOKEN, STEP, PROFILE = "/api/v1/auth/token", "/api/v1/auth/token/second-factor", "/api/v1/profile"
 
@@ -74,3 +76,16 @@ def test_a_forged_expired_or_outdated_mfa_token_is_refused(client, customer):
     response = post(client, STEP, {"mfa_token": token, "code": code})
     assert response.status_code == 400 and "mfa_token" in response.json()["errors"]
     assert second_factor.api_challenge_user(token) is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["app", "recovery"])
+def test_two_requests_at_once_use_a_code_once(customer, kind):
+    """The same code sent twice at once: one sign-in, not two (the device row is locked)."""
+    give_second_factor(customer)
+    code = pyotp.TOTP(TOTP_SECRET).now() if kind == "app" else recovery_code(customer)
+    tokens = [challenge(Client()) for _ in range(4)]
+
+    results = in_threads(4, lambda i: post(Client(), STEP, {"mfa_token": tokens[i], "code": code}).status_code)
+
+    assert sorted(results) == [200, 400, 400, 400], results
