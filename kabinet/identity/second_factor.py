@@ -167,6 +167,22 @@ def turn_off(user: User, code_or_password: str, ip: str | None) -> Check:
     return check
 
 
+def delete_by_admin(devices: list, admin: User, ip: str | None) -> None:
+    """An administrator deletes devices in /admin/ (an employee's lost phone): each one is a
+    second factor turned off, audited with who did it."""
+    with transaction.atomic():
+        for device in devices:
+            device.delete()
+            audit.record(
+                AuditEvent.Action.SECOND_FACTOR_OFF,
+                user=device.user,
+                ip=ip,
+                by="admin",
+                admin=admin.pk,
+                method=_method(device),
+            )
+
+
 def start_sms_setup(user: User, ip: str | None) -> VerificationCode:
     """Send a code to the customer's phone; its return turns SMS codes on. Raises
     codes.CodeThrottled when the phone's or the address's limits say wait."""
