@@ -111,6 +111,15 @@ def complete_sign_in(challenge: str, code: str, ip: str) -> tuple[second_factor.
     return check, (open_session(user, ip) if check.outcome is second_factor.Outcome.OK else None)
 
 
+def send_sign_in_code(challenge: str, ip: str) -> None:
+    """An SMS code for the second call, for a customer with SMS codes on. Raises InvalidToken,
+    second_factor.NoSmsCodes, or codes.CodeThrottled (the phone's and the address's limits)."""
+    user = second_factor.api_challenge_user(challenge)
+    if user is None:
+        raise InvalidToken
+    second_factor.send_sign_in_code(user, ip)
+
+
 def open_session(user: User, ip: str | None = None) -> TokenPair:
     with transaction.atomic():
         session = ApiSession.objects.create(user=user, ip=ip)

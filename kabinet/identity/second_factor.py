@@ -97,6 +97,12 @@ def may_turn_off(user: User) -> bool:
     return not is_staff_member(user)
 
 
+def methods(user: User) -> list[str]:
+    """What the sign-in may be completed with, as the API names them."""
+    found = [("totp", app_device(user)), ("sms", sms_device(user)), ("recovery_code", recovery_codes_left(user))]
+    return [name for name, present in found if present]
+
+
 def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
@@ -213,6 +219,17 @@ def send_code(user: User, ip: str | None) -> VerificationCode:
     code = sms_codes.issue_code(VerificationCode.Purpose.SECOND_FACTOR, user.phone, user=user, ip=ip)
     audit.record(AuditEvent.Action.CODE_SENT, user=user, ip=ip, identifier=user.phone, purpose="second_factor")
     return code
+
+
+class NoSmsCodes(Exception):
+    """The user has not turned SMS codes on: there is nothing to send."""
+
+
+def send_sign_in_code(user: User, ip: str | None) -> VerificationCode:
+    """An SMS code for a sign-in that owes one; raises NoSmsCodes, or codes.CodeThrottled."""
+    if sms_device(user) is None:
+        raise NoSmsCodes
+    return send_code(user, ip)
 
 
 def _sms_matches(user: User, raw: str) -> bool:
