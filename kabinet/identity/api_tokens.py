@@ -95,7 +95,10 @@ def sign_in(identifier: str, password: str, region: Region, ip: str) -> SignIn:
     result = authenticate_customer(identifier, password, region, ip)
     if result.outcome is not Outcome.OK:
         return SignIn(result)
-    audit.record(AuditEvent.Action.LOGIN, user=result.user, ip=ip, identifier=result.user.phone or "", door="api")
+    owed = second_factor.login_details(result.user)
+    audit.record(
+        AuditEvent.Action.LOGIN, user=result.user, ip=ip, identifier=result.user.phone or "", door="api", **owed
+    )
     if second_factor.is_on(result.user):
         return SignIn(result, second_factor_token=second_factor.api_challenge(result.user))
     return SignIn(result, open_session(result.user, ip))

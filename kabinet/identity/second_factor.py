@@ -103,6 +103,12 @@ def methods(user: User) -> list[str]:
     return [name for name, present in found if present]
 
 
+def login_details(user: User) -> dict[str, str]:
+    """For the LOGIN audit event, written when the password is right: whether a code is still
+    owed (customers with one on; employees always). SECOND_FACTOR_USED follows when it is given."""
+    return {"second_factor": "pending"} if is_staff_member(user) or is_on(user) else {}
+
+
 def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
@@ -126,8 +132,9 @@ def start_setup(user: User) -> Setup:
 
 def confirm_setup(user: User, code: str, ip: str | None) -> tuple[Check, list[str]]:
     """Turn the pending device on when the code from the app is right; then the recovery codes,
-    shown once. Counted like every other code."""
-    if not TOTPDevice.objects.filter(user=user, confirmed=False).exists():
+    shown once. Counted like every other code. Not while a second factor is on (SMS codes):
+    setup is for turning one on, and app and SMS together are not offered."""
+    if is_on(user) or not TOTPDevice.objects.filter(user=user, confirmed=False).exists():
         return Check(Outcome.INVALID), []
 
     def proof():
@@ -315,7 +322,9 @@ def _method(device) -> str:
 
 
 def limits(user: User, ip: str | None) -> list[ratelimit.Limit]:
-    return [ratelimit.user_limit(SCOPE, user.pk), ratelimit.ip_limit(SCOPE, ip or "")]
+    """The person's limit first; the address's only when known, else every caller without one
+    would share a counter and lock each other out."""
+    return [ratelimit.user_limit(SCOPE, user.pk)] + ([ratelimit.ip_limit(SCOPE, ip)] if ip else [])
 
 
 def _counted(user: User, ip: str | None, check) -> Check:
