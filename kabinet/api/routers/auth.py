@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from ninja import Field, Router, Schema, Status
+from pydantic import field_validator
 
 from kabinet.api.auth import token_auth
 from kabinet.api.problems import ApiProblem
@@ -45,6 +46,14 @@ class SignInIn(Schema):
     identifier: str = Field(..., max_length=254, description="Номер лицевого счета, телефон или e-mail")
     password: str = Field(..., max_length=4096)
     region: str | None = Field(None, max_length=8, description="Код региона (по умолчанию — основной)")
+
+    @field_validator("identifier")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        # As the login page's field refuses it: PostgreSQL cannot hold NUL, the lookup would fail.
+        if "\x00" in value:
+            raise ValueError("Логин не должен содержать нулевой символ (NUL).")
+        return value
 
 
 class SecondFactorIn(Schema):
