@@ -1,6 +1,8 @@
 """Schemas more than one router shares."""
 
-from ninja import Schema
+from typing import Literal
+
+from ninja import Field, Schema
 
 
 class Problem(Schema):
@@ -22,3 +24,7 @@ class SecondFactorRequired(Problem):
     """401 of the sign-in when the user has a second factor: send the code with `mfa_token`."""
 
     mfa_token: str
+    methods: list[Literal["totp", "sms", "recovery_code"]] = Field(
+        description="Чем можно подтвердить вход: код из приложения, код по SMS (запросите на "
+        "/auth/token/second-factor/sms), резервный код"
+    )

@@ -69,7 +69,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
         )
         if result.outcome is Outcome.OK:
             enter(request, result.user, Door.BACKOFFICE)
-            audit.record(AuditEvent.Action.LOGIN, request=request, user=result.user, site="backoffice")
+            owed = second_factor.login_details(result.user)
+            audit.record(AuditEvent.Action.LOGIN, request=request, user=result.user, site="backoffice", **owed)
             second_factor.admit_remembered(request, result.user)  # else the code page (identity.middleware)
             return redirect(_safe_next(request) or "backoffice:queue")
         status = 429 if result.outcome is Outcome.LOCKED else 400

@@ -34,7 +34,8 @@ class KabinetAdminSite(admin.AdminSite):
         form = getattr(response, "context_data", {}).get("form")
         if form is None:  # signed in: redirected onwards
             doors.note(request, doors.Door.ADMIN)
-            audit.record(AuditEvent.Action.LOGIN, request=request, user=request.user, site="admin")
+            owed = second_factor.login_details(request.user)
+            audit.record(AuditEvent.Action.LOGIN, request=request, user=request.user, site="admin", **owed)
             second_factor.admit_remembered(request, request.user)  # else the code page (identity.middleware)
         elif form.has_error(NON_FIELD_ERRORS, "locked"):
             response.status_code = 429

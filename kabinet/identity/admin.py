@@ -1,9 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kabinet.billing import bill_delivery
-from kabinet.identity import api_tokens
+from kabinet.core.net import client_ip
+from kabinet.identity import api_tokens, second_factor
 from kabinet.identity.models import (
     AccountLink,
     ApiSession,
@@ -106,8 +111,32 @@ class ApiSessionAdmin(ReadOnlyAdmin):
         self.message_user(request, f"Завершено входов: {revoked}.")
 
 
+class DeviceAdmin(admin.ModelAdmin):
+    """Second-factor devices are looked at and deleted here (a lost phone), never added or
+    edited: an administrator who adds one, or moves one to another user, knows its key."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj) -> None:
+        second_factor.delete_by_admin([obj], request.user, client_ip(request))
+
+    def delete_queryset(self, request, queryset) -> None:
+        second_factor.delete_by_admin(list(queryset), request.user, client_ip(request))
+
+
+# django-otp registers its own (apps listed before this one); ours replace them.
+for model, base in [(TOTPDevice, TOTPDeviceAdmin), (StaticDevice, StaticDeviceAdmin)]:
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, type(base.__name__, (DeviceAdmin, base), {}))
+
+
 @admin.register(SmsDevice)
-class SmsDeviceAdmin(admin.ModelAdmin):
+class SmsDeviceAdmin(DeviceAdmin):
     """A customer's SMS codes for sign-in: deleted here when they lose the phone number."""
 
     list_display = ["user", "confirmed"]

@@ -95,7 +95,10 @@ def sign_in(identifier: str, password: str, region: Region, ip: str) -> SignIn:
     result = authenticate_customer(identifier, password, region, ip)
     if result.outcome is not Outcome.OK:
         return SignIn(result)
-    audit.record(AuditEvent.Action.LOGIN, user=result.user, ip=ip, identifier=result.user.phone or "", door="api")
+    owed = second_factor.login_details(result.user)
+    audit.record(
+        AuditEvent.Action.LOGIN, user=result.user, ip=ip, identifier=result.user.phone or "", door="api", **owed
+    )
     if second_factor.is_on(result.user):
         return SignIn(result, second_factor_token=second_factor.api_challenge(result.user))
     return SignIn(result, open_session(result.user, ip))
@@ -109,6 +112,15 @@ def complete_sign_in(challenge: str, code: str, ip: str) -> tuple[second_factor.
         raise InvalidToken
     check = second_factor.verify(user, code, ip, site="api")
     return check, (open_session(user, ip) if check.outcome is second_factor.Outcome.OK else None)
+
+
+def send_sign_in_code(challenge: str, ip: str) -> None:
+    """An SMS code for the second call, for a customer with SMS codes on. Raises InvalidToken,
+    second_factor.NoSmsCodes, or codes.CodeThrottled (the phone's and the address's limits)."""
+    user = second_factor.api_challenge_user(challenge)
+    if user is None:
+        raise InvalidToken
+    second_factor.send_sign_in_code(user, ip)
 
 
 def open_session(user: User, ip: str | None = None) -> TokenPair:

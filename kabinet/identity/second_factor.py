@@ -7,7 +7,10 @@ kept by django-otp's TOTP and static devices; the rules around them are Kabinet'
   the same limits and lockout. The person's key is the second factor's own: a right password
   resets the password counter, and must not give a code-guesser fresh attempts.
 - A TOTP code is good once: django-otp's device keeps the last time step used (`last_t`) and
-  refuses it and anything before.
+  refuses it and anything before. django-otp reads, checks and saves without a lock, so the
+  device row is locked (select_for_update) inside _counted's transaction: two requests with
+  the same code at once are served one after the other, and the second sees the new `last_t`.
+  A recovery code is spent by its own DELETE, accepted only when that deleted the row.
 - Recovery codes are stored only as their SHA-256 (truncated to django-otp's 16-character
   token column): each carries 60 random bits, so the hash cannot be reversed by guessing.
 - «Запомнить этот браузер»: a signed cookie naming the user, their device and a mark of their
@@ -94,6 +97,18 @@ def may_turn_off(user: User) -> bool:
     return not is_staff_member(user)
 
 
+def methods(user: User) -> list[str]:
+    """What the sign-in may be completed with, as the API names them."""
+    found = [("totp", app_device(user)), ("sms", sms_device(user)), ("recovery_code", recovery_codes_left(user))]
+    return [name for name, present in found if present]
+
+
+def login_details(user: User) -> dict[str, str]:
+    """For the LOGIN audit event, written when the password is right: whether a code is still
+    owed (customers with one on; employees always). SECOND_FACTOR_USED follows when it is given."""
+    return {"second_factor": "pending"} if is_staff_member(user) or is_on(user) else {}
+
+
 def recovery_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
@@ -117,13 +132,19 @@ def start_setup(user: User) -> Setup:
 
 def confirm_setup(user: User, code: str, ip: str | None) -> tuple[Check, list[str]]:
     """Turn the pending device on when the code from the app is right; then the recovery codes,
-    shown once. Counted like every other code."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
+    shown once. Counted like every other code. Not while a second factor is on (SMS codes):
+    setup is for turning one on, and app and SMS together are not offered."""
+    if is_on(user) or not TOTPDevice.objects.filter(user=user, confirmed=False).exists():
         return Check(Outcome.INVALID), []
-    check = _counted(user, ip, lambda: device if device.verify_token(_digits(code)) else None)
+
+    def proof():
+        pending = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+        return pending if pending and pending.verify_token(_digits(code)) else None
+
+    check = _counted(user, ip, proof)
     if check.outcome is not Outcome.OK:
         return check, []
+    device = check.device
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
@@ -159,6 +180,22 @@ def turn_off(user: User, code_or_password: str, ip: str | None) -> Check:
     return check
 
 
+def delete_by_admin(devices: list, admin: User, ip: str | None) -> None:
+    """An administrator deletes devices in /admin/ (an employee's lost phone): each one is a
+    second factor turned off, audited with who did it."""
+    with transaction.atomic():
+        for device in devices:
+            device.delete()
+            audit.record(
+                AuditEvent.Action.SECOND_FACTOR_OFF,
+                user=device.user,
+                ip=ip,
+                by="admin",
+                admin=admin.pk,
+                method=_method(device),
+            )
+
+
 def start_sms_setup(user: User, ip: str | None) -> VerificationCode:
     """Send a code to the customer's phone; its return turns SMS codes on. Raises
     codes.CodeThrottled when the phone's or the address's limits say wait."""
@@ -189,6 +226,17 @@ def send_code(user: User, ip: str | None) -> VerificationCode:
     code = sms_codes.issue_code(VerificationCode.Purpose.SECOND_FACTOR, user.phone, user=user, ip=ip)
     audit.record(AuditEvent.Action.CODE_SENT, user=user, ip=ip, identifier=user.phone, purpose="second_factor")
     return code
+
+
+class NoSmsCodes(Exception):
+    """The user has not turned SMS codes on: there is nothing to send."""
+
+
+def send_sign_in_code(user: User, ip: str | None) -> VerificationCode:
+    """An SMS code for a sign-in that owes one; raises NoSmsCodes, or codes.CodeThrottled."""
+    if sms_device(user) is None:
+        raise NoSmsCodes
+    return send_code(user, ip)
 
 
 def _sms_matches(user: User, raw: str) -> bool:
@@ -255,12 +303,16 @@ def verify_code(user: User, code: str) -> TOTPDevice | StaticDevice | None:
     code = (code or "").strip()
     if not code or len(code) > 64:
         return None
-    if (device := app_device(user)) and _digits(code).isdigit() and device.verify_token(_digits(code)):
-        return device
+    # Callers hold a transaction (_counted): the lock lasts until the new last_t is committed.
+    app = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+    if app and _digits(code).isdigit() and app.verify_token(_digits(code)):
+        return app
     if (device := sms_device(user)) and _digits(code).isdigit() and _sms_matches(user, code):
         return device
     recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
-    if recovery and recovery.verify_token(_code_hash(code)):
+    # Not StaticDevice.verify_token: it answers True even when another request deleted the row.
+    if recovery and StaticToken.objects.filter(device=recovery, token=_code_hash(code)).delete()[0] == 1:
+        recovery.set_last_used_timestamp(commit=True)
         return recovery
     return None
 
@@ -270,7 +322,9 @@ def _method(device) -> str:
 
 
 def limits(user: User, ip: str | None) -> list[ratelimit.Limit]:
-    return [ratelimit.user_limit(SCOPE, user.pk), ratelimit.ip_limit(SCOPE, ip or "")]
+    """The person's limit first; the address's only when known, else every caller without one
+    would share a counter and lock each other out."""
+    return [ratelimit.user_limit(SCOPE, user.pk)] + ([ratelimit.ip_limit(SCOPE, ip)] if ip else [])
 
 
 def _counted(user: User, ip: str | None, check) -> Check:

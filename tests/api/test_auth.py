@@ -167,3 +167,10 @@ def test_the_token_endpoint_needs_no_csrf_token(customer):
 
     strict = Client(enforce_csrf_checks=True)
     assert sign_in(strict).status_code == 200
+
+
+def test_a_nul_in_the_identifier_is_refused_not_a_server_error(client, customer):
+    """Found by Schemathesis: PostgreSQL cannot hold NUL, so the registry's lookup raised."""
+    body = {"identifier": "6601\x0000001", "password": PASSWORD}
+    response = client.post(TOKEN, json.dumps(body), content_type="application/json")
+    assert response.status_code == 422 and "identifier" in response.json()["errors"]

@@ -4,11 +4,15 @@
 import json
 import time
 
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 import pyotp
+import pytest
 
 from kabinet.core.models import AuditEvent
 from kabinet.identity import second_factor
-from tests.factories import PASSWORD, TOTP_SECRET, bearer, give_second_factor, recovery_code
+from kabinet.identity.models import SmsDevice
+from tests.factories import PASSWORD, TOTP_SECRET, bearer, give_second_factor, in_threads, recovery_code
 
 TOKEN, STEP, PROFILE = "/api/v1/auth/token", "/api/v1/auth/token/second-factor", "/api/v1/profile"
 
@@ -74,3 +78,59 @@ def test_a_forged_expired_or_outdated_mfa_token_is_refused(client, customer):
     response = post(client, STEP, {"mfa_token": token, "code": code})
     assert response.status_code == 400 and "mfa_token" in response.json()["errors"]
     assert second_factor.api_challenge_user(token) is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["app", "recovery"])
+def test_two_requests_at_once_use_a_code_once(customer, kind):
+    """The same code sent twice at once: one sign-in, not two (the device row is locked)."""
+    give_second_factor(customer)
+    code = pyotp.TOTP(TOTP_SECRET).now() if kind == "app" else recovery_code(customer)
+    tokens = [challenge(Client()) for _ in range(4)]
+
+    results = in_threads(4, lambda i: post(Client(), STEP, {"mfa_token": tokens[i], "code": code}).status_code)
+
+    assert sorted(results) == [200, 400, 400, 400], results
+
+
+SMS = "/api/v1/auth/token/second-factor/sms"
+
+
+def sms_customer(customer) -> None:
+    SmsDevice.objects.create(user=customer, name="SMS", confirmed=True)
+    recovery_code(customer)
+    TOTPDevice.objects.filter(user=customer).delete()  # recovery_code sets the app up too
+
+
+def test_the_problem_names_the_methods(client, customer):
+    give_second_factor(customer)
+    body = post(client, TOKEN, {"identifier": "+79120000001", "password": PASSWORD}).json()
+    assert body["methods"] == ["totp"] and "приложени" in body["detail"]
+    sms_customer(customer)
+    body = post(client, TOKEN, {"identifier": "+79120000001", "password": PASSWORD}).json()
+    assert body["methods"] == ["sms", "recovery_code"]
+    detail = body["detail"]
+    assert "SMS" in detail and "приложени" not in detail and SMS.removeprefix("/api/v1") in detail
+
+
+def test_an_sms_customer_asks_for_a_code_and_signs_in_with_it(client, customer, outbox):
+    sms_customer(customer)
+    token = challenge(client)
+    response = post(client, SMS, {"mfa_token": token})
+    assert response.status_code == 204
+    code = outbox.last_code("+79120000001")
+    assert post(client, STEP, {"mfa_token": token, "code": code}).status_code == 200
+    sent = AuditEvent.objects.get(action=AuditEvent.Action.CODE_SENT, user=customer)
+    assert sent.details["purpose"] == "second_factor"
+
+
+def test_an_sms_code_is_limited_and_only_for_sms_customers(client, customer, outbox):
+    give_second_factor(customer)
+    response = post(client, SMS, {"mfa_token": challenge(client)})
+    assert response.status_code == 400 and "SMS" in response.json()["detail"]
+    assert post(client, SMS, {"mfa_token": "forged"}).status_code == 400
+    sms_customer(customer)
+    token = challenge(client)
+    assert post(client, SMS, {"mfa_token": token}).status_code == 204
+    response = post(client, SMS, {"mfa_token": token})  # again at once: the phone's resend wait
+    assert response.status_code == 429 and "Retry-After" in response

@@ -7,13 +7,23 @@ import re
 import time
 
 from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice
 import pyotp
 import pytest
 
 from kabinet.core.models import AuditEvent
 from kabinet.identity import second_factor
-from kabinet.identity.models import User
-from tests.factories import PASSWORD, TOTP_SECRET, admin_login, give_second_factor, id_patterns, redirected_to
+from kabinet.identity.models import SmsDevice, User
+from tests.factories import (
+    PASSWORD,
+    TOTP_SECRET,
+    admin_login,
+    give_second_factor,
+    id_patterns,
+    make_customer,
+    recovery_code,
+    redirected_to,
+)
 
 LOGIN = reverse("backoffice:login")
 QUEUE = reverse("backoffice:queue")
@@ -118,3 +128,54 @@ def test_a_filtered_queue_survives_the_code(client, operator):
     assert redirected_to(client.get(f"{SETUP}?next={target.replace('&', '%26')}")).endswith("%26sort%3Ddeadline")
     response = client.post(code_page, {"code": pyotp.TOTP(TOTP_SECRET).now()})
     assert redirected_to(response) == target
+
+
+DEVICE_ADMINS = ["otp_totp_totpdevice", "otp_static_staticdevice", "identity_smsdevice"]
+
+
+def device_of(kind: str, user):
+    if kind == "otp_totp_totpdevice":
+        return give_second_factor(user)
+    if kind == "otp_static_staticdevice":
+        recovery_code(user)
+        return StaticDevice.objects.get(user=user)
+    return SmsDevice.objects.create(user=user, name="SMS", confirmed=True)
+
+
+@pytest.fixture
+def admin(client, customer):
+    User.objects.filter(pk=customer.pk).update(is_staff=True, is_superuser=True)
+    admin_login(client, User.objects.get(pk=customer.pk))
+    return customer
+
+
+@pytest.mark.parametrize("kind", DEVICE_ADMINS)
+def test_the_admin_site_cannot_add_or_change_devices(client, admin, operator, kind):
+    """An administrator who could add a device would know the employee's key."""
+    device = device_of(kind, operator.user)
+    assert client.get(reverse(f"admin:{kind}_add")).status_code == 403
+    assert client.post(reverse(f"admin:{kind}_add"), {"user": admin.pk, "name": "x"}).status_code == 403
+    change = reverse(f"admin:{kind}_change", args=[device.pk])
+    assert client.get(change).status_code == 200
+    assert client.post(change, {"user": admin.pk, "name": "x", "confirmed": "on"}).status_code == 403
+    assert type(device).objects.get(pk=device.pk).user_id == operator.user.pk
+
+
+@pytest.mark.parametrize("kind", DEVICE_ADMINS)
+def test_deleting_a_device_in_the_admin_site_is_audited(client, admin, operator, kind):
+    device = device_of(kind, operator.user)
+    response = client.post(reverse(f"admin:{kind}_delete", args=[device.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not type(device).objects.filter(pk=device.pk).exists()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SECOND_FACTOR_OFF)
+    assert event.user == operator.user and event.details["by"] == "admin" and event.details["admin"] == admin.pk
+
+
+def test_deleting_devices_in_bulk_is_audited_for_each(client, admin, operator):
+    other = make_customer("+79120000002")
+    devices = [give_second_factor(operator.user), give_second_factor(other)]
+    changelist = reverse("admin:otp_totp_totpdevice_changelist")
+    data = {"action": "delete_selected", "_selected_action": [d.pk for d in devices], "post": "yes"}
+    assert client.post(changelist, data).status_code == 302
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.SECOND_FACTOR_OFF)
+    assert sorted(e.user_id for e in events) == sorted([operator.user.pk, other.pk])
+    assert all(e.details["admin"] == admin.pk for e in events)

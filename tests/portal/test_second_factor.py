@@ -14,7 +14,16 @@ import pytest
 
 from kabinet.core.models import AuditEvent
 from kabinet.identity import second_factor
-from tests.factories import PASSWORD, customer_login, give_second_factor, post_login, redirected_to
+from tests.factories import (
+    PASSWORD,
+    TOTP_SECRET,
+    customer_login,
+    give_second_factor,
+    in_threads,
+    post_login,
+    recovery_code,
+    redirected_to,
+)
 
 SETTINGS = reverse("portal:second_factor_settings")
 CODE_PAGE = reverse("portal:second_factor")
@@ -202,3 +211,18 @@ def test_another_session_is_asked_once_the_app_is_on(client, customer, sverdlovs
     assert other.get(HOME).status_code == 200
     give_second_factor(customer)
     assert redirected_to(other.get(HOME)).startswith(CODE_PAGE)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["app", "recovery"])
+def test_two_clicks_at_once_use_a_code_once(customer, sverdlovsk, kind):
+    """The same code posted from two tabs at once verifies one session only."""
+    give_second_factor(customer)
+    code = pyotp.TOTP(TOTP_SECRET).now() if kind == "app" else recovery_code(customer)
+    clients = [Client() for _ in range(4)]
+    for client in clients:
+        assert redirected_to(post_login(client, "+79120000001", region=sverdlovsk)) == CODE_PAGE
+
+    results = in_threads(4, lambda i: clients[i].post(CODE_PAGE, {"code": code}).status_code)
+
+    assert sorted(results) == [302, 400, 400, 400], results

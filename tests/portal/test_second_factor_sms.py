@@ -9,7 +9,7 @@ import pytest
 from kabinet.appeals.models import StaffRole
 from kabinet.core.models import AuditEvent
 from kabinet.identity import second_factor
-from tests.factories import make_staff, post_login, redirected_to
+from tests.factories import PASSWORD, make_staff, post_login, redirected_to
 
 SETTINGS = reverse("portal:second_factor_settings")
 CODE_PAGE = reverse("portal:second_factor")
@@ -81,3 +81,19 @@ def test_never_for_employees(sverdlovsk):
     assert not second_factor.may_use_sms(operator_user)
     with pytest.raises(PermissionError):
         second_factor.start_sms_setup(operator_user, "127.0.0.1")
+
+
+def test_the_pages_of_an_sms_customer_speak_of_sms(signed_in, customer, sverdlovsk, outbox):
+    turn_on_sms(signed_in, outbox)
+    page = signed_in.get(SETTINGS).content.decode()
+    assert "<h1>Вход с кодом подтверждения</h1>" in page and "код из SMS" in page
+    assert "приложения‑аутентификатора" not in page and "Код из приложения" not in page
+    signed_in.post(reverse("portal:logout"))
+    post_login(signed_in, PHONE, region=sverdlovsk)
+    page = signed_in.get(CODE_PAGE).content.decode()
+    assert "Введите код из SMS" in page and "приложения‑аутентификатора" not in page
+    signed_in.post(reverse("portal:second_factor_sms"))
+    signed_in.post(CODE_PAGE, {"code": outbox.last_code(PHONE)})
+    response = signed_in.post(reverse("portal:second_factor_off"), {"proof": PASSWORD}, follow=True)
+    page = response.content.decode()
+    assert "Вход с кодом подтверждения отключён." in page and "из приложения отключён" not in page

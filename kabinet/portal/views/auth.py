@@ -35,7 +35,8 @@ def sign_in(request: HttpRequest, user) -> None:
     """Log the user in at the customers' door; Django rotates the session key, so a planted
     session id is useless."""
     enter(request, user, Door.PORTAL)
-    audit.record(AuditEvent.Action.LOGIN, request=request, user=user, identifier=user.phone or "")
+    owed = second_factor.login_details(user)
+    audit.record(AuditEvent.Action.LOGIN, request=request, user=user, identifier=user.phone or "", **owed)
 
 
 def _to_code_page(request: HttpRequest) -> HttpResponse:

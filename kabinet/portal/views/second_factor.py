@@ -23,13 +23,14 @@ from kabinet.portal.views.auth import _next_url
 from kabinet.portal.views.common import throttled_message
 
 INVALID = "Неверный код. Проверьте время на телефоне и введите код, который показан сейчас."
+INVALID_SMS = "Неверный код. Введите код из последнего SMS или один из резервных кодов."
 
 
-def _refused(form, check) -> int:
+def _refused(form, check, *, sms_only: bool = False) -> int:
     if check.outcome is second_factor.Outcome.LOCKED:
         form.add_error(None, locked_message(check.locked_until))
         return 429
-    form.add_error("code", INVALID)
+    form.add_error("code", INVALID_SMS if sms_only else INVALID)
     return 400
 
 
@@ -42,7 +43,8 @@ def code(request: HttpRequest) -> HttpResponse:
         return redirect(_next_url(request) or "portal:home")
     form = SecondFactorForm(request.POST or None)
     sms = second_factor.sms_device(request.user) is not None
-    if sms and second_factor.app_device(request.user) is None:
+    sms_only = sms and second_factor.app_device(request.user) is None
+    if sms_only:
         form.fields["code"].label = "Код из SMS"
         form.fields["code"].help_text = "Шесть цифр из SMS или один из резервных кодов."
     status = 200
@@ -56,8 +58,9 @@ def code(request: HttpRequest) -> HttpResponse:
             if form.cleaned_data["remember"]:
                 second_factor.remember(response, request.user, check.device, secure=settings.SESSION_COOKIE_SECURE)
             return response
-        status = _refused(form, check)
+        status = _refused(form, check, sms_only=sms_only)
     context = {"form": form, "next": _next_url(request), "logout_url": reverse("portal:logout"), "sms": sms}
+    context["sms_only"] = sms_only
     return render(request, "portal/second_factor_code.html", context, status=status)
 
 
@@ -79,12 +82,17 @@ def send_sms(request: HttpRequest) -> HttpResponse:
 def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
     user = request.user
     on = second_factor.is_on(user)
+    sms_on = on and second_factor.app_device(user) is None
+    off_form = context.pop("off_form", None) or TurnOffSecondFactorForm()
+    if sms_on:
+        off_form.fields["proof"].label = "Код из SMS, резервный код или пароль"
     context = {
         "on": on,
+        "sms_on": sms_on,
         "codes_left": second_factor.recovery_codes_left(user) if on else 0,
         "setup": None if on else second_factor.start_setup(user),
         "form": context.pop("form", None) or SetupCodeForm(),
-        "off_form": context.pop("off_form", None) or TurnOffSecondFactorForm(),
+        "off_form": off_form,
         "sms_allowed": not on and second_factor.may_use_sms(user),
         "sms_form": context.pop("sms_form", None) or SmsCodeForm(),
         "phone_display": display_phone(user.phone) if user.phone else "",
@@ -96,7 +104,7 @@ def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
 @sensitive_post_parameters("code")
 @customer_required
 def settings_page(request: HttpRequest) -> HttpResponse:
-    """«Вход с кодом из приложения» in «Профиль»: set it up, see it, turn it off."""
+    """«Вход с кодом подтверждения» in «Профиль» (the app or SMS): set it up, see it, turn it off."""
     if request.method != "POST":
         return _page(request)
     form = SetupCodeForm(request.POST)
@@ -131,7 +139,7 @@ def turn_off(request: HttpRequest) -> HttpResponse:
     if check.outcome is not second_factor.Outcome.OK:
         form.add_error("proof", "Неверный код или пароль.")
         return _page(request, 400, off_form=form)
-    messages.success(request, "Вход с кодом из приложения отключён.")
+    messages.success(request, "Вход с кодом подтверждения отключён.")
     response = redirect("portal:profile")
     response.delete_cookie(second_factor.REMEMBER_COOKIE)
     return response
