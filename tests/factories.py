@@ -687,3 +687,24 @@ def production_env(data_dir, filled: bool = True) -> dict[str, str]:
         "KABINET_DATA_DIR": str(data_dir),
         "KABINET_STATIC_ROOT": str(Path(data_dir) / "static"),
     }
+
+
+# --- Error reports (what a crash would show of personal data) ---------------------------------
+def crash_report(client, url, caplog) -> str:
+    """The report with every frame's variables (the HTML one: the debug page, a 500 mail with
+    include_html); the filter that hides marked variables is the one production runs."""
+    caplog.clear()
+    client.raise_request_exception = False
+    assert client.get(url).status_code == 500
+    record = next(r for r in caplog.records if r.name == "django.request")
+    from django.views.debug import ExceptionReporter
+
+    return ExceptionReporter(record.request, *record.exc_info).get_traceback_html()
+
+
+def unreadable_document_type(appeal) -> None:
+    """A real crash after decryption: the stored document type is one the choices no longer
+    have (as after a type is withdrawn), so the fields cannot be labelled."""
+    complaint = appeal.complaint
+    complaint.set_identity({**complaint.identity_data(), "document_type": "withdrawn"})
+    complaint.save(update_fields=["identity"])

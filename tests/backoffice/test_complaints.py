@@ -8,7 +8,17 @@ import pytest
 
 from kabinet.appeals.models import StaffRole, Status
 from kabinet.appeals.operators import take
-from tests.factories import PASSPORT_NUMBER, PDF, make_appeal, make_complaint, make_staff, pdf_text, staff_login
+from tests.factories import (
+    PASSPORT_NUMBER,
+    PDF,
+    crash_report,
+    make_appeal,
+    make_complaint,
+    make_staff,
+    pdf_text,
+    staff_login,
+    unreadable_document_type,
+)
 
 
 @pytest.fixture
@@ -63,8 +73,6 @@ def test_forward_then_answer_with_the_act(staff_client, operator, complaint, out
 
 
 def test_a_crash_on_the_appeal_page_or_pdf_reports_no_document(staff_client, complaint, caplog):
-    from tests.portal.test_complaints import crash_report, unreadable_document_type
-
     unreadable_document_type(complaint)
     for url in (
         reverse("backoffice:appeal", args=[complaint.pk]),

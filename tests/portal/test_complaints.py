@@ -12,10 +12,12 @@ from tests.factories import (
     PASSPORT_NUMBER,
     PDF,
     complaint_data,
+    crash_report,
     customer_login,
     make_complaint,
     pdf_text,
     redirected_to,
+    unreadable_document_type,
 )
 
 NEW = reverse("portal:complaint_new")
@@ -158,26 +160,6 @@ def test_a_crash_while_filing_reports_no_document(client, settings, customer, ac
     report = ExceptionReporter(record.request, *record.exc_info).get_traceback_text()
     assert "ImproperlyConfigured" in report and "document_number" in report
     assert PASSPORT_NUMBER not in report and "Свердловск" not in report
-
-
-def crash_report(client, url, caplog) -> str:
-    """The report with every frame's variables (the HTML one: the debug page, a 500 mail with
-    include_html); the filter that hides marked variables is the one production runs."""
-    caplog.clear()
-    client.raise_request_exception = False
-    assert client.get(url).status_code == 500
-    record = next(r for r in caplog.records if r.name == "django.request")
-    from django.views.debug import ExceptionReporter
-
-    return ExceptionReporter(record.request, *record.exc_info).get_traceback_html()
-
-
-def unreadable_document_type(appeal) -> None:
-    """A real crash after decryption: the stored document type is one the choices no longer
-    have (as after a type is withdrawn), so the fields cannot be labelled."""
-    complaint = appeal.complaint
-    complaint.set_identity({**complaint.identity_data(), "document_type": "withdrawn"})
-    complaint.save(update_fields=["identity"])
 
 
 def test_a_crash_on_the_complaints_page_or_pdf_reports_no_document(client, customer, account, caplog):
