@@ -93,10 +93,18 @@ def page(browser, live_server, public_url):
     context.close()
 
 
+@pytest.fixture
+def desktop_page(browser, live_server, public_url):
+    """A page on the desktop viewport, where the back office is used; checked like `page`."""
+    context, page = open_page(browser, live_server, DESKTOP)
+    yield page
+    context.close()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     result = yield
-    for name in ("page", "any_page"):
+    for name in ("page", "any_page", "desktop_page"):
         page = getattr(item, "funcargs", {}).get(name)
         if page is not None and (problems := page.watch.report()):
             pytest.fail("the page misbehaved:\n" + "\n".join(problems), pytrace=False)

@@ -114,21 +114,26 @@ def fill_registration_form(
     page.get_by_role("button", name="Отправить").click()
 
 
+def staff_password(page, identifier: str, password: str = PASSWORD) -> None:
+    """The back office's door up to the password: the page it leads to (the code page, for
+    staff) ready."""
+    goto(page, "/backoffice/login/")
+    page.get_by_label("E-mail или телефон").fill(identifier)
+    page.get_by_label("Пароль").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Войти").click()
+    wait_ready(page)
+
+
 def staff_log_in(page, identifier: str, password: str = PASSWORD) -> None:
     """Sign in at the back office's own door, second factor included (a fresh recovery code:
     two sign-ins within one TOTP period would replay a code), and wait until the page it leads
     to is ready."""
-    goto(page, "/backoffice/login/")
-    page.get_by_label("E-mail или телефон").fill(identifier)
-    page.get_by_label("Пароль").fill(password)
     user = User.objects.filter(Q(email__iexact=identifier) | Q(phone=identifier)).first()
     code = recovery_code(user) if user and is_staff_member(user) else None  # others are refused
-    with page.expect_navigation():
-        page.get_by_role("button", name="Войти").click()
+    staff_password(page, identifier, password)
     if code:
         enter_second_factor(page, code)
-    else:
-        wait_ready(page)
 
 
 def enter_second_factor(page, code: str, *, ready: bool = True) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from kabinet.appeals.models import Appeal, StaffRole, Status
 from kabinet.identity.models import User
-from tests.e2e.helpers import DESKTOP, log_in, open_page, staff_log_in, wait_ready
+from tests.e2e.helpers import log_in, staff_log_in, wait_ready
 from tests.factories import PASSWORD, PDF, make_appeal
 
 NUMBER = re.compile(r"66-\d{4}-\d{6}")
@@ -27,16 +27,6 @@ MONTHS = [
     "ноября",
     "декабря",
 ]
-
-
-@pytest.fixture
-def desktop_page(browser, live_server, public_url):
-    """A page on the desktop viewport, where the back office is used; checked like `page`."""
-    context, page = open_page(browser, live_server, DESKTOP)
-    yield page
-    context.close()
-    if problems := page.watch.report():
-        pytest.fail("the page misbehaved:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture

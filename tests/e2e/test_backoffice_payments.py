@@ -12,19 +12,10 @@ from kabinet.billing.models import Payment
 from kabinet.payments import demo
 from kabinet.payments.models import Refund
 from kabinet.payments.services import check_payment, start_payment
-from tests.e2e.helpers import DESKTOP, open_page, staff_log_in, wait_ready
+from tests.e2e.helpers import staff_log_in, wait_ready
 from tests.factories import make_account, make_online_payment, make_staff
 
 SHOTS = "/tmp/kab/shots"
-
-
-@pytest.fixture
-def desktop_page(browser, live_server):
-    context, page = open_page(browser, live_server, DESKTOP)
-    yield page
-    context.close()
-    if problems := page.watch.report():
-        pytest.fail("the page misbehaved:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture

@@ -9,19 +9,10 @@ import pytest
 
 from kabinet.appeals.models import Appeal, StaffRole, Status
 from kabinet.identity.models import User
-from tests.e2e.helpers import DESKTOP, log_in, open_page, staff_log_in
+from tests.e2e.helpers import log_in, staff_log_in
 from tests.factories import PASSPORT_NUMBER, PASSPORT_SERIES, PASSWORD, PDF, make_complaint, pdf_text
 
 NUMBER = re.compile(r"66-\d{4}-\d{6}")
-
-
-@pytest.fixture
-def desktop_page(browser, live_server, public_url):
-    context, page = open_page(browser, live_server, DESKTOP)
-    yield page
-    context.close()
-    if problems := page.watch.report():
-        pytest.fail("the page misbehaved:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 import pyotp
 
 from kabinet.appeals.models import StaffRole
-from tests.e2e.helpers import enter_second_factor, goto, log_in, wait_ready
-from tests.factories import PASSWORD, make_staff
+from tests.e2e.helpers import enter_second_factor, goto, log_in, staff_password, wait_ready
+from tests.factories import make_staff
 
 
 def app_from_the_page(page) -> pyotp.TOTP:
@@ -27,15 +27,6 @@ def log_out(page) -> None:
     page.get_by_text("Анна Иванова").click()
     page.get_by_role("button", name="Выйти").click()
     expect(page).to_have_url("/login/")
-
-
-def staff_password(page, identifier: str) -> None:
-    goto(page, "/backoffice/login/")
-    page.get_by_label("E-mail или телефон").fill(identifier)
-    page.get_by_label("Пароль").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Войти").click()
-    wait_ready(page)
 
 
 def test_a_supervisor_sets_the_app_up_and_signs_in_with_it(page, sverdlovsk):
