@@ -52,7 +52,7 @@ import sys
 import tempfile
 import time
 
-from serving import find_wrk, free_port, load_average, run_wrk, wait_until_up, wrk_script
+from serving import find_wrk, free_port, load_average, run_wrk, wait_until_up, wrk_script, wrk_table
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -303,25 +303,12 @@ def main() -> None:
 
 
 def report(results: dict[str, dict], args, loads: list[str]) -> str:
-    bare = results["bare"]["rate"]
     lines = [
         f"machine    {os.cpu_count()} cores; gunicorn {args.workers} sync workers; wrk 2 threads, "
         f"{args.connections} connections, {args.seconds:g} s per target",
         f"load avg   {loads[0]} before; after each target: {' | '.join(loads[1:])}",
-        f"{'target':<9} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'queue ms':>8}"
-        f" {'non-2xx':>7} {'ratio':>6}  verdict",
     ]
-    for name, r in results.items():
-        ratio = r["rate"] / bare
-        p99 = r["p99_us"] / 1000
-        verdict = "baseline" if name == "bare" else verdict_of(name, ratio, p99)
-        if r["non2xx"] or r["socket_errors"]:
-            verdict += f"; FAILED RESPONSES ({r['socket_errors']} socket errors)"
-        lines.append(
-            f"{name:<9} {r['requests']:>8} {r['rate']:>8.1f} {r['p50_us'] / 1000:>7.1f} {p99:>7.1f}"
-            f" {r['max_us'] / 1000:>7.1f} {args.connections / r['rate'] * 1000:>8.1f} {r['non2xx']:>7} {ratio:>6.2f}"
-            f"  {verdict}"
-        )
+    lines += wrk_table(results, "bare", verdict_of, queue_connections=args.connections)
     lines.append(
         "queue ms   connections / req/s: the mean latency that this throughput implies with every "
         "connection waiting (Little's law)"

@@ -47,7 +47,7 @@ from urllib.parse import urlencode
 
 from login import CSRF_INPUT, Client
 from pages_scale import ACCOUNT, PASSWORD, load_branch
-from serving import find_wrk, free_port, load_average, run_wrk, wait_until_up, wrk_script
+from serving import find_wrk, free_port, load_average, run_wrk, wait_until_up, wrk_script, wrk_table
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -131,24 +131,12 @@ def target_of(name: str) -> float:
 
 
 def report(results: dict[str, dict], args, loads: list[str]) -> str:
-    hello = results["hello"]["rate"]
     lines = [
         f"machine    {os.cpu_count()} cores; gunicorn {args.workers} sync workers; wrk 2 threads, "
         f"{args.connections} connections, {args.seconds:g} s per target; branch of {args.accounts:,} accounts",
         f"load avg   {loads[0]} before; after each target: {' | '.join(loads[1:])}",
-        f"{'target':<9} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'non-200':>7}"
-        f" {'ratio':>6}  verdict",
     ]
-    for name, r in results.items():
-        ratio = r["rate"] / hello
-        p99 = r["p99_us"] / 1000
-        verdict = "baseline" if name == "hello" else verdict_of(name, ratio, p99)
-        if r["non2xx"] or r["socket_errors"]:
-            verdict += f"; FAILED RESPONSES ({r['socket_errors']} socket errors)"
-        lines.append(
-            f"{name:<9} {r['requests']:>8} {r['rate']:>8.1f} {r['p50_us'] / 1000:>7.1f} {p99:>7.1f}"
-            f" {r['max_us'] / 1000:>7.1f} {r['non2xx']:>7} {ratio:>6.3f}  {verdict}"
-        )
+    lines += wrk_table(results, "hello", verdict_of, status_label="non-200", ratio_digits=3)
     lines.append(
         f"targets    every page ≥ {DEFAULT_RATIO} of hello (charges ≥ {TARGET_RATIO['charges']}); "
         f"p99 < {TARGET_P99_MS:g} ms at 32 connections"

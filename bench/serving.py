@@ -79,3 +79,27 @@ def run_wrk(binary: str, url: str, script: Path, connections: int, seconds: floa
 
 def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def wrk_table(results: dict[str, dict], baseline: str, verdict_of, *, queue_connections: int | None = None,
+              status_label: str = "non-2xx", ratio_digits: int = 2) -> list[str]:  # fmt: skip
+    """The header and a row per target of `run_wrk` figures, each target's rate as a ratio of
+    `baseline`'s; `verdict_of(name, ratio, p99_ms)` judges the others. With `queue_connections`,
+    a column of the mean latency that rate implies with every connection waiting (Little's law)."""
+    queue = f" {'queue ms':>8}" if queue_connections else ""
+    lines = [
+        f"{'target':<9} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}{queue}"
+        f" {status_label:>7} {'ratio':>6}  verdict"
+    ]
+    for name, r in results.items():
+        ratio = r["rate"] / results[baseline]["rate"]
+        p99 = r["p99_us"] / 1000
+        verdict = "baseline" if name == baseline else verdict_of(name, ratio, p99)
+        if r["non2xx"] or r["socket_errors"]:
+            verdict += f"; FAILED RESPONSES ({r['socket_errors']} socket errors)"
+        waiting = f" {queue_connections / r['rate'] * 1000:>8.1f}" if queue_connections else ""
+        lines.append(
+            f"{name:<9} {r['requests']:>8} {r['rate']:>8.1f} {r['p50_us'] / 1000:>7.1f} {p99:>7.1f}"
+            f" {r['max_us'] / 1000:>7.1f}{waiting} {r['non2xx']:>7} {ratio:>6.{ratio_digits}f}  {verdict}"
+        )
+    return lines
