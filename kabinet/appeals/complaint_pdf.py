@@ -3,17 +3,15 @@ the file. ReportLab with the bills' DejaVu Sans (ReportLab's own fonts have no C
 Made on request and streamed, never stored: the document data stays encrypted at rest."""
 
 from html import escape
-from io import BytesIO
 
 from django.views.decorators.debug import sensitive_variables
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from kabinet.appeals.complaint_text import complaint_rows
 from kabinet.appeals.complaints_models import QualityComplaint
-from kabinet.billing.bill_pdf import FONT, FONT_BOLD, INK, RULE, register_fonts
+from kabinet.billing.bill_pdf import FONT, FONT_BOLD, INK, RULE, build_a4, register_fonts
 
 
 # Every local here holds the rows or what is built of them: none goes to an error report.
@@ -51,17 +49,4 @@ def render_complaint_pdf(complaint: QualityComplaint) -> bytes:
         Spacer(1, 5 * mm),
         table,
     ]
-    buffer = BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=14 * mm,
-        bottomMargin=14 * mm,
-        title=f"Жалоба № {appeal.number}",
-        creator="Личный кабинет клиента",
-        invariant=1,
-    )
-    document.build(story)
-    return buffer.getvalue()
+    return build_a4(story, title=f"Жалоба № {appeal.number}")
