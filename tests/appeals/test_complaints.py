@@ -244,3 +244,33 @@ def test_exports_and_the_admin_do_not_carry_the_document(tmp_path, customer, acc
         page = admin_client.get(url).content.decode()
         assert appeal.number in page
         assert PASSPORT_NUMBER not in page and PASSPORT_SERIES not in page
+
+
+def lose_the_key(settings) -> None:
+    from cryptography.fernet import Fernet
+
+    settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]
+
+
+def test_a_lost_key_shows_a_notice_logs_once_and_the_rest_works(settings, caplog, customer, account, operator):
+    """KABINET_PD_KEYS rotated without the old key: the fields say so, one error line names
+    the complaint (never the token), and forwarding, answering and rating go on."""
+    from kabinet.appeals import ratings
+    from kabinet.appeals.complaint_text import KEY_LOST
+
+    appeal = make_complaint(customer, account)
+    token = QualityComplaint.objects.get(appeal=appeal).identity
+    lose_the_key(settings)
+    caplog.set_level(logging.ERROR)
+    shown = dict(complaints.staff_rows(operator, appeal))
+    for label in ("Дата рождения", "Место рождения", "Документ, удостоверяющий личность", "Серия и номер документа"):
+        assert shown[label] == KEY_LOST
+    assert shown["Фамилия, имя, отчество"] == "Иванова Анна Петровна"
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and appeal.number in errors[0].getMessage()
+    assert token not in caplog.text and token[:40] not in caplog.text
+    assert KEY_LOST in " ".join(pdf_text(complaints.customer_complaint_pdf(customer, appeal.number)[0]).split())
+    take(operator, appeal.pk)
+    complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "ЕЭСК", "7"))
+    reply(operator, appeal.pk, Reply("Акт проверки приложен.", Status.ANSWERED, [upload_file(operator.user)]))
+    assert ratings.rate_as_customer(customer, appeal.number, 5, "").score == 5

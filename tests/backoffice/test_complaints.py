@@ -109,3 +109,22 @@ def test_showing_the_document_to_staff_is_in_the_history(staff_client, operator,
     customer_login(client, customer)  # the customer's own page is no staff read
     client.get(reverse("portal:appeal", args=[complaint.number]))
     assert complaint.events.filter(kind=Event.Kind.PD_READ).count() == 2
+
+
+def test_a_lost_key_leaves_the_page_the_pdf_and_the_answer_working(settings, staff_client, operator, complaint):
+    from cryptography.fernet import Fernet
+
+    from kabinet.appeals.complaint_text import KEY_LOST
+
+    settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]
+    page = staff_client.get(reverse("backoffice:appeal", args=[complaint.pk]))
+    assert page.status_code == 200
+    assert KEY_LOST in page.content.decode() and "Иванова Анна Петровна" in page.content.decode()
+    response = staff_client.get(reverse("backoffice:complaint_pdf", args=[complaint.pk]))
+    assert KEY_LOST in " ".join(pdf_text(b"".join(response.streaming_content)).split())
+    take(operator, complaint.pk)
+    staff_client.post(
+        reverse("backoffice:reply", args=[complaint.pk]), {"text": "Акт проверки приложен.", "status": "answered"}
+    )
+    complaint.refresh_from_db()
+    assert complaint.status == Status.ANSWERED

@@ -173,3 +173,18 @@ def test_a_crash_on_the_complaints_page_or_pdf_reports_no_document(client, custo
         report = crash_report(client, url, caplog)
         assert "withdrawn" in report and "identity" in report, url
         assert PASSPORT_NUMBER not in report and "Свердловск" not in report, url
+
+
+def test_a_lost_key_shows_the_complaint_with_a_notice(settings, client, customer, account):
+    from cryptography.fernet import Fernet
+
+    from kabinet.appeals.complaint_text import KEY_LOST
+
+    appeal = make_complaint(customer, account)
+    settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]
+    customer_login(client, customer)
+    page = client.get(reverse("portal:appeal", args=[appeal.number]))
+    assert page.status_code == 200
+    assert KEY_LOST in page.content.decode() and appeal.text in page.content.decode()
+    response = client.get(reverse("portal:complaint_pdf", args=[appeal.number]))
+    assert KEY_LOST in " ".join(pdf_text(b"".join(response.streaming_content)).split())
