@@ -42,6 +42,12 @@ def readable_identity(complaint: QualityComplaint) -> dict | None:
         return None
 
 
+def answer_way(complaint: QualityComplaint) -> str:
+    if complaint.answer_by_letter:
+        return "Письмом по почте"
+    return "E-mail" if complaint.appeal.contact_method == ContactMethod.EMAIL else "SMS на телефон"
+
+
 # A crash while building the rows must not put the decrypted document in the error report.
 @sensitive_variables("identity", "birth", "birth_place", "document", "series_number")
 def complaint_rows(complaint: QualityComplaint) -> list[tuple[str, str]]:
@@ -58,7 +64,7 @@ def complaint_rows(complaint: QualityComplaint) -> list[tuple[str, str]]:
     else:
         document = birth = series_number = birth_place = WIPED
     end = "продолжается" if complaint.is_ongoing else _moment(complaint.violation_end)
-    method = "E-mail" if appeal.contact_method == ContactMethod.EMAIL else "SMS на телефон"
+    method = answer_way(complaint)
     return [
         ("Регистрационный номер", appeal.number),
         ("Дата и время регистрации", f"{timezone.localtime(appeal.created_at):%d.%m.%Y %H:%M:%S}"),

@@ -21,7 +21,17 @@ from kabinet.appeals.calendar import today as local_today
 from kabinet.appeals.complaint_pdf import render_complaint_pdf
 from kabinet.appeals.complaint_text import complaint_rows
 from kabinet.appeals.complaints_models import QualityComplaint
-from kabinet.appeals.models import Appeal, AppealKind, Event, Reason, StaffRole, Status, Topic, Upload
+from kabinet.appeals.models import (
+    Appeal,
+    AppealKind,
+    ContactMethod,
+    Event,
+    Reason,
+    StaffRole,
+    Status,
+    Topic,
+    Upload,
+)
 from kabinet.appeals.notify import notify_customer
 from kabinet.appeals.numbering import next_number
 from kabinet.appeals.services import AppealRefused, attach_uploads, customer_appeal, record
@@ -32,6 +42,8 @@ from kabinet.core.pd_crypto import rotate
 
 TOPIC = "Качество электроснабжения"
 REASON = "Жалоба на качество и надёжность электроснабжения"
+# The complaint form's third way to receive the answer, beside ContactMethod's SMS and e-mail.
+BY_LETTER = "post"
 
 
 @dataclass
@@ -113,7 +125,8 @@ def file_complaint(customer, draft: ComplaintDraft) -> Appeal:
             topic=reason.topic,
             reason=reason,
             text=draft.demands,
-            contact_method=draft.contact_method,
+            # By letter, the messages about the complaint (number, forwarding) go by SMS.
+            contact_method=ContactMethod.PHONE if draft.contact_method == BY_LETTER else draft.contact_method,
             deadline=add_working_days(today, answer_days(draft.account.region)),
         )
         complaint = QualityComplaint(
@@ -126,6 +139,7 @@ def file_complaint(customer, draft: ComplaintDraft) -> Appeal:
             violation_end=draft.violation_end,
             phone=draft.phone,
             email=draft.email,
+            answer_by_letter=draft.contact_method == BY_LETTER,
         )
         complaint.set_identity(identity_payload(draft))
         complaint.save()
@@ -184,6 +198,32 @@ def forward(role: StaffRole, pk: int, data: Forwarding) -> Appeal:
             network_company=data.company,
             network_reference=data.reference,
         )
+        # The deadline now waits on the network company's inspection: the customer is told
+        # whom it went to. A corrected date or reference is no news to them.
+        if before != Status.FORWARDED:
+            notify_customer(appeal, "complaint_forwarded", on=f"{data.on:%d.%m.%Y}", company=data.company)
+    return appeal
+
+
+def letter_due(appeal: Appeal) -> bool:
+    """An answer «письмом по почте» was given and no letter is recorded since it."""
+    if appeal.kind != AppealKind.COMPLAINT or appeal.answered_at is None:
+        return False
+    complaint = complaint_of(appeal)
+    sent = complaint.letter_sent_at
+    return complaint.answer_by_letter and (sent is None or sent < appeal.answered_at)
+
+
+def letter_sent(role: StaffRole, pk: int) -> Appeal:
+    """«Письмо с ответом отправлено»: the operator has posted the answer the customer chose
+    to receive by letter; in the history, which the customer sees."""
+    with transaction.atomic():
+        appeal = operators.locked(role, pk)
+        operators.must_handle(role, appeal)
+        if not letter_due(appeal):
+            raise AppealRefused("Отправлять письмом нечего: ответ ещё не дан или письмо уже отмечено.")
+        QualityComplaint.objects.filter(appeal=appeal).update(letter_sent_at=timezone.now())
+        record(appeal, Event.Kind.LETTER_SENT, role.user)
     return appeal
 
 

@@ -274,3 +274,54 @@ def test_a_lost_key_shows_a_notice_logs_once_and_the_rest_works(settings, caplog
     complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "ЕЭСК", "7"))
     reply(operator, appeal.pk, Reply("Акт проверки приложен.", Status.ANSWERED, [upload_file(operator.user)]))
     assert ratings.rate_as_customer(customer, appeal.number, 5, "").score == 5
+
+
+def test_the_complaints_own_e_mail_gets_the_number_the_forwarding_and_the_answer(customer, account, operator, mailbox):
+    """The customer typed another address into the complaint than the profile's: every
+    message about the complaint goes there, by the channel chosen in it."""
+    appeal = make_complaint(customer, account, email="other@example.ru", contact_method="email")
+    take(operator, appeal.pk)
+    on = timezone.localdate()
+    complaints.forward(operator, appeal.pk, complaints.Forwarding(on=on, company="АО «ЕЭСК»", reference="СО-17/2"))
+    reply(operator, appeal.pk, Reply("Акт проверки приложен.", Status.ANSWERED, [upload_file(operator.user)]))
+    sent = [(m.to, m.subject, m.body) for m in mailbox()]
+    assert [to for to, _, _ in sent] == [["other@example.ru"]] * 3
+    registered, forwarded, answered = sent
+    assert appeal.number in registered[2]
+    assert "передана в сетевую организацию" in forwarded[1]
+    assert "АО «ЕЭСК»" in forwarded[2] and f"{on:%d.%m.%Y}" in forwarded[2]
+    assert "дан ответ" in answered[2]
+
+
+def test_the_complaints_own_phone_gets_the_sms(customer, account, operator, outbox):
+    appeal = make_complaint(customer, account, phone="+79120000077", contact_method="phone")
+    take(operator, appeal.pk)
+    complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "АО «ЕЭСК»", "СО-17/2"))
+    sent = outbox.messages()
+    assert [m["to"] for m in sent] == ["+79120000077", "+79120000077"]
+    assert "передана" in sent[1]["text"] and "АО «ЕЭСК»" in sent[1]["text"]
+    # Correcting the forwarding (another reference) is no news to the customer.
+    complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "АО «ЕЭСК»", "СО-17/3"))
+    assert len(outbox.messages()) == 2
+
+
+def test_an_answer_by_letter_is_due_in_the_back_office(customer, account, operator, outbox, mailbox):
+    """«Письмом по почте»: the messages go by SMS to the complaint's phone, and once answered
+    the back office is told a letter must go to the place of residence until it is sent."""
+    appeal = make_complaint(customer, account, phone="+79120000077", contact_method=complaints.BY_LETTER)
+    complaint = QualityComplaint.objects.get(appeal=appeal)
+    assert complaint.answer_by_letter and appeal.contact_method == "phone"
+    assert dict(complaints.rows(appeal))["Предпочтительный способ получения ответа"] == "Письмом по почте"
+    assert complaints.letter_due(appeal) is False
+    take(operator, appeal.pk)
+    reply(operator, appeal.pk, Reply("Акт проверки приложен.", Status.ANSWERED, [upload_file(operator.user)]))
+    appeal.refresh_from_db()
+    assert complaints.letter_due(appeal) is True
+    assert appeal.events.filter(kind=Event.Kind.LETTER_DUE).exists()
+    sent = outbox.messages()
+    assert [m["to"] for m in sent] == ["+79120000077", "+79120000077"] and not mailbox()
+    assert "письмом" in sent[1]["text"]
+    complaints.letter_sent(operator, appeal.pk)
+    appeal.refresh_from_db()
+    assert complaints.letter_due(appeal) is False
+    assert appeal.events.filter(kind=Event.Kind.LETTER_SENT).exists()

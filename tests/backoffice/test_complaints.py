@@ -128,3 +128,25 @@ def test_a_lost_key_leaves_the_page_the_pdf_and_the_answer_working(settings, sta
     )
     complaint.refresh_from_db()
     assert complaint.status == Status.ANSWERED
+
+
+def test_an_answer_by_letter_shows_the_letter_due_until_it_is_marked_sent(staff_client, operator, customer, account):
+    appeal = make_complaint(customer, account, contact_method="post")
+    take(operator, appeal.pk)
+    page = staff_client.get(reverse("backoffice:appeal", args=[appeal.pk])).content.decode()
+    assert "Ответ — письмом по почте" in page and "Письмо с ответом отправлено" not in page
+    staff_client.post(reverse("backoffice:reply", args=[appeal.pk]), {"text": "Акт приложен.", "status": "answered"})
+    page = staff_client.get(reverse("backoffice:appeal", args=[appeal.pk])).content.decode()
+    assert "письмо ещё не отмечено отправленным" in page
+    done = staff_client.post(reverse("backoffice:letter_sent", args=[appeal.pk]), follow=True).content.decode()
+    assert "Отмечено: письмо с ответом отправлено." in done
+    assert "письмо ещё не отмечено отправленным" not in done and "Ответ отправлен письмом" in done
+    again = staff_client.post(reverse("backoffice:letter_sent", args=[appeal.pk]), follow=True).content.decode()
+    assert "Отправлять письмом нечего" in again
+
+
+def test_an_operator_of_another_region_cannot_mark_a_letter(client, customer, account, perm):
+    appeal = make_complaint(customer, account, contact_method="post")
+    other = make_staff("perm@example.ru", StaffRole.Role.OPERATOR, perm)
+    staff_login(client, other.user)
+    assert client.post(reverse("backoffice:letter_sent", args=[appeal.pk])).status_code == 404

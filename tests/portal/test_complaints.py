@@ -132,9 +132,12 @@ def test_an_email_for_the_answer_gets_its_confirmation_link(client, account, mai
     customer_login(client, customer)
     response = client.post(NEW, complaint_data(account, email="new@example.ru", contact_method="email"))
     assert response.status_code == 302
-    assert [m.to for m in mailbox()] == [["new@example.ru"]]
+    # The profile takes the address only once confirmed; the complaint's messages go to the
+    # address typed into the complaint for them.
+    assert [m.to for m in mailbox()] == [["new@example.ru"], ["new@example.ru"]]
+    assert any("зарегистрирована" in m.subject for m in mailbox())
     customer.refresh_from_db()
-    assert not customer.email  # only once confirmed; until then the answers go by SMS
+    assert not customer.email
 
 
 def test_every_field_has_a_label_and_a_plain_hint(signed_in, account):
@@ -188,3 +191,32 @@ def test_a_lost_key_shows_the_complaint_with_a_notice(settings, client, customer
     assert KEY_LOST in page.content.decode() and appeal.text in page.content.decode()
     response = client.get(reverse("portal:complaint_pdf", args=[appeal.number]))
     assert KEY_LOST in " ".join(pdf_text(b"".join(response.streaming_content)).split())
+
+
+def test_an_answer_by_letter_is_chosen_on_the_form_and_the_number_goes_by_sms(signed_in, account, outbox):
+    page = signed_in.get(NEW).content.decode()
+    assert "Письмом по почте на место жительства" in page
+    signed_in.post(NEW, complaint_data(account, contact_method="post", phone="+7 912 000-00-77", email=""))
+    appeal = Appeal.objects.get()
+    assert appeal.complaint.answer_by_letter
+    assert [m["to"] for m in outbox.messages()] == ["+79120000077"]
+    detail = signed_in.get(reverse("portal:appeal", args=[appeal.number])).content.decode()
+    assert "Письмом по почте" in detail
+
+
+def test_the_customer_sees_the_complaint_forwarded_and_what_the_deadline_means(signed_in, customer, account):
+    from django.utils import timezone
+
+    from kabinet.appeals import complaints
+    from kabinet.appeals.models import StaffRole
+    from kabinet.appeals.operators import take
+    from tests.factories import make_staff
+
+    appeal = make_complaint(customer, account)
+    operator = make_staff("operator@example.ru", StaffRole.Role.OPERATOR, account.region)
+    take(operator, appeal.pk)
+    complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "АО «ЕЭСК»", "СО-17/2"))
+    page = signed_in.get(reverse("portal:appeal", args=[appeal.number])).content.decode()
+    assert "Жалоба передана в сетевую организацию" in page
+    assert "АО «ЕЭСК»" in page and "СО-17/2" in page
+    assert "Ответ с результатами проверки дадим мы до" in page
