@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -227,13 +228,24 @@ def letter_sent(role: StaffRole, pk: int) -> Appeal:
     return appeal
 
 
+def _wipe_reason(complaint: QualityComplaint, closed_before: datetime) -> str:
+    appeal = complaint.appeal
+    closed = appeal.status == Status.CLOSED and appeal.closed_at and appeal.closed_at < closed_before
+    return "closing" if closed else "submission"
+
+
 def wipe_expired_personal_data(now: datetime | None = None) -> int:
-    """Closed complaints past the retention period lose their encrypted identity data (the
-    complaint, its text and files stay); each wipe is in the audit log, without the data."""
+    """Complaints closed KABINET_COMPLAINT_PD_RETENTION_DAYS ago, and every complaint filed
+    KABINET_COMPLAINT_PD_MAX_DAYS ago whatever its state (one never closed must not keep the
+    document for ever), lose their encrypted identity data. The complaint stays with its name,
+    contacts, addresses, text and files: they are the appeal's own record. Each wipe is in the
+    audit log with what the period ran from, never the data."""
     now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.KABINET_COMPLAINT_PD_RETENTION_DAYS)
+    closed_before = now - timedelta(days=settings.KABINET_COMPLAINT_PD_RETENTION_DAYS)
+    filed_before = now - timedelta(days=settings.KABINET_COMPLAINT_PD_MAX_DAYS)
+    closed = Q(appeal__status=Status.CLOSED, appeal__closed_at__lt=closed_before)
     due = QualityComplaint.objects.filter(
-        appeal__status=Status.CLOSED, appeal__closed_at__lt=cutoff, identity_wiped_at__isnull=True
+        closed | Q(appeal__created_at__lt=filed_before), identity_wiped_at__isnull=True
     ).select_related("appeal")
     wiped = 0
     for complaint in due:
@@ -244,7 +256,9 @@ def wipe_expired_personal_data(now: datetime | None = None) -> int:
                 audit.record(
                     AuditEvent.Action.PD_WIPED,
                     identifier=complaint.appeal.number,
+                    after=_wipe_reason(complaint, closed_before),
                     retention_days=settings.KABINET_COMPLAINT_PD_RETENTION_DAYS,
+                    max_days=settings.KABINET_COMPLAINT_PD_MAX_DAYS,
                 )
                 wiped += 1
     return wiped

@@ -325,3 +325,23 @@ def test_an_answer_by_letter_is_due_in_the_back_office(customer, account, operat
     appeal.refresh_from_db()
     assert complaints.letter_due(appeal) is False
     assert appeal.events.filter(kind=Event.Kind.LETTER_SENT).exists()
+
+
+def test_retention_ends_for_complaints_never_closed(settings, customer, account):
+    """A complaint left open (forwarded and forgotten, never answered) loses its document
+    KABINET_COMPLAINT_PD_MAX_DAYS after submission; a younger open one keeps it."""
+    settings.KABINET_COMPLAINT_PD_RETENTION_DAYS = 30
+    settings.KABINET_COMPLAINT_PD_MAX_DAYS = 365
+    forgotten = make_complaint(customer, account)
+    young = make_complaint(customer, account)
+    now = timezone.now()
+    Appeal = forgotten.__class__
+    Appeal.objects.filter(pk=forgotten.pk).update(status=Status.FORWARDED, created_at=now - timedelta(days=366))
+    Appeal.objects.filter(pk=young.pk).update(created_at=now - timedelta(days=364))
+    assert complaints.wipe_expired_personal_data() == 1
+    wiped = QualityComplaint.objects.get(appeal=forgotten)
+    assert wiped.identity == "" and wiped.identity_wiped_at is not None
+    assert (wiped.full_name, wiped.phone, wiped.residence) != ("", "", "")  # the appeal's own record stays
+    assert QualityComplaint.objects.get(appeal=young).identity_data()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PD_WIPED)
+    assert event.identifier == forgotten.number and event.details["after"] == "submission"
