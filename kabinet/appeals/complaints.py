@@ -9,9 +9,10 @@ of QualityComplaint, the encrypted identity data, and the state «передан
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -278,23 +279,43 @@ def rotate_one(pk: int, token: str) -> bool:
 ROTATE_ATTEMPTS = 3
 
 
+class UnreadableComplaints(RuntimeError):
+    """Rows no key of KABINET_PD_KEYS opens (a key dropped too early, or lost): the rest is
+    rotated, these are named by the complaint's number, never by their token."""
+
+    def __init__(self, numbers: list[str], rotated: int):
+        super().__init__(
+            f"Перешифровано жалоб: {rotated}. Ни один ключ KABINET_PD_KEYS не открывает данные жалоб "
+            f"{', '.join(numbers)}: верните в список ключ, которым они зашифрованы, и повторите команду."
+        )
+        self.numbers = numbers
+        self.rotated = rotated
+
+
 def rotate_keys() -> int:
     """Re-encrypt every complaint's identity data under the first key of KABINET_PD_KEYS; a row
-    changed meanwhile is read again, a row wiped meanwhile is left wiped. The number rotated."""
-    count = 0
+    changed meanwhile is read again, a row wiped meanwhile is left wiped. The number rotated;
+    UnreadableComplaints after the rest when some row no key opens."""
+    count, unreadable = 0, []
     due = QualityComplaint.objects.exclude(identity="").filter(identity_wiped_at__isnull=True)
-    for complaint in due.only("pk", "identity").iterator():
-        token = complaint.identity
-        for _ in range(ROTATE_ATTEMPTS):
-            if rotate_one(complaint.pk, token):
-                count += 1
-                break
-            token = due.filter(pk=complaint.pk).values_list("identity", flat=True).first()
-            if token is None:
-                break  # wiped meanwhile: nothing to re-encrypt
-        else:
-            raise RuntimeError(f"Жалоба {complaint.pk}: данные менялись во время перешифрования, повторите команду")
+    for complaint in due.select_related("appeal").only("pk", "identity", "appeal__number").iterator():
+        try:
+            count += _rotate_row(due, complaint.pk, complaint.identity)
+        except InvalidToken:
+            unreadable.append(complaint.appeal.number)
+    if unreadable:
+        raise UnreadableComplaints(unreadable, count)
     return count
+
+
+def _rotate_row(due: QuerySet[QualityComplaint], pk: int, token: str) -> int:
+    for _ in range(ROTATE_ATTEMPTS):
+        if rotate_one(pk, token):
+            return 1
+        token = due.filter(pk=pk).values_list("identity", flat=True).first()
+        if token is None:
+            return 0  # wiped meanwhile: nothing to re-encrypt
+    raise RuntimeError(f"Жалоба {pk}: данные менялись во время перешифрования, повторите команду")
 
 
 def _pdf(appeal: Appeal, reader) -> tuple[bytes, str]:

@@ -345,3 +345,21 @@ def test_retention_ends_for_complaints_never_closed(settings, customer, account)
     assert QualityComplaint.objects.get(appeal=young).identity_data()
     event = AuditEvent.objects.get(action=AuditEvent.Action.PD_WIPED)
     assert event.identifier == forgotten.number and event.details["after"] == "submission"
+
+
+def test_rotation_rotates_the_rest_and_names_the_complaints_no_key_opens(settings, customer, account):
+    from cryptography.fernet import Fernet
+    from django.core.management import CommandError, call_command
+
+    lost = make_complaint(customer, account)
+    token = QualityComplaint.objects.get(appeal=lost).identity
+    settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]  # the old key dropped too early
+    readable = make_complaint(customer, account)
+    new = Fernet.generate_key().decode()
+    settings.KABINET_PD_KEYS = [new, *settings.KABINET_PD_KEYS]
+    with pytest.raises(CommandError) as refused:
+        call_command("rotate_pd_keys")
+    assert lost.number in str(refused.value) and readable.number not in str(refused.value)
+    assert token not in str(refused.value)
+    settings.KABINET_PD_KEYS = [new]
+    assert QualityComplaint.objects.get(appeal=readable).identity_data()["document_number"] == PASSPORT_NUMBER
