@@ -136,6 +136,8 @@ def test_an_email_for_the_answer_gets_its_confirmation_link(client, account, mai
     # address typed into the complaint for them.
     assert [m.to for m in mailbox()] == [["new@example.ru"], ["new@example.ru"]]
     assert any("зарегистрирована" in m.subject for m in mailbox())
+    created = client.get(redirected_to(response)).content.decode()
+    assert "Подтверждение отправлено на new@" in created
     customer.refresh_from_db()
     assert not customer.email
 
@@ -196,8 +198,11 @@ def test_a_lost_key_shows_the_complaint_with_a_notice(settings, client, customer
 def test_an_answer_by_letter_is_chosen_on_the_form_and_the_number_goes_by_sms(signed_in, account, outbox):
     page = signed_in.get(NEW).content.decode()
     assert "Письмом по почте на место жительства" in page
-    signed_in.post(NEW, complaint_data(account, contact_method="post", phone="+7 912 000-00-77", email=""))
+    response = signed_in.post(NEW, complaint_data(account, contact_method="post", phone="+7 912 000-00-77", email=""))
     appeal = Appeal.objects.get()
+    created = signed_in.get(redirected_to(response)).content.decode()
+    assert "письмом по почте" in created and "Подтверждение отправлено по SMS на" in created
+    assert "+79120000077" in created
     assert appeal.complaint.answer_by_letter
     assert [m["to"] for m in outbox.messages()] == ["+79120000077"]
     detail = signed_in.get(reverse("portal:appeal", args=[appeal.number])).content.decode()
