@@ -211,7 +211,7 @@ def letter_due(appeal: Appeal) -> bool:
     """An answer «письмом по почте» was given and no letter is recorded since it."""
     if appeal.kind != AppealKind.COMPLAINT or appeal.answered_at is None:
         return False
-    complaint = complaint_of(appeal)
+    complaint = appeal.complaint  # cached on the appeal: its page reads it again
     sent = complaint.letter_sent_at
     return complaint.answer_by_letter and (sent is None or sent < appeal.answered_at)
 
