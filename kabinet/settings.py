@@ -369,7 +369,8 @@ KABINET_APPEALS_PER_PAGE = 20
 # birth data are encrypted with KABINET_PD_KEYS (Fernet keys, comma-separated: the first
 # encrypts, all decrypt, for rotation); the demo (DEBUG) derives one from SECRET_KEY, production
 # must set it (`check --deploy` errors without it). After KABINET_COMPLAINT_PD_RETENTION_DAYS
-# from a complaint's closing that data is wiped (the complaint stays).
+# from a complaint's closing that data is wiped (the complaint stays), and after
+# KABINET_COMPLAINT_PD_MAX_DAYS from its filing whatever its state (one never closed too).
 def dev_pd_key(secret_key: str) -> str:
     """The demo's personal-data key (DEBUG only), derived so that `make run` needs no setup."""
     return base64.urlsafe_b64encode(hashlib.sha256(b"kabinet-pd-dev:" + secret_key.encode()).digest()).decode()
@@ -377,6 +378,7 @@ def dev_pd_key(secret_key: str) -> str:
 
 KABINET_PD_KEYS = env_list("KABINET_PD_KEYS") or ([dev_pd_key(SECRET_KEY)] if DEBUG else [])
 KABINET_COMPLAINT_PD_RETENTION_DAYS = int(os.environ.get("KABINET_COMPLAINT_PD_RETENTION_DAYS", 1095))
+KABINET_COMPLAINT_PD_MAX_DAYS = int(os.environ.get("KABINET_COMPLAINT_PD_MAX_DAYS", 1825))
 # Answer deadline of a complaint in working days: «20» for every region, or per region code
 # «66=15,59=10,20» (a bare number is the default for regions not named).
 KABINET_COMPLAINT_ANSWER_DAYS = os.environ.get("KABINET_COMPLAINT_ANSWER_DAYS", "20")

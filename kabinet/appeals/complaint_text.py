@@ -1,8 +1,10 @@
 """The complaint's fields as label and text, in the order of ПП № 55: its page, the back
 office and the PDF show the same list."""
 
+import logging
 import re
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -18,11 +20,32 @@ def display_address(text: str) -> str:
     return _ABBREVIATION.sub("\\1.\u00a0", text)
 
 
+log = logging.getLogger(__name__)
+
 WIPED = "удалено по истечении срока хранения"
+KEY_LOST = "Данные документа недоступны: ключ шифрования не найден. Обратитесь к администратору."
 
 
 def _moment(value) -> str:
     return f"{timezone.localtime(value):%d.%m.%Y %H:%M}" if value else "—"
+
+
+def readable_identity(complaint: QualityComplaint) -> dict | None:
+    """The decrypted document and birth data ({} once wiped), or None when no key of
+    KABINET_PD_KEYS opens them (a key dropped before `rotate_pd_keys` ran, or lost). Then the
+    page and the PDF still serve everything else (answering, forwarding, rating), and one
+    error line names the complaint: never the token, which is the personal data encrypted."""
+    try:
+        return complaint.identity_data()
+    except ImproperlyConfigured:
+        log.error("complaint %s: no key in KABINET_PD_KEYS opens its identity data", complaint.appeal.number)
+        return None
+
+
+def answer_way(complaint: QualityComplaint) -> str:
+    if complaint.answer_by_letter:
+        return "Письмом по почте"
+    return "E-mail" if complaint.appeal.contact_method == ContactMethod.EMAIL else "SMS на телефон"
 
 
 # A crash while building the rows must not put the decrypted document in the error report.
@@ -30,8 +53,10 @@ def _moment(value) -> str:
 def complaint_rows(complaint: QualityComplaint) -> list[tuple[str, str]]:
     """Every field, in the order of the rules, as label and text (the page and the PDF)."""
     appeal = complaint.appeal
-    identity = complaint.identity_data()
-    if identity:
+    identity = readable_identity(complaint)
+    if identity is None:
+        document = birth = series_number = birth_place = KEY_LOST
+    elif identity:
         document = DocumentType(identity["document_type"]).label
         birth = f"{identity['birth_date'][8:10]}.{identity['birth_date'][5:7]}.{identity['birth_date'][:4]}"
         series_number = f"{identity['document_series']} {identity['document_number']}".strip()
@@ -39,7 +64,7 @@ def complaint_rows(complaint: QualityComplaint) -> list[tuple[str, str]]:
     else:
         document = birth = series_number = birth_place = WIPED
     end = "продолжается" if complaint.is_ongoing else _moment(complaint.violation_end)
-    method = "E-mail" if appeal.contact_method == ContactMethod.EMAIL else "SMS на телефон"
+    method = answer_way(complaint)
     return [
         ("Регистрационный номер", appeal.number),
         ("Дата и время регистрации", f"{timezone.localtime(appeal.created_at):%d.%m.%Y %H:%M:%S}"),

@@ -9,8 +9,10 @@ of QualityComplaint, the encrypted identity data, and the state «передан
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -21,7 +23,17 @@ from kabinet.appeals.calendar import today as local_today
 from kabinet.appeals.complaint_pdf import render_complaint_pdf
 from kabinet.appeals.complaint_text import complaint_rows
 from kabinet.appeals.complaints_models import QualityComplaint
-from kabinet.appeals.models import Appeal, AppealKind, Event, Reason, StaffRole, Status, Topic, Upload
+from kabinet.appeals.models import (
+    Appeal,
+    AppealKind,
+    ContactMethod,
+    Event,
+    Reason,
+    StaffRole,
+    Status,
+    Topic,
+    Upload,
+)
 from kabinet.appeals.notify import notify_customer
 from kabinet.appeals.numbering import next_number
 from kabinet.appeals.services import AppealRefused, attach_uploads, customer_appeal, record
@@ -32,6 +44,8 @@ from kabinet.core.pd_crypto import rotate
 
 TOPIC = "Качество электроснабжения"
 REASON = "Жалоба на качество и надёжность электроснабжения"
+# The complaint form's third way to receive the answer, beside ContactMethod's SMS and e-mail.
+BY_LETTER = "post"
 
 
 @dataclass
@@ -113,7 +127,8 @@ def file_complaint(customer, draft: ComplaintDraft) -> Appeal:
             topic=reason.topic,
             reason=reason,
             text=draft.demands,
-            contact_method=draft.contact_method,
+            # By letter, the messages about the complaint (number, forwarding) go by SMS.
+            contact_method=ContactMethod.PHONE if draft.contact_method == BY_LETTER else draft.contact_method,
             deadline=add_working_days(today, answer_days(draft.account.region)),
         )
         complaint = QualityComplaint(
@@ -126,6 +141,7 @@ def file_complaint(customer, draft: ComplaintDraft) -> Appeal:
             violation_end=draft.violation_end,
             phone=draft.phone,
             email=draft.email,
+            answer_by_letter=draft.contact_method == BY_LETTER,
         )
         complaint.set_identity(identity_payload(draft))
         complaint.save()
@@ -184,16 +200,53 @@ def forward(role: StaffRole, pk: int, data: Forwarding) -> Appeal:
             network_company=data.company,
             network_reference=data.reference,
         )
+        # The deadline now waits on the network company's inspection: the customer is told
+        # whom it went to. A corrected date or reference is no news to them.
+        if before != Status.FORWARDED:
+            notify_customer(appeal, "complaint_forwarded", on=f"{data.on:%d.%m.%Y}", company=data.company)
     return appeal
 
 
+def letter_due(appeal: Appeal) -> bool:
+    """An answer «письмом по почте» was given and no letter is recorded since it."""
+    if appeal.kind != AppealKind.COMPLAINT or appeal.answered_at is None:
+        return False
+    complaint = appeal.complaint  # cached on the appeal: its page reads it again
+    sent = complaint.letter_sent_at
+    return complaint.answer_by_letter and (sent is None or sent < appeal.answered_at)
+
+
+def letter_sent(role: StaffRole, pk: int) -> Appeal:
+    """«Письмо с ответом отправлено»: the operator has posted the answer the customer chose
+    to receive by letter; in the history, which the customer sees."""
+    with transaction.atomic():
+        appeal = operators.locked(role, pk)
+        operators.must_handle(role, appeal)
+        if not letter_due(appeal):
+            raise AppealRefused("Отправлять письмом нечего: ответ ещё не дан или письмо уже отмечено.")
+        QualityComplaint.objects.filter(appeal=appeal).update(letter_sent_at=timezone.now())
+        record(appeal, Event.Kind.LETTER_SENT, role.user)
+    return appeal
+
+
+def _wipe_reason(complaint: QualityComplaint, closed_before: datetime) -> str:
+    appeal = complaint.appeal
+    closed = appeal.status == Status.CLOSED and appeal.closed_at and appeal.closed_at < closed_before
+    return "closing" if closed else "submission"
+
+
 def wipe_expired_personal_data(now: datetime | None = None) -> int:
-    """Closed complaints past the retention period lose their encrypted identity data (the
-    complaint, its text and files stay); each wipe is in the audit log, without the data."""
+    """Complaints closed KABINET_COMPLAINT_PD_RETENTION_DAYS ago, and every complaint filed
+    KABINET_COMPLAINT_PD_MAX_DAYS ago whatever its state (one never closed must not keep the
+    document for ever), lose their encrypted identity data. The complaint stays with its name,
+    contacts, addresses, text and files: they are the appeal's own record. Each wipe is in the
+    audit log with what the period ran from, never the data."""
     now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.KABINET_COMPLAINT_PD_RETENTION_DAYS)
+    closed_before = now - timedelta(days=settings.KABINET_COMPLAINT_PD_RETENTION_DAYS)
+    filed_before = now - timedelta(days=settings.KABINET_COMPLAINT_PD_MAX_DAYS)
+    closed = Q(appeal__status=Status.CLOSED, appeal__closed_at__lt=closed_before)
     due = QualityComplaint.objects.filter(
-        appeal__status=Status.CLOSED, appeal__closed_at__lt=cutoff, identity_wiped_at__isnull=True
+        closed | Q(appeal__created_at__lt=filed_before), identity_wiped_at__isnull=True
     ).select_related("appeal")
     wiped = 0
     for complaint in due:
@@ -204,7 +257,9 @@ def wipe_expired_personal_data(now: datetime | None = None) -> int:
                 audit.record(
                     AuditEvent.Action.PD_WIPED,
                     identifier=complaint.appeal.number,
+                    after=_wipe_reason(complaint, closed_before),
                     retention_days=settings.KABINET_COMPLAINT_PD_RETENTION_DAYS,
+                    max_days=settings.KABINET_COMPLAINT_PD_MAX_DAYS,
                 )
                 wiped += 1
     return wiped
@@ -224,23 +279,43 @@ def rotate_one(pk: int, token: str) -> bool:
 ROTATE_ATTEMPTS = 3
 
 
+class UnreadableComplaints(RuntimeError):
+    """Rows no key of KABINET_PD_KEYS opens (a key dropped too early, or lost): the rest is
+    rotated, these are named by the complaint's number, never by their token."""
+
+    def __init__(self, numbers: list[str], rotated: int):
+        super().__init__(
+            f"Перешифровано жалоб: {rotated}. Ни один ключ KABINET_PD_KEYS не открывает данные жалоб "
+            f"{', '.join(numbers)}: верните в список ключ, которым они зашифрованы, и повторите команду."
+        )
+        self.numbers = numbers
+        self.rotated = rotated
+
+
 def rotate_keys() -> int:
     """Re-encrypt every complaint's identity data under the first key of KABINET_PD_KEYS; a row
-    changed meanwhile is read again, a row wiped meanwhile is left wiped. The number rotated."""
-    count = 0
+    changed meanwhile is read again, a row wiped meanwhile is left wiped. The number rotated;
+    UnreadableComplaints after the rest when some row no key opens."""
+    count, unreadable = 0, []
     due = QualityComplaint.objects.exclude(identity="").filter(identity_wiped_at__isnull=True)
-    for complaint in due.only("pk", "identity").iterator():
-        token = complaint.identity
-        for _ in range(ROTATE_ATTEMPTS):
-            if rotate_one(complaint.pk, token):
-                count += 1
-                break
-            token = due.filter(pk=complaint.pk).values_list("identity", flat=True).first()
-            if token is None:
-                break  # wiped meanwhile: nothing to re-encrypt
-        else:
-            raise RuntimeError(f"Жалоба {complaint.pk}: данные менялись во время перешифрования, повторите команду")
+    for complaint in due.select_related("appeal").only("pk", "identity", "appeal__number").iterator():
+        try:
+            count += _rotate_row(due, complaint.pk, complaint.identity)
+        except InvalidToken:
+            unreadable.append(complaint.appeal.number)
+    if unreadable:
+        raise UnreadableComplaints(unreadable, count)
     return count
+
+
+def _rotate_row(due: QuerySet[QualityComplaint], pk: int, token: str) -> int:
+    for _ in range(ROTATE_ATTEMPTS):
+        if rotate_one(pk, token):
+            return 1
+        token = due.filter(pk=pk).values_list("identity", flat=True).first()
+        if token is None:
+            return 0  # wiped meanwhile: nothing to re-encrypt
+    raise RuntimeError(f"Жалоба {pk}: данные менялись во время перешифрования, повторите команду")
 
 
 def _pdf(appeal: Appeal, reader) -> tuple[bytes, str]:

@@ -31,6 +31,10 @@ class QualityComplaint(models.Model):
     violation_end = models.DateTimeField("конец нарушения", null=True, blank=True)
     phone = models.CharField("телефон", max_length=16)
     email = models.EmailField("e-mail", blank=True)
+    # The answer «письмом по почте» (to the place of residence): the messages about the
+    # complaint go by SMS meanwhile; the letter is the operator's, recorded when sent.
+    answer_by_letter = models.BooleanField("ответ письмом по почте", default=False)
+    letter_sent_at = models.DateTimeField("ответ отправлен письмом", null=True, blank=True)
     forwarded_on = models.DateField("передано в сетевую организацию", null=True, blank=True)
     network_company = models.CharField("сетевая организация", max_length=200, blank=True)
     network_reference = models.CharField("номер в сетевой организации", max_length=100, blank=True)

@@ -229,8 +229,11 @@ class Event(models.Model):
         FILE_READ = "file_read", "Открыт файл"
         # An employee was shown a complaint's decrypted document data on its page.
         PD_READ = "pd_read", "Просмотрены данные жалобы"
+        # A complaint answered «письмом по почте»: the operator owes the letter, then records it.
+        LETTER_DUE = "letter_due", "Нужно отправить ответ письмом"
+        LETTER_SENT = "letter_sent", "Ответ отправлен письмом"
 
-    PUBLIC = (Kind.CREATED, Kind.STATUS, Kind.CUSTOMER_MESSAGE, Kind.REPLY)
+    PUBLIC = (Kind.CREATED, Kind.STATUS, Kind.CUSTOMER_MESSAGE, Kind.REPLY, Kind.LETTER_SENT)
 
     appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

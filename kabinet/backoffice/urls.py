@@ -18,6 +18,7 @@ urlpatterns = [
     path("appeals/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("appeals/<int:pk>/files/<int:attachment_id>/", views.attachment, name="file"),
     path("appeals/<int:pk>/forward/", views.forward, name="forward"),
+    path("appeals/<int:pk>/letter-sent/", views.letter_sent, name="letter_sent"),
     path("appeals/<int:pk>/complaint.pdf", views.complaint_pdf, name="complaint_pdf"),
     path("payments/", payment_views.payments, name="payments"),
     path("ratings/", rating_views.ratings_page, name="ratings"),

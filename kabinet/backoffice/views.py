@@ -158,6 +158,7 @@ def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> H
         "uploads": forms.get("uploads", []),
         "note_uploads": forms.get("note_uploads", []),
         "complaint_rows": complaints.staff_rows(role, item),
+        "letter_due": complaints.letter_due(item),
         "forward_form": forms.get("forward_form") or ForwardForm(),
     }
     return render(request, "backoffice/appeal.html", context, status=status)
@@ -266,6 +267,16 @@ def forward(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, str(refused))
         return _appeal_page(request, pk, 400, forward_form=form)
     return _done(request, pk, "Жалоба отмечена как переданная в сетевую организацию.")
+
+
+@require_POST
+@staff_required
+def letter_sent(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        complaints.letter_sent(request.staff_role, pk)
+    except AppealRefused as refused:
+        return _refused(request, pk, refused)
+    return _done(request, pk, "Отмечено: письмо с ответом отправлено.")
 
 
 @sensitive_variables("content")

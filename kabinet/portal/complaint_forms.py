@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
+from kabinet.appeals.complaints import BY_LETTER
 from kabinet.appeals.complaints_models import DocumentType
 from kabinet.appeals.files import limits
 from kabinet.appeals.form_fields import FilesField, files_help
@@ -123,10 +124,15 @@ class ComplaintForm(forms.Form):
     )
     contact_method = forms.ChoiceField(
         label="Предпочтительный способ получения ответа",
-        choices=[(ContactMethod.PHONE, "SMS на телефон"), (ContactMethod.EMAIL, "E-mail")],
+        choices=[
+            (ContactMethod.PHONE, "SMS на телефон"),
+            (ContactMethod.EMAIL, "E-mail"),
+            (BY_LETTER, "Письмом по почте на место жительства"),
+        ],
         initial=ContactMethod.PHONE,
         widget=forms.RadioSelect,
-        help_text="Ответ также будет виден на странице жалобы в личном кабинете.",
+        help_text="Ответ также будет виден на странице жалобы в личном кабинете. "
+        "Если выбрать письмо, о номере жалобы и её движении сообщим SMS.",
     )
     files = FilesField(label="Вложения", required=False)
 

@@ -244,3 +244,122 @@ def test_exports_and_the_admin_do_not_carry_the_document(tmp_path, customer, acc
         page = admin_client.get(url).content.decode()
         assert appeal.number in page
         assert PASSPORT_NUMBER not in page and PASSPORT_SERIES not in page
+
+
+def lose_the_key(settings) -> None:
+    from cryptography.fernet import Fernet
+
+    settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]
+
+
+def test_a_lost_key_shows_a_notice_logs_once_and_the_rest_works(settings, caplog, customer, account, operator):
+    """KABINET_PD_KEYS rotated without the old key: the fields say so, one error line names
+    the complaint (never the token), and forwarding, answering and rating go on."""
+    from kabinet.appeals import ratings
+    from kabinet.appeals.complaint_text import KEY_LOST
+
+    appeal = make_complaint(customer, account)
+    token = QualityComplaint.objects.get(appeal=appeal).identity
+    lose_the_key(settings)
+    caplog.set_level(logging.ERROR)
+    shown = dict(complaints.staff_rows(operator, appeal))
+    for label in ("Дата рождения", "Место рождения", "Документ, удостоверяющий личность", "Серия и номер документа"):
+        assert shown[label] == KEY_LOST
+    assert shown["Фамилия, имя, отчество"] == "Иванова Анна Петровна"
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and appeal.number in errors[0].getMessage()
+    assert token not in caplog.text and token[:40] not in caplog.text
+    assert KEY_LOST in " ".join(pdf_text(complaints.customer_complaint_pdf(customer, appeal.number)[0]).split())
+    take(operator, appeal.pk)
+    complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "ЕЭСК", "7"))
+    reply(operator, appeal.pk, Reply("Акт проверки приложен.", Status.ANSWERED, [upload_file(operator.user)]))
+    assert ratings.rate_as_customer(customer, appeal.number, 5, "").score == 5
+
+
+def test_the_complaints_own_e_mail_gets_the_number_the_forwarding_and_the_answer(customer, account, operator, mailbox):
+    """The customer typed another address into the complaint than the profile's: every
+    message about the complaint goes there, by the channel chosen in it."""
+    appeal = make_complaint(customer, account, email="other@example.ru", contact_method="email")
+    take(operator, appeal.pk)
+    on = timezone.localdate()
+    complaints.forward(operator, appeal.pk, complaints.Forwarding(on=on, company="АО «ЕЭСК»", reference="СО-17/2"))
+    reply(operator, appeal.pk, Reply("Акт проверки приложен.", Status.ANSWERED, [upload_file(operator.user)]))
+    sent = [(m.to, m.subject, m.body) for m in mailbox()]
+    assert [to for to, _, _ in sent] == [["other@example.ru"]] * 3
+    registered, forwarded, answered = sent
+    assert appeal.number in registered[2]
+    assert "передана в сетевую организацию" in forwarded[1]
+    assert "АО «ЕЭСК»" in forwarded[2] and f"{on:%d.%m.%Y}" in forwarded[2]
+    assert "дан ответ" in answered[2]
+
+
+def test_the_complaints_own_phone_gets_the_sms(customer, account, operator, outbox):
+    appeal = make_complaint(customer, account, phone="+79120000077", contact_method="phone")
+    take(operator, appeal.pk)
+    complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "АО «ЕЭСК»", "СО-17/2"))
+    sent = outbox.messages()
+    assert [m["to"] for m in sent] == ["+79120000077", "+79120000077"]
+    assert "передана" in sent[1]["text"] and "АО «ЕЭСК»" in sent[1]["text"]
+    # Correcting the forwarding (another reference) is no news to the customer.
+    complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "АО «ЕЭСК»", "СО-17/3"))
+    assert len(outbox.messages()) == 2
+
+
+def test_an_answer_by_letter_is_due_in_the_back_office(customer, account, operator, outbox, mailbox):
+    """«Письмом по почте»: the messages go by SMS to the complaint's phone, and once answered
+    the back office is told a letter must go to the place of residence until it is sent."""
+    appeal = make_complaint(customer, account, phone="+79120000077", contact_method=complaints.BY_LETTER)
+    complaint = QualityComplaint.objects.get(appeal=appeal)
+    assert complaint.answer_by_letter and appeal.contact_method == "phone"
+    assert dict(complaints.rows(appeal))["Предпочтительный способ получения ответа"] == "Письмом по почте"
+    assert complaints.letter_due(appeal) is False
+    take(operator, appeal.pk)
+    reply(operator, appeal.pk, Reply("Акт проверки приложен.", Status.ANSWERED, [upload_file(operator.user)]))
+    appeal.refresh_from_db()
+    assert complaints.letter_due(appeal) is True
+    assert appeal.events.filter(kind=Event.Kind.LETTER_DUE).exists()
+    sent = outbox.messages()
+    assert [m["to"] for m in sent] == ["+79120000077", "+79120000077"] and not mailbox()
+    assert "письмом" in sent[1]["text"]
+    complaints.letter_sent(operator, appeal.pk)
+    appeal.refresh_from_db()
+    assert complaints.letter_due(appeal) is False
+    assert appeal.events.filter(kind=Event.Kind.LETTER_SENT).exists()
+
+
+def test_retention_ends_for_complaints_never_closed(settings, customer, account):
+    """A complaint left open (forwarded and forgotten, never answered) loses its document
+    KABINET_COMPLAINT_PD_MAX_DAYS after submission; a younger open one keeps it."""
+    settings.KABINET_COMPLAINT_PD_RETENTION_DAYS = 30
+    settings.KABINET_COMPLAINT_PD_MAX_DAYS = 365
+    forgotten = make_complaint(customer, account)
+    young = make_complaint(customer, account)
+    now = timezone.now()
+    Appeal = forgotten.__class__
+    Appeal.objects.filter(pk=forgotten.pk).update(status=Status.FORWARDED, created_at=now - timedelta(days=366))
+    Appeal.objects.filter(pk=young.pk).update(created_at=now - timedelta(days=364))
+    assert complaints.wipe_expired_personal_data() == 1
+    wiped = QualityComplaint.objects.get(appeal=forgotten)
+    assert wiped.identity == "" and wiped.identity_wiped_at is not None
+    assert (wiped.full_name, wiped.phone, wiped.residence) != ("", "", "")  # the appeal's own record stays
+    assert QualityComplaint.objects.get(appeal=young).identity_data()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PD_WIPED)
+    assert event.identifier == forgotten.number and event.details["after"] == "submission"
+
+
+def test_rotation_rotates_the_rest_and_names_the_complaints_no_key_opens(settings, customer, account):
+    from cryptography.fernet import Fernet
+    from django.core.management import CommandError, call_command
+
+    lost = make_complaint(customer, account)
+    token = QualityComplaint.objects.get(appeal=lost).identity
+    settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]  # the old key dropped too early
+    readable = make_complaint(customer, account)
+    new = Fernet.generate_key().decode()
+    settings.KABINET_PD_KEYS = [new, *settings.KABINET_PD_KEYS]
+    with pytest.raises(CommandError) as refused:
+        call_command("rotate_pd_keys")
+    assert lost.number in str(refused.value) and readable.number not in str(refused.value)
+    assert token not in str(refused.value)
+    settings.KABINET_PD_KEYS = [new]
+    assert QualityComplaint.objects.get(appeal=readable).identity_data()["document_number"] == PASSPORT_NUMBER

@@ -109,3 +109,44 @@ def test_showing_the_document_to_staff_is_in_the_history(staff_client, operator,
     customer_login(client, customer)  # the customer's own page is no staff read
     client.get(reverse("portal:appeal", args=[complaint.number]))
     assert complaint.events.filter(kind=Event.Kind.PD_READ).count() == 2
+
+
+def test_a_lost_key_leaves_the_page_the_pdf_and_the_answer_working(settings, staff_client, operator, complaint):
+    from cryptography.fernet import Fernet
+
+    from kabinet.appeals.complaint_text import KEY_LOST
+
+    settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]
+    page = staff_client.get(reverse("backoffice:appeal", args=[complaint.pk]))
+    assert page.status_code == 200
+    assert KEY_LOST in page.content.decode() and "Иванова Анна Петровна" in page.content.decode()
+    response = staff_client.get(reverse("backoffice:complaint_pdf", args=[complaint.pk]))
+    assert KEY_LOST in " ".join(pdf_text(b"".join(response.streaming_content)).split())
+    take(operator, complaint.pk)
+    staff_client.post(
+        reverse("backoffice:reply", args=[complaint.pk]), {"text": "Акт проверки приложен.", "status": "answered"}
+    )
+    complaint.refresh_from_db()
+    assert complaint.status == Status.ANSWERED
+
+
+def test_an_answer_by_letter_shows_the_letter_due_until_it_is_marked_sent(staff_client, operator, customer, account):
+    appeal = make_complaint(customer, account, contact_method="post")
+    take(operator, appeal.pk)
+    page = staff_client.get(reverse("backoffice:appeal", args=[appeal.pk])).content.decode()
+    assert "Ответ — письмом по почте" in page and "Письмо с ответом отправлено" not in page
+    staff_client.post(reverse("backoffice:reply", args=[appeal.pk]), {"text": "Акт приложен.", "status": "answered"})
+    page = staff_client.get(reverse("backoffice:appeal", args=[appeal.pk])).content.decode()
+    assert "письмо ещё не отмечено отправленным" in page
+    done = staff_client.post(reverse("backoffice:letter_sent", args=[appeal.pk]), follow=True).content.decode()
+    assert "Отмечено: письмо с ответом отправлено." in done
+    assert "письмо ещё не отмечено отправленным" not in done and "Ответ отправлен письмом" in done
+    again = staff_client.post(reverse("backoffice:letter_sent", args=[appeal.pk]), follow=True).content.decode()
+    assert "Отправлять письмом нечего" in again
+
+
+def test_an_operator_of_another_region_cannot_mark_a_letter(client, customer, account, perm):
+    appeal = make_complaint(customer, account, contact_method="post")
+    other = make_staff("perm@example.ru", StaffRole.Role.OPERATOR, perm)
+    staff_login(client, other.user)
+    assert client.post(reverse("backoffice:letter_sent", args=[appeal.pk])).status_code == 404

@@ -1,5 +1,6 @@
 """Quality complaints (issue 16): a customer files one and downloads its PDF; an operator of
-the region forwards it to the network company and answers with the inspection act."""
+the region forwards it to the network company (the customer's page says so) and answers with
+the inspection act."""
 
 from pathlib import Path
 import re
@@ -9,7 +10,7 @@ import pytest
 
 from kabinet.appeals.models import Appeal, StaffRole, Status
 from kabinet.identity.models import User
-from tests.e2e.helpers import log_in, staff_log_in
+from tests.e2e.helpers import goto, log_in, staff_log_in
 from tests.factories import PASSPORT_NUMBER, PASSPORT_SERIES, PASSWORD, PDF, make_complaint, pdf_text
 
 NUMBER = re.compile(r"66-\d{4}-\d{6}")
@@ -65,7 +66,7 @@ def test_customer_files_a_complaint_and_downloads_its_pdf(page, customer, accoun
     assert any(number in t for t in texts) and not any(PASSPORT_NUMBER in t for t in texts)
 
 
-def test_operator_forwards_a_complaint_and_answers_with_the_act(desktop_page, customer, account, operator):
+def test_operator_forwards_a_complaint_and_answers_with_the_act(desktop_page, page, customer, account, operator):
     appeal = make_complaint(customer, account)
     office = desktop_page
     staff_log_in(office, "operator@example.ru")
@@ -88,6 +89,11 @@ def test_operator_forwards_a_complaint_and_answers_with_the_act(desktop_page, cu
     office.get_by_label("Дата передачи").fill("2026-11-21")
     office.get_by_role("button", name="Передано в сетевую организацию").click()
     expect(office.get_by_role("status")).to_have_text("Жалоба отмечена как переданная в сетевую организацию.")
+    log_in(page, "+79120000001")
+    goto(page, f"/appeals/{appeal.number}/")
+    forwarded = page.get_by_role("note").filter(has_text="Жалоба передана в сетевую организацию")
+    expect(forwarded).to_contain_text("АО «ЕЭСК»")
+    expect(forwarded).to_contain_text("Ответ с результатами проверки дадим мы до")
 
     office.get_by_label("Ответ клиенту").fill("Проверка проведена, напряжение восстановлено. Акт приложен.")
     office.get_by_label("Файлы к ответу").set_input_files(

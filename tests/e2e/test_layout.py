@@ -70,6 +70,7 @@ EXCLUDED = {
     "portal:complaint_pdf": "a PDF download",
     "backoffice:complaint_pdf": "a PDF download",
     "backoffice:forward": "POST only (the form is on the complaint's page)",
+    "backoffice:letter_sent": "POST only (the button is on the complaint's page)",
     "backoffice:logout": "POST only",
     "backoffice:take": "POST only",
     "backoffice:reply": "POST only",

@@ -132,9 +132,14 @@ def test_an_email_for_the_answer_gets_its_confirmation_link(client, account, mai
     customer_login(client, customer)
     response = client.post(NEW, complaint_data(account, email="new@example.ru", contact_method="email"))
     assert response.status_code == 302
-    assert [m.to for m in mailbox()] == [["new@example.ru"]]
+    # The profile takes the address only once confirmed; the complaint's messages go to the
+    # address typed into the complaint for them.
+    assert [m.to for m in mailbox()] == [["new@example.ru"], ["new@example.ru"]]
+    assert any("зарегистрирована" in m.subject for m in mailbox())
+    created = client.get(redirected_to(response)).content.decode()
+    assert "Подтверждение отправлено на new@" in created
     customer.refresh_from_db()
-    assert not customer.email  # only once confirmed; until then the answers go by SMS
+    assert not customer.email
 
 
 def test_every_field_has_a_label_and_a_plain_hint(signed_in, account):
@@ -173,3 +178,50 @@ def test_a_crash_on_the_complaints_page_or_pdf_reports_no_document(client, custo
         report = crash_report(client, url, caplog)
         assert "withdrawn" in report and "identity" in report, url
         assert PASSPORT_NUMBER not in report and "Свердловск" not in report, url
+
+
+def test_a_lost_key_shows_the_complaint_with_a_notice(settings, client, customer, account):
+    from cryptography.fernet import Fernet
+
+    from kabinet.appeals.complaint_text import KEY_LOST
+
+    appeal = make_complaint(customer, account)
+    settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]
+    customer_login(client, customer)
+    page = client.get(reverse("portal:appeal", args=[appeal.number]))
+    assert page.status_code == 200
+    assert KEY_LOST in page.content.decode() and appeal.text in page.content.decode()
+    response = client.get(reverse("portal:complaint_pdf", args=[appeal.number]))
+    assert KEY_LOST in " ".join(pdf_text(b"".join(response.streaming_content)).split())
+
+
+def test_an_answer_by_letter_is_chosen_on_the_form_and_the_number_goes_by_sms(signed_in, account, outbox):
+    page = signed_in.get(NEW).content.decode()
+    assert "Письмом по почте на место жительства" in page
+    response = signed_in.post(NEW, complaint_data(account, contact_method="post", phone="+7 912 000-00-77", email=""))
+    appeal = Appeal.objects.get()
+    created = signed_in.get(redirected_to(response)).content.decode()
+    assert "письмом по почте" in created and "Подтверждение отправлено по SMS на" in created
+    assert "+79120000077" in created
+    assert appeal.complaint.answer_by_letter
+    assert [m["to"] for m in outbox.messages()] == ["+79120000077"]
+    detail = signed_in.get(reverse("portal:appeal", args=[appeal.number])).content.decode()
+    assert "Письмом по почте" in detail
+
+
+def test_the_customer_sees_the_complaint_forwarded_and_what_the_deadline_means(signed_in, customer, account):
+    from django.utils import timezone
+
+    from kabinet.appeals import complaints
+    from kabinet.appeals.models import StaffRole
+    from kabinet.appeals.operators import take
+    from tests.factories import make_staff
+
+    appeal = make_complaint(customer, account)
+    operator = make_staff("operator@example.ru", StaffRole.Role.OPERATOR, account.region)
+    take(operator, appeal.pk)
+    complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "АО «ЕЭСК»", "СО-17/2"))
+    page = signed_in.get(reverse("portal:appeal", args=[appeal.number])).content.decode()
+    assert "Жалоба передана в сетевую организацию" in page
+    assert "АО «ЕЭСК»" in page and "СО-17/2" in page
+    assert "Ответ с результатами проверки дадим мы до" in page

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
-from kabinet.appeals import complaints, ratings, services
+from kabinet.appeals import complaints, notify, ratings, services
 from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
 from kabinet.appeals.models import Reason
@@ -87,7 +87,9 @@ def _new_page(request, form, uploads, status=200) -> HttpResponse:
 @customer_required
 def appeal_created(request: HttpRequest, number: str) -> HttpResponse:
     appeal = services.customer_appeal(request.user, number)
-    return render(request, "portal/appeals/created.html", {"appeal": appeal})
+    channel, address = notify.recipient(appeal)
+    context = {"appeal": appeal, "channel": channel, "address": address, "by_letter": notify.by_letter(appeal)}
+    return render(request, "portal/appeals/created.html", context)
 
 
 @customer_required

@@ -36,8 +36,8 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
         return _page(request, form, received.uploads, status=400)
     data = form.cleaned_data
     if data["contact_method"] == ContactMethod.EMAIL and data["email"] and not request.user.email:
-        # As «Создать обращение» does: the address gets its confirmation link, and until it is
-        # confirmed the answers go by SMS (an unconfirmed address may be someone else's).
+        # The profile takes the address as «Создать обращение» does, once confirmed by its link;
+        # the complaint's own messages go to the address typed into it (appeals.notify).
         try:
             profile.request_email_change(request.user, data["email"], default_region(), client_ip(request))
         except FieldRejected as rejected:

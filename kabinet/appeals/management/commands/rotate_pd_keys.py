@@ -1,13 +1,16 @@
 """Re-encrypt complaints' identity data under the first key of KABINET_PD_KEYS; afterwards
 the old keys can be dropped from the list."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from kabinet.appeals.complaints import rotate_keys
+from kabinet.appeals.complaints import UnreadableComplaints, rotate_keys
 
 
 class Command(BaseCommand):
     help = "Перешифровать персональные данные жалоб первым ключом KABINET_PD_KEYS"
 
     def handle(self, *args, **options):
-        self.stdout.write(f"Перешифровано жалоб: {rotate_keys()}")
+        try:
+            self.stdout.write(f"Перешифровано жалоб: {rotate_keys()}")
+        except UnreadableComplaints as unreadable:
+            raise CommandError(str(unreadable)) from None
