@@ -5,6 +5,8 @@ from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.admin import WebAuthnCredentialAdmin
+from django_otp_webauthn.models import WebAuthnCredential
 
 from kabinet.billing import bill_delivery
 from kabinet.core.net import client_ip
@@ -129,7 +131,11 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 # django-otp registers its own (apps listed before this one); ours replace them.
-for model, base in [(TOTPDevice, TOTPDeviceAdmin), (StaticDevice, StaticDeviceAdmin)]:
+for model, base in [
+    (TOTPDevice, TOTPDeviceAdmin),
+    (StaticDevice, StaticDeviceAdmin),
+    (WebAuthnCredential, WebAuthnCredentialAdmin),
+]:
     if admin.site.is_registered(model):
         admin.site.unregister(model)
     admin.site.register(model, type(base.__name__, (DeviceAdmin, base), {}))
