@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from kabinet.core.forms import PasskeyForm, PasskeySignInForm, SecondFactorForm, SetupCodeForm
+from kabinet.core.forms import PasskeyForm, PasskeySignInForm, SecondFactorForm, SetupCodeForm, SetupGrantForm
 from kabinet.core.net import client_ip
 from kabinet.core.wording import locked_message
-from kabinet.identity import passkeys, second_factor
+from kabinet.identity import passkeys, second_factor, setup_grants
 from kabinet.identity.doors import STAFF_DOORS, came_through
 from kabinet.identity.staff import is_staff_member
 
@@ -126,10 +126,12 @@ def setup(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('backoffice:second_factor')}?{urlencode({'next': _next(request)})}")
     form = SetupCodeForm(request.POST or None)
     status, codes = 200, []
-    if request.method == "POST" and not second_factor.code_factor_on(user) and form.is_valid():
+    may = user.is_verified() or setup_grants.may_set_up(request)
+    if request.method == "POST" and not second_factor.code_factor_on(user) and may and form.is_valid():
         check, codes = second_factor.confirm_setup(user, form.cleaned_data["code"], client_ip(request))
         if check.outcome is second_factor.Outcome.OK:
             second_factor.mark_verified(request, check.device)
+            setup_grants.done(request)
         else:
             status = _refused(form, check)
     elif request.method == "POST":
@@ -151,9 +153,11 @@ def _page(request: HttpRequest, status: int, **context) -> HttpResponse:
     user = request.user
     on = second_factor.is_on(user)
     app_on = second_factor.code_factor_on(user)
-    context = {"form": SetupCodeForm(), "passkey_form": PasskeyForm()} | context
+    context = {"form": SetupCodeForm(), "passkey_form": PasskeyForm(), "grant_form": SetupGrantForm()} | context
     context |= {
         "on": on,
+        # After an administrator's deletion: nothing to set up before the administrator's code.
+        "locked": not on and not user.is_verified() and not setup_grants.may_set_up(request),
         "app_on": app_on,
         # An employee adds the app beside a passkey only once verified (setup sends others away).
         "setup": None if app_on else second_factor.start_setup(user),
@@ -169,7 +173,7 @@ def _page(request: HttpRequest, status: int, **context) -> HttpResponse:
 @employee_session
 def passkey_options(request: HttpRequest) -> HttpResponse:
     """The challenge for «Добавить ключ доступа»: a verified session's, or the first factor's."""
-    if not passkeys.may_add(request.user, request.user.is_verified()):
+    if not passkeys.may_add(request):
         return JsonResponse({"detail": "Сначала подтвердите вход."}, status=403)
     return JsonResponse(passkeys.registration_options(request))
 
@@ -206,3 +210,23 @@ def passkey_remove(request: HttpRequest) -> HttpResponse:
     else:
         messages.error(request, "Этот ключ удалить нельзя: сотрудник входит хотя бы с одним вторым фактором.")
     return redirect("backoffice:second_factor_setup")
+
+
+@require_POST
+@sensitive_post_parameters("code")
+@employee_session
+def grant(request: HttpRequest) -> HttpResponse:
+    """«Код от администратора»: after an administrator deleted the second factor, it opens the
+    setup for this session (identity.setup_grants)."""
+    form = SetupGrantForm(request.POST)
+    if second_factor.is_on(request.user) or not setup_grants.is_locked(request.user):
+        return redirect("backoffice:second_factor_setup")
+    if form.is_valid():
+        check = setup_grants.redeem(request, form.cleaned_data["code"], client_ip(request))
+        if check.outcome is second_factor.Outcome.OK:
+            return redirect(f"{reverse('backoffice:second_factor_setup')}?{urlencode({'next': _next(request)})}")
+        if check.outcome is second_factor.Outcome.LOCKED:
+            form.add_error(None, locked_message(check.locked_until))
+            return _page(request, 429, grant_form=form)
+        form.add_error("code", "Неверный или просроченный код. Попросите администратора выдать новый.")
+    return _page(request, 400, grant_form=form)

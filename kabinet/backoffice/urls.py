@@ -13,6 +13,7 @@ urlpatterns = [
     path("second-factor/passkeys/", second_factor_views.passkey_add, name="passkey_add"),
     path("second-factor/passkeys/options/", second_factor_views.passkey_options, name="passkey_options"),
     path("second-factor/passkeys/remove/", second_factor_views.passkey_remove, name="passkey_remove"),
+    path("second-factor/grant/", second_factor_views.grant, name="second_factor_grant"),
     path("", views.queue, name="queue"),
     path("appeals/<int:pk>/", views.appeal, name="appeal"),
     path("appeals/<int:pk>/take/", views.take, name="take"),

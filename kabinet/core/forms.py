@@ -48,6 +48,18 @@ class PasskeyForm(forms.Form):
     credential = forms.CharField(**_CREDENTIAL)
 
 
+class SetupGrantForm(forms.Form):
+    """The one-time code an administrator gives an employee whose second factor they deleted."""
+
+    code = forms.CharField(
+        label="Код от администратора",
+        max_length=32,
+        help_text="Двенадцать букв и цифр, например ABCD-EFGH-JKLM. Действует сутки.",
+        error_messages={"required": "Введите код от администратора."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
+
 class SetupCodeForm(forms.Form):
     code = forms.CharField(
         label="Код из приложения",

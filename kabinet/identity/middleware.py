@@ -28,6 +28,7 @@ OPEN = {
     "backoffice:passkey_sign_in_options",
     "backoffice:passkey_options",
     "backoffice:passkey_add",
+    "backoffice:second_factor_grant",
     "backoffice:logout",
     "admin:logout",
 }

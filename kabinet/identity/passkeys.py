@@ -23,7 +23,7 @@ from webauthn.helpers.exceptions import WebAuthnException
 
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
-from kabinet.identity import second_factor
+from kabinet.identity import second_factor, setup_grants
 from kabinet.identity.models import User
 from kabinet.identity.second_factor import Check, Outcome
 from kabinet.identity.staff import is_staff_member
@@ -34,9 +34,12 @@ SIGN_IN_STATE = "kabinet_passkey_sign_in"
 _REFUSED = (WebAuthnException, OTPWebAuthnApiError, ValueError, KeyError, TypeError, AttributeError)
 
 
-def may_add(user: User, verified: bool) -> bool:
-    """A verified session, or the first second factor of its user."""
-    return verified or not second_factor.is_on(user)
+def may_add(request: HttpRequest) -> bool:
+    """A verified session, or the first second factor of its user (after an administrator's
+    deletion, only with a setup grant redeemed in this session: identity.setup_grants)."""
+    if request.user.is_verified():
+        return True
+    return not second_factor.is_on(request.user) and setup_grants.may_set_up(request)
 
 
 def registration_options(request: HttpRequest) -> dict:
@@ -51,7 +54,7 @@ def register(request: HttpRequest, name: str, credential: str, ip: str | None) -
     second factor of the user also gets recovery codes (shown once)."""
     user = request.user
     state = request.session.pop(REGISTER_STATE, None)
-    if not state or not may_add(user, user.is_verified()):
+    if not state or not may_add(request):
         return Check(Outcome.INVALID), []
     first = not second_factor.is_on(user)
     try:
@@ -60,6 +63,7 @@ def register(request: HttpRequest, name: str, credential: str, ip: str | None) -
             device.name = name
             device.save(update_fields=["name"])
             codes = second_factor.issue_recovery_codes(user) if first else []
+            setup_grants.done(request)
     except _REFUSED:
         return Check(Outcome.INVALID), []
     audit.record(AuditEvent.Action.SECOND_FACTOR_ON, user=user, ip=ip, method="passkey", name=name)

@@ -37,7 +37,7 @@ import segno
 from kabinet.core import audit, ratelimit
 from kabinet.core.models import AuditEvent
 from kabinet.identity import codes as sms_codes
-from kabinet.identity.models import SmsDevice, User, VerificationCode
+from kabinet.identity.models import SetupGrant, SmsDevice, User, VerificationCode
 from kabinet.identity.staff import is_staff_member
 
 SCOPE = "second_factor"
@@ -196,7 +196,8 @@ def turn_off(user: User, code_or_password: str, ip: str | None) -> Check:
 
 def delete_by_admin(devices: list, admin: User, ip: str | None) -> None:
     """An administrator deletes devices in /admin/ (an employee's lost phone): each one is a
-    second factor turned off, audited with who did it."""
+    second factor turned off, audited with who did it. An employee left without one sets a new
+    one up only with a code from an administrator (identity.setup_grants)."""
     with transaction.atomic():
         for device in devices:
             device.delete()
@@ -208,6 +209,9 @@ def delete_by_admin(devices: list, admin: User, ip: str | None) -> None:
                 admin=admin.pk,
                 method=_method(device),
             )
+        for user in {device.user for device in devices}:
+            if is_staff_member(user) and not is_on(user):
+                SetupGrant.objects.get_or_create(user=user)
 
 
 def start_sms_setup(user: User, ip: str | None) -> VerificationCode:

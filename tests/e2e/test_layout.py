@@ -92,6 +92,7 @@ EXCLUDED = {
     "backoffice:passkey_options": "POST only, JSON for the script of «Второй фактор входа», not a page",
     "backoffice:passkey_add": "POST only (the form is on «Второй фактор входа», whose page it shows)",
     "backoffice:passkey_remove": "POST only (the button is on «Второй фактор входа»)",
+    "backoffice:second_factor_grant": "POST only (the form is on «Второй фактор входа», after a deleted device)",
     "portal:payment_status": "JSON for the payment page's script, not a page",
     "healthz": "plain «ok» for load balancers, not a page",
     "readyz": "JSON for load balancers, not a page",
