@@ -21,12 +21,13 @@ from base64 import b32decode, b32encode
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import cache
 import hashlib
 import secrets
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -79,8 +80,23 @@ def app_device(user: User) -> TOTPDevice | None:
 
 
 def is_on(user: User) -> bool:
-    """Any second factor: the app, SMS codes or a passkey."""
-    return code_factor_on(user) or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    """Any second factor: the app, SMS codes or a passkey. The middleware asks it on every
+    request of a customer's session, so it is one query written out: three ORM querysets (or
+    one with three Exists) cost more CPU than the rest of the check (docs/second-factor.md)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_any_device_sql(), [user.pk] * len(_DEVICE_KINDS))
+        return cursor.fetchone() is not None
+
+
+_DEVICE_KINDS = (TOTPDevice, SmsDevice, WebAuthnCredential)
+
+
+@cache
+def _any_device_sql() -> str:
+    quote = connection.ops.quote_name
+    tables = [quote(kind._meta.db_table) for kind in _DEVICE_KINDS]
+    selects = [f"SELECT 1 FROM {table} WHERE user_id = %s AND confirmed" for table in tables]  # noqa: S608 (names from the models)
+    return " UNION ALL ".join(selects) + " LIMIT 1"
 
 
 def code_factor_on(user: User) -> bool:
