@@ -136,6 +136,8 @@ def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
     off_form = context.pop("off_form", None) or TurnOffSecondFactorForm()
     if sms_on:
         off_form.fields["proof"].label = "Код из SMS, резервный код или пароль"
+    elif on and not app_on:  # passkeys only: a passkey cannot be typed in
+        off_form.fields["proof"].label = "Резервный код или пароль"
     context = {
         "on": on,
         "app_on": app_on,
