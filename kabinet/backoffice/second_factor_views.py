@@ -152,15 +152,15 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 def _page(request: HttpRequest, status: int, **context) -> HttpResponse:
     user = request.user
     on = second_factor.is_on(user)
-    app_on = second_factor.code_factor_on(user)
+    code_on = second_factor.code_factor_on(user)  # the app (employees have no SMS codes)
     context = {"form": SetupCodeForm(), "passkey_form": PasskeyForm(), "grant_form": SetupGrantForm()} | context
     context |= {
         "on": on,
         # After an administrator's deletion: nothing to set up before the administrator's code.
         "locked": not on and not user.is_verified() and not setup_grants.may_set_up(request),
-        "app_on": app_on,
+        "code_on": code_on,
         # An employee adds the app beside a passkey only once verified (setup sends others away).
-        "setup": None if app_on else second_factor.start_setup(user),
+        "setup": None if code_on else second_factor.start_setup(user),
         "codes_left": second_factor.recovery_codes_left(user) if on else 0,
         "next": _next(request),
         "passkeys": [(key, passkeys.may_remove(user, key)) for key in second_factor.passkeys(user)],

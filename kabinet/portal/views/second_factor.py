@@ -46,6 +46,7 @@ def code(request: HttpRequest) -> HttpResponse:
     if request.POST.get("credential"):  # «Войти с ключом доступа»: the page's script filled it in
         return _passkey_code(request)
     form = SecondFactorForm(request.POST or None)
+    context = _code_page_context(request, form)
     status = 200
     if request.method == "POST" and form.is_valid():
         check = second_factor.verify(request.user, form.cleaned_data["code"], client_ip(request))
@@ -53,8 +54,8 @@ def code(request: HttpRequest) -> HttpResponse:
             if check.recovery_code:
                 messages.warning(request, f"Вы вошли по резервному коду. Осталось кодов: {check.codes_left}.")
             return _verified(request, check.device, form.cleaned_data["remember"])
-        status = _refused(form, check, sms_only=_code_page_context(request, form)["sms_only"])
-    return render(request, "portal/second_factor_code.html", _code_page_context(request, form), status=status)
+        status = _refused(form, check, sms_only=context["sms_only"])
+    return render(request, "portal/second_factor_code.html", context, status=status)
 
 
 def _passkey_code(request: HttpRequest) -> HttpResponse:
@@ -131,22 +132,22 @@ def send_sms(request: HttpRequest) -> HttpResponse:
 def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
     user = request.user
     on = second_factor.is_on(user)
-    app_on = second_factor.code_factor_on(user)
+    code_on = second_factor.code_factor_on(user)  # the app or SMS codes
     sms_on = second_factor.sms_device(user) is not None
     off_form = context.pop("off_form", None) or TurnOffSecondFactorForm()
     if sms_on:
         off_form.fields["proof"].label = "Код из SMS, резервный код или пароль"
-    elif on and not app_on:  # passkeys only: a passkey cannot be typed in
+    elif on and not code_on:  # passkeys only: a passkey cannot be typed in
         off_form.fields["proof"].label = "Резервный код или пароль"
     context = {
         "on": on,
-        "app_on": app_on,
+        "code_on": code_on,
         "sms_on": sms_on,
         "codes_left": second_factor.recovery_codes_left(user) if on else 0,
-        "setup": None if app_on else second_factor.start_setup(user),
+        "setup": None if code_on else second_factor.start_setup(user),
         "form": context.pop("form", None) or SetupCodeForm(),
         "off_form": off_form,
-        "sms_allowed": not app_on and second_factor.may_use_sms(user),
+        "sms_allowed": not code_on and second_factor.may_use_sms(user),
         "passkeys": [(key, True) for key in second_factor.passkeys(user)],
         "passkey_form": context.pop("passkey_form", None) or PasskeyForm(),
         "passkey_remove_form": context.pop("passkey_remove_form", None)
