@@ -18,6 +18,7 @@ from kabinet.identity.models import (
     ConsentAcceptance,
     ConsentDocument,
     PersonalAccessToken,
+    SetupGrant,
     SmsDevice,
     User,
 )
@@ -165,3 +166,17 @@ class SmsDeviceAdmin(DeviceAdmin):
     list_display = ["user", "confirmed"]
     raw_id_fields = ["user"]
     search_fields = ["user__phone", "user__email"]
+
+
+@admin.register(SetupGrant)
+class SetupGrantAdmin(ReadOnlyAdmin):
+    """Employees whose setup waits for an administrator's code (identity.setup_grants): seen
+    here, issued from the users' list, never deleted by hand (that would let the password
+    alone set a device up again)."""
+
+    list_display = ["user", "issued_by", "expires_at", "created_at"]
+    raw_id_fields = ["user", "issued_by"]
+    exclude = ["code_hash"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

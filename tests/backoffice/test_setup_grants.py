@@ -118,3 +118,15 @@ def test_a_first_setup_or_deleted_recovery_codes_need_no_code(client, admin_clie
     TOTPDevice.objects.filter(user=operator.user).delete()  # never deleted by an administrator
     sign_in(client)
     assert "totp-secret" in client.get(SETUP).content.decode()
+
+
+def test_the_admin_site_shows_waiting_employees_and_no_code(admin_client, deleted):
+    issue_in_admin(admin_client, deleted)
+    grant = SetupGrant.objects.get(user=deleted)
+    page = admin_client.get(reverse("admin:identity_setupgrant_change", args=[grant.pk])).content.decode()
+    assert grant.code_hash not in page
+    assert (
+        admin_client.post(reverse("admin:identity_setupgrant_delete", args=[grant.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert SetupGrant.objects.filter(pk=grant.pk).exists()
