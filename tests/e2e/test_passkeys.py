@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 import pytest
 
 from kabinet.appeals.models import StaffRole
-from kabinet.identity import second_factor
+from kabinet.identity import second_factor, setup_grants
 from tests.e2e.helpers import goto, log_in, staff_password, wait_ready
-from tests.factories import make_staff
+from tests.factories import give_second_factor, make_staff
 
 
 @pytest.fixture(autouse=True)
@@ -76,4 +76,24 @@ def test_an_employee_adds_a_passkey_at_the_setup_and_signs_in_with_it(desktop_pa
     staff_password(page, "supervisor@example.ru")
     expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
     page.get_by_role("button", name="Войти с ключом доступа").click()
+    expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
+
+
+def test_after_a_deleted_app_the_administrators_code_lets_a_passkey_in(desktop_page, sverdlovsk, customer):
+    """The employee lost the phone: the administrator deleted the app and issued a setup code."""
+    page = desktop_page
+    virtual_authenticator(page)
+    employee = make_staff("supervisor@example.ru", StaffRole.Role.SUPERVISOR, sverdlovsk, first_name="Ольга").user
+    second_factor.delete_by_admin([give_second_factor(employee)], customer, None)
+    code = setup_grants.issue(employee, customer, None)
+
+    staff_password(page, "supervisor@example.ru")
+    expect(page.get_by_role("heading", name="Новый второй фактор")).to_be_visible()
+    expect(page.get_by_role("button", name="Добавить ключ доступа")).to_have_count(0)
+    page.get_by_label("Код от администратора").fill(code)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Продолжить").click()
+    wait_ready(page)
+    add_passkey(page, "Новый телефон")
+    page.get_by_role("link", name="Продолжить").click()
     expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
