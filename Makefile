@@ -26,9 +26,11 @@ demo: migrate
 	$(PY) manage.py load_demo
 
 # The demo switches itself on, for run and the commands it runs first. Links in SMS and
-# e-mails point where this server listens, unless KABINET_PUBLIC_URL says otherwise.
+# e-mails point where this server listens, unless KABINET_PUBLIC_URL says otherwise. Passkeys
+# need a domain, not an address: they work when the site is opened as http://localhost:$(PORT).
 run: export DJANGO_DEBUG = 1
 run: export KABINET_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+run: export KABINET_WEBAUTHN_ORIGINS ?= http://localhost:$(PORT)
 run: demo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 

@@ -153,6 +153,8 @@ write_env() {
         [DJANGO_ALLOWED_HOSTS]=127.0.0.1,localhost
         [DJANGO_CSRF_TRUSTED_ORIGINS]=https://127.0.0.1:$HTTPS_PORT,https://localhost:$HTTPS_PORT
         [KABINET_PUBLIC_URL]=https://127.0.0.1:$HTTPS_PORT
+        [KABINET_WEBAUTHN_RP_ID]=localhost
+        [KABINET_WEBAUTHN_ORIGINS]=https://localhost:$HTTPS_PORT
         [KABINET_DATA_DIR]=$DIR/data
         [KABINET_STATIC_ROOT]=$DIR/static
         [DATABASE_URL]=postgres://postgres@$PG_HOST:$PG_PORT/$DB

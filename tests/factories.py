@@ -8,7 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+import hashlib
 from io import BytesIO
+import json
 import os
 from pathlib import Path
 import secrets
@@ -165,6 +167,60 @@ def recovery_code(user: User) -> str:
     device, _ = StaticDevice.objects.get_or_create(user=user, name="Резервные коды", defaults={"confirmed": True})
     device.token_set.create(token=second_factor._code_hash(code))
     return code
+
+
+class SoftPasskey:
+    """A software authenticator (WebAuthn, «none» attestation, ES256), as a phone or a security
+    key answers: what the page's script sends as «credential». `origin` as the browser names it."""
+
+    def __init__(self, origin: str = "http://localhost:8000", rp_id: str = "localhost"):
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.credential_id = secrets.token_bytes(32)
+        self.origin, self.rp_id, self.count = origin, rp_id, 0
+
+    def create(self, options: dict) -> str:
+        """The answer to navigator.credentials.create() with the server's options."""
+        import cbor2
+
+        numbers = self.key.public_key().public_numbers()
+        cose = {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
+        attested = bytes(16) + len(self.credential_id).to_bytes(2, "big") + self.credential_id + cbor2.dumps(cose)
+        auth_data = self._auth_data(0x45) + attested  # user present, verified, attested data
+        attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
+        client_data = self._client_data("webauthn.create", options["challenge"])
+        response = {"clientDataJSON": _b64url(client_data), "attestationObject": _b64url(attestation)}
+        return self._json(response | {"transports": ["internal"]}, {"credProps": {"rk": True}})
+
+    def get(self, options: dict, *, challenge: str | None = None) -> str:
+        """The answer to navigator.credentials.get(); `challenge` to sign another than offered."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self.count += 1
+        auth_data = self._auth_data(0x05)
+        client_data = self._client_data("webauthn.get", challenge or options["challenge"])
+        signed = auth_data + hashlib.sha256(client_data).digest()
+        signature = self.key.sign(signed, ec.ECDSA(hashes.SHA256()))
+        response = {"clientDataJSON": _b64url(client_data), "authenticatorData": _b64url(auth_data)}
+        return self._json(response | {"signature": _b64url(signature)}, {})
+
+    def _auth_data(self, flags: int) -> bytes:
+        return hashlib.sha256(self.rp_id.encode()).digest() + bytes([flags]) + self.count.to_bytes(4, "big")
+
+    def _client_data(self, kind: str, challenge: str) -> bytes:
+        return json.dumps({"type": kind, "challenge": challenge, "origin": self.origin, "crossOrigin": False}).encode()
+
+    def _json(self, response: dict, extensions: dict) -> str:
+        raw = _b64url(self.credential_id)
+        return json.dumps(
+            {"id": raw, "rawId": raw, "type": "public-key", "response": response, "clientExtensionResults": extensions}
+        )
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 # --- API ------------------------------------------------------------------------------------

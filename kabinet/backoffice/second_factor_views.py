@@ -6,20 +6,23 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from kabinet.core.forms import SecondFactorForm, SetupCodeForm
+from kabinet.core.forms import PasskeyForm, PasskeySignInForm, SecondFactorForm, SetupCodeForm, SetupGrantForm
 from kabinet.core.net import client_ip
 from kabinet.core.wording import locked_message
-from kabinet.identity import second_factor
+from kabinet.identity import passkeys, second_factor, setup_grants
 from kabinet.identity.doors import STAFF_DOORS, came_through
 from kabinet.identity.staff import is_staff_member
 
 INVALID = "Неверный код. Проверьте время на телефоне и введите код, который показан сейчас."
+PASSKEY_REFUSED = "Ключ доступа не подошёл. Попробуйте ещё раз или введите код."
+PASSKEY_NOT_ADDED = "Ключ доступа не добавлен. Попробуйте ещё раз."
 
 
 def employee_session(view):
@@ -56,19 +59,62 @@ def code(request: HttpRequest) -> HttpResponse:
         return redirect(_next(request))
     if not second_factor.is_on(request.user):
         return redirect(f"{reverse('backoffice:second_factor_setup')}?{urlencode({'next': _next(request)})}")
+    if request.POST.get("credential"):  # «Войти с ключом доступа»: the page's script filled it in
+        return _passkey_code(request)
     form = SecondFactorForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
         check = second_factor.verify(request.user, form.cleaned_data["code"], client_ip(request), site="staff")
         if check.outcome is second_factor.Outcome.OK:
-            second_factor.mark_verified(request, check.device)
-            response = redirect(_next(request))
-            if form.cleaned_data["remember"]:
-                second_factor.remember(response, request.user, check.device, secure=settings.SESSION_COOKIE_SECURE)
-            return response
+            return _verified(request, check.device, form.cleaned_data["remember"])
         status = _refused(form, check)
-    context = {"form": form, "next": _next(request), "logout_url": reverse("backoffice:logout")}
-    return render(request, "backoffice/second_factor_code.html", context, status=status)
+    return render(request, "backoffice/second_factor_code.html", _code_context(request, form), status=status)
+
+
+def _passkey_code(request: HttpRequest) -> HttpResponse:
+    form = PasskeySignInForm(request.POST)
+    check = second_factor.Check(second_factor.Outcome.INVALID)
+    if form.is_valid():
+        check = passkeys.verify(request, form.cleaned_data["credential"], client_ip(request), site="staff")
+        if check.outcome is second_factor.Outcome.OK:
+            return _verified(request, check.device, form.cleaned_data["remember"])
+    code_form = SecondFactorForm(initial={"remember": bool(request.POST.get("remember"))})
+    locked = check.outcome is second_factor.Outcome.LOCKED
+    context = _code_context(request, code_form)
+    context["passkey_error"] = locked_message(check.locked_until) if locked else PASSKEY_REFUSED
+    return render(request, "backoffice/second_factor_code.html", context, status=429 if locked else 400)
+
+
+def _verified(request: HttpRequest, device, remember: bool) -> HttpResponse:
+    second_factor.mark_verified(request, device)
+    response = redirect(_next(request))
+    if remember:
+        second_factor.remember(response, request.user, device, secure=settings.SESSION_COOKIE_SECURE)
+    return response
+
+
+def _code_context(request: HttpRequest, form) -> dict:
+    app = second_factor.app_device(request.user) is not None
+    if not app:
+        form.fields["code"].label = "Резервный код"
+        form.fields["code"].help_text = "Один из резервных кодов, которые вы сохранили при настройке."
+    return {
+        "form": form,
+        "next": _next(request),
+        "logout_url": reverse("backoffice:logout"),
+        "passkey_only": not app,
+        "has_passkeys": second_factor.passkeys(request.user).exists(),
+        "passkey_options_url": reverse("backoffice:passkey_sign_in_options"),
+    }
+
+
+@require_POST
+@employee_session
+def passkey_sign_in_options(request: HttpRequest) -> HttpResponse:
+    """The challenge for «Войти с ключом доступа», for a session that owes its second factor."""
+    if request.user.is_verified() or not second_factor.passkeys(request.user).exists():
+        return JsonResponse({"detail": "Войдите заново."}, status=403)
+    return JsonResponse(passkeys.sign_in_options(request))
 
 
 @sensitive_post_parameters("code")
@@ -80,10 +126,12 @@ def setup(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('backoffice:second_factor')}?{urlencode({'next': _next(request)})}")
     form = SetupCodeForm(request.POST or None)
     status, codes = 200, []
-    if request.method == "POST" and not second_factor.is_on(user) and form.is_valid():
+    may = user.is_verified() or setup_grants.may_set_up(request)
+    if request.method == "POST" and not second_factor.code_factor_on(user) and may and form.is_valid():
         check, codes = second_factor.confirm_setup(user, form.cleaned_data["code"], client_ip(request))
         if check.outcome is second_factor.Outcome.OK:
             second_factor.mark_verified(request, check.device)
+            setup_grants.done(request)
         else:
             status = _refused(form, check)
     elif request.method == "POST":
@@ -102,11 +150,83 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 
 
 def _page(request: HttpRequest, status: int, **context) -> HttpResponse:
-    on = second_factor.is_on(request.user)
+    user = request.user
+    on = second_factor.is_on(user)
+    code_on = second_factor.code_factor_on(user)  # the app (employees have no SMS codes)
+    context = {"form": SetupCodeForm(), "passkey_form": PasskeyForm(), "grant_form": SetupGrantForm()} | context
     context |= {
         "on": on,
-        "setup": None if on else second_factor.start_setup(request.user),
-        "codes_left": second_factor.recovery_codes_left(request.user) if on else 0,
+        # After an administrator's deletion: nothing to set up before the administrator's code.
+        "locked": not on and not user.is_verified() and not setup_grants.may_set_up(request),
+        "code_on": code_on,
+        # An employee adds the app beside a passkey only once verified (setup sends others away).
+        "setup": None if code_on else second_factor.start_setup(user),
+        "codes_left": second_factor.recovery_codes_left(user) if on else 0,
         "next": _next(request),
+        "passkeys": [(key, passkeys.may_remove(user, key)) for key in second_factor.passkeys(user)],
+        "passkey_options_url": reverse("backoffice:passkey_options"),
     }
     return render(request, "backoffice/second_factor.html", context, status=status)
+
+
+@require_POST
+@employee_session
+def passkey_options(request: HttpRequest) -> HttpResponse:
+    """The challenge for «Добавить ключ доступа»: a verified session's, or the first factor's."""
+    if not passkeys.may_add(request):
+        return JsonResponse({"detail": "Сначала подтвердите вход."}, status=403)
+    return JsonResponse(passkeys.registration_options(request))
+
+
+@require_POST
+@employee_session
+def passkey_add(request: HttpRequest) -> HttpResponse:
+    form = PasskeyForm(request.POST)
+    if not form.is_valid():
+        return _page(request, 400, passkey_form=form)
+    data = form.cleaned_data
+    check, codes = passkeys.register(request, data["name"], data["credential"], client_ip(request))
+    if check.outcome is not second_factor.Outcome.OK:
+        form.add_error(None, PASSKEY_NOT_ADDED)
+        return _page(request, 400, passkey_form=form)
+    if not request.user.is_verified():
+        second_factor.mark_verified(request, check.device)
+    messages.success(request, f"Ключ доступа «{data['name']}» добавлен.")
+    if codes:
+        return _page(request, 200, codes=codes)
+    return redirect(f"{reverse('backoffice:second_factor_setup')}?{urlencode({'next': _next(request)})}")
+
+
+@require_POST
+@employee_session
+def passkey_remove(request: HttpRequest) -> HttpResponse:
+    """Not the last second factor (passkeys.may_remove); the verified session is the proof."""
+    if not request.user.is_verified():
+        return redirect("backoffice:second_factor_setup")
+    raw = request.POST.get("passkey", "")
+    check = passkeys.remove(request.user, int(raw) if raw.isdigit() else 0, client_ip(request))
+    if check.outcome is second_factor.Outcome.OK:
+        messages.success(request, "Ключ доступа удалён.")
+    else:
+        messages.error(request, "Этот ключ удалить нельзя: сотрудник входит хотя бы с одним вторым фактором.")
+    return redirect("backoffice:second_factor_setup")
+
+
+@require_POST
+@sensitive_post_parameters("code")
+@employee_session
+def grant(request: HttpRequest) -> HttpResponse:
+    """«Код от администратора»: after an administrator deleted the second factor, it opens the
+    setup for this session (identity.setup_grants)."""
+    form = SetupGrantForm(request.POST)
+    if second_factor.is_on(request.user) or not setup_grants.is_locked(request.user):
+        return redirect("backoffice:second_factor_setup")
+    if form.is_valid():
+        check = setup_grants.redeem(request, form.cleaned_data["code"], client_ip(request))
+        if check.outcome is second_factor.Outcome.OK:
+            return redirect(f"{reverse('backoffice:second_factor_setup')}?{urlencode({'next': _next(request)})}")
+        if check.outcome is second_factor.Outcome.LOCKED:
+            form.add_error(None, locked_message(check.locked_until))
+            return _page(request, 429, grant_form=form)
+        form.add_error("code", "Неверный или просроченный код. Попросите администратора выдать новый.")
+    return _page(request, 400, grant_form=form)

@@ -21,6 +21,45 @@ class SecondFactorForm(forms.Form):
     remember = forms.BooleanField(label="Запомнить этот браузер на 30 дней", required=False)
 
 
+# A WebAuthn credential as JSON (identity.passkeys); real ones are about 1-2 KB.
+_CREDENTIAL = {
+    "max_length": 16384,
+    "widget": forms.HiddenInput,
+    "error_messages": {"required": "Ключ доступа не подтверждён. Попробуйте ещё раз."},
+}
+
+
+class PasskeySignInForm(forms.Form):
+    """«Войти с ключом доступа» on the code page: the page's script puts the signed answer here."""
+
+    credential = forms.CharField(**_CREDENTIAL)
+    remember = forms.BooleanField(required=False)
+
+
+class PasskeyForm(forms.Form):
+    """«Добавить ключ доступа»: its name, and the new credential the page's script puts here."""
+
+    name = forms.CharField(
+        label="Название ключа",
+        max_length=64,
+        help_text="Чтобы отличать ключи: например, «Телефон» или «Ноутбук».",
+        error_messages={"required": "Введите название ключа."},
+    )
+    credential = forms.CharField(**_CREDENTIAL)
+
+
+class SetupGrantForm(forms.Form):
+    """The one-time code an administrator gives an employee whose second factor they deleted."""
+
+    code = forms.CharField(
+        label="Код от администратора",
+        max_length=32,
+        help_text="Двенадцать букв и цифр, например ABCD-EFGH-JKLM. Действует сутки.",
+        error_messages={"required": "Введите код от администратора."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
+
 class SetupCodeForm(forms.Form):
     code = forms.CharField(
         label="Код из приложения",

@@ -33,6 +33,8 @@ class AuditEvent(models.Model):
         SECOND_FACTOR_FAILED = "second_factor_failed", "Неверный код второго фактора"
         RECOVERY_CODE_USED = "recovery_code_used", "Использован резервный код"
         RECOVERY_CODES_NEW = "recovery_codes_new", "Новые резервные коды"
+        SETUP_GRANT_ISSUED = "setup_grant_issued", "Выдан код подключения второго фактора"
+        SETUP_GRANT_USED = "setup_grant_used", "Принят код подключения второго фактора"
         PD_WIPED = "pd_wiped", "Удалены персональные данные жалобы (срок хранения истёк)"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)

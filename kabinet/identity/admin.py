@@ -1,23 +1,28 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.template.response import TemplateResponse
 from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.admin import WebAuthnCredentialAdmin
+from django_otp_webauthn.models import WebAuthnCredential
 
 from kabinet.billing import bill_delivery
 from kabinet.core.net import client_ip
-from kabinet.identity import api_tokens, second_factor
+from kabinet.identity import api_tokens, second_factor, setup_grants
 from kabinet.identity.models import (
     AccountLink,
     ApiSession,
     ConsentAcceptance,
     ConsentDocument,
     PersonalAccessToken,
+    SetupGrant,
     SmsDevice,
     User,
 )
+from kabinet.identity.staff import is_staff_member
 
 
 class KabinetUserChangeForm(UserChangeForm):
@@ -54,6 +59,21 @@ class UserAdmin(DjangoUserAdmin):
         ("Даты", {"fields": ["last_login", "date_joined", "tour_completed_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "password1", "password2"]})]
+    actions = ["issue_setup_grant"]
+
+    @admin.action(description="Выдать код подключения второго фактора (сотрудникам)")
+    def issue_setup_grant(self, request, queryset) -> TemplateResponse:
+        """After a deleted device, an employee sets a new one up only with this code: shown once
+        here, to hand over in person or by phone (identity.setup_grants)."""
+        staff = [user for user in queryset if is_staff_member(user)]
+        codes = [(user, setup_grants.issue(user, request.user, client_ip(request))) for user in staff]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Коды подключения второго фактора",
+            "codes": codes,
+            "skipped": len(queryset) - len(staff),
+        }
+        return TemplateResponse(request, "admin/identity/setup_grant_codes.html", context)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -129,7 +149,11 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 # django-otp registers its own (apps listed before this one); ours replace them.
-for model, base in [(TOTPDevice, TOTPDeviceAdmin), (StaticDevice, StaticDeviceAdmin)]:
+for model, base in [
+    (TOTPDevice, TOTPDeviceAdmin),
+    (StaticDevice, StaticDeviceAdmin),
+    (WebAuthnCredential, WebAuthnCredentialAdmin),
+]:
     if admin.site.is_registered(model):
         admin.site.unregister(model)
     admin.site.register(model, type(base.__name__, (DeviceAdmin, base), {}))
@@ -142,3 +166,17 @@ class SmsDeviceAdmin(DeviceAdmin):
     list_display = ["user", "confirmed"]
     raw_id_fields = ["user"]
     search_fields = ["user__phone", "user__email"]
+
+
+@admin.register(SetupGrant)
+class SetupGrantAdmin(ReadOnlyAdmin):
+    """Employees whose setup waits for an administrator's code (identity.setup_grants): seen
+    here, issued from the users' list, never deleted by hand (that would let the password
+    alone set a device up again)."""
+
+    list_display = ["user", "issued_by", "expires_at", "created_at"]
+    raw_id_fields = ["user", "issued_by"]
+    exclude = ["code_hash"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -15,13 +15,20 @@ from kabinet.identity import second_factor
 from kabinet.identity.doors import SESSION_KEY, STAFF_DOORS, Door
 from kabinet.identity.staff import is_staff_member
 
-# Reached before the code: the code pages, employees' setup, and every door's «Выйти».
+# Reached before the code: the code pages (and their passkey challenge), employees' setup (a
+# passkey's included: the views let only a user without a second factor add one unverified),
+# and every door's «Выйти».
 OPEN = {
     "portal:second_factor",
     "portal:second_factor_sms",
+    "portal:passkey_sign_in_options",
     "portal:logout",
     "backoffice:second_factor",
     "backoffice:second_factor_setup",
+    "backoffice:passkey_sign_in_options",
+    "backoffice:passkey_options",
+    "backoffice:passkey_add",
+    "backoffice:second_factor_grant",
     "backoffice:logout",
     "admin:logout",
 }

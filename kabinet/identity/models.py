@@ -287,3 +287,22 @@ class SmsDevice(Device):
     class Meta:
         verbose_name = "SMS-коды для входа"
         verbose_name_plural = "SMS-коды для входа"
+
+
+class SetupGrant(models.Model):
+    """An employee whose second factor an administrator deleted sets a new one up only with a
+    one-time code the administrator hands over (identity.setup_grants): the password alone must
+    not enrol the device of whoever knows it. The row locks the setup; its code opens it once."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="setup_grant")
+    code_hash = models.CharField(max_length=64, blank=True)
+    issued_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "код подключения второго фактора"
+        verbose_name_plural = "коды подключения второго фактора"
+
+    def __str__(self) -> str:
+        return str(self.user)

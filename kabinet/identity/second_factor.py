@@ -8,7 +8,7 @@ kept by django-otp's TOTP and static devices; the rules around them are Kabinet'
   resets the password counter, and must not give a code-guesser fresh attempts.
 - A TOTP code is good once: django-otp's device keeps the last time step used (`last_t`) and
   refuses it and anything before. django-otp reads, checks and saves without a lock, so the
-  device row is locked (select_for_update) inside _counted's transaction: two requests with
+  device row is locked (select_for_update) inside counted's transaction: two requests with
   the same code at once are served one after the other, and the second sees the new `last_t`.
   A recovery code is spent by its own DELETE, accepted only when that deleted the row.
 - Recovery codes are stored only as their SHA-256 (truncated to django-otp's 16-character
@@ -21,22 +21,24 @@ from base64 import b32decode, b32encode
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import cache
 import hashlib
 import secrets
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 import segno
 
 from kabinet.core import audit, ratelimit
 from kabinet.core.models import AuditEvent
 from kabinet.identity import codes as sms_codes
-from kabinet.identity.models import SmsDevice, User, VerificationCode
+from kabinet.identity.models import SetupGrant, SmsDevice, User, VerificationCode
 from kabinet.identity.staff import is_staff_member
 
 SCOPE = "second_factor"
@@ -78,10 +80,35 @@ def app_device(user: User) -> TOTPDevice | None:
 
 
 def is_on(user: User) -> bool:
+    """Any second factor: the app, SMS codes or a passkey. The middleware asks it on every
+    request of a customer's session, so it is one query written out: three ORM querysets (or
+    one with three Exists) cost more CPU than the rest of the check (docs/second-factor.md)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_any_device_sql(), [user.pk] * len(_DEVICE_KINDS))
+        return cursor.fetchone() is not None
+
+
+_DEVICE_KINDS = (TOTPDevice, SmsDevice, WebAuthnCredential)
+
+
+@cache
+def _any_device_sql() -> str:
+    quote = connection.ops.quote_name
+    tables = [quote(kind._meta.db_table) for kind in _DEVICE_KINDS]
+    selects = [f"SELECT 1 FROM {table} WHERE user_id = %s AND confirmed" for table in tables]  # noqa: S608 (names from the models)
+    return " UNION ALL ".join(selects) + " LIMIT 1"
+
+
+def code_factor_on(user: User) -> bool:
+    """The app or SMS codes: one of them at a time (setup offers them only while neither is on)."""
     return (
         TOTPDevice.objects.filter(user=user, confirmed=True).exists()
         or SmsDevice.objects.filter(user=user, confirmed=True).exists()
     )
+
+
+def passkeys(user: User):
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
 
 
 def sms_device(user: User) -> SmsDevice | None:
@@ -98,7 +125,8 @@ def may_turn_off(user: User) -> bool:
 
 
 def methods(user: User) -> list[str]:
-    """What the sign-in may be completed with, as the API names them."""
+    """What the API's sign-in may be completed with. Not a passkey: its ceremony is bound to the
+    site's origin, which a token request does not have (docs/api.md)."""
     found = [("totp", app_device(user)), ("sms", sms_device(user)), ("recovery_code", recovery_codes_left(user))]
     return [name for name, present in found if present]
 
@@ -133,15 +161,16 @@ def start_setup(user: User) -> Setup:
 def confirm_setup(user: User, code: str, ip: str | None) -> tuple[Check, list[str]]:
     """Turn the pending device on when the code from the app is right; then the recovery codes,
     shown once. Counted like every other code. Not while a second factor is on (SMS codes):
-    setup is for turning one on, and app and SMS together are not offered."""
-    if is_on(user) or not TOTPDevice.objects.filter(user=user, confirmed=False).exists():
+    setup is for turning one on, and app and SMS together are not offered. Passkeys may be there:
+    the app is then another way in, and the recovery codes are renewed."""
+    if code_factor_on(user) or not TOTPDevice.objects.filter(user=user, confirmed=False).exists():
         return Check(Outcome.INVALID), []
 
     def proof():
         pending = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
         return pending if pending and pending.verify_token(_digits(code)) else None
 
-    check = _counted(user, ip, proof)
+    check = counted(user, ip, proof)
     if check.outcome is not Outcome.OK:
         return check, []
     device = check.device
@@ -149,7 +178,7 @@ def confirm_setup(user: User, code: str, ip: str | None) -> tuple[Check, list[st
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        codes = _new_recovery_codes(user)
+        codes = issue_recovery_codes(user)
     audit.record(AuditEvent.Action.SECOND_FACTOR_ON, user=user, ip=ip, method="totp")
     return Check(Outcome.OK, device=device), codes
 
@@ -157,7 +186,7 @@ def confirm_setup(user: User, code: str, ip: str | None) -> tuple[Check, list[st
 def new_recovery_codes(user: User, ip: str | None) -> list[str]:
     """Replace the recovery codes (the old ones stop working); shown once."""
     with transaction.atomic():
-        codes = _new_recovery_codes(user)
+        codes = issue_recovery_codes(user)
     audit.record(AuditEvent.Action.RECOVERY_CODES_NEW, user=user, ip=ip)
     return codes
 
@@ -170,11 +199,12 @@ def turn_off(user: User, code_or_password: str, ip: str | None) -> Check:
     def proof():
         return verify_code(user, code_or_password) or (user if user.check_password(code_or_password) else None)
 
-    check = _counted(user, ip, proof)
+    check = counted(user, ip, proof)
     if check.outcome is Outcome.OK:
         with transaction.atomic():
             TOTPDevice.objects.filter(user=user).delete()
             SmsDevice.objects.filter(user=user).delete()
+            WebAuthnCredential.objects.filter(user=user).delete()
             StaticDevice.objects.filter(user=user).delete()
         audit.record(AuditEvent.Action.SECOND_FACTOR_OFF, user=user, ip=ip)
     return check
@@ -182,7 +212,8 @@ def turn_off(user: User, code_or_password: str, ip: str | None) -> Check:
 
 def delete_by_admin(devices: list, admin: User, ip: str | None) -> None:
     """An administrator deletes devices in /admin/ (an employee's lost phone): each one is a
-    second factor turned off, audited with who did it."""
+    second factor turned off, audited with who did it. An employee left without one sets a new
+    one up only with a code from an administrator (identity.setup_grants)."""
     with transaction.atomic():
         for device in devices:
             device.delete()
@@ -194,6 +225,9 @@ def delete_by_admin(devices: list, admin: User, ip: str | None) -> None:
                 admin=admin.pk,
                 method=_method(device),
             )
+        for user in {device.user for device in devices}:
+            if is_staff_member(user) and not is_on(user):
+                SetupGrant.objects.get_or_create(user=user)
 
 
 def start_sms_setup(user: User, ip: str | None) -> VerificationCode:
@@ -205,18 +239,18 @@ def start_sms_setup(user: User, ip: str | None) -> VerificationCode:
 
 
 def confirm_sms_setup(user: User, raw: str, ip: str | None) -> tuple[Check, list[str]]:
-    if not may_use_sms(user) or is_on(user):
+    if not may_use_sms(user) or code_factor_on(user):
         return Check(Outcome.INVALID), []
 
     def proof():
         return user if _sms_matches(user, raw) else None
 
-    check = _counted(user, ip, proof)
+    check = counted(user, ip, proof)
     if check.outcome is not Outcome.OK:
         return check, []
     with transaction.atomic():
         device = SmsDevice.objects.create(user=user, name="SMS", confirmed=True)
-        codes = _new_recovery_codes(user)
+        codes = issue_recovery_codes(user)
     audit.record(AuditEvent.Action.SECOND_FACTOR_ON, user=user, ip=ip, method="sms")
     return Check(Outcome.OK, device=device), codes
 
@@ -251,7 +285,8 @@ def _sms_matches(user: User, raw: str) -> bool:
     return code is not None and sms_codes.matches(code, _digits(raw))
 
 
-def _new_recovery_codes(user: User) -> list[str]:
+def issue_recovery_codes(user: User) -> list[str]:
+    """The codes a first factor comes with, inside the caller's transaction (identity.passkeys)."""
     device, _ = StaticDevice.objects.get_or_create(user=user, name="Резервные коды", defaults={"confirmed": True})
     device.token_set.all().delete()
     codes = ["-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) for _ in range(3)) for _ in range(10)]
@@ -286,7 +321,7 @@ def set_up_for_demo(user: User, secret: str) -> bool:
 
 def verify(user: User, code: str, ip: str | None, *, site: str = "") -> Check:
     """A code at sign-in: from the app, or a recovery code (then used up). Audited either way."""
-    check = _counted(user, ip, lambda: verify_code(user, code))
+    check = counted(user, ip, lambda: verify_code(user, code))
     where = {"site": site} if site else {}
     if check.outcome is Outcome.OK:
         recovery = isinstance(check.device, StaticDevice)
@@ -303,7 +338,7 @@ def verify_code(user: User, code: str) -> TOTPDevice | StaticDevice | None:
     code = (code or "").strip()
     if not code or len(code) > 64:
         return None
-    # Callers hold a transaction (_counted): the lock lasts until the new last_t is committed.
+    # Callers hold a transaction (counted): the lock lasts until the new last_t is committed.
     app = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
     if app and _digits(code).isdigit() and app.verify_token(_digits(code)):
         return app
@@ -318,7 +353,7 @@ def verify_code(user: User, code: str) -> TOTPDevice | StaticDevice | None:
 
 
 def _method(device) -> str:
-    return {StaticDevice: "recovery_code", SmsDevice: "sms"}.get(type(device), "totp")
+    return {StaticDevice: "recovery_code", SmsDevice: "sms", WebAuthnCredential: "passkey"}.get(type(device), "totp")
 
 
 def limits(user: User, ip: str | None) -> list[ratelimit.Limit]:
@@ -327,7 +362,9 @@ def limits(user: User, ip: str | None) -> list[ratelimit.Limit]:
     return [ratelimit.user_limit(SCOPE, user.pk)] + ([ratelimit.ip_limit(SCOPE, ip)] if ip else [])
 
 
-def _counted(user: User, ip: str | None, check) -> Check:
+def counted(user: User, ip: str | None, check) -> Check:
+    """`check` (run in a transaction) returns the device that accepted the proof, or None: a
+    failure counted and audited like a wrong code (identity.passkeys uses it too)."""
     keys = limits(user, ip)
     if until := ratelimit.attempt(keys):
         return Check(Outcome.LOCKED, locked_until=until)
@@ -352,11 +389,11 @@ def _password_mark(user: User) -> str:
     return salted_hmac(_REMEMBER_SALT, user.password, algorithm="sha256").hexdigest()[:32]
 
 
-def remember_token(user: User, device: TOTPDevice | SmsDevice) -> str:
+def remember_token(user: User, device: TOTPDevice | SmsDevice | WebAuthnCredential) -> str:
     return signing.dumps({"u": user.pk, "d": device.persistent_id, "p": _password_mark(user)}, salt=_REMEMBER_SALT)
 
 
-def remembered_device(user: User, token: str | None) -> TOTPDevice | SmsDevice | None:
+def remembered_device(user: User, token: str | None) -> TOTPDevice | SmsDevice | WebAuthnCredential | None:
     """The user's device when the cookie is theirs, unexpired, made for this device and this
     password; else None."""
     if not token:
@@ -367,7 +404,8 @@ def remembered_device(user: User, token: str | None) -> TOTPDevice | SmsDevice |
         return None
     if not isinstance(data, dict) or data.get("u") != user.pk:
         return None
-    device = next((d for d in (app_device(user), sms_device(user)) if d and d.persistent_id == data.get("d")), None)
+    devices = [app_device(user), sms_device(user), *passkeys(user)]
+    device = next((d for d in devices if d and d.persistent_id == data.get("d")), None)
     if device is None or not constant_time_compare(str(data.get("p", "")), _password_mark(user)):
         return None
     return device
@@ -412,7 +450,7 @@ def mark_verified(request, device) -> None:
 
 
 def remember(response, user: User, device, *, secure: bool) -> None:
-    if isinstance(device, TOTPDevice | SmsDevice):  # a recovery code does not remember a browser
+    if isinstance(device, TOTPDevice | SmsDevice | WebAuthnCredential):  # not a recovery code
         response.set_cookie(
             REMEMBER_COOKIE,
             remember_token(user, device),

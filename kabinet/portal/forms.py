@@ -246,6 +246,23 @@ class AddAccountForm(RegionInitialMixin, forms.Form):
     region = RegionField()
 
 
+class RemovePasskeyForm(forms.Form):
+    """«Удалить ключ доступа»: which one, proven like turning the second factor off."""
+
+    passkey = forms.TypedChoiceField(label="Ключ доступа", coerce=int)
+    proof = forms.CharField(
+        label="Код из приложения, резервный код или пароль",
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, passkeys=(), **kwargs):
+        kwargs.setdefault("prefix", "remove")  # the page's other form has its own «proof»
+        super().__init__(*args, **kwargs)
+        self.fields["passkey"].choices = [(key.pk, key.name) for key in passkeys]
+
+
 class TurnOffSecondFactorForm(forms.Form):
     proof = forms.CharField(
         label="Код из приложения или пароль",

@@ -4,8 +4,10 @@
 import json
 import time
 
+from django.db import transaction
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 import pyotp
 import pytest
 
@@ -134,3 +136,14 @@ def test_an_sms_code_is_limited_and_only_for_sms_customers(client, customer, out
     assert post(client, SMS, {"mfa_token": token}).status_code == 204
     response = post(client, SMS, {"mfa_token": token})  # again at once: the phone's resend wait
     assert response.status_code == 429 and "Retry-After" in response
+
+
+def test_a_passkey_is_asked_for_but_not_taken_over_the_api(client, customer):
+    """A passkey's answer is bound to the site's origin: the API offers what it can take."""
+    WebAuthnCredential.objects.create(user=customer, name="Телефон", credential_id=b"passkey")
+    with transaction.atomic():
+        code = second_factor.issue_recovery_codes(customer)[0]
+    response = post(client, TOKEN, {"identifier": "+79120000001", "password": PASSWORD})
+    assert response.status_code == 401 and response.json()["methods"] == ["recovery_code"]
+    response = post(client, STEP, {"mfa_token": response.json()["mfa_token"], "code": code})
+    assert response.status_code == 200

@@ -8,6 +8,7 @@ import time
 
 from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp_webauthn.models import WebAuthnCredential
 import pyotp
 import pytest
 
@@ -130,7 +131,12 @@ def test_a_filtered_queue_survives_the_code(client, operator):
     assert redirected_to(response) == target
 
 
-DEVICE_ADMINS = ["otp_totp_totpdevice", "otp_static_staticdevice", "identity_smsdevice"]
+DEVICE_ADMINS = [
+    "otp_totp_totpdevice",
+    "otp_static_staticdevice",
+    "identity_smsdevice",
+    "django_otp_webauthn_webauthncredential",
+]
 
 
 def device_of(kind: str, user):
@@ -139,6 +145,8 @@ def device_of(kind: str, user):
     if kind == "otp_static_staticdevice":
         recovery_code(user)
         return StaticDevice.objects.get(user=user)
+    if kind == "django_otp_webauthn_webauthncredential":
+        return WebAuthnCredential.objects.create(user=user, name="Ключ", credential_id=b"key-" + bytes([user.pk]))
     return SmsDevice.objects.create(user=user, name="SMS", confirmed=True)
 
 

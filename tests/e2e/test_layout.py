@@ -84,7 +84,16 @@ EXCLUDED = {
     "portal:second_factor_sms": "POST only (the button is on «Подтверждение входа»)",
     "portal:second_factor_sms_setup": "POST only (the button is on «Вход с кодом подтверждения», whose page it shows)",
     "portal:second_factor_sms_confirm": "POST only (the form is on «Вход с кодом подтверждения»)",
-    "backoffice:second_factor_codes": "POST only (the button is on «Вход с кодом из приложения»)",
+    "backoffice:second_factor_codes": "POST only (the button is on «Второй фактор входа»)",
+    "portal:passkey_sign_in_options": "POST only, JSON for the script of «Подтверждение входа», not a page",
+    "portal:passkey_options": "POST only, JSON for the script of «Вход с кодом подтверждения», not a page",
+    "portal:passkey_add": "POST only (the form is on «Вход с кодом подтверждения», whose page it shows)",
+    "portal:passkey_remove": "POST only (the form is on «Вход с кодом подтверждения»)",
+    "backoffice:passkey_sign_in_options": "POST only, JSON for the script of «Подтверждение входа», not a page",
+    "backoffice:passkey_options": "POST only, JSON for the script of «Второй фактор входа», not a page",
+    "backoffice:passkey_add": "POST only (the form is on «Второй фактор входа», whose page it shows)",
+    "backoffice:passkey_remove": "POST only (the button is on «Второй фактор входа»)",
+    "backoffice:second_factor_grant": "POST only (the form is on «Второй фактор входа», after a deleted device)",
     "portal:payment_status": "JSON for the payment page's script, not a page",
     "healthz": "plain «ok» for load balancers, not a page",
     "readyz": "JSON for load balancers, not a page",
@@ -404,7 +413,7 @@ def test_back_office_pages_fit_the_screen(any_page, world):
     page.get_by_label("E-mail или телефон").fill("operator@example.ru")
     page.get_by_label("Пароль").fill(PASSWORD)
     page.get_by_role("button", name="Войти").click()
-    expect(page.get_by_role("heading", name="Вход с кодом из приложения")).to_be_visible()
+    expect(page.get_by_role("heading", name="Второй фактор входа")).to_be_visible()
     check_the_page(page, "backoffice:second_factor_setup", failures)
     operator = User.objects.get(email="operator@example.ru")
     code = recovery_code(operator)  # sets the app up too: now the code page

@@ -4,26 +4,28 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from kabinet.core.forms import SecondFactorForm, SetupCodeForm
+from kabinet.core.forms import PasskeyForm, PasskeySignInForm, SecondFactorForm, SetupCodeForm
 from kabinet.core.net import client_ip
 from kabinet.core.wording import locked_message
-from kabinet.identity import second_factor
+from kabinet.identity import passkeys, second_factor
 from kabinet.identity.codes import CodeThrottled
 from kabinet.identity.doors import Door, came_through
 from kabinet.identity.phones import display_phone
 from kabinet.portal.access import customer_required
-from kabinet.portal.forms import SmsCodeForm, TurnOffSecondFactorForm
+from kabinet.portal.forms import RemovePasskeyForm, SmsCodeForm, TurnOffSecondFactorForm
 from kabinet.portal.views.auth import _next_url
 from kabinet.portal.views.common import throttled_message
 
 INVALID = "Неверный код. Проверьте время на телефоне и введите код, который показан сейчас."
 INVALID_SMS = "Неверный код. Введите код из последнего SMS или один из резервных кодов."
+PASSKEY_REFUSED = "Ключ доступа не подошёл. Попробуйте ещё раз или введите код."
+PASSKEY_NOT_ADDED = "Ключ доступа не добавлен. Попробуйте ещё раз."
 
 
 def _refused(form, check, *, sms_only: bool = False) -> int:
@@ -41,27 +43,75 @@ def code(request: HttpRequest) -> HttpResponse:
         return redirect("portal:login")
     if request.user.is_verified() or not second_factor.is_on(request.user):
         return redirect(_next_url(request) or "portal:home")
+    if request.POST.get("credential"):  # «Войти с ключом доступа»: the page's script filled it in
+        return _passkey_code(request)
     form = SecondFactorForm(request.POST or None)
-    sms = second_factor.sms_device(request.user) is not None
-    sms_only = sms and second_factor.app_device(request.user) is None
-    if sms_only:
-        form.fields["code"].label = "Код из SMS"
-        form.fields["code"].help_text = "Шесть цифр из SMS или один из резервных кодов."
+    context = _code_page_context(request, form)
     status = 200
     if request.method == "POST" and form.is_valid():
         check = second_factor.verify(request.user, form.cleaned_data["code"], client_ip(request))
         if check.outcome is second_factor.Outcome.OK:
-            second_factor.mark_verified(request, check.device)
             if check.recovery_code:
                 messages.warning(request, f"Вы вошли по резервному коду. Осталось кодов: {check.codes_left}.")
-            response = redirect(_next_url(request) or "portal:home")
-            if form.cleaned_data["remember"]:
-                second_factor.remember(response, request.user, check.device, secure=settings.SESSION_COOKIE_SECURE)
-            return response
-        status = _refused(form, check, sms_only=sms_only)
-    context = {"form": form, "next": _next_url(request), "logout_url": reverse("portal:logout"), "sms": sms}
-    context["sms_only"] = sms_only
+            return _verified(request, check.device, form.cleaned_data["remember"])
+        status = _refused(form, check, sms_only=context["sms_only"])
     return render(request, "portal/second_factor_code.html", context, status=status)
+
+
+def _passkey_code(request: HttpRequest) -> HttpResponse:
+    form = PasskeySignInForm(request.POST)
+    if form.is_valid():
+        check = passkeys.verify(request, form.cleaned_data["credential"], client_ip(request))
+        if check.outcome is second_factor.Outcome.OK:
+            return _verified(request, check.device, form.cleaned_data["remember"])
+    else:
+        check = second_factor.Check(second_factor.Outcome.INVALID)
+    code_form = SecondFactorForm(initial={"remember": bool(request.POST.get("remember"))})
+    locked = check.outcome is second_factor.Outcome.LOCKED
+    context = _code_page_context(request, code_form)
+    context["passkey_error"] = locked_message(check.locked_until) if locked else PASSKEY_REFUSED
+    return render(request, "portal/second_factor_code.html", context, status=429 if locked else 400)
+
+
+def _verified(request: HttpRequest, device, remember: bool) -> HttpResponse:
+    second_factor.mark_verified(request, device)
+    response = redirect(_next_url(request) or "portal:home")
+    if remember:
+        second_factor.remember(response, request.user, device, secure=settings.SESSION_COOKIE_SECURE)
+    return response
+
+
+def _code_page_context(request: HttpRequest, form) -> dict:
+    """What the code page offers: the app's code, SMS, a passkey; recovery codes always."""
+    user = request.user
+    sms = second_factor.sms_device(user) is not None
+    app = second_factor.app_device(user) is not None
+    sms_only = sms and not app
+    if sms_only:
+        form.fields["code"].label = "Код из SMS"
+        form.fields["code"].help_text = "Шесть цифр из SMS или один из резервных кодов."
+    elif not app:
+        form.fields["code"].label = "Резервный код"
+        form.fields["code"].help_text = "Один из резервных кодов, которые вы сохранили при настройке."
+    return {
+        "form": form,
+        "next": _next_url(request),
+        "logout_url": reverse("portal:logout"),
+        "sms": sms,
+        "sms_only": sms_only,
+        "passkey_only": not (sms or app),
+        "has_passkeys": second_factor.passkeys(user).exists(),
+        "passkey_options_url": reverse("portal:passkey_sign_in_options"),
+    }
+
+
+@require_POST
+def passkey_sign_in_options(request: HttpRequest) -> HttpResponse:
+    """The challenge for «Войти с ключом доступа», for a session that owes its second factor."""
+    owes = came_through(request, Door.PORTAL) and not request.user.is_verified()
+    if not owes or not second_factor.passkeys(request.user).exists():
+        return JsonResponse({"detail": "Войдите заново."}, status=403)
+    return JsonResponse(passkeys.sign_in_options(request))
 
 
 @require_POST
@@ -82,18 +132,26 @@ def send_sms(request: HttpRequest) -> HttpResponse:
 def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
     user = request.user
     on = second_factor.is_on(user)
-    sms_on = on and second_factor.app_device(user) is None
+    code_on = second_factor.code_factor_on(user)  # the app or SMS codes
+    sms_on = second_factor.sms_device(user) is not None
     off_form = context.pop("off_form", None) or TurnOffSecondFactorForm()
     if sms_on:
         off_form.fields["proof"].label = "Код из SMS, резервный код или пароль"
+    elif on and not code_on:  # passkeys only: a passkey cannot be typed in
+        off_form.fields["proof"].label = "Резервный код или пароль"
     context = {
         "on": on,
+        "code_on": code_on,
         "sms_on": sms_on,
         "codes_left": second_factor.recovery_codes_left(user) if on else 0,
-        "setup": None if on else second_factor.start_setup(user),
+        "setup": None if code_on else second_factor.start_setup(user),
         "form": context.pop("form", None) or SetupCodeForm(),
         "off_form": off_form,
-        "sms_allowed": not on and second_factor.may_use_sms(user),
+        "sms_allowed": not code_on and second_factor.may_use_sms(user),
+        "passkeys": [(key, True) for key in second_factor.passkeys(user)],
+        "passkey_form": context.pop("passkey_form", None) or PasskeyForm(),
+        "passkey_remove_form": context.pop("passkey_remove_form", None)
+        or RemovePasskeyForm(passkeys=second_factor.passkeys(user)),
         "sms_form": context.pop("sms_form", None) or SmsCodeForm(),
         "phone_display": display_phone(user.phone) if user.phone else "",
         **context,
@@ -175,3 +233,48 @@ def sms_confirm(request: HttpRequest) -> HttpResponse:
         return _page(request, 400, sms_form=form, sms_pending=True)
     second_factor.mark_verified(request, check.device)
     return _page(request, codes=codes)
+
+
+@require_POST
+@customer_required
+def passkey_options(request: HttpRequest) -> HttpResponse:
+    """The challenge for «Добавить ключ доступа» (the page's script asks for it)."""
+    return JsonResponse(passkeys.registration_options(request))
+
+
+@require_POST
+@customer_required
+def passkey_add(request: HttpRequest) -> HttpResponse:
+    form = PasskeyForm(request.POST)
+    if not form.is_valid():
+        return _page(request, 400, passkey_form=form)
+    data = form.cleaned_data
+    check, codes = passkeys.register(request, data["name"], data["credential"], client_ip(request))
+    if check.outcome is not second_factor.Outcome.OK:
+        form.add_error(None, PASSKEY_NOT_ADDED)
+        return _page(request, 400, passkey_form=form)
+    if not request.user.is_verified():
+        second_factor.mark_verified(request, check.device)
+    messages.success(request, f"Ключ доступа «{data['name']}» добавлен.")
+    if codes:
+        return _page(request, codes=codes)
+    return redirect("portal:second_factor_settings")
+
+
+@require_POST
+@sensitive_post_parameters("remove-proof")
+@customer_required
+def passkey_remove(request: HttpRequest) -> HttpResponse:
+    form = RemovePasskeyForm(request.POST, passkeys=second_factor.passkeys(request.user))
+    if not form.is_valid():
+        return _page(request, 400, passkey_remove_form=form)
+    data = form.cleaned_data
+    check = passkeys.remove(request.user, data["passkey"], client_ip(request), data["proof"])
+    if check.outcome is second_factor.Outcome.LOCKED:
+        form.add_error(None, locked_message(check.locked_until))
+        return _page(request, 429, passkey_remove_form=form)
+    if check.outcome is not second_factor.Outcome.OK:
+        form.add_error("proof", "Неверный код или пароль.")
+        return _page(request, 400, passkey_remove_form=form)
+    messages.success(request, "Ключ доступа удалён.")
+    return redirect("portal:second_factor_settings")

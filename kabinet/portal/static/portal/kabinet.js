@@ -485,6 +485,97 @@
     if (!box.querySelector("[data-payment-final]")) ask();
   }
 
+  /* ---- Passkeys (WebAuthn, docs/second-factor.md). Shown only where the browser has them.
+     The server's JSON options go to navigator.credentials; the browser's answer goes back as
+     JSON in the hidden «credential» field of an ordinary form, which is then sent: the page
+     that answers is the server's, as for a code (errors, recovery codes, next). ---- */
+  function fromBase64url(text) {
+    var base64 = text.replace(/-/g, "+").replace(/_/g, "/");
+    var binary = atob(base64 + "===".slice((base64.length + 3) % 4));
+    return Uint8Array.from(binary, function (c) { return c.charCodeAt(0); }).buffer;
+  }
+
+  function toBase64url(buffer) {
+    var bytes = new Uint8Array(buffer), binary = "";
+    for (var i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  function withIds(list) {
+    return (list || []).map(function (item) {
+      return Object.assign({}, item, { id: fromBase64url(item.id) });
+    });
+  }
+
+  function publicKeyOptions(options, creating) {
+    var key = Object.assign({}, options, { challenge: fromBase64url(options.challenge) });
+    if (creating) {
+      key.user = Object.assign({}, options.user, { id: fromBase64url(options.user.id) });
+      key.excludeCredentials = withIds(options.excludeCredentials);
+    } else {
+      key.allowCredentials = withIds(options.allowCredentials);
+    }
+    return key;
+  }
+
+  function credentialJSON(credential) {
+    var answer = credential.response, response = {};
+    ["clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle"].forEach(function (name) {
+      if (answer[name]) response[name] = toBase64url(answer[name]);
+    });
+    if (answer.getTransports) response.transports = answer.getTransports();
+    return JSON.stringify({
+      id: credential.id,
+      rawId: toBase64url(credential.rawId),
+      type: credential.type,
+      response: response,
+      authenticatorAttachment: credential.authenticatorAttachment || null,
+      clientExtensionResults: credential.getClientExtensionResults()
+    });
+  }
+
+  function passkeyCeremony(form, url, creating, failure) {
+    var error = form.querySelector("[data-passkey-error]");
+    error.hidden = true;
+    fetch(url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("options " + response.status);
+        return response.json();
+      })
+      .then(function (options) {
+        var publicKey = publicKeyOptions(options, creating);
+        return creating ? navigator.credentials.create({ publicKey: publicKey }) : navigator.credentials.get({ publicKey: publicKey });
+      })
+      .then(function (credential) {
+        form.querySelector("input[name=credential]").value = credentialJSON(credential);
+        form.submit();
+      })
+      .catch(function () {
+        error.textContent = failure;
+        error.hidden = false;
+      });
+  }
+
+  function setUpPasskeys() {
+    if (!(window.PublicKeyCredential && navigator.credentials && window.fetch)) return;
+    document.querySelectorAll("[data-passkey]").forEach(function (el) { el.hidden = false; });
+    document.querySelectorAll("[data-passkey-missing]").forEach(function (el) { el.hidden = true; });
+    document.querySelectorAll("[data-passkey-register]").forEach(function (button) {
+      button.form.addEventListener("submit", function (event) {
+        if (!button.form.querySelector("input[name=name]").value.trim()) return;  // the server says what is missing
+        event.preventDefault();
+        passkeyCeremony(button.form, button.getAttribute("data-passkey-register"), true,
+          "Ключ доступа не добавлен: браузер или устройство отказали. Попробуйте ещё раз.");
+      });
+    });
+    document.querySelectorAll("[data-passkey-sign-in]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        passkeyCeremony(button.form, button.getAttribute("data-passkey-sign-in"), false,
+          "Ключ доступа не подтвердил вход. Попробуйте ещё раз или введите код.");
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     startCountdowns();
     setUpTour();
@@ -495,6 +586,7 @@
     setUpFileInputs();
     setUpErrorSummary();
     setUpPaymentStatus();
+    setUpPasskeys();
     // Everything above is bound: browser tests (and anyone else) may act on the page now.
     document.documentElement.setAttribute("data-ready", "");
   });

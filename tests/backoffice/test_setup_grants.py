@@ -1,0 +1,132 @@
+"""After an administrator deleted an employee's second factor, the password alone sets no new
+one up (an attacker who knows it would enrol their own phone or key): the employee needs the
+one-time code an administrator issues in /admin/ (identity.setup_grants)."""
+
+from datetime import timedelta
+import html
+import re
+
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+import pyotp
+import pytest
+
+from kabinet.core.models import AuditEvent
+from kabinet.identity import second_factor
+from kabinet.identity.models import SetupGrant, User
+from tests.factories import PASSWORD, SoftPasskey, admin_login, give_second_factor, recovery_code, redirected_to
+
+LOGIN = reverse("backoffice:login")
+QUEUE = reverse("backoffice:queue")
+SETUP = reverse("backoffice:second_factor_setup")
+GRANT = reverse("backoffice:second_factor_grant")
+Action = AuditEvent.Action
+
+
+def sign_in(client):
+    client.post(LOGIN, {"identifier": "operator@example.ru", "password": PASSWORD})
+    return client
+
+
+def issue_in_admin(admin_client, user) -> str:
+    """The administrator's action on the users' list; the page shows the code once."""
+    data = {"action": "issue_setup_grant", "_selected_action": [user.pk]}
+    page = admin_client.post(reverse("admin:identity_user_changelist"), data).content.decode()
+    return html.unescape(re.search(r"<code>([A-Z0-9-]+)</code>", page).group(1))
+
+
+def shown_secret(page: str) -> str:
+    return html.unescape(re.search(r'id="totp-secret" value="([^"]+)"', page).group(1)).replace(" ", "")
+
+
+@pytest.fixture
+def admin_client(customer):
+    User.objects.filter(pk=customer.pk).update(is_staff=True, is_superuser=True)
+    client = Client()
+    admin_login(client, User.objects.get(pk=customer.pk))
+    return client
+
+
+@pytest.fixture
+def deleted(admin_client, operator):
+    """The employee lost the phone; the administrator deleted the app in /admin/."""
+    device = give_second_factor(operator.user)
+    url = reverse("admin:otp_totp_totpdevice_delete", args=[device.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    return operator.user
+
+
+def test_after_a_deletion_the_password_alone_sets_nothing_up(client, deleted):
+    sign_in(client)
+    page = client.get(SETUP).content.decode()
+    assert "Код от администратора" in page and "totp-secret" not in page and "Добавить ключ доступа" not in page
+
+    pending = second_factor.start_setup(deleted)
+    code = pyotp.TOTP(pending.secret.replace(" ", "")).now()
+    assert client.post(SETUP, {"code": code}).status_code == 400
+    assert client.post(reverse("backoffice:passkey_options")).status_code == 403
+    assert not second_factor.is_on(deleted)
+    assert redirected_to(client.get(QUEUE)).startswith(SETUP)
+
+
+def test_the_administrators_code_opens_the_setup_once(client, admin_client, deleted):
+    code = issue_in_admin(admin_client, deleted)
+    assert AuditEvent.objects.filter(action=Action.SETUP_GRANT_ISSUED, user=deleted).exists()
+    sign_in(client)
+    response = client.post(GRANT, {"code": "AAAA-BBBB-CCCC"})
+    assert response.status_code == 400 and "Неверный или просроченный код" in response.content.decode()
+    assert AuditEvent.objects.filter(action=Action.SECOND_FACTOR_FAILED, user=deleted).count() == 1
+
+    assert redirected_to(client.post(GRANT, {"code": code.lower()})).startswith(SETUP)
+    app = pyotp.TOTP(shown_secret(client.get(SETUP).content.decode()))
+    assert client.post(SETUP, {"code": app.now()}).status_code == 200
+    assert second_factor.is_on(deleted) and not SetupGrant.objects.filter(user=deleted).exists()
+    assert AuditEvent.objects.filter(action=Action.SETUP_GRANT_USED, user=deleted).exists()
+    assert client.get(QUEUE).status_code == 200
+
+
+def test_the_code_also_opens_a_passkey_setup(client, admin_client, deleted):
+    code = issue_in_admin(admin_client, deleted)
+    sign_in(client).post(GRANT, {"code": code})
+    options = client.post(reverse("backoffice:passkey_options")).json()
+    response = client.post(
+        reverse("backoffice:passkey_add"), {"name": "Ключ", "credential": SoftPasskey().create(options)}
+    )
+    assert response.status_code == 200
+    assert second_factor.passkeys(deleted).exists() and not SetupGrant.objects.filter(user=deleted).exists()
+
+
+def test_an_expired_or_replaced_code_opens_nothing(client, admin_client, deleted):
+    old = issue_in_admin(admin_client, deleted)
+    sign_in(client).post(GRANT, {"code": old})
+    issue_in_admin(admin_client, deleted)  # a new code voids what the old one opened
+    assert "Код от администратора" in client.get(SETUP).content.decode()
+    assert client.post(GRANT, {"code": old}).status_code == 400
+
+    code = issue_in_admin(admin_client, deleted)
+    SetupGrant.objects.filter(user=deleted).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.post(GRANT, {"code": code}).status_code == 400
+
+
+def test_a_first_setup_or_deleted_recovery_codes_need_no_code(client, admin_client, operator):
+    recovery_code(operator.user)  # the app and recovery codes
+    static = operator.user.staticdevice_set.get()
+    assert admin_client.post(reverse("admin:otp_static_staticdevice_delete", args=[static.pk]), {"post": "yes"})
+    assert not SetupGrant.objects.exists()  # the app is still there
+    TOTPDevice.objects.filter(user=operator.user).delete()  # never deleted by an administrator
+    sign_in(client)
+    assert "totp-secret" in client.get(SETUP).content.decode()
+
+
+def test_the_admin_site_shows_waiting_employees_and_no_code(admin_client, deleted):
+    issue_in_admin(admin_client, deleted)
+    grant = SetupGrant.objects.get(user=deleted)
+    page = admin_client.get(reverse("admin:identity_setupgrant_change", args=[grant.pk])).content.decode()
+    assert grant.code_hash not in page
+    assert (
+        admin_client.post(reverse("admin:identity_setupgrant_delete", args=[grant.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert SetupGrant.objects.filter(pk=grant.pk).exists()

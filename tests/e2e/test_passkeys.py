@@ -1,0 +1,99 @@
+"""Passkeys in a browser (issue 16), with Chromium's virtual authenticator (DevTools protocol,
+WebAuthn domain) standing in for a phone's: a customer adds one in «Профиль» and signs in with
+the password and «Войти с ключом доступа»; an employee does the same at the back office.
+WebAuthn needs a domain: the live server is http://localhost:PORT, a secure context."""
+
+from urllib.parse import urlsplit
+
+from playwright.sync_api import expect
+import pytest
+
+from kabinet.appeals.models import StaffRole
+from kabinet.identity import second_factor, setup_grants
+from tests.e2e.helpers import goto, log_in, staff_password, wait_ready
+from tests.factories import give_second_factor, make_staff
+
+
+@pytest.fixture(autouse=True)
+def passkey_origin(settings, live_server):
+    assert urlsplit(live_server.url).hostname == "localhost", "WebAuthn refuses an IP address"
+    settings.OTP_WEBAUTHN_RP_ID = "localhost"
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [live_server.url]
+
+
+def virtual_authenticator(page) -> None:
+    """A platform authenticator that holds passkeys and verifies its user without asking."""
+    session = page.context.new_cdp_session(page)
+    session.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+    }
+    session.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+
+
+def add_passkey(page, name: str) -> None:
+    expect(page.get_by_role("heading", name="Ключи доступа")).to_be_visible()
+    page.get_by_label("Название ключа").fill(name)
+    page.get_by_role("button", name="Добавить ключ доступа").click()
+    expect(page.get_by_role("list", name="Резервные коды").get_by_role("listitem")).to_have_count(10)
+    expect(page.get_by_role("row", name=name)).to_be_visible()
+
+
+def test_a_customer_adds_a_passkey_and_signs_in_with_it(page, customer):
+    virtual_authenticator(page)
+    log_in(page, "+79120000001")
+    goto(page, "/profile/second-factor/")
+    expect(page.get_by_text("Этот браузер не умеет работать с ключами доступа")).to_be_hidden()
+    add_passkey(page, "Телефон")
+    assert second_factor.passkeys(customer).get().name == "Телефон"
+
+    page.get_by_text("Анна Иванова").click()
+    page.get_by_role("button", name="Выйти").click()
+    expect(page).to_have_url("/login/")
+    log_in(page, "+79120000001")
+    expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
+    page.get_by_role("button", name="Войти с ключом доступа").click()
+    expect(page).to_have_url("/home/")
+    assert second_factor.passkeys(customer).get().last_used_at is not None
+
+
+def test_an_employee_adds_a_passkey_at_the_setup_and_signs_in_with_it(desktop_page, sverdlovsk):
+    page = desktop_page
+    virtual_authenticator(page)
+    make_staff("supervisor@example.ru", StaffRole.Role.SUPERVISOR, sverdlovsk, first_name="Ольга")
+    staff_password(page, "supervisor@example.ru")
+    add_passkey(page, "Рабочий ноутбук")
+    page.get_by_role("link", name="Продолжить").click()
+    expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
+
+    wait_ready(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Выйти").click()
+    staff_password(page, "supervisor@example.ru")
+    expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
+    page.get_by_role("button", name="Войти с ключом доступа").click()
+    expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
+
+
+def test_after_a_deleted_app_the_administrators_code_lets_a_passkey_in(desktop_page, sverdlovsk, customer):
+    """The employee lost the phone: the administrator deleted the app and issued a setup code."""
+    page = desktop_page
+    virtual_authenticator(page)
+    employee = make_staff("supervisor@example.ru", StaffRole.Role.SUPERVISOR, sverdlovsk, first_name="Ольга").user
+    second_factor.delete_by_admin([give_second_factor(employee)], customer, None)
+    code = setup_grants.issue(employee, customer, None)
+
+    staff_password(page, "supervisor@example.ru")
+    expect(page.get_by_role("heading", name="Новый второй фактор")).to_be_visible()
+    expect(page.get_by_role("button", name="Добавить ключ доступа")).to_have_count(0)
+    page.get_by_label("Код от администратора").fill(code)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Продолжить").click()
+    wait_ready(page)
+    add_passkey(page, "Новый телефон")
+    page.get_by_role("link", name="Продолжить").click()
+    expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
