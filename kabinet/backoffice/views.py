@@ -101,7 +101,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     appeals = operators.visible_appeals(role)
     scoped = _scope(appeals, filters, role)
     status = filters.get("status")
-    listed = scoped.filter(status=status) if status else scoped.open()
+    if status:
+        listed = scoped.filter(status=status)
+    else:  # a letter is due after the answer: «Нужно отправить письмо» lists answered and closed ones
+        listed = scoped if filters.get("letters") else scoped.open()
     listed = listed.order_by(filters.get("sort") or "deadline", "pk")
     page = Paginator(listed, QUEUE_PAGE).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
@@ -129,6 +132,8 @@ def _scope(appeals, filters: dict, role):
         appeals = appeals.overdue()
     if filters.get("complaints"):
         appeals = appeals.filter(kind=AppealKind.COMPLAINT)
+    if filters.get("letters"):
+        appeals = complaints.letters_due(appeals)
     return appeals
 
 
