@@ -241,6 +241,7 @@ def test_a_lost_key_shows_the_complaint_with_a_notice(settings, client, customer
 def test_an_answer_by_letter_is_chosen_on_the_form_and_the_number_goes_by_sms(signed_in, account, outbox):
     page = signed_in.get(NEW).content.decode()
     assert "Письмом по почте на место жительства" in page
+    assert "о регистрации жалобы и ходе её рассмотрения сообщим по SMS на указанный телефон" in page
     response = signed_in.post(NEW, complaint_data(account, contact_method="post", phone="+7 912 000-00-77", email=""))
     appeal = Appeal.objects.get()
     created = signed_in.get(redirected_to(response)).content.decode()
