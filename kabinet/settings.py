@@ -420,6 +420,18 @@ def refuse_unusable_complaints(debug: bool, environ: dict[str, str], allowed_hos
 
 
 refuse_unusable_complaints(DEBUG, dict(os.environ), ALLOWED_HOSTS)
+
+
+def refuse_wiping_everything(retention_days: int, max_days: int) -> None:
+    """0 or a negative period would empty every complaint's document data at the next daily
+    wipe, debug or not: refused before anything runs (`check --deploy`: kabinet.E003)."""
+    from kabinet.appeals.retention import retention_problem
+
+    if problem := retention_problem(retention_days, max_days):
+        raise ImproperlyConfigured(problem)
+
+
+refuse_wiping_everything(KABINET_COMPLAINT_PD_RETENTION_DAYS, KABINET_COMPLAINT_PD_MAX_DAYS)
 # «Оцените ответ» (docs/appeals.md «Ratings»): the links sent with an answer work once and for
 # this many days (issue 16); requests to them per client address a minute; how long the
 # «thank you» page may still add a comment or change the score.

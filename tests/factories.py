@@ -290,7 +290,14 @@ def complaint_data(for_account, **overrides) -> dict:
 
 
 def make_complaint(customer, account, *, files: int = 0, **overrides):
-    from kabinet.appeals.complaints import ComplaintDraft, file_complaint
+    from kabinet.appeals.complaints import file_complaint
+
+    return file_complaint(customer, complaint_draft(customer, account, files=files, **overrides))
+
+
+def complaint_draft(customer, account, *, files: int = 0, **overrides):
+    """A valid complaint's draft, with the customer's profile phone and e-mail."""
+    from kabinet.appeals.complaints import ComplaintDraft
 
     draft = ComplaintDraft(
         account=account,
@@ -313,7 +320,7 @@ def make_complaint(customer, account, *, files: int = 0, **overrides):
     )
     for name, value in overrides.items():
         setattr(draft, name, value)
-    return file_complaint(customer, draft)
+    return draft
 
 
 def answer_appeal(role: StaffRole, appeal, text: str = "Перерасчёт выполнен.", **fields):

@@ -16,7 +16,7 @@ from kabinet.billing.bill_pdf import FONT, FONT_BOLD, INK, RULE, build_a4, regis
 
 # Every local here holds the rows or what is built of them: none goes to an error report.
 @sensitive_variables()
-def render_complaint_pdf(complaint: QualityComplaint) -> bytes:
+def render_complaint_pdf(complaint: QualityComplaint, viewer: str) -> bytes:
     register_fonts()
     base = ParagraphStyle("c-base", fontName=FONT, fontSize=9.5, leading=12.5, textColor=INK)
     label = ParagraphStyle("c-label", base, fontName=FONT_BOLD)
@@ -24,7 +24,7 @@ def render_complaint_pdf(complaint: QualityComplaint) -> bytes:
     appeal = complaint.appeal
     rows = [
         [Paragraph(escape(name), label), Paragraph(escape(value).replace("\n", "<br/>"), base)]
-        for name, value in complaint_rows(complaint)
+        for name, value in complaint_rows(complaint, viewer)
     ]
     table = Table(rows, colWidths=[62 * mm, 118 * mm])
     table.setStyle(

@@ -23,7 +23,10 @@ def display_address(text: str) -> str:
 log = logging.getLogger(__name__)
 
 WIPED = "удалено по истечении срока хранения"
+# Staff can get the key put back; the customer can only wait for it.
 KEY_LOST = "Данные документа недоступны: ключ шифрования не найден. Обратитесь к администратору."
+KEY_LOST_CUSTOMER = "Данные документа временно недоступны."
+CUSTOMER, STAFF = "customer", "staff"
 
 
 def _moment(value) -> str:
@@ -48,14 +51,20 @@ def answer_way(complaint: QualityComplaint) -> str:
     return "E-mail" if complaint.appeal.contact_method == ContactMethod.EMAIL else "SMS на телефон"
 
 
+@sensitive_variables("identity")
+def complaint_rows(complaint: QualityComplaint, viewer: str = CUSTOMER) -> list[tuple[str, str]]:
+    """Every field, in the order of the rules, as label and text (the page and the PDF), for
+    the complaint's customer or its region's staff (`viewer`)."""
+    return rows_of(complaint, readable_identity(complaint), viewer)
+
+
 # A crash while building the rows must not put the decrypted document in the error report.
 @sensitive_variables("identity", "birth", "birth_place", "document", "series_number")
-def complaint_rows(complaint: QualityComplaint) -> list[tuple[str, str]]:
-    """Every field, in the order of the rules, as label and text (the page and the PDF)."""
+def rows_of(complaint: QualityComplaint, identity: dict | None, viewer: str) -> list[tuple[str, str]]:
+    """complaint_rows with the identity data already read (readable_identity)."""
     appeal = complaint.appeal
-    identity = readable_identity(complaint)
     if identity is None:
-        document = birth = series_number = birth_place = KEY_LOST
+        document = birth = series_number = birth_place = KEY_LOST if viewer == STAFF else KEY_LOST_CUSTOMER
     elif identity:
         document = DocumentType(identity["document_type"]).label
         birth = f"{identity['birth_date'][8:10]}.{identity['birth_date'][5:7]}.{identity['birth_date'][:4]}"

@@ -12,16 +12,17 @@ from datetime import date, datetime, timedelta
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from kabinet.appeals import operators
 from kabinet.appeals.answer_days import parse_answer_days
 from kabinet.appeals.calendar import add_working_days
 from kabinet.appeals.calendar import today as local_today
 from kabinet.appeals.complaint_pdf import render_complaint_pdf
-from kabinet.appeals.complaint_text import complaint_rows
+from kabinet.appeals.complaint_text import CUSTOMER, STAFF, complaint_rows, readable_identity, rows_of
 from kabinet.appeals.complaints_models import QualityComplaint
 from kabinet.appeals.models import (
     Appeal,
@@ -34,13 +35,15 @@ from kabinet.appeals.models import (
     Topic,
     Upload,
 )
-from kabinet.appeals.notify import notify_customer
+from kabinet.appeals.notify import by_letter, notify_customer, of_record
 from kabinet.appeals.numbering import next_number
 from kabinet.appeals.services import AppealRefused, attach_uploads, customer_appeal, record
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
 from kabinet.core.pd_crypto import rotate
+from kabinet.identity import profile
+from kabinet.identity.accounts import FieldRejected, TooManyRequests, count_contact_use
 
 TOPIC = "Качество электроснабжения"
 REASON = "Жалоба на качество и надёжность электроснабжения"
@@ -108,6 +111,28 @@ def identity_payload(draft: ComplaintDraft) -> dict:
     }
 
 
+def check_contacts(customer, draft: ComplaintDraft, ip: str) -> None:
+    """Count each phone and e-mail of the complaint that is not the profile's confirmed one,
+    before it is filed: its messages go there, and without a bound complaints would send
+    strangers SMS and mail in the customer's name. TooManyRequests (at the field) past the
+    limits of identity.accounts.count_contact_use. An e-mail for the answer, when the profile
+    has none, is also offered to the profile with its confirmation link (counted there, once);
+    an address of another account is not offered, silently, and the complaint is filed anyway."""
+    if draft.phone and not of_record(customer, ContactMethod.PHONE, draft.phone):
+        count_contact_use("phone", draft.phone, user=customer, ip=ip)
+    if not draft.email or of_record(customer, ContactMethod.EMAIL, draft.email):
+        return
+    if draft.contact_method != ContactMethod.EMAIL or customer.email:
+        count_contact_use("email", draft.email, user=customer, ip=ip)
+        return
+    try:
+        profile.request_email_change(customer, draft.email, None, ip)
+    except TooManyRequests:
+        raise
+    except FieldRejected:
+        pass  # taken by another account: saying so would tell whose it is
+
+
 def file_complaint(customer, draft: ComplaintDraft) -> Appeal:
     """Register the complaint (number, deadline, files, encrypted identity data) in one
     transaction; the customer is told the number and time after commit, without the document."""
@@ -149,6 +174,12 @@ def file_complaint(customer, draft: ComplaintDraft) -> Appeal:
         record(appeal, Event.Kind.CREATED, customer, files=len(draft.uploads), complaint=True)
         notify_customer(appeal, "complaint_registered")
     return appeal
+
+
+def answer_method(appeal: Appeal) -> str:
+    """How the answer reaches the customer: a ContactMethod, or BY_LETTER for a complaint
+    answered by letter (whose messages meanwhile go by SMS, the appeal's contact_method)."""
+    return BY_LETTER if by_letter(appeal) else appeal.contact_method
 
 
 def complaint_of(appeal: Appeal) -> QualityComplaint:
@@ -207,13 +238,19 @@ def forward(role: StaffRole, pk: int, data: Forwarding) -> Appeal:
     return appeal
 
 
+def letters_due(appeals: QuerySet[Appeal]) -> QuerySet[Appeal]:
+    """The complaints answered «письмом по почте» with no letter recorded since the last answer
+    (the back office's «Нужно отправить письмо»)."""
+    not_sent = Q(complaint__letter_sent_at__isnull=True) | Q(complaint__letter_sent_at__lt=F("answered_at"))
+    answered = Q(kind=AppealKind.COMPLAINT, complaint__answer_by_letter=True, answered_at__isnull=False)
+    return appeals.filter(answered, not_sent)
+
+
 def letter_due(appeal: Appeal) -> bool:
-    """An answer «письмом по почте» was given and no letter is recorded since it."""
+    """The appeal is one of letters_due: the one rule, asked of one row."""
     if appeal.kind != AppealKind.COMPLAINT or appeal.answered_at is None:
         return False
-    complaint = appeal.complaint  # cached on the appeal: its page reads it again
-    sent = complaint.letter_sent_at
-    return complaint.answer_by_letter and (sent is None or sent < appeal.answered_at)
+    return letters_due(Appeal.objects.filter(pk=appeal.pk)).exists()
 
 
 def letter_sent(role: StaffRole, pk: int) -> Appeal:
@@ -223,7 +260,7 @@ def letter_sent(role: StaffRole, pk: int) -> Appeal:
         appeal = operators.locked(role, pk)
         operators.must_handle(role, appeal)
         if not letter_due(appeal):
-            raise AppealRefused("Отправлять письмом нечего: ответ ещё не дан или письмо уже отмечено.")
+            raise AppealRefused("Отправлять письмом нечего: ответ ещё не дан или письмо уже отмечено отправленным.")
         QualityComplaint.objects.filter(appeal=appeal).update(letter_sent_at=timezone.now())
         record(appeal, Event.Kind.LETTER_SENT, role.user)
     return appeal
@@ -279,32 +316,45 @@ def rotate_one(pk: int, token: str) -> bool:
 ROTATE_ATTEMPTS = 3
 
 
-class UnreadableComplaints(RuntimeError):
-    """Rows no key of KABINET_PD_KEYS opens (a key dropped too early, or lost): the rest is
-    rotated, these are named by the complaint's number, never by their token."""
+class RotationIncomplete(RuntimeError):
+    """Rows left as they were, named by the complaint's number, never by their token: those no
+    key of KABINET_PD_KEYS opens (a key dropped too early, or lost), and those that kept
+    changing while being rotated. Raised after the rest is rotated."""
 
-    def __init__(self, numbers: list[str], rotated: int):
-        super().__init__(
-            f"Перешифровано жалоб: {rotated}. Ни один ключ KABINET_PD_KEYS не открывает данные жалоб "
-            f"{', '.join(numbers)}: верните в список ключ, которым они зашифрованы, и повторите команду."
-        )
-        self.numbers = numbers
+    def __init__(self, unreadable: list[str], rotated: int, busy: list[str] | None = None):
+        lines = [f"Перешифровано жалоб: {rotated}."]
+        if unreadable:
+            lines.append(
+                f"Ни один ключ KABINET_PD_KEYS не открывает данные жалоб {', '.join(unreadable)}: "
+                "верните в список ключ, которым они зашифрованы, и повторите команду."
+            )
+        if busy:
+            lines.append(f"Данные жалоб {', '.join(busy)} менялись во время перешифрования: повторите команду.")
+        super().__init__(" ".join(lines))
+        self.numbers = unreadable
+        self.busy = busy or []
         self.rotated = rotated
+
+
+class RowKeptChanging(Exception):
+    """A row changed at every attempt to rotate it."""
 
 
 def rotate_keys() -> int:
     """Re-encrypt every complaint's identity data under the first key of KABINET_PD_KEYS; a row
     changed meanwhile is read again, a row wiped meanwhile is left wiped. The number rotated;
-    UnreadableComplaints after the rest when some row no key opens."""
-    count, unreadable = 0, []
+    RotationIncomplete after the rest when some row no key opens or kept changing."""
+    count, unreadable, busy = 0, [], []
     due = QualityComplaint.objects.exclude(identity="").filter(identity_wiped_at__isnull=True)
     for complaint in due.select_related("appeal").only("pk", "identity", "appeal__number").iterator():
         try:
             count += _rotate_row(due, complaint.pk, complaint.identity)
         except InvalidToken:
             unreadable.append(complaint.appeal.number)
-    if unreadable:
-        raise UnreadableComplaints(unreadable, count)
+        except RowKeptChanging:
+            busy.append(complaint.appeal.number)
+    if unreadable or busy:
+        raise RotationIncomplete(unreadable, count, busy)
     return count
 
 
@@ -315,22 +365,22 @@ def _rotate_row(due: QuerySet[QualityComplaint], pk: int, token: str) -> int:
         token = due.filter(pk=pk).values_list("identity", flat=True).first()
         if token is None:
             return 0  # wiped meanwhile: nothing to re-encrypt
-    raise RuntimeError(f"Жалоба {pk}: данные менялись во время перешифрования, повторите команду")
+    raise RowKeptChanging
 
 
-def _pdf(appeal: Appeal, reader) -> tuple[bytes, str]:
+def _pdf(appeal: Appeal, reader, viewer: str) -> tuple[bytes, str]:
     record(appeal, Event.Kind.FILE_READ, reader, name="complaint.pdf")
-    return render_complaint_pdf(complaint_of(appeal)), f"Жалоба {appeal.number}.pdf"
+    return render_complaint_pdf(complaint_of(appeal), viewer), f"Жалоба {appeal.number}.pdf"
 
 
 def customer_complaint_pdf(customer, number: str) -> tuple[bytes, str]:
     """The PDF of the customer's own complaint (anyone else's: 404); the download is in its history."""
-    return _pdf(customer_appeal(customer, number), customer)
+    return _pdf(customer_appeal(customer, number), customer, CUSTOMER)
 
 
 def staff_complaint_pdf(role: StaffRole, pk: int) -> tuple[bytes, str]:
     """The PDF for an employee of the complaint's region (any other: 404)."""
-    return _pdf(operators.staff_appeal(role, pk), role.user)
+    return _pdf(operators.staff_appeal(role, pk), role.user, STAFF)
 
 
 def rows(appeal: Appeal) -> list[tuple[str, str]]:
@@ -341,10 +391,15 @@ def rows(appeal: Appeal) -> list[tuple[str, str]]:
     return complaint_rows(complaint_of(appeal))
 
 
+@sensitive_variables("identity")
 def staff_rows(role: StaffRole, appeal: Appeal) -> list[tuple[str, str]]:
     """The fields for an employee of the region (the view found the appeal with
-    operators.staff_appeal); showing them is in the history, as a PDF download is."""
-    shown = rows(appeal)
-    if shown:
+    operators.staff_appeal); showing the document is in the history, as a PDF download is
+    (not when there was none to show: wiped, or no key opens it)."""
+    if appeal.kind != AppealKind.COMPLAINT:
+        return []
+    complaint = complaint_of(appeal)
+    identity = readable_identity(complaint)
+    if identity:
         record(appeal, Event.Kind.PD_READ, role.user)
-    return shown
+    return rows_of(complaint, identity, STAFF)

@@ -2,14 +2,16 @@
 (the notifications services queue on commit).
 
 A complaint carries its own phone and e-mail, typed by the customer into it (they may differ
-from the profile's): its messages go there. An answer «письмом по почте» is the operator's
-to send; the customer is told by SMS and the back office shows the letter as due."""
+from the profile's): its messages go there, without the customer's name or a link that acts
+without signing in unless the address is the profile's confirmed one. An answer «письмом по
+почте» is the operator's to send; the customer is told by SMS. This module only builds and
+sends the texts: what is recorded is the callers'."""
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from kabinet.appeals.models import Appeal, AppealKind, ContactMethod, Event
+from kabinet.appeals.models import Appeal, AppealKind, ContactMethod
 from kabinet.appeals.ratings import SCORES, link_urls
 from kabinet.core.wording import greeting
 from kabinet.notifications.services import send_email, send_sms
@@ -27,14 +29,32 @@ TEXTS = {
     "complaint_forwarded": (
         "Жалоба № {number} передана в сетевую организацию",
         "Ваша жалоба № {number} передана {on} для проверки в сетевую организацию {company}. "
-        "Ответ с результатами проверки дадим мы до {deadline}. Подробнее: {url}",
+        "Мы ответим вам с результатами проверки до {deadline}. Подробнее: {url}",
     ),
-    "answered": ("Ответ на обращение № {number}", "По обращению № {number} дан ответ. Посмотреть: {url}"),
+    "answered": ("Ответ на обращение № {number}", "По обращению № {number} дан ответ.{letter} Посмотреть: {url}"),
     "waiting": (
         "Нужны ваши сведения по обращению № {number}",
         "По обращению № {number} нужны ваши сведения или документы. Откройте обращение: {url}",
     ),
 }
+# Shorter SMS where the e-mail's text would take more than SMS_MAX_PARTS: the network
+# company's name (up to 200 characters) and the link (as long as KABINET_PUBLIC_URL) are on
+# the complaint's page, like the registration SMS's.
+SMS_TEXTS = {
+    "complaint_forwarded": (
+        "Жалоба № {number} передана {on} на проверку в сетевую организацию. "
+        "Мы ответим вам с результатами проверки до {deadline}."
+    ),
+}
+SMS_MAX_PARTS = 2
+LETTER_TOO = " Ответ также отправим письмом по почте."
+
+
+def sms_parts(text: str) -> int:
+    """How many parts an SMS takes: 160 characters in one (153 each when split) in GSM's
+    Latin alphabet, 70 (67) in UCS-2, which any Cyrillic letter needs."""
+    single, each = (160, 153) if text.isascii() else (70, 67)
+    return 1 if len(text) <= single else -(-len(text) // each)
 
 
 def recipient(appeal: Appeal) -> tuple[str, str]:
@@ -58,15 +78,21 @@ def by_letter(appeal: Appeal) -> bool:
     return appeal.kind == AppealKind.COMPLAINT and appeal.complaint.answer_by_letter
 
 
+def of_record(customer, channel: str, address: str) -> bool:
+    """Whether the address is the profile's own, confirmed one. A complaint's phone or e-mail
+    may be anyone's: messages there carry neither the customer's name nor a link that acts
+    without signing in (the answer's «Оцените ответ»)."""
+    if channel == ContactMethod.EMAIL:
+        return bool(customer.email) and address.strip().lower() == customer.email.strip().lower()
+    return bool(customer.phone) and address == customer.phone
+
+
 def notify_customer(appeal: Appeal, event: str, *, rating_token: str = "", **extra: str) -> None:
     """`rating_token`: an answer's «Оцените ответ» token; its links make the message secret
-    (blanked in the log once sent), like every one-time link. `extra`: more values the
+    (blanked in the log once sent), like every one-time link, and go only to an address of
+    record (the answer is rated on its signed-in page otherwise). `extra`: more values the
     event's text names."""
     subject, text = TEXTS[event]
-    if event == "answered" and by_letter(appeal):
-        text += " Ответ также отправим письмом по почте."
-        # The letter is the answer's own channel: the back office shows it due until sent.
-        Event.objects.create(appeal=appeal, kind=Event.Kind.LETTER_DUE, details={})
     url = settings.KABINET_PUBLIC_URL + reverse("portal:appeal", kwargs={"number": appeal.number})
     registered = timezone.localtime(appeal.created_at)
     values = {
@@ -74,20 +100,24 @@ def notify_customer(appeal: Appeal, event: str, *, rating_token: str = "", **ext
         "deadline": f"{appeal.deadline:%d.%m.%Y}",
         "url": url,
         "time": f"{registered:%d.%m.%Y в %H:%M:%S}",
+        "letter": LETTER_TOO if event == "answered" and by_letter(appeal) else "",
         **extra,
     }
     all_appeals = settings.KABINET_PUBLIC_URL + reverse("portal:appeals")
     customer = appeal.customer
-    links = link_urls(rating_token) if rating_token else {}
-    secret = bool(links)
     channel, address = recipient(appeal)
+    known = of_record(customer, channel, address)
+    links = link_urls(rating_token) if rating_token and known else {}
+    secret = bool(links)
     if channel == ContactMethod.EMAIL:
-        body = f"{greeting(customer.first_name)}\n\n" + text.format(**values) + _email_rating(links)
+        name = customer.first_name if known else ""
+        body = f"{greeting(name)}\n\n" + text.format(**values) + _email_rating(links)
         body += f"\n\nВсе ваши обращения: {all_appeals}"
         send_email(address, subject.format(**values), body, secret=secret)
     elif channel == ContactMethod.PHONE:
         # One link, not five: an SMS in Cyrillic is 70 characters a part.
-        send_sms(address, text.format(**values) + (f" Оцените ответ: {links[0]}" if links else ""), secret=secret)
+        sms = SMS_TEXTS.get(event, text).format(**values)
+        send_sms(address, sms + (f" Оцените ответ: {links[0]}" if links else ""), secret=secret)
 
 
 def _email_rating(links: dict[int, str]) -> str:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from kabinet.appeals import ratings
 from kabinet.appeals.models import Appeal, Attachment, Event, Message, StaffRole, Status, Upload
-from kabinet.appeals.notify import notify_customer
+from kabinet.appeals.notify import by_letter, notify_customer
 from kabinet.appeals.services import AppealRefused, attach_uploads, record
 from kabinet.identity.login import LoginResult, authenticate_by_contact
 
@@ -169,6 +169,9 @@ def reply(role: StaffRole, pk: int, data: Reply) -> Message:
         attach_uploads(appeal, data.uploads, role.user, message)
         record(appeal, Event.Kind.REPLY, role.user, message=message.pk)
         _set_status(appeal, role.user, data.status)
+        if data.status == Status.ANSWERED and by_letter(appeal):
+            # The letter is the answer's own channel: the back office shows it due until sent.
+            record(appeal, Event.Kind.LETTER_DUE, role.user)
         # Every answer asks «Оцените ответ»; a question to the customer does not.
         token = ratings.issue_link(appeal, message) if data.status == Status.ANSWERED else ""
         notify_customer(appeal, REPLY_STATUSES[data.status], rating_token=token)

@@ -30,6 +30,7 @@ class QueueFilterForm(forms.Form):
     assignee = forms.ChoiceField(label="Исполнитель", required=False, choices=ASSIGNEE_CHOICES)
     overdue = forms.BooleanField(label="Только просроченные", required=False)
     complaints = forms.BooleanField(label="Жалобы на качество", required=False)
+    letters = forms.BooleanField(label="Нужно отправить письмо", required=False)
     sort = forms.ChoiceField(label="Порядок", required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args, regions, **kwargs):

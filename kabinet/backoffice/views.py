@@ -100,9 +100,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     appeals = operators.visible_appeals(role)
     scoped = _scope(appeals, filters, role)
-    status = filters.get("status")
-    listed = scoped.filter(status=status) if status else scoped.open()
-    listed = listed.order_by(filters.get("sort") or "deadline", "pk")
+    listed = _listed(scoped, filters).order_by(filters.get("sort") or "deadline", "pk")
     page = Paginator(listed, QUEUE_PAGE).get_page(request.GET.get("page"))
     query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
     context = {
@@ -113,6 +111,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         "query": query + "&" if query else "",
     }
     return render(request, "backoffice/queue.html", context)
+
+
+def _listed(scoped, filters: dict):
+    """The chosen status, else the open appeals; «Нужно отправить письмо» also lists answered
+    and closed ones, since a letter is due after the answer."""
+    if filters.get("status"):
+        return scoped.filter(status=filters["status"])
+    return scoped if filters.get("letters") else scoped.open()
 
 
 def _scope(appeals, filters: dict, role):
@@ -129,6 +135,8 @@ def _scope(appeals, filters: dict, role):
         appeals = appeals.overdue()
     if filters.get("complaints"):
         appeals = appeals.filter(kind=AppealKind.COMPLAINT)
+    if filters.get("letters"):
+        appeals = complaints.letters_due(appeals)
     return appeals
 
 

@@ -1,8 +1,9 @@
 """System checks of Kabinet's own settings (`manage.py check --deploy`)."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
+from kabinet.appeals.retention import cap_problem, retention_problem
 from kabinet.core.pd_crypto import key_problem
 
 
@@ -24,3 +25,15 @@ def check_pd_keys(app_configs, **kwargs) -> list[Error]:
         for n, key in enumerate(keys, 1)
         if (problem := key_problem(key))
     ]
+
+
+@register(Tags.security, deploy=True)
+def check_pd_retention(app_configs, **kwargs) -> list[Error | Warning]:
+    """The complaints' retention periods as the settings hold them now (start-up refuses the
+    same from the environment)."""
+    retention, cap = settings.KABINET_COMPLAINT_PD_RETENTION_DAYS, settings.KABINET_COMPLAINT_PD_MAX_DAYS
+    if problem := retention_problem(retention, cap):
+        return [Error(problem, hint="docs/appeals.md «Retention».", id="kabinet.E003")]
+    if problem := cap_problem(retention, cap):
+        return [Warning(problem, hint="Set the cap above the retention period (docs/appeals.md).", id="kabinet.W003")]
+    return []

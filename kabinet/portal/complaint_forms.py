@@ -132,7 +132,7 @@ class ComplaintForm(forms.Form):
         initial=ContactMethod.PHONE,
         widget=forms.RadioSelect,
         help_text="Ответ также будет виден на странице жалобы в личном кабинете. "
-        "Если выбрать письмо, о номере жалобы и её движении сообщим SMS.",
+        "Если выбрать письмо, о регистрации жалобы и ходе её рассмотрения сообщим по SMS на указанный телефон.",
     )
     files = FilesField(label="Вложения", required=False)
 

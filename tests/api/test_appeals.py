@@ -8,7 +8,17 @@ from django.utils import timezone
 import pytest
 
 from kabinet.appeals.models import Appeal, Attachment, Message, Status, Upload
-from tests.factories import PDF, PNG, access_token, api_token, bearer, make_account, make_appeal, make_customer
+from tests.factories import (
+    PDF,
+    PNG,
+    access_token,
+    api_token,
+    bearer,
+    make_account,
+    make_appeal,
+    make_complaint,
+    make_customer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +86,16 @@ def test_the_detail_has_the_conversation_and_the_files(client, customer, account
     (attached,) = body["files"]
     assert attached["name"] == "справка.pdf" and attached["size"] == len(PDF)
     assert attached["url"] == f"/api/v1/appeals/{appeal.number}/files/{attached['id']}"
+
+    assert body["contact_method"] == "phone"
+
+
+@pytest.mark.parametrize(("chosen", "said"), [("post", "post"), ("email", "email"), ("phone", "phone")])
+def test_a_complaint_says_how_its_answer_comes(client, customer, account, headers, chosen, said):
+    """By letter its messages go by SMS (the appeal's contact_method): the API says «post»."""
+    appeal = make_complaint(customer, account, contact_method=chosen)
+    body = client.get(f"/api/v1/appeals/{appeal.number}", headers=headers).json()
+    assert body["contact_method"] == said
 
 
 def test_a_file_comes_only_with_the_owners_token(client, customer, account, reason, headers, sverdlovsk):

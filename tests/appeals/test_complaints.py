@@ -256,7 +256,7 @@ def test_a_lost_key_shows_a_notice_logs_once_and_the_rest_works(settings, caplog
     """KABINET_PD_KEYS rotated without the old key: the fields say so, one error line names
     the complaint (never the token), and forwarding, answering and rating go on."""
     from kabinet.appeals import ratings
-    from kabinet.appeals.complaint_text import KEY_LOST
+    from kabinet.appeals.complaint_text import KEY_LOST, KEY_LOST_CUSTOMER
 
     appeal = make_complaint(customer, account)
     token = QualityComplaint.objects.get(appeal=appeal).identity
@@ -269,7 +269,11 @@ def test_a_lost_key_shows_a_notice_logs_once_and_the_rest_works(settings, caplog
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and appeal.number in errors[0].getMessage()
     assert token not in caplog.text and token[:40] not in caplog.text
-    assert KEY_LOST in " ".join(pdf_text(complaints.customer_complaint_pdf(customer, appeal.number)[0]).split())
+    assert not appeal.events.filter(kind=Event.Kind.PD_READ).exists()  # nothing was shown
+    # The customer is not sent to an administrator they cannot reach.
+    customer_pdf = " ".join(pdf_text(complaints.customer_complaint_pdf(customer, appeal.number)[0]).split())
+    assert KEY_LOST_CUSTOMER in customer_pdf and "администратор" not in customer_pdf
+    assert dict(complaints.rows(appeal))["Дата рождения"] == KEY_LOST_CUSTOMER
     take(operator, appeal.pk)
     complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "ЕЭСК", "7"))
     reply(operator, appeal.pk, Reply("Акт проверки приложен.", Status.ANSWERED, [upload_file(operator.user)]))
@@ -299,7 +303,8 @@ def test_the_complaints_own_phone_gets_the_sms(customer, account, operator, outb
     complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "АО «ЕЭСК»", "СО-17/2"))
     sent = outbox.messages()
     assert [m["to"] for m in sent] == ["+79120000077", "+79120000077"]
-    assert "передана" in sent[1]["text"] and "АО «ЕЭСК»" in sent[1]["text"]
+    # The company's name stays on the page: the SMS keeps within two parts.
+    assert "передана" in sent[1]["text"] and "сетевую организацию" in sent[1]["text"]
     # Correcting the forwarding (another reference) is no news to the customer.
     complaints.forward(operator, appeal.pk, complaints.Forwarding(timezone.localdate(), "АО «ЕЭСК»", "СО-17/3"))
     assert len(outbox.messages()) == 2
@@ -338,10 +343,12 @@ def test_retention_ends_for_complaints_never_closed(settings, customer, account)
     Appeal = forgotten.__class__
     Appeal.objects.filter(pk=forgotten.pk).update(status=Status.FORWARDED, created_at=now - timedelta(days=366))
     Appeal.objects.filter(pk=young.pk).update(created_at=now - timedelta(days=364))
+    before = QualityComplaint.objects.get(appeal=forgotten)
     assert complaints.wipe_expired_personal_data() == 1
     wiped = QualityComplaint.objects.get(appeal=forgotten)
     assert wiped.identity == "" and wiped.identity_wiped_at is not None
-    assert (wiped.full_name, wiped.phone, wiped.residence) != ("", "", "")  # the appeal's own record stays
+    # The appeal's own record stays, every field of it as filed.
+    assert own_record(wiped) == own_record(before)
     assert QualityComplaint.objects.get(appeal=young).identity_data()
     event = AuditEvent.objects.get(action=AuditEvent.Action.PD_WIPED)
     assert event.identifier == forgotten.number and event.details["after"] == "submission"
@@ -363,3 +370,54 @@ def test_rotation_rotates_the_rest_and_names_the_complaints_no_key_opens(setting
     assert token not in str(refused.value)
     settings.KABINET_PD_KEYS = [new]
     assert QualityComplaint.objects.get(appeal=readable).identity_data()["document_number"] == PASSPORT_NUMBER
+
+
+OWN_RECORD = (
+    "full_name", "residence", "organization", "premises_address", "violation_start", "violation_end", "phone", "email",
+)  # fmt: skip
+
+
+def own_record(complaint: QualityComplaint) -> dict:
+    return {name: getattr(complaint, name) for name in OWN_RECORD}
+
+
+def test_rotation_names_rows_that_kept_changing_with_those_no_key_opens(settings, monkeypatch, customer, account):
+    """A row rewritten at every attempt is reported with the unreadable ones, after the rest
+    is rotated: neither stops the run nor hides the other."""
+    from cryptography.fernet import Fernet
+
+    lost = make_complaint(customer, account)
+    settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]
+    busy = make_complaint(customer, account)
+    readable = make_complaint(customer, account)
+    new = Fernet.generate_key().decode()
+    settings.KABINET_PD_KEYS = [new, *settings.KABINET_PD_KEYS]
+    real = complaints.rotate_one
+    busy_row = QualityComplaint.objects.get(appeal=busy)
+
+    def another_writer_first(pk, token):
+        if pk == busy_row.pk:  # someone rewrites the row between each read and write
+            busy_row.set_identity(busy_row.identity_data())
+            busy_row.save(update_fields=["identity"])
+        return real(pk, token)
+
+    monkeypatch.setattr(complaints, "rotate_one", another_writer_first)
+    with pytest.raises(complaints.RotationIncomplete) as incomplete:
+        complaints.rotate_keys()
+    assert incomplete.value.numbers == [lost.number] and incomplete.value.busy == [busy.number]
+    assert incomplete.value.rotated == 1
+    assert lost.number in str(incomplete.value) and busy.number in str(incomplete.value)
+    settings.KABINET_PD_KEYS = [new]
+    assert QualityComplaint.objects.get(appeal=readable).identity_data()["document_number"] == PASSPORT_NUMBER
+
+
+@pytest.mark.parametrize(
+    ("retention", "cap", "ids"),
+    [(1095, 1825, []), (0, 1825, ["kabinet.E003"]), (1095, -1, ["kabinet.E003"]), (1095, 365, ["kabinet.W003"])],
+)
+def test_check_deploy_refuses_periods_that_would_wipe_everything(settings, retention, cap, ids):
+    from kabinet.core.checks import check_pd_retention
+
+    settings.KABINET_COMPLAINT_PD_RETENTION_DAYS = retention
+    settings.KABINET_COMPLAINT_PD_MAX_DAYS = cap
+    assert [e.id for e in check_pd_retention(None)] == ids

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
-from kabinet.appeals.models import StaffRole, Status
+from kabinet.appeals.models import Event, StaffRole, Status
 from kabinet.appeals.operators import take
 from tests.factories import (
     PASSPORT_NUMBER,
@@ -119,6 +119,7 @@ def test_a_lost_key_leaves_the_page_the_pdf_and_the_answer_working(settings, sta
     settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]
     page = staff_client.get(reverse("backoffice:appeal", args=[complaint.pk]))
     assert page.status_code == 200
+    assert "Просмотрены данные жалобы" not in page.content.decode()  # nothing could be shown
     assert KEY_LOST in page.content.decode() and "Иванова Анна Петровна" in page.content.decode()
     response = staff_client.get(reverse("backoffice:complaint_pdf", args=[complaint.pk]))
     assert KEY_LOST in " ".join(pdf_text(b"".join(response.streaming_content)).split())
@@ -135,6 +136,7 @@ def test_an_answer_by_letter_shows_the_letter_due_until_it_is_marked_sent(staff_
     take(operator, appeal.pk)
     page = staff_client.get(reverse("backoffice:appeal", args=[appeal.pk])).content.decode()
     assert "Ответ — письмом по почте" in page and "Письмо с ответом отправлено" not in page
+    assert "Клиент выбрал получение ответа письмом" in page
     staff_client.post(reverse("backoffice:reply", args=[appeal.pk]), {"text": "Акт приложен.", "status": "answered"})
     page = staff_client.get(reverse("backoffice:appeal", args=[appeal.pk])).content.decode()
     assert "письмо ещё не отмечено отправленным" in page
@@ -142,7 +144,7 @@ def test_an_answer_by_letter_shows_the_letter_due_until_it_is_marked_sent(staff_
     assert "Отмечено: письмо с ответом отправлено." in done
     assert "письмо ещё не отмечено отправленным" not in done and "Ответ отправлен письмом" in done
     again = staff_client.post(reverse("backoffice:letter_sent", args=[appeal.pk]), follow=True).content.decode()
-    assert "Отправлять письмом нечего" in again
+    assert "Отправлять письмом нечего: ответ ещё не дан или письмо уже отмечено отправленным." in again
 
 
 def test_an_operator_of_another_region_cannot_mark_a_letter(client, customer, account, perm):
@@ -150,3 +152,23 @@ def test_an_operator_of_another_region_cannot_mark_a_letter(client, customer, ac
     other = make_staff("perm@example.ru", StaffRole.Role.OPERATOR, perm)
     staff_login(client, other.user)
     assert client.post(reverse("backoffice:letter_sent", args=[appeal.pk])).status_code == 404
+    appeal.complaint.refresh_from_db()
+    assert appeal.complaint.letter_sent_at is None
+    assert not appeal.events.filter(kind=Event.Kind.LETTER_SENT).exists()
+
+
+def test_the_queue_lists_the_letters_to_send(staff_client, operator, customer, account):
+    """«Нужно отправить письмо»: answered complaints whose letter is not marked sent, whatever
+    their state (the queue otherwise lists open appeals only)."""
+    from kabinet.appeals import complaints
+
+    due, sent, waiting = (make_complaint(customer, account, contact_method="post") for _ in range(3))
+    by_sms = make_complaint(customer, account)
+    for appeal in (due, sent, by_sms):
+        take(operator, appeal.pk)
+        staff_client.post(reverse("backoffice:reply", args=[appeal.pk]), {"text": "Акт.", "status": "answered"})
+    complaints.letter_sent(operator, sent.pk)
+    page = staff_client.get(reverse("backoffice:queue"), {"letters": "on"}).content.decode()
+    assert "Нужно отправить письмо" in page
+    assert due.number in page
+    assert sent.number not in page and waiting.number not in page and by_sms.number not in page

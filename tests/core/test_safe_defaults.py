@@ -24,6 +24,8 @@ OURS = {
     "KABINET_SMS_BACKEND",
     "KABINET_PD_KEYS",
     "KABINET_COMPLAINT_ANSWER_DAYS",
+    "KABINET_COMPLAINT_PD_RETENTION_DAYS",
+    "KABINET_COMPLAINT_PD_MAX_DAYS",
 }
 
 
@@ -107,6 +109,15 @@ def test_the_same_variables_without_debug_are_fine(tmp_path):
     # runs, on loopback names, need none).
     result = load_settings(tmp_path, **(production | {"KABINET_PD_KEYS": ""}))
     assert "ImproperlyConfigured: KABINET_PD_KEYS is not set" in result.stderr
+
+
+@pytest.mark.parametrize("variable", ["KABINET_COMPLAINT_PD_RETENTION_DAYS", "KABINET_COMPLAINT_PD_MAX_DAYS"])
+@pytest.mark.parametrize("days", ["0", "-5"])
+def test_a_period_that_would_wipe_every_complaint_refuses_to_start(tmp_path, variable, days):
+    result = load_settings(tmp_path, **{variable: days})
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {variable} is {days}: at least 1 day" in result.stderr
+    assert load_settings(tmp_path, **{variable: "1"}).returncode == 0
 
 
 def test_runserver_stops_on_it(tmp_path):

@@ -93,7 +93,7 @@ def test_operator_forwards_a_complaint_and_answers_with_the_act(desktop_page, pa
     goto(page, f"/appeals/{appeal.number}/")
     forwarded = page.get_by_role("note").filter(has_text="Жалоба передана в сетевую организацию")
     expect(forwarded).to_contain_text("АО «ЕЭСК»")
-    expect(forwarded).to_contain_text("Ответ с результатами проверки дадим мы до")
+    expect(forwarded).to_contain_text("Мы ответим вам с результатами проверки до")
 
     office.get_by_label("Ответ клиенту").fill("Проверка проведена, напряжение восстановлено. Акт приложен.")
     office.get_by_label("Файлы к ответу").set_input_files(

@@ -125,21 +125,63 @@ def test_another_customers_complaint_is_not_found(client, customer, account):
     assert client.get(reverse("portal:appeal", args=[appeal.number])).status_code == 404
 
 
-def test_an_email_for_the_answer_gets_its_confirmation_link(client, account, mailbox):
+def test_an_email_for_the_answer_gets_its_confirmation_link_and_counts_once(settings, client, account, mailbox):
     from tests.factories import make_customer
 
+    settings.KABINET_CONTACT_USES_PER_ADDRESS = 1
     customer = make_customer("+79120000005", account)
     customer_login(client, customer)
-    response = client.post(NEW, complaint_data(account, email="new@example.ru", contact_method="email"))
+    data = complaint_data(account, phone="+79120000005", email="new@example.ru", contact_method="email")
+    response = client.post(NEW, data)
     assert response.status_code == 302
     # The profile takes the address only once confirmed; the complaint's messages go to the
-    # address typed into the complaint for them.
+    # address typed into the complaint for them, unconfirmed: without the customer's name.
     assert [m.to for m in mailbox()] == [["new@example.ru"], ["new@example.ru"]]
-    assert any("зарегистрирована" in m.subject for m in mailbox())
+    registered = next(m for m in mailbox() if "зарегистрирована" in m.subject)
+    assert registered.body.startswith("Здравствуйте!\n") and customer.first_name not in registered.body
     created = client.get(redirected_to(response)).content.decode()
     assert "Подтверждение отправлено на new@" in created
     customer.refresh_from_db()
     assert not customer.email
+    # The address was counted once for the complaint and its confirmation link; now it is
+    # at the limit, and another complaint to it is refused at its field, nothing lost.
+    again = client.post(NEW, data)
+    assert again.status_code == 429
+    assert "Слишком много запросов" in again.context["form"].errors["email"][0]
+    assert 'value="г. Свердловск"' in again.content.decode()
+    assert Appeal.objects.count() == 1 and len(mailbox()) == 2
+
+
+def test_a_strangers_phone_is_refused_past_the_limit_with_nothing_lost(settings, signed_in, account, outbox):
+    """A customer with a profile e-mail cannot send any number of SMS to someone else's phone
+    by filing complaints with it."""
+    settings.KABINET_CONTACT_USES_PER_ADDRESS = 2
+    data = complaint_data(account, phone="+7 912 000-00-77")
+    for _ in range(2):
+        assert signed_in.post(NEW, data).status_code == 302
+    refused = signed_in.post(NEW, data)
+    assert refused.status_code == 429
+    assert "Слишком много запросов" in refused.context["form"].errors["phone"][0]
+    page = refused.content.decode()
+    assert 'value="+7 912 000-00-77"' in page and "Требую проверки и перерасчёта" in page
+    assert Appeal.objects.count() == 2
+    assert [m["to"] for m in outbox.messages()] == ["+79120000077"] * 2
+
+
+def test_an_address_of_another_account_is_not_offered_and_the_complaint_is_filed(client, account, mailbox):
+    from kabinet.identity.models import EmailConfirmation
+    from tests.factories import make_customer
+
+    make_customer("+79120000006", email="taken@example.ru")
+    customer = make_customer("+79120000005", account)
+    customer_login(client, customer)
+    data = complaint_data(account, phone="+79120000005", email="taken@example.ru", contact_method="email")
+    response = client.post(NEW, data)
+    assert response.status_code == 302
+    appeal = Appeal.objects.get()
+    assert appeal.complaint.email == "taken@example.ru"
+    assert not EmailConfirmation.objects.filter(user=customer).exists()
+    assert [m.subject for m in mailbox()] == [f"Жалоба № {appeal.number} зарегистрирована"]
 
 
 def test_every_field_has_a_label_and_a_plain_hint(signed_in, account):
@@ -183,26 +225,28 @@ def test_a_crash_on_the_complaints_page_or_pdf_reports_no_document(client, custo
 def test_a_lost_key_shows_the_complaint_with_a_notice(settings, client, customer, account):
     from cryptography.fernet import Fernet
 
-    from kabinet.appeals.complaint_text import KEY_LOST
+    from kabinet.appeals.complaint_text import KEY_LOST_CUSTOMER
 
     appeal = make_complaint(customer, account)
     settings.KABINET_PD_KEYS = [Fernet.generate_key().decode()]
     customer_login(client, customer)
     page = client.get(reverse("portal:appeal", args=[appeal.number]))
     assert page.status_code == 200
-    assert KEY_LOST in page.content.decode() and appeal.text in page.content.decode()
+    assert KEY_LOST_CUSTOMER in page.content.decode() and appeal.text in page.content.decode()
+    assert "администратор" not in page.content.decode()  # staff's advice, not the customer's
     response = client.get(reverse("portal:complaint_pdf", args=[appeal.number]))
-    assert KEY_LOST in " ".join(pdf_text(b"".join(response.streaming_content)).split())
+    assert KEY_LOST_CUSTOMER in " ".join(pdf_text(b"".join(response.streaming_content)).split())
 
 
 def test_an_answer_by_letter_is_chosen_on_the_form_and_the_number_goes_by_sms(signed_in, account, outbox):
     page = signed_in.get(NEW).content.decode()
     assert "Письмом по почте на место жительства" in page
+    assert "о регистрации жалобы и ходе её рассмотрения сообщим по SMS на указанный телефон" in page
     response = signed_in.post(NEW, complaint_data(account, contact_method="post", phone="+7 912 000-00-77", email=""))
     appeal = Appeal.objects.get()
     created = signed_in.get(redirected_to(response)).content.decode()
     assert "письмом по почте" in created and "Подтверждение отправлено по SMS на" in created
-    assert "+79120000077" in created
+    assert "+7\u00a0912\u00a0000-00-77" in created  # as the back office writes it
     assert appeal.complaint.answer_by_letter
     assert [m["to"] for m in outbox.messages()] == ["+79120000077"]
     detail = signed_in.get(reverse("portal:appeal", args=[appeal.number])).content.decode()
@@ -224,4 +268,5 @@ def test_the_customer_sees_the_complaint_forwarded_and_what_the_deadline_means(s
     page = signed_in.get(reverse("portal:appeal", args=[appeal.number])).content.decode()
     assert "Жалоба передана в сетевую организацию" in page
     assert "АО «ЕЭСК»" in page and "СО-17/2" in page
-    assert "Ответ с результатами проверки дадим мы до" in page
+    assert "номер в сетевой организации — СО-17/2" in page
+    assert "Мы ответим вам с результатами проверки до" in page

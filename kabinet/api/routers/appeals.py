@@ -26,7 +26,7 @@ from kabinet.api.ids import ObjectId
 from kabinet.api.pagination import Pagination, paginate
 from kabinet.api.problems import ApiProblem
 from kabinet.api.schemas import problem_responses
-from kabinet.appeals import services
+from kabinet.appeals import complaints, services
 from kabinet.appeals.files import ALLOWED, limits, refusals, store_upload
 from kabinet.appeals.models import Appeal, Attachment, ContactMethod, Message
 from kabinet.appeals.models import Status as AppealStatus
@@ -147,7 +147,10 @@ class AppealBriefOut(Schema):
 
 class AppealOut(AppealBriefOut):
     text: str
-    contact_method: str
+    contact_method: Literal["phone", "email", "post"] = Field(
+        description="Как придёт ответ: phone — SMS, email — e-mail, post — письмом по почте (жалоба на качество; "
+        "о её движении сообщаем SMS)"
+    )
     files: list[AttachmentOut] = Field(description="Файлы, приложенные при создании")
     messages: list[MessageOut] = Field(description="Переписка от старых сообщений к новым")
 
@@ -190,7 +193,7 @@ def appeal_out(appeal: Appeal) -> AppealOut:
     return AppealOut(
         **brief(appeal),
         text=appeal.text,
-        contact_method=appeal.contact_method,
+        contact_method=complaints.answer_method(appeal),
         files=[attachment_out(appeal, a) for a in services.customer_files(appeal).filter(message__isnull=True)],
         messages=[message_out(appeal, m) for m in services.public_messages(appeal)],
     )

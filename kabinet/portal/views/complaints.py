@@ -8,12 +8,9 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from kabinet.appeals import complaints, services
 from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
-from kabinet.appeals.models import ContactMethod
-from kabinet.billing.registry import default_region
 from kabinet.core.net import client_ip
 from kabinet.core.storage import generated_download
-from kabinet.identity import profile
-from kabinet.identity.accounts import FieldRejected
+from kabinet.identity.accounts import TooManyRequests
 from kabinet.portal.access import customer_required
 from kabinet.portal.complaint_forms import ComplaintForm
 
@@ -35,14 +32,6 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     if not valid_with_files(form, received.errors):
         return _page(request, form, received.uploads, status=400)
     data = form.cleaned_data
-    if data["contact_method"] == ContactMethod.EMAIL and data["email"] and not request.user.email:
-        # The profile takes the address as «Создать обращение» does, once confirmed by its link;
-        # the complaint's own messages go to the address typed into it (appeals.notify).
-        try:
-            profile.request_email_change(request.user, data["email"], default_region(), client_ip(request))
-        except FieldRejected as rejected:
-            form.add_error("email", rejected.message)
-            return _page(request, form, received.uploads, status=400)
     draft = complaints.ComplaintDraft(
         account=data["account"],
         full_name=data["full_name"],
@@ -62,6 +51,11 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
         contact_method=data["contact_method"],
         uploads=received.uploads,
     )
+    try:
+        complaints.check_contacts(request.user, draft, client_ip(request))
+    except TooManyRequests as refused:
+        form.add_error(refused.field, refused.message)
+        return _page(request, form, received.uploads, status=refused.status)
     appeal = complaints.file_complaint(request.user, draft)
     return redirect("portal:appeal_created", number=appeal.number)
 

@@ -3,7 +3,7 @@ the old keys can be dropped from the list."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kabinet.appeals.complaints import UnreadableComplaints, rotate_keys
+from kabinet.appeals.complaints import RotationIncomplete, rotate_keys
 
 
 class Command(BaseCommand):
@@ -12,5 +12,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             self.stdout.write(f"Перешифровано жалоб: {rotate_keys()}")
-        except UnreadableComplaints as unreadable:
-            raise CommandError(str(unreadable)) from None
+        except RotationIncomplete as incomplete:
+            raise CommandError(str(incomplete)) from None
