@@ -11,7 +11,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from kabinet.api.access import account_or_404, accounts_of
-from kabinet.api.caching import etag
+from kabinet.api.caching import cached_etag, etag
 from kabinet.api.ids import ObjectId
 from kabinet.api.pagination import Pagination, paginate
 from kabinet.api.problems import ApiProblem
@@ -137,7 +137,7 @@ def card_accounts(principal: Principal) -> list[PersonalAccount]:
 
 
 @router.get("", response={200: list[AccountOut], **problem_responses(401, 429)}, summary="Лицевые счета")
-@etag
+@cached_etag
 def list_accounts(request: HttpRequest):
     cards = summaries_from(card_accounts(request.auth), timezone.localdate())
     return [account_out(card) for card in cards]
