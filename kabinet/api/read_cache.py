@@ -18,6 +18,7 @@ What stays exact and what may lag:
 """
 
 from dataclasses import dataclass
+import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
@@ -29,8 +30,6 @@ from kabinet.core.ratelimit import over_rate_and_get
 from kabinet.identity.api_tokens import Principal
 
 SECONDS = 5
-
-
 DATA_VERSION = "api:read:v:billing"
 
 
@@ -47,7 +46,9 @@ def version_key(user_id: int) -> str:
 
 
 def entry_key(principal: Principal, request: HttpRequest) -> str:
-    return f"api:read:{principal.kind}:{principal.token.pk}:{request.get_full_path()}"
+    # The URL hashed: a query string may be long or hold what a cache key must not.
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+    return f"api:read:{principal.kind}:{principal.token.pk}:{path}"
 
 
 def count_and_peek(request: HttpRequest, principal: Principal) -> int | None:
