@@ -96,10 +96,6 @@ class Compiled:
             prepared = self._prepared[cache_key] = self._prepare(using)
         return prepared.instances(using, args)
 
-    def sql(self, using: str = "default") -> str:
-        self.instances(*self.sentinels, using=using)
-        return self._prepared[(using, connections[using].vendor, self.key())].sql
-
     def _prepare(self, db: str) -> _Prepared:
         queryset = self.build(*self.sentinels)
         if queryset._iterable_class is not ModelIterable or queryset._prefetch_related_lookups:
