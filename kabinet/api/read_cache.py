@@ -19,6 +19,7 @@ What stays exact and what may lag:
 
 from dataclasses import dataclass
 import hashlib
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,6 +31,7 @@ from kabinet.core.ratelimit import over_rate_and_get
 from kabinet.identity.api_tokens import Principal
 
 SECONDS = 5
+logger = logging.getLogger("kabinet.api")
 DATA_VERSION = "api:read:v:billing"
 
 
@@ -77,11 +79,16 @@ def keep(request: HttpRequest, response: HttpResponse) -> None:
 
 
 def _increment(key: str) -> None:
-    cache.add(key, 0, timeout=None)
     try:
-        cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=None)
+        cache.add(key, 0, timeout=None)
+        try:
+            cache.incr(key)
+        except ValueError:  # evicted between add and incr
+            cache.set(key, 1, timeout=None)
+    except Exception:
+        # A payment or a link must not fail for the API's cache: with the cache away the kept
+        # answers are away too, and any left expire within SECONDS.
+        logger.warning("API read cache: version %s not bumped", key, exc_info=True)
 
 
 def _bump(key: str) -> None:

@@ -5,6 +5,7 @@ a write through the ORM that changes it."""
 from datetime import date, timedelta
 
 from django.core.cache import cache
+from django.test import override_settings
 from django.utils import timezone
 import pytest
 
@@ -13,7 +14,7 @@ from kabinet.billing.models import Payment, PersonalAccount, Region
 from kabinet.core import ratelimit
 from kabinet.identity import api_tokens
 from kabinet.identity.models import AccountLink, PersonalAccessToken, User
-from tests.factories import access_token, api_token, bearer, make_account, make_billed
+from tests.factories import access_token, api_token, bearer, closed_port, make_account, make_billed
 
 pytestmark = pytest.mark.django_db
 ACCOUNTS = "/api/v1/accounts"
@@ -162,3 +163,13 @@ def test_the_rate_and_the_values_in_one_call(settings, redis, request):
     assert 1 <= wait <= 60 and values == {"kept": {"a": 1}}
     assert ratelimit.over_rate("t", 2) is not None  # the same count as over_rate's
     cache.clear()
+
+
+def test_a_write_does_not_fail_for_the_cache(billed, caplog):
+    """A payment entered while Redis is away is entered: the bump is logged, not raised."""
+    away = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0", "OPTIONS": {"socket_connect_timeout": 1}}  # fmt: skip
+    with override_settings(CACHES={"default": away}):  # restored before the fixtures clear the cache
+        Payment.objects.create(account=billed, paid_on=date(2026, 11, 20), amount="10.00", channel="bank")
+    assert Payment.objects.filter(account=billed, amount="10.00").exists()
+    assert "version api:read:v:billing not bumped" in caplog.text
