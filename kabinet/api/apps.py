@@ -5,3 +5,8 @@ class ApiConfig(AppConfig):
     name = "kabinet.api"
     label = "api"
     verbose_name = "API"
+
+    def ready(self) -> None:
+        from kabinet.api import read_cache
+
+        read_cache.connect()

@@ -247,12 +247,23 @@ def summaries_of(accounts: QuerySet[PersonalAccount], today: date) -> list[Accou
     last payment come as its columns (correlated subqueries on the (account, period) and
     (account, paid_on) indexes). The API's account list, asked every few seconds by home
     automation, made three queries of it (bench/api.py)."""
+    return summaries_from(with_summary_columns(accounts), today)
+
+
+def with_summary_columns(accounts: QuerySet[PersonalAccount]) -> QuerySet[PersonalAccount]:
+    """The accounts with the columns `summaries_from` reads: `summaries_of` in two halves, so
+    that the query can be compiled once (core.compiled) and its rows still summed up here."""
     latest = MonthBalance.objects.filter(account=OuterRef("pk")).order_by("-period")
     last_paid = Payment.objects.filter(account=OuterRef("pk")).order_by("-paid_on", "-pk")
     columns = {f"summary_balance_{f}": Subquery(latest.values(f)[:1]) for f in _LATEST_BALANCE}
     columns |= {f"summary_payment_{f}": Subquery(last_paid.values(f)[:1]) for f in _LAST_PAYMENT}
+    return accounts.annotate(**columns)
+
+
+def summaries_from(accounts: Iterable[PersonalAccount], today: date) -> list[AccountSummary]:
+    """The summaries of accounts read through `with_summary_columns`."""
     result = []
-    for account in accounts.annotate(**columns):
+    for account in accounts:
         balance = payment = None
         if account.summary_balance_period is not None:
             balance = MonthBalance(account=account, **_columns(account, "summary_balance_", _LATEST_BALANCE))

@@ -31,6 +31,12 @@ def register_staff_check(check: Callable[[str], Exists]) -> None:
         _role_checks.append(check)
 
 
+def staff_checks() -> tuple[Callable[[str], Exists], ...]:
+    """The checks registered so far: a query compiled with `staff_condition` (core.compiled)
+    compiles again when they change."""
+    return tuple(_role_checks)
+
+
 def staff_condition(user: str = "") -> Q:
     """`is_staff_member` as a condition on a query that reaches the user at `user` ("" for a
     query of users, "user" for a model with a `user` key)."""

@@ -77,6 +77,8 @@ class TokensOut(Schema):
 
 
 def _region(code: str | None) -> Region:
+    if code and "\x00" in code:  # no region has it, and PostgreSQL refuses NUL in a lookup
+        raise ApiProblem(422, errors={"region": ["Нет такого региона."]})
     region = Region.objects.filter(code=code).first() if code else default_region()
     if region is None:
         raise ApiProblem(422, errors={"region": ["Нет такого региона."]})
