@@ -166,6 +166,8 @@ TEMPLATES = [
                 "kabinet.notifications.context_processors.dev_outbox",
                 "kabinet.portal.context_processors.customer",
             ],
+            # {% url %} with the reversed URLs kept per process (docs/performance.md, «4. Rendering»).
+            "builtins": ["kabinet.core.templatetags.cached_url"],
         },
     },
 ]
