@@ -10,6 +10,7 @@ from django.templatetags.static import StaticNode, static
 from django.test import override_settings
 import pytest
 
+from kabinet.core.templatetags import numeric_dates
 from kabinet.core.templatetags.cached_static import CachedStaticNode
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -23,6 +24,11 @@ def test_the_layout_uses_the_cached_static_tag():
     layout = engines["django"].engine.get_template("core/base.html")
     nodes = layout.nodelist.get_nodes_by_type(StaticNode)
     assert nodes and all(isinstance(node, CachedStaticNode) for node in nodes)
+
+
+def test_pages_date_through_the_numeric_filter():
+    parsed = engines["django"].from_string('{{ day|date:"d.m.Y" }}').template.nodelist[0].filter_expression
+    assert parsed.filters[0][0] is numeric_dates.date
 
 
 def test_static_urls_as_djangos_and_follow_the_settings():
