@@ -167,6 +167,13 @@ TEMPLATES = [
                 "kabinet.notifications.context_processors.dev_outbox",
                 "kabinet.portal.context_processors.customer",
             ],
+            # {% url %} and {% static %} with their URLs kept per process, and |date writing the
+            # all-digit formats itself (docs/performance.md, «4. Rendering»).
+            "builtins": [
+                "kabinet.core.templatetags.cached_url",
+                "kabinet.core.templatetags.cached_static",
+                "kabinet.core.templatetags.numeric_dates",
+            ],
         },
     },
 ]

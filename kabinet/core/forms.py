@@ -1,11 +1,26 @@
 from django import forms
 from django.forms.renderers import DjangoTemplates
 
+from kabinet.core.form_html import FIELD, WIDGETS, OwnTemplate, field_html
+
 
 class KabinetFormRenderer(DjangoTemplates):
-    """Fields render with a real <label>, a «*» on required ones, and errors tied to the input."""
+    """Fields render with a real <label>, a «*» on required ones, and errors tied to the input,
+    written by kabinet.core.form_html; widgets it does not write render through Django's
+    templates."""
 
-    field_template_name = "core/forms/field.html"
+    field_template_name = FIELD
+
+    def render(self, template_name: str, context: dict, request=None) -> str:
+        if template_name == FIELD:
+            return field_html(context["field"])
+        write = WIDGETS.get(template_name)
+        if write is not None:
+            try:
+                return write(context["widget"])
+            except OwnTemplate:
+                pass
+        return super().render(template_name, context, request)
 
 
 # The second factor's forms, shown at the customers' and the employees' doors alike.

@@ -1,0 +1,158 @@
+"""Form fields and their widgets as HTML, written by Python instead of through templates.
+
+Rendering a field through Django's form templates cost the login page about two thirds of its
+rendering time (docs/performance.md, «4. Rendering»): a field group is a template and each
+widget three more (the widget, its attributes, each option). These functions write the very
+same bytes — the field layout that was core/forms/field.html, and Django's own input, select,
+textarea and radio/checkbox-list widget templates — and any widget not listed in WIDGETS still
+renders through its template. tests/core/test_form_html.py holds them to Django's templates
+and to the field layout's HTML.
+"""
+
+from collections.abc import Callable, Iterable
+
+from django.forms import BoundField
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.timezone import template_localtime
+
+
+def text(value: object) -> str:
+    """A value as a template's {{ value }} writes it: localized, escaped unless safe."""
+    if type(value) is str:
+        return escape(value)
+    value = localize(template_localtime(value))
+    return conditional_escape(value if issubclass(type(value), str) else str(value))
+
+
+def formatted(value: object) -> str:
+    """{{ value|stringformat:'s' }}: the value as a string, escaped unless it was safe."""
+    return value if isinstance(value, SafeData) else escape(value)
+
+
+def attrs(items: dict) -> str:
+    """django/forms/widgets/attrs.html: False leaves an attribute out, True writes its name."""
+    return "".join(
+        f" {text(name)}" if value is True else f' {text(name)}="{formatted(value)}"'
+        for name, value in items.items()
+        if value is not False
+    )
+
+
+def input_html(widget: dict) -> str:
+    value = "" if widget["value"] is None else f' value="{formatted(widget["value"])}"'
+    return f'<input type="{text(widget["type"])}" name="{text(widget["name"])}"{value}{attrs(widget["attrs"])}>'
+
+
+class OwnTemplate(Exception):
+    """An option with a template other than Django's: its widget renders through templates."""
+
+
+def option_html(option: dict) -> str:
+    if option["template_name"] != "django/forms/widgets/select_option.html":
+        raise OwnTemplate(option["template_name"])
+    # The newline that ends the option's template file is part of the page.
+    return f'<option value="{formatted(option["value"])}"{attrs(option["attrs"])}>{text(option["label"])}</option>\n'
+
+
+def select_html(widget: dict) -> str:
+    parts = [f'<select name="{text(widget["name"])}"{attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{text(group_name)}">')
+        parts.extend(f"\n  {option_html(option)}" for option in options)
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+def textarea_html(widget: dict) -> str:
+    value = text(widget["value"]) if widget["value"] else ""
+    return f'<textarea name="{text(widget["name"])}"{attrs(widget["attrs"])}>\n{value}</textarea>'
+
+
+def input_option_html(option: dict) -> str:
+    """django/forms/widgets/input_option.html: a radio or checkbox inside its label."""
+    if option["template_name"] not in (
+        "django/forms/widgets/radio_option.html",
+        "django/forms/widgets/checkbox_option.html",
+    ):
+        raise OwnTemplate(option["template_name"])
+    # The newlines are those that end input.html, input_option.html and radio_option.html
+    # (or checkbox_option.html), each included in the next.
+    if not option["wrap_label"]:
+        return f"{input_html(option)}\n\n\n"
+    label_for = f' for="{text(option["attrs"]["id"])}"' if option["attrs"].get("id") else ""
+    return f"<label{label_for}>{input_html(option)}\n {text(option['label'])}</label>\n\n"
+
+
+def multiple_input_html(widget: dict) -> str:
+    """django/forms/widgets/multiple_input.html: radios or checkboxes, each in a <div>."""
+    own = widget["attrs"]
+    parts = [
+        "<div",
+        f' id="{text(own["id"])}"' if own.get("id") else "",
+        f' class="{text(own["class"])}"' if own.get("class") else "",
+        ">",
+    ]
+    for group, options, _index in widget["optgroups"]:
+        if group:
+            parts.append(f"\n  <div><label>{text(group)}</label>")
+        parts.extend(f"<div>\n    {input_option_html(option)}</div>" for option in options)
+        if group:
+            parts.append("\n  </div>")
+    parts.append("\n</div>")
+    return "".join(parts)
+
+
+_INPUTS = (
+    "input",
+    "text",
+    "number",
+    "email",
+    "url",
+    "password",
+    "hidden",
+    "date",
+    "datetime",
+    "time",
+    "checkbox",
+    "search",
+    "tel",
+    "color",
+    "file",
+)
+# The field layout has no template: FIELD is the name BoundField asks the renderer for.
+FIELD = "core/forms/field"
+WIDGETS: dict[str, Callable[[dict], str]] = {
+    **{f"django/forms/widgets/{name}.html": input_html for name in _INPUTS},
+    "django/forms/widgets/select.html": select_html,
+    "django/forms/widgets/textarea.html": textarea_html,
+    "django/forms/widgets/radio.html": multiple_input_html,
+    "django/forms/widgets/checkbox_select.html": multiple_input_html,
+}
+
+
+def _errors(field: BoundField, errors: Iterable) -> str:
+    messages = "".join(f"<p>{text(error)}</p>" for error in errors)
+    return f'<div class="field-errors" id="{text(field.auto_id)}_error" role="alert">{messages}</div>'
+
+
+def field_html(field: BoundField) -> SafeString:
+    """A field group: a real <label>, a «*» on required fields, the help text and the errors,
+    the help and the errors with ids the widget's aria-describedby points to."""
+    widget_type = field.widget_type
+    errors = field.errors
+    auto_id = text(field.auto_id)
+    required = '<span class="req" aria-hidden="true"> *</span>' if field.field.required else ""
+    label = f'<label for="{auto_id}">{text(field.label)}{required}</label>'
+    if widget_type == "checkbox":
+        body = f'\n  <div class="checkbox-row">{text(field)} {label}</div>\n'
+    else:
+        body = f"\n  {label}\n  {text(field)}\n"
+    help_text = f'<p class="help" id="{auto_id}_helptext">{field.help_text}</p>' if field.help_text else ""
+    invalid = " field-invalid" if errors else ""
+    tail = _errors(field, errors) if errors else ""
+    return mark_safe(f'<div class="field field-{widget_type}{invalid}">\n{body}\n{help_text}\n{tail}\n</div>')  # noqa: S308 (parts escaped)
