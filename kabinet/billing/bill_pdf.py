@@ -19,11 +19,11 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-import segno
 
 from kabinet.billing.bill_qr import payment_purpose, payment_qr_payload
 from kabinet.billing.bills import BillData
 from kabinet.billing.money import format_amount, format_quantity, format_rub
+from kabinet.billing.qr_symbol import qr_matrix
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -31,11 +31,6 @@ INK = colors.HexColor("#1a1a1a")
 MUTED = colors.HexColor("#555555")
 RULE = colors.HexColor("#9a9a9a")
 SHADE = colors.HexColor("#eef1f4")
-# The QR mask, fixed: choosing the best of the eight (segno scores each in pure Python) was half
-# of a bill's render. Mask 2 is the best one for 96 % of bill payloads and its penalty score is
-# within 5 % of the best for all measured (docs/bills.md); any mask is a valid symbol, the
-# format information tells readers which one.
-QR_MASK = 2
 QR_BORDER = 4  # the quiet zone, in modules
 DARK_RUN = re.compile(b"\x01+")  # a run of dark modules in a row of segno's matrix
 
@@ -71,12 +66,12 @@ def _text(value: str) -> str:
 
 
 class QrCode(Flowable):
-    """segno's QR code drawn as vector squares: sharp at any zoom and printer, no bitmap."""
+    """The QR code drawn as vector squares: sharp at any zoom and printer, no bitmap."""
 
     def __init__(self, payload: str, size: float):
         super().__init__()
         # Bytes in byte mode: exactly the UTF-8 the header `ST00012` announces, no ECI segment.
-        self.qr = segno.make(payload.encode("utf-8"), mode="byte", error="m", micro=False, mask=QR_MASK)
+        self.matrix = qr_matrix(payload.encode("utf-8"))
         self.size = self.width = self.height = size
 
     def wrap(self, available_width, available_height):
@@ -86,7 +81,7 @@ class QrCode(Flowable):
         # One path of integer rectangles in module units (a run of dark modules each), written
         # as PDF operators: a ReportLab `rect` per run formats its floats in Python, which cost
         # as much as the rest of the page.
-        matrix = self.qr.matrix
+        matrix = self.matrix
         module = self.size / (len(matrix) + 2 * QR_BORDER)
         rects = [
             f"{start} {y} {end - start} 1 re"
