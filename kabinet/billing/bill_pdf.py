@@ -8,6 +8,8 @@ from html import escape
 from io import BytesIO
 from pathlib import Path
 import re
+from threading import Lock
+import zlib
 
 from django.views.decorators.debug import sensitive_variables
 from reportlab.lib import colors
@@ -16,8 +18,8 @@ from reportlab.lib.fonts import addMapping
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from kabinet.billing.bill_qr import payment_purpose, payment_qr_payload
@@ -35,11 +37,68 @@ QR_BORDER = 4  # the quiet zone, in modules
 DARK_RUN = re.compile(b"\x01+")  # a run of dark modules in a row of segno's matrix
 
 
+# Every document's font subsets start with these characters in this order (ReportLab adds ASCII
+# itself), so that documents of Russian text share the same subsets, whose TrueType files are
+# then built and compressed once per process instead of once per document (docs/bills.md).
+KEPT_SUBSETS = 16  # per font face
+ALPHABET = "".join(map(chr, range(ord("А"), ord("я") + 1))) + "Ёё«»—–№₽·³²…"
+
+
+class _Face(TTFontFace):
+    """A TrueType face that keeps the compressed file of each subset it embedded."""
+
+    def __init__(self, filename: str):
+        super().__init__(filename)
+        self.files: dict[tuple[int, ...], tuple[bytes, int]] = {}  # compressed, and its length before
+        self.lock = Lock()  # bills are rendered in a web server's threads too
+
+    def _file(self, subset: list[int]) -> tuple[bytes, int]:
+        key = tuple(subset)
+        with self.lock:
+            if key in self.files:
+                return self.files[key]
+        file = super().makeSubset(subset)
+        kept = zlib.compress(file), len(file)
+        with self.lock:
+            self.files[key] = kept
+            while len(self.files) > KEPT_SUBSETS:  # the oldest go: rare characters make new subsets
+                del self.files[next(iter(self.files))]
+        return kept
+
+    def makeSubset(self, subset):
+        return self._file(subset)[0]
+
+    def addSubsetObjects(self, doc, fontname, subset):
+        """ReportLab's, for the font file that makeSubset returns compressed."""
+        length = self._file(subset)[1]
+        reference = super().addSubsetObjects(doc, fontname, subset)
+        descriptor = doc.idToObject[reference.name]
+        stream = doc.idToObject[descriptor.dict["FontFile2"].name]
+        stream.filters = []  # compressed already: the filter is named, not applied
+        stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        stream.dictionary["Length1"] = length
+        return reference
+
+
+class SubsetFont(TTFont):
+    """A TTFont whose subsets begin with ALPHABET in every document, and are kept (their
+    compressed TrueType file) for the next document with the same subset."""
+
+    def __init__(self, name: str, filename: str):
+        super().__init__(name, filename)
+        self.face = _Face(filename)
+
+    def splitString(self, text, doc, encoding="utf-8"):
+        if doc not in self.state:
+            super().splitString(ALPHABET, doc)
+        return super().splitString(text, doc, encoding)
+
+
 @cache
 def register_fonts() -> None:
     """DejaVu Sans, shipped in kabinet/billing/fonts/: ReportLab's built-in fonts have no Cyrillic."""
-    pdfmetrics.registerFont(TTFont(FONT, str(FONTS / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFont(SubsetFont(FONT, str(FONTS / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(SubsetFont(FONT_BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
     for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT), (1, 1, FONT_BOLD)):
         addMapping(FONT, bold, italic, name)
 

@@ -15,7 +15,16 @@ from kabinet.billing.bill_qr import QR_LIMITS, QR_REQUIRED, payment_qr_fields, p
 from kabinet.billing.bills import NoBill, bill_data, bills_data
 from kabinet.billing.models import Payment, PersonalAccount, Region
 from kabinet.billing.qr_symbol import MASK, qr_matrix, version_for
-from tests.factories import PAYEE, PERIOD, accrue, make_account, make_billed, pdf_qr_codes, pdf_text
+from tests.factories import (
+    PAYEE,
+    PERIOD,
+    accrue,
+    make_account,
+    make_billed,
+    make_customer,
+    pdf_qr_codes,
+    pdf_text,
+)
 
 
 @pytest.fixture
@@ -255,6 +264,39 @@ def test_pdf_embeds_the_shipped_font(billed):
     fonts = {str(font["/BaseFont"]) for font in reader.pages[0]["/Resources"]["/Font"].values()}
     assert any("DejaVuSans" in font for font in fonts), fonts
     assert reader.metadata.title == "Квитанция за октябрь 2026, лицевой счёт 660100000001"
+
+
+def font_files(pdf: bytes) -> dict[str, tuple[bytes, int]]:
+    """The embedded TrueType files by font name: the file, and the length its stream declares."""
+    fonts = PdfReader(BytesIO(pdf)).pages[0]["/Resources"]["/Font"].values()
+    files = {}
+    for font in (font.get_object() for font in fonts):
+        if "/FontDescriptor" in font:
+            stream = font["/FontDescriptor"]["/FontFile2"].get_object()
+            files[str(font["/BaseFont"])] = stream.get_data(), stream["/Length1"]
+    return files
+
+
+def test_pdfs_of_different_people_embed_the_same_font_files(account, customer):
+    make_billed(account)
+    other = make_account(account.region, "660100000002", flat="6")
+    make_customer("+79120000002", other, first_name="Щукарь", last_name="Эльдаров-Юнусов")
+    make_billed(other, paid="5000.00")
+    first, second = (render_bill_pdf(bill_data(a, PERIOD)) for a in (account, other))
+    assert "Эльдаров-Юнусов Щукарь" in pdf_text(second)
+    assert font_files(first) == font_files(second), "the subsets start with the whole alphabet"
+    for file, length in font_files(first).values():
+        assert file[:4] == b"\0\1\0\0" and len(file) == length, "a TrueType file, its length declared"
+
+
+def test_pdf_with_characters_beyond_the_alphabet(account, customer):
+    make_billed(account)
+    customer.first_name, customer.last_name = "Zoë", "Müller"
+    customer.save()
+    account.refresh_from_db()
+    pdf = render_bill_pdf(bill_data(account, PERIOD))
+    assert "Müller Zoë" in pdf_text(pdf)
+    assert render_bill_pdf(bill_data(account, PERIOD)) == pdf
 
 
 def test_pdf_is_the_same_for_the_same_data(billed):
