@@ -6,7 +6,8 @@ this one process:
 
   baseline   a bare ReportLab canvas: one A4 page, a dozen lines of DejaVu Sans, no table or QR
   render     `render_bill_pdf` alone (data already gathered): platypus layout, tables, QR code
-  job        `generate_bills(period)` on an empty bill table: data queries + render + storing
+  job        `generate_bills(period)` on an empty bill table: data queries (a chunk of
+             accounts at a time) + render + storing
   re-run     `generate_bills(period)` again: every bill unchanged, so nothing is rendered
   processes  `generate_bills_in_processes` (what `manage.py generate_bills --processes N` runs)
              for the month before, on an empty bill table: the job shared among N processes,

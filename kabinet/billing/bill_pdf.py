@@ -8,6 +8,8 @@ from html import escape
 from io import BytesIO
 from pathlib import Path
 import re
+from threading import Lock
+import zlib
 
 from django.views.decorators.debug import sensitive_variables
 from reportlab.lib import colors
@@ -16,14 +18,14 @@ from reportlab.lib.fonts import addMapping
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-import segno
 
 from kabinet.billing.bill_qr import payment_purpose, payment_qr_payload
 from kabinet.billing.bills import BillData
 from kabinet.billing.money import format_amount, format_quantity, format_rub
+from kabinet.billing.qr_symbol import qr_matrix
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -31,20 +33,72 @@ INK = colors.HexColor("#1a1a1a")
 MUTED = colors.HexColor("#555555")
 RULE = colors.HexColor("#9a9a9a")
 SHADE = colors.HexColor("#eef1f4")
-# The QR mask, fixed: choosing the best of the eight (segno scores each in pure Python) was half
-# of a bill's render. Mask 2 is the best one for 96 % of bill payloads and its penalty score is
-# within 5 % of the best for all measured (docs/bills.md); any mask is a valid symbol, the
-# format information tells readers which one.
-QR_MASK = 2
 QR_BORDER = 4  # the quiet zone, in modules
 DARK_RUN = re.compile(b"\x01+")  # a run of dark modules in a row of segno's matrix
+
+
+# Every document's font subsets start with these characters in this order (ReportLab adds ASCII
+# itself), so that documents of Russian text share the same subsets, whose TrueType files are
+# then built and compressed once per process instead of once per document (docs/bills.md).
+KEPT_SUBSETS = 16  # per font face
+ALPHABET = "".join(map(chr, range(ord("А"), ord("я") + 1))) + "Ёё«»—–№₽·³²…"
+
+
+class _Face(TTFontFace):
+    """A TrueType face that keeps the compressed file of each subset it embedded."""
+
+    def __init__(self, filename: str):
+        super().__init__(filename)
+        self.files: dict[tuple[int, ...], tuple[bytes, int]] = {}  # compressed, and its length before
+        self.lock = Lock()  # bills are rendered in a web server's threads too
+
+    def _file(self, subset: list[int]) -> tuple[bytes, int]:
+        key = tuple(subset)
+        with self.lock:
+            if key in self.files:
+                return self.files[key]
+        file = super().makeSubset(subset)
+        kept = zlib.compress(file), len(file)
+        with self.lock:
+            self.files[key] = kept
+            while len(self.files) > KEPT_SUBSETS:  # the oldest go: rare characters make new subsets
+                del self.files[next(iter(self.files))]
+        return kept
+
+    def makeSubset(self, subset):
+        return self._file(subset)[0]
+
+    def addSubsetObjects(self, doc, fontname, subset):
+        """ReportLab's, for the font file that makeSubset returns compressed."""
+        length = self._file(subset)[1]
+        reference = super().addSubsetObjects(doc, fontname, subset)
+        descriptor = doc.idToObject[reference.name]
+        stream = doc.idToObject[descriptor.dict["FontFile2"].name]
+        stream.filters = []  # compressed already: the filter is named, not applied
+        stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        stream.dictionary["Length1"] = length
+        return reference
+
+
+class SubsetFont(TTFont):
+    """A TTFont whose subsets begin with ALPHABET in every document, and are kept (their
+    compressed TrueType file) for the next document with the same subset."""
+
+    def __init__(self, name: str, filename: str):
+        super().__init__(name, filename)
+        self.face = _Face(filename)
+
+    def splitString(self, text, doc, encoding="utf-8"):
+        if doc not in self.state:
+            super().splitString(ALPHABET, doc)
+        return super().splitString(text, doc, encoding)
 
 
 @cache
 def register_fonts() -> None:
     """DejaVu Sans, shipped in kabinet/billing/fonts/: ReportLab's built-in fonts have no Cyrillic."""
-    pdfmetrics.registerFont(TTFont(FONT, str(FONTS / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFont(SubsetFont(FONT, str(FONTS / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(SubsetFont(FONT_BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
     for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT), (1, 1, FONT_BOLD)):
         addMapping(FONT, bold, italic, name)
 
@@ -71,12 +125,12 @@ def _text(value: str) -> str:
 
 
 class QrCode(Flowable):
-    """segno's QR code drawn as vector squares: sharp at any zoom and printer, no bitmap."""
+    """The QR code drawn as vector squares: sharp at any zoom and printer, no bitmap."""
 
     def __init__(self, payload: str, size: float):
         super().__init__()
         # Bytes in byte mode: exactly the UTF-8 the header `ST00012` announces, no ECI segment.
-        self.qr = segno.make(payload.encode("utf-8"), mode="byte", error="m", micro=False, mask=QR_MASK)
+        self.matrix = qr_matrix(payload.encode("utf-8"))
         self.size = self.width = self.height = size
 
     def wrap(self, available_width, available_height):
@@ -86,7 +140,7 @@ class QrCode(Flowable):
         # One path of integer rectangles in module units (a run of dark modules each), written
         # as PDF operators: a ReportLab `rect` per run formats its floats in Python, which cost
         # as much as the rest of the page.
-        matrix = self.qr.matrix
+        matrix = self.matrix
         module = self.size / (len(matrix) + 2 * QR_BORDER)
         rects = [
             f"{start} {y} {end - start} 1 re"

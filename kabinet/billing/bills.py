@@ -5,6 +5,7 @@ monthly job and e-mailed bills kabinet/billing/bill_jobs.py.
 Money is Decimal throughout; amounts come from the database already in kopecks, and totals
 are rounded by kabinet.billing.money only."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -164,6 +165,44 @@ def bill_data(account: PersonalAccount, period: date) -> BillData:
     accruals = list(Accrual.objects.filter(account=account, period=period).select_related("service"))
     if not accruals:
         raise NoBill(f"{account.number}: no accruals for {period:%m.%Y}")
+    payments = Payment.objects.filter(account=account, paid_on__gte=period, paid_on__lt=next_month(period))
+    return _bill(account, period, accruals, list(payments), _balances(account, period))
+
+
+def bills_data(accounts: list[PersonalAccount], period: date) -> dict[int, BillData]:
+    """bill_data of many accounts at once, by account id (accounts without accruals in the
+    month are left out): three queries for all of them instead of three for each, plus one
+    for each account whose balances of the month have not been rebuilt."""
+    period = month_start(period)
+    ids = [account.pk for account in accounts]
+    accruals, payments, balances = defaultdict(list), defaultdict(list), {}
+    for accrual in Accrual.objects.filter(account_id__in=ids, period=period).select_related("service"):
+        accruals[accrual.account_id].append(accrual)
+    paid = Payment.objects.filter(account_id__in=ids, paid_on__gte=period, paid_on__lt=next_month(period))
+    for payment in paid.order_by("account_id", "paid_on", "pk"):
+        payments[payment.account_id].append(payment)
+    for balance in MonthBalance.objects.filter(account_id__in=ids, period=period):
+        balances[balance.account_id] = {period: balance}
+    return {
+        account.pk: _bill(
+            account,
+            period,
+            accruals[account.pk],
+            payments[account.pk],
+            balances.get(account.pk) or _balances(account, period),
+        )
+        for account in accounts
+        if accruals[account.pk]
+    }
+
+
+def _balances(account: PersonalAccount, period: date) -> dict[date, MonthBalance]:
+    """The balances of the month and the month before it (or the latest ones before it)."""
+    latest = MonthBalance.objects.filter(account=account, period__lte=period).order_by("-period")[:2]
+    return {b.period: b for b in latest}
+
+
+def _bill(account: PersonalAccount, period: date, accruals: list, payments: list, balances: dict) -> BillData:
     lines = tuple(
         BillLine(
             service=a.service.name,
@@ -177,20 +216,14 @@ def bill_data(account: PersonalAccount, period: date) -> BillData:
         )
         for a in sorted(accruals, key=lambda a: (a.service.ordering, a.service.name, a.zone))
     )
-    payments = tuple(
-        BillPayment(p.paid_on, p.amount, p.get_channel_display())
-        for p in Payment.objects.filter(account=account, paid_on__gte=period, paid_on__lt=next_month(period))
-    )
-    balances = {
-        b.period: b for b in MonthBalance.objects.filter(account=account, period__lte=period).order_by("-period")[:2]
-    }
+    paid = tuple(BillPayment(p.paid_on, p.amount, p.get_channel_display()) for p in payments)
     if period in balances:  # the billing's own figures
         opening, closing = balances[period].opening, balances[period].closing
     else:  # balances not rebuilt yet: carry the last known closing forward
         previous = next(iter(balances.values()), None)
         opening = previous.closing if previous else ZERO
         accrued = sum((line.total for line in lines), ZERO)
-        closing = closing_balance(opening, accrued, sum((p.amount for p in payments), ZERO))
+        closing = closing_balance(opening, accrued, sum((p.amount for p in paid), ZERO))
     holder = account_holder(account)
     return BillData(
         account_number=account.number,
@@ -201,7 +234,7 @@ def bill_data(account: PersonalAccount, period: date) -> BillData:
         payee=_payee(account),
         lines=lines,
         opening=to_kopecks(opening),
-        payments=payments,
+        payments=paid,
         closing=to_kopecks(closing),
         due=due_date(period, account.region),
     )

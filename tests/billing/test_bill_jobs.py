@@ -169,24 +169,34 @@ def test_generate_bills_for_every_account_with_accruals_and_rerun_safely(sverdlo
     assert Bill.objects.count() == 2
 
 
-# A re-run reads, per account, its accruals, payments, balances and stored bill: nothing more,
-# however many accounts there are (and one query for the accounts themselves).
-QUERIES_PER_UNCHANGED_BILL = 4
+# A re-run reads the accounts, then for each chunk of them their accruals, payments, balances
+# and stored bills: four queries however many accounts a chunk holds.
+QUERIES_PER_CHUNK = 4
 
 
-def test_generate_bills_query_count_does_not_grow_per_account_beyond_a_constant(sverdlovsk):
-    def rerun_queries(accounts: int) -> int:
-        while PersonalAccount.objects.count() < accounts:
-            n = PersonalAccount.objects.count() + 1
-            accrue(make_account(sverdlovsk, f"6601000000{n:02d}", flat=str(n)), PERIOD)
-        generate_bills(PERIOD)
-        with CaptureQueriesContext(connection) as rerun:
-            assert generate_bills(PERIOD).unchanged == accounts
-        return len(rerun.captured_queries)
+def rerun_queries(region, accounts: int, *, balances: bool = True) -> int:
+    """Queries of a re-run of the month's bills once there are `accounts` billed accounts."""
+    while PersonalAccount.objects.count() < accounts:
+        n = PersonalAccount.objects.count() + 1
+        account = make_account(region, f"6601000000{n:02d}", flat=str(n))
+        accrue(account, PERIOD)
+        if balances:
+            rebuild_balances(account)
+    generate_bills(PERIOD)
+    with CaptureQueriesContext(connection) as rerun:
+        assert generate_bills(PERIOD).unchanged == accounts
+    return len(rerun.captured_queries)
 
-    few, many = rerun_queries(3), rerun_queries(9)
-    assert many - few == (9 - 3) * QUERIES_PER_UNCHANGED_BILL, "each account costs the same few queries"
-    assert few <= 2 + 3 * QUERIES_PER_UNCHANGED_BILL
+
+def test_generate_bills_reads_a_chunk_of_accounts_in_the_same_few_queries(sverdlovsk, monkeypatch):
+    assert rerun_queries(sverdlovsk, 3) == rerun_queries(sverdlovsk, 9) == 1 + QUERIES_PER_CHUNK
+    monkeypatch.setattr(bill_jobs, "CHUNK_SIZE", 4)
+    assert rerun_queries(sverdlovsk, 9) == 1 + 3 * QUERIES_PER_CHUNK, "chunks of 4, 4 and 1 accounts"
+
+
+def test_an_account_whose_balances_are_not_rebuilt_costs_one_query_more(sverdlovsk):
+    few, many = rerun_queries(sverdlovsk, 3, balances=False), rerun_queries(sverdlovsk, 9, balances=False)
+    assert (few, many) == (1 + QUERIES_PER_CHUNK + 3, 1 + QUERIES_PER_CHUNK + 9), "its latest balances"
 
 
 def test_command_and_task(account, customer):

@@ -8,12 +8,23 @@ import re
 
 from pypdf import PdfReader
 import pytest
+import segno
 
-from kabinet.billing.bill_pdf import QR_MASK, QrCode, render_bill_pdf
+from kabinet.billing.bill_pdf import render_bill_pdf
 from kabinet.billing.bill_qr import QR_LIMITS, QR_REQUIRED, payment_qr_fields, payment_qr_payload
-from kabinet.billing.bills import NoBill, bill_data
-from kabinet.billing.models import Payment, Region
-from tests.factories import PAYEE, PERIOD, accrue, make_billed, pdf_qr_codes, pdf_text
+from kabinet.billing.bills import NoBill, bill_data, bills_data
+from kabinet.billing.models import Payment, PersonalAccount, Region
+from kabinet.billing.qr_symbol import MASK, qr_matrix, version_for
+from tests.factories import (
+    PAYEE,
+    PERIOD,
+    accrue,
+    make_account,
+    make_billed,
+    make_customer,
+    pdf_qr_codes,
+    pdf_text,
+)
 
 
 @pytest.fixture
@@ -101,6 +112,19 @@ def test_the_fingerprint_follows_the_content(account, customer):
     assert bill_data(account, PERIOD).fingerprint() == before
     Payment.objects.create(account=account, paid_on=date(2026, 10, 20), amount=Decimal("1.00"), channel="bank")
     assert bill_data(account, PERIOD).fingerprint() != before
+
+
+def test_bills_data_says_for_each_account_what_bill_data_says(account, customer):
+    make_billed(account)
+    Payment.objects.create(account=account, paid_on=date(2026, 10, 2), amount=Decimal("7.00"), channel="bank")
+    not_rebuilt = make_account(account.region, "660100000002", flat="6")
+    accrue(not_rebuilt, PERIOD)
+    unbilled = make_account(account.region, "660100000003", flat="7")
+    accounts = list(PersonalAccount.objects.select_related("premises", "region", "link__user").order_by("pk"))
+    expected = {a.pk: bill_data(a, PERIOD) for a in (account, not_rebuilt)}
+    assert len(expected[account.pk].payments) == 2
+    assert bills_data(accounts, PERIOD) == expected
+    assert unbilled.pk not in expected
 
 
 # --- The QR code: ГОСТ Р 56042-2014 -----------------------------------------------------------
@@ -195,12 +219,19 @@ def test_qr_without_bank_details_is_refused(account, customer):
         payment_qr_payload(bill_data(account, PERIOD))
 
 
-def test_qr_code_encodes_the_payload_in_byte_mode(billed):
-    code = QrCode(payment_qr_payload(billed), 100).qr
-    assert code.mode == "byte"
-    assert code.error == "M"
-    assert not code.is_micro
-    assert code.mask == QR_MASK, "fixed: choosing the best mask was half of a bill's render"
+# 14 bytes fill version 1, 15 begin version 2, 2 331 fill version 40.
+@pytest.mark.parametrize("size", [1, 14, 15, 100, 300, 600, 1500, 2331])
+def test_qr_symbol_has_segnos_modules_for_byte_mode_level_m_and_the_fixed_mask(size):
+    data = bytes((n * 37 + size) % 256 for n in range(size))
+    expected = segno.make(data, mode="byte", error="m", micro=False, mask=MASK, boost_error=False)
+    assert qr_matrix(data) == tuple(bytes(row) for row in expected.matrix), f"version {expected.version}"
+
+
+def test_qr_symbol_of_the_bill_is_segnos(billed):
+    data = payment_qr_payload(billed).encode("utf-8")
+    expected = segno.make(data, mode="byte", error="m", micro=False, mask=MASK, boost_error=False)
+    assert expected.version == version_for(len(data)) > 10
+    assert qr_matrix(data) == tuple(bytes(row) for row in expected.matrix)
 
 
 # --- The PDF ---------------------------------------------------------------------------------
@@ -234,6 +265,39 @@ def test_pdf_embeds_the_shipped_font(billed):
     fonts = {str(font["/BaseFont"]) for font in reader.pages[0]["/Resources"]["/Font"].values()}
     assert any("DejaVuSans" in font for font in fonts), fonts
     assert reader.metadata.title == "Квитанция за октябрь 2026, лицевой счёт 660100000001"
+
+
+def font_files(pdf: bytes) -> dict[str, tuple[bytes, int]]:
+    """The embedded TrueType files by font name: the file, and the length its stream declares."""
+    fonts = PdfReader(BytesIO(pdf)).pages[0]["/Resources"]["/Font"].values()
+    files = {}
+    for font in (font.get_object() for font in fonts):
+        if "/FontDescriptor" in font:
+            stream = font["/FontDescriptor"]["/FontFile2"].get_object()
+            files[str(font["/BaseFont"])] = stream.get_data(), stream["/Length1"]
+    return files
+
+
+def test_pdfs_of_different_people_embed_the_same_font_files(account, customer):
+    make_billed(account)
+    other = make_account(account.region, "660100000002", flat="6")
+    make_customer("+79120000002", other, first_name="Щукарь", last_name="Эльдаров-Юнусов")
+    make_billed(other, paid="5000.00")
+    first, second = (render_bill_pdf(bill_data(a, PERIOD)) for a in (account, other))
+    assert "Эльдаров-Юнусов Щукарь" in pdf_text(second)
+    assert font_files(first) == font_files(second), "the subsets start with the whole alphabet"
+    for file, length in font_files(first).values():
+        assert file[:4] == b"\0\1\0\0" and len(file) == length, "a TrueType file, its length declared"
+
+
+def test_pdf_with_characters_beyond_the_alphabet(account, customer):
+    make_billed(account)
+    customer.first_name, customer.last_name = "Zoë", "Müller"
+    customer.save()
+    account.refresh_from_db()
+    pdf = render_bill_pdf(bill_data(account, PERIOD))
+    assert "Müller Zoë" in pdf_text(pdf)
+    assert render_bill_pdf(bill_data(account, PERIOD)) == pdf
 
 
 def test_pdf_is_the_same_for_the_same_data(billed):
