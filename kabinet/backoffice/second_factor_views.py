@@ -149,6 +149,20 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _may_set_up(request: HttpRequest, on: bool) -> bool:
+    """Whether this session may see a pending app secret: a verified one, or the first factor's
+    (after an administrator's deletion, with the code redeemed). Not the password alone of an
+    employee who has a factor: the secret would let its holder make codes later."""
+    return request.user.is_verified() or (not on and setup_grants.may_set_up(request))
+
+
+def _owes_code(request: HttpRequest) -> HttpResponse | None:
+    """The code page, for a session that has a factor to complete before anything else."""
+    if second_factor.is_on(request.user) and not request.user.is_verified():
+        return redirect(f"{reverse('backoffice:second_factor')}?{urlencode({'next': _next(request)})}")
+    return None
+
+
 def _page(request: HttpRequest, status: int, **context) -> HttpResponse:
     user = request.user
     on = second_factor.is_on(user)
@@ -160,7 +174,7 @@ def _page(request: HttpRequest, status: int, **context) -> HttpResponse:
         "locked": not on and not user.is_verified() and not setup_grants.may_set_up(request),
         "code_on": code_on,
         # An employee adds the app beside a passkey only once verified (setup sends others away).
-        "setup": None if code_on else second_factor.start_setup(user),
+        "setup": second_factor.start_setup(user) if not code_on and _may_set_up(request, on) else None,
         "codes_left": second_factor.recovery_codes_left(user) if on else 0,
         "next": _next(request),
         "passkeys": [(key, passkeys.may_remove(user, key)) for key in second_factor.passkeys(user)],
@@ -173,6 +187,8 @@ def _page(request: HttpRequest, status: int, **context) -> HttpResponse:
 @employee_session
 def passkey_options(request: HttpRequest) -> HttpResponse:
     """The challenge for «Добавить ключ доступа»: a verified session's, or the first factor's."""
+    if owes := _owes_code(request):
+        return owes
     if not passkeys.may_add(request):
         return JsonResponse({"detail": "Сначала подтвердите вход."}, status=403)
     return JsonResponse(passkeys.registration_options(request))
@@ -181,6 +197,8 @@ def passkey_options(request: HttpRequest) -> HttpResponse:
 @require_POST
 @employee_session
 def passkey_add(request: HttpRequest) -> HttpResponse:
+    if owes := _owes_code(request):
+        return owes
     form = PasskeyForm(request.POST)
     if not form.is_valid():
         return _page(request, 400, passkey_form=form)

@@ -227,7 +227,10 @@ def delete_by_admin(devices: list, admin: User, ip: str | None) -> None:
             )
         for user in {device.user for device in devices}:
             if is_staff_member(user) and not is_on(user):
-                SetupGrant.objects.get_or_create(user=user)
+                # A code issued before this deletion opens nothing, nor does a pending app
+                # secret shown to some earlier session (it would make codes once confirmed).
+                SetupGrant.objects.update_or_create(user=user, defaults={"code_hash": "", "expires_at": None})
+                TOTPDevice.objects.filter(user=user, confirmed=False).delete()
 
 
 def start_sms_setup(user: User, ip: str | None) -> VerificationCode:

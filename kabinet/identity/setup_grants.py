@@ -14,6 +14,7 @@ import secrets
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
@@ -53,6 +54,8 @@ def redeem(request: HttpRequest, code: str, ip: str | None) -> Check:
     check = second_factor.counted(user, ip, proof)
     if check.outcome is Outcome.OK:
         request.session[SESSION_KEY] = check.device.code_hash[:16]
+        # Whatever app secret was pending before the code is not this session's to confirm.
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         audit.record(AuditEvent.Action.SETUP_GRANT_USED, user=user, ip=ip)
     return check
 

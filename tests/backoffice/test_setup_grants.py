@@ -130,3 +130,18 @@ def test_the_admin_site_shows_waiting_employees_and_no_code(admin_client, delete
         == 403
     )
     assert SetupGrant.objects.filter(pk=grant.pk).exists()
+
+
+def test_no_app_secret_pending_before_the_deletion_or_the_code_survives(client, admin_client, operator):
+    """A secret shown to someone before (or to the password alone) must not be the one the
+    employee confirms after the administrator's code."""
+    device = give_second_factor(operator.user)
+    second_factor.start_setup(operator.user)  # pending, seen by an earlier session
+    admin_client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert not TOTPDevice.objects.filter(user=operator.user).exists()
+
+    sign_in(client).get(SETUP)  # the locked page makes no secret
+    assert not TOTPDevice.objects.filter(user=operator.user).exists()
+    stale = second_factor.start_setup(operator.user).secret.replace(" ", "")
+    client.post(GRANT, {"code": issue_in_admin(admin_client, operator.user)})
+    assert shown_secret(client.get(SETUP).content.decode()) != stale

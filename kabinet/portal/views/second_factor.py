@@ -239,6 +239,8 @@ def sms_confirm(request: HttpRequest) -> HttpResponse:
 @customer_required
 def passkey_options(request: HttpRequest) -> HttpResponse:
     """The challenge for «Добавить ключ доступа» (the page's script asks for it)."""
+    if not passkeys.may_add(request):  # the middleware sends such sessions away: kept as the rule
+        return JsonResponse({"detail": "Сначала подтвердите вход."}, status=403)
     return JsonResponse(passkeys.registration_options(request))
 
 
