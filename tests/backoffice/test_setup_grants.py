@@ -145,3 +145,11 @@ def test_no_app_secret_pending_before_the_deletion_or_the_code_survives(client, 
     stale = second_factor.start_setup(operator.user).secret.replace(" ", "")
     client.post(GRANT, {"code": issue_in_admin(admin_client, operator.user)})
     assert shown_secret(client.get(SETUP).content.decode()) != stale
+
+
+def test_a_code_issued_before_a_new_deletion_opens_nothing(client, admin_client, deleted):
+    old = issue_in_admin(admin_client, deleted)
+    device = give_second_factor(deleted)  # set up some other way; then lost again
+    admin_client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert sign_in(client).post(GRANT, {"code": old}).status_code == 400
+    assert "totp-secret" not in client.get(SETUP).content.decode()
