@@ -5,6 +5,7 @@ WebAuthn needs a domain: the live server is http://localhost:PORT, a secure cont
 
 from urllib.parse import urlsplit
 
+from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 import pytest
 
@@ -97,3 +98,21 @@ def test_after_a_deleted_app_the_administrators_code_lets_a_passkey_in(desktop_p
     add_passkey(page, "Новый телефон")
     page.get_by_role("link", name="Продолжить").click()
     expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
+
+
+def test_a_browser_without_passkeys_sees_the_note_and_no_controls(page, customer):
+    """Without WebAuthn (or JavaScript) the form and the button stay hidden: the page's grid and
+    flex styles must not show what the script never set up."""
+    page.add_init_script("delete window.PublicKeyCredential")
+    log_in(page, "+79120000001")
+    goto(page, "/profile/second-factor/")
+    expect(page.get_by_text("Этот браузер не умеет работать с ключами доступа")).to_be_visible()
+    expect(page.get_by_role("button", name="Добавить ключ доступа")).to_be_hidden()
+    expect(page.get_by_label("Название ключа")).to_be_hidden()
+
+    WebAuthnCredential.objects.create(user=customer, name="Телефон", credential_id=b"key", confirmed=True)
+    page.context.clear_cookies()
+    log_in(page, "+79120000001")
+    expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
+    expect(page.get_by_text("Войти с ключом доступа можно в браузере")).to_be_visible()
+    expect(page.get_by_role("button", name="Войти с ключом доступа")).to_be_hidden()
