@@ -365,9 +365,10 @@ def limits(user: User, ip: str | None) -> list[ratelimit.Limit]:
     return [ratelimit.user_limit(SCOPE, user.pk)] + ([ratelimit.ip_limit(SCOPE, ip)] if ip else [])
 
 
-def counted(user: User, ip: str | None, check) -> Check:
+def counted(user: User, ip: str | None, check, details: dict | None = None) -> Check:
     """`check` (run in a transaction) returns the device that accepted the proof, or None: a
-    failure counted and audited like a wrong code (identity.passkeys uses it too)."""
+    failure counted and audited like a wrong code (identity.passkeys uses it too). `details` go
+    into the failure's audit event; `check` may add to them (why it refused)."""
     keys = limits(user, ip)
     if until := ratelimit.attempt(keys):
         return Check(Outcome.LOCKED, locked_until=until)
@@ -378,7 +379,7 @@ def counted(user: User, ip: str | None, check) -> Check:
         ratelimit.reset(keys[:1])
         return Check(Outcome.OK, device=device)
     until = ratelimit.failed(keys)
-    audit.record(AuditEvent.Action.SECOND_FACTOR_FAILED, user=user, ip=ip)
+    audit.record(AuditEvent.Action.SECOND_FACTOR_FAILED, user=user, ip=ip, **(details or {}))
     if until:
         audit.record(AuditEvent.Action.LOCKED, user=user, ip=ip, until=until.isoformat(), scope=SCOPE)
         return Check(Outcome.LOCKED, locked_until=until)

@@ -11,6 +11,7 @@ import pytest
 
 from kabinet.appeals.models import StaffRole
 from kabinet.identity import second_factor, setup_grants
+from kabinet.identity.models import User
 from tests.e2e.helpers import goto, log_in, staff_password, wait_ready
 from tests.factories import give_second_factor, make_staff
 
@@ -85,6 +86,8 @@ def test_after_a_deleted_app_the_administrators_code_lets_a_passkey_in(desktop_p
     page = desktop_page
     virtual_authenticator(page)
     employee = make_staff("supervisor@example.ru", StaffRole.Role.SUPERVISOR, sverdlovsk, first_name="Ольга").user
+    User.objects.filter(pk=customer.pk).update(is_staff=True, is_superuser=True)
+    customer.refresh_from_db()
     second_factor.delete_by_admin([give_second_factor(employee)], customer, None)
     code = setup_grants.issue(employee, customer, None)
 
