@@ -94,8 +94,8 @@ _DEVICE_KINDS = (TOTPDevice, SmsDevice, WebAuthnCredential)
 @cache
 def _any_device_sql() -> str:
     quote = connection.ops.quote_name
-    tables = [quote(kind._meta.db_table) for kind in _DEVICE_KINDS]
-    selects = [f"SELECT 1 FROM {table} WHERE user_id = %s AND confirmed" for table in tables]  # noqa: S608 (names from the models)
+    tables = [(quote(kind._meta.db_table), quote(kind._meta.get_field("user").column)) for kind in _DEVICE_KINDS]
+    selects = [f"SELECT 1 FROM {table} WHERE {user} = %s AND confirmed" for table, user in tables]  # noqa: S608 (names from the models)
     return " UNION ALL ".join(selects) + " LIMIT 1"
 
 
