@@ -84,6 +84,8 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if {"is_staff", "is_superuser"} & set(form.changed_data):
+            setup_grants.lock_new_employee(obj)
         if change:  # a new e-mail or a block changes where the bills go: billing is told
             bill_delivery.user_edited(obj, form.changed_data)
 

@@ -6,8 +6,10 @@ audited); the employee enters it on the setup page, which opens the setup for th
 until a device is on. The code is good once: a second entry is refused and audited.
 Only a superuser issues one, never to themselves, and only to an employee with no second factor.
 
-A first setup (a new employee, the demo) needs no code: nothing was taken away that a code
-would have to stand in for, and the demo keeps working.
+A new employee (a role or the staff flag given in /admin/) waits for a code too, and so did
+every employee without a second factor when this came (migration 0009). Employees made
+outside /admin/ (`createsuperuser`, the demo loader, which sets the demo's app up) are not
+locked.
 """
 
 from datetime import timedelta
@@ -29,6 +31,15 @@ GRANT_TTL = timedelta(hours=24)
 SESSION_KEY = "kabinet_setup_grant"
 _HASH_SALT = "kabinet.identity.setup_grants"
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L to misread over the phone
+
+
+def lock_new_employee(user: User) -> None:
+    """An employee just made one (a back-office role, the staff or superuser flag in /admin/)
+    sets a second factor up only with an administrator's code, as after a deletion: whoever
+    learnt the password first must not enrol their own device. The demo's employees get theirs
+    from the demo loader (second_factor.set_up_for_demo) and need none."""
+    if is_staff_member(user) and not second_factor.is_on(user):
+        SetupGrant.objects.get_or_create(user=user)
 
 
 def is_locked(user: User) -> bool:

@@ -17,13 +17,14 @@ import pytest
 
 from kabinet.appeals.models import StaffRole
 from kabinet.core.models import AuditEvent
-from kabinet.identity import second_factor
+from kabinet.identity import second_factor, setup_grants
 from kabinet.identity.models import SetupGrant, User
 from tests.factories import (
     PASSWORD,
     SoftPasskey,
     admin_login,
     give_second_factor,
+    make_customer,
     make_staff,
     recovery_code,
     redirected_to,
@@ -210,3 +211,26 @@ def test_a_code_is_good_once_and_kept_keyed(client, admin_client, deleted):
     assert refused.details == {"method": "setup_grant", "reason": "already_used"}
     assert "totp-secret" not in other.get(SETUP).content.decode()
     assert "totp-secret" in client.get(SETUP).content.decode()
+
+
+def test_a_new_employee_made_in_the_admin_waits_for_a_code(client, admin_client, customer, sverdlovsk):
+    user = make_customer("+79120000005", email="new@example.ru")
+    data = {"user": user.pk, "role": StaffRole.Role.OPERATOR, "regions": [sverdlovsk.pk]}
+    assert admin_client.post(reverse("admin:appeals_staffrole_add"), data).status_code == 302
+    assert setup_grants.is_locked(user)
+    client.post(LOGIN, {"identifier": "new@example.ru", "password": PASSWORD})
+    page = client.get(SETUP).content.decode()
+    assert "Код от администратора" in page and "totp-secret" not in page
+
+    flagged = make_customer("+79120000006")
+    change = admin_client.get(reverse("admin:identity_user_change", args=[flagged.pk]))
+    form = change.context["adminform"].form
+    fields = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    joined = timezone.localtime(flagged.date_joined)
+    fields |= {"date_joined_0": f"{joined:%Y-%m-%d}", "date_joined_1": f"{joined:%H:%M:%S}", "is_staff": "on"}
+    fields |= {"groups": [], "user_permissions": []}
+    for inline in change.context["inline_admin_formsets"]:  # none added: their management forms
+        fields |= {f"{inline.formset.prefix}-{name}": 0 for name in ["TOTAL_FORMS", "INITIAL_FORMS"]}
+    response = admin_client.post(reverse("admin:identity_user_change", args=[flagged.pk]), fields)
+    assert response.status_code == 302
+    assert setup_grants.is_locked(flagged)
