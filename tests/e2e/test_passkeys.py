@@ -119,3 +119,19 @@ def test_a_browser_without_passkeys_sees_the_note_and_no_controls(page, customer
     expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
     expect(page.get_by_text("Войти с ключом доступа можно в браузере")).to_be_visible()
     expect(page.get_by_role("button", name="Войти с ключом доступа")).to_be_hidden()
+
+
+def test_the_servers_refusal_is_shown_and_the_button_works_again(page, customer):
+    virtual_authenticator(page)
+    WebAuthnCredential.objects.create(user=customer, name="Телефон", credential_id=b"key", confirmed=True)
+    log_in(page, "+79120000001")
+    expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
+    WebAuthnCredential.objects.filter(user=customer).delete()  # gone meanwhile: the server refuses
+    button = page.get_by_role("button", name="Войти с ключом доступа")
+    button.click()
+    expect(page.get_by_role("alert")).to_have_text("Войдите заново.")
+    expect(button).to_be_enabled()
+    # The 403 is this test's scenario, not a fault: the watch would report its two lines.
+    assert len(page.watch.problems) == 1 and "403 for fetch" in page.watch.problems[0]
+    page.watch.problems.clear()
+    page.watch.console_errors.clear()
