@@ -73,11 +73,10 @@ def code(request: HttpRequest) -> HttpResponse:
 
 def _passkey_code(request: HttpRequest) -> HttpResponse:
     form = PasskeySignInForm(request.POST)
-    check = second_factor.Check(second_factor.Outcome.INVALID)
-    if form.is_valid():
-        check = passkeys.verify(request, form.cleaned_data["credential"], client_ip(request), site="staff")
-        if check.outcome is second_factor.Outcome.OK:
-            return _verified(request, check.device, form.cleaned_data["remember"])
+    answer = form.cleaned_data["credential"] if form.is_valid() else None
+    check = passkeys.verify(request, answer, client_ip(request), site="staff")
+    if check.outcome is second_factor.Outcome.OK:
+        return _verified(request, check.device, form.cleaned_data["remember"])
     code_form = SecondFactorForm(initial={"remember": bool(request.POST.get("remember"))})
     locked = check.outcome is second_factor.Outcome.LOCKED
     context = _code_context(request, code_form)
@@ -226,7 +225,7 @@ def passkey_remove(request: HttpRequest) -> HttpResponse:
     if check.outcome is second_factor.Outcome.OK:
         messages.success(request, "Ключ доступа удалён.")
     else:
-        messages.error(request, "Этот ключ удалить нельзя: сотрудник входит хотя бы с одним вторым фактором.")
+        messages.error(request, "Это ваш единственный способ входа: сначала добавьте приложение или другой ключ.")
     return redirect("backoffice:second_factor_setup")
 
 

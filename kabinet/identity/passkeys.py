@@ -91,16 +91,17 @@ def sign_in_options(request: HttpRequest) -> dict:
     return data
 
 
-def verify(request: HttpRequest, credential: str, ip: str | None, *, site: str = "") -> Check:
-    """The passkey's answer at sign-in, counted like a code; audited either way."""
+def verify(request: HttpRequest, credential: str | None, ip: str | None, *, site: str = "") -> Check:
+    """The passkey's answer at sign-in, counted like a code; audited either way. None: the form
+    refused it (over 16 KB), a failure all the same."""
     user = request.user
     state = request.session.pop(SIGN_IN_STATE, None)
 
     details = {"method": "passkey"}
 
     def proof() -> WebAuthnCredential | None:
-        if not state:
-            details["reason"] = "NoChallenge"
+        if credential is None or not state:
+            details["reason"] = "InvalidForm" if credential is None else "NoChallenge"
             return None
         try:
             device = _helper(request).authenticate_complete(user=user, state=state, data=json.loads(credential))

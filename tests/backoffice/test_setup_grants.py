@@ -186,9 +186,10 @@ def test_only_a_superuser_issues_codes(deleted, sverdlovsk):
 def test_no_code_for_oneself_or_an_employee_with_a_factor(admin_client, customer, operator):
     User.objects.filter(pk=customer.pk).update(first_name="Админ")
     give_second_factor(operator.user)
-    data = {"action": "issue_setup_grant", "_selected_action": [customer.pk, operator.user.pk]}
+    someone = make_customer("+79120000005")
+    data = {"action": "issue_setup_grant", "_selected_action": [customer.pk, operator.user.pk, someone.pk]}
     page = admin_client.post(reverse("admin:identity_user_changelist"), data).content.decode()
-    assert "<code>" not in page
+    assert "<code>" not in page and "Пропущено клиентов: 1 — им код не нужен." in page
     assert "Себе код выдать нельзя" in page and "Пропущено сотрудников со вторым фактором: 1" in page
     assert not SetupGrant.objects.exists() and not AuditEvent.objects.filter(action=Action.SETUP_GRANT_ISSUED).exists()
 

@@ -264,3 +264,12 @@ def test_an_old_challenge_is_refused(client, customer, sverdlovsk, with_passkey,
     assert response.status_code == 400
     refused = AuditEvent.objects.get(action=Action.SECOND_FACTOR_FAILED, user=customer)
     assert refused.details == {"method": "passkey", "reason": "ChallengeExpired"}
+
+
+def test_an_answer_the_form_refuses_is_counted_too(client, customer, sverdlovsk, with_passkey):
+    post_login(client, "+79120000001", region=sverdlovsk)
+    client.post(SIGN_IN_OPTIONS)
+    response = client.post(CODE_PAGE, {"credential": "x" * 16385})
+    assert response.status_code == 400 and "Ключ доступа не подошёл" in response.content.decode()
+    refused = AuditEvent.objects.get(action=Action.SECOND_FACTOR_FAILED, user=customer)
+    assert refused.details == {"method": "passkey", "reason": "InvalidForm"}

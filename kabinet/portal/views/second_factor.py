@@ -60,12 +60,10 @@ def code(request: HttpRequest) -> HttpResponse:
 
 def _passkey_code(request: HttpRequest) -> HttpResponse:
     form = PasskeySignInForm(request.POST)
-    if form.is_valid():
-        check = passkeys.verify(request, form.cleaned_data["credential"], client_ip(request))
-        if check.outcome is second_factor.Outcome.OK:
-            return _verified(request, check.device, form.cleaned_data["remember"])
-    else:
-        check = second_factor.Check(second_factor.Outcome.INVALID)
+    answer = form.cleaned_data["credential"] if form.is_valid() else None
+    check = passkeys.verify(request, answer, client_ip(request))
+    if check.outcome is second_factor.Outcome.OK:
+        return _verified(request, check.device, form.cleaned_data["remember"])
     code_form = SecondFactorForm(initial={"remember": bool(request.POST.get("remember"))})
     locked = check.outcome is second_factor.Outcome.LOCKED
     context = _code_page_context(request, code_form)
