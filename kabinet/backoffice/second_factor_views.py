@@ -203,6 +203,9 @@ def passkey_add(request: HttpRequest) -> HttpResponse:
         return _page(request, 400, passkey_form=form)
     data = form.cleaned_data
     check, codes = passkeys.register(request, data["name"], data["credential"], client_ip(request))
+    if check.outcome is second_factor.Outcome.LOCKED:  # refused registrations count too
+        form.add_error(None, locked_message(check.locked_until))
+        return _page(request, 429, passkey_form=form)
     if check.outcome is not second_factor.Outcome.OK:
         form.add_error(None, PASSKEY_NOT_ADDED)
         return _page(request, 400, passkey_form=form)

@@ -236,7 +236,8 @@ def test_a_refused_registration_is_counted_and_audited(signed_in, customer, sett
     assert signed_in.post(ADD, {"name": "Телефон", "credential": forged}).status_code == 400
     refused = AuditEvent.objects.get(action=Action.SECOND_FACTOR_FAILED, user=customer)
     assert refused.details["method"] == "passkey" and refused.details["reason"] == "InvalidRegistrationResponse"
-    signed_in.post(ADD, {"name": "Телефон", "credential": forged})
+    response = signed_in.post(ADD, {"name": "Телефон", "credential": forged})
+    assert response.status_code == 429 and "Повторите после" in response.content.decode()
     assert AuditEvent.objects.filter(action=Action.LOCKED, user=customer).exists()
 
 
