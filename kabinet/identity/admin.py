@@ -183,7 +183,7 @@ class SetupGrantAdmin(ReadOnlyAdmin):
     here, issued from the users' list, never deleted by hand (that would let the password
     alone set a device up again)."""
 
-    list_display = ["user", "issued_by", "expires_at", "created_at"]
+    list_display = ["user", "issued_by", "expires_at", "redeemed_at", "created_at"]
     raw_id_fields = ["user", "issued_by"]
     exclude = ["code_hash"]
 
