@@ -3,6 +3,7 @@ from django.contrib import admin
 from kabinet.appeals.models import Appeal, Event, Reason, StaffRole, Topic
 from kabinet.appeals.ratings_models import AnswerRating
 from kabinet.core.admin import ReadOnlyAdmin
+from kabinet.identity import setup_grants
 
 
 class ReasonInline(admin.TabularInline):
@@ -30,6 +31,10 @@ class StaffRoleAdmin(admin.ModelAdmin):
     list_filter = ["role", "regions"]
     filter_horizontal = ["regions"]
     raw_id_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        setup_grants.lock_new_employee(obj.user)  # a new employee's setup waits for a code
 
 
 class EventInline(admin.TabularInline):

@@ -73,11 +73,10 @@ def code(request: HttpRequest) -> HttpResponse:
 
 def _passkey_code(request: HttpRequest) -> HttpResponse:
     form = PasskeySignInForm(request.POST)
-    check = second_factor.Check(second_factor.Outcome.INVALID)
-    if form.is_valid():
-        check = passkeys.verify(request, form.cleaned_data["credential"], client_ip(request), site="staff")
-        if check.outcome is second_factor.Outcome.OK:
-            return _verified(request, check.device, form.cleaned_data["remember"])
+    answer = form.cleaned_data["credential"] if form.is_valid() else None
+    check = passkeys.verify(request, answer, client_ip(request), site="staff")
+    if check.outcome is second_factor.Outcome.OK:
+        return _verified(request, check.device, form.cleaned_data["remember"])
     code_form = SecondFactorForm(initial={"remember": bool(request.POST.get("remember"))})
     locked = check.outcome is second_factor.Outcome.LOCKED
     context = _code_context(request, code_form)
@@ -149,6 +148,20 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _may_set_up(request: HttpRequest, on: bool) -> bool:
+    """Whether this session may see a pending app secret: a verified one, or the first factor's
+    (after an administrator's deletion, with the code redeemed). Not the password alone of an
+    employee who has a factor: the secret would let its holder make codes later."""
+    return request.user.is_verified() or (not on and setup_grants.may_set_up(request))
+
+
+def _owes_code(request: HttpRequest) -> HttpResponse | None:
+    """The code page, for a session that has a factor to complete before anything else."""
+    if second_factor.is_on(request.user) and not request.user.is_verified():
+        return redirect(f"{reverse('backoffice:second_factor')}?{urlencode({'next': _next(request)})}")
+    return None
+
+
 def _page(request: HttpRequest, status: int, **context) -> HttpResponse:
     user = request.user
     on = second_factor.is_on(user)
@@ -160,7 +173,7 @@ def _page(request: HttpRequest, status: int, **context) -> HttpResponse:
         "locked": not on and not user.is_verified() and not setup_grants.may_set_up(request),
         "code_on": code_on,
         # An employee adds the app beside a passkey only once verified (setup sends others away).
-        "setup": None if code_on else second_factor.start_setup(user),
+        "setup": second_factor.start_setup(user) if not code_on and _may_set_up(request, on) else None,
         "codes_left": second_factor.recovery_codes_left(user) if on else 0,
         "next": _next(request),
         "passkeys": [(key, passkeys.may_remove(user, key)) for key in second_factor.passkeys(user)],
@@ -173,6 +186,8 @@ def _page(request: HttpRequest, status: int, **context) -> HttpResponse:
 @employee_session
 def passkey_options(request: HttpRequest) -> HttpResponse:
     """The challenge for «Добавить ключ доступа»: a verified session's, or the first factor's."""
+    if owes := _owes_code(request):
+        return owes
     if not passkeys.may_add(request):
         return JsonResponse({"detail": "Сначала подтвердите вход."}, status=403)
     return JsonResponse(passkeys.registration_options(request))
@@ -181,11 +196,16 @@ def passkey_options(request: HttpRequest) -> HttpResponse:
 @require_POST
 @employee_session
 def passkey_add(request: HttpRequest) -> HttpResponse:
+    if owes := _owes_code(request):
+        return owes
     form = PasskeyForm(request.POST)
     if not form.is_valid():
         return _page(request, 400, passkey_form=form)
     data = form.cleaned_data
     check, codes = passkeys.register(request, data["name"], data["credential"], client_ip(request))
+    if check.outcome is second_factor.Outcome.LOCKED:  # refused registrations count too
+        form.add_error(None, locked_message(check.locked_until))
+        return _page(request, 429, passkey_form=form)
     if check.outcome is not second_factor.Outcome.OK:
         form.add_error(None, PASSKEY_NOT_ADDED)
         return _page(request, 400, passkey_form=form)
@@ -208,7 +228,7 @@ def passkey_remove(request: HttpRequest) -> HttpResponse:
     if check.outcome is second_factor.Outcome.OK:
         messages.success(request, "Ключ доступа удалён.")
     else:
-        messages.error(request, "Этот ключ удалить нельзя: сотрудник входит хотя бы с одним вторым фактором.")
+        messages.error(request, "Это ваш единственный способ входа: сначала добавьте приложение или другой ключ.")
     return redirect("backoffice:second_factor_setup")
 
 

@@ -22,7 +22,6 @@ from kabinet.identity.models import (
     SmsDevice,
     User,
 )
-from kabinet.identity.staff import is_staff_member
 
 
 class KabinetUserChangeForm(UserChangeForm):
@@ -61,22 +60,32 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "password1", "password2"]})]
     actions = ["issue_setup_grant"]
 
-    @admin.action(description="Выдать код подключения второго фактора (сотрудникам)")
+    @admin.action(description="Выдать код подключения второго фактора (сотрудникам)", permissions=["setup_grant"])
     def issue_setup_grant(self, request, queryset) -> TemplateResponse:
         """After a deleted device, an employee sets a new one up only with this code: shown once
-        here, to hand over in person or by phone (identity.setup_grants)."""
-        staff = [user for user in queryset if is_staff_member(user)]
-        codes = [(user, setup_grants.issue(user, request.user, client_ip(request))) for user in staff]
+        here, to hand over in person or by phone (identity.setup_grants decides who gets one)."""
+        codes, skipped = [], {"customer": 0, "has_factor": 0, "self": 0, "not_superuser": 0}
+        for user in queryset:
+            if reason := setup_grants.refusal(user, request.user):
+                skipped[reason] += 1
+            else:
+                codes.append((user, setup_grants.issue(user, request.user, client_ip(request))))
         context = {
             **self.admin_site.each_context(request),
             "title": "Коды подключения второго фактора",
             "codes": codes,
-            "skipped": len(queryset) - len(staff),
+            "skipped": skipped,
         }
         return TemplateResponse(request, "admin/identity/setup_grant_codes.html", context)
 
+    def has_setup_grant_permission(self, request) -> bool:
+        """Superusers only: the code lets whoever holds it enrol a device for the employee."""
+        return request.user.is_superuser
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if {"is_staff", "is_superuser"} & set(form.changed_data):
+            setup_grants.lock_new_employee(obj)
         if change:  # a new e-mail or a block changes where the bills go: billing is told
             bill_delivery.user_edited(obj, form.changed_data)
 
@@ -174,7 +183,7 @@ class SetupGrantAdmin(ReadOnlyAdmin):
     here, issued from the users' list, never deleted by hand (that would let the password
     alone set a device up again)."""
 
-    list_display = ["user", "issued_by", "expires_at", "created_at"]
+    list_display = ["user", "issued_by", "expires_at", "redeemed_at", "created_at"]
     raw_id_fields = ["user", "issued_by"]
     exclude = ["code_hash"]
 

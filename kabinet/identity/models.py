@@ -298,6 +298,8 @@ class SetupGrant(models.Model):
     code_hash = models.CharField(max_length=64, blank=True)
     issued_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The code opens one session's setup: a second entry of it is refused (and audited).
+    redeemed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,7 +6,7 @@ py_webauthn; its views are not mounted, the rules are here:
 - A passkey is added by a verified session, or by one whose user has no second factor yet (an
   employee's first, at setup); the first factor comes with recovery codes, as the app's does.
 - At sign-in it completes the session the password opened, for that user's passkeys only,
-  counted and audited like a code (second_factor.counted).
+  counted and audited like a code (second_factor.counted); so is a refused registration.
 - A challenge is kept in the session and taken out before it is checked: good for one try.
 - A customer removes one with a current code or the password; an employee keeps at least one
   second factor.
@@ -14,7 +14,7 @@ py_webauthn; its views are not mounted, the rules are here:
 
 import json
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp_webauthn.exceptions import OTPWebAuthnApiError
@@ -51,23 +51,36 @@ def registration_options(request: HttpRequest) -> dict:
 
 def register(request: HttpRequest, name: str, credential: str, ip: str | None) -> tuple[Check, list[str]]:
     """Save the new passkey when the browser's answer meets the session's challenge; the first
-    second factor of the user also gets recovery codes (shown once)."""
+    second factor of the user also gets recovery codes (shown once). A refused answer is
+    counted and audited like a wrong code, with why (the exception's name)."""
     user = request.user
     state = request.session.pop(REGISTER_STATE, None)
-    if not state or not may_add(request):
+    if not may_add(request):
         return Check(Outcome.INVALID), []
     first = not second_factor.is_on(user)
-    try:
-        with transaction.atomic():
-            device = _helper(request).register_complete(user=user, state=state, data=json.loads(credential))
-            device.name = name
-            device.save(update_fields=["name"])
-            codes = second_factor.issue_recovery_codes(user) if first else []
-            setup_grants.done(request)
-    except _REFUSED:
-        return Check(Outcome.INVALID), []
-    audit.record(AuditEvent.Action.SECOND_FACTOR_ON, user=user, ip=ip, method="passkey", name=name)
-    return Check(Outcome.OK, device=device), codes
+    details = {"method": "passkey", "step": "register"}
+    codes: list[str] = []
+
+    def proof() -> WebAuthnCredential | None:
+        if not state:
+            details["reason"] = "NoChallenge"
+            return None
+        try:
+            with transaction.atomic():  # a savepoint: a duplicate key leaves counted's transaction usable
+                device = _helper(request).register_complete(user=user, state=state, data=json.loads(credential))
+                device.name = name
+                device.save(update_fields=["name"])
+                codes.extend(second_factor.issue_recovery_codes(user) if first else [])
+                setup_grants.done(request)
+        except (*_REFUSED, IntegrityError) as exc:  # IntegrityError: the key is someone's already
+            details["reason"] = type(exc).__name__
+            return None
+        return device
+
+    check = second_factor.counted(user, ip, proof, details)
+    if check.outcome is Outcome.OK:
+        audit.record(AuditEvent.Action.SECOND_FACTOR_ON, user=user, ip=ip, method="passkey", name=name)
+    return check, codes
 
 
 def sign_in_options(request: HttpRequest) -> dict:
@@ -78,21 +91,26 @@ def sign_in_options(request: HttpRequest) -> dict:
     return data
 
 
-def verify(request: HttpRequest, credential: str, ip: str | None, *, site: str = "") -> Check:
-    """The passkey's answer at sign-in, counted like a code; audited either way."""
+def verify(request: HttpRequest, credential: str | None, ip: str | None, *, site: str = "") -> Check:
+    """The passkey's answer at sign-in, counted like a code; audited either way. None: the form
+    refused it (over 16 KB), a failure all the same."""
     user = request.user
     state = request.session.pop(SIGN_IN_STATE, None)
 
+    details = {"method": "passkey"}
+
     def proof() -> WebAuthnCredential | None:
-        if not state:
+        if credential is None or not state:
+            details["reason"] = "InvalidForm" if credential is None else "NoChallenge"
             return None
         try:
             device = _helper(request).authenticate_complete(user=user, state=state, data=json.loads(credential))
-        except _REFUSED:
+        except _REFUSED as exc:
+            details["reason"] = type(exc).__name__
             return None
         return device if device.confirmed else None
 
-    check = second_factor.counted(user, ip, proof)
+    check = second_factor.counted(user, ip, proof, details)
     if check.outcome is Outcome.OK:
         where = {"site": site} if site else {}
         audit.record(AuditEvent.Action.SECOND_FACTOR_USED, user=user, ip=ip, method="passkey", **where)
@@ -121,12 +139,25 @@ def remove(user: User, pk: int, ip: str | None, proof: str | None = None) -> Che
         check = second_factor.counted(user, ip, proven)
         if check.outcome is not Outcome.OK:
             return check
-    with transaction.atomic():
-        device.delete()
-        if not second_factor.is_on(user):
-            StaticDevice.objects.filter(user=user).delete()
+    if not _delete(user, device):
+        return Check(Outcome.INVALID)
     audit.record(AuditEvent.Action.SECOND_FACTOR_OFF, user=user, ip=ip, method="passkey", name=device.name)
     return Check(Outcome.OK)
+
+
+def _delete(user: User, device: WebAuthnCredential) -> bool:
+    """Delete under the user's row lock, so two removals at once are served one after the other:
+    the second sees the first's result, and an employee is never left without a second factor."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if not second_factor.passkeys(user).filter(pk=device.pk).delete()[0]:
+            return False
+        if is_staff_member(user) and not second_factor.is_on(user):
+            transaction.set_rollback(True)
+            return False
+        if not second_factor.is_on(user):
+            StaticDevice.objects.filter(user=user).delete()
+    return True
 
 
 def _helper(request: HttpRequest):

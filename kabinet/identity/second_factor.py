@@ -94,8 +94,8 @@ _DEVICE_KINDS = (TOTPDevice, SmsDevice, WebAuthnCredential)
 @cache
 def _any_device_sql() -> str:
     quote = connection.ops.quote_name
-    tables = [quote(kind._meta.db_table) for kind in _DEVICE_KINDS]
-    selects = [f"SELECT 1 FROM {table} WHERE user_id = %s AND confirmed" for table in tables]  # noqa: S608 (names from the models)
+    tables = [(quote(kind._meta.db_table), quote(kind._meta.get_field("user").column)) for kind in _DEVICE_KINDS]
+    selects = [f"SELECT 1 FROM {table} WHERE {user} = %s AND confirmed" for table, user in tables]  # noqa: S608 (names from the models)
     return " UNION ALL ".join(selects) + " LIMIT 1"
 
 
@@ -227,7 +227,10 @@ def delete_by_admin(devices: list, admin: User, ip: str | None) -> None:
             )
         for user in {device.user for device in devices}:
             if is_staff_member(user) and not is_on(user):
-                SetupGrant.objects.get_or_create(user=user)
+                # A code issued before this deletion opens nothing, nor does a pending app
+                # secret shown to some earlier session (it would make codes once confirmed).
+                SetupGrant.objects.update_or_create(user=user, defaults={"code_hash": "", "expires_at": None})
+                TOTPDevice.objects.filter(user=user, confirmed=False).delete()
 
 
 def start_sms_setup(user: User, ip: str | None) -> VerificationCode:
@@ -313,6 +316,7 @@ def set_up_for_demo(user: User, secret: str) -> bool:
     key = b32decode(secret.replace(" ", "")).hex()
     TOTPDevice.objects.filter(user=user).delete()
     TOTPDevice.objects.create(user=user, name="Приложение (демо)", key=key, confirmed=True)
+    SetupGrant.objects.filter(user=user).delete()  # the demo's app is set up: nothing waits
     return True
 
 
@@ -362,9 +366,10 @@ def limits(user: User, ip: str | None) -> list[ratelimit.Limit]:
     return [ratelimit.user_limit(SCOPE, user.pk)] + ([ratelimit.ip_limit(SCOPE, ip)] if ip else [])
 
 
-def counted(user: User, ip: str | None, check) -> Check:
+def counted(user: User, ip: str | None, check, details: dict | None = None) -> Check:
     """`check` (run in a transaction) returns the device that accepted the proof, or None: a
-    failure counted and audited like a wrong code (identity.passkeys uses it too)."""
+    failure counted and audited like a wrong code (identity.passkeys uses it too). `details` go
+    into the failure's audit event; `check` may add to them (why it refused)."""
     keys = limits(user, ip)
     if until := ratelimit.attempt(keys):
         return Check(Outcome.LOCKED, locked_until=until)
@@ -375,7 +380,7 @@ def counted(user: User, ip: str | None, check) -> Check:
         ratelimit.reset(keys[:1])
         return Check(Outcome.OK, device=device)
     until = ratelimit.failed(keys)
-    audit.record(AuditEvent.Action.SECOND_FACTOR_FAILED, user=user, ip=ip)
+    audit.record(AuditEvent.Action.SECOND_FACTOR_FAILED, user=user, ip=ip, **(details or {}))
     if until:
         audit.record(AuditEvent.Action.LOCKED, user=user, ip=ip, until=until.isoformat(), scope=SCOPE)
         return Check(Outcome.LOCKED, locked_until=until)

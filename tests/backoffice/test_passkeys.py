@@ -2,11 +2,13 @@
 the app, asked for at both staff doors, never dropped below one. Someone who knows only the
 password of an employee with a second factor cannot add a passkey of their own."""
 
+from django.test import RequestFactory
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 import pytest
 
 from kabinet.core.models import AuditEvent
-from kabinet.identity import second_factor
+from kabinet.identity import passkeys, second_factor
 from tests.factories import PASSWORD, SoftPasskey, give_second_factor, redirected_to
 
 LOGIN = reverse("backoffice:login")
@@ -27,6 +29,17 @@ def sign_in(client, identifier="operator@example.ru"):
 def add_passkey(client, key: SoftPasskey, name: str = "Ноутбук", **fields):
     options = client.post(OPTIONS).json()
     return client.post(ADD, {"name": name, "credential": key.create(options), **fields})
+
+
+def challenge_in_session(client, user) -> dict:
+    """Registration options made for `user`, their challenge put in the client's session."""
+    request = RequestFactory().post(OPTIONS)
+    request.user, request.session = user, {}
+    options = passkeys.registration_options(request)
+    session = client.session
+    session[passkeys.REGISTER_STATE] = request.session[passkeys.REGISTER_STATE]
+    session.save()
+    return options
 
 
 @pytest.fixture
@@ -69,9 +82,11 @@ def test_the_passkey_is_asked_after_the_password(client, operator, with_passkey)
 def test_with_only_the_password_no_passkey_can_be_added(client, operator, with_passkey):
     """The password alone must not enrol an attacker's key beside the employee's."""
     sign_in(client)
-    assert client.post(OPTIONS).status_code == 403
-    response = client.post(ADD, {"name": "Чужой", "credential": SoftPasskey().create({"challenge": "AAAA"})})
-    assert response.status_code == 400
+    assert redirected_to(client.post(OPTIONS)).startswith(CODE_PAGE)
+    # A challenge in the session, as if the options had been given: still not for this session.
+    options = challenge_in_session(client, operator.user)
+    response = client.post(ADD, {"name": "Чужой", "credential": SoftPasskey().create(options)})
+    assert redirected_to(response).startswith(CODE_PAGE)
     assert second_factor.passkeys(operator.user).count() == 1
     assert redirected_to(client.get(QUEUE)).startswith(CODE_PAGE)
 
@@ -84,7 +99,8 @@ def test_an_employee_keeps_at_least_one_second_factor(client, operator, with_pas
 
     assert redirected_to(client.post(REMOVE, {"passkey": key.pk})) == SETUP
     assert second_factor.passkeys(operator.user).exists()
-    assert "единственный способ входа" in client.get(SETUP).content.decode()
+    page = client.get(SETUP).content.decode()
+    assert "Это ваш единственный способ входа: сначала добавьте приложение или другой ключ." in page
 
     give_second_factor(operator.user)
     client.post(REMOVE, {"passkey": key.pk})
@@ -100,3 +116,13 @@ def test_a_wrong_passkey_is_counted_at_the_staff_door(client, operator, with_pas
     assert response.status_code == 400
     assert "Ключ доступа не подошёл" in response.content.decode()
     assert AuditEvent.objects.filter(action=Action.SECOND_FACTOR_FAILED, user=operator.user).count() == 1
+
+
+def test_the_password_alone_gets_no_app_secret_from_the_passkey_pages(client, operator, with_passkey):
+    """An empty «Добавить ключ доступа» used to answer with the setup page and a pending app
+    secret: whoever knew the password could make codes once the employee confirmed it."""
+    TOTPDevice.objects.filter(user=operator.user).delete()  # the one the first setup page made
+    sign_in(client)
+    assert redirected_to(client.post(ADD, {})).startswith(CODE_PAGE)
+    assert redirected_to(client.post(OPTIONS)).startswith(CODE_PAGE)
+    assert not TOTPDevice.objects.filter(user=operator.user).exists()

@@ -3,9 +3,11 @@ one up (an attacker who knows it would enrol their own phone or key): the employ
 one-time code an administrator issues in /admin/ (identity.setup_grants)."""
 
 from datetime import timedelta
+import hashlib
 import html
 import re
 
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -13,10 +15,20 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 import pyotp
 import pytest
 
+from kabinet.appeals.models import StaffRole
 from kabinet.core.models import AuditEvent
-from kabinet.identity import second_factor
+from kabinet.identity import second_factor, setup_grants
 from kabinet.identity.models import SetupGrant, User
-from tests.factories import PASSWORD, SoftPasskey, admin_login, give_second_factor, recovery_code, redirected_to
+from tests.factories import (
+    PASSWORD,
+    SoftPasskey,
+    admin_login,
+    give_second_factor,
+    make_customer,
+    make_staff,
+    recovery_code,
+    redirected_to,
+)
 
 LOGIN = reverse("backoffice:login")
 QUEUE = reverse("backoffice:queue")
@@ -113,7 +125,9 @@ def test_an_expired_or_replaced_code_opens_nothing(client, admin_client, deleted
 def test_a_first_setup_or_deleted_recovery_codes_need_no_code(client, admin_client, operator):
     recovery_code(operator.user)  # the app and recovery codes
     static = operator.user.staticdevice_set.get()
-    assert admin_client.post(reverse("admin:otp_static_staticdevice_delete", args=[static.pk]), {"post": "yes"})
+    url = reverse("admin:otp_static_staticdevice_delete", args=[static.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not operator.user.staticdevice_set.exists()
     assert not SetupGrant.objects.exists()  # the app is still there
     TOTPDevice.objects.filter(user=operator.user).delete()  # never deleted by an administrator
     sign_in(client)
@@ -130,3 +144,94 @@ def test_the_admin_site_shows_waiting_employees_and_no_code(admin_client, delete
         == 403
     )
     assert SetupGrant.objects.filter(pk=grant.pk).exists()
+
+
+def test_no_app_secret_pending_before_the_deletion_or_the_code_survives(client, admin_client, operator):
+    """A secret shown to someone before (or to the password alone) must not be the one the
+    employee confirms after the administrator's code."""
+    device = give_second_factor(operator.user)
+    second_factor.start_setup(operator.user)  # pending, seen by an earlier session
+    admin_client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert not TOTPDevice.objects.filter(user=operator.user).exists()
+
+    sign_in(client).get(SETUP)  # the locked page makes no secret
+    assert not TOTPDevice.objects.filter(user=operator.user).exists()
+    stale = second_factor.start_setup(operator.user).secret.replace(" ", "")
+    client.post(GRANT, {"code": issue_in_admin(admin_client, operator.user)})
+    assert shown_secret(client.get(SETUP).content.decode()) != stale
+
+
+def test_a_code_issued_before_a_new_deletion_opens_nothing(client, admin_client, deleted):
+    old = issue_in_admin(admin_client, deleted)
+    device = give_second_factor(deleted)  # set up some other way; then lost again
+    admin_client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert sign_in(client).post(GRANT, {"code": old}).status_code == 400
+    assert "totp-secret" not in client.get(SETUP).content.decode()
+
+
+def test_only_a_superuser_issues_codes(deleted, sverdlovsk):
+    """Staff who may only view the users' list must not hand themselves another's setup."""
+    viewer = make_staff("viewer@example.ru", StaffRole.Role.SUPERVISOR, sverdlovsk).user
+    User.objects.filter(pk=viewer.pk).update(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_user"))
+    client = Client()
+    admin_login(client, User.objects.get(pk=viewer.pk))
+    changelist = reverse("admin:identity_user_changelist")
+    assert "issue_setup_grant" not in client.get(changelist).content.decode()
+    client.post(changelist, {"action": "issue_setup_grant", "_selected_action": [deleted.pk]})
+    assert not AuditEvent.objects.filter(action=Action.SETUP_GRANT_ISSUED).exists()
+    assert not SetupGrant.objects.get(user=deleted).code_hash
+
+
+def test_no_code_for_oneself_or_an_employee_with_a_factor(admin_client, customer, operator):
+    User.objects.filter(pk=customer.pk).update(first_name="Админ")
+    give_second_factor(operator.user)
+    someone = make_customer("+79120000005")
+    data = {"action": "issue_setup_grant", "_selected_action": [customer.pk, operator.user.pk, someone.pk]}
+    page = admin_client.post(reverse("admin:identity_user_changelist"), data).content.decode()
+    assert "<code>" not in page and "Пропущено клиентов: 1 — им код не нужен." in page
+    assert "Себе код выдать нельзя" in page and "Пропущено сотрудников со вторым фактором: 1" in page
+    assert not SetupGrant.objects.exists() and not AuditEvent.objects.filter(action=Action.SETUP_GRANT_ISSUED).exists()
+
+
+def test_the_issue_names_the_administrator(admin_client, customer, deleted):
+    issue_in_admin(admin_client, deleted)
+    issued = AuditEvent.objects.get(action=Action.SETUP_GRANT_ISSUED, user=deleted)
+    assert issued.details["admin"] == customer.pk and issued.details["admin_name"] == customer.get_username()
+
+
+def test_a_code_is_good_once_and_kept_keyed(client, admin_client, deleted):
+    code = issue_in_admin(admin_client, deleted)
+    plain = hashlib.sha256(code.replace("-", "").encode()).hexdigest()
+    assert SetupGrant.objects.get(user=deleted).code_hash not in ("", plain)
+    assert redirected_to(sign_in(client).post(GRANT, {"code": code})).startswith(SETUP)
+
+    other = sign_in(Client())  # whoever heard the code too
+    assert other.post(GRANT, {"code": code}).status_code == 400
+    refused = AuditEvent.objects.get(action=Action.SECOND_FACTOR_FAILED, user=deleted)
+    assert refused.details == {"method": "setup_grant", "reason": "already_used"}
+    assert "totp-secret" not in other.get(SETUP).content.decode()
+    assert "totp-secret" in client.get(SETUP).content.decode()
+
+
+def test_a_new_employee_made_in_the_admin_waits_for_a_code(client, admin_client, customer, sverdlovsk):
+    user = make_customer("+79120000005", email="new@example.ru")
+    data = {"user": user.pk, "role": StaffRole.Role.OPERATOR, "regions": [sverdlovsk.pk]}
+    assert admin_client.post(reverse("admin:appeals_staffrole_add"), data).status_code == 302
+    assert setup_grants.is_locked(user)
+    client.post(LOGIN, {"identifier": "new@example.ru", "password": PASSWORD})
+    page = client.get(SETUP).content.decode()
+    assert "Код от администратора" in page and "totp-secret" not in page
+
+    flagged = make_customer("+79120000006")
+    change = admin_client.get(reverse("admin:identity_user_change", args=[flagged.pk]))
+    form = change.context["adminform"].form
+    fields = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    joined = timezone.localtime(flagged.date_joined)
+    fields |= {"date_joined_0": f"{joined:%Y-%m-%d}", "date_joined_1": f"{joined:%H:%M:%S}", "is_staff": "on"}
+    fields |= {"groups": [], "user_permissions": []}
+    for inline in change.context["inline_admin_formsets"]:  # none added: their management forms
+        fields |= {f"{inline.formset.prefix}-{name}": 0 for name in ["TOTAL_FORMS", "INITIAL_FORMS"]}
+    response = admin_client.post(reverse("admin:identity_user_change", args=[flagged.pk]), fields)
+    assert response.status_code == 302
+    assert setup_grants.is_locked(flagged)

@@ -5,11 +5,13 @@ WebAuthn needs a domain: the live server is http://localhost:PORT, a secure cont
 
 from urllib.parse import urlsplit
 
+from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 import pytest
 
 from kabinet.appeals.models import StaffRole
 from kabinet.identity import second_factor, setup_grants
+from kabinet.identity.models import User
 from tests.e2e.helpers import goto, log_in, staff_password, wait_ready
 from tests.factories import give_second_factor, make_staff
 
@@ -84,6 +86,8 @@ def test_after_a_deleted_app_the_administrators_code_lets_a_passkey_in(desktop_p
     page = desktop_page
     virtual_authenticator(page)
     employee = make_staff("supervisor@example.ru", StaffRole.Role.SUPERVISOR, sverdlovsk, first_name="Ольга").user
+    User.objects.filter(pk=customer.pk).update(is_staff=True, is_superuser=True)
+    customer.refresh_from_db()
     second_factor.delete_by_admin([give_second_factor(employee)], customer, None)
     code = setup_grants.issue(employee, customer, None)
 
@@ -97,3 +101,37 @@ def test_after_a_deleted_app_the_administrators_code_lets_a_passkey_in(desktop_p
     add_passkey(page, "Новый телефон")
     page.get_by_role("link", name="Продолжить").click()
     expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
+
+
+def test_a_browser_without_passkeys_sees_the_note_and_no_controls(page, customer):
+    """Without WebAuthn (or JavaScript) the form and the button stay hidden: the page's grid and
+    flex styles must not show what the script never set up."""
+    page.add_init_script("delete window.PublicKeyCredential")
+    log_in(page, "+79120000001")
+    goto(page, "/profile/second-factor/")
+    expect(page.get_by_text("Этот браузер не умеет работать с ключами доступа")).to_be_visible()
+    expect(page.get_by_role("button", name="Добавить ключ доступа")).to_be_hidden()
+    expect(page.get_by_label("Название ключа")).to_be_hidden()
+
+    WebAuthnCredential.objects.create(user=customer, name="Телефон", credential_id=b"key", confirmed=True)
+    page.context.clear_cookies()
+    log_in(page, "+79120000001")
+    expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
+    expect(page.get_by_text("Войти с ключом доступа можно в браузере")).to_be_visible()
+    expect(page.get_by_role("button", name="Войти с ключом доступа")).to_be_hidden()
+
+
+def test_the_servers_refusal_is_shown_and_the_button_works_again(page, customer):
+    virtual_authenticator(page)
+    WebAuthnCredential.objects.create(user=customer, name="Телефон", credential_id=b"key", confirmed=True)
+    log_in(page, "+79120000001")
+    expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
+    WebAuthnCredential.objects.filter(user=customer).delete()  # gone meanwhile: the server refuses
+    button = page.get_by_role("button", name="Войти с ключом доступа")
+    button.click()
+    expect(page.get_by_role("alert")).to_have_text("Войдите заново.")
+    expect(button).to_be_enabled()
+    # The 403 is this test's scenario, not a fault: the watch would report its two lines.
+    assert len(page.watch.problems) == 1 and "403 for fetch" in page.watch.problems[0]
+    page.watch.problems.clear()
+    page.watch.console_errors.clear()

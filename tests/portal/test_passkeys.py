@@ -4,6 +4,7 @@ played by tests.factories.SoftPasskey (the browser tests use Chromium's virtual 
 
 import re
 
+from django.test import Client
 from django.urls import reverse
 from django_otp_webauthn.models import WebAuthnCredential
 import pytest
@@ -48,6 +49,11 @@ def shown_codes(page: str) -> list[str]:
 def signed_in(client, customer, sverdlovsk):
     assert redirected_to(post_login(client, "+79120000001", region=sverdlovsk)) == HOME
     return client
+
+
+@pytest.fixture
+def other_customer(sverdlovsk):
+    return make_customer("+79120000009")
 
 
 @pytest.fixture
@@ -130,12 +136,20 @@ def test_a_passkey_remembers_the_browser_when_asked(client, customer, sverdlovsk
     assert redirected_to(post_login(client, "+79120000001", region=sverdlovsk)) == HOME
 
 
-def test_another_users_passkey_or_an_old_challenge_is_refused_and_counted(client, customer, sverdlovsk, with_passkey):
-    post_login(client, "+79120000001", region=sverdlovsk)
+def test_another_users_passkey_or_an_old_challenge_is_refused_and_counted(
+    client, customer, sverdlovsk, with_passkey, other_customer
+):
+    other = Client()
+    assert redirected_to(post_login(other, "+79120000009", region=sverdlovsk)) == HOME
     stranger = SoftPasskey()
+    assert add_passkey(other, stranger).status_code == 200  # a real key, another user's
+
+    post_login(client, "+79120000001", region=sverdlovsk)
     response = passkey_sign_in(client, stranger)
     assert response.status_code == 400
     assert "Ключ доступа не подошёл" in response.content.decode()
+    refused = AuditEvent.objects.get(action=Action.SECOND_FACTOR_FAILED, user=customer)
+    assert refused.details == {"method": "passkey", "reason": "CredentialUserMismatch"}
 
     old = client.post(SIGN_IN_OPTIONS).json()
     client.post(SIGN_IN_OPTIONS)  # a new challenge replaces it
@@ -201,3 +215,62 @@ def test_the_challenge_is_only_for_a_session_that_owes_the_code(client, customer
     assert client.post(SIGN_IN_OPTIONS).status_code in (302, 403)
     post_login(client, "+79120000001", region=sverdlovsk)  # no second factor: already in
     assert client.post(SIGN_IN_OPTIONS).status_code == 403
+
+
+def test_a_key_registered_to_someone_else_is_refused_not_an_error(signed_in, customer, other_customer, sverdlovsk):
+    """The same credential id twice: a clear refusal, counted and audited, never a 500."""
+    key = SoftPasskey()
+    assert add_passkey(signed_in, key).status_code == 200
+    other = Client()
+    assert redirected_to(post_login(other, "+79120000009", region=sverdlovsk)) == HOME
+    response = add_passkey(other, key)
+    assert response.status_code == 400 and "Ключ доступа не добавлен" in response.content.decode()
+    refused = AuditEvent.objects.get(action=Action.SECOND_FACTOR_FAILED, user=other_customer)
+    assert refused.details == {"method": "passkey", "step": "register", "reason": "IntegrityError"}
+
+
+def test_a_refused_registration_is_counted_and_audited(signed_in, customer, settings):
+    settings.KABINET_FAILURES_PER_IDENTIFIER = 2
+    options = signed_in.post(OPTIONS).json()
+    forged = SoftPasskey(origin="https://evil.example").create(options)
+    assert signed_in.post(ADD, {"name": "Телефон", "credential": forged}).status_code == 400
+    refused = AuditEvent.objects.get(action=Action.SECOND_FACTOR_FAILED, user=customer)
+    assert refused.details["method"] == "passkey" and refused.details["reason"] == "InvalidRegistrationResponse"
+    response = signed_in.post(ADD, {"name": "Телефон", "credential": forged})
+    assert response.status_code == 429 and "Повторите после" in response.content.decode()
+    assert AuditEvent.objects.filter(action=Action.LOCKED, user=customer).exists()
+
+
+def test_a_lowered_sign_count_or_another_rp_id_is_refused(client, customer, sverdlovsk, with_passkey):
+    """A cloned key gives itself away by a count that did not go up; a key made for another
+    site signs for its RP ID, not ours."""
+    post_login(client, "+79120000001", region=sverdlovsk)
+    assert redirected_to(passkey_sign_in(client, with_passkey)) == HOME
+    client.logout()
+    post_login(client, "+79120000001", region=sverdlovsk)
+    with_passkey.count -= 1  # the next answer repeats the count the server has seen
+    assert passkey_sign_in(client, with_passkey).status_code == 400
+    with_passkey.count += 5
+    with_passkey.rp_id = "evil.example"
+    assert passkey_sign_in(client, with_passkey).status_code == 400
+    reasons = AuditEvent.objects.filter(action=Action.SECOND_FACTOR_FAILED).values_list("details__reason", flat=True)
+    assert sorted(reasons) == ["InvalidAuthenticationResponse", "InvalidAuthenticationResponse"]
+
+
+def test_an_old_challenge_is_refused(client, customer, sverdlovsk, with_passkey, settings):
+    post_login(client, "+79120000001", region=sverdlovsk)
+    options = client.post(SIGN_IN_OPTIONS).json()
+    settings.OTP_WEBAUTHN_TIMEOUT_SECONDS = 0  # as if the answer came after the timeout
+    response = client.post(CODE_PAGE, {"credential": with_passkey.get(options)})
+    assert response.status_code == 400
+    refused = AuditEvent.objects.get(action=Action.SECOND_FACTOR_FAILED, user=customer)
+    assert refused.details == {"method": "passkey", "reason": "ChallengeExpired"}
+
+
+def test_an_answer_the_form_refuses_is_counted_too(client, customer, sverdlovsk, with_passkey):
+    post_login(client, "+79120000001", region=sverdlovsk)
+    client.post(SIGN_IN_OPTIONS)
+    response = client.post(CODE_PAGE, {"credential": "x" * 16385})
+    assert response.status_code == 400 and "Ключ доступа не подошёл" in response.content.decode()
+    refused = AuditEvent.objects.get(action=Action.SECOND_FACTOR_FAILED, user=customer)
+    assert refused.details == {"method": "passkey", "reason": "InvalidForm"}

@@ -60,12 +60,10 @@ def code(request: HttpRequest) -> HttpResponse:
 
 def _passkey_code(request: HttpRequest) -> HttpResponse:
     form = PasskeySignInForm(request.POST)
-    if form.is_valid():
-        check = passkeys.verify(request, form.cleaned_data["credential"], client_ip(request))
-        if check.outcome is second_factor.Outcome.OK:
-            return _verified(request, check.device, form.cleaned_data["remember"])
-    else:
-        check = second_factor.Check(second_factor.Outcome.INVALID)
+    answer = form.cleaned_data["credential"] if form.is_valid() else None
+    check = passkeys.verify(request, answer, client_ip(request))
+    if check.outcome is second_factor.Outcome.OK:
+        return _verified(request, check.device, form.cleaned_data["remember"])
     code_form = SecondFactorForm(initial={"remember": bool(request.POST.get("remember"))})
     locked = check.outcome is second_factor.Outcome.LOCKED
     context = _code_page_context(request, code_form)
@@ -239,6 +237,8 @@ def sms_confirm(request: HttpRequest) -> HttpResponse:
 @customer_required
 def passkey_options(request: HttpRequest) -> HttpResponse:
     """The challenge for «Добавить ключ доступа» (the page's script asks for it)."""
+    if not passkeys.may_add(request):  # the middleware sends such sessions away: kept as the rule
+        return JsonResponse({"detail": "Сначала подтвердите вход."}, status=403)
     return JsonResponse(passkeys.registration_options(request))
 
 
@@ -250,6 +250,9 @@ def passkey_add(request: HttpRequest) -> HttpResponse:
         return _page(request, 400, passkey_form=form)
     data = form.cleaned_data
     check, codes = passkeys.register(request, data["name"], data["credential"], client_ip(request))
+    if check.outcome is second_factor.Outcome.LOCKED:  # refused registrations count too
+        form.add_error(None, locked_message(check.locked_until))
+        return _page(request, 429, passkey_form=form)
     if check.outcome is not second_factor.Outcome.OK:
         form.add_error(None, PASSKEY_NOT_ADDED)
         return _page(request, 400, passkey_form=form)

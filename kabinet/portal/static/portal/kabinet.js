@@ -534,11 +534,17 @@
     });
   }
 
-  function passkeyCeremony(form, url, creating, failure) {
+  // The button stays disabled while a ceremony is under way (a second click would ask for a
+  // second challenge and void the first); a refusal by the server shows its own `detail`.
+  function passkeyCeremony(form, button, url, creating, failure) {
     var error = form.querySelector("[data-passkey-error]");
     error.hidden = true;
+    button.disabled = true;
     fetch(url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" } })
       .then(function (response) {
+        if (response.status === 403) {
+          return response.json().then(function (body) { throw { detail: body.detail }; }, function () { throw {}; });
+        }
         if (!response.ok) throw new Error("options " + response.status);
         return response.json();
       })
@@ -550,9 +556,10 @@
         form.querySelector("input[name=credential]").value = credentialJSON(credential);
         form.submit();
       })
-      .catch(function () {
-        error.textContent = failure;
+      .catch(function (problem) {
+        error.textContent = (problem && problem.detail) || failure;
         error.hidden = false;
+        button.disabled = false;
       });
   }
 
@@ -560,17 +567,25 @@
     if (!(window.PublicKeyCredential && navigator.credentials && window.fetch)) return;
     document.querySelectorAll("[data-passkey]").forEach(function (el) { el.hidden = false; });
     document.querySelectorAll("[data-passkey-missing]").forEach(function (el) { el.hidden = true; });
+    // Back to a page the browser kept: an answer already sent must not ride along with a typed
+    // code (the server would take the form as a passkey's), and the buttons work again.
+    window.addEventListener("pageshow", function () {
+      document.querySelectorAll("form input[name=credential]").forEach(function (input) { input.value = ""; });
+      document.querySelectorAll("[data-passkey-register], [data-passkey-sign-in]").forEach(function (button) {
+        button.disabled = false;
+      });
+    });
     document.querySelectorAll("[data-passkey-register]").forEach(function (button) {
       button.form.addEventListener("submit", function (event) {
         if (!button.form.querySelector("input[name=name]").value.trim()) return;  // the server says what is missing
         event.preventDefault();
-        passkeyCeremony(button.form, button.getAttribute("data-passkey-register"), true,
+        passkeyCeremony(button.form, button, button.getAttribute("data-passkey-register"), true,
           "Ключ доступа не добавлен: браузер или устройство отказали. Попробуйте ещё раз.");
       });
     });
     document.querySelectorAll("[data-passkey-sign-in]").forEach(function (button) {
       button.addEventListener("click", function () {
-        passkeyCeremony(button.form, button.getAttribute("data-passkey-sign-in"), false,
+        passkeyCeremony(button.form, button, button.getAttribute("data-passkey-sign-in"), false,
           "Ключ доступа не подтвердил вход. Попробуйте ещё раз или введите код.");
       });
     });
