@@ -8,8 +8,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db import transaction
-from django.test import RequestFactory
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.utils import timezone
 import pytest
 
@@ -187,9 +186,9 @@ def test_a_write_does_not_fail_for_the_cache(customer, billed, caplog):
     assert "not bumped" in caplog.text
 
 
-def redis_cache(live_redis: str, url: str | None = None) -> dict:
+def redis_cache(live_redis: str) -> dict:
     return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                        "LOCATION": url or f"{live_redis}/13", "KEY_PREFIX": f"test-read-{uuid.uuid4().hex}"}}  # fmt: skip
+                        "LOCATION": f"{live_redis}/13", "KEY_PREFIX": f"test-read-{uuid.uuid4().hex}"}}  # fmt: skip
 
 
 def paid(account, amount: str) -> Payment:
@@ -222,12 +221,11 @@ def test_a_write_seen_before_its_commit_is_not_served_after_it(
     transaction commits: the bump at commit makes it so."""
     headers = bearer(access_token(customer))
     client.get(ACCOUNTS, headers=headers)
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            paid(billed, "10.00")
-            inside = client.get(ACCOUNTS, headers=headers)  # kept at the in-transaction version
-            with django_assert_num_queries(1):
-                assert client.get(ACCOUNTS, headers=headers).content == inside.content
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        paid(billed, "10.00")
+        inside = client.get(ACCOUNTS, headers=headers)  # kept at the in-transaction version
+        with django_assert_num_queries(1):
+            assert client.get(ACCOUNTS, headers=headers).content == inside.content
     with django_assert_num_queries(2):  # the token check and the account list: not the kept one
         client.get(ACCOUNTS, headers=headers)
 
