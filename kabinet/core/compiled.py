@@ -131,7 +131,9 @@ class _Prepared:
 
 
 class Compiled:
-    """`build(*arguments)` → a model queryset, compiled on first use per database and key."""
+    """`build(*arguments)` → a model queryset, compiled on first use per thread, database and
+    key: `build` runs then, with the sentinels, and never again there (the module's doc says
+    what it must not read)."""
 
     def __init__(self, build: Callable[..., QuerySet], *sentinels: Any, key: Callable[[], Hashable] = lambda: None):
         self.build = build
