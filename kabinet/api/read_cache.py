@@ -10,59 +10,77 @@ What stays exact and what may lag:
   (identity.api_tokens): a revoked or expired token, a blocked user, an employee are refused
   at once; an answer is kept per token, so no other token ever gets it.
 - Writes through the ORM — a model instance saved or deleted: an account linked or unlinked,
-  a payment entered, an account, premises or region edited — bump a version (the user's for
-  links, one for the billing data), at once and again when their transaction commits; an
-  answer kept at an older version is not served, so the next read shows the change.
+  a payment entered, an account edited — bump the version of the user(s) the account is linked
+  to; premises and regions, shared by many users' answers, bump one version for everyone. At
+  once and again when their transaction commits; an answer kept at an older version is not
+  served, so the next request shows the change (with Redis shared by all processes; with a
+  per-process cache, within SECONDS).
 - Set-based writes, which send no signal — the imports' SQL, `bulk_create`, `QuerySet.update`,
   the month balances a rebuild writes — are seen within SECONDS: the kept answer expires.
+
+Keys start with SCHEMA's "api:read:1:" (another layout of the entries takes another number,
+so that processes of two releases never read each other's entries), and Django's KEY_PREFIX
+(KABINET_CACHE_PREFIX) must be unique per installation sharing a Redis.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 import hashlib
 import logging
+import time
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
+from redis.commands.core import Script
 
-from kabinet.core.ratelimit import over_rate_and_get
+from kabinet.core.ratelimit import over_rate_and_get, redis_client
 from kabinet.identity.api_tokens import Principal
 
 SECONDS = 5
+SCHEMA = "api:read:1"
 logger = logging.getLogger("kabinet.api")
-DATA_VERSION = "api:read:v:billing"
+SHARED_VERSION = f"{SCHEMA}:v:shared"  # regions and premises: in many users' answers
 
 
 @dataclass(frozen=True)
 class Entry:
-    version: tuple[int, int]  # the user's, the billing data's
     etag: str
     content_type: str
     body: bytes
 
 
 def version_key(user_id: int) -> str:
-    return f"api:read:v:{user_id}"
+    return f"{SCHEMA}:v:user:{user_id}"
 
 
 def entry_key(principal: Principal, request: HttpRequest) -> str:
     # The URL hashed: a query string may be long or hold what a cache key must not.
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-    return f"api:read:{principal.kind}:{principal.token.pk}:{path}"
+    return f"{SCHEMA}:{principal.kind}:{principal.token.pk}:{path}"
+
+
+def _entry(kept: object, version: tuple[int, int]) -> Entry | None:
+    """The kept answer if it is of this version. Kept as a plain tuple (version, etag,
+    content type, body): no class of ours is pickled into the cache."""
+    if isinstance(kept, tuple) and len(kept) == 4 and kept[0] == version:
+        return Entry(*kept[1:])
+    return None
 
 
 def count_and_peek(request: HttpRequest, principal: Principal) -> int | None:
     """Count the request against the token's rate (the seconds to wait when over it) and, for
-    a GET, note the cached entry and the user's version on the request: one round trip."""
-    keys = [version_key(principal.user.pk), DATA_VERSION]
-    if request.method == "GET":
-        keys.append(entry_key(principal, request))
-    wait, found = over_rate_and_get(f"api:{principal.kind}:{principal.token.pk}", settings.KABINET_API_RATE, keys)
+    a GET, note the kept answer and the versions on the request: one round trip."""
+    rate_key = f"api:{principal.kind}:{principal.token.pk}"
+    if request.method != "GET":
+        return over_rate_and_get(rate_key, settings.KABINET_API_RATE, [])[0]
+    keys = [version_key(principal.user.pk), SHARED_VERSION, entry_key(principal, request)]
+    wait, found = over_rate_and_get(rate_key, settings.KABINET_API_RATE, keys)
     version = (found.get(keys[0], 0), found.get(keys[1], 0))
-    entry = found.get(keys[2]) if len(keys) > 2 else None
-    request.api_read = (version, entry if isinstance(entry, Entry) and entry.version == version else None)
+    request.api_read = (version, _entry(found.get(keys[2]), version))
     return wait
 
 
@@ -74,36 +92,78 @@ def keep(request: HttpRequest, response: HttpResponse) -> None:
     """Keep a 200's rendered body for the next reads of this token and path."""
     if not hasattr(request, "api_read") or not isinstance(request.auth, Principal):
         return
-    entry = Entry(request.api_read[0], response["ETag"], response["Content-Type"], response.content)
-    cache.set(entry_key(request.auth, request), entry, SECONDS)
-
-
-def _increment(key: str) -> None:
+    kept = (request.api_read[0], response["ETag"], response["Content-Type"], response.content)
     try:
-        cache.add(key, 0, timeout=None)
-        try:
-            cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.set(key, 1, timeout=None)
+        cache.set(entry_key(request.auth, request), kept, SECONDS)
+    except Exception:
+        # The answer is rendered: a cache that fails now costs the next poll a miss, not this
+        # one its answer.
+        logger.warning("API read cache: answer not kept", exc_info=True)
+
+
+# A version key that is missing (never bumped, or evicted) starts from the clock in
+# nanoseconds, not 1: a number it held before may still be in an entry kept for SECONDS.
+_BUMP = Script(
+    None,
+    b"""
+for i = 1, #KEYS do
+  if not redis.call('SET', KEYS[i], ARGV[1], 'NX') then redis.call('INCR', KEYS[i]) end
+end
+""",
+)
+
+
+def _increment(keys: list[str]) -> None:
+    try:
+        backend = caches[DEFAULT_CACHE_ALIAS]
+        if isinstance(backend, RedisCache):  # one round trip for them all
+            names = [backend.make_and_validate_key(key) for key in keys]
+            _BUMP(keys=names, args=[time.time_ns()], client=redis_client(backend))
+            return
+        for key in keys:
+            if not cache.add(key, time.time_ns(), timeout=None):
+                try:
+                    cache.incr(key)
+                except ValueError:  # evicted between add and incr
+                    cache.set(key, time.time_ns(), timeout=None)
     except Exception:
         # A payment or a link must not fail for the API's cache: with the cache away the kept
         # answers are away too, and any left expire within SECONDS.
-        logger.warning("API read cache: version %s not bumped", key, exc_info=True)
+        logger.warning("API read cache: versions %s not bumped", keys, exc_info=True)
 
 
-def _bump(key: str) -> None:
+def _bump(keys: list[str]) -> None:
     """Now, so that no answer kept before the write is served after it; and on commit, so that
     an answer read from the rows before they committed is not served either."""
-    _increment(key)
-    transaction.on_commit(lambda: _increment(key))
+    if not keys:
+        return
+    _increment(keys)
+    transaction.on_commit(lambda: _increment(keys))
+
+
+def _users_of(account_ids: Iterable[int]) -> list[str]:
+    """The version keys of the users the accounts are linked to (at most one each)."""
+    from kabinet.identity.models import AccountLink
+
+    users = AccountLink.objects.filter(account_id__in=list(account_ids)).values_list("user_id", flat=True)
+    return [version_key(user_id) for user_id in users]
 
 
 def _link_changed(sender, instance, **kwargs) -> None:
-    _bump(version_key(instance.user_id))
+    _bump([version_key(instance.user_id)])
 
 
-def _billing_changed(sender, **kwargs) -> None:
-    _bump(DATA_VERSION)
+def _account_changed(sender, instance, **kwargs) -> None:
+    _bump(_users_of([instance.pk]))
+
+
+def _account_data_changed(sender, instance, **kwargs) -> None:
+    """A payment, accrual or month balance: only its account's user sees it."""
+    _bump(_users_of([instance.account_id]))
+
+
+def _shared_changed(sender, **kwargs) -> None:
+    _bump([SHARED_VERSION])
 
 
 def connect() -> None:
@@ -113,11 +173,10 @@ def connect() -> None:
     from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount, Premises, Region
     from kabinet.identity.models import AccountLink
 
+    receivers = [(AccountLink, _link_changed), (PersonalAccount, _account_changed), (Payment, _account_data_changed)]
+    receivers += [(Premises, _shared_changed), (Region, _shared_changed)]
     for signal in (post_save, post_delete):
-        signal.connect(_link_changed, sender=AccountLink, dispatch_uid=f"api-read-link-{signal is post_save}")
-        for model in (Payment, PersonalAccount, Premises, Region):
-            signal.connect(
-                _billing_changed, sender=model, dispatch_uid=f"api-read-{model.__name__}-{signal is post_save}"
-            )
+        for model, receiver in receivers:
+            signal.connect(receiver, sender=model, dispatch_uid=f"api-read-{model.__name__}-{signal is post_save}")
     for model in (Accrual, MonthBalance):
-        post_save.connect(_billing_changed, sender=model, dispatch_uid=f"api-read-{model.__name__}-save")
+        post_save.connect(_account_data_changed, sender=model, dispatch_uid=f"api-read-{model.__name__}-save")

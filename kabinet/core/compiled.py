@@ -12,14 +12,23 @@ would give: one definition, the ORM's own SQL.
     by_hash = Compiled(lambda token_hash: Token.objects.filter(token_hash=token_hash)[:1], sentinel.text(0))
     by_hash.instances("abc…")
 
-A sentinel must reach the SQL unchanged (an exact lookup, not `__contains`, which escapes it);
-the first compilation checks that each one is there. `key` names what else the SQL depends on
-(the registered staff checks, say): another key compiles again.
+A sentinel must reach the SQL as its field's adapter leaves it (an exact or comparison lookup,
+not `__contains`, which escapes it): the first compilation finds each one among the parameters,
+as is or as the backend adapts a datetime, date, time or decimal (SQLite and MySQL turn
+datetimes and dates into text), and each run adapts the real argument the same way. `key` names
+what else the SQL depends on (the registered staff checks, say): another key compiles again.
+
+`build` runs once per thread, database and key, with the sentinels: the SQL must depend on
+nothing else. So it must not read `timezone.now()`, the active time zone or language, or
+settings (pass such values as sentinel arguments), and an argument must never change the
+statement's shape: None (`IS NULL`) and lists, tuples, sets or querysets (`IN (…)`) are refused
+with TypeError, as is an argument of another kind than its sentinel.
 """
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+import threading
 from typing import Any
 
 from django.db import connections
@@ -42,12 +51,56 @@ class sentinel:
     def moment(n: int) -> datetime:
         return datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC) + timedelta(microseconds=n)
 
+    @staticmethod
+    def day(n: int) -> date:
+        return date(1902, 3, 4) + timedelta(days=n)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+# How a backend may hold an argument among the SQL's parameters: as given, or as its field's
+# get_db_prep_value adapts it (`ops` methods, named so that each connection's own are used).
+_ADAPTERS = (
+    "adapt_datetimefield_value",
+    "adapt_datefield_value",
+    "adapt_timefield_value",
+    "adapt_decimalfield_value",
+    "adapt_integerfield_value",
+)
+_SHAPES = (list, tuple, set, frozenset, dict, QuerySet)
+
+
+def _adapter_of(ops, value: Any, param: Any) -> Callable[[Any], Any] | None:
+    """The adapter that turns the sentinel `value` into the SQL's `param`, if any."""
+    for adapt in (_identity, *filter(None, (getattr(ops, name, None) for name in _ADAPTERS))):
+        try:
+            if type(adapt(value)) is type(param) and adapt(value) == param:
+                return adapt
+        except (TypeError, ValueError, AttributeError):
+            continue
+    return None
+
+
+def _check_argument(index: int, value: Any, like: Any) -> None:
+    """Refuse what would need another statement than the one compiled (see the module's doc)."""
+    if value is None or isinstance(value, _SHAPES):
+        raise TypeError(f"argument {index}: {type(value).__name__} would change the compiled SQL")
+    kind = type(like)
+    same = isinstance(value, kind) and isinstance(value, datetime) == isinstance(like, datetime)
+    if not same or isinstance(value, bool) != isinstance(like, bool):
+        raise TypeError(f"argument {index}: {kind.__name__} expected, {type(value).__name__} given")
+    if isinstance(like, datetime) and (value.tzinfo is None) != (like.tzinfo is None):
+        raise TypeError(f"argument {index}: an aware datetime expected")
+
 
 @dataclass
 class _Prepared:
     sql: str
     params: list[Any]
-    slots: list[tuple[int, int]]  # (position among the params, index of the argument)
+    slots: list[tuple[int, int, Callable[[Any], Any]]]  # (position, argument's index, its adapter)
+    connection: Any  # the connection it was compiled on: the thread's own
     compiler: Any
     init_list: list[str]
     fields: tuple[int, int]
@@ -56,8 +109,8 @@ class _Prepared:
 
     def instances(self, db: str, args: tuple) -> list[Model]:
         params = list(self.params)
-        for position, index in self.slots:
-            params[position] = args[index]
+        for position, index, adapt in self.slots:
+            params[position] = adapt(args[index])
         with connections[db].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -78,22 +131,30 @@ class _Prepared:
 
 
 class Compiled:
-    """`build(*arguments)` → a model queryset, compiled on first use per database and key."""
+    """`build(*arguments)` → a model queryset, compiled on first use per thread, database and
+    key: `build` runs then, with the sentinels, and never again there (the module's doc says
+    what it must not read)."""
 
     def __init__(self, build: Callable[..., QuerySet], *sentinels: Any, key: Callable[[], Hashable] = lambda: None):
         self.build = build
         self.sentinels = sentinels
         self.key = key
-        self._prepared: dict[tuple, _Prepared] = {}
+        # Per thread: a compiler holds the connection it compiled on, and Django's connections
+        # are per thread (gthread workers, ASGI's sync threads).
+        self._local = threading.local()
 
     def instances(self, *args: Any, using: str = "default") -> list[Model]:
         """What `list(build(*args))` gives, without compiling it again."""
         if len(args) != len(self.sentinels):
             raise TypeError(f"{len(self.sentinels)} arguments expected, {len(args)} given")
-        cache_key = (using, connections[using].vendor, self.key())
-        prepared = self._prepared.get(cache_key)
-        if prepared is None:
-            prepared = self._prepared[cache_key] = self._prepare(using)
+        for index, (value, like) in enumerate(zip(args, self.sentinels, strict=True)):
+            _check_argument(index, value, like)
+        connection = connections[using]
+        prepared_of = self._local.__dict__.setdefault("prepared", {})
+        cache_key = (using, self.key())
+        prepared = prepared_of.get(cache_key)
+        if prepared is None or prepared.connection is not connection:
+            prepared = prepared_of[cache_key] = self._prepare(using)
         return prepared.instances(using, args)
 
     def _prepare(self, db: str) -> _Prepared:
@@ -105,16 +166,20 @@ class Compiled:
         params = list(params)
         slots = []
         for index, value in enumerate(self.sentinels):
-            found = [position for position, param in enumerate(params) if param == value]
+            found = []
+            for position, param in enumerate(params):
+                if (adapt := _adapter_of(compiler.connection.ops, value, param)) is not None:
+                    found.append((position, index, adapt))
             if not found:
-                raise ValueError(f"sentinel {value!r} does not reach the SQL unchanged")
-            slots += [(position, index) for position in found]
+                raise ValueError(f"sentinel {value!r} does not reach the SQL as a parameter")
+            slots += found
         info, select = compiler.klass_info, compiler.select
         start, end = info["select_fields"][0], info["select_fields"][-1] + 1
         return _Prepared(
             sql=sql,
             params=params,
             slots=slots,
+            connection=compiler.connection,
             compiler=compiler,
             init_list=[column[0].target.attname for column in select[start:end]],
             fields=(start, end),

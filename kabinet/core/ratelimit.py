@@ -184,17 +184,16 @@ return out
 )
 
 
-# Django's RedisCache makes a new redis-py client (over the same connection pool) for every
-# call, and a client copies its reply callbacks when made: a tenth of a millisecond of CPU,
-# about a sixth of a kept API answer. One client per pool, kept.
-_clients: dict[int, object] = {}
-
-
-def _redis_client(backend: RedisCache):
-    pool = backend._cache._get_connection_pool(write=True)
-    client = _clients.get(id(pool))
-    if client is None:  # the client holds the pool: its id is not reused while it is here
-        client = _clients[id(pool)] = backend._cache._client(connection_pool=pool)
+def redis_client(backend: RedisCache):
+    """The backend's redis-py client, made once and kept on the backend. Django's RedisCache
+    makes a new client (over the same connection pool) for every call, and a client copies its
+    reply callbacks when made: a tenth of a millisecond of CPU, about a sixth of a kept API
+    answer. Kept on the backend, not in a module's dict, so that it and its pool go with the
+    backend (caches are per thread: a dict here held every thread's pool for good)."""
+    client = backend.__dict__.get("_kabinet_client")
+    if client is None:
+        pool = backend._cache._get_connection_pool(write=True)
+        client = backend.__dict__["_kabinet_client"] = backend._cache._client(connection_pool=pool)
     return client
 
 
@@ -208,7 +207,7 @@ def over_rate_and_get(key: str, per_minute: int, keys: list[str]) -> tuple[int |
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
         rate_key = backend.make_and_validate_key(counter)
-        client = _redis_client(backend)
+        client = redis_client(backend)
         names = [rate_key, *(backend.make_and_validate_key(k) for k in keys)]
         count, *raw = _RATE_AND_GET(keys=names, args=[120], client=client)
         loads = backend._cache._serializer.loads

@@ -3,9 +3,12 @@ without the account query, never to another token, never after the token dies, a
 a write through the ORM that changes it."""
 
 from datetime import date, timedelta
+import time
+import uuid
 
 from django.core.cache import cache
-from django.test import override_settings
+from django.db import transaction
+from django.test import RequestFactory, override_settings
 from django.utils import timezone
 import pytest
 
@@ -14,7 +17,15 @@ from kabinet.billing.models import Payment, PersonalAccount, Region
 from kabinet.core import ratelimit
 from kabinet.identity import api_tokens
 from kabinet.identity.models import AccountLink, PersonalAccessToken, User
-from tests.factories import access_token, api_token, bearer, closed_port, make_account, make_billed
+from tests.factories import (
+    access_token,
+    api_token,
+    bearer,
+    closed_port,
+    make_account,
+    make_billed,
+    make_customer,
+)
 
 pytestmark = pytest.mark.django_db
 ACCOUNTS = "/api/v1/accounts"
@@ -165,11 +176,111 @@ def test_the_rate_and_the_values_in_one_call(settings, redis, request):
     cache.clear()
 
 
-def test_a_write_does_not_fail_for_the_cache(billed, caplog):
+def test_a_write_does_not_fail_for_the_cache(customer, billed, caplog):
     """A payment entered while Redis is away is entered: the bump is logged, not raised."""
     away = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{closed_port()}/0", "OPTIONS": {"socket_connect_timeout": 1}}  # fmt: skip
     with override_settings(CACHES={"default": away}):  # restored before the fixtures clear the cache
         Payment.objects.create(account=billed, paid_on=date(2026, 11, 20), amount="10.00", channel="bank")
     assert Payment.objects.filter(account=billed, amount="10.00").exists()
-    assert "version api:read:v:billing not bumped" in caplog.text
+    assert "not bumped" in caplog.text
+
+
+def redis_cache(live_redis: str) -> dict:
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                        "LOCATION": f"{live_redis}/13", "KEY_PREFIX": f"test-read-{uuid.uuid4().hex}"}}  # fmt: skip
+
+
+def paid(account, amount: str) -> Payment:
+    return Payment.objects.create(account=account, paid_on=date(2026, 11, 20), amount=amount, channel="bank")
+
+
+@pytest.mark.parametrize("redis", [False, True])
+def test_a_payment_of_another_user_keeps_this_users_answer(
+    client, customer, billed, sverdlovsk, settings, redis, request, django_assert_num_queries
+):
+    """Versions are per user: payments on other accounts, all day long, leave this one's kept."""
+    if redis:
+        settings.CACHES = redis_cache(request.getfixturevalue("live_redis"))
+    stranger = make_account(sverdlovsk, "660100000077", house="77")
+    make_customer("+79120000077", stranger)
+    headers = bearer(access_token(customer))
+    first = client.get(ACCOUNTS, headers=headers)
+    paid(stranger, "77.00")
+    with django_assert_num_queries(1):  # the token check: the answer is the kept one
+        assert client.get(ACCOUNTS, headers=headers).content == first.content
+    paid(billed, "10.00")
+    assert client.get(ACCOUNTS, headers=headers).json()[0]["last_payment"]["amount"] == "10.00"
+
+
+def test_a_write_seen_before_its_commit_is_not_served_after_it(
+    client, customer, billed, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """An answer kept at the version of the write's own transaction (here read inside it; in
+    production another process reading the rows just before the commit) is stale once the
+    transaction commits: the bump at commit makes it so."""
+    headers = bearer(access_token(customer))
+    client.get(ACCOUNTS, headers=headers)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        paid(billed, "10.00")
+        inside = client.get(ACCOUNTS, headers=headers)  # kept at the in-transaction version
+        with django_assert_num_queries(1):
+            assert client.get(ACCOUNTS, headers=headers).content == inside.content
+    with django_assert_num_queries(2):  # the token check and the account list: not the kept one
+        client.get(ACCOUNTS, headers=headers)
+
+
+def test_kept_answers_in_redis_end_to_end(client, customer, billed, settings, live_redis, django_assert_num_queries):
+    settings.CACHES = redis_cache(live_redis)
+    secret = access_token(customer)
+    first = client.get(ACCOUNTS, headers=bearer(secret))
+    with django_assert_num_queries(1):
+        again = client.get(ACCOUNTS, headers=bearer(secret))
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    key = read_cache.entry_key(api_tokens.authenticate(secret), RequestOf(ACCOUNTS))
+    assert key.startswith("api:read:1:")
+    assert type(cache.get(key)) is tuple  # no class of ours pickled
+    paid(billed, "10.00")
+    shown = client.get(ACCOUNTS, headers=bearer(secret))
+    assert shown.json()[0]["last_payment"]["amount"] == "10.00" and shown["ETag"] != first["ETag"]
+
+
+@pytest.mark.parametrize("redis", [False, True])
+def test_a_version_key_that_was_lost_does_not_start_again_from_one(billed, customer, settings, redis, request):
+    """An entry kept at version N must not match a version key evicted and bumped back to N."""
+    if redis:
+        settings.CACHES = redis_cache(request.getfixturevalue("live_redis"))
+    key = read_cache.version_key(customer.pk)
+    cache.delete(key)
+    start = time.time_ns()
+    paid(billed, "10.00")
+    assert cache.get(key) >= start
+
+
+def test_a_cache_that_refuses_the_answer_does_not_fail_the_request(client, customer, billed, live_redis, caplog):
+    """Redis refusing the write of the answer (here its ACL, for real) costs a miss, not a 500."""
+    import redis as redis_py
+
+    admin = redis_py.Redis.from_url(f"{live_redis}/13")
+    user = f"kabinet-test-{uuid.uuid4().hex[:8]}"
+    config = redis_cache(live_redis)
+    prefix = config["default"]["KEY_PREFIX"]
+    # Everything but SET outside the rate counters and the version keys.
+    rule = ["on", "nopass", "+@all", "-set", "~*", f"(+set ~{prefix}:1:rl:*)", f"(+set ~{prefix}:1:api:read:1:v:*)"]
+    admin.execute_command("ACL", "SETUSER", user, *rule)
+    try:
+        config["default"]["LOCATION"] = live_redis.replace("redis://", f"redis://{user}:x@") + "/13"
+        secret = access_token(customer)
+        with override_settings(CACHES=config):
+            response = client.get(ACCOUNTS, headers=bearer(secret))
+        assert numbers(response) == ["660100000001"]
+        assert "answer not kept" in caplog.text
+    finally:
+        admin.execute_command("ACL", "DELUSER", user)
+
+
+def test_other_methods_read_no_kept_answer(customer, account):
+    principal = api_tokens.authenticate(access_token(customer))
+    post = RequestFactory().post(ACCOUNTS)
+    assert read_cache.count_and_peek(post, principal) is None
+    assert not hasattr(post, "api_read")

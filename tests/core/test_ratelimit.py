@@ -223,3 +223,20 @@ def test_a_rate_counted_from_several_processes_in_redis_adds_up_and_expires():
             return
         env["KABINET_CACHE_PREFIX"] = f"kabinet-test-{uuid.uuid4().hex}"
     pytest.fail(f"not 2 refusals with the expiry kept in three tries: {outputs}")
+
+
+def test_the_kept_redis_client_goes_with_its_cache_backend(live_redis):
+    """Caches are per thread: a client kept for good would hold each thread's pool for good."""
+    import gc
+    import weakref
+
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = RedisCache(f"{live_redis}/13", {"KEY_PREFIX": f"test-client-{uuid.uuid4().hex}"})
+    client = ratelimit.redis_client(backend)
+    assert ratelimit.redis_client(backend) is client  # made once
+    assert client.connection_pool is backend._cache._get_connection_pool(write=True)
+    pool = weakref.ref(client.connection_pool)
+    del backend, client
+    gc.collect()
+    assert pool() is None

@@ -1,0 +1,94 @@
+"""core.compiled: a queryset compiled once runs with other arguments and finds what the
+queryset finds, on every backend (SQLite holds datetimes and dates as text), per thread."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+import threading
+
+from django.db import connection, connections
+from django.utils import timezone
+import pytest
+
+from kabinet.billing.models import Payment
+from kabinet.core.compiled import Compiled, sentinel
+from kabinet.identity.models import User
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def joined_after(moment: datetime):
+    return User.objects.filter(date_joined__gt=moment).order_by("pk")
+
+
+def paid_between(first: date, last: date):
+    return Payment.objects.filter(paid_on__gte=first, paid_on__lte=last).order_by("paid_on")
+
+
+def test_a_datetime_argument_is_adapted_as_the_backend_holds_it():
+    compiled = Compiled(joined_after, sentinel.moment(0))
+    anna = make_customer("+79120000001")
+    User.objects.filter(pk=anna.pk).update(date_joined=timezone.now() - timedelta(days=2))
+    for moment in (timezone.now() - timedelta(days=3), timezone.now() - timedelta(days=1)):
+        assert compiled.instances(moment) == list(joined_after(moment)), connection.vendor
+    assert compiled.instances(timezone.now() - timedelta(days=3)) == [anna]
+
+
+def test_dates_as_arguments(account):
+    for day in (date(2026, 10, 5), date(2026, 11, 20), date(2026, 12, 1)):
+        Payment.objects.create(account=account, paid_on=day, amount=Decimal("10.00"), channel="bank")
+    compiled = Compiled(paid_between, sentinel.day(0), sentinel.day(1))
+    for first, last in ((date(2026, 10, 1), date(2026, 11, 30)), (date(2026, 11, 20), date(2026, 11, 20))):
+        got = [p.paid_on for p in compiled.instances(first, last)]
+        assert got == [p.paid_on for p in paid_between(first, last)] != []
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [None, ["a"], ("a",), {"a"}, frozenset("a"), User.objects.none(), 7, b"bytes"],
+    ids=repr,
+)
+def test_arguments_that_would_change_the_sql_are_refused(argument):
+    compiled = Compiled(lambda name: User.objects.filter(first_name=name), sentinel.text(0))
+    with pytest.raises(TypeError):
+        compiled.instances(argument)
+
+
+def test_a_date_for_a_datetime_or_a_naive_datetime_is_refused():
+    compiled = Compiled(joined_after, sentinel.moment(0))
+    with pytest.raises(TypeError):
+        compiled.instances(date(2026, 1, 1))
+    with pytest.raises(TypeError):
+        compiled.instances(datetime(2026, 1, 1))
+    by_day = Compiled(paid_between, sentinel.day(0), sentinel.day(1))
+    with pytest.raises(TypeError):
+        by_day.instances(timezone.now(), date(2026, 1, 1))
+    with pytest.raises(TypeError):
+        Compiled(lambda pk: User.objects.filter(pk=pk), sentinel.integer(0)).instances(True)
+
+
+def test_each_thread_compiles_on_its_own_connection():
+    """A compiler holds its thread's connection: another thread must not run on it."""
+    builds = []
+
+    def build(name):
+        builds.append(threading.get_ident())
+        return User.objects.filter(first_name=name)
+
+    compiled = Compiled(build, sentinel.text(0))
+    assert compiled.instances("Анна") == []
+    seen = {}
+
+    def other():
+        try:
+            seen["rows"] = compiled.instances("Анна")
+            seen["prepared"] = compiled._local.prepared
+            seen["connection"] = connections["default"]
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen["rows"] == [] and len(set(builds)) == 2
+    assert next(iter(seen["prepared"].values())).connection is seen["connection"]
