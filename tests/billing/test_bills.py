@@ -1,16 +1,19 @@
 """The monthly bill: what it says, the payment QR code against ГОСТ Р 56042-2014, the PDF."""
 
-from dataclasses import fields, is_dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields, is_dataclass, replace
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
 import re
+import sys
 
 from pypdf import PdfReader
 import pytest
+from reportlab.pdfbase import pdfmetrics
 import segno
 
-from kabinet.billing.bill_pdf import render_bill_pdf
+from kabinet.billing.bill_pdf import FONT, FONT_BOLD, register_fonts, render_bill_pdf
 from kabinet.billing.bill_qr import QR_LIMITS, QR_REQUIRED, payment_qr_fields, payment_qr_payload
 from kabinet.billing.bills import NoBill, bill_data, bills_data
 from kabinet.billing.models import Payment, PersonalAccount, Region
@@ -302,6 +305,35 @@ def test_pdf_with_characters_beyond_the_alphabet(account, customer):
 
 def test_pdf_is_the_same_for_the_same_data(billed):
     assert render_bill_pdf(billed) == render_bill_pdf(billed)
+
+
+def test_pdfs_rendered_in_threads_at_once_are_those_rendered_one_by_one(billed):
+    """Web server threads share the font faces: a subset built while another thread builds one
+    (ReportLab moves a read position in the shared face) must not corrupt either, nor the kept
+    file. Eight threads render each bill at once, so they reach the subsets together; hundreds
+    of rare letters give each bill subsets of its own, and a short switch interval makes the
+    threads interleave inside the build."""
+    letters = [chr(code) for code in range(0x100, 0x500) if chr(code).isalpha()]  # Latin, Greek, Cyrillic
+    bills = [replace(billed, payer_first_name="".join(letters[n : n + 600])) for n in range(8)]
+    register_fonts()
+    faces = [pdfmetrics.getFont(name).face for name in (FONT, FONT_BOLD)]
+
+    def forget_subsets():
+        for face in faces:
+            face.files.clear()
+
+    forget_subsets()
+    expected = [render_bill_pdf(bill) for bill in bills]
+    forget_subsets()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            rendered = [set(pool.map(render_bill_pdf, [bill] * 8)) for bill in bills]
+    finally:
+        sys.setswitchinterval(interval)
+    assert rendered == [{pdf} for pdf in expected]
+    assert [render_bill_pdf(bill) for bill in bills] == expected, "the kept subsets are sound"
 
 
 def test_pdf_without_bank_details_says_where_to_ask(account, customer):
