@@ -12,6 +12,7 @@ from pypdf import PdfReader
 import pytest
 from reportlab.pdfbase import pdfmetrics
 import segno
+from segno import consts
 
 from kabinet.billing.bill_pdf import FONT, FONT_BOLD, register_fonts, render_bill_pdf
 from kabinet.billing.bill_qr import QR_LIMITS, QR_REQUIRED, payment_qr_fields, payment_qr_payload
@@ -222,12 +223,29 @@ def test_qr_without_bank_details_is_refused(account, customer):
         payment_qr_payload(bill_data(account, PERIOD))
 
 
-# 14 bytes fill version 1, 15 begin version 2, 2 331 fill version 40.
-@pytest.mark.parametrize("size", [1, 14, 15, 100, 300, 600, 1500, 2331])
+def byte_capacity(version: int) -> int:
+    """The bytes a symbol of `version` holds in byte mode at level M, from segno's table of
+    data bits: less the mode (4 bits) and the character count (8 bits, 16 from version 10)."""
+    return (consts.SYMBOL_CAPACITY[version][consts.ERROR_LEVEL_M] - 4 - (8 if version < 10 else 16)) // 8
+
+
+# Each version's edge: the last byte that leaves room, the one that fills it, and one too many
+# (the next version's first; version 40's is refused, below).
+EDGES = [1, *(byte_capacity(version) + d for version in range(1, 41) for d in (-1, 0, 1) if (version, d) != (40, 1))]
+
+
+@pytest.mark.parametrize("size", EDGES)
 def test_qr_symbol_has_segnos_modules_for_byte_mode_level_m_and_the_fixed_mask(size):
     data = bytes((n * 37 + size) % 256 for n in range(size))
     expected = segno.make(data, mode="byte", error="m", micro=False, mask=MASK, boost_error=False)
+    assert version_for(size) == expected.version
     assert qr_matrix(data) == tuple(bytes(row) for row in expected.matrix), f"version {expected.version}"
+
+
+def test_qr_symbol_refuses_more_than_version_40_holds():
+    assert byte_capacity(40) == 2331
+    with pytest.raises(ValueError, match="do not fit"):
+        qr_matrix(bytes(2332))
 
 
 def test_qr_symbol_of_the_bill_is_segnos(billed):
