@@ -18,6 +18,7 @@ from kabinet.billing.bill_pdf import FONT, FONT_BOLD, register_fonts, render_bil
 from kabinet.billing.bill_qr import QR_LIMITS, QR_REQUIRED, payment_qr_fields, payment_qr_payload
 from kabinet.billing.bills import NoBill, bill_data, bills_data
 from kabinet.billing.models import Payment, PersonalAccount, Region
+from kabinet.billing.periods import previous_month
 from kabinet.billing.qr_symbol import MASK, qr_matrix, version_for
 from tests.factories import (
     PAYEE,
@@ -121,12 +122,19 @@ def test_the_fingerprint_follows_the_content(account, customer):
 def test_bills_data_says_for_each_account_what_bill_data_says(account, customer):
     make_billed(account)
     Payment.objects.create(account=account, paid_on=date(2026, 10, 2), amount=Decimal("7.00"), channel="bank")
+    also_paid = make_account(account.region, "660100000004", flat="8")
+    make_billed(also_paid, paid="300.00")
     not_rebuilt = make_account(account.region, "660100000002", flat="6")
     accrue(not_rebuilt, PERIOD)
+    rebuilt_before = make_account(account.region, "660100000005", flat="9")
+    make_billed(rebuilt_before, period=previous_month(PERIOD), opening="100.00")
+    accrue(rebuilt_before, PERIOD)  # October accrued, its balances not rebuilt yet
     unbilled = make_account(account.region, "660100000003", flat="7")
     accounts = list(PersonalAccount.objects.select_related("premises", "region", "link__user").order_by("pk"))
-    expected = {a.pk: bill_data(a, PERIOD) for a in (account, not_rebuilt)}
+    expected = {a.pk: bill_data(a, PERIOD) for a in (account, also_paid, not_rebuilt, rebuilt_before)}
     assert len(expected[account.pk].payments) == 2
+    assert [p.amount for p in expected[also_paid.pk].payments] == [Decimal("300.00")]
+    assert expected[rebuilt_before.pk].opening != 0, "September's closing carried forward"
     assert bills_data(accounts, PERIOD) == expected
     assert unbilled.pk not in expected
 
