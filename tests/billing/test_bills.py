@@ -336,11 +336,12 @@ def test_pdf_is_the_same_for_the_same_data(billed):
 def test_pdfs_rendered_in_threads_at_once_are_those_rendered_one_by_one(billed):
     """Web server threads share the font faces: a subset built while another thread builds one
     (ReportLab moves a read position in the shared face) must not corrupt either, nor the kept
-    file. Eight threads render each bill at once, so they reach the subsets together; hundreds
-    of rare letters give each bill subsets of its own, and a short switch interval makes the
-    threads interleave inside the build."""
-    letters = [chr(code) for code in range(0x100, 0x500) if chr(code).isalpha()]  # Latin, Greek, Cyrillic
-    bills = [replace(billed, payer_first_name="".join(letters[n : n + 600])) for n in range(8)]
+    file. Eight threads render each bill at once, so they reach the subsets together; a thousand
+    rare letters give each bill several subsets of its own, and a short switch interval makes
+    the threads interleave inside the builds."""
+    letters = "".join(chr(code) for code in range(0x100, 0x2000) if chr(code).isalpha())
+    first, *others = billed.lines  # a service's name: printed, not in the QR code
+    bills = [replace(billed, lines=(replace(first, service=letters[n : n + 1500]), *others)) for n in range(10)]
     register_fonts()
     faces = [pdfmetrics.getFont(name).face for name in (FONT, FONT_BOLD)]
 
