@@ -336,7 +336,7 @@ def test_pdf_is_the_same_for_the_same_data(billed):
 def test_pdfs_rendered_in_threads_at_once_are_those_rendered_one_by_one(billed):
     """Web server threads share the font faces: a subset built while another thread builds one
     (ReportLab moves a read position in the shared face) must not corrupt either, nor the kept
-    file. Eight threads render each bill at once, so they reach the subsets together; a thousand
+    file. Eight threads render each bill at once, so they reach the subsets together; 1 500
     rare letters give each bill several subsets of its own, and a short switch interval makes
     the threads interleave inside the builds."""
     letters = "".join(chr(code) for code in range(0x100, 0x2000) if chr(code).isalpha())
