@@ -106,6 +106,11 @@ def _store(account: PersonalAccount, data: BillData, existing: Bill | None) -> t
             bill = existing and Bill.objects.select_for_update().filter(pk=existing.pk).first()
             if bill is None:
                 return Bill.objects.create(account=account, period=data.period, **fields), CREATED
+            if (bill.fingerprint, bill.pdf.name) != (existing.fingerprint, existing.pdf.name):
+                # Stored by someone else since it was read (a customer's download while the job
+                # rendered its chunk): from data read later than ours, so theirs stays.
+                storage.delete(name)
+                return bill, UNCHANGED
             old = bill.pdf.name
             for key, value in fields.items():
                 setattr(bill, key, value)

@@ -19,7 +19,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
+from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont, TTFontFace
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from kabinet.billing.bill_qr import payment_purpose, payment_qr_payload
@@ -47,37 +47,51 @@ ALPHABET = "".join(map(chr, range(ord("А"), ord("я") + 1))) + "Ёё«»—–�
 class _Face(TTFontFace):
     """A TrueType face that keeps the compressed file of each subset it embedded."""
 
-    def __init__(self, filename: str):
-        super().__init__(filename)
-        self.files: dict[tuple[int, ...], tuple[bytes, int]] = {}  # compressed, and its length before
-        self.lock = Lock()  # bills are rendered in a web server's threads too
-
-    def _file(self, subset: list[int]) -> tuple[bytes, int]:
-        key = tuple(subset)
-        with self.lock:
-            if key in self.files:
-                return self.files[key]
-        file = super().makeSubset(subset)
-        kept = zlib.compress(file), len(file)
-        with self.lock:
-            self.files[key] = kept
-            while len(self.files) > KEPT_SUBSETS:  # the oldest go: rare characters make new subsets
-                del self.files[next(iter(self.files))]
+    @classmethod
+    def of(cls, face: TTFontFace) -> "_Face":
+        """The face TTFont has parsed, with a cache of subsets: the font file is parsed once."""
+        kept = cls.__new__(cls)
+        kept.__dict__.update(face.__dict__)
+        kept.files = {}  # subset -> its compressed TrueType file, and the file's length
+        kept.lock = Lock()  # bills are rendered in a web server's threads too
         return kept
 
-    def makeSubset(self, subset):
-        return self._file(subset)[0]
+    def compressed_subset(self, subset: list[int]) -> tuple[bytes, int]:
+        """The subset's TrueType file compressed, and its length before. Built under the lock:
+        ReportLab builds a subset by moving a read position in the face, which threads share,
+        and a file built while another thread moves it would be corrupt, and kept."""
+        key = tuple(subset)
+        with self.lock:
+            if (kept := self.files.get(key)) is None:
+                file = self.makeSubset(subset)
+                kept = self.files[key] = zlib.compress(file), len(file)
+                while len(self.files) > KEPT_SUBSETS:  # the oldest go: rare characters make new subsets
+                    del self.files[next(iter(self.files))]
+            return kept
 
     def addSubsetObjects(self, doc, fontname, subset):
-        """ReportLab's, for the font file that makeSubset returns compressed."""
-        length = self._file(subset)[1]
-        reference = super().addSubsetObjects(doc, fontname, subset)
-        descriptor = doc.idToObject[reference.name]
-        stream = doc.idToObject[descriptor.dict["FontFile2"].name]
-        stream.filters = []  # compressed already: the filter is named, not applied
-        stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        """ReportLab's, with the kept compressed file of the subset."""
+        file, length = self.compressed_subset(subset)
+        stream = pdfdoc.PDFStream(content=file)
         stream.dictionary["Length1"] = length
-        return reference
+        # Compressed already: the filter is named, which tells ReportLab not to apply it.
+        stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        descriptor = pdfdoc.PDFDictionary(
+            {
+                "Type": "/FontDescriptor",
+                "Ascent": self.ascent,
+                "CapHeight": self.capHeight,
+                "Descent": self.descent,
+                "Flags": self.flags & ~FF_NONSYMBOLIC | FF_SYMBOLIC,
+                "FontBBox": pdfdoc.PDFArray(self.bbox),
+                "FontName": pdfdoc.PDFName(fontname),
+                "ItalicAngle": self.italicAngle,
+                "StemV": self.stemV,
+                "FontFile2": doc.Reference(stream, f"fontFile:{self.filename}({fontname})"),
+                "MissingWidth": self.defaultWidth,
+            }
+        )
+        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
 
 
 class SubsetFont(TTFont):
@@ -86,7 +100,7 @@ class SubsetFont(TTFont):
 
     def __init__(self, name: str, filename: str):
         super().__init__(name, filename)
-        self.face = _Face(filename)
+        self.face = _Face.of(self.face)
 
     def splitString(self, text, doc, encoding="utf-8"):
         if doc not in self.state:

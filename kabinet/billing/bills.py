@@ -171,8 +171,8 @@ def bill_data(account: PersonalAccount, period: date) -> BillData:
 
 def bills_data(accounts: list[PersonalAccount], period: date) -> dict[int, BillData]:
     """bill_data of many accounts at once, by account id (accounts without accruals in the
-    month are left out): three queries for all of them instead of three for each, plus one
-    for each account whose balances of the month have not been rebuilt."""
+    month are left out): three queries for all of them instead of three for each, and a fourth
+    when some accounts' balances of the month have not been rebuilt."""
     period = month_start(period)
     ids = [account.pk for account in accounts]
     accruals, payments, balances = defaultdict(list), defaultdict(list), {}
@@ -183,17 +183,23 @@ def bills_data(accounts: list[PersonalAccount], period: date) -> dict[int, BillD
         payments[payment.account_id].append(payment)
     for balance in MonthBalance.objects.filter(account_id__in=ids, period=period):
         balances[balance.account_id] = {period: balance}
+    balances |= _latest_balances([pk for pk in accruals if pk not in balances], period)
     return {
-        account.pk: _bill(
-            account,
-            period,
-            accruals[account.pk],
-            payments[account.pk],
-            balances.get(account.pk) or _balances(account, period),
-        )
+        account.pk: _bill(account, period, accruals[account.pk], payments[account.pk], balances.get(account.pk, {}))
         for account in accounts
         if accruals[account.pk]
     }
+
+
+def _latest_balances(ids: list[int], period: date) -> dict[int, dict[date, MonthBalance]]:
+    """For accounts whose balances of the month are not rebuilt yet, the latest one before it:
+    one query for all of them."""
+    latest = {}
+    if ids:
+        earlier = MonthBalance.objects.filter(account_id__in=ids, period__lt=period).order_by("account_id", "-period")
+        for balance in earlier:
+            latest.setdefault(balance.account_id, {balance.period: balance})
+    return latest
 
 
 def _balances(account: PersonalAccount, period: date) -> dict[date, MonthBalance]:

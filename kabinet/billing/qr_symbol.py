@@ -7,7 +7,11 @@ only on the version (where the function patterns, format and version information
 order in which the codeword bits fill the modules, the mask) is taken from segno once per
 version; a payload then costs the error correction as whole-integer XORs and one gather of
 its bits into the module grid. tests/billing/test_bills.py checks the modules against
-segno's for payloads of several versions, and reads the printed symbol back with ZXing."""
+segno's at each version's capacity edge, and reads the printed symbol back with ZXing.
+
+This relies on segno's internals (`consts.ECC`, `GEN_POLY`, the Galois tables, `encoder`'s
+placement functions), not its public API: segno is pinned with `==` for it
+(docs/dependencies.md), and an upgrade needs those tests to pass."""
 
 from dataclasses import dataclass
 from functools import cache
@@ -112,7 +116,8 @@ def _data_codewords(data: bytes, layout: _Layout) -> bytes:
     used = (4 + count_bits + 8 * len(data) + 4) // 8
     capacity = sum(layout.blocks)
     # segno pads a stream that already ends on a byte boundary with a zero byte before the pad
-    # codewords (a second terminator to a reader); kept, so that bills print the same symbol.
+    # codewords (a second terminator to a reader). The standard has no such byte: it is segno's
+    # quirk, kept only so that bills print the same symbol as before (and as segno's).
     padding = b"\0" + _PADS * capacity
     return bits.to_bytes(used, "big") + padding[: capacity - used]
 

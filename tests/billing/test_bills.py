@@ -1,19 +1,24 @@
 """The monthly bill: what it says, the payment QR code against ГОСТ Р 56042-2014, the PDF."""
 
-from dataclasses import fields, is_dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields, is_dataclass, replace
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
 import re
+import sys
 
 from pypdf import PdfReader
 import pytest
+from reportlab.pdfbase import pdfmetrics
 import segno
+from segno import consts
 
-from kabinet.billing.bill_pdf import render_bill_pdf
+from kabinet.billing.bill_pdf import FONT, FONT_BOLD, register_fonts, render_bill_pdf
 from kabinet.billing.bill_qr import QR_LIMITS, QR_REQUIRED, payment_qr_fields, payment_qr_payload
 from kabinet.billing.bills import NoBill, bill_data, bills_data
 from kabinet.billing.models import Payment, PersonalAccount, Region
+from kabinet.billing.periods import previous_month
 from kabinet.billing.qr_symbol import MASK, qr_matrix, version_for
 from tests.factories import (
     PAYEE,
@@ -117,12 +122,19 @@ def test_the_fingerprint_follows_the_content(account, customer):
 def test_bills_data_says_for_each_account_what_bill_data_says(account, customer):
     make_billed(account)
     Payment.objects.create(account=account, paid_on=date(2026, 10, 2), amount=Decimal("7.00"), channel="bank")
+    also_paid = make_account(account.region, "660100000004", flat="8")
+    make_billed(also_paid, paid="300.00")
     not_rebuilt = make_account(account.region, "660100000002", flat="6")
     accrue(not_rebuilt, PERIOD)
+    rebuilt_before = make_account(account.region, "660100000005", flat="9")
+    make_billed(rebuilt_before, period=previous_month(PERIOD), opening="100.00")
+    accrue(rebuilt_before, PERIOD)  # October accrued, its balances not rebuilt yet
     unbilled = make_account(account.region, "660100000003", flat="7")
     accounts = list(PersonalAccount.objects.select_related("premises", "region", "link__user").order_by("pk"))
-    expected = {a.pk: bill_data(a, PERIOD) for a in (account, not_rebuilt)}
+    expected = {a.pk: bill_data(a, PERIOD) for a in (account, also_paid, not_rebuilt, rebuilt_before)}
     assert len(expected[account.pk].payments) == 2
+    assert [p.amount for p in expected[also_paid.pk].payments] == [Decimal("300.00")]
+    assert expected[rebuilt_before.pk].opening != 0, "September's closing carried forward"
     assert bills_data(accounts, PERIOD) == expected
     assert unbilled.pk not in expected
 
@@ -219,12 +231,29 @@ def test_qr_without_bank_details_is_refused(account, customer):
         payment_qr_payload(bill_data(account, PERIOD))
 
 
-# 14 bytes fill version 1, 15 begin version 2, 2 331 fill version 40.
-@pytest.mark.parametrize("size", [1, 14, 15, 100, 300, 600, 1500, 2331])
+def byte_capacity(version: int) -> int:
+    """The bytes a symbol of `version` holds in byte mode at level M, from segno's table of
+    data bits: less the mode (4 bits) and the character count (8 bits, 16 from version 10)."""
+    return (consts.SYMBOL_CAPACITY[version][consts.ERROR_LEVEL_M] - 4 - (8 if version < 10 else 16)) // 8
+
+
+# Each version's edge: the last byte that leaves room, the one that fills it, and one too many
+# (the next version's first; version 40's is refused, below).
+EDGES = [1, *(byte_capacity(version) + d for version in range(1, 41) for d in (-1, 0, 1) if (version, d) != (40, 1))]
+
+
+@pytest.mark.parametrize("size", EDGES)
 def test_qr_symbol_has_segnos_modules_for_byte_mode_level_m_and_the_fixed_mask(size):
     data = bytes((n * 37 + size) % 256 for n in range(size))
     expected = segno.make(data, mode="byte", error="m", micro=False, mask=MASK, boost_error=False)
+    assert version_for(size) == expected.version
     assert qr_matrix(data) == tuple(bytes(row) for row in expected.matrix), f"version {expected.version}"
+
+
+def test_qr_symbol_refuses_more_than_version_40_holds():
+    assert byte_capacity(40) == 2331
+    with pytest.raises(ValueError, match="do not fit"):
+        qr_matrix(bytes(2332))
 
 
 def test_qr_symbol_of_the_bill_is_segnos(billed):
@@ -302,6 +331,36 @@ def test_pdf_with_characters_beyond_the_alphabet(account, customer):
 
 def test_pdf_is_the_same_for_the_same_data(billed):
     assert render_bill_pdf(billed) == render_bill_pdf(billed)
+
+
+def test_pdfs_rendered_in_threads_at_once_are_those_rendered_one_by_one(billed):
+    """Web server threads share the font faces: a subset built while another thread builds one
+    (ReportLab moves a read position in the shared face) must not corrupt either, nor the kept
+    file. Eight threads render each bill at once, so they reach the subsets together; 1 500
+    rare letters give each bill several subsets of its own, and a short switch interval makes
+    the threads interleave inside the builds."""
+    letters = "".join(chr(code) for code in range(0x100, 0x2000) if chr(code).isalpha())
+    first, *others = billed.lines  # a service's name: printed, not in the QR code
+    bills = [replace(billed, lines=(replace(first, service=letters[n : n + 1500]), *others)) for n in range(10)]
+    register_fonts()
+    faces = [pdfmetrics.getFont(name).face for name in (FONT, FONT_BOLD)]
+
+    def forget_subsets():
+        for face in faces:
+            face.files.clear()
+
+    forget_subsets()
+    expected = [render_bill_pdf(bill) for bill in bills]
+    forget_subsets()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            rendered = [set(pool.map(render_bill_pdf, [bill] * 8)) for bill in bills]
+    finally:
+        sys.setswitchinterval(interval)
+    assert rendered == [{pdf} for pdf in expected]
+    assert [render_bill_pdf(bill) for bill in bills] == expected, "the kept subsets are sound"
 
 
 def test_pdf_without_bank_details_says_where_to_ask(account, customer):
