@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
 
 from kabinet.billing.access import customer_accounts
 from kabinet.billing.balances import AccountSummary, summaries_from, with_summary_columns
@@ -83,3 +84,28 @@ def customer_cards(user, today: date) -> Cards:
         {account.pk: pending.get(account.pk, []) for account in accounts},
         {account.pk: autopayments.get(account.pk) for account in accounts},
     )
+
+
+@dataclass(frozen=True)
+class AccountCard:
+    """An account of the customer's, its payments in progress and the customer's autopayment
+    of it: what a page about one account shows above its own data."""
+
+    account: PersonalAccount
+    in_progress: list[OnlinePayment]
+    autopayment: AutoPayment | None
+
+
+_ACCOUNT = Prepared(lambda user, account: with_card_flags(customer_accounts(user).filter(pk=account), user))
+
+
+def customer_account_card(user, account_id: int) -> AccountCard:
+    """`billing.access.customer_account` with its card's payments in one query (and one more
+    each only when there are some). Anyone else's account is not found."""
+    found = _ACCOUNT(user=user.pk, account=account_id)
+    if not found:
+        raise Http404
+    account = found[0]
+    pending = in_progress_by_account([account] if account.card_in_progress else [])
+    autopayments = autopayments_by_account([account] if account.card_autopayment else [], user)
+    return AccountCard(account, pending.get(account.pk, []), autopayments.get(account.pk))
