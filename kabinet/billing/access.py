@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from kabinet.billing.models import PersonalAccount
+from kabinet.core.prepared import Prepared
 
 
 def customer_accounts(user) -> QuerySet[PersonalAccount]:
@@ -15,9 +16,13 @@ def customer_accounts(user) -> QuerySet[PersonalAccount]:
     )
 
 
+# Every page about an account asks this: compiled once per process (core.prepared).
+_ACCOUNT = Prepared(lambda user, account: customer_accounts(user).filter(pk=account))
+
+
 def customer_account(user, account_id: int) -> PersonalAccount:
     """The customer's own account; anyone else's is simply not found."""
-    account = customer_accounts(user).filter(pk=account_id).first()
-    if account is None:
+    found = _ACCOUNT(user=user.pk, account=int(account_id))
+    if not found:
         raise Http404
-    return account
+    return found[0]
