@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_otp import device_classes
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 import pyotp
 import pytest
 
@@ -46,6 +47,15 @@ def test_the_app_set_up_is_asked_for_on_the_next_request(session, customer):
 def test_sms_codes_turned_on_are_asked_for(session, customer):
     SmsDevice.objects.create(user=customer, name="SMS", confirmed=True)
     assert asks_for_code(session)
+
+
+def test_a_passkey_is_asked_for_and_its_removal_seen(session, customer):
+    passkey = WebAuthnCredential.objects.create(
+        user=customer, name="Телефон", credential_id=b"id-1", public_key=b"key", sign_count=0, confirmed=True
+    )
+    assert asks_for_code(session)
+    passkey.delete()
+    assert not asks_for_code(session)
 
 
 def test_a_device_made_anywhere_is_asked_for(session, customer):
@@ -91,16 +101,20 @@ def test_every_django_otp_device_model_but_recovery_codes_counts():
     sql, _ = factors._compiled("default")
     for model in device_classes():
         assert (model._meta.db_table in sql) is not issubclass(model, StaticDevice), model
-    assert {TOTPDevice, SmsDevice} <= set(factors.factor_models())
+    assert {TOTPDevice, SmsDevice, WebAuthnCredential} <= set(factors.factor_models())
 
 
-@pytest.mark.parametrize("devices", [(), ("totp",), ("sms",), ("static",), ("totp", "static"), ("unconfirmed",)])
+@pytest.mark.parametrize(
+    "devices", [(), ("totp",), ("sms",), ("passkey",), ("static",), ("totp", "static"), ("unconfirmed",)]
+)
 def test_the_answer_agrees_with_the_rule(customer, devices):
     for kind in devices:
         if kind == "totp":
             give_second_factor(customer)
         elif kind == "sms":
             SmsDevice.objects.create(user=customer, name="SMS", confirmed=True)
+        elif kind == "passkey":
+            WebAuthnCredential.objects.create(user=customer, credential_id=b"id", public_key=b"k", confirmed=True)
         elif kind == "static":
             StaticDevice.objects.create(user=customer, name="Резервные коды", confirmed=True)
         else:
