@@ -102,7 +102,7 @@ _ACCOUNT = Prepared(lambda user, account: with_card_flags(customer_accounts(user
 def customer_account_card(user, account_id: int) -> AccountCard:
     """`billing.access.customer_account` with its card's payments in one query (and one more
     each only when there are some). Anyone else's account is not found."""
-    found = _ACCOUNT(user=user.pk, account=account_id)
+    found = _ACCOUNT(user=user.pk, account=int(account_id))
     if not found:
         raise Http404
     account = found[0]
