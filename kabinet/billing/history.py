@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount
 from kabinet.billing.periods import month_start
-from kabinet.core.prepared import Prepared
+from kabinet.core.compiled import Compiled, sentinel
 
 
 @dataclass
@@ -63,14 +63,14 @@ class History:
 
 def account_history(account: PersonalAccount, months: int = 24) -> History:
     balances_of, accruals_of, payments_of = _reads(months)
-    balances = balances_of(account=account.pk)
+    balances = balances_of.instances(account.pk)
     if not balances:
         return History([], [])
     accruals = defaultdict(list)
-    for accrual in accruals_of(account=account.pk):
+    for accrual in accruals_of.instances(account.pk):
         accruals[accrual.period].append(accrual)
     payments = defaultdict(list)
-    for payment in payments_of(account=account.pk):
+    for payment in payments_of.instances(account.pk):
         payments[month_start(payment.paid_on)].append(payment)
     rows = [Month(b, accruals.get(b.period, []), payments.get(b.period, [])) for b in balances]
     return History(rows, _consumption(accruals))
@@ -78,17 +78,23 @@ def account_history(account: PersonalAccount, months: int = 24) -> History:
 
 # The API asks for any number of months: a few numbers kept, the portal's 24 among them.
 @lru_cache(maxsize=8)
-def _reads(months: int) -> tuple[Prepared, Prepared, Prepared]:
-    """The history's three reads, compiled once per process (core.prepared): the latest `months`
+def _reads(months: int) -> tuple[Compiled, Compiled, Compiled]:
+    """The history's three reads, compiled once per process (core.compiled): the latest `months`
     balances, and the accruals and payments from the oldest of them on (`_since`)."""
+    any_account = sentinel.integer(0)
     return (
-        Prepared(lambda account: MonthBalance.objects.filter(account=account).order_by("-period")[:months]),
-        Prepared(
+        Compiled(
+            lambda account: MonthBalance.objects.filter(account=account).order_by("-period")[:months], any_account
+        ),
+        Compiled(
             lambda account: Accrual.objects.filter(account=account, period__gte=_since(account, months)).select_related(
                 "service"
-            )
+            ),
+            any_account,
         ),
-        Prepared(lambda account: Payment.objects.filter(account=account, paid_on__gte=_since(account, months))),
+        Compiled(
+            lambda account: Payment.objects.filter(account=account, paid_on__gte=_since(account, months)), any_account
+        ),
     )
 
 

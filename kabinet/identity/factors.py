@@ -9,14 +9,12 @@ missed. Generic over django-otp's device models (`django_otp.device_classes`), s
 added later counts without a change here. Recovery codes (StaticDevice) are not a factor of their
 own, as in `second_factor.is_on`."""
 
-from functools import cache
-
 from django.contrib.auth import get_user_model
-from django.db import router
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django_otp import device_classes
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from kabinet.core.compiled import Compiled, sentinel
 from kabinet.identity.second_factor import is_on
 
 # Where the user's row carries the answer; absent on a user read any other way.
@@ -36,26 +34,21 @@ def with_factor_on(users: QuerySet) -> QuerySet:
     return users.annotate(**{ATTRIBUTE: ExpressionWrapper(found, output_field=BooleanField())})
 
 
-def user_with_factor_on(user_id):
+def user_with_factor_on(user_id: int):
     """The user with that id and `ATTRIBUTE`, or None: `with_factor_on`'s query, compiled once per
-    process. Compiling its EXISTS clauses cost Django more than running the query (0.6 ms of a
-    bare page's 1.4); the statement differs between requests only by the id."""
-    model = get_user_model()
-    alias = router.db_for_read(model)
-    sql, params = _compiled(alias)
-    user = next(iter(model._default_manager.db_manager(alias).raw(sql, [*params, user_id])), None)
-    if user is not None:
-        setattr(user, ATTRIBUTE, bool(getattr(user, ATTRIBUTE)))
+    process (core.compiled). Compiling its EXISTS clauses cost Django more than running the
+    query (0.6 ms of a bare page's 1.4); the statement differs between requests only by the id."""
+    found = _USER.instances(user_id)
+    if not found:
+        return None
+    user = found[0]
+    setattr(user, ATTRIBUTE, bool(getattr(user, ATTRIBUTE)))
     return user
 
 
-@cache
-def _compiled(alias: str) -> tuple[str, list]:
-    query = with_factor_on(get_user_model()._default_manager.using(alias).filter(pk=0)).query
-    sql, params = query.get_compiler(alias).as_sql()
-    if params[-1] != 0:  # the id: the one parameter that differs between requests
-        raise RuntimeError("the user's query is not the one compiled")
-    return sql, list(params[:-1])
+_USER = Compiled(
+    lambda user_id: with_factor_on(get_user_model()._default_manager.filter(pk=user_id)), sentinel.integer(0)
+)
 
 
 def factor_on(user) -> bool:

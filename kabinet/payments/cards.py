@@ -12,7 +12,7 @@ from django.http import Http404
 from kabinet.billing.access import customer_accounts
 from kabinet.billing.balances import AccountSummary, summaries_from, with_summary_columns
 from kabinet.billing.models import PersonalAccount
-from kabinet.core.prepared import Prepared
+from kabinet.core.compiled import Compiled, sentinel
 from kabinet.payments.autopay_models import AutoPayment
 from kabinet.payments.models import OnlinePayment
 
@@ -69,14 +69,16 @@ class Cards:
     autopayments: dict[int, AutoPayment | None]
 
 
-# One statement for every customer: compiled once (core.prepared), it cost more than it ran.
-_CARDS = Prepared(lambda user: with_card_flags(with_summary_columns(customer_accounts(user)), user))
+# One statement for every customer: compiled once (core.compiled), it cost more than it ran.
+_CARDS = Compiled(
+    lambda user: with_card_flags(with_summary_columns(customer_accounts(user)), user), sentinel.integer(0)
+)
 
 
 def customer_cards(user, today: date) -> Cards:
     """The cards of the customer's accounts in one query, and one more each for payments in
     progress and autopayments only when an account has some."""
-    accounts = _CARDS(user=user.pk)
+    accounts = _CARDS.instances(user.pk)
     pending = in_progress_by_account([a for a in accounts if a.card_in_progress])
     autopayments = autopayments_by_account([a for a in accounts if a.card_autopayment], user)
     return Cards(
@@ -96,13 +98,17 @@ class AccountCard:
     autopayment: AutoPayment | None
 
 
-_ACCOUNT = Prepared(lambda user, account: with_card_flags(customer_accounts(user).filter(pk=account), user))
+_ACCOUNT = Compiled(
+    lambda user, account: with_card_flags(customer_accounts(user).filter(pk=account), user),
+    sentinel.integer(0),
+    sentinel.integer(1),
+)
 
 
 def customer_account_card(user, account_id: int) -> AccountCard:
     """`billing.access.customer_account` with its card's payments in one query (and one more
     each only when there are some). Anyone else's account is not found."""
-    found = _ACCOUNT(user=user.pk, account=int(account_id))
+    found = _ACCOUNT.instances(user.pk, int(account_id))
     if not found:
         raise Http404
     account = found[0]

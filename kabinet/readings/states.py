@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from kabinet.billing.models import PersonalAccount
-from kabinet.core.prepared import Prepared
+from kabinet.core.compiled import Compiled, sentinel
 from kabinet.readings.models import Meter, Reading
 from kabinet.readings.selectors import account_meters, with_window_readings
 from kabinet.readings.window import reading_window, today_or
@@ -49,8 +49,12 @@ def labelled_values(reading: Reading | None) -> list[tuple[str, int]]:
     return list(zip(reading.meter.zone_labels, reading.values, strict=True))
 
 
-# One statement for every account and window: compiled once (core.prepared).
-_METERS = Prepared(lambda account, period: with_window_readings(account_meters(account), period), dates=["period"])
+# One statement for every account and window: compiled once (core.compiled).
+_METERS = Compiled(
+    lambda account, period: with_window_readings(account_meters(account), period),
+    sentinel.integer(0),
+    sentinel.day(0),
+)
 
 
 def meter_states(account: PersonalAccount, today: date | None = None) -> list[MeterState]:
@@ -58,7 +62,7 @@ def meter_states(account: PersonalAccount, today: date | None = None) -> list[Me
     when no meter has any)."""
     today = today_or(today)
     period = reading_window(account.region, today).period
-    meters = _METERS(account=account.pk, period=period)
+    meters = _METERS.instances(account.pk, period)
     ids = {meter.previous_id for meter in meters} | {meter.sent_id for meter in meters}
     ids.discard(None)
     readings = {reading.pk: reading for reading in Reading.objects.filter(pk__in=ids)} if ids else {}
