@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Window
 from django.http import Http404
 from django.utils import timezone
 
@@ -55,6 +56,28 @@ def active_reason(reason_id: int) -> Reason | None:
 
 def customer_appeals(customer) -> QuerySet[Appeal]:
     return Appeal.objects.filter(customer=customer).select_related("topic", "reason", "account")
+
+
+def customer_appeal_page(customer, status: str, number, per_page: int) -> Page:
+    """«Мои обращения»: a page of the customer's appeals (of `status` when given), as
+    `Paginator(...).get_page(number)` gives it, in one query: the total comes with the rows
+    (COUNT(*) OVER ()). A page past the end, or not a page, takes the paginator's own way."""
+    appeals = customer_appeals(customer)
+    if status:
+        appeals = appeals.filter(status=status)
+    paginator = Paginator(appeals, per_page)
+    try:
+        number = int(number or 1)
+    except (TypeError, ValueError):
+        number = 1
+    if not 1 <= number <= 10**6:  # past any customer's pages: the paginator says which is last
+        return paginator.get_page(number)
+    start = (number - 1) * per_page
+    rows = list(appeals.annotate(listed=Window(Count("pk")))[start : start + per_page])
+    if not rows and number > 1:
+        return paginator.get_page(number)
+    paginator.count = rows[0].listed if rows else 0  # Paginator's own cached_property, known here
+    return Page(rows, number, paginator)
 
 
 def customer_appeal(customer, number: str) -> Appeal:

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from kabinet.billing.models import PersonalAccount
+from kabinet.core.compiled import Compiled, sentinel
 
 
 def customer_accounts(user) -> QuerySet[PersonalAccount]:
@@ -15,9 +16,15 @@ def customer_accounts(user) -> QuerySet[PersonalAccount]:
     )
 
 
+# Every page about an account asks this: compiled once per process (core.compiled).
+_ACCOUNT = Compiled(
+    lambda user, account: customer_accounts(user).filter(pk=account), sentinel.integer(0), sentinel.integer(1)
+)
+
+
 def customer_account(user, account_id: int) -> PersonalAccount:
     """The customer's own account; anyone else's is simply not found."""
-    account = customer_accounts(user).filter(pk=account_id).first()
-    if account is None:
+    found = _ACCOUNT.instances(user.pk, int(account_id))
+    if not found:
         raise Http404
-    return account
+    return found[0]

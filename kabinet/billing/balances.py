@@ -239,7 +239,7 @@ def summaries(accounts: list[PersonalAccount], today: date) -> list[AccountSumma
 
 # What `summaries_of` reads of the latest month balance and payment, as columns of the accounts.
 _LATEST_BALANCE = ("period", "closing", "accrued")
-_LAST_PAYMENT = ("pk", "paid_on", "amount", "channel")
+_LAST_PAYMENT = ("pk", "paid_on", "amount", "channel", "source_id")
 
 
 def summaries_of(accounts: QuerySet[PersonalAccount], today: date) -> list[AccountSummary]:

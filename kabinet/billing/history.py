@@ -5,12 +5,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 import hashlib
 
-from django.db.models import Model
+from django.db.models import Model, Subquery
+from django.db.models.functions import Coalesce
 
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount
 from kabinet.billing.periods import month_start
+from kabinet.core.compiled import Compiled, sentinel
 
 
 @dataclass
@@ -59,18 +62,47 @@ class History:
 
 
 def account_history(account: PersonalAccount, months: int = 24) -> History:
-    balances = list(MonthBalance.objects.filter(account=account).order_by("-period")[:months])
+    balances_of, accruals_of, payments_of = _reads(months)
+    balances = balances_of.instances(account.pk)
     if not balances:
         return History([], [])
-    since = balances[-1].period
     accruals = defaultdict(list)
-    for accrual in Accrual.objects.filter(account=account, period__gte=since).select_related("service"):
+    for accrual in accruals_of.instances(account.pk):
         accruals[accrual.period].append(accrual)
     payments = defaultdict(list)
-    for payment in Payment.objects.filter(account=account, paid_on__gte=since):
+    for payment in payments_of.instances(account.pk):
         payments[month_start(payment.paid_on)].append(payment)
     rows = [Month(b, accruals.get(b.period, []), payments.get(b.period, [])) for b in balances]
     return History(rows, _consumption(accruals))
+
+
+# The API asks for any number of months: a few numbers kept, the portal's 24 among them.
+@lru_cache(maxsize=8)
+def _reads(months: int) -> tuple[Compiled, Compiled, Compiled]:
+    """The history's three reads, compiled once per process (core.compiled): the latest `months`
+    balances, and the accruals and payments from the oldest of them on (`_since`)."""
+    any_account = sentinel.integer(0)
+    return (
+        Compiled(
+            lambda account: MonthBalance.objects.filter(account=account).order_by("-period")[:months], any_account
+        ),
+        Compiled(
+            lambda account: Accrual.objects.filter(account=account, period__gte=_since(account, months)).select_related(
+                "service"
+            ),
+            any_account,
+        ),
+        Compiled(
+            lambda account: Payment.objects.filter(account=account, paid_on__gte=_since(account, months)), any_account
+        ),
+    )
+
+
+def _since(account: int, months: int) -> Coalesce:
+    """The month the history starts: the oldest of the latest `months` balances."""
+    periods = MonthBalance.objects.filter(account=account).values("period")
+    nth = Subquery(periods.order_by("-period")[months - 1 : months])
+    return Coalesce(nth, Subquery(periods.order_by("period")[:1]))
 
 
 def _values(row: Model) -> tuple:

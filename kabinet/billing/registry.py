@@ -6,8 +6,14 @@ that may be down.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+import re
+import time
+import uuid
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 
 from kabinet.billing.models import PersonalAccount, Region
 
@@ -57,3 +63,56 @@ FALLBACK_CONTACT_PHONE = "8-800-700-10-32"
 def contact_phone(region: Region | None) -> str:
     """The contact centre a customer of the region calls."""
     return (region.contact_phone if region else "") or FALLBACK_CONTACT_PHONE
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """The contact centre and feedback form a page's footer names."""
+
+    phone: str
+    phone_tel: str  # for tel: links
+    feedback_url: str
+
+
+def contacts_of(region: Region | None) -> Contacts:
+    phone = contact_phone(region)
+    return Contacts(phone, re.sub(r"[^\d+]", "", phone), region.feedback_url if region else "#")
+
+
+# Every page's footer names the default region's contacts: read once per process and again only
+# when the version in the shared cache (Redis in production) is not the one they were read at.
+# A region's save or delete sets a new version (`regions_changed`), so no process shows the old
+# contacts after an edit in /admin/; a lost or evicted version reads afresh. Random versions, not
+# a counter: a counter restarted after an eviction could meet a version a process still holds.
+CONTACTS_VERSION_KEY = "billing:regions-version"
+# Edits that send no signal (raw SQL, a data migration) show within this many seconds.
+CONTACTS_MAX_AGE = 300
+_contacts: tuple[str, float, Contacts] | None = None
+
+
+def default_contacts() -> Contacts:
+    """`contacts_of(default_region())`, without a query on nearly every page."""
+    global _contacts
+    version = cache.get(CONTACTS_VERSION_KEY)
+    if version is None:
+        cache.add(CONTACTS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(CONTACTS_VERSION_KEY)
+    known = _contacts
+    if version is not None and known and known[0] == version and time.monotonic() - known[1] < CONTACTS_MAX_AGE:
+        return known[2]
+    contacts = contacts_of(default_region())
+    if version is not None:
+        _contacts = (version, time.monotonic(), contacts)
+    return contacts
+
+
+def regions_changed(**_) -> None:
+    """A region was saved or deleted (signals, billing.apps): a new version now, so that no
+    process keeps the old contacts, and again at commit, so that one read in between (of the
+    rows before the commit) is not kept either."""
+    _new_contacts_version()
+    transaction.on_commit(_new_contacts_version)
+
+
+def _new_contacts_version() -> None:
+    cache.set(CONTACTS_VERSION_KEY, uuid.uuid4().hex, timeout=None)

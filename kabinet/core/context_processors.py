@@ -1,16 +1,13 @@
-import re
-
 from django.http import HttpRequest
 
-from kabinet.billing.registry import contact_phone, default_region
+from kabinet.billing.registry import default_contacts
 
 
 def site(request: HttpRequest) -> dict:
     """The region's contact centre and feedback form for the footer and error messages."""
-    region = default_region()
-    phone = contact_phone(region)
+    contacts = default_contacts()
     return {
-        "contact_phone": phone,
-        "contact_phone_tel": re.sub(r"[^\d+]", "", phone),
-        "feedback_url": region.feedback_url if region else "#",
+        "contact_phone": contacts.phone,
+        "contact_phone_tel": contacts.phone_tel,
+        "feedback_url": contacts.feedback_url,
     }

@@ -13,6 +13,7 @@ from django.urls import Resolver404, resolve, reverse
 
 from kabinet.identity import second_factor
 from kabinet.identity.doors import SESSION_KEY, STAFF_DOORS, Door
+from kabinet.identity.factors import factor_on
 from kabinet.identity.staff import is_staff_member
 
 # Reached before the code: the code pages (and their passkey challenge), employees' setup (a
@@ -60,7 +61,7 @@ def _required(request: HttpRequest) -> bool:
     if door in {d.value for d in STAFF_DOORS}:
         return is_staff_member(request.user)
     # A customer's session from before doors were noted is still a customer's (identity.doors).
-    return door in (Door.PORTAL.value, None) and second_factor.is_on(request.user)
+    return door in (Door.PORTAL.value, None) and factor_on(request.user)
 
 
 def _exempt(path: str) -> bool:

@@ -3,8 +3,16 @@ once: one query for the payments in progress, one for the autopayments, however 
 (a query per card made the home page grow with every account added)."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
+
+from kabinet.billing.access import customer_accounts
+from kabinet.billing.balances import AccountSummary, summaries_from, with_summary_columns
 from kabinet.billing.models import PersonalAccount
+from kabinet.core.compiled import Compiled, sentinel
 from kabinet.payments.autopay_models import AutoPayment
 from kabinet.payments.models import OnlinePayment
 
@@ -13,6 +21,8 @@ def in_progress_by_account(accounts: Iterable[PersonalAccount]) -> dict[int, lis
     """Each account's payments not final yet («Платёж в обработке»), oldest first; every account
     given is a key."""
     found: dict[int, list[OnlinePayment]] = {account.pk: [] for account in accounts}
+    if not found:
+        return found
     payments = (
         OnlinePayment.objects.filter(account__in=list(found))
         .exclude(status__in=OnlinePayment.FINAL)
@@ -28,6 +38,8 @@ def autopayments_by_account(accounts: Iterable[PersonalAccount], user) -> dict[i
     last one stopped), or None. Only the user's own: another holder of the same account sees
     neither its card nor its terms."""
     found: dict[int, AutoPayment | None] = {account.pk: None for account in accounts}
+    if not found:
+        return found
     autopayments = (
         AutoPayment.objects.filter(account__in=list(found), user=user)
         .select_related("setup_payment")
@@ -37,3 +49,69 @@ def autopayments_by_account(accounts: Iterable[PersonalAccount], user) -> dict[i
         if found[autopayment.account_id] is None:
             found[autopayment.account_id] = autopayment
     return found
+
+
+def with_card_flags(accounts: QuerySet[PersonalAccount], user) -> QuerySet[PersonalAccount]:
+    """The accounts with whether each has payments in progress and an autopayment of `user`:
+    most have neither, and then neither is read."""
+    open_payments = OnlinePayment.objects.filter(account=OuterRef("pk")).exclude(status__in=OnlinePayment.FINAL)
+    autopayments = AutoPayment.objects.filter(account=OuterRef("pk"), user=user)
+    return accounts.annotate(card_in_progress=Exists(open_payments), card_autopayment=Exists(autopayments))
+
+
+@dataclass(frozen=True)
+class Cards:
+    """The home page's account cards: what `summaries` says of each account, its payments in
+    progress and its autopayment (as `in_progress_by_account` and `autopayments_by_account`)."""
+
+    summaries: list[AccountSummary]
+    in_progress: dict[int, list[OnlinePayment]]
+    autopayments: dict[int, AutoPayment | None]
+
+
+# One statement for every customer: compiled once (core.compiled), it cost more than it ran.
+_CARDS = Compiled(
+    lambda user: with_card_flags(with_summary_columns(customer_accounts(user)), user), sentinel.integer(0)
+)
+
+
+def customer_cards(user, today: date) -> Cards:
+    """The cards of the customer's accounts in one query, and one more each for payments in
+    progress and autopayments only when an account has some."""
+    accounts = _CARDS.instances(user.pk)
+    pending = in_progress_by_account([a for a in accounts if a.card_in_progress])
+    autopayments = autopayments_by_account([a for a in accounts if a.card_autopayment], user)
+    return Cards(
+        summaries_from(accounts, today),
+        {account.pk: pending.get(account.pk, []) for account in accounts},
+        {account.pk: autopayments.get(account.pk) for account in accounts},
+    )
+
+
+@dataclass(frozen=True)
+class AccountCard:
+    """An account of the customer's, its payments in progress and the customer's autopayment
+    of it: what a page about one account shows above its own data."""
+
+    account: PersonalAccount
+    in_progress: list[OnlinePayment]
+    autopayment: AutoPayment | None
+
+
+_ACCOUNT = Compiled(
+    lambda user, account: with_card_flags(customer_accounts(user).filter(pk=account), user),
+    sentinel.integer(0),
+    sentinel.integer(1),
+)
+
+
+def customer_account_card(user, account_id: int) -> AccountCard:
+    """`billing.access.customer_account` with its card's payments in one query (and one more
+    each only when there are some). Anyone else's account is not found."""
+    found = _ACCOUNT.instances(user.pk, int(account_id))
+    if not found:
+        raise Http404
+    account = found[0]
+    pending = in_progress_by_account([account] if account.card_in_progress else [])
+    autopayments = autopayments_by_account([account] if account.card_autopayment else [], user)
+    return AccountCard(account, pending.get(account.pk, []), autopayments.get(account.pk))

@@ -3,8 +3,14 @@
 
 from datetime import date
 
+from django.db.models import OuterRef, QuerySet, Subquery
+
 from kabinet.billing.models import PersonalAccount
 from kabinet.readings.models import Meter, Reading
+
+# Which current reading comes first: the one to check against, and the one sent in a window.
+PREVIOUS_FIRST = ("-period", "-taken_at", "-pk")
+SENT_FIRST = ("-taken_at", "-pk")
 
 
 def account_meters(account: PersonalAccount):
@@ -22,9 +28,20 @@ def previous_reading(meter: Meter, before: date | None = None) -> Reading | None
     readings = current_readings(meter)
     if before is not None:
         readings = readings.filter(period__lt=before)
-    return readings.order_by("-period", "-taken_at", "-pk").first()
+    return readings.order_by(*PREVIOUS_FIRST).first()
 
 
 def sent_in_window(meter: Meter, period: date) -> Reading | None:
     """The reading already sent for `period`: a new submission in the window replaces it."""
-    return current_readings(meter).filter(period=period).order_by("-taken_at", "-pk").first()
+    return current_readings(meter).filter(period=period).order_by(*SENT_FIRST).first()
+
+
+def with_window_readings(meters: QuerySet[Meter], period: date) -> QuerySet[Meter]:
+    """The meters with the ids of `previous_reading(meter, before=period)` and
+    `sent_in_window(meter, period)` as columns (`previous_id`, `sent_id`): two subqueries of the
+    meters' query, not two queries a meter."""
+    current = Reading.objects.filter(meter=OuterRef("pk"), replaced_by__isnull=True)
+    return meters.annotate(
+        previous_id=Subquery(current.filter(period__lt=period).order_by(*PREVIOUS_FIRST).values("pk")[:1]),
+        sent_id=Subquery(current.filter(period=period).order_by(*SENT_FIRST).values("pk")[:1]),
+    )

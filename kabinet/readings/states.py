@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from kabinet.billing.models import PersonalAccount
+from kabinet.core.compiled import Compiled, sentinel
 from kabinet.readings.models import Meter, Reading
-from kabinet.readings.selectors import account_meters, previous_reading, sent_in_window
+from kabinet.readings.selectors import account_meters, with_window_readings
 from kabinet.readings.window import reading_window, today_or
 
 
@@ -48,15 +49,29 @@ def labelled_values(reading: Reading | None) -> list[tuple[str, int]]:
     return list(zip(reading.meter.zone_labels, reading.values, strict=True))
 
 
+# One statement for every account and window: compiled once (core.compiled).
+_METERS = Compiled(
+    lambda account, period: with_window_readings(account_meters(account), period),
+    sentinel.integer(0),
+    sentinel.day(0),
+)
+
+
 def meter_states(account: PersonalAccount, today: date | None = None) -> list[MeterState]:
+    """Each active meter's state: the meters in one query, their readings in one more (none
+    when no meter has any)."""
     today = today_or(today)
     period = reading_window(account.region, today).period
+    meters = _METERS.instances(account.pk, period)
+    ids = {meter.previous_id for meter in meters} | {meter.sent_id for meter in meters}
+    ids.discard(None)
+    readings = {reading.pk: reading for reading in Reading.objects.filter(pk__in=ids)} if ids else {}
+    by_id = {meter.pk: meter for meter in meters}
+    for reading in readings.values():
+        reading.meter = by_id[reading.meter_id]
     return [
         MeterState(
-            meter,
-            previous_reading(meter, before=period),
-            sent_in_window(meter, period),
-            verification_notice(meter, today),
+            meter, readings.get(meter.previous_id), readings.get(meter.sent_id), verification_notice(meter, today)
         )
-        for meter in account_meters(account)
+        for meter in meters
     ]

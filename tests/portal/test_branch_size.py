@@ -73,6 +73,7 @@ def anna(customer, account):
 def page_queries(region, account) -> dict[str, int]:
     """Queries of each page for a new visitor who logs in by account number and opens them."""
     client = Client()
+    client.get(reverse("portal:consent"))  # the footer's contacts: read once per process, not per page
     counts = {}
     with CaptureQueriesContext(connection) as login:
         response = post_login(client, account.number, region=region)

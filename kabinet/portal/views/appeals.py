@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_variables
@@ -31,12 +30,11 @@ def _hints() -> dict[int, str]:
 @customer_required
 def appeal_list(request: HttpRequest) -> HttpResponse:
     """«Мои обращения»: newest first, filterable by status, paginated."""
-    appeals = services.customer_appeals(request.user)
     status_form = StatusFilterForm(request.GET)
     status = status_form.cleaned_data["status"] if status_form.is_valid() else ""
-    if status:
-        appeals = appeals.filter(status=status)
-    page = Paginator(appeals, settings.KABINET_APPEALS_PER_PAGE).get_page(request.GET.get("page"))
+    page = services.customer_appeal_page(
+        request.user, status, request.GET.get("page"), settings.KABINET_APPEALS_PER_PAGE
+    )
     query = urlencode({"status": status}) + "&" if status else ""
     context = {"page": page, "status_form": status_form, "status": status, "query": query}
     return render(request, "portal/appeals/list.html", context)

@@ -5,23 +5,19 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kabinet.billing.access import customer_accounts
-from kabinet.billing.balances import summaries
-from kabinet.payments.cards import autopayments_by_account, in_progress_by_account
+from kabinet.payments.cards import customer_cards
 from kabinet.payments.services import online_payment_available
 from kabinet.portal.access import customer_required
 
 
 @customer_required
 def home(request: HttpRequest) -> HttpResponse:
-    accounts = list(customer_accounts(request.user))
-    cards = summaries(accounts, timezone.localdate())
-    pending = in_progress_by_account(accounts)
+    cards = customer_cards(request.user, timezone.localdate())
     context = {
         # Each card with its payments still in progress («Платёж в обработке»); the cards'
-        # autopayment lines read `autopayments`: one query each, however many accounts.
-        "cards": [(card, pending[card.account.pk]) for card in cards],
-        "autopayments": autopayments_by_account(accounts, request.user),
+        # autopayment lines read `autopayments` (portal_autopayment).
+        "cards": [(card, cards.in_progress[card.account.pk]) for card in cards.summaries],
+        "autopayments": cards.autopayments,
         "pay_online": online_payment_available(),
         "offer_tour": request.user.tour_completed_at is None,
         "start_tour": request.GET.get("tour") == "1",

@@ -1,0 +1,105 @@
+"""How many SQL queries each customer page makes (issue 15, docs/performance.md «Fewer queries
+per page»), whatever the number of accounts, meters, readings or months: a query added to a
+page fails here. Every signed-in page reads the user with whether a second factor is on (one
+query, identity.factors); the footer's contacts are read once per process (billing.registry),
+so each count is taken after a first page. The counts are as production runs them, whose
+sessions are in Redis (`get` adds the session's read that the tests' database sessions make)."""
+
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils import timezone
+import pytest
+
+from kabinet.billing.periods import add_months
+from kabinet.identity.models import AccountLink
+from kabinet.payments.autopay_models import AutoPayment
+from tests.factories import (
+    add_reading,
+    customer_login,
+    make_account,
+    make_appeal,
+    make_billed,
+    make_meter,
+    make_online_payment,
+)
+
+THIS_MONTH = timezone.localdate().replace(day=1)
+
+
+@pytest.fixture
+def signed_in(client, customer):
+    customer_login(client, customer)
+    assert client.get(reverse("portal:tour")).status_code == 200  # the footer's contacts read
+    return client
+
+
+def get(client, django_assert_num_queries, url: str, queries: int) -> str:
+    # Plus the session's own read: in the database here, in Redis in production.
+    with django_assert_num_queries(queries + (1 if client.session.session_key else 0)):
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_plain_page_reads_only_the_user(signed_in, django_assert_num_queries):
+    get(signed_in, django_assert_num_queries, reverse("portal:tour"), 1)
+
+
+def test_login_reads_the_regions_once(client, sverdlovsk, django_assert_num_queries):
+    client.get(reverse("portal:login"))
+    get(client, django_assert_num_queries, reverse("portal:login"), 1)
+
+
+def test_home_is_one_query_for_its_cards(signed_in, customer, account, sverdlovsk, django_assert_num_queries):
+    make_billed(account)
+    more = make_account(sverdlovsk, "660100000055", house="5")
+    AccountLink.objects.create(user=customer, account=more)
+    page = get(signed_in, django_assert_num_queries, reverse("portal:home"), 2)
+    assert "660100000055" in page and "Последний платёж" in page
+
+
+def test_home_reads_payments_in_progress_and_autopayments_only_when_there_are_some(
+    signed_in, customer, account, sverdlovsk, django_assert_num_queries
+):
+    for number in ("660100000055", "660100000056"):
+        more = make_account(sverdlovsk, number, house=number[-2:])
+        AccountLink.objects.create(user=customer, account=more)
+        make_online_payment(more, "100.00", status="pending")
+        AutoPayment.objects.create(account=more, user=customer, status="active", day=15, cap=Decimal("5000.00"))
+    page = get(signed_in, django_assert_num_queries, reverse("portal:home"), 4)  # + setup payments joined
+    assert page.count("Платёж в обработке") == 2 and page.count("15-го числа") == 2
+
+
+def test_charges_read_the_account_and_the_history_three_times(signed_in, account, django_assert_num_queries):
+    make_billed(account)
+    url = reverse("portal:account", kwargs={"account_id": account.pk})
+    get(signed_in, django_assert_num_queries, url, 5)
+    get(signed_in, django_assert_num_queries, url, 5)  # the history's fragment from the cache: same reads
+
+
+def test_charges_read_payments_in_progress_and_the_autopayment_only_when_there_are_some(
+    signed_in, customer, account, django_assert_num_queries
+):
+    make_billed(account)
+    make_online_payment(account, "100.00", status="pending")
+    AutoPayment.objects.create(account=account, user=customer, status="active", day=15, cap=Decimal("5000.00"))
+    page = get(signed_in, django_assert_num_queries, reverse("portal:account", kwargs={"account_id": account.pk}), 7)
+    assert "Платёж в обработке" in page and "15-го числа" in page
+
+
+def test_appeals_are_one_query_a_page(signed_in, customer, account, reason, django_assert_num_queries):
+    for _ in range(3):
+        make_appeal(customer, account, reason, files=0)
+    page = get(signed_in, django_assert_num_queries, reverse("portal:appeals"), 2)
+    assert page.count("/appeals/") >= 3
+
+
+def test_readings_are_two_queries_for_every_meter(signed_in, account, django_assert_num_queries):
+    for serial in ("01234567", "76543210", "11112222"):
+        meter = make_meter(account, serial=serial)
+        add_reading(meter, add_months(THIS_MONTH, -2), 4800)
+        add_reading(meter, add_months(THIS_MONTH, -1), 5000)
+        add_reading(meter, THIS_MONTH, 5100)
+    page = get(signed_in, django_assert_num_queries, reverse("portal:readings", kwargs={"account_id": account.pk}), 4)
+    assert page.count("76543210") >= 1
