@@ -146,7 +146,7 @@ def device_of(kind: str, user):
         recovery_code(user)
         return StaticDevice.objects.get(user=user)
     if kind == "django_otp_webauthn_webauthncredential":
-        return WebAuthnCredential.objects.create(user=user, name="Ключ", credential_id=b"key-" + bytes([user.pk]))
+        return WebAuthnCredential.objects.create(user=user, name="Ключ", credential_id=b"key-" + str(user.pk).encode())
     return SmsDevice.objects.create(user=user, name="SMS", confirmed=True)
 
 
