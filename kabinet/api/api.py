@@ -10,6 +10,7 @@ from ninja.renderers import JSONRenderer
 
 from kabinet.api import problems
 from kabinet.api.auth import token_auth
+from kabinet.api.multipart import Parser
 from kabinet.api.openapi import KabinetAPI
 from kabinet.api.routers import accounts, appeals, auth, bills, payments, profile, readings, tokens
 from kabinet.api.validation import field_errors
@@ -29,6 +30,7 @@ api = KabinetAPI(
     urls_namespace="api",
     auth=token_auth,
     renderer=Renderer(),
+    parser=Parser(),
 )
 
 

@@ -35,6 +35,7 @@ MESSAGES = {
     "extra_forbidden": "Лишнее поле.",
 }
 DEFAULT = "Неверное значение."
+NOT_A_FILE = "Ожидается файл, а не текст."  # a text part where the schema says a file (multipart.py)
 SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
 
 
@@ -46,6 +47,8 @@ def field_name(loc: tuple | list) -> str:
         source, parts = parts[0], parts[1:]
         if source == "body":
             parts = parts[1:]  # the view's parameter name, not a field the client sent
+        if source == "file":
+            parts = parts[:1]  # the field, not which of its parts: they all are refused alike
         if not parts:
             return source
     return ".".join(parts) or "body"
@@ -53,6 +56,8 @@ def field_name(loc: tuple | list) -> str:
 
 def message(error: dict[str, Any]) -> str:
     kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "value_error" and tuple(error.get("loc", ()))[:1] == ("file",):
+        return NOT_A_FILE  # the only value a file field refuses is a text part (ninja says it in English)
     if kind == "value_error" and ctx.get("error"):
         return str(ctx["error"])  # our own validators speak Russian already
     template = MESSAGES.get(kind)
@@ -69,5 +74,7 @@ def message(error: dict[str, Any]) -> str:
 def field_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for error in errors:
-        found.setdefault(field_name(error.get("loc", ())), []).append(message(error))
+        said = found.setdefault(field_name(error.get("loc", ())), [])
+        if message(error) not in said:  # two text parts in place of files: one message
+            said.append(message(error))
     return found

@@ -234,3 +234,41 @@ def test_a_nul_in_the_text_is_refused(client, customer, account, reason, headers
     appeal = make_appeal(customer, account, reason)
     reply = client.post(f"/api/v1/appeals/{appeal.number}/messages", {"text": "a\x00"}, headers=headers)
     assert reply.status_code == 422 and not appeal.messages.exists()
+
+
+# What Schemathesis once sent (a field the schema says is a binary file, filled with text): the
+# view read only the uploaded files, saw none, and stored the message without them (201).
+TEXT_FOR_FILES = {
+    "json": lambda: '{"a": 1}',
+    "empty": lambda: "",
+    "two-words": lambda: ["one", "two"],
+    "file-and-text": lambda: [pdf(), "текст"],
+}
+
+
+@pytest.mark.parametrize("files", TEXT_FOR_FILES.values(), ids=TEXT_FOR_FILES.keys())
+def test_text_in_place_of_a_file_is_refused(client, customer, account, reason, headers, tmp_path, files):
+    appeal = make_appeal(customer, account, reason)
+    files_before = stored_files(tmp_path)
+    created = client.post("/api/v1/appeals", form(account, reason, files=files()), headers=headers)
+    reply = {"text": "Ещё", "files": files()}
+    replied = client.post(f"/api/v1/appeals/{appeal.number}/messages", reply, headers=headers)
+    for response in (created, replied):
+        assert response.status_code == 422, response.content
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["errors"] == {"files": ["Ожидается файл, а не текст."]}
+    assert Appeal.objects.count() == 1 and not appeal.messages.exists()
+    assert not Upload.objects.exists() and stored_files(tmp_path) == files_before
+
+
+def test_text_in_place_of_a_file_is_refused_in_a_urlencoded_body(client, customer, account, reason, headers):
+    appeal = make_appeal(customer, account, reason)
+    body = "text=%D0%95%D1%89%D1%91&files=%7B%22a%22%3A+1%7D"
+    response = client.post(
+        f"/api/v1/appeals/{appeal.number}/messages",
+        body,
+        content_type="application/x-www-form-urlencoded",
+        headers=headers,
+    )
+    assert response.status_code == 422 and response.json()["errors"] == {"files": ["Ожидается файл, а не текст."]}
+    assert not appeal.messages.exists()

@@ -72,9 +72,17 @@ def customer_world(db, settings, sverdlovsk, reason):
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
+# derandomize: the same examples on every run, with or without the CI variable. Without it a run
+# outside CI draws a fresh seed (Schemathesis's, which even --hypothesis-seed does not override),
+# so a rare input fails at random and is gone on the rerun; in CI Hypothesis's `ci` profile
+# derandomizes already, to the very same examples, so a CI failure reproduces locally with the
+# same command. No example database: CI starts without one and derandomize ignores it. To explore
+# further, raise EXAMPLES or drop derandomize locally, and pin what you find as a plain test (as
+# test_appeals.py's text in place of a file).
 @schema.parametrize()
 @hypothesis_settings(
     max_examples=EXAMPLES,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
