@@ -26,7 +26,7 @@ from django.conf import settings
 import pytest
 
 from tests.e2e.helpers import log_in
-from tests.factories import read_env_file, s3_client
+from tests.factories import read_env_file, s3_client, wait_until
 
 ROOT = Path(settings.BASE_DIR)
 SCRIPT = ROOT / "deploy" / "local-cluster.sh"
@@ -239,7 +239,9 @@ def test_probes_and_metrics_are_not_public(cluster):
 
 def test_nginx_passes_a_request_id_on(cluster, customer):
     customer.open(urllib.request.Request(f"{cluster.url}/home/", headers={"X-Request-ID": "soak-0123456789"}))
-    assert any("rid=soak-0123456789" in line for line in cluster.access_log())
+    # nginx writes the access line once the request is over, which may be after the client has
+    # read the whole answer: the line is awaited, not expected at once.
+    wait_until(lambda: any("rid=soak-0123456789" in line for line in cluster.access_log()), "the access log line")
 
 
 def instance(cluster, port: int, path: str, **headers: str):
