@@ -16,10 +16,14 @@ def customer_accounts(user) -> QuerySet[PersonalAccount]:
     )
 
 
+def customer_account_query(user, account_id: int) -> QuerySet[PersonalAccount]:
+    """The customer's account with that id, if it is theirs: what every page about an account
+    reads (payments.cards adds its card's flags)."""
+    return customer_accounts(user).filter(pk=account_id)
+
+
 # Every page about an account asks this: compiled once per process (core.compiled).
-_ACCOUNT = Compiled(
-    lambda user, account: customer_accounts(user).filter(pk=account), sentinel.integer(0), sentinel.integer(1)
-)
+_ACCOUNT = Compiled(customer_account_query, sentinel.integer(0), sentinel.integer(1))
 
 
 def customer_account(user, account_id: int) -> PersonalAccount:

@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from redis import RedisError
 
 from kabinet.billing.models import PersonalAccount, Region
 
@@ -93,10 +94,13 @@ _contacts: tuple[str, float, Contacts] | None = None
 def default_contacts() -> Contacts:
     """`contacts_of(default_region())`, without a query on nearly every page."""
     global _contacts
-    version = cache.get(CONTACTS_VERSION_KEY)
-    if version is None:
-        cache.add(CONTACTS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(CONTACTS_VERSION_KEY)
+    try:
+        version = _shared_version()
+    except (RedisError, OSError):
+        # Every page has the footer, the login page included: without the shared cache it is
+        # read from the database each time, and nothing kept could outlive an edit missed now.
+        _contacts = None
+        return contacts_of(default_region())
     known = _contacts
     if version is not None and known and known[0] == version and time.monotonic() - known[1] < CONTACTS_MAX_AGE:
         return known[2]
@@ -104,6 +108,14 @@ def default_contacts() -> Contacts:
     if version is not None:
         _contacts = (version, time.monotonic(), contacts)
     return contacts
+
+
+def _shared_version() -> str | None:
+    version = cache.get(CONTACTS_VERSION_KEY)
+    if version is None:
+        cache.add(CONTACTS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(CONTACTS_VERSION_KEY)
+    return version
 
 
 def regions_changed(**_) -> None:

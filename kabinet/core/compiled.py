@@ -22,7 +22,9 @@ what else the SQL depends on (the registered staff checks, say): another key com
 nothing else. So it must not read `timezone.now()`, the active time zone or language, or
 settings (pass such values as sentinel arguments), and an argument must never change the
 statement's shape: None (`IS NULL`) and lists, tuples, sets or querysets (`IN (…)`) are refused
-with TypeError, as is an argument of another kind than its sentinel.
+with TypeError, as is an argument of another kind than its sentinel. An integer outside signed
+64 bits (an id from a URL, say) matches no row, as with the ORM, which empties such a lookup;
+passed on, SQLite would raise OverflowError.
 """
 
 from collections.abc import Callable, Hashable
@@ -70,6 +72,8 @@ _ADAPTERS = (
     "adapt_integerfield_value",
 )
 _SHAPES = (list, tuple, set, frozenset, dict, QuerySet)
+# The widest integer column (BigIntegerField) holds signed 64 bits: past them nothing is equal.
+_INTEGER_RANGE = range(-(2**63), 2**63)
 
 
 def _adapter_of(ops, value: Any, param: Any) -> Callable[[Any], Any] | None:
@@ -83,8 +87,9 @@ def _adapter_of(ops, value: Any, param: Any) -> Callable[[Any], Any] | None:
     return None
 
 
-def _check_argument(index: int, value: Any, like: Any) -> None:
-    """Refuse what would need another statement than the one compiled (see the module's doc)."""
+def _check_argument(index: int, value: Any, like: Any) -> bool:
+    """Refuse what would need another statement than the one compiled (see the module's doc);
+    False when the argument can match no row."""
     if value is None or isinstance(value, _SHAPES):
         raise TypeError(f"argument {index}: {type(value).__name__} would change the compiled SQL")
     kind = type(like)
@@ -93,6 +98,7 @@ def _check_argument(index: int, value: Any, like: Any) -> None:
         raise TypeError(f"argument {index}: {kind.__name__} expected, {type(value).__name__} given")
     if isinstance(like, datetime) and (value.tzinfo is None) != (like.tzinfo is None):
         raise TypeError(f"argument {index}: an aware datetime expected")
+    return not isinstance(value, int) or value in _INTEGER_RANGE
 
 
 @dataclass
@@ -147,8 +153,9 @@ class Compiled:
         """What `list(build(*args))` gives, without compiling it again."""
         if len(args) != len(self.sentinels):
             raise TypeError(f"{len(self.sentinels)} arguments expected, {len(args)} given")
-        for index, (value, like) in enumerate(zip(args, self.sentinels, strict=True)):
-            _check_argument(index, value, like)
+        checked = [_check_argument(index, *pair) for index, pair in enumerate(zip(args, self.sentinels, strict=True))]
+        if not all(checked):
+            return []
         connection = connections[using]
         prepared_of = self._local.__dict__.setdefault("prepared", {})
         cache_key = (using, self.key())

@@ -2,11 +2,12 @@
 
 Rendering a field through Django's form templates cost the login page about two thirds of its
 rendering time (docs/performance.md, «4. Rendering»): a field group is a template and each
-widget three more (the widget, its attributes, each option). These functions write the very
-same bytes — the field layout that was core/forms/field.html, and Django's own input, select,
-textarea and radio/checkbox-list widget templates — and any widget not listed in WIDGETS still
-renders through its template. tests/core/test_form_html.py holds them to Django's templates
-and to the field layout's HTML.
+widget three more (the widget, its attributes, each option). These functions write the same
+bytes as Django's own input, select, textarea and radio/checkbox-list widget templates, and the
+same as the field layout that was core/forms/field.html but for that file's final newline (a
+field group now ends at its </div>). Any widget not listed in WIDGETS still renders through its
+template. tests/core/test_form_html.py holds them to Django's templates and to a copy of the old
+field layout (tests/core/old_templates/field.html), hostile labels, errors and choices included.
 """
 
 from collections.abc import Callable, Iterable

@@ -5,25 +5,17 @@ table) were a third of a bare page's database work.
 The answer is a live EXISTS over every confirmed django-otp device of the user, evaluated in the
 same SELECT as the user, at the start of the request: no flag to keep up to date, so no way for a
 device that appears or disappears (setup, turning off, /admin/, a bulk delete, the shell) to be
-missed. Generic over django-otp's device models (`django_otp.device_classes`), so a device model
-added later counts without a change here. Recovery codes (StaticDevice) are not a factor of their
-own, as in `second_factor.is_on`."""
+missed. The devices asked are `second_factor.factor_models`, the list `second_factor.is_on` asks
+too: every django-otp device model but recovery codes."""
 
 from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
-from django_otp import device_classes
-from django_otp.plugins.otp_static.models import StaticDevice
 
 from kabinet.core.compiled import Compiled, sentinel
-from kabinet.identity.second_factor import is_on
+from kabinet.identity.second_factor import factor_models, is_on
 
 # Where the user's row carries the answer; absent on a user read any other way.
 ATTRIBUTE = "second_factor_on_at_load"
-
-
-def factor_models() -> list[type]:
-    """Every django-otp device model that is a second factor on its own."""
-    return [model for model in device_classes() if not issubclass(model, StaticDevice)]
 
 
 def with_factor_on(users: QuerySet) -> QuerySet:

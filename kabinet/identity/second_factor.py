@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django_otp import device_classes
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -84,17 +85,22 @@ def is_on(user: User) -> bool:
     request of a customer's session, so it is one query written out: three ORM querysets (or
     one with three Exists) cost more CPU than the rest of the check (docs/second-factor.md)."""
     with connection.cursor() as cursor:
-        cursor.execute(_any_device_sql(), [user.pk] * len(_DEVICE_KINDS))
+        cursor.execute(_any_device_sql(), [user.pk] * len(factor_models()))
         return cursor.fetchone() is not None
 
 
-_DEVICE_KINDS = (TOTPDevice, SmsDevice, WebAuthnCredential)
+@cache
+def factor_models() -> tuple[type, ...]:
+    """Every django-otp device model that is a second factor on its own: the one list `is_on`
+    and `factors.with_factor_on` ask, so a device model added later counts in both without a
+    change. Recovery codes (StaticDevice) only come with a factor."""
+    return tuple(model for model in device_classes() if not issubclass(model, StaticDevice))
 
 
 @cache
 def _any_device_sql() -> str:
     quote = connection.ops.quote_name
-    tables = [(quote(kind._meta.db_table), quote(kind._meta.get_field("user").column)) for kind in _DEVICE_KINDS]
+    tables = [(quote(kind._meta.db_table), quote(kind._meta.get_field("user").column)) for kind in factor_models()]
     selects = [f"SELECT 1 FROM {table} WHERE {user} = %s AND confirmed" for table, user in tables]  # noqa: S608 (names from the models)
     return " UNION ALL ".join(selects) + " LIMIT 1"
 

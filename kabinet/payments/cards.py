@@ -9,12 +9,17 @@ from datetime import date
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
-from kabinet.billing.access import customer_accounts
+from kabinet.billing.access import customer_account_query, customer_accounts
 from kabinet.billing.balances import AccountSummary, summaries_from, with_summary_columns
 from kabinet.billing.models import PersonalAccount
 from kabinet.core.compiled import Compiled, sentinel
 from kabinet.payments.autopay_models import AutoPayment
 from kabinet.payments.models import OnlinePayment
+
+
+def not_final(payments: QuerySet[OnlinePayment]) -> QuerySet[OnlinePayment]:
+    """The payments still in progress («Платёж в обработке»): neither succeeded nor canceled."""
+    return payments.exclude(status__in=OnlinePayment.FINAL)
 
 
 def in_progress_by_account(accounts: Iterable[PersonalAccount]) -> dict[int, list[OnlinePayment]]:
@@ -23,11 +28,7 @@ def in_progress_by_account(accounts: Iterable[PersonalAccount]) -> dict[int, lis
     found: dict[int, list[OnlinePayment]] = {account.pk: [] for account in accounts}
     if not found:
         return found
-    payments = (
-        OnlinePayment.objects.filter(account__in=list(found))
-        .exclude(status__in=OnlinePayment.FINAL)
-        .order_by("created_at", "pk")
-    )
+    payments = not_final(OnlinePayment.objects.filter(account__in=list(found))).order_by("created_at", "pk")
     for payment in payments:
         found[payment.account_id].append(payment)
     return found
@@ -54,7 +55,7 @@ def autopayments_by_account(accounts: Iterable[PersonalAccount], user) -> dict[i
 def with_card_flags(accounts: QuerySet[PersonalAccount], user) -> QuerySet[PersonalAccount]:
     """The accounts with whether each has payments in progress and an autopayment of `user`:
     most have neither, and then neither is read."""
-    open_payments = OnlinePayment.objects.filter(account=OuterRef("pk")).exclude(status__in=OnlinePayment.FINAL)
+    open_payments = not_final(OnlinePayment.objects.filter(account=OuterRef("pk")))
     autopayments = AutoPayment.objects.filter(account=OuterRef("pk"), user=user)
     return accounts.annotate(card_in_progress=Exists(open_payments), card_autopayment=Exists(autopayments))
 
@@ -99,7 +100,7 @@ class AccountCard:
 
 
 _ACCOUNT = Compiled(
-    lambda user, account: with_card_flags(customer_accounts(user).filter(pk=account), user),
+    lambda user, account: with_card_flags(customer_account_query(user, account), user),
     sentinel.integer(0),
     sentinel.integer(1),
 )

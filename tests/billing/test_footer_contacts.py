@@ -2,6 +2,7 @@
 shown stale after a region is saved or deleted, in whichever process that happened."""
 
 from contextlib import contextmanager
+import time
 
 from django.core.cache import cache, caches
 from django.db import connection
@@ -93,3 +94,32 @@ def test_with_redis_an_edit_shows_on_the_next_page(client, sverdlovsk, live_redi
         sverdlovsk.contact_phone = "8-800-111-22-33"
         sverdlovsk.save()
         assert "8-800-111-22-33" in footer_reads(client)[0]
+
+
+def test_kept_contacts_are_read_again_after_their_max_age(sverdlovsk, monkeypatch):
+    """An edit that sends no signal (raw SQL, a data migration) shows after CONTACTS_MAX_AGE."""
+    now = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: now)
+    registry.default_contacts()
+    Region.objects.filter(pk=sverdlovsk.pk).update(contact_phone="8-800-111-22-33")
+    now += registry.CONTACTS_MAX_AGE - 1
+    assert registry.default_contacts().phone == sverdlovsk.contact_phone
+    now += 1
+    assert registry.default_contacts().phone == "8-800-111-22-33"
+
+
+@pytest.mark.django_db
+def test_pages_show_the_footer_while_redis_is_down(client, sverdlovsk):
+    """The shared cache unreachable (nothing listens on port 1): the footer is read from the
+    database on each page, and a page still opens."""
+    registry.default_contacts()  # kept while the cache answered
+    Region.objects.filter(pk=sverdlovsk.pk).update(contact_phone="8-800-111-22-33")
+    down = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    with override_settings(CACHES={"default": down}):
+        for _ in range(2):
+            response = client.get(reverse("portal:login"))
+            assert response.status_code == 200
+            assert "8-800-111-22-33" in response.content.decode()
+            footer, reads = footer_reads(client)
+            assert "8-800-111-22-33" in footer and reads == 1
+        caches["default"].close()

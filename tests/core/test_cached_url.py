@@ -41,8 +41,21 @@ def test_a_page_shown_again_reverses_nothing(client, customer, monkeypatch):
     assert calls == []
 
 
-def test_another_urlconf_is_not_answered_from_the_cache():
-    """A name the first URLconf lacks is found once the settings name another."""
-    assert render("{% url 'dev:outbox' as link %}[{{ link }}]") == "[]"
-    with override_settings(ROOT_URLCONF="tests.core.urls_with_outbox"):
-        assert render("{% url 'dev:outbox' %}") == reverse("dev:outbox")
+def test_a_name_in_another_urlconf_gets_that_urlconfs_path():
+    """The same name under another path: a URL kept from the first URLconf would be wrong."""
+    before = render("{% url 'portal:pay' 7 %}")
+    assert before == reverse("portal:pay", args=[7])
+    with override_settings(ROOT_URLCONF="tests.core.urls_moved"):
+        moved = render("{% url 'portal:pay' 7 %}")
+        assert moved == reverse("portal:pay", args=[7]) == "/moved" + before
+    assert render("{% url 'portal:pay' 7 %}") == before
+
+
+def test_arguments_equal_but_of_another_type_are_another_key():
+    """True == 1 and hash alike: a URL kept for 1 must not answer for True, which Django's tag
+    does not reverse into the same path."""
+    one = render("{% url 'portal:pay' 1 %}")
+    assert one == reverse("portal:pay", args=[1])
+    assert render("{% url 'portal:pay' True as link %}[{{ link }}]") == "[]"
+    assert render("{% url 'portal:pay' account_id=1 %}") == one
+    assert render("{% url 'portal:pay' account_id=True as link %}[{{ link }}]") == "[]"

@@ -92,3 +92,12 @@ def test_each_thread_compiles_on_its_own_connection():
     thread.join()
     assert seen["rows"] == [] and len(set(builds)) == 2
     assert next(iter(seen["prepared"].values())).connection is seen["connection"]
+
+
+@pytest.mark.parametrize("pk", [2**63, -(2**63) - 1, 10**20], ids=str)
+def test_an_integer_past_64_bits_matches_nothing_as_with_the_orm(customer, pk):
+    """An id from a URL may be any length: SQLite raised OverflowError (a 500 for a 404)."""
+    compiled = Compiled(lambda pk: User.objects.filter(pk=pk), sentinel.integer(0))
+    assert compiled.instances(pk) == list(User.objects.filter(pk=pk)) == []
+    assert compiled.instances(2**63 - 1) == []
+    assert compiled.instances(customer.pk) == [customer]

@@ -3,11 +3,14 @@ templates and as the field layout, and no form template rendered on the login pa
 
 import datetime
 from decimal import Decimal
+from pathlib import Path
 
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.template import engines
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 import pytest
 
 from kabinet.core.form_html import WIDGETS
@@ -82,3 +85,36 @@ def test_login_page_renders_no_form_template(client, sverdlovsk):
     names = [template.name for template in response.templates]
     assert [name for name in names if "forms/" in name] == []
     assert '<select name="region"' in response.content.decode()
+
+
+# core/forms/field.html as it was before form_html (git show 5e1aa4e^1:kabinet/core/templates/core/forms/field.html).
+OLD_FIELD_TEMPLATE = Path(__file__).parent / "old_templates" / "field.html"
+HOSTILE = "<script>alert(\"x\")</script> & 'q' {{ x }}"
+
+
+class HostileForm(forms.Form):
+    name = forms.CharField(label=HOSTILE, help_text=mark_safe(f"<i>{HOSTILE}</i>"), max_length=3)
+    lazy = forms.CharField(label=gettext_lazy("Имя"), required=False, help_text=HOSTILE)
+    agree = forms.BooleanField(label=HOSTILE, help_text=HOSTILE)
+    choice = forms.ChoiceField(
+        label=mark_safe("<b>Жирный</b>"),
+        choices=[(HOSTILE, HOSTILE), ('Группа <">', [("a", mark_safe("<em>a</em>"))])],
+        widget=forms.Select(attrs={"data-x": HOSTILE, "title": mark_safe('"><b>')}),
+    )
+    radio = forms.ChoiceField(choices=[(HOSTILE, HOSTILE)], widget=forms.RadioSelect(attrs={"class": HOSTILE}))
+    area = forms.CharField(widget=forms.Textarea(attrs={"placeholder": HOSTILE}), required=False)
+
+    def clean_name(self):
+        raise forms.ValidationError([HOSTILE, mark_safe(f"<b>{HOSTILE}</b>")])
+
+
+@pytest.mark.parametrize("data", [None, {"name": HOSTILE, "choice": "nothing", "radio": HOSTILE, "area": HOSTILE}])
+@pytest.mark.parametrize("prefix", [None, 'p"<x>'])
+def test_field_layout_writes_what_the_old_template_wrote(data, prefix):
+    """Labels, errors, help texts, attributes and choices with markup in them come out escaped
+    (or not) exactly as the template escaped them: only the template's final newline is gone."""
+    old = engines["django"].from_string(OLD_FIELD_TEMPLATE.read_text(encoding="utf-8"))
+    form = HostileForm(data, prefix=prefix)
+    for field in form:
+        assert str(field.as_field_group()) + "\n" == old.render({"field": field}), field.name
+    assert form.errors if data else not form.is_bound

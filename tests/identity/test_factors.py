@@ -102,7 +102,16 @@ def test_every_django_otp_device_model_but_recovery_codes_counts():
     sql = str(factors.with_factor_on(get_user_model().objects.all()).query)
     for model in device_classes():
         assert (model._meta.db_table in sql) is not issubclass(model, StaticDevice), model
-    assert {TOTPDevice, SmsDevice, WebAuthnCredential} <= set(factors.factor_models())
+    assert set(factors.factor_models()) == {TOTPDevice, SmsDevice, WebAuthnCredential}
+
+
+def test_is_on_asks_the_same_devices_as_the_users_row():
+    """One list of second-factor devices: `is_on` (the fallback) and `with_factor_on` (the row
+    read on every request) cannot disagree about a device kind."""
+    assert second_factor.factor_models is factors.factor_models
+    sql = second_factor._any_device_sql()
+    tables = {model._meta.db_table for model in device_classes() if model._meta.db_table in sql}
+    assert tables == {model._meta.db_table for model in factors.factor_models()}
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
-"""`second_factor.is_on` names its device tables in one query of its own: a device kind added
-later (another django-otp plugin) must be added there too, or its users would sign in with the
-password alone. Recovery codes are no factor on their own: they come with one."""
+"""`second_factor.factor_models` is every django-otp device kind (another plugin added later
+included), or its users would sign in with the password alone. Recovery codes are no factor on
+their own: they come with one."""
 
 from django.apps import apps
 from django_otp.models import Device
@@ -15,4 +15,4 @@ def test_every_device_kind_but_recovery_codes_counts_as_a_second_factor():
         for model in apps.get_models()
         if issubclass(model, Device) and not model._meta.abstract and not model._meta.proxy
     }
-    assert set(second_factor._DEVICE_KINDS) == kinds - {StaticDevice}
+    assert set(second_factor.factor_models()) == kinds - {StaticDevice}

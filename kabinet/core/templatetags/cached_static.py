@@ -1,7 +1,11 @@
 """`{% static %}` with the files' URLs kept per process: a builtin of the template engine
 (settings.TEMPLATES), used by the templates that no longer `{% load static %}` (which would put
 Django's tag back). A URL depends on the path and the static settings only — a manifest
-storage reads its manifest once at start too — so a changed setting clears the cache."""
+storage reads its manifest once at start too — so a changed setting clears the cache.
+
+This assumes a storage whose URLs are stable and unsigned: StaticFilesStorage, which
+settings.STORAGES names for static files (a manifest storage too). A storage that signs its
+URLs with an expiry (S3 with querystring auth) would have its links kept here past it."""
 
 from functools import lru_cache
 

@@ -23,18 +23,22 @@ register = template.Library()
 
 
 @lru_cache(maxsize=4096)
-def _reverse(view_name, args, kwargs, current_app, urlconf, prefix, language) -> str:
+def _reverse(view_name, typed_args, typed_kwargs, current_app, urlconf, prefix, language) -> str:
     # prefix and language are only the key: reverse() reads them itself.
-    return reverse(view_name, urlconf=urlconf, args=args, kwargs=dict(kwargs), current_app=current_app)
+    args = [arg for _, arg in typed_args]
+    kwargs = {name: value for name, _, value in typed_kwargs}
+    return reverse(view_name, urlconf=urlconf, args=args, kwargs=kwargs, current_app=current_app)
 
 
 def cached_reverse(view_name: str, args: tuple, kwargs: dict, current_app: str | None) -> str:
-    key_kwargs = tuple(sorted(kwargs.items()))
+    # Typed: True == 1 == 1.0 hash alike, but a converter turns them into different text.
+    key_args = tuple((type(arg), arg) for arg in args)
+    key_kwargs = tuple(sorted((name, type(value), value) for name, value in kwargs.items()))
     try:
-        hash((args, key_kwargs))
+        hash((key_args, key_kwargs))
     except TypeError:  # an argument that cannot be a key: reversed every time
         return reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
-    return _reverse(view_name, args, key_kwargs, current_app, get_urlconf(), get_script_prefix(), get_language())
+    return _reverse(view_name, key_args, key_kwargs, current_app, get_urlconf(), get_script_prefix(), get_language())
 
 
 @receiver(setting_changed)
