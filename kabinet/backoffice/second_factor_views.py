@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kabinet.core.forms import PasskeyForm, PasskeySignInForm, SecondFactorForm, SetupCodeForm, SetupGrantForm
 from kabinet.core.net import client_ip
+from kabinet.core.passkey_pages import Added, add_passkey
 from kabinet.core.wording import locked_message
 from kabinet.identity import passkeys, second_factor, setup_grants
 from kabinet.identity.doors import STAFF_DOORS, came_through
@@ -22,7 +23,6 @@ from kabinet.identity.staff import is_staff_member
 
 INVALID = "Неверный код. Проверьте время на телефоне и введите код, который показан сейчас."
 PASSKEY_REFUSED = "Ключ доступа не подошёл. Попробуйте ещё раз или введите код."
-PASSKEY_NOT_ADDED = "Ключ доступа не добавлен. Попробуйте ещё раз."
 
 
 def employee_session(view):
@@ -198,22 +198,11 @@ def passkey_options(request: HttpRequest) -> HttpResponse:
 def passkey_add(request: HttpRequest) -> HttpResponse:
     if owes := _owes_code(request):
         return owes
-    form = PasskeyForm(request.POST)
-    if not form.is_valid():
-        return _page(request, 400, passkey_form=form)
-    data = form.cleaned_data
-    check, codes = passkeys.register(request, data["name"], data["credential"], client_ip(request))
-    if check.outcome is second_factor.Outcome.LOCKED:  # refused registrations count too
-        form.add_error(None, locked_message(check.locked_until))
-        return _page(request, 429, passkey_form=form)
-    if check.outcome is not second_factor.Outcome.OK:
-        form.add_error(None, PASSKEY_NOT_ADDED)
-        return _page(request, 400, passkey_form=form)
-    if not request.user.is_verified():
-        second_factor.mark_verified(request, check.device)
-    messages.success(request, f"Ключ доступа «{data['name']}» добавлен.")
-    if codes:
-        return _page(request, 200, codes=codes)
+    added = add_passkey(request, lambda status, **context: _page(request, status, **context))
+    if not isinstance(added, Added):
+        return added
+    if added.codes:
+        return _page(request, 200, codes=added.codes)
     return redirect(f"{reverse('backoffice:second_factor_setup')}?{urlencode({'next': _next(request)})}")
 
 

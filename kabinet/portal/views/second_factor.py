@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kabinet.core.forms import PasskeyForm, PasskeySignInForm, SecondFactorForm, SetupCodeForm
 from kabinet.core.net import client_ip
+from kabinet.core.passkey_pages import Added, add_passkey
 from kabinet.core.wording import locked_message
 from kabinet.identity import passkeys, second_factor
 from kabinet.identity.codes import CodeThrottled
@@ -25,7 +26,6 @@ from kabinet.portal.views.common import throttled_message
 INVALID = "Неверный код. Проверьте время на телефоне и введите код, который показан сейчас."
 INVALID_SMS = "Неверный код. Введите код из последнего SMS или один из резервных кодов."
 PASSKEY_REFUSED = "Ключ доступа не подошёл. Попробуйте ещё раз или введите код."
-PASSKEY_NOT_ADDED = "Ключ доступа не добавлен. Попробуйте ещё раз."
 
 
 def _refused(form, check, *, sms_only: bool = False) -> int:
@@ -245,22 +245,11 @@ def passkey_options(request: HttpRequest) -> HttpResponse:
 @require_POST
 @customer_required
 def passkey_add(request: HttpRequest) -> HttpResponse:
-    form = PasskeyForm(request.POST)
-    if not form.is_valid():
-        return _page(request, 400, passkey_form=form)
-    data = form.cleaned_data
-    check, codes = passkeys.register(request, data["name"], data["credential"], client_ip(request))
-    if check.outcome is second_factor.Outcome.LOCKED:  # refused registrations count too
-        form.add_error(None, locked_message(check.locked_until))
-        return _page(request, 429, passkey_form=form)
-    if check.outcome is not second_factor.Outcome.OK:
-        form.add_error(None, PASSKEY_NOT_ADDED)
-        return _page(request, 400, passkey_form=form)
-    if not request.user.is_verified():
-        second_factor.mark_verified(request, check.device)
-    messages.success(request, f"Ключ доступа «{data['name']}» добавлен.")
-    if codes:
-        return _page(request, codes=codes)
+    added = add_passkey(request, lambda status, **context: _page(request, status, **context))
+    if not isinstance(added, Added):
+        return added
+    if added.codes:
+        return _page(request, codes=added.codes)
     return redirect("portal:second_factor_settings")
 
 
