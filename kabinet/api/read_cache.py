@@ -37,10 +37,16 @@ from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from redis.commands.core import Script
 
+from kabinet.core import changes
 from kabinet.core.ratelimit import over_rate_and_get, redis_client
 from kabinet.identity.api_tokens import Principal
 
-SECONDS = 5
+# Long enough that a poller asking every 30–60 s (Home Assistant) finds its kept answer; safe
+# because every writer of what the answer shows bumps a version (tests/api/test_set_based_writers).
+SECONDS = 300
+# More accounts than this changed at once (an import's rebuild): one bump for everyone rather
+# than a query for their users.
+MANY = 1000
 SCHEMA = "api:read:1"
 logger = logging.getLogger("kabinet.api")
 SHARED_VERSION = f"{SCHEMA}:v:shared"  # regions and premises: in many users' answers
@@ -166,6 +172,14 @@ def _shared_changed(sender, **kwargs) -> None:
     _bump([SHARED_VERSION])
 
 
+def _accounts_changed(sender, account_ids: list[int] | None, **kwargs) -> None:
+    """A set-based write committed (core.changes): its accounts' users, or everyone."""
+    if account_ids is None or len(account_ids) > MANY:
+        _increment([SHARED_VERSION])
+    elif account_ids:
+        _increment(_users_of(account_ids))
+
+
 def connect() -> None:
     """Bump the versions on the writes that change what the kept answers say (ApiConfig.ready).
     Accruals and month balances only on save: a receiver on their delete would make the
@@ -180,3 +194,4 @@ def connect() -> None:
             signal.connect(receiver, sender=model, dispatch_uid=f"api-read-{model.__name__}-{signal is post_save}")
     for model in (Accrual, MonthBalance):
         post_save.connect(_account_data_changed, sender=model, dispatch_uid=f"api-read-{model.__name__}-save")
+    changes.changed.connect(_accounts_changed, dispatch_uid="api-read-set-based")

@@ -133,7 +133,8 @@ def test_orm_writes_to_billing_show_on_the_next_read(client, customer, billed):
 
 
 def test_a_set_based_write_shows_when_the_kept_answer_expires(client, customer, billed):
-    """An import's SQL sends no signal: its figures show within read_cache.SECONDS."""
+    """A set-based write that tells nobody (here a test's own QuerySet.update; the code's are
+    listed in test_set_based_writers) shows only when the kept answer expires, SECONDS later."""
     secret = access_token(customer)
     before = client.get(ACCOUNTS, headers=bearer(secret)).json()[0]
     Payment.objects.filter(account=billed).update(amount="1.00")
