@@ -13,10 +13,20 @@ What stays exact and what may lag:
   a payment entered, an account edited — bump the version of the user(s) the account is linked
   to; premises and regions, shared by many users' answers, bump one version for everyone. At
   once and again when their transaction commits; an answer kept at an older version is not
-  served, so the next request shows the change (with Redis shared by all processes; with a
-  per-process cache, within SECONDS).
-- Set-based writes, which send no signal — the imports' SQL, `bulk_create`, `QuerySet.update`,
-  the month balances a rebuild writes — are seen within SECONDS: the kept answer expires.
+  served, so the next request shows the change.
+- Set-based writes, which send no signal, tell `core.changes` and bump at their commit: an
+  exchange import of accounts, payments, accruals or month balances once per file (everyone's
+  version), a rebuild of month balances for its accounts' users (everyone's when more than
+  MANY accounts, or on PostgreSQL when the ids stay in the database). Each set-based writer in
+  the apps whose rows the answer shows is listed, covered or with the reason it need not be, in
+  tests/api/test_set_based_writers.py: a new one fails there until someone decides.
+- So an answer is kept SECONDS (5 minutes) when the cache is Redis, shared by all processes
+  (each bump reaches every process): a poller asking every 30–60 s (Home Assistant) gets the
+  kept answer until something it shows changes, and the change on its next poll. With a
+  per-process cache (no REDIS_URL) a bump made in another process (an import run by a worker
+  or a command) is not seen, so answers are kept LOCAL_SECONDS only and the change shows
+  within them. What still lags up to SECONDS: a write made outside the application (SQL typed
+  into psql, a data migration: the release after it may serve the answers kept before it).
 
 Keys start with SCHEMA's "api:read:1:" (another layout of the entries takes another number,
 so that processes of two releases never read each other's entries), and Django's KEY_PREFIX
@@ -37,10 +47,18 @@ from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from redis.commands.core import Script
 
+from kabinet.core import changes
 from kabinet.core.ratelimit import over_rate_and_get, redis_client
 from kabinet.identity.api_tokens import Principal
 
-SECONDS = 5
+# Long enough that a poller asking every 30–60 s (Home Assistant) finds its kept answer; safe
+# because every writer of what the answer shows bumps a version (tests/api/test_set_based_writers)
+# and, in Redis, every process sees the bump.
+SECONDS = 300
+LOCAL_SECONDS = 5  # a per-process cache: another process's bumps never reach it
+# More accounts than this changed at once (an import's rebuild): one bump for everyone rather
+# than a query for their users.
+MANY = 1000
 SCHEMA = "api:read:1"
 logger = logging.getLogger("kabinet.api")
 SHARED_VERSION = f"{SCHEMA}:v:shared"  # regions and premises: in many users' answers
@@ -88,13 +106,18 @@ def cached(request: HttpRequest) -> Entry | None:
     return getattr(request, "api_read", (0, None))[1]
 
 
+def lifetime() -> int:
+    """How long an answer is kept: SECONDS where the versions are shared, else LOCAL_SECONDS."""
+    return SECONDS if isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache) else LOCAL_SECONDS
+
+
 def keep(request: HttpRequest, response: HttpResponse) -> None:
     """Keep a 200's rendered body for the next reads of this token and path."""
     if not hasattr(request, "api_read") or not isinstance(request.auth, Principal):
         return
     kept = (request.api_read[0], response["ETag"], response["Content-Type"], response.content)
     try:
-        cache.set(entry_key(request.auth, request), kept, SECONDS)
+        cache.set(entry_key(request.auth, request), kept, lifetime())
     except Exception:
         # The answer is rendered: a cache that fails now costs the next poll a miss, not this
         # one its answer.
@@ -128,7 +151,7 @@ def _increment(keys: list[str]) -> None:
                     cache.set(key, time.time_ns(), timeout=None)
     except Exception:
         # A payment or a link must not fail for the API's cache: with the cache away the kept
-        # answers are away too, and any left expire within SECONDS.
+        # answers are away too, and any left expire within lifetime().
         logger.warning("API read cache: versions %s not bumped", keys, exc_info=True)
 
 
@@ -166,6 +189,14 @@ def _shared_changed(sender, **kwargs) -> None:
     _bump([SHARED_VERSION])
 
 
+def _accounts_changed(sender, account_ids: list[int] | None, **kwargs) -> None:
+    """A set-based write committed (core.changes): its accounts' users, or everyone."""
+    if account_ids is None or len(account_ids) > MANY:
+        _increment([SHARED_VERSION])
+    elif account_ids:
+        _increment(_users_of(account_ids))
+
+
 def connect() -> None:
     """Bump the versions on the writes that change what the kept answers say (ApiConfig.ready).
     Accruals and month balances only on save: a receiver on their delete would make the
@@ -180,3 +211,4 @@ def connect() -> None:
             signal.connect(receiver, sender=model, dispatch_uid=f"api-read-{model.__name__}-{signal is post_save}")
     for model in (Accrual, MonthBalance):
         post_save.connect(_account_data_changed, sender=model, dispatch_uid=f"api-read-{model.__name__}-save")
+    changes.changed.connect(_accounts_changed, dispatch_uid="api-read-set-based")

@@ -15,6 +15,7 @@ from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccou
 from kabinet.billing.money import closing_balance, to_kopecks
 from kabinet.billing.periods import month_start, next_month, previous_month
 from kabinet.core.bulk import insert_rows
+from kabinet.core.changes import accounts_changed
 
 ZERO = Decimal("0.00")
 
@@ -63,6 +64,7 @@ def rebuild_balances(account: PersonalAccount, opening: Decimal = ZERO) -> list[
     if not accrued and not paid:
         return []
     fixed = _billing_months(MonthBalance.objects.filter(account=account, source=BILLING))
+    accounts_changed([account.pk])  # bulk_create and this delete send no signal a reader hears
     MonthBalance.objects.filter(account=account, source=KABINET).delete()
     rows = [row for row in month_balances(accrued, paid, opening, fixed) if row.period not in fixed]
     return MonthBalance.objects.bulk_create([MonthBalance(account=account, **row._asdict()) for row in rows])
@@ -82,13 +84,14 @@ def rebuild_balances_of(account_ids: Iterable[int], batch: int | None = None) ->
     a month balance computed here equals `rebuild_balances(account, opening)`. Month rows
     written. On PostgreSQL the same rows come from set-based SQL (`balances_sql`), `batch`
     accounts (default 200 000) a statement."""
+    ids = list(account_ids)
+    accounts_changed(ids)  # the rows are written in SQL: no signal
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             balances_sql.create_id_table(cursor)
-            balances_sql.add_ids(cursor, account_ids)
+            balances_sql.add_ids(cursor, ids)
             return balances_sql.rebuild(cursor, batch)
     written, batch = 0, batch or 1000
-    ids = list(account_ids)
     for start in range(0, len(ids), batch):
         written += _rebuild_batch(ids[start : start + batch])
     return written
@@ -100,6 +103,7 @@ def rebuild_balances_selected(select_ids: str, batch: int | None = None) -> int:
     (an import's temp table of touched accounts, say), without bringing the ids into Python on
     PostgreSQL: a branch-sized import touches a million accounts."""
     if connection.vendor == "postgresql":
+        accounts_changed()  # the ids stay in the database: any account may have changed
         with connection.cursor() as cursor:
             balances_sql.create_id_table(cursor)
             balances_sql.add_selected(cursor, select_ids)

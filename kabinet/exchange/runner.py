@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import formats, timezone
 
 from kabinet.billing.balances import lock_month_balances
+from kabinet.core.changes import accounts_changed
 from kabinet.exchange import kinds, locks
 from kabinet.exchange.abandoned import fail_abandoned
 from kabinet.exchange.kinds import Kind, RowError
@@ -88,6 +89,10 @@ def _run(kind, binary, scanned, file_name, source, user, dry_run, force, progres
         with transaction.atomic():
             _lock(kind)
             merged = _load(kind, binary, batch, rejected, progress, scanned.checksum)
+            if kind.changes_accounts:
+                # The merge's SQL sends no signal: one notice for the whole file, at its commit
+                # (none if it is rolled back, a dry run included).
+                accounts_changed()
             if dry_run:
                 transaction.set_rollback(True)
             merged_at = time.perf_counter()

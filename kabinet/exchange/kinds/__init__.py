@@ -47,6 +47,9 @@ class Kind:
     stage_columns: Sequence[tuple[str, str]]
     # Staging-table indexes the checks or the merge need on SQLite (PostgreSQL hashes instead).
     stage_indexes: Sequence[Sequence[str]] = ()
+    # Writes what an account's card shows (the account, its address, region, payments, month
+    # balances): a loaded file tells core.changes, once, when it commits.
+    changes_accounts: bool = True
 
     def row_parser(self) -> Callable[[Sequence[str]], tuple]:
         """A function from the row's values (stripped text, in the order of `columns`, "" for an

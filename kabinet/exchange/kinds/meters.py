@@ -50,6 +50,7 @@ class Meters(Kind):
         Column("removed_on", required=False),
         Column("replaced_by", required=False),
     )
+    changes_accounts = False  # no card shows meters or readings
     stage_columns = (
         ("region_id", "bigint"),
         ("account", "text"),

@@ -65,6 +65,7 @@ class Readings(Kind):
         Column("taken_at"),
         Column("reading_id"),
     )
+    changes_accounts = False  # no card shows meters or readings
     stage_columns = (
         ("region_id", "bigint"),
         ("account", "text"),
