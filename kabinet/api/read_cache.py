@@ -35,16 +35,20 @@ so that processes of two releases never read each other's entries), and Django's
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+import functools
 import hashlib
+import json
 import logging
 import time
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from redis.commands.core import Script
 
 from kabinet.core import changes
@@ -76,12 +80,23 @@ def version_key(user_id: int) -> str:
 
 
 def entry_key(principal: Principal, request: HttpRequest) -> str:
-    # The URL hashed: a query string may be long or hold what a cache key must not.
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-    return f"{SCHEMA}:{principal.kind}:{principal.token.pk}:{path}"
+    # The path only: the kept endpoint takes no query parameters, so `?x=1`…`?x=600` must not
+    # keep 600 answers. Hashed: a path may be long.
+    path = hashlib.sha256(request.path.encode()).hexdigest()[:32]
+    return f"{SCHEMA}:{_layout()}:{principal.kind}:{principal.token.pk}:{path}"
 
 
-def _entry(kept: object, version: tuple[int, int]) -> Entry | None:
+@functools.cache
+def _layout() -> str:
+    """A hash of the answer's schema: a release that changes the card's fields reads none of the
+    answers its predecessor kept (SCHEMA covers the entries' own layout)."""
+    from kabinet.api.routers.accounts import AccountOut
+
+    schema = json.dumps(AccountOut.model_json_schema(), sort_keys=True)
+    return hashlib.sha256(schema.encode()).hexdigest()[:12]
+
+
+def _entry(kept: object, version: tuple[int, int, int]) -> Entry | None:
     """The kept answer if it is of this version. Kept as a plain tuple (version, etag,
     content type, body): no class of ours is pickled into the cache."""
     if isinstance(kept, tuple) and len(kept) == 4 and kept[0] == version:
@@ -97,7 +112,9 @@ def count_and_peek(request: HttpRequest, principal: Principal) -> int | None:
         return over_rate_and_get(rate_key, settings.KABINET_API_RATE, [])[0]
     keys = [version_key(principal.user.pk), SHARED_VERSION, entry_key(principal, request)]
     wait, found = over_rate_and_get(rate_key, settings.KABINET_API_RATE, keys)
-    version = (found.get(keys[0], 0), found.get(keys[1], 0))
+    # The local date is part of the version: the answer's balance and overdue are as of today,
+    # so at local midnight it changes with no write to bump anything.
+    version = (found.get(keys[0], 0), found.get(keys[1], 0), timezone.localdate().toordinal())
     request.api_read = (version, _entry(found.get(keys[2]), version))
     return wait
 
@@ -189,12 +206,17 @@ def _shared_changed(sender, **kwargs) -> None:
     _bump([SHARED_VERSION])
 
 
+def _migrated(sender, **kwargs) -> None:
+    """A migration may have rewritten rows with SQL: no answer kept before it is served after."""
+    _increment([SHARED_VERSION])
+
+
 def _accounts_changed(sender, account_ids: list[int] | None, **kwargs) -> None:
     """A set-based write committed (core.changes): its accounts' users, or everyone."""
     if account_ids is None or len(account_ids) > MANY:
         _increment([SHARED_VERSION])
-    elif account_ids:
-        _increment(_users_of(account_ids))
+    elif account_ids and (users := _users_of(account_ids)):  # no linked user: nothing to bump
+        _increment(users)
 
 
 def connect() -> None:
@@ -212,3 +234,5 @@ def connect() -> None:
     for model in (Accrual, MonthBalance):
         post_save.connect(_account_data_changed, sender=model, dispatch_uid=f"api-read-{model.__name__}-save")
     changes.changed.connect(_accounts_changed, dispatch_uid="api-read-set-based")
+    # Sent per app with models after every migration ran (api has none): billing's, once a migrate.
+    post_migrate.connect(_migrated, sender=apps.get_app_config("billing"), dispatch_uid="api-read-migrated")
