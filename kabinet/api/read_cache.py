@@ -1,8 +1,8 @@
 """Cached reads for polling clients (docs/api.md, «Speed»).
 
 Home automation asks GET /accounts every few seconds and almost always gets the same answer.
-The rendered answer (body, ETag) is kept in the cache for at most SECONDS, per token and full
-path, and read in the same Redis round trip as the token's rate count (`over_rate_and_get`);
+The rendered answer (body, ETag) is kept in the cache for at most SECONDS, per token and path
+(the query string aside), and read in the same Redis round trip as the token's rate count (`over_rate_and_get`);
 a poll that finds it costs the token check and that round trip: no account query, no JSON.
 What stays exact and what may lag:
 
@@ -17,16 +17,19 @@ What stays exact and what may lag:
 - Set-based writes, which send no signal, tell `core.changes` and bump at their commit: an
   exchange import of accounts, payments, accruals or month balances once per file (everyone's
   version), a rebuild of month balances for its accounts' users (everyone's when more than
-  MANY accounts, or on PostgreSQL when the ids stay in the database). Each set-based writer in
-  the apps whose rows the answer shows is listed, covered or with the reason it need not be, in
-  tests/api/test_set_based_writers.py: a new one fails there until someone decides.
+  MANY accounts, or on PostgreSQL when the ids stay in the database). Each set-based writing
+  statement in the apps carries a `# set-based:` marker, covered or with the reason it need
+  not be; tests/api/test_set_based_writers.py fails on one without until someone decides.
+- The local date is part of the version (the answer's balance and overdue are as of today),
+  `migrate` bumps everyone's, and the key holds a hash of the answer's schema.
 - So an answer is kept SECONDS (5 minutes) when the cache is Redis, shared by all processes
   (each bump reaches every process): a poller asking every 30–60 s (Home Assistant) gets the
   kept answer until something it shows changes, and the change on its next poll. With a
   per-process cache (no REDIS_URL) a bump made in another process (an import run by a worker
   or a command) is not seen, so answers are kept LOCAL_SECONDS only and the change shows
-  within them. What still lags up to SECONDS: a write made outside the application (SQL typed
-  into psql, a data migration: the release after it may serve the answers kept before it).
+  within them (`check --deploy` refuses a production process without Redis: core.checks).
+  What still lags up to SECONDS: a write made outside the application (SQL typed into psql),
+  and the answers kept before a write whose bump failed (logged).
 
 Keys start with SCHEMA's "api:read:1:" (another layout of the entries takes another number,
 so that processes of two releases never read each other's entries), and Django's KEY_PREFIX

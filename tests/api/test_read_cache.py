@@ -30,6 +30,7 @@ from tests.factories import (
     make_account,
     make_billed,
     make_customer,
+    redis_cache,
 )
 
 pytestmark = pytest.mark.django_db
@@ -197,11 +198,6 @@ def test_a_write_does_not_fail_for_the_cache(customer, billed, caplog):
         Payment.objects.create(account=billed, paid_on=date(2026, 11, 20), amount="10.00", channel="bank")
     assert Payment.objects.filter(account=billed, amount="10.00").exists()
     assert "not bumped" in caplog.text
-
-
-def redis_cache(live_redis: str) -> dict:
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                        "LOCATION": f"{live_redis}/13", "KEY_PREFIX": f"test-read-{uuid.uuid4().hex}"}}  # fmt: skip
 
 
 def paid(account, amount: str) -> Payment:
