@@ -49,7 +49,7 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from redis.commands.core import Script
@@ -146,11 +146,15 @@ def keep(request: HttpRequest, response: HttpResponse) -> None:
 
 # A version key that is missing (never bumped, or evicted) starts from the clock in
 # nanoseconds, not 1: a number it held before may still be in an entry kept for SECONDS.
+# Redis's clock, not the app server's: one server's clock behind another's would restart a key
+# at a number it may have held. Built as a string: Lua's numbers would print in exponent form.
 _BUMP = Script(
     None,
     b"""
+local now = redis.call('TIME')
+local start = now[1] .. string.format('%06d', tonumber(now[2])) .. '000'
 for i = 1, #KEYS do
-  if not redis.call('SET', KEYS[i], ARGV[1], 'NX') then redis.call('INCR', KEYS[i]) end
+  if not redis.call('SET', KEYS[i], start, 'NX') then redis.call('INCR', KEYS[i]) end
 end
 """,
 )
@@ -161,7 +165,7 @@ def _increment(keys: list[str]) -> None:
         backend = caches[DEFAULT_CACHE_ALIAS]
         if isinstance(backend, RedisCache):  # one round trip for them all
             names = [backend.make_and_validate_key(key) for key in keys]
-            _BUMP(keys=names, args=[time.time_ns()], client=redis_client(backend))
+            _BUMP(keys=names, client=redis_client(backend))
             return
         for key in keys:
             if not cache.add(key, time.time_ns(), timeout=None):
@@ -194,6 +198,14 @@ def _users_of(account_ids: Iterable[int]) -> list[str]:
 
 def _link_changed(sender, instance, **kwargs) -> None:
     _bump([version_key(instance.user_id)])
+
+
+def _link_moving(sender, instance, **kwargs) -> None:
+    """A link given to another user (the shell, /admin/): its old user's answer loses it."""
+    if instance._state.adding:
+        return
+    old = sender.objects.filter(pk=instance.pk).exclude(user_id=instance.user_id).values_list("user_id", flat=True)
+    _bump([version_key(user_id) for user_id in old])
 
 
 def _account_changed(sender, instance, **kwargs) -> None:
@@ -236,6 +248,7 @@ def connect() -> None:
             signal.connect(receiver, sender=model, dispatch_uid=f"api-read-{model.__name__}-{signal is post_save}")
     for model in (Accrual, MonthBalance):
         post_save.connect(_account_data_changed, sender=model, dispatch_uid=f"api-read-{model.__name__}-save")
+    pre_save.connect(_link_moving, sender=AccountLink, dispatch_uid="api-read-AccountLink-moving")
     changes.changed.connect(_accounts_changed, dispatch_uid="api-read-set-based")
     # Sent per app with models after every migration ran (api has none): billing's, once a migrate.
     post_migrate.connect(_migrated, sender=apps.get_app_config("billing"), dispatch_uid="api-read-migrated")

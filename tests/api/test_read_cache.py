@@ -334,3 +334,25 @@ def test_a_migration_bumps_every_answer(client, customer, billed, django_assert_
     emit_post_migrate_signal(0, False, "default")
     with django_assert_num_queries(2):
         client.get(ACCOUNTS, headers=headers)
+
+
+def test_a_lost_version_key_starts_from_redis_clock_not_the_app_servers(billed, customer, settings, live_redis):
+    """An app server whose clock is behind (here a day) must not restart a version key at a
+    number it may have held: Redis's own clock seeds it."""
+    settings.CACHES = redis_cache(live_redis)
+    key = read_cache.version_key(customer.pk)
+    cache.delete(key)
+    seconds, micro = cache._cache.get_client(key).time()
+    with time_machine.travel(timezone.now() - timedelta(days=1)):
+        paid(billed, "10.00")
+    assert cache.get(key) >= (seconds * 1_000_000 + micro) * 1000
+
+
+def test_a_link_given_to_another_user_leaves_the_old_users_answer(client, customer, billed):
+    """A link's user changed (the shell, /admin/): the old user's kept answer no longer shows it."""
+    headers = bearer(access_token(customer))
+    assert numbers(client.get(ACCOUNTS, headers=headers)) == ["660100000001"]
+    link = AccountLink.objects.get(user=customer)
+    link.user = make_customer("+79120000078")
+    link.save()
+    assert numbers(client.get(ACCOUNTS, headers=headers)) == []
