@@ -118,7 +118,9 @@ def count_and_peek(request: HttpRequest, principal: Principal) -> int | None:
     # The local date is part of the version: the answer's balance and overdue are as of today,
     # so at local midnight it changes with no write to bump anything.
     version = (found.get(keys[0], 0), found.get(keys[1], 0), timezone.localdate().toordinal())
-    request.api_read = (version, _entry(found.get(keys[2]), version))
+    # `Cache-Control: no-cache` asks for a fresh answer (HTTP's meaning): it is kept for the next.
+    fresh = "no-cache" in request.headers.get("Cache-Control", "")
+    request.api_read = (version, None if fresh else _entry(found.get(keys[2]), version))
     return wait
 
 

@@ -320,6 +320,16 @@ def test_a_query_string_does_not_keep_another_answer(client, customer, billed, d
             assert client.get(f"{ACCOUNTS}?x={n}", headers=headers).content == first.content
 
 
+def test_no_cache_asks_for_a_fresh_answer(client, customer, billed, django_assert_num_queries):
+    """What bench/api.py's `uncached` sends: a poll's cost after a change."""
+    headers = bearer(access_token(customer))
+    client.get(ACCOUNTS, headers=headers)
+    with django_assert_num_queries(2):
+        client.get(ACCOUNTS, headers={**headers, "Cache-Control": "no-cache"})
+    with django_assert_num_queries(1):  # kept again
+        client.get(ACCOUNTS, headers=headers)
+
+
 def test_the_key_changes_with_the_answers_schema(customer):
     """A release that changes the card's fields reads none of the answers kept by the one before."""
     schema = json.dumps(AccountOut.model_json_schema(), sort_keys=True)
