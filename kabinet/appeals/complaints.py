@@ -199,6 +199,12 @@ class Forwarding:
 FORWARDABLE = {Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.FORWARDED}
 
 
+def may_forward(appeal: Appeal) -> bool:
+    """Whether the forwarding form applies: a complaint in work, or already forwarded (then
+    the form corrects the date or the reference)."""
+    return appeal.kind == AppealKind.COMPLAINT and appeal.status in FORWARDABLE
+
+
 def forwarding_date_refusal(on: date) -> str:
     """Why this cannot be the forwarding date, or "": the form shows it at the date field."""
     return "Дата передачи не может быть в будущем." if on > local_today() else ""
@@ -216,6 +222,7 @@ def forward(role: StaffRole, pk: int, data: Forwarding) -> Appeal:
             raise AppealRefused("В сетевую организацию передаются только жалобы на качество электроснабжения.")
         if appeal.status not in FORWARDABLE:
             raise AppealRefused("Жалоба не в работе: сначала верните её в работу.")
+        operators.claim(appeal, role.user)
         QualityComplaint.objects.filter(appeal=appeal).update(
             forwarded_on=data.on, network_company=data.company, network_reference=data.reference
         )
