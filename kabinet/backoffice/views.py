@@ -172,6 +172,7 @@ def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> H
         "note_uploads": forms.get("note_uploads", []),
         "complaint_rows": complaint_rows,
         "letter_due": complaints.letter_due(item),
+        "answer_letter": complaints.answer_letter(item),
         "forward_form": forms.get("forward_form") or _forward_form(item),
     }
     return render(request, "backoffice/appeal.html", context, status=status)
@@ -306,4 +307,10 @@ def letter_sent(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def complaint_pdf(request: HttpRequest, pk: int):
     content, filename = complaints.staff_complaint_pdf(request.staff_role, pk)
+    return generated_download(content, filename, "application/pdf")
+
+
+@staff_required
+def answer_letter_pdf(request: HttpRequest, pk: int):
+    content, filename = complaints.staff_answer_letter_pdf(request.staff_role, pk)
     return generated_download(content, filename, "application/pdf")

@@ -69,6 +69,7 @@ EXCLUDED = {
     "portal:bill": "a PDF download",
     "portal:complaint_pdf": "a PDF download",
     "backoffice:complaint_pdf": "a PDF download",
+    "backoffice:answer_letter_pdf": "a PDF download",
     "backoffice:forward": "POST only (the form is on the complaint's page)",
     "backoffice:letter_sent": "POST only (the button is on the complaint's page)",
     "backoffice:logout": "POST only",
