@@ -24,11 +24,13 @@ from kabinet.appeals.calendar import today as local_today
 from kabinet.appeals.complaint_pdf import render_complaint_pdf
 from kabinet.appeals.complaint_text import CUSTOMER, STAFF, complaint_rows, readable_identity, rows_of
 from kabinet.appeals.complaints_models import QualityComplaint
+from kabinet.appeals.letter_pdf import render_answer_letter
 from kabinet.appeals.models import (
     Appeal,
     AppealKind,
     ContactMethod,
     Event,
+    Message,
     Reason,
     StaffRole,
     Status,
@@ -199,6 +201,12 @@ class Forwarding:
 FORWARDABLE = {Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.FORWARDED}
 
 
+def may_forward(appeal: Appeal) -> bool:
+    """Whether the forwarding form applies: a complaint in work, or already forwarded (then
+    the form corrects the date or the reference)."""
+    return appeal.kind == AppealKind.COMPLAINT and appeal.status in FORWARDABLE
+
+
 def forwarding_date_refusal(on: date) -> str:
     """Why this cannot be the forwarding date, or "": the form shows it at the date field."""
     return "Дата передачи не может быть в будущем." if on > local_today() else ""
@@ -216,6 +224,7 @@ def forward(role: StaffRole, pk: int, data: Forwarding) -> Appeal:
             raise AppealRefused("В сетевую организацию передаются только жалобы на качество электроснабжения.")
         if appeal.status not in FORWARDABLE:
             raise AppealRefused("Жалоба не в работе: сначала верните её в работу.")
+        operators.claim(appeal, role.user)
         QualityComplaint.objects.filter(appeal=appeal).update(
             forwarded_on=data.on, network_company=data.company, network_reference=data.reference
         )
@@ -381,6 +390,25 @@ def customer_complaint_pdf(customer, number: str) -> tuple[bytes, str]:
 def staff_complaint_pdf(role: StaffRole, pk: int) -> tuple[bytes, str]:
     """The PDF for an employee of the complaint's region (any other: 404)."""
     return _pdf(operators.staff_appeal(role, pk), role.user, STAFF)
+
+
+def answer_letter(appeal: Appeal) -> Message | None:
+    """The answer to print as a letter: the latest reply of an answered complaint whose
+    customer asked for the answer by post; None otherwise."""
+    if appeal.kind != AppealKind.COMPLAINT or appeal.answered_at is None or not complaint_of(appeal).answer_by_letter:
+        return None
+    return appeal.messages.filter(kind=Message.Kind.REPLY).select_related("author").order_by("-created_at").first()
+
+
+def staff_answer_letter_pdf(role: StaffRole, pk: int) -> tuple[bytes, str]:
+    """«Распечатать письмо» for an employee of the region (any other: 404); the print holds
+    the customer's name and address, so it is in the history as a download is."""
+    appeal = operators.staff_appeal(role, pk)
+    answer = answer_letter(appeal)
+    if answer is None:
+        raise Http404
+    record(appeal, Event.Kind.FILE_READ, role.user, name="answer-letter.pdf")
+    return render_answer_letter(complaint_of(appeal), answer), f"Ответ на жалобу {appeal.number}.pdf"
 
 
 def rows(appeal: Appeal) -> list[tuple[str, str]]:

@@ -81,15 +81,32 @@ def _must_handle(role: StaffRole, appeal: Appeal) -> None:
         raise AppealRefused("Сначала возьмите обращение в работу.")
 
 
+def may_take(appeal: Appeal) -> bool:
+    """«Взять в работу» is offered for an open appeal nobody has yet."""
+    return appeal.assignee_id is None and appeal.is_open
+
+
+def _claim(appeal: Appeal, actor) -> None:
+    """Whoever acts on an unassigned appeal (a supervisor may) becomes its assignee, so the
+    page and the queue name who answers for it; the history records it like a take."""
+    if appeal.assignee_id is None:
+        appeal.assignee = actor
+        appeal.save(update_fields=["assignee"])
+        record(appeal, Event.Kind.ASSIGNED, actor, assignee=actor.pk)
+
+
 # For the complaints' own actions (appeals.complaints), under the same rules.
 locked = _locked
 must_handle = _must_handle
+claim = _claim
 
 
 def take(role: StaffRole, pk: int) -> Appeal:
     """Assign an unassigned appeal to oneself. Of two operators taking it at once, exactly
     one wins (one conditional UPDATE); the other gets AlreadyTaken."""
     appeal = staff_appeal(role, pk)
+    if not appeal.is_open:
+        raise AppealRefused("Обращение не в работе: сначала верните его в работу.")
     with transaction.atomic():
         won = Appeal.objects.filter(pk=appeal.pk, assignee__isnull=True).update(assignee=role.user)
         appeal.refresh_from_db()
@@ -165,6 +182,7 @@ def reply(role: StaffRole, pk: int, data: Reply) -> Message:
         _must_handle(role, appeal)
         if not appeal.is_open:
             raise AppealRefused("Обращение не в работе: сначала верните его в работу.")
+        _claim(appeal, role.user)
         message = Message.objects.create(appeal=appeal, kind=Message.Kind.REPLY, author=role.user, text=data.text)
         attach_uploads(appeal, data.uploads, role.user, message)
         record(appeal, Event.Kind.REPLY, role.user, message=message.pk)

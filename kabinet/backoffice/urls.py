@@ -25,6 +25,7 @@ urlpatterns = [
     path("appeals/<int:pk>/forward/", views.forward, name="forward"),
     path("appeals/<int:pk>/letter-sent/", views.letter_sent, name="letter_sent"),
     path("appeals/<int:pk>/complaint.pdf", views.complaint_pdf, name="complaint_pdf"),
+    path("appeals/<int:pk>/answer-letter.pdf", views.answer_letter_pdf, name="answer_letter_pdf"),
     path("payments/", payment_views.payments, name="payments"),
     path("ratings/", rating_views.ratings_page, name="ratings"),
     path("payments/<uuid:public_id>/", payment_views.payment, name="payment"),

@@ -30,6 +30,7 @@ from kabinet.backoffice.forms import (
     StaffLoginForm,
     StatusForm,
 )
+from kabinet.backoffice.history import history_lines
 from kabinet.core import audit
 from kabinet.core.models import AuditEvent
 from kabinet.core.net import client_ip, return_path
@@ -150,13 +151,17 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
 def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> HttpResponse:
     role = request.staff_role
     item = operators.staff_appeal(role, pk)
+    may_act = item.assignee_id == role.user_id or role.is_supervisor
+    complaint_rows = complaints.staff_rows(role, item)  # records this read: the history shows it
     context = {
         "appeal": item,
         "role": role,
         "messages_list": item.messages.select_related("author").prefetch_related("attachments"),
         "files": item.attachments.filter(message__isnull=True),
-        "events": item.events.select_related("actor"),
-        "may_act": item.assignee_id == role.user_id or role.is_supervisor,
+        "history": history_lines(item.events.select_related("actor")),
+        "may_act": may_act,
+        "may_take": operators.may_take(item),
+        "may_forward": may_act and complaints.may_forward(item),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "note_form": forms.get("note_form") or NoteForm(),
         "status_form": forms.get("status_form") or StatusForm(allowed=operators.TRANSITIONS[item.status]),
@@ -165,11 +170,22 @@ def _appeal_page(request: HttpRequest, pk: int, status: int = 200, **forms) -> H
         ),
         "uploads": forms.get("uploads", []),
         "note_uploads": forms.get("note_uploads", []),
-        "complaint_rows": complaints.staff_rows(role, item),
+        "complaint_rows": complaint_rows,
         "letter_due": complaints.letter_due(item),
-        "forward_form": forms.get("forward_form") or ForwardForm(),
+        "answer_letter": complaints.answer_letter(item),
+        "forward_form": forms.get("forward_form") or _forward_form(item),
     }
     return render(request, "backoffice/appeal.html", context, status=status)
+
+
+def _forward_form(item) -> ForwardForm:
+    """Empty, or the forwarding as recorded, for «Исправить»."""
+    found = getattr(item, "complaint", None) if item.kind == AppealKind.COMPLAINT else None
+    if found is None or not found.forwarded_on:
+        return ForwardForm()
+    return ForwardForm(
+        initial={"on": found.forwarded_on, "company": found.network_company, "reference": found.network_reference}
+    )
 
 
 def _done(request: HttpRequest, pk: int, text: str) -> HttpResponse:
@@ -291,4 +307,10 @@ def letter_sent(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def complaint_pdf(request: HttpRequest, pk: int):
     content, filename = complaints.staff_complaint_pdf(request.staff_role, pk)
+    return generated_download(content, filename, "application/pdf")
+
+
+@staff_required
+def answer_letter_pdf(request: HttpRequest, pk: int):
+    content, filename = complaints.staff_answer_letter_pdf(request.staff_role, pk)
     return generated_download(content, filename, "application/pdf")

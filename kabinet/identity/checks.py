@@ -1,6 +1,7 @@
-"""Start-up checks of the passkey settings (docs/second-factor.md): a browser creates and uses a
+"""Checks of the passkey settings (docs/second-factor.md), run by `manage.py check` (and so by
+runserver, migrate, and `check --deploy` in the release steps): a browser creates and uses a
 passkey only on the RP ID's domain or below it, so an origin outside it, or an IP address as
-the RP ID, leaves every passkey button failing in front of the user instead of at start-up.
+the RP ID, leaves every passkey button failing in front of the user instead of in the check.
 `check --deploy` (DEBUG off) also refuses what only development may have: no origins, a plain
 http origin on a real host, or `localhost` as the RP ID of a site served on public host names
 (the settings' default left in place). deploy/local-cluster.sh serves on loopback only, so its

@@ -12,7 +12,8 @@ kept by django-otp's TOTP and static devices; the rules around them are Kabinet'
   the same code at once are served one after the other, and the second sees the new `last_t`.
   A recovery code is spent by its own DELETE, accepted only when that deleted the row.
 - Recovery codes are stored only as their SHA-256 (truncated to django-otp's 16-character
-  token column): each carries 60 random bits, so the hash cannot be reversed by guessing.
+  token column): each carries about 59 random bits (12 characters of 31), so the hash cannot
+  be reversed by guessing.
 - «Запомнить этот браузер»: a signed cookie naming the user, their device and a mark of their
   password hash, 30 days; a new password or a new device voids it.
 """

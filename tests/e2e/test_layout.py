@@ -69,6 +69,7 @@ EXCLUDED = {
     "portal:bill": "a PDF download",
     "portal:complaint_pdf": "a PDF download",
     "backoffice:complaint_pdf": "a PDF download",
+    "backoffice:answer_letter_pdf": "a PDF download",
     "backoffice:forward": "POST only (the form is on the complaint's page)",
     "backoffice:letter_sent": "POST only (the button is on the complaint's page)",
     "backoffice:logout": "POST only",
@@ -428,6 +429,13 @@ def test_back_office_pages_fit_the_screen(any_page, world):
     check_the_page(page, "backoffice:appeal", failures)
     take(StaffRole.objects.get(user__email="operator@example.ru"), world["complaint"].pk)
     page.goto(f"/backoffice/appeals/{world['complaint'].pk}/")  # the complaint's fields and «Передать»
+    check_the_page(page, "backoffice:appeal", failures)
+    page.get_by_label("Дата передачи").fill(timezone.localdate().isoformat())
+    page.get_by_label("Сетевая организация").fill("АО «ЕЭСК»")
+    page.get_by_label("Номер в сетевой организации").fill("СО-2026/4711")
+    page.get_by_role("button", name="Передано в сетевую организацию").click()
+    page.get_by_text("Исправить").click()  # the forwarding as recorded, its form opened
+    expect(page.get_by_role("button", name="Сохранить исправление")).to_be_visible()
     check_the_page(page, "backoffice:appeal", failures)
     page.goto("/backoffice/payments/")
     check_the_page(page, "backoffice:payments", failures)
