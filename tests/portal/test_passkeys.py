@@ -274,3 +274,28 @@ def test_an_answer_the_form_refuses_is_counted_too(client, customer, sverdlovsk,
     assert response.status_code == 400 and "Ключ доступа не подошёл" in response.content.decode()
     refused = AuditEvent.objects.get(action=Action.SECOND_FACTOR_FAILED, user=customer)
     assert refused.details == {"method": "passkey", "reason": "InvalidForm"}
+
+
+POST_ONLY = [
+    "portal:passkey_add",
+    "portal:passkey_options",
+    "portal:passkey_remove",
+    "portal:second_factor_codes",
+    "portal:second_factor_off",
+    "portal:second_factor_sms_setup",
+    "portal:second_factor_sms_confirm",
+]
+
+
+def test_opening_a_form_target_goes_back_to_the_settings_page(signed_in, customer):
+    """After «Добавить ключ доступа» shows the codes the address bar keeps the form's target:
+    Back, a reload or the address itself lead to the page, not to the browser's «HTTP ERROR 405»."""
+    add_passkey(signed_in, SoftPasskey())
+    for name in POST_ONLY:
+        assert redirected_to(signed_in.get(reverse(name))) == SETTINGS, name
+
+
+def test_on_the_code_page_its_targets_go_back_to_it(client, customer, sverdlovsk, with_passkey):
+    post_login(client, "+79120000001", region=sverdlovsk)
+    for name in ("portal:second_factor_sms", "portal:passkey_sign_in_options"):
+        assert redirected_to(client.get(reverse(name))) == CODE_PAGE, name
