@@ -299,3 +299,14 @@ def test_on_the_code_page_its_targets_go_back_to_it(client, customer, sverdlovsk
     post_login(client, "+79120000001", region=sverdlovsk)
     for name in ("portal:second_factor_sms", "portal:passkey_sign_in_options"):
         assert redirected_to(client.get(reverse(name))) == CODE_PAGE, name
+
+
+def test_the_pages_speak_of_passkeys_too_and_offer_to_copy_and_print_the_codes(signed_in, customer):
+    page = add_passkey(signed_in, SoftPasskey()).content.decode()
+    assert "<h1>Второй шаг входа</h1>" in page
+    assert "спросит шестизначный" not in page and "Вход с кодом подтверждения" not in page
+    assert "если ключа доступа или телефона не будет под рукой" in page
+    actions = re.search(r"<div class=\"actions no-print\" data-js-only hidden>(.*?)</div>", page, re.S).group(1)
+    assert "Скопировать коды" in actions and "Распечатать" in actions  # hidden until the script runs
+    page = signed_in.get(SETTINGS).content.decode()
+    assert "подтвердить вход ключом доступа" in page and "спросит шестизначный" not in page

@@ -159,7 +159,7 @@ def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
 @sensitive_post_parameters("code")
 @customer_required
 def settings_page(request: HttpRequest) -> HttpResponse:
-    """«Вход с кодом подтверждения» in «Профиль» (the app or SMS): set it up, see it, turn it off."""
+    """«Второй шаг входа» in «Профиль» (the app or SMS): set it up, see it, turn it off."""
     if request.method != "POST":
         return _page(request)
     form = SetupCodeForm(request.POST)
@@ -194,7 +194,7 @@ def turn_off(request: HttpRequest) -> HttpResponse:
     if check.outcome is not second_factor.Outcome.OK:
         form.add_error("proof", "Неверный код или пароль.")
         return _page(request, 400, off_form=form)
-    messages.success(request, "Вход с кодом подтверждения отключён.")
+    messages.success(request, "Второй шаг входа отключён.")
     response = redirect("portal:profile")
     response.delete_cookie(second_factor.REMEMBER_COOKIE)
     return response

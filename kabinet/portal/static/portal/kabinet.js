@@ -591,6 +591,35 @@
     });
   }
 
+  /* «Скопировать…» and «Распечатать» exist only with the script: the page marks them
+     [data-js-only] hidden. A copy target is an input (its value) or any element (its text,
+     one line per list item). */
+  function copyText(target) {
+    if ("value" in target && target.tagName !== "UL") return target.value;
+    var items = target.querySelectorAll("li");
+    if (items.length) return Array.prototype.map.call(items, function (li) { return li.textContent.trim(); }).join("\n");
+    return target.textContent.trim();
+  }
+
+  function setUpCopyAndPrint() {
+    document.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      if (!navigator.clipboard) { button.hidden = true; return; }  // only in a secure context
+      button.addEventListener("click", function () {
+        var target = document.querySelector(button.getAttribute("data-copy"));
+        var status = button.parentNode.querySelector("[data-copy-status]");
+        navigator.clipboard.writeText(copyText(target)).then(function () {
+          if (status) status.textContent = button.getAttribute("data-copied") || "Скопировано.";
+        }, function () {
+          if (status) status.textContent = "Не удалось скопировать: выделите текст и скопируйте вручную.";
+        });
+      });
+    });
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     startCountdowns();
     setUpTour();
@@ -602,6 +631,7 @@
     setUpErrorSummary();
     setUpPaymentStatus();
     setUpPasskeys();
+    setUpCopyAndPrint();
     // Everything above is bound: browser tests (and anyone else) may act on the page now.
     document.documentElement.setAttribute("data-ready", "");
   });
