@@ -310,3 +310,13 @@ def test_the_pages_speak_of_passkeys_too_and_offer_to_copy_and_print_the_codes(s
     assert "Скопировать коды" in actions and "Распечатать" in actions  # hidden until the script runs
     page = signed_in.get(SETTINGS).content.decode()
     assert "подтвердить вход ключом доступа" in page and "спросит шестизначный" not in page
+
+
+def test_the_code_page_has_no_menus_and_the_passkey_is_the_main_way(client, customer, sverdlovsk, with_passkey):
+    """Before the second step every menu item led back to it; the name in the header too."""
+    post_login(client, "+79120000001", region=sverdlovsk)
+    page = client.get(CODE_PAGE).content.decode()
+    assert 'aria-label="Разделы кабинета"' not in page and "user-menu" not in page
+    assert "Анна Иванова" not in page and "Выйти" in page
+    assert re.search(r'class="button button-primary" data-passkey-sign-in=', page)
+    assert '<button type="submit" class="button">Подтвердить</button>' in page
