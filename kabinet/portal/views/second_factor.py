@@ -99,7 +99,13 @@ def _code_page_context(request: HttpRequest, form) -> dict:
         "passkey_only": not (sms or app),
         "has_passkeys": second_factor.passkeys(user).exists(),
         "passkey_options_url": reverse("portal:passkey_sign_in_options"),
+        "passkey_origins": _passkey_origins(),
     }
+
+
+def _passkey_origins() -> str:
+    """Where WebAuthn answers are taken: the page's script compares its own address."""
+    return " ".join(settings.OTP_WEBAUTHN_ALLOWED_ORIGINS)
 
 
 @post_only("portal:second_factor")
@@ -151,6 +157,7 @@ def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
         or RemovePasskeyForm(passkeys=second_factor.passkeys(user)),
         "sms_form": context.pop("sms_form", None) or SmsCodeForm(),
         "phone_display": display_phone(user.phone) if user.phone else "",
+        "passkey_origins": _passkey_origins(),
         **context,
     }
     return render(request, "portal/second_factor.html", context, status=status)

@@ -620,6 +620,22 @@
     });
   }
 
+  /* WebAuthn refuses an answer made at another address (http://127.0.0.1 for localhost): there
+     the page says where keys work instead of offering a ceremony that must fail. */
+  function setUpPasskeyOrigins() {
+    document.querySelectorAll("[data-passkey-origins]").forEach(function (box) {
+      var origins = box.getAttribute("data-passkey-origins").split(" ").filter(Boolean);
+      if (!origins.length || origins.indexOf(window.location.origin) >= 0) return;
+      box.querySelectorAll("[data-passkey], [data-passkey-missing], [data-passkey-error]").forEach(function (el) {
+        el.hidden = true;
+      });
+      var note = box.querySelector("[data-passkey-elsewhere]");
+      note.textContent = "Ключи доступа работают только по адресу " + origins[0] +
+        ". Откройте личный кабинет по этому адресу.";
+      note.hidden = false;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     startCountdowns();
     setUpTour();
@@ -631,6 +647,7 @@
     setUpErrorSummary();
     setUpPaymentStatus();
     setUpPasskeys();
+    setUpPasskeyOrigins();
     setUpCopyAndPrint();
     // Everything above is bound: browser tests (and anyone else) may act on the page now.
     document.documentElement.setAttribute("data-ready", "");
