@@ -14,7 +14,9 @@ from tests.factories import make_staff
 
 
 def app_from_the_page(page) -> pyotp.TOTP:
-    """What a phone app does with the key typed in by hand."""
+    """What a phone app does with the key typed in by hand: the whole key is in sight."""
+    secret = page.get_by_label("Ключ для ввода вручную")
+    assert secret.evaluate("el => el.scrollWidth <= el.clientWidth"), "the key is cut off in its box"
     return pyotp.TOTP(page.get_by_label("Ключ для ввода вручную").input_value().replace(" ", ""))
 
 
