@@ -23,7 +23,7 @@ from kabinet.billing.money import to_kopecks
 from kabinet.identity.models import User
 from kabinet.payments.models import AutoPayment, OnlinePayment, Refund
 from kabinet.payments.services import start_payment
-from tests.e2e.helpers import assert_fits_the_screen, fill_registration_form, log_in
+from tests.e2e.helpers import assert_fits_the_screen, fill_registration_form, goto, log_in, wait_ready
 from tests.factories import (
     PASSWORD,
     add_reading,
@@ -538,3 +538,32 @@ def test_the_check_sees_what_the_review_saw(page, world):
     for start in expected:
         assert any(p.startswith(start) for p in problems), (start, "\n".join(problems))
     assert not any("Перерасчёт" in p or "следующий" in p for p in problems), problems
+
+
+def nameless_controls(page) -> list[str]:
+    """Links and buttons a screen reader would announce without a name (Chromium's own tree)."""
+    tree = page.context.new_cdp_session(page).send("Accessibility.getFullAXTree")["nodes"]
+    controls = [node for node in tree if not node.get("ignored")]
+    controls = [
+        node for node in controls if node.get("role", {}).get("value") in ("link", "button", "DisclosureTriangle")
+    ]
+    return [
+        f"{node['role']['value']} {node.get('backendDOMNodeId')}"
+        for node in controls
+        if not node.get("name", {}).get("value", "").strip()
+    ]
+
+
+def test_every_link_and_button_of_the_layout_has_a_name(any_page, customer, account):
+    """The header's avatar and menu said nothing to a screen reader."""
+    page = any_page
+    log_in(page, "+79120000001")
+    expect(page.get_by_role("heading", name="Здравствуйте, Анна!")).to_be_visible()
+    wait_ready(page)
+    for path in ("/profile/", "/profile/tokens/", "/appeals/", f"/accounts/{account.pk}/", "/home/"):
+        goto(page, path)
+        assert nameless_controls(page) == [], path
+    menu = page.get_by_role("navigation", name="Учётная запись")
+    expect(menu.get_by_text("Анна Иванова")).to_be_visible()
+    expect(menu.locator("summary")).to_have_accessible_name("Меню профиля: Анна Иванова")
+    expect(page.locator("a.brand")).to_have_accessible_name("Энергосбыт · Личный кабинет клиента — на главную")
