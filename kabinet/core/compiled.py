@@ -34,6 +34,8 @@ import threading
 from typing import Any
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 
@@ -117,7 +119,7 @@ class _Prepared:
         params = list(self.params)
         for position, index, adapt in self.slots:
             params[position] = adapt(args[index])
-        with connections[db].cursor() as cursor:
+        with _cursor(connections[db]) as cursor:
             cursor.execute(self.sql, params)  # set-based: not a write (the compiled SELECTs of hot reads)
             rows = cursor.fetchall()
         compiler = self.compiler
@@ -134,6 +136,41 @@ class _Prepared:
                 setattr(obj, name, row[position])
             result.append(obj)
         return result
+
+
+def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+    """On PostgreSQL, a cursor whose statements the server keeps parsed and planned.
+
+    Django binds parameters on the client and never prepares, so PostgreSQL parses and plans
+    every statement afresh: for the pages' compiled reads (the home cards' seven subqueries,
+    the history's three) that took more of its CPU than running them. A compiled statement's
+    text never changes, so it is prepared on its first run on a connection (psycopg names and
+    keeps up to 100 a connection; a new connection prepares again). Only these cursors prepare:
+    Django's own bind on the client, and psycopg never prepares those. Session-mode poolers
+    keep prepared statements; a transaction-mode pooler would not (docs/production.md).
+
+    While queries are logged (DEBUG, a test counting them) Django's own cursor runs it: the log
+    takes the SQL a client-bound cursor sent, and a server-bound one keeps none to show.
+    """
+    if connection.vendor != "postgresql" or connection.queries_logged:
+        return connection.cursor()
+    # Here, not at the top: the PostgreSQL backend needs psycopg, which SQLite's tests do not.
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor, register_tzloader
+    from psycopg.pq import Format
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = connection.connection
+        if raw.prepare_threshold is None:  # Django's default: none prepared
+            raw.prepare_threshold = 0
+        cursor = ServerBindingCursor(raw)
+        # As Django's create_cursor: the connection's time zone for timestamptz.
+        tzloader = raw.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        if connection.timezone != tzloader.timezone:
+            register_tzloader(connection.timezone, cursor)
+        # Django's own wrapping, as its cursor() would (thread check, error translation).
+        return connection._prepare_cursor(cursor)
 
 
 class Compiled:

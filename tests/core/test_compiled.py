@@ -6,6 +6,7 @@ from decimal import Decimal
 import threading
 
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 import pytest
 
@@ -101,3 +102,24 @@ def test_an_integer_past_64_bits_matches_nothing_as_with_the_orm(customer, pk):
     assert compiled.instances(pk) == list(User.objects.filter(pk=pk)) == []
     assert compiled.instances(2**63 - 1) == []
     assert compiled.instances(customer.pk) == [customer]
+
+
+def test_on_postgresql_the_statement_is_kept_prepared(settings):
+    """PostgreSQL parses and plans a compiled statement once a connection (docs/performance.md
+    «5.»), with the same results; while queries are logged it runs as before, shown in the log."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    compiled = Compiled(joined_after, sentinel.moment(0))
+    anna = make_customer("+79120000002")
+    User.objects.filter(pk=anna.pk).update(date_joined=timezone.now() - timedelta(days=2))
+    for days in (3, 1, 3):
+        moment = timezone.now() - timedelta(days=days)
+        assert compiled.instances(moment) == list(joined_after(moment))
+    assert compiled.instances(timezone.now() - timedelta(days=3)) == [anna]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('"identity_user"."date_joined" >' in statement for statement in prepared), prepared
+    with CaptureQueriesContext(connection) as queries:
+        assert compiled.instances(timezone.now() - timedelta(days=3)) == [anna]
+    assert len(queries) == 1 and '"identity_user"."date_joined" >' in queries[0]["sql"]

@@ -9,6 +9,20 @@ from playwright.sync_api import expect
 
 from tests.e2e.helpers import assert_fits_the_screen, log_in, wait_ready
 
+WHOLE = "el => el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight"
+# The stacked table's column names (the cells' ::before) each as wide as their longest word.
+LABELS_CUT_IN_A_WORD = """() => {
+  const ruler = document.createElement("canvas").getContext("2d");
+  return [...document.querySelectorAll("td[data-label]")].filter((cell) => {
+    const label = getComputedStyle(cell, "::before");
+    ruler.font = label.font;
+    const longest = Math.max(...cell.dataset.label.split(" ").map((word) => ruler.measureText(word).width));
+    let room = parseFloat(label.width);
+    if (label.boxSizing === "border-box") room -= parseFloat(label.paddingLeft) + parseFloat(label.paddingRight);
+    return !(room >= longest);
+  }).map((cell) => cell.dataset.label);
+}"""
+
 
 def api_get(live_server, path: str, token: str) -> tuple[int, dict]:
     request = Request(f"{live_server.url}{path}", headers={"Authorization": f"Bearer {token}"})
@@ -44,6 +58,11 @@ def test_make_use_and_revoke_a_token(page, live_server, customer, account):
     expect(page.get_by_text("Скопируйте его сейчас: больше он показан не будет.")).to_be_visible()
     secret = page.get_by_role("textbox", name="Ваш токен").input_value()
     assert_fits_the_screen(page)
+    assert page.get_by_role("textbox", name="Ваш токен").evaluate(WHOLE), "the token is cut off in its box"
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Скопировать").click()
+    expect(page.get_by_text("Токен скопирован.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == secret
 
     status, body = api_get(live_server, "/api/v1/profile", secret)
     assert status == 200
@@ -54,6 +73,7 @@ def test_make_use_and_revoke_a_token(page, live_server, customer, account):
     expect(page.get_by_role("textbox", name="Ваш токен")).to_have_count(0)  # shown once
     row = page.get_by_role("row", name="Home Assistant")
     expect(row).to_contain_text("чтение и показания")
+    assert page.evaluate(LABELS_CUT_IN_A_WORD) == []
     expect(row).not_to_contain_text("не использовался")  # used just now
 
     row.get_by_role("button", name="Отозвать токен «Home Assistant»").click()

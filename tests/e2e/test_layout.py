@@ -23,7 +23,7 @@ from kabinet.billing.money import to_kopecks
 from kabinet.identity.models import User
 from kabinet.payments.models import AutoPayment, OnlinePayment, Refund
 from kabinet.payments.services import start_payment
-from tests.e2e.helpers import assert_fits_the_screen, fill_registration_form, log_in
+from tests.e2e.helpers import assert_fits_the_screen, fill_registration_form, goto, log_in, wait_ready
 from tests.factories import (
     PASSWORD,
     add_reading,
@@ -80,16 +80,16 @@ EXCLUDED = {
     "backoffice:reassign": "POST only",
     "backoffice:file": "a file download",
     "backoffice:refund": "POST only (the form is on the payment's page)",
-    "portal:second_factor_codes": "POST only (the button is on «Вход с кодом подтверждения»)",
-    "portal:second_factor_off": "POST only (the form is on «Вход с кодом подтверждения»)",
+    "portal:second_factor_codes": "POST only (the button is on «Второй шаг входа»)",
+    "portal:second_factor_off": "POST only (the form is on «Второй шаг входа»)",
     "portal:second_factor_sms": "POST only (the button is on «Подтверждение входа»)",
-    "portal:second_factor_sms_setup": "POST only (the button is on «Вход с кодом подтверждения», whose page it shows)",
-    "portal:second_factor_sms_confirm": "POST only (the form is on «Вход с кодом подтверждения»)",
+    "portal:second_factor_sms_setup": "POST only (the button is on «Второй шаг входа», whose page it shows)",
+    "portal:second_factor_sms_confirm": "POST only (the form is on «Второй шаг входа»)",
     "backoffice:second_factor_codes": "POST only (the button is on «Второй фактор входа»)",
     "portal:passkey_sign_in_options": "POST only, JSON for the script of «Подтверждение входа», not a page",
-    "portal:passkey_options": "POST only, JSON for the script of «Вход с кодом подтверждения», not a page",
-    "portal:passkey_add": "POST only (the form is on «Вход с кодом подтверждения», whose page it shows)",
-    "portal:passkey_remove": "POST only (the form is on «Вход с кодом подтверждения»)",
+    "portal:passkey_options": "POST only, JSON for the script of «Второй шаг входа», not a page",
+    "portal:passkey_add": "POST only (the form is on «Второй шаг входа», whose page it shows)",
+    "portal:passkey_remove": "POST only (the form is on «Второй шаг входа»)",
     "backoffice:passkey_sign_in_options": "POST only, JSON for the script of «Подтверждение входа», not a page",
     "backoffice:passkey_options": "POST only, JSON for the script of «Второй фактор входа», not a page",
     "backoffice:passkey_add": "POST only (the form is on «Второй фактор входа», whose page it shows)",
@@ -546,3 +546,32 @@ def test_the_check_sees_what_the_review_saw(page, world):
     for start in expected:
         assert any(p.startswith(start) for p in problems), (start, "\n".join(problems))
     assert not any("Перерасчёт" in p or "следующий" in p for p in problems), problems
+
+
+def nameless_controls(page) -> list[str]:
+    """Links and buttons a screen reader would announce without a name (Chromium's own tree)."""
+    tree = page.context.new_cdp_session(page).send("Accessibility.getFullAXTree")["nodes"]
+    controls = [node for node in tree if not node.get("ignored")]
+    controls = [
+        node for node in controls if node.get("role", {}).get("value") in ("link", "button", "DisclosureTriangle")
+    ]
+    return [
+        f"{node['role']['value']} {node.get('backendDOMNodeId')}"
+        for node in controls
+        if not node.get("name", {}).get("value", "").strip()
+    ]
+
+
+def test_every_link_and_button_of_the_layout_has_a_name(any_page, customer, account):
+    """The header's avatar and menu said nothing to a screen reader."""
+    page = any_page
+    log_in(page, "+79120000001")
+    expect(page.get_by_role("heading", name="Здравствуйте, Анна!")).to_be_visible()
+    wait_ready(page)
+    for path in ("/profile/", "/profile/tokens/", "/appeals/", f"/accounts/{account.pk}/", "/home/"):
+        goto(page, path)
+        assert nameless_controls(page) == [], path
+    menu = page.get_by_role("navigation", name="Учётная запись")
+    expect(menu.get_by_text("Анна Иванова")).to_be_visible()
+    expect(menu.locator("summary")).to_have_accessible_name("Меню профиля: Анна Иванова")
+    expect(page.locator("a.brand")).to_have_accessible_name("Энергосбыт · Личный кабинет клиента — на главную")

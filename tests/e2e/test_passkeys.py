@@ -135,3 +135,18 @@ def test_the_servers_refusal_is_shown_and_the_button_works_again(page, customer)
     assert len(page.watch.problems) == 1 and "403 for fetch" in page.watch.problems[0]
     page.watch.problems.clear()
     page.watch.console_errors.clear()
+
+
+def test_at_another_address_the_page_says_where_passkeys_work(page, customer, settings):
+    """WebAuthn refuses an answer made elsewhere (http://127.0.0.1 for localhost): no button
+    that must fail, but the address where keys work."""
+    WebAuthnCredential.objects.create(user=customer, name="Телефон", credential_id=b"key", confirmed=True)
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = ["https://lk.example.ru"]
+    log_in(page, "+79120000001")
+    expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
+    wait_ready(page)
+    expect(page.get_by_role("alert")).to_have_text(
+        "Ключи доступа работают только по адресу https://lk.example.ru. Откройте личный кабинет по этому адресу."
+    )
+    expect(page.get_by_role("button", name="Войти с ключом доступа")).to_be_hidden()
+    expect(page.get_by_role("button", name="Подтвердить")).to_be_visible()

@@ -14,7 +14,9 @@ from tests.factories import make_staff
 
 
 def app_from_the_page(page) -> pyotp.TOTP:
-    """What a phone app does with the key typed in by hand."""
+    """What a phone app does with the key typed in by hand: the whole key is in sight."""
+    secret = page.get_by_label("Ключ для ввода вручную")
+    assert secret.evaluate("el => el.scrollWidth <= el.clientWidth"), "the key is cut off in its box"
     return pyotp.TOTP(page.get_by_label("Ключ для ввода вручную").input_value().replace(" ", ""))
 
 
@@ -59,8 +61,8 @@ def test_a_supervisor_sets_the_app_up_and_signs_in_with_it(page, sverdlovsk):
 def test_a_customer_turns_the_app_on_and_signs_in_with_it(page, customer):
     log_in(page, "+79120000001")
     goto(page, "/profile/")
-    page.get_by_role("link", name="Включить вход с кодом").click()
-    expect(page.get_by_role("heading", name="Вход с кодом подтверждения", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Включить второй шаг входа").click()
+    expect(page.get_by_role("heading", name="Второй шаг входа", exact=True)).to_be_visible()
     wait_ready(page)
     app = app_from_the_page(page)
     page.get_by_label("Код из приложения").fill(app.now())

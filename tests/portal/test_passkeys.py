@@ -274,3 +274,49 @@ def test_an_answer_the_form_refuses_is_counted_too(client, customer, sverdlovsk,
     assert response.status_code == 400 and "Ключ доступа не подошёл" in response.content.decode()
     refused = AuditEvent.objects.get(action=Action.SECOND_FACTOR_FAILED, user=customer)
     assert refused.details == {"method": "passkey", "reason": "InvalidForm"}
+
+
+POST_ONLY = [
+    "portal:passkey_add",
+    "portal:passkey_options",
+    "portal:passkey_remove",
+    "portal:second_factor_codes",
+    "portal:second_factor_off",
+    "portal:second_factor_sms_setup",
+    "portal:second_factor_sms_confirm",
+]
+
+
+def test_opening_a_form_target_goes_back_to_the_settings_page(signed_in, customer):
+    """After «Добавить ключ доступа» shows the codes the address bar keeps the form's target:
+    Back, a reload or the address itself lead to the page, not to the browser's «HTTP ERROR 405»."""
+    add_passkey(signed_in, SoftPasskey())
+    for name in POST_ONLY:
+        assert redirected_to(signed_in.get(reverse(name))) == SETTINGS, name
+
+
+def test_on_the_code_page_its_targets_go_back_to_it(client, customer, sverdlovsk, with_passkey):
+    post_login(client, "+79120000001", region=sverdlovsk)
+    for name in ("portal:second_factor_sms", "portal:passkey_sign_in_options"):
+        assert redirected_to(client.get(reverse(name))) == CODE_PAGE, name
+
+
+def test_the_pages_speak_of_passkeys_too_and_offer_to_copy_and_print_the_codes(signed_in, customer):
+    page = add_passkey(signed_in, SoftPasskey()).content.decode()
+    assert "<h1>Второй шаг входа</h1>" in page
+    assert "спросит шестизначный" not in page and "Вход с кодом подтверждения" not in page
+    assert "если ключа доступа или телефона не будет под рукой" in page
+    actions = re.search(r"<div class=\"actions no-print\" data-js-only hidden>(.*?)</div>", page, re.S).group(1)
+    assert "Скопировать коды" in actions and "Распечатать" in actions  # hidden until the script runs
+    page = signed_in.get(SETTINGS).content.decode()
+    assert "подтвердить вход ключом доступа" in page and "спросит шестизначный" not in page
+
+
+def test_the_code_page_has_no_menus_and_the_passkey_is_the_main_way(client, customer, sverdlovsk, with_passkey):
+    """Before the second step every menu item led back to it; the name in the header too."""
+    post_login(client, "+79120000001", region=sverdlovsk)
+    page = client.get(CODE_PAGE).content.decode()
+    assert 'aria-label="Разделы кабинета"' not in page and "user-menu" not in page
+    assert "Анна Иванова" not in page and "Выйти" in page
+    assert re.search(r'class="button button-primary" data-passkey-sign-in=', page)
+    assert '<button type="submit" class="button">Подтвердить</button>' in page

@@ -66,7 +66,7 @@ def sign_in_again(client, region, **extra):
 
 def test_profile_offers_it(signed_in):
     page = signed_in.get(reverse("portal:profile")).content.decode()
-    assert "Включить вход с кодом" in page and SETTINGS in page
+    assert "Включить второй шаг входа" in page and SETTINGS in page
 
 
 def test_setup_shows_the_qr_code_and_the_secret_and_turns_on_with_a_code(signed_in, customer):

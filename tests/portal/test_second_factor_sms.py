@@ -86,7 +86,7 @@ def test_never_for_employees(sverdlovsk):
 def test_the_pages_of_an_sms_customer_speak_of_sms(signed_in, customer, sverdlovsk, outbox):
     turn_on_sms(signed_in, outbox)
     page = signed_in.get(SETTINGS).content.decode()
-    assert "<h1>Вход с кодом подтверждения</h1>" in page and "код из SMS" in page
+    assert "<h1>Второй шаг входа</h1>" in page and "код из SMS" in page
     assert "приложения‑аутентификатора" not in page and "Код из приложения" not in page
     signed_in.post(reverse("portal:logout"))
     post_login(signed_in, PHONE, region=sverdlovsk)
@@ -96,4 +96,4 @@ def test_the_pages_of_an_sms_customer_speak_of_sms(signed_in, customer, sverdlov
     signed_in.post(CODE_PAGE, {"code": outbox.last_code(PHONE)})
     response = signed_in.post(reverse("portal:second_factor_off"), {"proof": PASSWORD}, follow=True)
     page = response.content.decode()
-    assert "Вход с кодом подтверждения отключён." in page and "из приложения отключён" not in page
+    assert "Второй шаг входа отключён." in page and "из приложения отключён" not in page

@@ -80,3 +80,10 @@ def test_another_customers_token_cannot_be_revoked(client, customer, sverdlovsk)
 
 def test_only_a_customer_session_opens_the_page(client, customer):
     assert client.get(PAGE).status_code == 302
+
+
+def test_the_english_api_docs_open_in_a_new_tab_and_say_so(client, customer):
+    """Swagger UI is English and has no way back to the portal: the tokens page stays open."""
+    customer_login(client, customer)
+    page = client.get(PAGE).content.decode()
+    assert '<a href="/api/v1/docs" target="_blank" rel="noopener">Документация API (на английском)</a>' in page

@@ -8,7 +8,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
 
 from kabinet.core.forms import PasskeyForm, PasskeySignInForm, SecondFactorForm, SetupCodeForm
 from kabinet.core.net import client_ip
@@ -21,7 +20,7 @@ from kabinet.identity.phones import display_phone
 from kabinet.portal.access import customer_required
 from kabinet.portal.forms import RemovePasskeyForm, SmsCodeForm, TurnOffSecondFactorForm
 from kabinet.portal.views.auth import _next_url
-from kabinet.portal.views.common import throttled_message
+from kabinet.portal.views.common import post_only, throttled_message
 
 INVALID = "Неверный код. Проверьте время на телефоне и введите код, который показан сейчас."
 INVALID_SMS = "Неверный код. Введите код из последнего SMS или один из резервных кодов."
@@ -100,10 +99,16 @@ def _code_page_context(request: HttpRequest, form) -> dict:
         "passkey_only": not (sms or app),
         "has_passkeys": second_factor.passkeys(user).exists(),
         "passkey_options_url": reverse("portal:passkey_sign_in_options"),
+        "passkey_origins": _passkey_origins(),
     }
 
 
-@require_POST
+def _passkey_origins() -> str:
+    """Where WebAuthn answers are taken: the page's script compares its own address."""
+    return " ".join(settings.OTP_WEBAUTHN_ALLOWED_ORIGINS)
+
+
+@post_only("portal:second_factor")
 def passkey_sign_in_options(request: HttpRequest) -> HttpResponse:
     """The challenge for «Войти с ключом доступа», for a session that owes its second factor."""
     owes = came_through(request, Door.PORTAL) and not request.user.is_verified()
@@ -112,7 +117,7 @@ def passkey_sign_in_options(request: HttpRequest) -> HttpResponse:
     return JsonResponse(passkeys.sign_in_options(request))
 
 
-@require_POST
+@post_only("portal:second_factor")
 def send_sms(request: HttpRequest) -> HttpResponse:
     """«Отправить код по SMS» on the code page, for a customer who chose SMS codes."""
     if not came_through(request, Door.PORTAL) or second_factor.sms_device(request.user) is None:
@@ -152,6 +157,7 @@ def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
         or RemovePasskeyForm(passkeys=second_factor.passkeys(user)),
         "sms_form": context.pop("sms_form", None) or SmsCodeForm(),
         "phone_display": display_phone(user.phone) if user.phone else "",
+        "passkey_origins": _passkey_origins(),
         **context,
     }
     return render(request, "portal/second_factor.html", context, status=status)
@@ -160,7 +166,7 @@ def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
 @sensitive_post_parameters("code")
 @customer_required
 def settings_page(request: HttpRequest) -> HttpResponse:
-    """«Вход с кодом подтверждения» in «Профиль» (the app or SMS): set it up, see it, turn it off."""
+    """«Второй шаг входа» in «Профиль» (the app or SMS): set it up, see it, turn it off."""
     if request.method != "POST":
         return _page(request)
     form = SetupCodeForm(request.POST)
@@ -173,17 +179,17 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return _page(request, codes=codes)
 
 
-@require_POST
 @customer_required
+@post_only("portal:second_factor_settings")
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     if not second_factor.is_on(request.user):
         return redirect("portal:second_factor_settings")
     return _page(request, codes=second_factor.new_recovery_codes(request.user, client_ip(request)))
 
 
-@require_POST
 @sensitive_post_parameters("proof")
 @customer_required
+@post_only("portal:second_factor_settings")
 def turn_off(request: HttpRequest) -> HttpResponse:
     form = TurnOffSecondFactorForm(request.POST)
     if not form.is_valid():
@@ -195,14 +201,14 @@ def turn_off(request: HttpRequest) -> HttpResponse:
     if check.outcome is not second_factor.Outcome.OK:
         form.add_error("proof", "Неверный код или пароль.")
         return _page(request, 400, off_form=form)
-    messages.success(request, "Вход с кодом подтверждения отключён.")
+    messages.success(request, "Второй шаг входа отключён.")
     response = redirect("portal:profile")
     response.delete_cookie(second_factor.REMEMBER_COOKIE)
     return response
 
 
-@require_POST
 @customer_required
+@post_only("portal:second_factor_settings")
 def sms_setup(request: HttpRequest) -> HttpResponse:
     """«Получать коды по SMS»: a code to the profile's phone; entering it turns SMS codes on."""
     if second_factor.is_on(request.user) or not second_factor.may_use_sms(request.user):
@@ -215,9 +221,9 @@ def sms_setup(request: HttpRequest) -> HttpResponse:
     return _page(request, sms_pending=True)
 
 
-@require_POST
 @sensitive_post_parameters("sms_code")
 @customer_required
+@post_only("portal:second_factor_settings")
 def sms_confirm(request: HttpRequest) -> HttpResponse:
     form = SmsCodeForm(request.POST)
     if not form.is_valid():
@@ -233,8 +239,8 @@ def sms_confirm(request: HttpRequest) -> HttpResponse:
     return _page(request, codes=codes)
 
 
-@require_POST
 @customer_required
+@post_only("portal:second_factor_settings")
 def passkey_options(request: HttpRequest) -> HttpResponse:
     """The challenge for «Добавить ключ доступа» (the page's script asks for it)."""
     if not passkeys.may_add(request):  # the middleware sends such sessions away: kept as the rule
@@ -242,8 +248,8 @@ def passkey_options(request: HttpRequest) -> HttpResponse:
     return JsonResponse(passkeys.registration_options(request))
 
 
-@require_POST
 @customer_required
+@post_only("portal:second_factor_settings")
 def passkey_add(request: HttpRequest) -> HttpResponse:
     added = add_passkey(request, lambda status, **context: _page(request, status, **context))
     if not isinstance(added, Added):
@@ -253,9 +259,9 @@ def passkey_add(request: HttpRequest) -> HttpResponse:
     return redirect("portal:second_factor_settings")
 
 
-@require_POST
 @sensitive_post_parameters("remove-proof")
 @customer_required
+@post_only("portal:second_factor_settings")
 def passkey_remove(request: HttpRequest) -> HttpResponse:
     form = RemovePasskeyForm(request.POST, passkeys=second_factor.passkeys(request.user))
     if not form.is_valid():

@@ -591,6 +591,51 @@
     });
   }
 
+  /* «Скопировать…» and «Распечатать» exist only with the script: the page marks them
+     [data-js-only] hidden. A copy target is an input (its value) or any element (its text,
+     one line per list item). */
+  function copyText(target) {
+    if ("value" in target && target.tagName !== "UL") return target.value;
+    var items = target.querySelectorAll("li");
+    if (items.length) return Array.prototype.map.call(items, function (li) { return li.textContent.trim(); }).join("\n");
+    return target.textContent.trim();
+  }
+
+  function setUpCopyAndPrint() {
+    document.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      if (!navigator.clipboard) { button.hidden = true; return; }  // only in a secure context
+      button.addEventListener("click", function () {
+        var target = document.querySelector(button.getAttribute("data-copy"));
+        var status = button.parentNode.querySelector("[data-copy-status]");
+        navigator.clipboard.writeText(copyText(target)).then(function () {
+          if (status) status.textContent = button.getAttribute("data-copied") || "Скопировано.";
+        }, function () {
+          if (status) status.textContent = "Не удалось скопировать: выделите текст и скопируйте вручную.";
+        });
+      });
+    });
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  /* WebAuthn refuses an answer made at another address (http://127.0.0.1 for localhost): there
+     the page says where keys work instead of offering a ceremony that must fail. */
+  function setUpPasskeyOrigins() {
+    document.querySelectorAll("[data-passkey-origins]").forEach(function (box) {
+      var origins = box.getAttribute("data-passkey-origins").split(" ").filter(Boolean);
+      if (!origins.length || origins.indexOf(window.location.origin) >= 0) return;
+      box.querySelectorAll("[data-passkey], [data-passkey-missing], [data-passkey-error]").forEach(function (el) {
+        el.hidden = true;
+      });
+      var note = box.querySelector("[data-passkey-elsewhere]");
+      note.textContent = "Ключи доступа работают только по адресу " + origins[0] +
+        ". Откройте личный кабинет по этому адресу.";
+      note.hidden = false;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     startCountdowns();
     setUpTour();
@@ -602,6 +647,8 @@
     setUpErrorSummary();
     setUpPaymentStatus();
     setUpPasskeys();
+    setUpPasskeyOrigins();
+    setUpCopyAndPrint();
     // Everything above is bound: browser tests (and anyone else) may act on the page now.
     document.documentElement.setAttribute("data-ready", "");
   });
