@@ -771,3 +771,9 @@ def unreadable_document_type(appeal) -> None:
     complaint = appeal.complaint
     complaint.set_identity({**complaint.identity_data(), "document_type": "withdrawn"})
     complaint.save(update_fields=["identity"])
+
+
+def redis_cache(live_redis: str) -> dict:
+    """CACHES for the machine's Redis (the API tests' DB 13), with a key prefix of its own."""
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                        "LOCATION": f"{live_redis}/13", "KEY_PREFIX": f"test-read-{secrets.token_hex(8)}"}}  # fmt: skip

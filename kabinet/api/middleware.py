@@ -22,7 +22,7 @@ PREFIX = "/api/"
 HANDLED_BY_DJANGO = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 logger = logging.getLogger("kabinet.api")
 
-CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"  # set-based: not a write (an HTTP method's name)
 CORS_HEADERS = "Authorization, Content-Type, If-None-Match"
 CORS_EXPOSED = "ETag, Retry-After, Location"
 CORS_MAX_AGE = "600"

@@ -23,7 +23,7 @@ class Parser(NinjaParser):
 def with_text_parts(request: HttpRequest) -> MultiValueDict:
     """The files and, beside them, every text part; a file model reads only its own fields, so
     the other text parts (the form's fields) pass it unseen."""
-    parts = request.FILES.copy()
+    parts = request.FILES.copy()  # set-based: not a write (a dict's copy)
     for name, values in request.POST.lists():
         parts.setlistdefault(name, []).extend(values)
     return parts

@@ -42,7 +42,7 @@ def lock_month_balances() -> None:
     serialises writers by itself)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MONTH_BALANCES_LOCK])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MONTH_BALANCES_LOCK])  # set-based: not a write (a lock)
 
 
 @transaction.atomic
@@ -65,8 +65,10 @@ def rebuild_balances(account: PersonalAccount, opening: Decimal = ZERO) -> list[
         return []
     fixed = _billing_months(MonthBalance.objects.filter(account=account, source=BILLING))
     accounts_changed([account.pk])  # bulk_create and this delete send no signal a reader hears
+    # set-based: covered (a rebuild of month balances: it tells core.changes)
     MonthBalance.objects.filter(account=account, source=KABINET).delete()
     rows = [row for row in month_balances(accrued, paid, opening, fixed) if row.period not in fixed]
+    # set-based: covered (a rebuild of month balances: it tells core.changes)
     return MonthBalance.objects.bulk_create([MonthBalance(account=account, **row._asdict()) for row in rows])
 
 
@@ -109,7 +111,7 @@ def rebuild_balances_selected(select_ids: str, batch: int | None = None) -> int:
             balances_sql.add_selected(cursor, select_ids)
             return balances_sql.rebuild(cursor, batch)
     with connection.cursor() as cursor:
-        cursor.execute(select_ids)
+        cursor.execute(select_ids)  # set-based: not a write (the caller's SELECT of ids)
         ids = sorted({row[0] for row in cursor.fetchall()})
     return rebuild_balances_of(ids, batch)
 
@@ -137,6 +139,7 @@ def _rebuild_batch(ids: list[int]) -> int:
     fixed: dict[int, dict[date, MonthRow]] = {}
     for b in MonthBalance.objects.filter(account_id__in=rebuilt, source=BILLING):
         fixed.setdefault(b.account_id, {})[b.period] = MonthRow(b.period, b.opening, b.accrued, b.paid, b.closing)
+    # set-based: covered (a rebuild of month balances: it tells core.changes)
     MonthBalance.objects.filter(account_id__in=rebuilt, source=KABINET).delete()
     rows = [
         (i, *row, KABINET.value)
@@ -145,6 +148,7 @@ def _rebuild_batch(ids: list[int]) -> int:
         if row.period not in fixed.get(i, {})
     ]
     # Plain rows, not bulk_create: model instances cost more than the rest of the rebuild.
+    # set-based: covered (a rebuild of month balances: it tells core.changes)
     insert_rows(MonthBalance, ("account", *MonthRow._fields, "source"), rows)
     return len(rows)
 

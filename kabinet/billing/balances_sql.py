@@ -80,19 +80,22 @@ FROM running r LEFT JOIN first ON first.account_id = r.account_id
 
 
 def create_id_table(cursor) -> None:
-    cursor.execute(f"DROP TABLE IF EXISTS {IDS}")
+    cursor.execute(f"DROP TABLE IF EXISTS {IDS}")  # set-based: not shown (the rebuild's temp tables)
+    # set-based: not shown (the rebuild's temp tables)
     cursor.execute(f"CREATE TEMP TABLE {IDS} (account_id bigint) ON COMMIT DROP")  # each id once
 
 
 def add_ids(cursor, account_ids: Iterable[int]) -> None:
     """The ids into `IDS` by COPY, each once."""
+    # set-based: not shown (the rebuild's temp tables)
     with cursor.cursor.copy(f"COPY {IDS} (account_id) FROM STDIN") as copy:
         for account_id in sorted(set(account_ids)):
-            copy.write_row((account_id,))
+            copy.write_row((account_id,))  # set-based: not shown (the rebuild's temp tables)
 
 
 def add_selected(cursor, select_ids: str) -> None:
     """The ids a SELECT of one column `account_id` returns into `IDS`, each once."""
+    # set-based: not shown (the rebuild's temp tables)
     cursor.execute(f"INSERT INTO {IDS} (account_id) SELECT DISTINCT account_id FROM ({select_ids}) ids")
 
 
@@ -100,14 +103,15 @@ def rebuild(cursor, chunk: int | None = None) -> int:
     """Rebuild the month balances of the accounts in `IDS`, `chunk` accounts at a time; the
     number of their Kabinet months (as `rebuild_balances_of` counts them)."""
     chunk = chunk or CHUNK
+    # set-based: not a write (a SET LOCAL)
     cursor.execute("SET LOCAL jit = off")  # compiling the statement took a third of its time
-    cursor.execute(f"ANALYZE {IDS}")
-    cursor.execute(
+    cursor.execute(f"ANALYZE {IDS}")  # set-based: not shown (the rebuild's temp tables)
+    cursor.execute(  # set-based: not a write (a SELECT)
         f"""SELECT account_id FROM (SELECT account_id, row_number() OVER (ORDER BY account_id) AS n FROM {IDS}) x
         WHERE mod(n, {chunk}) = 0 ORDER BY account_id"""
     )
     bounds = [row[0] for row in cursor.fetchall()]
-    cursor.execute(f"SELECT MAX(account_id) FROM {IDS}")
+    cursor.execute(f"SELECT MAX(account_id) FROM {IDS}")  # set-based: not a write (a SELECT)
     last = cursor.fetchone()[0]
     if last is None:
         return 0
@@ -116,18 +120,18 @@ def rebuild(cursor, chunk: int | None = None) -> int:
         bounds.append(last)
     for hi in bounds:
         started = time.perf_counter()
-        cursor.execute(f"DROP TABLE IF EXISTS {ROWS}")
-        cursor.execute(COMPUTE, {"lo": lo, "hi": hi})
-        cursor.execute(f"ANALYZE {ROWS}")
+        cursor.execute(f"DROP TABLE IF EXISTS {ROWS}")  # set-based: not shown (the rebuild's temp tables)
+        cursor.execute(COMPUTE, {"lo": lo, "hi": hi})  # set-based: not shown (the rebuild's temp tables)
+        cursor.execute(f"ANALYZE {ROWS}")  # set-based: not shown (the rebuild's temp tables)
         # In place: a month that did not change is not rewritten, a changed one is updated (no
         # new row, index entry or foreign-key check), only months new to an account are inserted.
-        cursor.execute(
+        cursor.execute(  # set-based: covered (a rebuild of month balances: it tells core.changes)
             f"""DELETE FROM {BALANCES} b USING (SELECT DISTINCT account_id FROM {ROWS}) r
             WHERE b.account_id = r.account_id AND b.source = '{KABINET}'
               AND NOT EXISTS (SELECT 1 FROM {ROWS} n
                               WHERE n.account_id = b.account_id AND n.period = b.period AND NOT n.fixed)"""
         )
-        cursor.execute(
+        cursor.execute(  # set-based: covered (a rebuild of month balances: it tells core.changes)
             f"""UPDATE {BALANCES} b
             SET opening = n.opening, accrued = n.accrued, paid = n.paid, closing = n.closing
             FROM {ROWS} n
@@ -135,18 +139,18 @@ def rebuild(cursor, chunk: int | None = None) -> int:
               AND (b.opening, b.accrued, b.paid, b.closing)
                   IS DISTINCT FROM (n.opening, n.accrued, n.paid, n.closing)"""
         )
-        cursor.execute(
+        cursor.execute(  # set-based: covered (a rebuild of month balances: it tells core.changes)
             f"""INSERT INTO {BALANCES} (account_id, period, opening, accrued, paid, closing, source)
             SELECT account_id, period, opening, accrued, paid, closing, '{KABINET}' FROM {ROWS} n
             WHERE NOT fixed
               AND NOT EXISTS (SELECT 1 FROM {BALANCES} b WHERE b.account_id = n.account_id AND b.period = n.period)
             ORDER BY account_id, period"""
         )
-        cursor.execute(f"SELECT COUNT(*) FROM {ROWS} WHERE NOT fixed")
+        cursor.execute(f"SELECT COUNT(*) FROM {ROWS} WHERE NOT fixed")  # set-based: not a write (a SELECT)
         months = cursor.fetchone()[0]
         written += months
         logger.debug("%.2f s: balances of accounts %s–%s rebuilt, %s months", time.perf_counter() - started, lo, hi,
                      months)  # fmt: skip
         lo = hi
-    cursor.execute(f"DROP TABLE IF EXISTS {ROWS}")
+    cursor.execute(f"DROP TABLE IF EXISTS {ROWS}")  # set-based: not shown (the rebuild's temp tables)
     return written

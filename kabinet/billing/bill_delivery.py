@@ -62,7 +62,7 @@ def end_subscription(account: PersonalAccount, event: str = Event.UNSUBSCRIBED, 
             return False
         # Recorded first: the delete's signal (delivery_signals) then finds paper reported.
         record(account, "", event)
-        subscriptions.delete()
+        subscriptions.delete()  # set-based: not shown (paper or e-mail delivery of bills)
     return True
 
 

@@ -109,16 +109,17 @@ def _store(account: PersonalAccount, data: BillData, existing: Bill | None) -> t
             if (bill.fingerprint, bill.pdf.name) != (existing.fingerprint, existing.pdf.name):
                 # Stored by someone else since it was read (a customer's download while the job
                 # rendered its chunk): from data read later than ours, so theirs stays.
-                storage.delete(name)
+                storage.delete(name)  # set-based: not shown (files in storage)
                 return bill, UNCHANGED
             old = bill.pdf.name
             for key, value in fields.items():
                 setattr(bill, key, value)
             bill.save(update_fields=[*fields])
+            # set-based: not shown (files in storage)
             transaction.on_commit(lambda: old and old != name and storage.delete(old))
             return bill, UPDATED
     except IntegrityError:  # created by someone else a moment ago
-        storage.delete(name)
+        storage.delete(name)  # set-based: not shown (files in storage)
         return Bill.objects.get(account=account, period=data.period), UNCHANGED
 
 
@@ -319,6 +320,7 @@ def send_electronic_bills(period: date | None = None) -> SendRun:
 
 @transaction.atomic
 def _email_bill(bill: Bill, account: PersonalAccount, holder) -> bool:
+    # set-based: not shown (a bill's e-mail fields)
     claimed = Bill.objects.filter(pk=bill.pk, emailed_at__isnull=True).update(emailed_at=timezone.now())
     if not claimed:
         return False
@@ -327,5 +329,5 @@ def _email_bill(bill: Bill, account: PersonalAccount, holder) -> bool:
     with bill.pdf.open("rb") as file:
         pdf = file.read()
     message = send_email(holder.email, subject, body, attachment=Attachment(data.file_name, pdf, "application/pdf"))
-    Bill.objects.filter(pk=bill.pk).update(email_message=message)
+    Bill.objects.filter(pk=bill.pk).update(email_message=message)  # set-based: not shown (a bill's e-mail fields)
     return True

@@ -51,7 +51,7 @@ class _Face(TTFontFace):
     def of(cls, face: TTFontFace) -> "_Face":
         """The face TTFont has parsed, with a cache of subsets: the font file is parsed once."""
         kept = cls.__new__(cls)
-        kept.__dict__.update(face.__dict__)
+        kept.__dict__.update(face.__dict__)  # set-based: not a write (an object's __dict__ update)
         kept.files = {}  # subset -> its compressed TrueType file, and the file's length
         kept.lock = Lock()  # bills are rendered in a web server's threads too
         return kept

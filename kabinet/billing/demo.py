@@ -321,6 +321,7 @@ def _fill_payee_details(region: Region, spec: RegionSpec) -> None:
     """Fill the region's empty payee fields; whatever the admin entered stays."""
     missing = {name: value for name, value in payee_details(spec).items() if not getattr(region, name)}
     if missing:
+        # set-based: not shown (manage.py demo's region before any account links it: no answer kept yet)
         Region.objects.filter(pk=region.pk).update(**missing)
         for name, value in missing.items():
             setattr(region, name, value)

@@ -57,7 +57,7 @@ class History:
         digest = hashlib.sha256()
         for month in self.months:
             rows = [month.balance, *month.accruals, *(a.service for a in month.accruals), *month.payments]
-            digest.update(repr([_values(row) for row in rows]).encode())
+            digest.update(repr([_values(row) for row in rows]).encode())  # set-based: not a write (a hash's update)
         return digest.hexdigest()
 
 

@@ -111,7 +111,7 @@ def _copy_and_hash(source, target: Path | None) -> tuple[int, str]:
         out = target.open("wb")
     try:
         while chunk := source.read(CHUNK):
-            digest.update(chunk)
+            digest.update(chunk)  # set-based: not a write (a hash's update)
             size += len(chunk)
             if out:
                 out.write(chunk)
@@ -153,7 +153,7 @@ def _pg_environment() -> dict[str, str]:
         "PGPASSWORD": db.get("PASSWORD"),
         "PGSSLMODE": db.get("OPTIONS", {}).get("sslmode"),
     }
-    env.update({key: str(value) for key, value in pairs.items() if value})
+    env.update({key: str(value) for key, value in pairs.items() if value})  # set-based: not a write (a dict's update)
     return env
 
 
@@ -164,8 +164,9 @@ def _dump_in_snapshot(path: Path) -> tuple[dict[str, int], dict]:
         raise BackupError(f"backups need PostgreSQL (DATABASE_URL); this database is {connection.vendor}")
     with transaction.atomic():
         with connection.cursor() as cursor:
+            # set-based: not a write (a read-only snapshot)
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            cursor.execute("SELECT pg_export_snapshot()")
+            cursor.execute("SELECT pg_export_snapshot()")  # set-based: not a write (a SELECT)
             snapshot = cursor.fetchone()[0]
         command = ["pg_dump", "--format=custom", f"--snapshot={snapshot}", f"--file={path}"]
         # A fixed program and arguments made here; only the path is the operator's.

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Model
 
 
+# set-based: covered (the helper: each caller is marked)
 def insert_rows(model: type[Model], fields: tuple[str, ...], rows: Iterable[tuple], batch: int = 5000) -> None:
     """INSERT plain rows (values in `fields`' order, foreign keys as ids) with executemany.
     bulk_create builds a model instance and compiles every value: for the ~450 000 rows the
@@ -16,10 +17,11 @@ def insert_rows(model: type[Model], fields: tuple[str, ...], rows: Iterable[tupl
     meta = model._meta
     quote = connection.ops.quote_name
     columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    # set-based: covered (the helper: each caller is marked)
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 (names from the model)
     with connection.cursor() as cursor:
         for chunk in batches(rows, batch):
-            cursor.executemany(sql, chunk)
+            cursor.executemany(sql, chunk)  # set-based: covered (the helper: each caller is marked)
 
 
 def batches(rows: Iterable, size: int) -> Iterator[list]:

@@ -1,7 +1,9 @@
 """System checks of Kabinet's own settings (`manage.py check --deploy`)."""
 
 from django.conf import settings
+from django.core.cache.backends.redis import RedisCache
 from django.core.checks import Error, Tags, Warning, register
+from django.utils.module_loading import import_string
 
 from kabinet.appeals.retention import cap_problem, retention_problem
 from kabinet.core.pd_crypto import key_problem
@@ -37,3 +39,24 @@ def check_pd_retention(app_configs, **kwargs) -> list[Error | Warning]:
     if problem := cap_problem(retention, cap):
         return [Warning(problem, hint="Set the cap above the retention period (docs/appeals.md).", id="kabinet.W003")]
     return []
+
+
+@register(Tags.caches, deploy=True)
+def check_shared_cache(app_configs, **kwargs) -> list[Error]:
+    """Every process of an installation — web, workers, a cron-run `manage.py import_*` — must
+    share one Redis (REDIS_URL, one KABINET_CACHE_PREFIX): a process with its own cache bumps
+    the API's kept answers only there, and the web serves the answers from before an import
+    for 5 minutes, silently (docs/api.md «Kept answers»). Production runs Redis
+    (deploy/kabinet.env.example, docs/production.md «Redis»)."""
+    backend = import_string(settings.CACHES["default"]["BACKEND"])
+    if settings.DEBUG or issubclass(backend, RedisCache):
+        return []
+    return [
+        Error(
+            "REDIS_URL is not set: this process's cache is its own, and the API's kept answers are "
+            "not told about the writes of the others.",
+            hint="Set REDIS_URL (and the same KABINET_CACHE_PREFIX) in every process's environment, "
+            "cron jobs included (docs/api.md «Kept answers»).",
+            id="kabinet.E004",
+        )
+    ]

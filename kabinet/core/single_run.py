@@ -18,7 +18,7 @@ def only_one(key: int, lock_file: Path) -> Iterator[bool]:
     """True (and held meanwhile) when nobody else holds it; False at once otherwise."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])  # set-based: not a write (a lock)
             got = cursor.fetchone()[0]
         try:
             yield got
@@ -42,6 +42,6 @@ def only_one(key: int, lock_file: Path) -> Iterator[bool]:
 def _unlock(key: int) -> None:
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])  # set-based: not a write (a lock)
     except DatabaseError:  # the connection is gone, and the lock with it
         logger.warning("could not release the advisory lock %s", key, exc_info=True)

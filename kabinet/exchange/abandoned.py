@@ -50,4 +50,5 @@ def _sweep(model: type[ImportBatch] | type[ExportBatch], prefix: str, message: s
 
 
 def _fail(batches, message: str) -> int:
+    # set-based: not shown (the import journal)
     return batches.update(status=batches.model.Status.FAILED, message=message, finished_at=timezone.now())

@@ -30,7 +30,7 @@ class TerminalProgress:
 
     def advance(self, rows: int) -> None:
         if self.bar is not None:
-            self.bar.update(rows)
+            self.bar.update(rows)  # set-based: not a write (a progress bar's update)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -26,6 +26,7 @@ def _row(values: tuple) -> list:
 
 
 def _mark(batch: ExportBatch, ids: list[int]) -> None:
+    # set-based: not shown (export marks)
     ExportedDeliveryChange.objects.bulk_create(ExportedDeliveryChange(change_id=pk, batch=batch) for pk in ids)
 
 

@@ -150,12 +150,12 @@ def _run(
             temp = Path(temp_name)
             with os.fdopen(handle, "wb") as file:
                 header = _csv([kind.header])
-                digest.update(header)
+                digest.update(header)  # set-based: not a write (a hash's update)
                 file.write(header)
                 if progress is not None:
                     progress.start((kind.new() if period is None else kind.of_month(period)).count())
                 for page in _pages(kind, period):
-                    digest.update(page.data)
+                    digest.update(page.data)  # set-based: not a write (a hash's update)
                     file.write(page.data)
                     rows += len(page.ids)
                     if period is None:

@@ -38,7 +38,7 @@ def _postgres() -> bool:
 
 def _select(sql: str, name: str):
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key(name)])
+        cursor.execute(sql, [key(name)])  # set-based: not a write (a lock)
         return cursor.fetchone()[0]
 
 

@@ -33,6 +33,7 @@ def _row(values: tuple) -> list:
 
 
 def _mark(batch: ExportBatch, ids: list[int]) -> None:
+    # set-based: not shown (export marks)
     ExportedPayment.objects.bulk_create(ExportedPayment(payment_id=pk, batch=batch) for pk in ids)
 
 

@@ -41,7 +41,7 @@ def scan(binary: BinaryIO) -> Scan:
     digest, lines, size = hashlib.sha256(), 0, 0
     binary.seek(0)
     while block := binary.read(SCAN_BLOCK):
-        digest.update(block)
+        digest.update(block)  # set-based: not a write (a hash's update)
         lines += block.count(b"\n")
         size += len(block)
         last = block
@@ -64,7 +64,7 @@ class CsvSource:
 
     def _lines(self) -> Iterator[str]:
         for raw in self.binary:
-            self.digest.update(raw)
+            self.digest.update(raw)  # set-based: not a write (a hash's update)
             self.line += 1
             try:
                 text = raw.decode("utf-8")

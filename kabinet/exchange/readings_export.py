@@ -20,6 +20,7 @@ def _row(values: tuple) -> list:
 
 
 def _mark(batch: ExportBatch, ids: list[int]) -> None:
+    # set-based: not shown (export marks)
     ExportedReading.objects.bulk_create(ExportedReading(reading_id=pk, batch=batch) for pk in ids)
 
 

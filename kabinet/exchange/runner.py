@@ -102,7 +102,7 @@ def _run(kind, binary, scanned, file_name, source, user, dry_run, force, progres
         texts = raw_lines(binary, {row.line for row in rejected if not row.raw})
         for row in rejected:
             row.raw = row.raw or texts.get(row.line, "")
-        RejectedRow.objects.bulk_create(rejected)
+        RejectedRow.objects.bulk_create(rejected)  # set-based: not shown (the rejected rows)
         shown = "" if batch.rows_rejected <= KEEP_REJECTED else f" (в журнале первые {KEEP_REJECTED})"
         return _finish(
             batch,
@@ -174,12 +174,12 @@ def _lock(kind: Kind) -> None:
         if kind.name in locks.BALANCE_KINDS:
             lock_month_balances()
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # set-based: not a write (a SET LOCAL)
             # Joins of the staging table with whole tables on text keys: a merge join sorts both
             # under the database's locale collation (seconds per million rows); hashing does not.
-            cursor.execute("SET LOCAL enable_mergejoin = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")  # set-based: not a write (a SET LOCAL)
             # Each statement runs once over the whole file: compiling it (JIT) costs more than it saves.
-            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL jit = off")  # set-based: not a write (a SET LOCAL)
 
 
 def _load(kind, binary, batch, rejected, progress, checksum):

@@ -24,7 +24,8 @@ class Stage:
     # --- lifecycle -----------------------------------------------------------------------
     def create(self) -> None:
         definition = ", ".join(f"{name} {sql_type}" for name, sql_type in self.columns)
-        self.execute(f"DROP TABLE IF EXISTS {self.table}")
+        self.execute(f"DROP TABLE IF EXISTS {self.table}")  # set-based: not shown (the import's temp tables)
+        # set-based: not shown (the import's temp tables)
         self.execute(f"CREATE TEMP TABLE {self.table} ({definition})")
 
     def write(self, rows: Sequence[tuple]) -> None:
@@ -32,30 +33,35 @@ class Stage:
         names = ", ".join(name for name, _ in self.columns)
         with connection.cursor() as cursor:
             if self.vendor == "postgresql":
+                # set-based: not shown (the import's temp tables)
                 with cursor.cursor.copy(f"COPY {self.table} ({names}) FROM STDIN") as copy:
                     for row in rows:
-                        copy.write_row(row)
+                        copy.write_row(row)  # set-based: not shown (the import's temp tables)
             else:
                 marks = ", ".join("?" for _ in self.columns)
+                # set-based: not shown (the import's temp tables)
                 cursor.connection.executemany(f"INSERT INTO {self.table} ({names}) VALUES ({marks})", rows)
         self.rows += len(rows)
 
     def finish(self) -> None:
         """After the last chunk: indexes and statistics, so the checks and the merge plan well."""
         if self.vendor == "postgresql":
+            # set-based: not shown (the import's temp tables)
             self.execute(f"ANALYZE {self.table}")  # temp tables are never auto-analysed
         else:
             for number, columns in enumerate(self.kind.stage_indexes):
+                # set-based: not shown (the import's temp tables)
                 self.execute(f"CREATE INDEX {self.table}_{number} ON {self.table} ({', '.join(columns)})")
 
     def drop(self) -> None:
-        self.execute(f"DROP TABLE IF EXISTS {self.table}")
+        self.execute(f"DROP TABLE IF EXISTS {self.table}")  # set-based: not shown (the import's temp tables)
 
     # --- SQL helpers for kinds -------------------------------------------------------------
     def execute(self, sql: str, params: Sequence = ()) -> int:
         """Run one statement; the number of rows it changed."""
         started = time.perf_counter()
         with connection.cursor() as cursor:
+            # set-based: covered (the kinds' SQL runs here: each call is marked in the kind)
             cursor.execute(sql, params)
             logger.debug(
                 "%.2f s, %s rows: %s", time.perf_counter() - started, cursor.rowcount, " ".join(sql.split())[:70]
@@ -64,11 +70,13 @@ class Stage:
 
     def select(self, sql: str, params: Sequence = ()) -> list[tuple]:
         with connection.cursor() as cursor:
+            # set-based: covered (the kinds' SQL runs here: each call is marked in the kind)
             cursor.execute(sql, params)
             return cursor.fetchall()
 
     def stream(self, sql: str, params: Sequence = (), size: int = 1000):
         with connection.cursor() as cursor:
+            # set-based: covered (the kinds' SQL runs here: each call is marked in the kind)
             cursor.execute(sql, params)
             while chunk := cursor.fetchmany(size):
                 yield from chunk
@@ -78,6 +86,7 @@ class Stage:
         without it a correlated EXISTS scans the table once per outer row — quadratic;
         PostgreSQL hashes instead)."""
         if self.vendor != "postgresql":
+            # set-based: not shown (the import's temp tables)
             self.execute(f"CREATE INDEX {table}_key ON {table} ({', '.join(columns)})")
 
     def analyze(self, *tables: str) -> None:
@@ -86,10 +95,10 @@ class Stage:
         ANALYZE: it then takes any index for as good as any other — readings_meter's
         `service_id` (one value) as readily as `account_id` — and nests a scan in a join."""
         if self.vendor == "postgresql":
-            self.execute(f"ANALYZE {', '.join(tables)}")
+            self.execute(f"ANALYZE {', '.join(tables)}")  # set-based: not shown (the import's temp tables)
         else:
             for table in tables:
-                self.execute(f"ANALYZE {table}")
+                self.execute(f"ANALYZE {table}")  # set-based: not shown (the import's temp tables)
 
     def changed(self, pairs: Sequence[tuple[str, str]]) -> str:
         """SQL that is true when any (old, new) pair differs, NULLs compared as values."""

@@ -141,6 +141,7 @@ class S3Store:
         return [name for name in self._names(self.in_prefix) if is_candidate(name)]
 
     def _move(self, source: str, target: str) -> None:
+        # set-based: not shown (an import file moved in S3)
         self.client.copy({"Bucket": self.bucket, "Key": source}, self.bucket, target)
         self.client.delete_object(Bucket=self.bucket, Key=source)
 

@@ -135,6 +135,7 @@ def _issue(session: ApiSession) -> TokenPair:
     access, access_hash = _new_secret(ACCESS_PREFIX)
     refresh_secret, refresh_hash = _new_secret(REFRESH_PREFIX)
     access_ttl, refresh_ttl = settings.KABINET_API_ACCESS_TTL, settings.KABINET_API_REFRESH_TTL
+    # set-based: not shown (tokens: checked in the database on every request, kept answer or not)
     ApiSessionToken.objects.bulk_create(
         [
             ApiSessionToken(session=session, kind="access", token_hash=access_hash, expires_at=now + access_ttl),
@@ -195,10 +196,12 @@ def revoke_all(user: User, *, reason: str) -> None:
 
 
 def revoke_sessions(sessions: QuerySet[ApiSession], reason: str) -> int:
+    # set-based: not shown (tokens: checked in the database on every request, kept answer or not)
     return sessions.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_reason=reason)
 
 
 def revoke_personal_tokens(tokens: QuerySet[PersonalAccessToken]) -> int:
+    # set-based: not shown (tokens: checked in the database on every request, kept answer or not)
     return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
@@ -269,6 +272,7 @@ def _personal_principal(secret: str) -> Principal | None:
         return None
     token = found[0]
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
+        # set-based: not shown (tokens: checked in the database on every request, kept answer or not)
         PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return Principal(token.user, token, token.can_submit_readings, "personal")
 
@@ -359,9 +363,12 @@ def purge_stale(now: datetime | None = None) -> int:
     PURGE_AFTER ago: a mobile app's sign-in leaves two rows every 15 minutes. An expired
     refresh token is refused whether or not its row is there, so reuse detection loses nothing."""
     cutoff = (now or timezone.now()) - PURGE_AFTER
+    # set-based: not shown (tokens: checked in the database on every request, kept answer or not)
     tokens, _ = ApiSessionToken.objects.filter(expires_at__lt=cutoff).delete()
     dead = Q(revoked_at__lt=cutoff) | Q(created_at__lt=cutoff, tokens__isnull=True)
+    # set-based: not shown (tokens: checked in the database on every request, kept answer or not)
     _, sessions = ApiSession.objects.filter(dead).delete()
+    # set-based: not shown (tokens: checked in the database on every request, kept answer or not)
     _, personal = PersonalAccessToken.objects.filter(Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)).delete()
     # Counted by what was meant, not by the rows that went with it (tokens, account links).
     return tokens + sessions.get("identity.ApiSession", 0) + personal.get("identity.PersonalAccessToken", 0)

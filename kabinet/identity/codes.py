@@ -120,6 +120,7 @@ def resend_code(token: str, *, ip: str | None = None) -> VerificationCode:
     old = VerificationCode.objects.select_for_update().get(token=token, used_at__isnull=True)
     deliver = old.purpose != VerificationCode.Purpose.RESET or old.user is not None
     new = issue_code(old.purpose, old.phone, payload=old.payload, user=old.user, ip=ip, deliver=deliver)
+    # set-based: not shown (verification codes)
     VerificationCode.objects.filter(pk=old.pk).update(revoked_at=timezone.now())
     return new
 

@@ -62,7 +62,7 @@ def send_link(user: User, address: str, ip: str, *, at_registration: bool = Fals
         # Lock the user's row first: two requests at once would otherwise both void (nothing
         # of each other's yet) and both insert, leaving two open links.
         User.objects.select_for_update().get(pk=user.pk)
-        _open(user).update(voided_at=now)
+        _open(user).update(voided_at=now)  # set-based: not shown (e-mail confirmations)
         row = EmailConfirmation.objects.create(
             user=user,
             address=address,
@@ -108,7 +108,7 @@ def purge_stale(now: datetime | None = None) -> int:
     hashes serve nothing once closed, and the addresses in them are personal data."""
     cutoff = (now or timezone.now()) - PURGE_AFTER
     closed = Q(used_at__lt=cutoff) | Q(voided_at__lt=cutoff) | Q(expires_at__lt=cutoff)
-    deleted, _ = EmailConfirmation.objects.filter(closed).delete()
+    deleted, _ = EmailConfirmation.objects.filter(closed).delete()  # set-based: not shown (e-mail confirmations)
     return deleted
 
 

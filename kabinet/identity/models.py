@@ -21,7 +21,7 @@ class UserManager(BaseUserManager):
         return user
 
     def create_superuser(self, phone: str, password: str | None = None, **fields):
-        fields.update(is_staff=True, is_superuser=True)
+        fields.update(is_staff=True, is_superuser=True)  # set-based: not a write (a dict's update)
         return self.create_user(phone, password, **fields)
 
 
@@ -79,6 +79,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().save(*args, **kwargs)
         if changed:
             # A new password ends what the old one let someone start: pending e-mail links.
+            # set-based: not shown (e-mail confirmations)
             EmailConfirmation.objects.filter(user=self, used_at__isnull=True, voided_at__isnull=True).update(
                 voided_at=timezone.now()
             )

@@ -150,13 +150,14 @@ def _delete(user: User, device: WebAuthnCredential) -> bool:
     the second sees the first's result, and an employee is never left without a second factor."""
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
+        # set-based: not shown (second-factor devices and codes)
         if not second_factor.passkeys(user).filter(pk=device.pk).delete()[0]:
             return False
         if is_staff_member(user) and not second_factor.is_on(user):
             transaction.set_rollback(True)
             return False
         if not second_factor.is_on(user):
-            StaticDevice.objects.filter(user=user).delete()
+            StaticDevice.objects.filter(user=user).delete()  # set-based: not shown (second-factor devices and codes)
     return True
 
 

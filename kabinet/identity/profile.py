@@ -133,7 +133,7 @@ def remove_account(user: User, link_id: int, ip: str) -> bool:
         return False
     with transaction.atomic():
         bill_delivery.end_subscription(link.account, bill_delivery.Event.ACCOUNT_REMOVED)
-        link.delete()
+        link.delete()  # set-based: covered (an instance's delete: AccountLink's post_delete bumps)
         account_removed.send(sender=User, user=user, account=link.account)
     audit.record(AuditEvent.Action.ACCOUNT_REMOVED, ip=ip, user=user, identifier=link.account.number)
     return True

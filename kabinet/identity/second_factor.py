@@ -86,7 +86,7 @@ def is_on(user: User) -> bool:
     request of a customer's session, so it is one query written out: three ORM querysets (or
     one with three Exists) cost more CPU than the rest of the check (docs/second-factor.md)."""
     with connection.cursor() as cursor:
-        cursor.execute(_any_device_sql(), [user.pk] * len(factor_models()))
+        cursor.execute(_any_device_sql(), [user.pk] * len(factor_models()))  # set-based: not a write (a SELECT)
         return cursor.fetchone() is not None
 
 
@@ -182,6 +182,7 @@ def confirm_setup(user: User, code: str, ip: str | None) -> tuple[Check, list[st
         return check, []
     device = check.device
     with transaction.atomic():
+        # set-based: not shown (second-factor devices and codes)
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
@@ -209,10 +210,11 @@ def turn_off(user: User, code_or_password: str, ip: str | None) -> Check:
     check = counted(user, ip, proof)
     if check.outcome is Outcome.OK:
         with transaction.atomic():
-            TOTPDevice.objects.filter(user=user).delete()
-            SmsDevice.objects.filter(user=user).delete()
+            TOTPDevice.objects.filter(user=user).delete()  # set-based: not shown (second-factor devices and codes)
+            SmsDevice.objects.filter(user=user).delete()  # set-based: not shown (second-factor devices and codes)
+            # set-based: not shown (second-factor devices and codes)
             WebAuthnCredential.objects.filter(user=user).delete()
-            StaticDevice.objects.filter(user=user).delete()
+            StaticDevice.objects.filter(user=user).delete()  # set-based: not shown (second-factor devices and codes)
         audit.record(AuditEvent.Action.SECOND_FACTOR_OFF, user=user, ip=ip)
     return check
 
@@ -223,7 +225,7 @@ def delete_by_admin(devices: list, admin: User, ip: str | None) -> None:
     one up only with a code from an administrator (identity.setup_grants)."""
     with transaction.atomic():
         for device in devices:
-            device.delete()
+            device.delete()  # set-based: not shown (second-factor devices and codes)
             audit.record(
                 AuditEvent.Action.SECOND_FACTOR_OFF,
                 user=device.user,
@@ -237,6 +239,7 @@ def delete_by_admin(devices: list, admin: User, ip: str | None) -> None:
                 # A code issued before this deletion opens nothing, nor does a pending app
                 # secret shown to some earlier session (it would make codes once confirmed).
                 SetupGrant.objects.update_or_create(user=user, defaults={"code_hash": "", "expires_at": None})
+                # set-based: not shown (second-factor devices and codes)
                 TOTPDevice.objects.filter(user=user, confirmed=False).delete()
 
 
@@ -298,8 +301,9 @@ def _sms_matches(user: User, raw: str) -> bool:
 def issue_recovery_codes(user: User) -> list[str]:
     """The codes a first factor comes with, inside the caller's transaction (identity.passkeys)."""
     device, _ = StaticDevice.objects.get_or_create(user=user, name="Резервные коды", defaults={"confirmed": True})
-    device.token_set.all().delete()
+    device.token_set.all().delete()  # set-based: not shown (second-factor devices and codes)
     codes = ["-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) for _ in range(3)) for _ in range(10)]
+    # set-based: not shown (second-factor devices and codes)
     StaticToken.objects.bulk_create([StaticToken(device=device, token=_code_hash(c)) for c in codes])
     return codes
 
@@ -321,8 +325,9 @@ def set_up_for_demo(user: User, secret: str) -> bool:
     if is_on(user):
         return False
     key = b32decode(secret.replace(" ", "")).hex()
-    TOTPDevice.objects.filter(user=user).delete()
+    TOTPDevice.objects.filter(user=user).delete()  # set-based: not shown (second-factor devices and codes)
     TOTPDevice.objects.create(user=user, name="Приложение (демо)", key=key, confirmed=True)
+    # set-based: not shown (second-factor devices and codes)
     SetupGrant.objects.filter(user=user).delete()  # the demo's app is set up: nothing waits
     return True
 
@@ -357,6 +362,7 @@ def verify_code(user: User, code: str) -> TOTPDevice | StaticDevice | None:
         return device
     recovery = StaticDevice.objects.filter(user=user, confirmed=True).first()
     # Not StaticDevice.verify_token: it answers True even when another request deleted the row.
+    # set-based: not shown (second-factor devices and codes)
     if recovery and StaticToken.objects.filter(device=recovery, token=_code_hash(code)).delete()[0] == 1:
         recovery.set_last_used_timestamp(commit=True)
         return recovery

@@ -103,6 +103,7 @@ def redeem(request: HttpRequest, code: str, ip: str | None) -> Check:
     if check.outcome is Outcome.OK:
         request.session[SESSION_KEY] = check.device.code_hash[:16]
         # Whatever app secret was pending before the code is not this session's to confirm.
+        # set-based: not shown (second-factor devices and codes)
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         audit.record(AuditEvent.Action.SETUP_GRANT_USED, user=user, ip=ip)
     return check
@@ -120,7 +121,7 @@ def may_set_up(request: HttpRequest) -> bool:
 
 def done(request: HttpRequest) -> None:
     """A device is on: the grant is spent."""
-    SetupGrant.objects.filter(user=request.user).delete()
+    SetupGrant.objects.filter(user=request.user).delete()  # set-based: not shown (second-factor devices and codes)
     request.session.pop(SESSION_KEY, None)
 
 

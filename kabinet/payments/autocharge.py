@@ -278,6 +278,7 @@ def _not_sent(made: AutoCharge) -> None:
     """Switched off (or stopped) between the decision and the request: nothing goes to the
     acquirer; the payment is cancelled by us and nobody is told (they switched it off)."""
     states.give_up(made.payment, "canceled_by_merchant", AUTO, {"error": "autopayment stopped before sending"})
+    # set-based: not shown (an auto-charge's outcome)
     AutoCharge.objects.filter(pk=made.pk).update(outcome=Outcome.NOT_SENT, reported_at=timezone.now())
 
 

@@ -119,6 +119,7 @@ def start_setup(*, user, account: PersonalAccount, terms: Terms, return_url: str
             save_method=True,
         )
     except (PaymentRefused, AcquirerUnavailable):
+        # set-based: not shown (an autopayment's setup)
         autopayment.delete()  # nothing reached the acquirer, or it refused: nothing to keep
         raise
     autopayment.setup_payment = payment

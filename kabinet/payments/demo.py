@@ -87,9 +87,11 @@ def _autopayment(charge_id: str, body: dict) -> dict:
         "recipient": {"account_id": "demo", "gateway_id": "demo"},
     }
     if method.get("saved"):
+        # set-based: not a write (a dict's update)
         obj.update(status="succeeded", paid=True, captured_at=_now(), refundable=True)
     else:
         cancellation = {"party": "yoo_money", "reason": "permission_revoked"}
+        # set-based: not a write (a dict's update)
         obj.update(status="canceled", paid=False, refundable=False, cancellation_details=cancellation)
     return obj
 
@@ -130,15 +132,17 @@ def finish(charge_id: str, *, paid: bool, reason: str = "expired_on_confirmation
     if obj["status"] != "pending":
         return charge
     if paid:
+        # set-based: not a write (a dict's update)
         obj.update(status="succeeded", paid=True, captured_at=_now(), refundable=True)
         obj["payment_method"]["title"] = (
             "Тестовая карта *4444" if obj["payment_method"]["type"] == "bank_card" else "СБП"
         )
         if charge.request.get("save_payment_method"):  # like ЮKassa: the method's id is the payment's
-            obj["payment_method"].update(saved=True, id=charge_id)
+            obj["payment_method"].update(saved=True, id=charge_id)  # set-based: not a write (a dict's update)
         if obj["payment_method"]["type"] == "bank_card":
             obj["payment_method"]["card"] = {"last4": "4444", "expiry_month": "12", "expiry_year": "2030"}
     else:
+        # set-based: not a write (a dict's update)
         obj.update(status="canceled", cancellation_details={"party": "yoo_money", "reason": reason})
     obj.pop("confirmation", None)  # ЮKassa drops it once the payment is no longer pending
     charge.save(update_fields=["object"])

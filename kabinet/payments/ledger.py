@@ -60,6 +60,7 @@ def lock_month_balances_briefly() -> None:
     deadline = time.monotonic() + LOCK_WAIT
     with connection.cursor() as cursor:
         while True:
+            # set-based: not a write (a lock)
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [MONTH_BALANCES_LOCK])
             if cursor.fetchone()[0]:
                 return

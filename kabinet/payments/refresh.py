@@ -92,6 +92,7 @@ def _to_reconcile(refund: Refund) -> Refund:
     """ЮKassa forgets the key after 24 hours: a request sent again then could refund twice.
     Nothing is sent any more; a person checks the dashboard (flag and event in /admin/)."""
     logger.error("refund %s never reached ЮKassa while its key lived: reconcile by hand", refund.public_id)
+    # set-based: not shown (a refund's flag)
     Refund.objects.filter(pk=refund.pk).update(reconcile=True, updated_at=timezone.now())
     details = {"reconcile": "no answer from ЮKassa within 23 h; not sent again, check the dashboard"}
     PaymentEvent.objects.create(

@@ -137,6 +137,7 @@ def _lock_starts_of(account: PersonalAccount) -> None:
     serialises writers by itself). Not the account's row, which imports update."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # set-based: not a write (a lock)
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [START_LOCK, account.pk % 2**31])
 
 

@@ -150,12 +150,14 @@ class ComplaintForm(forms.Form):
         demands = self.fields["demands"]
         demands.max_length = limit
         demands.validators.append(MaxLengthValidator(limit, f"Не больше {limit} символов."))
+        # set-based: not a write (a dict's update)
         demands.widget.attrs.update({"maxlength": limit, "data-counter": limit})
         files = self.fields["files"]
         files.help_text = "Необязательно: фото, акты, справки. " + files_help()
+        # set-based: not a write (a dict's update)
         files.widget.attrs.update({"data-max-files": limits().files, "data-max-file-mb": limits().file_mb})
         if not self.is_bound:
-            self.initial.update(prefill(user, accounts))
+            self.initial.update(prefill(user, accounts))  # set-based: not a write (a dict's update)
 
     def clean_full_name(self) -> str:
         value = " ".join(self.cleaned_data["full_name"].split())
@@ -232,6 +234,7 @@ def prefill(user, accounts) -> dict:
         "contact_method": ContactMethod.EMAIL if user.email else ContactMethod.PHONE,
     }
     if account is not None:
+        # set-based: not a write (a dict's update)
         initial.update(account=account.pk, premises_address=account.premises.address)
         initial.setdefault("residence", account.premises.address)
     return initial

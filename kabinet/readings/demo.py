@@ -326,7 +326,7 @@ def store_portal_readings(readings: list[tuple[int, ReadingRow]]) -> None:
         )
     }
     at = connection.ops.adapt_datetimefield_value  # SQLite keeps UTC without a zone, as the ORM writes it
-    insert_rows(
+    insert_rows(  # set-based: not shown (manage.py demo's readings)
         Reading,
         ("meter", "period", "t1", "t2", "t3", "source", "taken_at", "wrapped", "unusual_confirmed"),
         [

@@ -2,17 +2,22 @@
 without the account query, never to another token, never after the token dies, and not after
 a write through the ORM that changes it."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+import hashlib
+import json
 import time
 import uuid
 
 from django.core.cache import cache
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import transaction
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 import pytest
+import time_machine
 
 from kabinet.api import read_cache
+from kabinet.api.routers.accounts import AccountOut
 from kabinet.billing.models import Payment, PersonalAccount, Region
 from kabinet.core import ratelimit
 from kabinet.identity import api_tokens
@@ -25,6 +30,7 @@ from tests.factories import (
     make_account,
     make_billed,
     make_customer,
+    redis_cache,
 )
 
 pytestmark = pytest.mark.django_db
@@ -42,9 +48,6 @@ class RequestOf:
 
     def __init__(self, path: str):
         self.path = path
-
-    def get_full_path(self) -> str:
-        return self.path
 
 
 def numbers(response) -> list[str]:
@@ -134,15 +137,13 @@ def test_orm_writes_to_billing_show_on_the_next_read(client, customer, billed):
 
 def test_a_set_based_write_shows_when_the_kept_answer_expires(client, customer, billed):
     """A set-based write that tells nobody (here a test's own QuerySet.update; the code's are
-    listed in test_set_based_writers) shows only when the kept answer expires, SECONDS later."""
+    marked in the apps' code, test_set_based_writers) shows only when the kept answer expires,
+    SECONDS later."""
     secret = access_token(customer)
     before = client.get(ACCOUNTS, headers=bearer(secret)).json()[0]
     Payment.objects.filter(account=billed).update(amount="1.00")
     assert client.get(ACCOUNTS, headers=bearer(secret)).json()[0] == before  # kept
-    key = read_cache.entry_key(api_tokens.authenticate(secret), RequestOf(ACCOUNTS))
-    assert cache.get(key) is not None
-    cache.delete(key)  # what SECONDS later does
-    assert client.get(ACCOUNTS, headers=bearer(secret)).json()[0]["last_payment"]["amount"] == "1.00"
+    # The bound, the entry's expiry: test_answers_are_kept_for_seconds.
 
 
 def test_answers_are_kept_for_seconds(client, customer, billed, settings, live_redis):
@@ -197,11 +198,6 @@ def test_a_write_does_not_fail_for_the_cache(customer, billed, caplog):
         Payment.objects.create(account=billed, paid_on=date(2026, 11, 20), amount="10.00", channel="bank")
     assert Payment.objects.filter(account=billed, amount="10.00").exists()
     assert "not bumped" in caplog.text
-
-
-def redis_cache(live_redis: str) -> dict:
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                        "LOCATION": f"{live_redis}/13", "KEY_PREFIX": f"test-read-{uuid.uuid4().hex}"}}  # fmt: skip
 
 
 def paid(account, amount: str) -> Payment:
@@ -297,3 +293,76 @@ def test_other_methods_read_no_kept_answer(customer, account):
     post = RequestFactory().post(ACCOUNTS)
     assert read_cache.count_and_peek(post, principal) is None
     assert not hasattr(post, "api_read")
+
+
+def test_a_kept_answer_is_not_served_after_local_midnight(client, customer, billed, django_assert_num_queries):
+    """The card's balance and overdue are as of the local date: at midnight the answer changes
+    with no write to bump a version."""
+    zone = timezone.get_current_timezone()
+    with time_machine.travel(datetime(2026, 11, 30, 23, 59, 59, tzinfo=zone), tick=False):
+        headers = bearer(access_token(customer))
+        client.get(ACCOUNTS, headers=headers)
+        with django_assert_num_queries(1):  # kept
+            client.get(ACCOUNTS, headers=headers)
+    with time_machine.travel(datetime(2026, 12, 1, 0, 0, 1, tzinfo=zone), tick=False):
+        with django_assert_num_queries(2):  # the token check and the account list: a new day's answer
+            client.get(ACCOUNTS, headers=headers)
+        with django_assert_num_queries(1):
+            client.get(ACCOUNTS, headers=headers)
+
+
+def test_a_query_string_does_not_keep_another_answer(client, customer, billed, django_assert_num_queries):
+    """GET /accounts takes no parameters: `?x=1`…`?x=600` are the one kept answer, not 600."""
+    headers = bearer(access_token(customer))
+    first = client.get(ACCOUNTS, headers=headers)
+    for n in range(1, 4):
+        with django_assert_num_queries(1):
+            assert client.get(f"{ACCOUNTS}?x={n}", headers=headers).content == first.content
+
+
+def test_no_cache_asks_for_a_fresh_answer(client, customer, billed, django_assert_num_queries):
+    """What bench/api.py's `uncached` sends: a poll's cost after a change."""
+    headers = bearer(access_token(customer))
+    client.get(ACCOUNTS, headers=headers)
+    with django_assert_num_queries(2):
+        client.get(ACCOUNTS, headers={**headers, "Cache-Control": "no-cache"})
+    with django_assert_num_queries(1):  # kept again
+        client.get(ACCOUNTS, headers=headers)
+
+
+def test_the_key_changes_with_the_answers_schema(customer):
+    """A release that changes the card's fields reads none of the answers kept by the one before."""
+    schema = json.dumps(AccountOut.model_json_schema(), sort_keys=True)
+    key = read_cache.entry_key(api_tokens.authenticate(access_token(customer)), RequestOf(ACCOUNTS))
+    assert hashlib.sha256(schema.encode()).hexdigest()[:12] in key
+
+
+def test_a_migration_bumps_every_answer(client, customer, billed, django_assert_num_queries):
+    """A data migration rewrites rows with SQL: no answer kept before it is served after it."""
+    headers = bearer(access_token(customer))
+    client.get(ACCOUNTS, headers=headers)
+    emit_post_migrate_signal(0, False, "default")
+    with django_assert_num_queries(2):
+        client.get(ACCOUNTS, headers=headers)
+
+
+def test_a_lost_version_key_starts_from_redis_clock_not_the_app_servers(billed, customer, settings, live_redis):
+    """An app server whose clock is behind (here a day) must not restart a version key at a
+    number it may have held: Redis's own clock seeds it."""
+    settings.CACHES = redis_cache(live_redis)
+    key = read_cache.version_key(customer.pk)
+    cache.delete(key)
+    seconds, micro = cache._cache.get_client(key).time()
+    with time_machine.travel(timezone.now() - timedelta(days=1)):
+        paid(billed, "10.00")
+    assert cache.get(key) >= (seconds * 1_000_000 + micro) * 1000
+
+
+def test_a_link_given_to_another_user_leaves_the_old_users_answer(client, customer, billed):
+    """A link's user changed (the shell, /admin/): the old user's kept answer no longer shows it."""
+    headers = bearer(access_token(customer))
+    assert numbers(client.get(ACCOUNTS, headers=headers)) == ["660100000001"]
+    link = AccountLink.objects.get(user=customer)
+    link.user = make_customer("+79120000078")
+    link.save()
+    assert numbers(client.get(ACCOUNTS, headers=headers)) == []

@@ -75,6 +75,7 @@ def create_token(request: HttpRequest, payload: TokenIn):
     return Status(201, CreatedOut(token=_out(created.token), secret=created.secret))
 
 
+# set-based: not a write (an HTTP route)
 @router.delete("/{int:token_id}", response={204: None, **problem_responses(401, 403, 404)}, summary="Отозвать токен")
 def revoke_token(request: HttpRequest, token_id: ObjectId):
     if not api_tokens.revoke_personal_token(request.auth.user, token_id):

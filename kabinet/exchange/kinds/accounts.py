@@ -100,6 +100,7 @@ class Accounts(Kind):
         # No DISTINCT: ON CONFLICT DO NOTHING skips a repeated address in the file too. In the
         # unique index's order, so its inserts go to neighbouring pages, not all over it.
         key = ", ".join(("region_id", *ADDRESS))
+        # set-based: covered (an import kind's merge: run_import tells core.changes at the commit)
         premises = stage.execute(
             f"""INSERT INTO {PREMISES} ({key})
             SELECT {key} FROM {t} s
@@ -112,6 +113,7 @@ class Accounts(Kind):
             f"""SELECT COUNT(*) FROM {t} s WHERE s.replaced_by <> ''
             AND NOT EXISTS (SELECT 1 FROM {ACCOUNTS} a WHERE a.region_id = s.region_id AND a.number = s.number)"""
         )[0][0]
+        # set-based: covered (an import kind's merge: run_import tells core.changes at the commit)
         created = stage.execute(
             f"""INSERT INTO {ACCOUNTS} (region_id, number, premises_id, status, closed_on, replaced_by_id)
             SELECT s.region_id, s.number, p.id, s.status, s.closed_on, NULL
@@ -134,6 +136,7 @@ class Accounts(Kind):
         )
         # An account that is active again loses its replacement (r.id is NULL: replaced_by is
         # empty for every active row).
+        # set-based: covered (an import kind's merge: run_import tells core.changes at the commit)
         touched = stage.execute(
             f"""UPDATE {ACCOUNTS} AS a
             SET premises_id = CASE WHEN {moved}

@@ -126,14 +126,14 @@ class Accruals(Kind):
             # Into a new table, not by UPDATE: that would leave as many dead rows as lines (3
             # million a month), which every later statement would scan again.
             columns = ", ".join(f"s.{name}" for name, _ in stage.columns if name != "account_id")
-            stage.execute(
+            stage.execute(  # set-based: not shown (the import's temp tables)
                 f"""CREATE TEMP TABLE {t}_resolved AS SELECT {columns}, a.id AS account_id
                 FROM {t} s LEFT JOIN {ACCOUNTS} a ON a.region_id = s.region_id AND a.number = s.number"""
             )
-            stage.execute(f"DROP TABLE {t}")
-            stage.execute(f"ALTER TABLE {t}_resolved RENAME TO {t}")
+            stage.execute(f"DROP TABLE {t}")  # set-based: not shown (the import's temp tables)
+            stage.execute(f"ALTER TABLE {t}_resolved RENAME TO {t}")  # set-based: not shown (the import's temp tables)
         else:
-            stage.execute(
+            stage.execute(  # set-based: not shown (the import's temp tables)
                 f"""UPDATE {t} SET account_id = a.id FROM {ACCOUNTS} a
                 WHERE a.region_id = {t}.region_id AND a.number = {t}.number"""
             )
@@ -170,8 +170,9 @@ class Accruals(Kind):
         # A re-run of an unchanged month (3 million lines) then compares each line once, not in
         # each of the delete, the update and the insert.
         months, in_file = f"{t}_months", f"{t}_in_file"
-        stage.execute(f"DROP TABLE IF EXISTS {months}")
-        stage.execute(f"DROP TABLE IF EXISTS {in_file}")
+        stage.execute(f"DROP TABLE IF EXISTS {months}")  # set-based: not shown (the import's temp tables)
+        stage.execute(f"DROP TABLE IF EXISTS {in_file}")  # set-based: not shown (the import's temp tables)
+        # set-based: not shown (the import's temp tables)
         stage.execute(f"CREATE TEMP TABLE {in_file} AS SELECT DISTINCT account_id, period FROM {t}")
         stage.index(in_file, ("account_id", "period"))
         stage.analyze(in_file)
@@ -179,30 +180,34 @@ class Accruals(Kind):
                       (SELECT 1 FROM {in_file} f WHERE f.account_id = a.account_id AND f.period = a.period))"""
         # Declared column types, not CREATE … AS: on SQLite a COALESCE column has no type, and
         # comparing it with the staging table's typed columns cannot use the index below.
+        # set-based: not shown (the import's temp tables)
         stage.execute(f"CREATE TEMP TABLE {months} (account_id bigint, period date)")
-        stage.execute(
+        stage.execute(  # set-based: not shown (the import's temp tables)
             f"""INSERT INTO {months} (account_id, period)
             SELECT DISTINCT COALESCE(s.account_id, a.account_id), COALESCE(s.period, a.period)
             FROM {t} s FULL JOIN {stored} a ON {SAME_LINE}
             WHERE s.line IS NULL OR a.id IS NULL OR {changed}"""
         )
-        stage.execute(f"DROP TABLE {in_file}")
+        stage.execute(f"DROP TABLE {in_file}")  # set-based: not shown (the import's temp tables)
         stage.index(months, ("account_id", "period"))
         stage.analyze(months)
         in_months = f"""EXISTS (SELECT 1 FROM {months} m
             WHERE m.account_id = {{0}}.account_id AND m.period = {{0}}.period)"""
+        # set-based: covered (an import kind's merge: run_import tells core.changes at the commit)
         deleted = stage.execute(
             f"""DELETE FROM {ACCRUALS} AS a WHERE {in_months.format("a")}
             AND NOT EXISTS (SELECT 1 FROM {t} s WHERE {SAME_LINE})"""
         )
         # Changed lines first: on a new month the table has none of the file's lines, so the
         # join is cheap, and the lines inserted next need no comparing.
+        # set-based: covered (an import kind's merge: run_import tells core.changes at the commit)
         updated = stage.execute(
             f"""UPDATE {ACCRUALS} AS a
             SET volume = s.volume, tariff = s.tariff, amount = s.amount, recalculation = s.recalculation,
                 recalculation_reason = s.recalculation_reason
             FROM {t} s WHERE {SAME_LINE} AND {changed} AND {in_months.format("s")}"""
         )
+        # set-based: covered (an import kind's merge: run_import tells core.changes at the commit)
         created = stage.execute(
             f"""INSERT INTO {ACCRUALS} (account_id, period, service_id, zone, volume, tariff, amount,
                                         recalculation, recalculation_reason)
@@ -218,7 +223,7 @@ class Accruals(Kind):
             # The accounts whose months changed keep the opening balance their history starts
             # with (shared with payments). Kept in a TEMP table: a branch's month touches a million.
             rebuild_balances_selected(f"SELECT account_id FROM {months}")
-        stage.execute(f"DROP TABLE {months}")
+        stage.execute(f"DROP TABLE {months}")  # set-based: not shown (the import's temp tables)
         notes = []
         if deleted:
             notes.append(f"удалено начислений, которых нет в файле за его месяцы: {deleted}")

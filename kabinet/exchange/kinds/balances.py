@@ -100,20 +100,22 @@ class Balances(Kind):
         # Accounts with a new or changed month: their Kabinet months are rebuilt afterwards.
         # Kept in a TEMP table, not in Python: a branch's file touches a million accounts.
         touched = f"{t}_touched"
-        stage.execute(f"DROP TABLE IF EXISTS {touched}")
-        stage.execute(
+        stage.execute(f"DROP TABLE IF EXISTS {touched}")  # set-based: not shown (the import's temp tables)
+        stage.execute(  # set-based: not shown (the import's temp tables)
             f"""CREATE TEMP TABLE {touched} AS
             SELECT DISTINCT a.id AS account_id FROM {t} s JOIN {ACCOUNTS} a ON {SAME_ACCOUNT}
             LEFT JOIN {BALANCES} b ON {SAME_MONTH}
             WHERE b.id IS NULL OR {changed}"""
         )
         # A month Kabinet computed becomes billing's (source too): counted as updated.
+        # set-based: covered (an import kind's merge: run_import tells core.changes at the commit)
         updated = stage.execute(
             f"""UPDATE {BALANCES} AS b
             SET opening = s.opening, accrued = s.accrued, paid = s.paid, closing = s.closing, source = '{BILLING}'
             FROM {t} s JOIN {ACCOUNTS} a ON {SAME_ACCOUNT}
             WHERE {SAME_MONTH} AND {changed}"""
         )
+        # set-based: covered (an import kind's merge: run_import tells core.changes at the commit)
         created = stage.execute(
             f"""INSERT INTO {BALANCES} (account_id, period, opening, accrued, paid, closing, source)
             SELECT a.id, s.period, s.opening, s.accrued, s.paid, s.closing, '{BILLING}'
@@ -126,6 +128,6 @@ class Balances(Kind):
         rebuilt = stage.select(f"SELECT COUNT(*) FROM {touched}")[0][0]
         if rebuilt:
             rebuild_balances_selected(f"SELECT account_id FROM {touched}")
-        stage.execute(f"DROP TABLE {touched}")
+        stage.execute(f"DROP TABLE {touched}")  # set-based: not shown (the import's temp tables)
         notes = [f"расчёт Кабинета обновлён по счетам: {rebuilt}"] if rebuilt else []
         return MergeResult(created=created, updated=updated, notes=notes)

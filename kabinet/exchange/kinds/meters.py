@@ -183,7 +183,7 @@ class Meters(Kind):
             f"""SELECT COUNT(*) FROM {t} s JOIN {ACCOUNTS} a ON {account}
             WHERE s.replaced_by <> '' AND NOT EXISTS ({known})"""
         )[0][0]
-        created = stage.execute(
+        created = stage.execute(  # set-based: not shown (meters)
             f"""INSERT INTO {METERS} (account_id, service_id, serial, zones, digits, installed_on,
                                       verification_due, removed_on, is_active, replaced_by_id)
             SELECT a.id, s.service_id, s.serial, s.zones, s.digits, s.installed_on,
@@ -206,7 +206,7 @@ class Meters(Kind):
                 ("m.replaced_by_id", "r.id"),
             ]
         )
-        touched = stage.execute(
+        touched = stage.execute(  # set-based: not shown (meters)
             f"""UPDATE {METERS} AS m
             SET zones = s.zones, digits = s.digits, installed_on = s.installed_on,
                 verification_due = s.verification_due, removed_on = s.removed_on,

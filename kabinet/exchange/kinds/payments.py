@@ -122,9 +122,11 @@ class Payments(Kind):
         new = f"""FROM {t} s JOIN {ACCOUNTS} a ON {SAME_ACCOUNT}
             WHERE NOT EXISTS (SELECT 1 FROM {PAYMENTS} p WHERE {SAME_PAYMENT})"""
         touched = f"{t}_touched"  # in a TEMP table, not in Python: a branch's file touches a million accounts
-        stage.execute(f"DROP TABLE IF EXISTS {touched}")
+        stage.execute(f"DROP TABLE IF EXISTS {touched}")  # set-based: not shown (the import's temp tables)
+        # set-based: not shown (the import's temp tables)
         stage.execute(f"CREATE TEMP TABLE {touched} AS SELECT DISTINCT a.id AS account_id {new}")
         # No DISTINCT: a payment repeated in the file conflicts with its first line and is skipped.
+        # set-based: covered (an import kind's merge: run_import tells core.changes at the commit)
         created = stage.execute(
             f"""INSERT INTO {PAYMENTS} (account_id, paid_on, amount, channel, source_id)
             SELECT a.id, s.paid_on, s.amount, s.channel, s.source_id {new}
@@ -143,7 +145,7 @@ class Payments(Kind):
         if rebuilt:
             rebuild_balances_selected(f"SELECT account_id FROM {touched}")
             notes.append(f"сальдо пересчитано по счетам: {rebuilt}")
-        stage.execute(f"DROP TABLE {touched}")
+        stage.execute(f"DROP TABLE {touched}")  # set-based: not shown (the import's temp tables)
         return MergeResult(created=created, updated=0, notes=notes)
 
 

@@ -216,7 +216,7 @@ class Readings(Kind):
             WHERE s.line IN ({first_of_each_id})
               AND NOT EXISTS (SELECT 1 FROM {LINKS} l WHERE l.source_id = s.source_id)"""
         before = stage.select(f"SELECT COALESCE(MAX(id), 0) FROM {READINGS}")[0][0]
-        created = stage.execute(
+        created = stage.execute(  # set-based: not shown (readings)
             f"""INSERT INTO {READINGS} (meter_id, period, t1, t2, t3, source, taken_at, submitted_by_id,
                                         replaced_by_id, wrapped, unusual_confirmed)
             SELECT m.id, s.period, s.t1, s.t2, s.t3, s.source, s.taken_at, NULL, NULL, FALSE, FALSE {new}"""
@@ -224,7 +224,7 @@ class Readings(Kind):
         if not created:
             return MergeResult(created=0, updated=0)
         # One new reading per meter and month (the checks refuse two in a file): found by them.
-        stage.execute(
+        stage.execute(  # set-based: not shown (readings)
             f"""INSERT INTO {LINKS} (source_id, reading_id)
             SELECT s.source_id, r.id FROM {t} s {METER_OF}
             JOIN {READINGS} r ON r.meter_id = m.id AND r.period = s.period AND r.source = s.source AND r.id > %s
@@ -237,7 +237,7 @@ class Readings(Kind):
         # The month's current reading (the latest not replaced, as readings.selectors.sent_in_window
         # picks it) is replaced by the new one; the history keeps both.
         fresh = f"SELECT l.reading_id FROM {LINKS} l WHERE l.reading_id > %s"
-        replaced = stage.execute(
+        replaced = stage.execute(  # set-based: not shown (readings)
             f"""UPDATE {READINGS} SET replaced_by_id = (
                 SELECT n.id FROM {READINGS} n WHERE n.meter_id = {READINGS}.meter_id
                    AND n.period = {READINGS}.period AND n.id IN ({fresh}))

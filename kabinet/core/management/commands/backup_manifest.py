@@ -9,6 +9,7 @@ from kabinet.core import backup
 
 
 class Command(BaseCommand):
+    # set-based: not a write (a help text)
     help = "Dump the database (pg_dump, one snapshot with the counts) and copy the private files into an empty DIR."
 
     def add_arguments(self, parser) -> None:
