@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
-from kabinet.core.forms import PasskeyForm, PasskeySignInForm, SecondFactorForm, SetupCodeForm
+from kabinet.core.forms import PasskeyForm, SecondFactorForm, SetupCodeForm
 from kabinet.core.net import client_ip
-from kabinet.core.passkey_pages import Added, add_passkey
+from kabinet.core.passkey_pages import Added, SignedIn, add_passkey, sign_in_with_passkey
 from kabinet.core.wording import locked_message
 from kabinet.identity import passkeys, second_factor
 from kabinet.identity.codes import CodeThrottled
@@ -24,7 +24,6 @@ from kabinet.portal.views.common import post_only, throttled_message
 
 INVALID = "Неверный код. Проверьте время на телефоне и введите код, который показан сейчас."
 INVALID_SMS = "Неверный код. Введите код из последнего SMS или один из резервных кодов."
-PASSKEY_REFUSED = "Ключ доступа не подошёл. Попробуйте ещё раз или введите код."
 
 
 def _refused(form, check, *, sms_only: bool = False) -> int:
@@ -58,16 +57,11 @@ def code(request: HttpRequest) -> HttpResponse:
 
 
 def _passkey_code(request: HttpRequest) -> HttpResponse:
-    form = PasskeySignInForm(request.POST)
-    answer = form.cleaned_data["credential"] if form.is_valid() else None
-    check = passkeys.verify(request, answer, client_ip(request))
-    if check.outcome is second_factor.Outcome.OK:
-        return _verified(request, check.device, form.cleaned_data["remember"])
-    code_form = SecondFactorForm(initial={"remember": bool(request.POST.get("remember"))})
-    locked = check.outcome is second_factor.Outcome.LOCKED
-    context = _code_page_context(request, code_form)
-    context["passkey_error"] = locked_message(check.locked_until) if locked else PASSKEY_REFUSED
-    return render(request, "portal/second_factor_code.html", context, status=429 if locked else 400)
+    page = "portal/second_factor_code.html"
+    signed_in = sign_in_with_passkey(request, lambda form: _code_page_context(request, form), page)
+    if not isinstance(signed_in, SignedIn):
+        return signed_in
+    return _verified(request, signed_in.device, signed_in.remember)
 
 
 def _verified(request: HttpRequest, device, remember: bool) -> HttpResponse:
