@@ -775,5 +775,5 @@ def unreadable_document_type(appeal) -> None:
 
 def redis_cache(live_redis: str) -> dict:
     """CACHES for the machine's Redis (the API tests' DB 13), with a key prefix of its own."""
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    return {"default": {"BACKEND": "kabinet.core.redis_cache.RedisCache",
                         "LOCATION": f"{live_redis}/13", "KEY_PREFIX": f"test-read-{secrets.token_hex(8)}"}}  # fmt: skip
