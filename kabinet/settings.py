@@ -202,7 +202,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "kabinet.core.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("KABINET_CACHE_PREFIX", "kabinet"),
             # A Redis that stops answering fails requests (and /readyz) in seconds rather than

@@ -27,6 +27,7 @@ from cryptography.fernet import Fernet
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.utils import get_random_secret_key
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -775,5 +776,23 @@ def unreadable_document_type(appeal) -> None:
 
 def redis_cache(live_redis: str) -> dict:
     """CACHES for the machine's Redis (the API tests' DB 13), with a key prefix of its own."""
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    return {"default": {"BACKEND": "kabinet.core.redis_cache.RedisCache",
                         "LOCATION": f"{live_redis}/13", "KEY_PREFIX": f"test-read-{secrets.token_hex(8)}"}}  # fmt: skip
+
+
+@contextmanager
+def orm_compilations():
+    """The SQL the ORM compiles inside the block (each SQLCompiler.as_sql, subqueries' too): none
+    where a read runs compiled once (core.compiled). The real compiler runs; it is only counted."""
+    compiled, as_sql = [], SQLCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        sql, params = as_sql(self, *args, **kwargs)
+        compiled.append(sql)
+        return sql, params
+
+    SQLCompiler.as_sql = counted
+    try:
+        yield compiled
+    finally:
+        SQLCompiler.as_sql = as_sql

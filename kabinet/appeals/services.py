@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from kabinet.appeals.models import Appeal, Attachment, Event, Message, Reason, S
 from kabinet.appeals.notify import notify_customer
 from kabinet.appeals.numbering import next_number
 from kabinet.billing.models import PersonalAccount
+from kabinet.core.compiled import Compiled, sentinel
 
 
 class AppealRefused(Exception):
@@ -58,26 +60,59 @@ def customer_appeals(customer) -> QuerySet[Appeal]:
     return Appeal.objects.filter(customer=customer).select_related("topic", "reason", "account")
 
 
+def _page_rows(appeals: QuerySet[Appeal], after: int, last: int) -> QuerySet[Appeal]:
+    """Rows `after` + 1 … `last` of `appeals` in their order, each with the total (`listed`,
+    COUNT(*) OVER ()). The bounds are compared with ROW_NUMBER() as parameters: a slice's
+    LIMIT and OFFSET are numbers in Django's SQL, a statement for every page."""
+    return (
+        appeals.annotate(listed=Window(Count("pk")))
+        .alias(row=Window(RowNumber(), order_by=Appeal._meta.ordering))
+        .filter(row__gt=after, row__lte=last)
+    )
+
+
+# «Мои обращения»'s rows, compiled once (core.compiled): without and with the status filter.
+_PAGE = Compiled(
+    lambda customer, after, last: _page_rows(customer_appeals(customer), after, last),
+    sentinel.integer(0),
+    sentinel.integer(1),
+    sentinel.integer(2),
+)
+_STATUS_PAGE = Compiled(
+    lambda customer, status, after, last: _page_rows(customer_appeals(customer).filter(status=status), after, last),
+    sentinel.integer(0),
+    sentinel.text(0),
+    sentinel.integer(1),
+    sentinel.integer(2),
+)
+
+
 def customer_appeal_page(customer, status: str, number, per_page: int) -> Page:
     """«Мои обращения»: a page of the customer's appeals (of `status` when given), as
-    `Paginator(...).get_page(number)` gives it, in one query: the total comes with the rows
-    (COUNT(*) OVER ()). A page past the end, or not a page, takes the paginator's own way."""
-    appeals = customer_appeals(customer)
-    if status:
-        appeals = appeals.filter(status=status)
-    paginator = Paginator(appeals, per_page)
+    `Paginator(...).get_page(number)` gives it, in one compiled query: the total comes with the
+    rows (COUNT(*) OVER ()). A page past the end, or not a page, takes the paginator's own way.
+
+    An existing page's paginator holds that page's rows, told the total: building the query
+    for it alone cost more than its rows' compiled read, and only the page is asked of it."""
     try:
         number = int(number or 1)
     except (TypeError, ValueError):
         number = 1
-    if not 1 <= number <= 10**6:  # past any customer's pages: the paginator says which is last
-        return paginator.get_page(number)
-    start = (number - 1) * per_page
-    rows = list(appeals.annotate(listed=Window(Count("pk")))[start : start + per_page])
-    if not rows and number > 1:
-        return paginator.get_page(number)
-    paginator.count = rows[0].listed if rows else 0  # Paginator's own cached_property, known here
-    return Page(rows, number, paginator)
+    if 1 <= number <= 10**6:  # beyond: past any customer's pages, the paginator says which is last
+        rows = _page(customer, status, number, per_page)
+        if rows or number == 1:
+            paginator = Paginator(rows, per_page)
+            paginator.count = rows[0].listed if rows else 0  # Paginator's own cached_property, known here
+            return Page(rows, number, paginator)
+    appeals = customer_appeals(customer)
+    return Paginator(appeals.filter(status=status) if status else appeals, per_page).get_page(number)
+
+
+def _page(customer, status: str, number: int, per_page: int) -> list[Appeal]:
+    after = (number - 1) * per_page  # 10**6 pages of up to 2,000 stay within an Int4 parameter
+    if status:
+        return _STATUS_PAGE.instances(customer.pk, str(status), after, after + per_page)
+    return _PAGE.instances(customer.pk, after, after + per_page)
 
 
 def customer_appeal(customer, number: str) -> Appeal:

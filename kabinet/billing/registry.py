@@ -88,12 +88,28 @@ def contacts_of(region: Region | None) -> Contacts:
 CONTACTS_VERSION_KEY = "billing:regions-version"
 # Edits that send no signal (raw SQL, a data migration) show within this many seconds.
 CONTACTS_MAX_AGE = 300
-_contacts: tuple[str, float, Contacts] | None = None
+# The version is asked for at most this often a process: an edit in another process shows
+# within a second, and most pages skip a Redis round trip (docs/performance.md, step 6).
+CONTACTS_RECHECK = 1.0
+
+
+@dataclass(frozen=True)
+class _Kept:
+    version: str
+    read_at: float  # time.monotonic() of the database read
+    checked_at: float  # of the last time the shared version was this one
+    contacts: Contacts
+
+
+_contacts: _Kept | None = None
 
 
 def default_contacts() -> Contacts:
     """`contacts_of(default_region())`, without a query on nearly every page."""
     global _contacts
+    known, now = _contacts, time.monotonic()
+    if known and now - known.checked_at < CONTACTS_RECHECK and now - known.read_at < CONTACTS_MAX_AGE:
+        return known.contacts
     try:
         version = _shared_version()
     except (RedisError, OSError):
@@ -101,12 +117,11 @@ def default_contacts() -> Contacts:
         # read from the database each time, and nothing kept could outlive an edit missed now.
         _contacts = None
         return contacts_of(default_region())
-    known = _contacts
-    if version is not None and known and known[0] == version and time.monotonic() - known[1] < CONTACTS_MAX_AGE:
-        return known[2]
+    if version is not None and known and known.version == version and now - known.read_at < CONTACTS_MAX_AGE:
+        _contacts = _Kept(version, known.read_at, now, known.contacts)
+        return known.contacts
     contacts = contacts_of(default_region())
-    if version is not None:
-        _contacts = (version, time.monotonic(), contacts)
+    _contacts = _Kept(version, now, now, contacts) if version is not None else None
     return contacts
 
 
@@ -126,5 +141,12 @@ def regions_changed(**_) -> None:
     transaction.on_commit(_new_contacts_version)
 
 
+def forget_contacts() -> None:
+    """Drop this process's kept contacts: the next page reads them (tests, between cases)."""
+    global _contacts
+    _contacts = None
+
+
 def _new_contacts_version() -> None:
+    forget_contacts()  # this process: at once, whatever the recheck interval
     cache.set(CONTACTS_VERSION_KEY, uuid.uuid4().hex, timeout=None)

@@ -19,8 +19,10 @@ rows, or only the first, makes none or one (billing.history).
 
 A sentinel must reach the SQL as its field's adapter leaves it (an exact or comparison lookup,
 not `__contains`, which escapes it): the first compilation finds each one among the parameters,
-as is or as the backend adapts a datetime, date, time or decimal (SQLite and MySQL turn
-datetimes and dates into text), and each run adapts the real argument the same way. `key` names
+as is or as the backend adapts a datetime, date, time, decimal or integer (SQLite and MySQL
+turn datetimes and dates into text; PostgreSQL gives an integer its column's width), and each
+run adapts the real argument the same way: an integer compared with a column narrower than 64
+bits must be within its range (the ORM would empty or fill such a lookup instead). `key` names
 what else the SQL depends on (the registered staff checks, say): another key compiles again.
 
 `build` runs once per thread, database and key, with the sentinels: the SQL must depend on
@@ -35,6 +37,7 @@ passed on, SQLite would raise OverflowError.
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 import threading
 from typing import Any
 
@@ -76,16 +79,24 @@ _ADAPTERS = (
     "adapt_datefield_value",
     "adapt_timefield_value",
     "adapt_decimalfield_value",
-    "adapt_integerfield_value",
 )
 _SHAPES = (list, tuple, set, frozenset, dict, QuerySet)
 # The widest integer column (BigIntegerField) holds signed 64 bits: past them nothing is equal.
 _INTEGER_RANGE = range(-(2**63), 2**63)
 
 
+def _integer_adapters(ops) -> list[Callable[[Any], Any]]:
+    """psycopg 3's backend wraps an integer compared with an integer column (not a key) in its
+    column's width (Int2, Int4, Int8: `adapt_integerfield_value` takes the field's type)."""
+    return [
+        partial(ops.adapt_integerfield_value, internal_type=kind) for kind in getattr(ops, "integerfield_type_map", ())
+    ]
+
+
 def _adapter_of(ops, value: Any, param: Any) -> Callable[[Any], Any] | None:
     """The adapter that turns the sentinel `value` into the SQL's `param`, if any."""
-    for adapt in (_identity, *filter(None, (getattr(ops, name, None) for name in _ADAPTERS))):
+    named = filter(None, (getattr(ops, name, None) for name in _ADAPTERS))
+    for adapt in (_identity, *named, *_integer_adapters(ops)):
         try:
             if type(adapt(value)) is type(param) and adapt(value) == param:
                 return adapt

@@ -186,16 +186,9 @@ return out
 
 
 def redis_client(backend: RedisCache):
-    """The backend's redis-py client, made once and kept on the backend. Django's RedisCache
-    makes a new client (over the same connection pool) for every call, and a client copies its
-    reply callbacks when made: a tenth of a millisecond of CPU, about a sixth of a kept API
-    answer. Kept on the backend, not in a module's dict, so that it and its pool go with the
-    backend (caches are per thread: a dict here held every thread's pool for good)."""
-    client = backend.__dict__.get("_kabinet_client")
-    if client is None:
-        pool = backend._cache._get_connection_pool(write=True)
-        client = backend.__dict__["_kabinet_client"] = backend._cache._client(connection_pool=pool)
-    return client
+    """The backend's redis-py client: with Kabinet's backend (`core.redis_cache`, settings.py)
+    the one it keeps for its pool, rather than the new one Django's makes for every call."""
+    return backend._cache.get_client(write=True)
 
 
 def over_rate_and_get(key: str, per_minute: int, keys: list[str]) -> tuple[int | None, dict]:

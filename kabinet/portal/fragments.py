@@ -1,26 +1,27 @@
 """Parts of pages kept rendered in the cache, keyed by the data they show.
 
-A key holds a digest of the rows drawn (`History.fingerprint`), never a counter that writers
-bump: an import, an online payment or an edit in /admin/ changes the rows and so the key, and
-the next request renders afresh; nothing has to remember to invalidate. The digest of the code
-that draws the part is in the key too, so a release with another template or chart never
-serves the old HTML."""
+A key holds a digest of the data drawn (`History.fingerprint`, `digest_of`), never a counter
+that writers bump: an import, an online payment or an edit in /admin/ changes the data and so
+the key, and the next request renders afresh; nothing has to remember to invalidate. A digest of
+the code that draws (every template and Python module of the project) is in the key too, so a
+release never serves HTML an older release drew."""
 
+from collections.abc import Callable
 from functools import cache
 import hashlib
 from pathlib import Path
 import zlib
 
+from django.conf import settings
 from django.core.cache import cache as django_cache
-from django.template.loader import get_template, render_to_string
+from django.db.models import Model
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.billing import money
 from kabinet.billing.history import History
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import month_name
-from kabinet.core.templatetags import kabinet as filters
-from kabinet.portal import charts
 from kabinet.portal.charts import Bar, bar_chart
 
 HISTORY_TEMPLATE = "portal/accounts/_history.html"
@@ -34,25 +35,54 @@ LEVEL = 1
 
 @cache
 def _code_digest() -> str:
-    """Of the fragment's template and of the modules that draw into it: the charts, the money's
-    wording, the filters the template uses (read once a process)."""
-    digest = hashlib.sha256(get_template(HISTORY_TEMPLATE).template.source.encode())
-    for module in (charts, money, filters):
-        digest.update(Path(module.__file__).read_bytes())  # set-based: not a write (a hash's update)
-    digest.update(Path(__file__).read_bytes())  # set-based: not a write (a hash's update)
+    """Of every template and Python module of the project (read once a process): what a part
+    is drawn with — its templates, the ones they include, tags, filters, charts, the wording of
+    money — whatever a release changes."""
+    digest = hashlib.sha256()
+    root = Path(settings.BASE_DIR) / "kabinet"
+    for path in sorted([*root.rglob("*.html"), *root.rglob("*.py")]):
+        digest.update(str(path.relative_to(root)).encode())  # set-based: not a write (a hash's update)
+        digest.update(path.read_bytes())  # set-based: not a write (a hash's update)
     return digest.hexdigest()[:16]
+
+
+def digest_of(*data: object) -> str:
+    """A digest of everything given, model instances as every value loaded on them (fields,
+    annotations) and on the related instances loaded with them (select_related), recursively."""
+    return hashlib.sha256(repr([_loaded(value) for value in data]).encode()).hexdigest()
+
+
+def _loaded(value: object) -> object:
+    if isinstance(value, Model):
+        own = sorted((name, _loaded(v)) for name, v in value.__dict__.items() if not name.startswith("_"))
+        related = sorted((name, _loaded(v)) for name, v in value._state.fields_cache.items())
+        return (type(value).__name__, own, related)
+    if isinstance(value, list | tuple):
+        return [_loaded(v) for v in value]
+    if isinstance(value, dict):
+        return sorted((repr(k), _loaded(v)) for k, v in value.items())
+    return value
+
+
+def kept_html(name: str, digest: str, draw: Callable[[], str]) -> SafeString:
+    """What `draw()` renders, kept in the cache for SECONDS under `name`, `digest` (of every
+    value the part shows: `digest_of`) and the code's digest."""
+    key = f"portal:{name}:{_code_digest()}:{digest}"
+    packed = django_cache.get(key)
+    if packed is not None:
+        return mark_safe(zlib.decompress(packed).decode())  # noqa: S308 -- escaped when it was rendered
+    html = draw()
+    django_cache.set(key, zlib.compress(html.encode(), LEVEL), SECONDS)
+    return mark_safe(html)  # noqa: S308 -- the template engine escaped it
 
 
 def history_html(account: PersonalAccount, history: History) -> SafeString:
     """«Начисления и платежи» below the balance: the charts, their table and the months."""
-    key = f"portal:history:{_code_digest()}:{account.pk}:{history.fingerprint()}"
-    packed = django_cache.get(key)
-    if packed is not None:
-        html = zlib.decompress(packed).decode()
-    else:
-        html = render_to_string(HISTORY_TEMPLATE, _history_context(history))
-        django_cache.set(key, zlib.compress(html.encode(), LEVEL), SECONDS)
-    return mark_safe(html)  # noqa: S308 -- the template engine escaped it when it rendered it
+
+    def draw() -> str:
+        return render_to_string(HISTORY_TEMPLATE, _history_context(history))
+
+    return kept_html("history", f"{account.pk}:{history.fingerprint()}", draw)
 
 
 def _history_context(history: History) -> dict:

@@ -8,7 +8,7 @@ from datetime import date
 from kabinet.billing.models import PersonalAccount
 from kabinet.core.compiled import Compiled, sentinel
 from kabinet.readings.models import Meter, Reading
-from kabinet.readings.selectors import account_meters, with_window_readings
+from kabinet.readings.selectors import account_meters, window_readings, with_window_readings
 from kabinet.readings.window import reading_window, today_or
 
 
@@ -49,9 +49,14 @@ def labelled_values(reading: Reading | None) -> list[tuple[str, int]]:
     return list(zip(reading.meter.zone_labels, reading.values, strict=True))
 
 
-# One statement for every account and window: compiled once (core.compiled).
+# One statement each for every account and window: compiled once (core.compiled).
 _METERS = Compiled(
     lambda account, period: with_window_readings(account_meters(account), period),
+    sentinel.integer(0),
+    sentinel.day(0),
+)
+_READINGS = Compiled(
+    lambda account, period: window_readings(account_meters(account), period),
     sentinel.integer(0),
     sentinel.day(0),
 )
@@ -63,15 +68,16 @@ def meter_states(account: PersonalAccount, today: date | None = None) -> list[Me
     today = today_or(today)
     period = reading_window(account.region, today).period
     meters = _METERS.instances(account.pk, period)
-    ids = {meter.previous_id for meter in meters} | {meter.sent_id for meter in meters}
-    ids.discard(None)
-    readings = {reading.pk: reading for reading in Reading.objects.filter(pk__in=ids)} if ids else {}
-    by_id = {meter.pk: meter for meter in meters}
-    for reading in readings.values():
-        reading.meter = by_id[reading.meter_id]
-    return [
-        MeterState(
-            meter, readings.get(meter.previous_id), readings.get(meter.sent_id), verification_notice(meter, today)
-        )
-        for meter in meters
-    ]
+    if any(meter.previous_id or meter.sent_id for meter in meters):
+        readings = {reading.pk: reading for reading in _READINGS.instances(account.pk, period)}
+    else:
+        readings = {}
+    return [_state(meter, readings, today) for meter in meters]
+
+
+def _state(meter: Meter, readings: dict[int, Reading], today: date) -> MeterState:
+    # By the meter's own ids, given the meter: a reading sent between the two queries shows next time.
+    previous, current = readings.get(meter.previous_id), readings.get(meter.sent_id)
+    for reading in filter(None, (previous, current)):
+        reading.meter = meter
+    return MeterState(meter, previous, current, verification_notice(meter, today))

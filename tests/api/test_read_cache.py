@@ -148,7 +148,7 @@ def test_a_set_based_write_shows_when_the_kept_answer_expires(client, customer, 
 
 def test_answers_are_kept_for_seconds(client, customer, billed, settings, live_redis):
     """In Redis, the kept answer's own expiry is the bound docs/api.md states."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {"default": {"BACKEND": "kabinet.core.redis_cache.RedisCache",
                                    "LOCATION": f"{live_redis}/13", "KEY_PREFIX": "test-read-cache"}}  # fmt: skip
     cache.clear()
     secret = access_token(customer)
@@ -174,7 +174,7 @@ def test_a_per_process_cache_keeps_answers_for_seconds_only(client, customer, bi
 def test_the_rate_and_the_values_in_one_call(settings, redis, request):
     if redis:
         live = request.getfixturevalue("live_redis")
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+        settings.CACHES = {"default": {"BACKEND": "kabinet.core.redis_cache.RedisCache",
                                        "LOCATION": f"{live}/13", "KEY_PREFIX": "test-rate-and-get"}}  # fmt: skip
     cache.clear()
     cache.set("kept", {"a": 1})
@@ -192,7 +192,7 @@ def test_the_rate_and_the_values_in_one_call(settings, redis, request):
 
 def test_a_write_does_not_fail_for_the_cache(customer, billed, caplog):
     """A payment entered while Redis is away is entered: the bump is logged, not raised."""
-    away = {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    away = {"BACKEND": "kabinet.core.redis_cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{closed_port()}/0", "OPTIONS": {"socket_connect_timeout": 1}}  # fmt: skip
     with override_settings(CACHES={"default": away}):  # restored before the fixtures clear the cache
         Payment.objects.create(account=billed, paid_on=date(2026, 11, 20), amount="10.00", channel="bank")

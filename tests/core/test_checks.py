@@ -3,7 +3,7 @@
 from kabinet.core.checks import check_shared_cache
 
 LOCAL = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/13"}}
+REDIS = {"default": {"BACKEND": "kabinet.core.redis_cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/13"}}
 
 
 def test_a_production_process_without_redis_is_refused(settings):

@@ -14,7 +14,8 @@ import pytest
 from kabinet.billing.models import Accrual, Payment, Service
 from kabinet.core.compiled import Compiled, sentinel
 from kabinet.identity.models import User
-from tests.factories import accrue, make_customer
+from kabinet.readings.models import Reading
+from tests.factories import accrue, add_reading, make_customer, make_meter
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +44,22 @@ def test_dates_as_arguments(account):
     for first, last in ((date(2026, 10, 1), date(2026, 11, 30)), (date(2026, 11, 20), date(2026, 11, 20))):
         got = [p.paid_on for p in compiled.instances(first, last)]
         assert got == [p.paid_on for p in paid_between(first, last)] != []
+
+
+def test_an_integer_compared_with_an_integer_column(account):
+    """Not a key: PostgreSQL's backend sends it in its column's width (Int4 here), which the
+    sentinel must be found as, and each argument adapted to (a window's ROW_NUMBER() too)."""
+    meter = make_meter(account)
+    for month, value in ((1, 100), (2, 200), (3, 300)):
+        add_reading(meter, date(2026, month, 1), value)
+
+    def from_value(least: int):
+        return Reading.objects.filter(t1__gte=least).order_by("t1")
+
+    compiled = Compiled(from_value, sentinel.integer(0))
+    for least in (0, 150, 300, 301):
+        assert compiled.instances(least) == list(from_value(least)), least
+    assert [reading.t1 for reading in compiled.instances(150)] == [200, 300]
 
 
 @pytest.mark.parametrize(

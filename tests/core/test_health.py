@@ -15,7 +15,7 @@ def redis_cache(url: str):
     """The default cache in Redis at `url` while inside (the suite's own cache comes back
     before its teardown clears it)."""
     cache = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "kabinet.core.redis_cache.RedisCache",
         "LOCATION": url,
         "KEY_PREFIX": "kabinet-health-test",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},

@@ -230,7 +230,7 @@ def test_the_kept_redis_client_goes_with_its_cache_backend(live_redis):
     import gc
     import weakref
 
-    from django.core.cache.backends.redis import RedisCache
+    from kabinet.core.redis_cache import RedisCache
 
     backend = RedisCache(f"{live_redis}/13", {"KEY_PREFIX": f"test-client-{uuid.uuid4().hex}"})
     client = ratelimit.redis_client(backend)

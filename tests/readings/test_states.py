@@ -1,6 +1,7 @@
 """What the readings page says of each meter (readings.states.meter_states) is read for all the
 account's meters at once, and agrees with the per-meter rules (readings.selectors): the reading
-to check against and the one already sent in the window, replaced readings left out."""
+to check against and the one already sent in the window, replaced readings left out. Both reads
+are compiled once a process (core.compiled), whatever the account, window or meters."""
 
 from datetime import timedelta
 
@@ -9,10 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kabinet.billing.periods import add_months
-from kabinet.readings.selectors import previous_reading, sent_in_window
+from kabinet.readings import states
+from kabinet.readings.models import Reading
+from kabinet.readings.selectors import account_meters, previous_reading, sent_in_window, with_window_readings
 from kabinet.readings.states import meter_states
 from kabinet.readings.window import reading_window
-from tests.factories import add_reading, make_meter
+from tests.factories import add_reading, make_account, make_meter, orm_compilations
 
 
 def test_agrees_with_the_per_meter_rules_for_every_meter(account):
@@ -44,3 +47,61 @@ def test_agrees_with_the_per_meter_rules_for_every_meter(account):
     with CaptureQueriesContext(connection) as queries:
         assert [value for _, value in by_meter[sent_twice].previous_values] == [200]
     assert len(queries) == 0  # the readings know their meter
+
+
+def kinds(account):
+    """Meters with no readings, with only one to check against, with only one sent in the
+    window, and with both; the window's period."""
+    period = reading_window(account.region, timezone.localdate()).period
+    quiet = make_meter(account, serial="00000011")
+    before = make_meter(account, serial="00000012")
+    add_reading(before, add_months(period, -1), 70)
+    sent = make_meter(account, serial="00000013")
+    add_reading(sent, period, 30)
+    both = make_meter(account, serial="00000014")
+    add_reading(both, add_months(period, -2), 10)
+    add_reading(both, period, 20)
+    return period, (quiet, before, sent, both)
+
+
+def test_the_compiled_readings_are_those_the_meters_name(account):
+    """The readings' statement (ids as the meters' subqueries) finds what a query for the meters'
+    ids found before it: each meter's previous and sent, nothing else."""
+    period, (quiet, before, sent, both) = kinds(account)
+    add_reading(make_meter(account, serial="00000016", is_active=False), add_months(period, -1), 5)
+    meters = list(with_window_readings(account_meters(account), period))
+    ids = {meter.previous_id for meter in meters} | {meter.sent_id for meter in meters}
+    ids.discard(None)
+    expected = sorted(Reading.objects.filter(pk__in=ids), key=lambda reading: reading.pk)
+    assert sorted(states._READINGS.instances(account.pk, period), key=lambda reading: reading.pk) == expected
+    assert len(expected) == 4
+    by_meter = {state.meter: state for state in meter_states(account)}
+    assert (by_meter[quiet].previous, by_meter[quiet].current) == (None, None)
+    assert by_meter[before].previous.values == (70,) and by_meter[before].current is None
+    assert by_meter[sent].previous is None and by_meter[sent].current.values == (30,)
+    assert by_meter[both].previous.values == (10,) and by_meter[both].current.values == (20,)
+    for state in by_meter.values():
+        assert state.previous == previous_reading(state.meter, before=period)
+        assert state.current == sent_in_window(state.meter, period)
+        assert all(reading.meter is state.meter for reading in (state.previous, state.current) if reading)
+
+
+def test_without_readings_the_meters_are_the_only_query(account):
+    make_meter(account, serial="00000021")
+    make_meter(account, serial="00000022")
+    with CaptureQueriesContext(connection) as queries:
+        found = meter_states(account)
+    assert len(queries) == 1 and [(s.previous, s.current) for s in found] == [(None, None)] * 2
+
+
+def test_no_account_or_window_compiles_sql_after_the_first(account, sverdlovsk):
+    period, _ = kinds(account)
+    meter_states(account)
+    other = make_account(sverdlovsk, "660100000077", house="77")
+    add_reading(make_meter(other, serial="00000031"), add_months(period, -1), 40)
+    later = timezone.localdate() + timedelta(days=62)  # another window
+    with orm_compilations() as compiled, CaptureQueriesContext(connection) as queries:
+        found = [meter_states(account), meter_states(other), meter_states(account, later), meter_states(other, later)]
+    assert compiled == [] and len(queries) == 8
+    assert [len(states) for states in found] == [4, 1, 4, 1]
+    assert found[1][0].previous.values == (40,) and found[3][0].previous.values == (40,)
