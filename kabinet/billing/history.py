@@ -36,8 +36,8 @@ class History:
 
     `fingerprint` digests the rows as they are; the model instances are made on the first use of
     `months` or `consumption`, and `latest` makes only the newest balance. A page whose history
-    comes from the cache (portal.fragments) so makes one instance instead of about 120: making
-    them was a fifth of the page's CPU, and the fingerprint over their fields another tenth."""
+    comes from the cache (portal.fragments) so makes one instance instead of some two hundred:
+    making them was a fifth of the page's CPU, and the fingerprint over their fields an eighth."""
 
     def __init__(self, balances: Rows, accruals: Rows, payments: Rows) -> None:
         self.balances = balances  # newest first
