@@ -22,6 +22,11 @@ after a short warm-up:
   appeals   GET /appeals/ «Мои обращения»
   readings  GET /accounts/<id>/readings/ «Передать показания»
 
+Before the load, each page's CPU in this process (`--cpu-requests`, default 300): the same
+requests through Kabinet's WSGI handler with her cookies, no server and no wrk, the medians of
+`time.process_time` over three rounds — the measure that the machine's other jobs distort
+least, and what each step of docs/performance.md reports. `--cpu-only` stops there.
+
 Targets (issue 15): every page at least 0.2 of hello's requests/s, the charges page at least
 0.1, and p99 under 100 ms at 32 connections; the exit status is 1 when one is missed or any
 response is not 200. The machine's load average is printed beside the figures: other jobs on
@@ -31,14 +36,16 @@ the same with and without the branch is bench/pages_scale.py.
     .venv/bin/python bench/pages.py [--accounts 1000000] [--workers 2] [--connections 32] [--seconds 15]
     .venv/bin/python bench/pages.py --accounts 20000 --seconds 10      # a quick check
     .venv/bin/python bench/pages.py --repeat 2      # the branch loaded once, every target measured twice
+    .venv/bin/python bench/pages.py --accounts 20000 --cpu-only   # CPU per page in-process, about 1 min
 """
 
 import argparse
 import base64
-from io import StringIO
+from io import BytesIO, StringIO
 import os
 from pathlib import Path
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -126,6 +133,48 @@ def check_pages(port: int, paths: dict[str, str], cookie: str) -> None:
             raise SystemExit(f"{name} {path}: {status} {location}")
 
 
+def cpu_per_page(paths: dict[str, str], cookie: str, requests: int, rounds: int = 3) -> dict[str, float]:
+    """Each page's CPU ms a request through Kabinet's WSGI handler in this process (the median
+    of `rounds` rounds of `requests`, after a warm-up), with Анна's cookies but for hello and
+    login, as wrk sends them."""
+    from kabinet.wsgi import application
+
+    def call(name: str, path: str) -> None:
+        environ = {
+            "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.url_scheme": "http", "wsgi.input": BytesIO(), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+            "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
+        }  # fmt: skip
+        if name not in ("hello", "login"):
+            environ["HTTP_COOKIE"] = cookie
+        status = []
+        body = application(environ, lambda line, headers, *_: status.append(line))
+        b"".join(body)
+        body.close()
+        if not status[0].startswith("200"):
+            raise SystemExit(f"{name} {path}: {status[0]} in-process")
+
+    cpu = {}
+    for name, path in paths.items():
+        for _ in range(30):
+            call(name, path)
+        samples = []
+        for _ in range(rounds):
+            started = time.process_time()
+            for _ in range(requests):
+                call(name, path)
+            samples.append((time.process_time() - started) * 1000 / requests)
+        cpu[name] = statistics.median(samples)
+    return cpu
+
+
+def cpu_report(cpu: dict[str, float], requests: int) -> str:
+    lines = [f"CPU in-process, ms a request (median of 3 rounds of {requests}; load avg {load_average()})"]
+    lines += [f"  {name:<9} {ms:6.2f}" for name, ms in cpu.items()]
+    return "\n".join(lines)
+
+
 def target_of(name: str) -> float:
     return TARGET_RATIO.get(name, DEFAULT_RATIO)
 
@@ -170,6 +219,8 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15", help="REDIS_URL of the run; '' for locmem")
     parser.add_argument("--only", default="", help="comma-separated pages to load (hello always runs)")
     parser.add_argument("--repeat", type=int, default=1, help="measure every target this many times (one load)")
+    parser.add_argument("--cpu-requests", type=int, default=300, help="requests a CPU round (0: skip)")
+    parser.add_argument("--cpu-only", action="store_true", help="the in-process CPU only, no load")
     args = parser.parse_args()
 
     binary = find_wrk()
@@ -207,8 +258,11 @@ def main() -> None:
         if args.only:
             paths = {k: v for k, v in paths.items() if k == "hello" or k in args.only.split(",")}
         check_pages(port, paths, cookie)
+        if args.cpu_requests:
+            print(cpu_report(cpu_per_page(paths, cookie, args.cpu_requests), args.cpu_requests), flush=True)
+            connections.close_all()
         runs = []
-        for _ in range(args.repeat):
+        for _ in range(0 if args.cpu_only else args.repeat):
             results = {}
             loads = [load_average()]
             for name, path in paths.items():
@@ -231,7 +285,7 @@ def main() -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         workdir.cleanup()
 
-    if not args.only and not all(passed(results) for results in runs):
+    if not args.only and not args.cpu_only and not all(passed(results) for results in runs):
         raise SystemExit(1)
 
 

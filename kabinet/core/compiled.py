@@ -12,6 +12,11 @@ would give: one definition, the ORM's own SQL.
     by_hash = Compiled(lambda token_hash: Token.objects.filter(token_hash=token_hash)[:1], sentinel.text(0))
     by_hash.instances("abc…")
 
+`rows("abc…")` stops halfway: the rows as the ORM's converters leave them (`Rows`), whose
+`instances()` makes the same instances when, and if, they are needed. Making instances costs
+more than reading the rows (`Model.from_db`, signals): a caller that needs only a digest of the
+rows, or only the first, makes none or one (billing.history).
+
 A sentinel must reach the SQL as its field's adapter leaves it (an exact or comparison lookup,
 not `__contains`, which escapes it): the first compilation finds each one among the parameters,
 as is or as the backend adapts a datetime, date, time, decimal or integer (SQLite and MySQL
@@ -29,7 +34,7 @@ with TypeError, as is an argument of another kind than its sentinel. An integer 
 passed on, SQLite would raise OverflowError.
 """
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -126,7 +131,7 @@ class _Prepared:
     populators: list
     annotations: dict[str, int]
 
-    def instances(self, db: str, args: tuple) -> list[Model]:
+    def rows(self, db: str, args: tuple) -> "Rows":
         params = list(self.params)
         for position, index, adapt in self.slots:
             params[position] = adapt(args[index])
@@ -136,10 +141,13 @@ class _Prepared:
         compiler = self.compiler
         if compiler.has_extra_select:
             rows = [row[: compiler.col_count] for row in rows]
-        model = compiler.klass_info["model"]
+        return Rows(tuple(compiler.results_iter([rows], tuple_expected=True)), self, db)
+
+    def build(self, db: str, rows: Sequence[tuple]) -> list[Model]:
+        model = self.compiler.klass_info["model"]
         start, end = self.fields
         result = []
-        for row in compiler.results_iter([rows]):
+        for row in rows:
             obj = model.from_db(db, self.init_list, row[start:end])
             for populator in self.populators:
                 populator.populate(row, obj)
@@ -147,6 +155,31 @@ class _Prepared:
                 setattr(obj, name, row[position])
             result.append(obj)
         return result
+
+
+@dataclass(frozen=True, eq=False)
+class Rows:
+    """A compiled statement's rows as the ORM's converters leave them: each the values
+    `Model.from_db` is given, with select_related's and the annotations' columns after them.
+
+    Cheaper to keep or digest than model instances (a page's cache key, say, `History.fingerprint`):
+    `instances()` makes those later, and only if asked, by the code `Compiled.instances` runs.
+    A slice is Rows too (`rows[:1].instances()`: the first row's instance alone)."""
+
+    values: tuple[tuple, ...] = ()
+    prepared: _Prepared | None = None  # None only when there are no values: nothing to build
+    db: str = "default"
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, index: slice) -> "Rows":
+        return Rows(self.values[index], self.prepared, self.db)
+
+    def instances(self) -> list[Model]:
+        if not self.values:
+            return []
+        return self.prepared.build(self.db, self.values)
 
 
 def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
@@ -199,18 +232,22 @@ class Compiled:
 
     def instances(self, *args: Any, using: str = "default") -> list[Model]:
         """What `list(build(*args))` gives, without compiling it again."""
+        return self.rows(*args, using=using).instances()
+
+    def rows(self, *args: Any, using: str = "default") -> Rows:
+        """The rows `instances` would make its instances of, not made yet (`Rows`)."""
         if len(args) != len(self.sentinels):
             raise TypeError(f"{len(self.sentinels)} arguments expected, {len(args)} given")
         checked = [_check_argument(index, *pair) for index, pair in enumerate(zip(args, self.sentinels, strict=True))]
         if not all(checked):
-            return []
+            return Rows(db=using)
         connection = connections[using]
         prepared_of = self._local.__dict__.setdefault("prepared", {})
         cache_key = (using, self.key())
         prepared = prepared_of.get(cache_key)
         if prepared is None or prepared.connection is not connection:
             prepared = prepared_of[cache_key] = self._prepare(using)
-        return prepared.instances(using, args)
+        return prepared.rows(using, args)
 
     def _prepare(self, db: str) -> _Prepared:
         queryset = self.build(*self.sentinels)

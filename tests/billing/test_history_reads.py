@@ -3,6 +3,7 @@ same months, accruals and payments, for windows shorter than, equal to and longe
 account's history, with rows older than the window left out."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -18,23 +19,36 @@ FIRST = date(2026, 3, 1)
 MONTHS = 6
 
 
-def orm_history(account, months: int = 24) -> History:
+@dataclass
+class Reference:
+    months: list[Month]
+    consumption: list
+    read: tuple[list, list, list]  # the balances, accruals and payments the ORM read
+
+
+def orm_history(account, months: int = 24) -> Reference:
     """account_history as it was before its reads were compiled (merge 57fc47c^1): the reference."""
     balances = list(MonthBalance.objects.filter(account=account).order_by("-period")[:months])
     if not balances:
-        return History([], [])
+        return Reference([], [], ([], [], []))
     since = balances[-1].period
+    read = list(Accrual.objects.filter(account=account, period__gte=since).select_related("service"))
     accruals = defaultdict(list)
-    for accrual in Accrual.objects.filter(account=account, period__gte=since).select_related("service"):
+    for accrual in read:
         accruals[accrual.period].append(accrual)
+    paid = list(Payment.objects.filter(account=account, paid_on__gte=since))
     payments = defaultdict(list)
-    for payment in Payment.objects.filter(account=account, paid_on__gte=since):
+    for payment in paid:
         payments[month_start(payment.paid_on)].append(payment)
     rows = [Month(b, accruals.get(b.period, []), payments.get(b.period, [])) for b in balances]
-    return History(rows, _consumption(accruals))
+    return Reference(rows, _consumption(accruals), (balances, read, paid))
 
 
-def shown(history: History) -> list:
+def fields(row) -> tuple:
+    return tuple(getattr(row, f.attname) for f in row._meta.concrete_fields)
+
+
+def shown(history: History | Reference) -> list:
     """Every row of every month, by value, in the order the page shows them."""
     return [
         (
@@ -67,7 +81,12 @@ def test_compiled_reads_give_the_orm_histories_months(long_history, months):
     assert shown(got) == shown(expected)
     assert len(got.months) == min(months, MONTHS)
     assert got.consumption == expected.consumption
-    assert got.fingerprint() == expected.fingerprint()
+    # The fingerprint's rows are every field of every row read, the accruals' service's too.
+    balances, accruals, payments = expected.read
+    assert list(got.balances.values) == [fields(b) for b in balances]
+    assert list(got.accruals.values) == [fields(a) + fields(a.service) for a in accruals]
+    assert list(got.payments.values) == [fields(p) for p in payments]
+    assert got.fingerprint() == account_history(long_history, months).fingerprint()
 
 
 def test_an_account_without_months_has_no_history(account):

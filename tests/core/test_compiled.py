@@ -6,15 +6,16 @@ from decimal import Decimal
 import threading
 
 from django.db import connection, connections
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 import pytest
 
-from kabinet.billing.models import Payment
+from kabinet.billing.models import Accrual, Payment, Service
 from kabinet.core.compiled import Compiled, sentinel
 from kabinet.identity.models import User
 from kabinet.readings.models import Reading
-from tests.factories import add_reading, make_customer, make_meter
+from tests.factories import accrue, add_reading, make_customer, make_meter
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +141,36 @@ def test_on_postgresql_the_statement_is_kept_prepared(settings):
     with CaptureQueriesContext(connection) as queries:
         assert compiled.instances(timezone.now() - timedelta(days=3)) == [anna]
     assert len(queries) == 1 and '"identity_user"."date_joined" >' in queries[0]["sql"]
+
+
+def accruals_with_service(account: int):
+    return (
+        Accrual.objects.filter(account=account)
+        .select_related("service")
+        .annotate(twice=F("amount") * 2)
+        .order_by("period", "pk")
+    )
+
+
+def test_rows_made_into_instances_later_are_what_instances_gives(account, django_assert_num_queries):
+    """`rows` stops before the instances (select_related's and annotations' columns kept);
+    `instances()` on them makes, without a query, what `Compiled.instances` makes."""
+    for period in (date(2026, 9, 1), date(2026, 10, 1)):
+        accrue(account, period)
+    compiled = Compiled(accruals_with_service, sentinel.integer(0))
+    expected = list(accruals_with_service(account.pk))
+    rows = compiled.rows(account.pk)
+    with django_assert_num_queries(0):
+        got = rows.instances()
+        first = rows[:1].instances()
+    assert got == compiled.instances(account.pk) == expected != []
+    assert first == expected[:1]
+    seen = [(a.pk, a.amount, a.twice, a.service.name, a.service.unit, a.period) for a in got]
+    assert seen == [(a.pk, a.amount, a.twice, a.service.name, a.service.unit, a.period) for a in expected]
+    own = len(Accrual._meta.concrete_fields)
+    # The values from_db is given, as the ORM's converters leave them: the accrual's, then the rest.
+    assert [row[:own] for row in rows.values] == [
+        tuple(getattr(a, f.attname) for f in Accrual._meta.concrete_fields) for a in expected
+    ]
+    assert {len(row) for row in rows.values} == {own + 1 + len(Service._meta.concrete_fields)}
+    assert len(compiled.rows(10**20)) == 0 and compiled.rows(10**20).instances() == []

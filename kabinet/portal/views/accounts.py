@@ -20,7 +20,8 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "account": account,
         "history": history,
         # Two thirds of the page's time was drawing these: kept rendered (portal.fragments).
-        "history_html": history_html(account, history) if history.months else "",
+        # `latest`, not `months`: from the cache the months' instances are never made.
+        "history_html": history_html(account, history) if history.latest else "",
         "pending": card.in_progress,
         "autopayments": {account.pk: card.autopayment},  # for portal_autopayment
         "pay_online": online_payment_available(),
