@@ -17,12 +17,15 @@ import zlib
 
 from django.conf import settings
 from django.core.cache import cache as django_cache
+from django.core.paginator import Page
 from django.db.models import Model
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import get_current_timezone_name
 
+from kabinet.appeals.models import Appeal, Status
 from kabinet.billing import money
 from kabinet.billing.history import History
 from kabinet.billing.models import PersonalAccount
@@ -32,6 +35,7 @@ from kabinet.portal.charts import Bar, bar_chart
 
 HISTORY_TEMPLATE = "portal/accounts/_history.html"
 CARDS_TEMPLATE = "portal/_cards.html"
+APPEALS_TEMPLATE = "portal/appeals/_list.html"
 # Long enough for a visit's clicks back and forth, short enough that the fragments of the
 # accounts not visited lately leave the cache by themselves (a branch has a million).
 SECONDS = 15 * 60
@@ -146,7 +150,7 @@ def cards_html(user, cards: Cards, pay_online: bool) -> SafeString:
         for s in cards.summaries
     ]  # fmt: skip
     written_with = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), translation.get_language(),
-                    timezone.get_current_timezone_name())  # fmt: skip
+                    get_current_timezone_name())  # fmt: skip
 
     def draw() -> str:
         context = {
@@ -159,3 +163,41 @@ def cards_html(user, cards: Cards, pay_online: bool) -> SafeString:
     # The customer's id too: what one customer was shown is never served to another, not even
     # for an account passed on from one holder to the next (the autopayment line is each one's).
     return kept_html("cards", f"{user.pk}:{digest_of(pay_online, written_with, rows)}", draw)
+
+
+def appeal_list_html(customer, page: Page, status: str, query: str) -> SafeString:
+    """«Мои обращения» below the status filter: the page's rows and its pages, or the empty
+    state. Keyed by what each row shows (`appeal_row`), the page's place among the pages, the
+    filter its links and empty state show, and what the drawing depends on beyond them: the
+    time zone the dates are written in and the prefix of the appeals' URLs."""
+    rows = list(page.object_list)  # a queryset's page (past the end) evaluated once, kept for the drawing
+    label = Status(status).label if status else ""
+    paginator = page.paginator
+    shown = digest_of(
+        [appeal_row(appeal) for appeal in rows],
+        [page.number, paginator.num_pages, paginator.count, page.has_previous(), page.has_next()],
+        [status, label, query],
+        [get_current_timezone_name(), get_script_prefix()],
+    )
+    context = {"page": page, "status": status, "status_label": label, "query": query}
+
+    def draw() -> str:
+        return render_to_string(APPEALS_TEMPLATE, context)
+
+    return kept_html("appeals", f"{customer.pk}:{shown}", draw)
+
+
+def appeal_row(appeal: Appeal) -> tuple:
+    """The values of an appeal its row in the list shows, and only they: digesting every value
+    loaded (the text, the account selected with it) cost two thirds of drawing the rows
+    (docs/performance.md step 6d). A test changes every other loaded value and finds the
+    drawing the same (tests/portal/test_appeals_cache.py)."""
+    return (
+        appeal.pk,
+        appeal.number,
+        appeal.created_at,
+        appeal.topic.name,
+        appeal.reason.name,
+        appeal.status,
+        appeal.deadline,
+    )

@@ -20,6 +20,7 @@ from kabinet.identity import profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.portal.access import customer_required
 from kabinet.portal.appeal_forms import AppealForm, MessageForm, StatusFilterForm
+from kabinet.portal.fragments import appeal_list_html
 from kabinet.portal.rating_forms import RatingForm
 
 
@@ -36,7 +37,14 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
         request.user, status, request.GET.get("page"), settings.KABINET_APPEALS_PER_PAGE
     )
     query = urlencode({"status": status}) + "&" if status else ""
-    context = {"page": page, "status_form": status_form, "status": status, "query": query}
+    context = {
+        "page": page,
+        "status_form": status_form,
+        "status": status,
+        "query": query,
+        # The rows, their pages or the empty state: kept rendered (portal.fragments).
+        "list_html": appeal_list_html(request.user, page, status, query),
+    }
     return render(request, "portal/appeals/list.html", context)
 
 
