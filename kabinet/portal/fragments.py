@@ -7,9 +7,12 @@ the code that draws (every template and Python module of the project) is in the 
 release never serves HTML an older release drew."""
 
 from collections.abc import Callable
+from datetime import date, datetime, time
+from decimal import Decimal
 from functools import cache
 import hashlib
 from pathlib import Path
+from uuid import UUID
 import zlib
 
 from django.conf import settings
@@ -17,7 +20,8 @@ from django.core.cache import cache as django_cache
 from django.core.paginator import Page
 from django.db.models import Model
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix
+from django.urls import get_script_prefix, get_urlconf
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import get_current_timezone_name
 
@@ -26,9 +30,11 @@ from kabinet.billing import money
 from kabinet.billing.history import History
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import month_name
+from kabinet.payments.cards import Cards
 from kabinet.portal.charts import Bar, bar_chart
 
 HISTORY_TEMPLATE = "portal/accounts/_history.html"
+CARDS_TEMPLATE = "portal/_cards.html"
 APPEALS_TEMPLATE = "portal/appeals/_list.html"
 # Long enough for a visit's clicks back and forth, short enough that the fragments of the
 # accounts not visited lately leave the cache by themselves (a branch has a million).
@@ -54,18 +60,35 @@ def _code_digest() -> str:
 def digest_of(*data: object) -> str:
     """A digest of everything given, model instances as every value loaded on them (fields,
     annotations) and on the related instances loaded with them (select_related), recursively."""
-    return hashlib.sha256(repr([_loaded(value) for value in data]).encode()).hexdigest()
+    seen: set[int] = set()
+    return hashlib.sha256(repr([_loaded(value, seen) for value in data]).encode()).hexdigest()
 
 
-def _loaded(value: object) -> object:
+# What stands for itself in the digest: most of the values loaded, checked first for speed.
+_PLAIN = frozenset({str, int, bool, float, Decimal, date, datetime, time, UUID, type(None)})
+
+
+def _loaded(value: object, seen: set[int]) -> object:
+    # An instance met again — the account a card's last payment was built with, an autopayment's
+    # setup payment pointing back at it (a one-to-one is cached both ways) — is its type and key:
+    # the very same object, its values already in the digest where it was first met.
     if isinstance(value, Model):
-        own = sorted((name, _loaded(v)) for name, v in value.__dict__.items() if not name.startswith("_"))
-        related = sorted((name, _loaded(v)) for name, v in value._state.fields_cache.items())
+        if id(value) in seen:
+            return (type(value).__name__, value.pk)
+        seen.add(id(value))
+        # In the order loaded (the fields', then the annotations'): the same for the same read,
+        # and a read in another order is only a miss.
+        own = [
+            (name, v) if type(v) in _PLAIN else (name, _loaded(v, seen))
+            for name, v in value.__dict__.items()
+            if name[0] != "_"
+        ]
+        related = [(name, _loaded(v, seen)) for name, v in value._state.fields_cache.items()]
         return (type(value).__name__, own, related)
     if isinstance(value, list | tuple):
-        return [_loaded(v) for v in value]
+        return [_loaded(v, seen) for v in value]
     if isinstance(value, dict):
-        return sorted((repr(k), _loaded(v)) for k, v in value.items())
+        return sorted((repr(k), _loaded(v, seen)) for k, v in value.items())
     return value
 
 
@@ -113,6 +136,33 @@ def _history_context(history: History) -> dict:
         "consumption_chart": consumption_chart,
         "consumption_unit": unit,
     }
+
+
+def cards_html(user, cards: Cards, pay_online: bool) -> SafeString:
+    """The home page's account cards, kept per customer. The digest holds every value they show:
+    each account with its premises, region (the due day) and summary columns, the summary drawn
+    from them (balance, as of and due dates, last payment) with the day it was drawn for (as of,
+    overdue), the payments in progress, the customer's autopayment with its setup payment, whether
+    online payment works; and what the URLs and times are written with."""
+    rows = [
+        (s.account, s.balance, s.as_of, s.due, s.last_payment, s.today,
+         cards.in_progress[s.account.pk], cards.autopayments[s.account.pk])
+        for s in cards.summaries
+    ]  # fmt: skip
+    written_with = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), translation.get_language(),
+                    get_current_timezone_name())  # fmt: skip
+
+    def draw() -> str:
+        context = {
+            "cards": [(s, cards.in_progress[s.account.pk]) for s in cards.summaries],
+            "autopayments": cards.autopayments,
+            "pay_online": pay_online,
+        }
+        return render_to_string(CARDS_TEMPLATE, context)
+
+    # The customer's id too: what one customer was shown is never served to another, not even
+    # for an account passed on from one holder to the next (the autopayment line is each one's).
+    return kept_html("cards", f"{user.pk}:{digest_of(pay_online, written_with, rows)}", draw)
 
 
 def appeal_list_html(customer, page: Page, status: str, query: str) -> SafeString:

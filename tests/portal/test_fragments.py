@@ -59,3 +59,23 @@ def test_a_release_draws_afresh(db, settings, tmp_path):
         assert drawn == [1, 2]
     finally:
         fragments._code_digest.cache_clear()
+
+
+def test_a_one_to_one_loaded_both_ways_is_digested_once(customer, account):
+    """An autopayment read with its setup payment: the payment's cache points back at it."""
+    from decimal import Decimal
+
+    from kabinet.payments.autopay_models import AutoPayment
+    from tests.factories import make_online_payment
+
+    payment = make_online_payment(account, "100.00", status="pending")
+    AutoPayment.objects.create(account=account, user=customer, day=15, cap=Decimal("5000.00"), setup_payment=payment)
+
+    def read():
+        return AutoPayment.objects.select_related("setup_payment").get(account=account)
+
+    first = fragments.digest_of(read())
+    assert fragments.digest_of(read()) == first
+    paid = read()
+    paid.setup_payment.status = "succeeded"
+    assert fragments.digest_of(paid) != first
