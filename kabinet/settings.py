@@ -146,7 +146,7 @@ MIDDLEWARE = [
     "kabinet.identity.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "kabinet.core.csp.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "kabinet.urls"
