@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount
 from kabinet.billing.periods import month_start
-from kabinet.core.compiled import Compiled, Rows, sentinel
+from kabinet.core.compiled import Compiled, Rows, rows_digest, sentinel
 
 
 @dataclass
@@ -97,6 +97,13 @@ def account_history(account: PersonalAccount, months: int = 24) -> History:
     if not balances:
         return History(balances, Rows(), Rows())
     return History(balances, accruals_of.rows(account.pk), payments_of.rows(account.pk))
+
+
+def history_digest(account: PersonalAccount, months: int = 24) -> str | None:
+    """A digest of every column of every row `account_history` would read, as sensitive to any
+    change as `History.fingerprint` (not equal to it), in one statement and without the rows:
+    None where the database cannot compute it (SQLite), and then `fingerprint` is the digest."""
+    return rows_digest([(read, (account.pk,)) for read in _reads(months)])
 
 
 # The API asks for any number of months: a few numbers kept, the portal's 24 among them.

@@ -137,10 +137,14 @@ class _Prepared:
     converters: dict
     composite: bool
 
-    def rows(self, db: str, args: tuple) -> "Rows":
+    def params_for(self, args: tuple) -> list[Any]:
         params = list(self.params)
         for position, index, adapt in self.slots:
             params[position] = adapt(args[index])
+        return params
+
+    def rows(self, db: str, args: tuple) -> "Rows":
+        params = self.params_for(args)
         with _cursor(connections[db]) as cursor:
             cursor.execute(self.sql, params)  # set-based: not a write (the compiled SELECTs of hot reads)
             rows = cursor.fetchall()
@@ -246,18 +250,32 @@ class Compiled:
 
     def rows(self, *args: Any, using: str = "default") -> Rows:
         """The rows `instances` would make its instances of, not made yet (`Rows`)."""
+        prepared = self._prepared_for(args, using)
+        if prepared is None:
+            return Rows(db=using)
+        return prepared.rows(using, args)
+
+    def sql_and_params(self, *args: Any, using: str = "default") -> tuple[str, list[Any]] | None:
+        """The statement `rows(*args)` runs and its parameters, for a caller that runs it inside
+        another (`rows_digest`); None when the arguments can match no row."""
+        prepared = self._prepared_for(args, using)
+        if prepared is None:
+            return None
+        return prepared.sql, prepared.params_for(args)
+
+    def _prepared_for(self, args: tuple, using: str) -> _Prepared | None:
         if len(args) != len(self.sentinels):
             raise TypeError(f"{len(self.sentinels)} arguments expected, {len(args)} given")
         checked = [_check_argument(index, *pair) for index, pair in enumerate(zip(args, self.sentinels, strict=True))]
         if not all(checked):
-            return Rows(db=using)
+            return None
         connection = connections[using]
         prepared_of = self._local.__dict__.setdefault("prepared", {})
         cache_key = (using, self.key())
         prepared = prepared_of.get(cache_key)
         if prepared is None or prepared.connection is not connection:
             prepared = prepared_of[cache_key] = self._prepare(using)
-        return prepared.rows(using, args)
+        return prepared
 
     def _prepare(self, db: str) -> _Prepared:
         queryset = self.build(*self.sentinels)
@@ -292,3 +310,31 @@ class Compiled:
             converters=compiler.get_converters(columns),
             composite=compiler.has_composite_fields(columns),
         )
+
+
+def rows_digest(reads: Sequence[tuple[Compiled, tuple]], using: str = "default") -> str | None:
+    """A digest of every column of every row the compiled `reads` (each a statement and its
+    arguments) return, computed by PostgreSQL in one statement: None on other databases, where
+    the caller digests the rows itself.
+
+    What a cache keyed by the rows (portal.fragments) needs on a hit, without reading them: each
+    read's rows as text (`record::text`: every column, quoted where a value holds a delimiter),
+    in the order of that text, aggregated and hashed apart, then the hashes hashed together. The
+    statement's text depends only on the compiled statements', so `_cursor` prepares it once."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    parts, params = [], []
+    for compiled, args in reads:
+        found = compiled.sql_and_params(*args, using=using)
+        if found is None:  # matches no row: as an empty read
+            parts.append("md5('')")
+            continue
+        sql, read_params = found
+        # The compiled statement's own SQL (the ORM's, parameters apart): nothing from outside.
+        parts.append(f"md5(coalesce((SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ({sql}) t), ''))")  # noqa: S608
+        params += read_params
+    statement = f"SELECT md5(concat_ws('|', {', '.join(parts)}))"
+    with _cursor(connection) as cursor:
+        cursor.execute(statement, params)  # set-based: not a write (a digest of compiled SELECTs)
+        return cursor.fetchone()[0]

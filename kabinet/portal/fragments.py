@@ -27,13 +27,15 @@ from django.utils.timezone import get_current_timezone_name
 
 from kabinet.appeals.models import Appeal, Status
 from kabinet.billing import money
-from kabinet.billing.history import History
+from kabinet.billing.history import History, account_history, history_digest
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import month_name
+from kabinet.payments.autopay_models import AutoPayment
 from kabinet.payments.cards import Cards
 from kabinet.portal.charts import Bar, bar_chart
 
 HISTORY_TEMPLATE = "portal/accounts/_history.html"
+ACCOUNT_TEMPLATE = "portal/accounts/_account.html"
 CARDS_TEMPLATE = "portal/_cards.html"
 APPEALS_TEMPLATE = "portal/appeals/_list.html"
 # Long enough for a visit's clicks back and forth, short enough that the fragments of the
@@ -104,13 +106,47 @@ def kept_html(name: str, digest: str, draw: Callable[[], str]) -> SafeString:
     return mark_safe(html)  # noqa: S308 -- the template engine escaped it
 
 
-def history_html(account: PersonalAccount, history: History) -> SafeString:
-    """«Начисления и платежи» below the balance: the charts, their table and the months."""
+def account_html(account: PersonalAccount, autopayment: AutoPayment | None, pay_online: bool) -> SafeString:
+    """«Начисления и платежи» under the payments in progress: the balance card (К оплате or
+    Переплата, the autopayment line, «Оплатить») and the history, or the empty state.
+
+    Keyed by the history's rows and the card's data (the account as read with its flags and
+    related rows, the customer's autopayment, whether online payment works). On PostgreSQL the
+    history's digest is one statement (`history_digest`), so a hit reads no history row at all;
+    elsewhere it is the rows' own (`History.fingerprint`), read as before."""
+    digest = history_digest(account)
+    history = None
+    if digest is None:
+        history = account_history(account)
+        digest = history.fingerprint()
+
+    def draw() -> str:
+        # On PostgreSQL read after the digest, outside one snapshot: a write between the two is
+        # drawn under the digest before it, and the next request, under the new digest, draws
+        # again; the old key is asked for again only if the rows return to what they were.
+        drawn = history if history is not None else account_history(account)
+        context = {
+            "account": account,
+            "history": drawn,
+            "history_html": history_html(account, drawn, digest) if drawn.latest else "",
+            "autopayments": {account.pk: autopayment},  # for portal_autopayment
+            "pay_online": pay_online,
+        }
+        return render_to_string(ACCOUNT_TEMPLATE, context)
+
+    card = digest_of(account, autopayment, pay_online)
+    return kept_html("account", f"{account.pk}:{digest}:{card}", draw)
+
+
+def history_html(account: PersonalAccount, history: History, digest: str | None = None) -> SafeString:
+    """«Начисления и платежи» below the balance: the charts, their table and the months, kept
+    under `digest` (of the history's rows; `history.fingerprint()` if not given). Kept apart from
+    the card around them: a card's change (an autopayment set up) draws them again no more."""
 
     def draw() -> str:
         return render_to_string(HISTORY_TEMPLATE, _history_context(history))
 
-    return kept_html("history", f"{account.pk}:{history.fingerprint()}", draw)
+    return kept_html("history", f"{account.pk}:{digest or history.fingerprint()}", draw)
 
 
 def _history_context(history: History) -> dict:

@@ -12,7 +12,7 @@ from django.utils import timezone
 import pytest
 
 from kabinet.billing.models import Accrual, Payment, Service
-from kabinet.core.compiled import Compiled, sentinel
+from kabinet.core.compiled import Compiled, rows_digest, sentinel
 from kabinet.identity.models import User
 from kabinet.readings.models import Reading
 from tests.factories import accrue, add_reading, make_customer, make_meter
@@ -174,3 +174,28 @@ def test_rows_made_into_instances_later_are_what_instances_gives(account, django
     ]
     assert {len(row) for row in rows.values} == {own + 1 + len(Service._meta.concrete_fields)}
     assert len(compiled.rows(10**20)) == 0 and compiled.rows(10**20).instances() == []
+
+
+def test_rows_digest_is_postgresqls_over_every_column_of_every_row(account):
+    """`rows_digest`: one statement over the reads given, changing with any column of any row,
+    a select_related one included (docs/performance.md «6e.»); None elsewhere, where the caller
+    digests the rows itself."""
+    accrued = Compiled(lambda pk: Accrual.objects.filter(account=pk).select_related("service"), sentinel.integer(0))
+    paid = Compiled(lambda pk: Payment.objects.filter(account=pk), sentinel.integer(0))
+    reads = [(accrued, (account.pk,)), (paid, (account.pk,))]
+    if connection.vendor != "postgresql":
+        assert rows_digest(reads) is None
+        pytest.skip("the rows digested by the database are PostgreSQL's")
+    accrue(account, date(2026, 9, 1))
+    Payment.objects.create(account=account, paid_on=date(2026, 9, 5), amount=Decimal("10.00"), channel="bank")
+    with CaptureQueriesContext(connection) as captured:
+        before = rows_digest(reads)
+    assert len(captured.captured_queries) == 1
+    assert rows_digest(reads) == before
+    assert rows_digest([(paid, (account.pk,)), (accrued, (account.pk,))]) != before  # in its order
+    assert rows_digest([(accrued, (account.pk,)), (paid, (2**63,))]) != before  # no row matched
+    Service.objects.filter(pk=Accrual.objects.filter(account=account).first().service_id).update(unit="МВт·ч")
+    after = rows_digest(reads)
+    assert after != before
+    Payment.objects.filter(account=account).update(amount=Decimal("10.01"))
+    assert rows_digest(reads) != after
