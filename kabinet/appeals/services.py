@@ -98,7 +98,7 @@ def customer_appeal_page(customer, status: str, number, per_page: int) -> Page:
         number = int(number or 1)
     except (TypeError, ValueError):
         number = 1
-    if 1 <= number <= 10**6:  # beyond: past any customer's pages, the paginator says which is last
+    if 1 <= number <= _LAST_COMPILED // per_page:  # beyond: past any customer's pages, the paginator's way
         rows = _page(customer, status, number, per_page)
         if rows or number == 1:
             paginator = Paginator(rows, per_page)
@@ -108,8 +108,13 @@ def customer_appeal_page(customer, status: str, number, per_page: int) -> Page:
     return Paginator(appeals.filter(status=status) if status else appeals, per_page).get_page(number)
 
 
+# The row numbers are 32-bit parameters on PostgreSQL (as its sentinels were compiled): a page
+# ending past them takes the paginator's way (no customer has two thousand million appeals).
+_LAST_COMPILED = 2**31 - 1
+
+
 def _page(customer, status: str, number: int, per_page: int) -> list[Appeal]:
-    after = (number - 1) * per_page  # 10**6 pages of up to 2,000 stay within an Int4 parameter
+    after = (number - 1) * per_page
     if status:
         return _STATUS_PAGE.instances(customer.pk, str(status), after, after + per_page)
     return _PAGE.instances(customer.pk, after, after + per_page)

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
 import hashlib
+import logging
 from pathlib import Path
 from uuid import UUID
 import zlib
@@ -24,6 +25,7 @@ from django.urls import get_script_prefix, get_urlconf
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import get_current_timezone_name
+from redis import RedisError
 
 from kabinet.appeals.models import Appeal, Status
 from kabinet.billing import money
@@ -33,6 +35,8 @@ from kabinet.billing.periods import month_name
 from kabinet.payments.autopay_models import AutoPayment
 from kabinet.payments.cards import Cards
 from kabinet.portal.charts import Bar, bar_chart
+
+logger = logging.getLogger("kabinet.portal")
 
 HISTORY_TEMPLATE = "portal/accounts/_history.html"
 ACCOUNT_TEMPLATE = "portal/accounts/_account.html"
@@ -96,14 +100,30 @@ def _loaded(value: object, seen: set[int]) -> object:
 
 def kept_html(name: str, digest: str, draw: Callable[[], str]) -> SafeString:
     """What `draw()` renders, kept in the cache for SECONDS under `name`, `digest` (of every
-    value the part shows: `digest_of`) and the code's digest."""
-    key = f"portal:{name}:{_code_digest()}:{digest}"
-    packed = django_cache.get(key)
+    value the part shows: `digest_of`), what the drawing is written with (`_written_with`) and
+    the code's digest. A cache that does not answer (Redis down) costs the drawing, never the
+    page: the part is drawn and the failure logged, as the cached session and the footer do."""
+    key = f"portal:{name}:{_code_digest()}:{digest_of(_written_with())}:{digest}"
+    try:
+        packed = django_cache.get(key)
+    except (RedisError, OSError):  # the page still opens
+        logger.warning("kept part %s not read from the cache", name, exc_info=True)
+        packed = None
     if packed is not None:
         return mark_safe(zlib.decompress(packed).decode())  # noqa: S308 -- escaped when it was rendered
     html = draw()
-    django_cache.set(key, zlib.compress(html.encode(), LEVEL), SECONDS)
+    try:
+        django_cache.set(key, zlib.compress(html.encode(), LEVEL), SECONDS)
+    except (RedisError, OSError):
+        logger.warning("kept part %s not stored in the cache", name, exc_info=True)
     return mark_safe(html)  # noqa: S308 -- the template engine escaped it
+
+
+def _written_with() -> tuple[str, str, str, str]:
+    """What any part's URLs, words and times depend on beyond its data: the URLconf and script
+    prefix (`{% url %}`), the language (month names, status labels) and the time zone (`|date`)."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return (str(urlconf), get_script_prefix(), translation.get_language(), get_current_timezone_name())
 
 
 def account_html(account: PersonalAccount, autopayment: AutoPayment | None, pay_online: bool) -> SafeString:
@@ -179,14 +199,12 @@ def cards_html(user, cards: Cards, pay_online: bool) -> SafeString:
     each account with its premises, region (the due day) and summary columns, the summary drawn
     from them (balance, as of and due dates, last payment) with the day it was drawn for (as of,
     overdue), the payments in progress, the customer's autopayment with its setup payment, whether
-    online payment works; and what the URLs and times are written with."""
+    online payment works."""
     rows = [
         (s.account, s.balance, s.as_of, s.due, s.last_payment, s.today,
          cards.in_progress[s.account.pk], cards.autopayments[s.account.pk])
         for s in cards.summaries
     ]  # fmt: skip
-    written_with = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), translation.get_language(),
-                    get_current_timezone_name())  # fmt: skip
 
     def draw() -> str:
         context = {
@@ -198,14 +216,13 @@ def cards_html(user, cards: Cards, pay_online: bool) -> SafeString:
 
     # The customer's id too: what one customer was shown is never served to another, not even
     # for an account passed on from one holder to the next (the autopayment line is each one's).
-    return kept_html("cards", f"{user.pk}:{digest_of(pay_online, written_with, rows)}", draw)
+    return kept_html("cards", f"{user.pk}:{digest_of(pay_online, rows)}", draw)
 
 
 def appeal_list_html(customer, page: Page, status: str, query: str) -> SafeString:
     """«Мои обращения» below the status filter: the page's rows and its pages, or the empty
     state. Keyed by what each row shows (`appeal_row`), the page's place among the pages, the
-    filter its links and empty state show, and what the drawing depends on beyond them: the
-    time zone the dates are written in and the prefix of the appeals' URLs."""
+    filter its links and empty state show."""
     rows = list(page.object_list)  # a queryset's page (past the end) evaluated once, kept for the drawing
     label = Status(status).label if status else ""
     paginator = page.paginator
@@ -213,7 +230,6 @@ def appeal_list_html(customer, page: Page, status: str, query: str) -> SafeStrin
         [appeal_row(appeal) for appeal in rows],
         [page.number, paginator.num_pages, paginator.count, page.has_previous(), page.has_next()],
         [status, label, query],
-        [get_current_timezone_name(), get_script_prefix()],
     )
     context = {"page": page, "status": status, "status_label": label, "query": query}
 

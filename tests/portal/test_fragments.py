@@ -1,7 +1,15 @@
 """portal.fragments: parts of pages kept rendered, keyed by a digest of the data they show and
 of the code that draws them."""
 
+from pathlib import Path
+import re
+
+from django.core.cache import caches
 from django.db.models import Count
+from django.template.loader import get_template
+from django.test import override_settings
+from django.urls import reverse
+import pytest
 
 from kabinet.billing.models import PersonalAccount
 from kabinet.portal import fragments
@@ -79,3 +87,62 @@ def test_a_one_to_one_loaded_both_ways_is_digested_once(customer, account):
     paid = read()
     paid.setup_payment.status = "succeeded"
     assert fragments.digest_of(paid) != first
+
+
+# --- What a kept part may be drawn with --------------------------------------------------------
+KEPT_TEMPLATES = [
+    "portal/_cards.html",
+    "portal/appeals/_list.html",
+    "portal/accounts/_account.html",
+    "portal/accounts/_history.html",
+]
+# Per request or per visitor, never in a part kept for anyone: drawn without a request, these
+# would come out empty (a form without its token) rather than fail.
+PER_REQUEST = re.compile(r"csrf_token|csp_nonce|\brequest\b|\bmessages\b|\buser\b|\bperms\b")
+
+
+def included(name: str) -> list[str]:
+    """The template and every template it includes, as written in their sources."""
+    source = Path(get_template(name).origin.name).read_text()
+    names = re.findall(r'{%\s*include\s+"([^"]+)"', source)
+    return [name, *(inner for include in names for inner in included(include))]
+
+
+@pytest.mark.parametrize("name", KEPT_TEMPLATES)
+def test_kept_parts_read_nothing_per_request(name):
+    for template in included(name):
+        source = re.sub(r"{#.*?#}", "", Path(get_template(template).origin.name).read_text())  # not comments
+        assert not PER_REQUEST.findall(source), f"{template} (kept in {name})"
+
+
+def test_pages_open_with_the_cache_down(client, customer, account, settings):
+    """Nothing listens on port 1: every kept part is drawn, the failure logged, the page 200."""
+    from tests.factories import customer_login, make_billed
+
+    make_billed(account)
+    customer_login(client, customer)
+    down = {"BACKEND": "kabinet.core.redis_cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}  # fmt: skip
+    with override_settings(CACHES={"default": down}):
+        for name, args in (("portal:home", []), ("portal:appeals", []), ("portal:account", [account.pk])):
+            response = client.get(reverse(name, args=args))
+            assert response.status_code == 200, name
+        caches["default"].close()
+
+
+def test_kept_parts_draw_from_what_was_digested_without_a_query(customer, account, reason, django_assert_num_queries):
+    """Drawn from the instances the key was taken from: a value read later (a relation not
+    selected with them) would be one the key never saw."""
+    from django.utils import timezone
+
+    from kabinet.appeals.services import customer_appeal_page
+    from kabinet.payments.cards import customer_cards
+    from tests.factories import make_appeal, make_billed
+
+    make_billed(account)
+    make_appeal(customer, account, reason, files=0)
+    cards = customer_cards(customer, timezone.localdate())
+    page = customer_appeal_page(customer, "", 1, 10)
+    with django_assert_num_queries(0):
+        assert "660100000001" in fragments.cards_html(customer, cards, True)
+        assert "Номер" in fragments.appeal_list_html(customer, page, "", "")
