@@ -25,13 +25,6 @@ ACCRUALS = "region,account,month,service,zone,volume,tariff,amount,recalculation
 
 
 @pytest.fixture
-def demo_acquirer(settings):
-    """DEBUG on, no shop: the demo acquirer takes the payment, as in `make run`."""
-    settings.DEBUG, settings.ROOT_URLCONF = True, "tests.core.urls_with_outbox"
-    settings.KABINET_YOOKASSA_SHOP_ID = settings.KABINET_YOOKASSA_SECRET_KEY = ""
-
-
-@pytest.fixture
 def page(client, customer, account):
     make_billed(account)  # September and October 2026 billed, 1 000 ₽ paid on 05.10.2026
     customer_login(client, customer)
