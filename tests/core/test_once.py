@@ -2,11 +2,14 @@
 keys. What may be inside is checked when the template compiles, and the layout's pieces drawn
 once still show each customer their own name, token, section and region."""
 
+from datetime import datetime
 import re
+from zoneinfo import ZoneInfo
 
 from django.template import TemplateSyntaxError, engines
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 import pytest
 
 from kabinet.billing.registry import forget_contacts
@@ -70,6 +73,20 @@ def test_drawn_once_for_each_value_of_its_keys():
 
 def test_a_key_is_escaped_as_django_escapes_it():
     assert render("{% once name %}{{ name }}{% endonce %}", name="<b>&") == "&lt;b&gt;&amp;"
+    source = "{% once name %}{{ name }}{% endonce %}"
+    inner = engines["django"].from_string("{% load once %}" + source)
+    both = "{% autoescape off %}{% include inner %}{% endautoescape %}|{% include inner %}"
+    outer = engines["django"].from_string(both)
+    assert outer.render({"inner": inner.template, "name": "<b>"}) == "<b>|&lt;b&gt;"
+
+
+def test_a_moment_is_drawn_in_each_requests_time_zone():
+    moment = timezone.make_aware(datetime(2026, 11, 30, 12, 0), timezone.get_fixed_timezone(0))
+    template = compile_("{% once moment %}{{ moment }}{% endonce %}")
+    with timezone.override(ZoneInfo("Asia/Yekaterinburg")):
+        assert "17:00" in template.render({"moment": moment})
+    with timezone.override(ZoneInfo("Europe/Moscow")):
+        assert "15:00" in template.render({"moment": moment})
 
 
 def test_a_changed_setting_draws_again():

@@ -18,6 +18,7 @@ them (override_settings) clears every drawing.
 """
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from weakref import WeakSet
 
@@ -27,7 +28,6 @@ from django.dispatch import receiver
 from django.template.base import FilterExpression, Node, NodeList, TextNode, VariableNode
 from django.template.defaulttags import IfNode, URLNode
 from django.templatetags.static import StaticNode
-from django.utils.safestring import mark_safe
 
 from kabinet.core.templatetags.cached_url import current_app_of
 
@@ -44,8 +44,12 @@ class OnceNode(Node):
         _ALL.add(self)
 
     def render(self, context: template.Context) -> str:
-        # The namespace's instance is a key too: `{% url %}` prefers the current one.
-        key = (current_app_of(context), *(expression.resolve(context) for expression in self.keys))
+        values = tuple(expression.resolve(context) for expression in self.keys)
+        if any(isinstance(value, datetime) for value in values):  # shown in the request's time zone
+            return self.nodelist.render(context)
+        # The namespace's instance is a key too (`{% url %}` prefers the current one), and so is
+        # escaping, which an `{% autoescape %}` around an include may turn off.
+        key = (current_app_of(context), context.autoescape, values)
         try:
             return self.drawings[key]
         except KeyError:
@@ -54,7 +58,7 @@ class OnceNode(Node):
             return self.nodelist.render(context)
         if len(self.drawings) >= MAX_DRAWINGS:
             self.drawings.clear()
-        drawing = self.drawings[key] = mark_safe(self.nodelist.render(context))
+        drawing = self.drawings[key] = self.nodelist.render(context)  # safe text, as a NodeList renders
         return drawing
 
 
