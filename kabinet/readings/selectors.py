@@ -63,5 +63,7 @@ def meters_and_window_readings(account: PersonalAccount, period: date) -> QueryS
         .select_related("service")
         .annotate(in_window=in_window)
         .annotate(**{f"window_{name}": F(f"in_window__{name}") for name in READING_COLUMNS})
-        .order_by("account_id", "service__ordering", "serial", "pk", "in_window__period")  # Meter's, joining less
+        # Meter's order ("account", its own order, would join the account and its region: all
+        # these meters are the one account's), then a meter's rows by their reading's month.
+        .order_by("account_id", "service__ordering", "serial", "pk", "in_window__period")
     )

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from django.template import TemplateSyntaxError, engines
 from django.test import Client, override_settings
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 import pytest
 
 from kabinet.billing.registry import forget_contacts
@@ -78,6 +79,28 @@ def test_a_key_is_escaped_as_django_escapes_it():
     both = "{% autoescape off %}{% include inner %}{% endautoescape %}|{% include inner %}"
     outer = engines["django"].from_string(both)
     assert outer.render({"inner": inner.template, "name": "<b>"}) == "<b>|&lt;b&gt;"
+
+
+def test_equal_keys_of_another_type_are_drawn_apart():
+    """1 == True and "<b>" == SafeString("<b>"), but each is drawn its own way."""
+    template = compile_("{% once key %}{{ key }}{% endonce %}")
+    assert template.render({"key": 1}) == "1"
+    assert template.render({"key": True}) == "True"
+    assert template.render({"key": "<b>"}) == "&lt;b&gt;"
+    assert template.render({"key": mark_safe("<b>")}) == "<b>"
+    assert template.render({"key": "<b>"}) == "&lt;b&gt;"
+
+
+def test_the_script_prefix_is_part_of_the_drawing():
+    source = "{% once %}{% url 'portal:home' %}{% endonce %}"
+    home = reverse("portal:home")
+    assert render(source) == home
+    try:
+        set_script_prefix("/kabinet/")
+        assert render(source) == "/kabinet" + home
+    finally:
+        set_script_prefix("/")
+    assert render(source) == home
 
 
 def test_a_moment_is_drawn_in_each_requests_time_zone():

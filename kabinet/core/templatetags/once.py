@@ -11,14 +11,14 @@ zone or language). Anything else (a block, the CSRF token, a variable that is no
 include) is a TemplateSyntaxError naming it, so a per-request value can never be drawn once
 and shown to the next customer.
 
-The drawings also depend on the current app (the namespace instance `{% url %}` prefers), a key
-of its own, and on the URLconf, the script prefix, the language and the static
-files' URLs: those are the same for every request of a deployment, and a test changing one of
-them (override_settings) clears every drawing.
+A key's value must be a str, an int, a bool or None (anything else is drawn every time), and
+the drawings are also keyed by what `{% url %}` and the words depend on: the namespace's
+current instance, the URLconf, the script prefix, the language, and whether autoescaping is on.
+The static files' URLs are the same for every request of a deployment; a test changing a
+setting (override_settings) clears every drawing.
 """
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 from weakref import WeakSet
 
@@ -28,6 +28,8 @@ from django.dispatch import receiver
 from django.template.base import FilterExpression, Node, NodeList, TextNode, VariableNode
 from django.template.defaulttags import IfNode, URLNode
 from django.templatetags.static import StaticNode
+from django.urls import get_script_prefix, get_urlconf
+from django.utils.translation import get_language
 
 from kabinet.core.templatetags.cached_url import current_app_of
 
@@ -35,6 +37,8 @@ register = template.Library()
 
 _ALL: "WeakSet[OnceNode]" = WeakSet()  # without the cached loader (DEBUG) templates come and go
 MAX_DRAWINGS = 64  # a node's keys take a few values (a flag, a section, a region's contacts)
+_PLAIN = frozenset({str, int, bool, type(None)})  # what a key's value may be
+_DRAWN_WITH = object()  # its key in the render context
 
 
 class OnceNode(Node):
@@ -45,27 +49,37 @@ class OnceNode(Node):
 
     def render(self, context: template.Context) -> str:
         values = tuple(expression.resolve(context) for expression in self.keys)
-        if any(isinstance(value, datetime) for value in values):  # shown in the request's time zone
+        # Plain values only, their types in the key: 1 and True, or a str and a SafeString, are
+        # equal keys but drawn differently; a model instance equals another state of itself; a
+        # datetime is shown in the request's time zone. Anything else is drawn every time.
+        if not all(type(value) in _PLAIN for value in values):
             return self.nodelist.render(context)
-        # The namespace's instance is a key too (`{% url %}` prefers the current one), and so is
-        # escaping, which an `{% autoescape %}` around an include may turn off.
-        key = (current_app_of(context), context.autoescape, values)
+        key = (*_drawn_with(context), context.autoescape, tuple(map(type, values)), values)
         try:
             return self.drawings[key]
         except KeyError:
             pass
-        except TypeError:  # a value that cannot be a key is drawn every time
-            return self.nodelist.render(context)
         if len(self.drawings) >= MAX_DRAWINGS:
             self.drawings.clear()
         drawing = self.drawings[key] = self.nodelist.render(context)  # safe text, as a NodeList renders
         return drawing
 
 
+def _drawn_with(context: template.Context) -> tuple:
+    """What `{% url %}` and the words depend on beyond the keys: the namespace's current
+    instance, the URLconf, the script prefix and the language. Read once per render: they are
+    context-locals, a few microseconds each, and a page has several pieces."""
+    root = context.render_context.dicts[0]
+    found = root.get(_DRAWN_WITH)
+    if found is None:
+        found = root[_DRAWN_WITH] = (current_app_of(context), get_urlconf(), get_script_prefix(), get_language())
+    return found
+
+
 @receiver(setting_changed)
 def _forget_drawings(**kwargs) -> None:
     """Tests change STATIC_URL, the URLconf or the language with override_settings."""
-    for node in _ALL:
+    for node in list(_ALL):  # another thread may be compiling a template
         node.drawings.clear()
 
 
