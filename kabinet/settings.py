@@ -138,7 +138,6 @@ MIDDLEWARE = [
     "kabinet.api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kabinet.core.middleware.NoStoreForSessionsMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -172,6 +171,7 @@ TEMPLATES = [
             "builtins": [
                 "kabinet.core.templatetags.cached_url",
                 "kabinet.core.templatetags.cached_static",
+                "kabinet.core.templatetags.kept_blocks",
                 "kabinet.core.templatetags.numeric_dates",
             ],
         },

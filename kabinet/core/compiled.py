@@ -195,6 +195,13 @@ class Rows:
             return []
         return self.prepared.build(self.db, self.values)
 
+    def annotation(self, name: str) -> list[Any]:
+        """Each row's value of the annotation `name`, without making instances."""
+        if not self.values:
+            return []
+        position = self.prepared.annotations[name]
+        return [row[position] for row in self.values]
+
 
 def _cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     """On PostgreSQL, a cursor whose statements the server keeps parsed and planned.

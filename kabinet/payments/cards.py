@@ -12,7 +12,7 @@ from django.http import Http404
 from kabinet.billing.access import customer_account_query, customer_accounts
 from kabinet.billing.balances import AccountSummary, summaries_from, with_summary_columns
 from kabinet.billing.models import PersonalAccount
-from kabinet.core.compiled import Compiled, sentinel
+from kabinet.core.compiled import Compiled, Rows, sentinel
 from kabinet.payments.autopay_models import AutoPayment
 from kabinet.payments.models import OnlinePayment
 
@@ -79,7 +79,23 @@ _CARDS = Compiled(
 def customer_cards(user, today: date) -> Cards:
     """The cards of the customer's accounts in one query, and one more each for payments in
     progress and autopayments only when an account has some."""
-    accounts = _CARDS.instances(user.pk)
+    return cards_of(_CARDS.instances(user.pk), user, today)
+
+
+def card_rows(user) -> Rows:
+    """`customer_cards`' one statement, its rows not made into accounts yet: a page whose cards
+    are kept rendered makes them only to draw (portal.fragments.cards_html)."""
+    return _CARDS.rows(user.pk)
+
+
+def has_card_extras(rows: Rows) -> bool:
+    """Whether any account of `card_rows` has payments in progress or the user's autopayment:
+    what the cards show then is read by two more queries."""
+    return any(rows.annotation("card_in_progress")) or any(rows.annotation("card_autopayment"))
+
+
+def cards_of(accounts: list[PersonalAccount], user, today: date) -> Cards:
+    """The cards of accounts read by `card_rows` (`Rows.instances()`)."""
     pending = in_progress_by_account([a for a in accounts if a.card_in_progress])
     autopayments = autopayments_by_account([a for a in accounts if a.card_autopayment], user)
     return Cards(

@@ -33,7 +33,7 @@ from kabinet.billing.history import History, account_history, history_digest
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import month_name
 from kabinet.payments.autopay_models import AutoPayment
-from kabinet.payments.cards import Cards
+from kabinet.payments.cards import Cards, card_rows, cards_of, has_card_extras
 from kabinet.portal.charts import Bar, bar_chart
 
 logger = logging.getLogger("kabinet.portal")
@@ -194,29 +194,38 @@ def _history_context(history: History) -> dict:
     }
 
 
-def cards_html(user, cards: Cards, pay_online: bool) -> SafeString:
-    """The home page's account cards, kept per customer. The digest holds every value they show:
-    each account with its premises, region (the due day) and summary columns, the summary drawn
-    from them (balance, as of and due dates, last payment) with the day it was drawn for (as of,
-    overdue), the payments in progress, the customer's autopayment with its setup payment, whether
-    online payment works."""
-    rows = [
+def cards_html(user, today: date, pay_online: bool) -> SafeString:
+    """The home page's account cards, kept per customer.
+
+    Most customers have no payment in progress and no autopayment: their cards show only the
+    cards' statement's own rows (each account with its premises, region and summary columns),
+    drawn for a day (as of, due, overdue), so those rows, the day and whether online payment
+    works are the key, and a hit makes no account of them (docs/performance.md, step 8).
+    Otherwise the digest holds every value shown, as read by the two more queries: each summary
+    (balance, dates, last payment), the payments in progress, the autopayment with its setup
+    payment."""
+    rows = card_rows(user)
+    if not has_card_extras(rows):
+        # The customer's id too: what one customer was shown is never served to another, not
+        # even for an account passed on from one holder to the next.
+        key = f"{user.pk}:rows:{digest_of(pay_online, today, rows.values)}"
+        return kept_html("cards", key, lambda: _draw_cards(cards_of(rows.instances(), user, today), pay_online))
+    cards = cards_of(rows.instances(), user, today)
+    shown = [
         (s.account, s.balance, s.as_of, s.due, s.last_payment, s.today,
          cards.in_progress[s.account.pk], cards.autopayments[s.account.pk])
         for s in cards.summaries
     ]  # fmt: skip
+    return kept_html("cards", f"{user.pk}:{digest_of(pay_online, shown)}", lambda: _draw_cards(cards, pay_online))
 
-    def draw() -> str:
-        context = {
-            "cards": [(s, cards.in_progress[s.account.pk]) for s in cards.summaries],
-            "autopayments": cards.autopayments,
-            "pay_online": pay_online,
-        }
-        return render_to_string(CARDS_TEMPLATE, context)
 
-    # The customer's id too: what one customer was shown is never served to another, not even
-    # for an account passed on from one holder to the next (the autopayment line is each one's).
-    return kept_html("cards", f"{user.pk}:{digest_of(pay_online, rows)}", draw)
+def _draw_cards(cards: Cards, pay_online: bool) -> str:
+    context = {
+        "cards": [(s, cards.in_progress[s.account.pk]) for s in cards.summaries],
+        "autopayments": cards.autopayments,
+        "pay_online": pay_online,
+    }
+    return render_to_string(CARDS_TEMPLATE, context)
 
 
 def appeal_list_html(customer, page: Page, status: str, query: str) -> SafeString:

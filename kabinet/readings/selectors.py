@@ -3,7 +3,7 @@
 
 from datetime import date
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 
 from kabinet.billing.models import PersonalAccount
 from kabinet.readings.models import Meter, Reading
@@ -47,8 +47,23 @@ def with_window_readings(meters: QuerySet[Meter], period: date) -> QuerySet[Mete
     )
 
 
-def window_readings(meters: QuerySet[Meter], period: date) -> QuerySet[Reading]:
-    """The readings `with_window_readings` names for `meters`, in one query whose SQL does not
-    depend on how many there are (the ids' UNION as a subquery, not a list of them)."""
-    ids = with_window_readings(meters, period).order_by()
-    return Reading.objects.filter(pk__in=ids.values("previous_id").union(ids.values("sent_id"))).order_by()
+READING_COLUMNS = tuple(field.attname for field in Reading._meta.concrete_fields)
+
+
+def meters_and_window_readings(account: PersonalAccount, period: date) -> QuerySet[Meter]:
+    """The account's active meters, each once per reading of `with_window_readings` it has
+    (none: once, with no reading), that reading's columns as `window_<column>`: the meters and
+    their readings in one statement (a join on a FilteredRelation, not two queries)."""
+    current = Reading.objects.filter(meter=OuterRef("pk"), replaced_by__isnull=True)
+    previous = Subquery(current.filter(period__lt=period).order_by(*PREVIOUS_FIRST).values("pk")[:1])
+    sent = Subquery(current.filter(period=period).order_by(*SENT_FIRST).values("pk")[:1])
+    in_window = FilteredRelation("readings", condition=Q(readings__pk__in=[previous, sent]))
+    return (
+        Meter.objects.filter(account=account, is_active=True)
+        .select_related("service")
+        .annotate(in_window=in_window)
+        .annotate(**{f"window_{name}": F(f"in_window__{name}") for name in READING_COLUMNS})
+        # Meter's order ("account", its own order, would join the account and its region: all
+        # these meters are the one account's), then a meter's rows by their reading's month.
+        .order_by("account_id", "service__ordering", "serial", "pk", "in_window__period")
+    )

@@ -8,7 +8,7 @@ from datetime import date
 from kabinet.billing.models import PersonalAccount
 from kabinet.core.compiled import Compiled, sentinel
 from kabinet.readings.models import Meter, Reading
-from kabinet.readings.selectors import account_meters, window_readings, with_window_readings
+from kabinet.readings.selectors import READING_COLUMNS, meters_and_window_readings
 from kabinet.readings.window import reading_window, today_or
 
 
@@ -49,35 +49,31 @@ def labelled_values(reading: Reading | None) -> list[tuple[str, int]]:
     return list(zip(reading.meter.zone_labels, reading.values, strict=True))
 
 
-# One statement each for every account and window: compiled once (core.compiled).
-_METERS = Compiled(
-    lambda account, period: with_window_readings(account_meters(account), period),
-    sentinel.integer(0),
-    sentinel.day(0),
-)
-_READINGS = Compiled(
-    lambda account, period: window_readings(account_meters(account), period),
-    sentinel.integer(0),
-    sentinel.day(0),
-)
+# One statement for every account and window: compiled once (core.compiled).
+_WINDOW = Compiled(meters_and_window_readings, sentinel.integer(0), sentinel.day(0))
 
 
 def meter_states(account: PersonalAccount, today: date | None = None) -> list[MeterState]:
-    """Each active meter's state: the meters in one query, their readings in one more (none
-    when no meter has any)."""
+    """Each active meter's state, the meters and their readings in one statement."""
     today = today_or(today)
     period = reading_window(account.region, today).period
-    meters = _METERS.instances(account.pk, period)
-    if any(meter.previous_id or meter.sent_id for meter in meters):
-        readings = {reading.pk: reading for reading in _READINGS.instances(account.pk, period)}
-    else:
-        readings = {}
-    return [_state(meter, readings, today) for meter in meters]
+    found: dict[int, MeterState] = {}
+    for row in _WINDOW.instances(account.pk, period):
+        state = found.get(row.pk)
+        if state is None:
+            row.account = account  # the page's own: its region gives the contact phone
+            state = found[row.pk] = MeterState(row, None, None, verification_notice(row, today))
+        if (reading := _reading_of(row)) is not None:
+            reading.meter = state.meter
+            if reading.period < period:
+                state.previous = reading
+            else:
+                state.current = reading
+    return list(found.values())
 
 
-def _state(meter: Meter, readings: dict[int, Reading], today: date) -> MeterState:
-    # By the meter's own ids, given the meter: a reading sent between the two queries shows next time.
-    previous, current = readings.get(meter.previous_id), readings.get(meter.sent_id)
-    for reading in filter(None, (previous, current)):
-        reading.meter = meter
-    return MeterState(meter, previous, current, verification_notice(meter, today))
+def _reading_of(row: Meter) -> Reading | None:
+    if row.window_id is None:
+        return None
+    values = [getattr(row, f"window_{name}") for name in READING_COLUMNS]
+    return Reading.from_db(row._state.db, READING_COLUMNS, values)

@@ -38,7 +38,7 @@ def test_summaries_of_a_query_equal_summaries_in_one_query(sverdlovsk, django_as
     for account in (both, billed):
         accrue(account, date(2026, 9, 1))
         accrue(account, date(2026, 10, 1))
-    for account, day in ((both, 7), (both, 9), (paid, 3)):
+    for account, day in ((both, 7), (both, 9), (both, 9), (paid, 3)):  # two the same day: the later row wins
         Payment.objects.create(account=account, paid_on=date(2026, 10, day), amount=Decimal("100.00"), channel="bank")
     for account in (both, billed, paid):
         rebuild_balances(account)
@@ -54,6 +54,7 @@ def test_summaries_of_a_query_equal_summaries_in_one_query(sverdlovsk, django_as
 
     assert [seen(card) for card in cards] == [seen(card) for card in expected]
     assert cards[0].last_payment.paid_on == date(2026, 10, 9) and cards[3].balance is None
+    assert cards[0].last_payment.pk == Payment.objects.filter(account=both).latest("pk").pk
 
 
 def _months(account):

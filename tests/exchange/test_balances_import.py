@@ -12,6 +12,7 @@ import pytest
 
 from kabinet.billing.balances import rebuild_balances, rebuild_balances_of
 from kabinet.billing.models import MonthBalance
+from kabinet.billing.money import format_rub
 from kabinet.billing.periods import next_month
 from kabinet.exchange.models import ImportBatch
 from kabinet.exchange.runner import run_import
@@ -206,8 +207,8 @@ def test_home_card_and_history_show_billings_closing(client, load, accounts):
     rebuild_balances(account)
     customer_login(client, make_customer("+79120000001", account))
     assert load(*ROWS).status == OK
-    [(card, _)] = client.get(reverse("portal:home")).context["cards"]
-    assert card.balance == D("-299.50") and card.overpaid == D("299.50")
+    page = client.get(reverse("portal:home")).content.decode()
+    assert f"Переплата: <strong>{format_rub(D('299.50'))}</strong>" in page
     history = client.get(reverse("portal:account", args=[account.pk])).context["history"]
     assert history.latest.closing == D("-299.50")
     assert [m.balance.closing for m in history.months] == [D("-299.50"), D("500.00")]

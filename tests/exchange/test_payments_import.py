@@ -13,9 +13,11 @@ import pytest
 
 from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import MonthBalance, Payment
+from kabinet.billing.money import format_rub
 from kabinet.exchange import kinds
 from kabinet.exchange.models import ImportBatch
 from kabinet.exchange.runner import run_import
+from kabinet.payments.cards import customer_cards
 from kabinet.payments.demo import finish
 from kabinet.payments.models import OnlinePayment
 from kabinet.payments.services import check_payment, start_payment
@@ -237,13 +239,18 @@ def test_the_home_card_shows_an_imported_payment(client, load, accounts):
     account = accounts[0]
     accrue(account, date(2026, 10, 1))
     rebuild_balances(account)
-    customer_login(client, make_customer("+79120000001", account))
-    [(before, _)] = client.get(reverse("portal:home")).context["cards"]
+    customer = make_customer("+79120000001", account)
+    customer_login(client, customer)
+    assert client.get(reverse("portal:home")).status_code == 200  # the card drawn, and kept, before the import
+    [before] = customer_cards(customer, timezone.localdate()).summaries
     batch = load("66,660100000001,2026-11-03,500.00,online,SBP-500")
     assert batch.status == OK, batch.message
-    [(card, _)] = client.get(reverse("portal:home")).context["cards"]
+    [card] = customer_cards(customer, timezone.localdate()).summaries
     assert card.balance == before.balance - Decimal("500.00")
     assert (card.last_payment.amount, card.last_payment.source_id) == (Decimal("500.00"), "SBP-500")
+    page = client.get(reverse("portal:home")).content.decode()
+    assert f"<dd>{format_rub(Decimal('500.00'))}, 03.11.2026</dd>" in page
+    assert f"К оплате: <strong>{format_rub(card.balance)}</strong>" in page
 
 
 # --- a payment made in Kabinet comes back from billing ---------------------------------------

@@ -1,7 +1,8 @@
 """What the readings page says of each meter (readings.states.meter_states) is read for all the
 account's meters at once, and agrees with the per-meter rules (readings.selectors): the reading
-to check against and the one already sent in the window, replaced readings left out. Both reads
-are compiled once a process (core.compiled), whatever the account, window or meters."""
+to check against and the one already sent in the window, replaced readings left out. The meters
+and their readings are one statement, compiled once a process (core.compiled), whatever the
+account, window or meters."""
 
 from datetime import timedelta
 
@@ -10,9 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kabinet.billing.periods import add_months
-from kabinet.readings import states
 from kabinet.readings.models import Reading
-from kabinet.readings.selectors import account_meters, previous_reading, sent_in_window, with_window_readings
+from kabinet.readings.selectors import (
+    READING_COLUMNS,
+    account_meters,
+    previous_reading,
+    sent_in_window,
+    with_window_readings,
+)
 from kabinet.readings.states import meter_states
 from kabinet.readings.window import reading_window
 from tests.factories import add_reading, make_account, make_meter, orm_compilations
@@ -36,7 +42,7 @@ def test_agrees_with_the_per_meter_rules_for_every_meter(account):
     old.save()
     with CaptureQueriesContext(connection) as queries:
         states = meter_states(account, today)
-    assert len(queries) == 2
+    assert len(queries) == 1
     for state in states:
         assert state.previous == previous_reading(state.meter, before=period)
         assert state.current == sent_in_window(state.meter, period)
@@ -64,18 +70,20 @@ def kinds(account):
     return period, (quiet, before, sent, both)
 
 
-def test_the_compiled_readings_are_those_the_meters_name(account):
-    """The readings' statement (ids as the meters' subqueries) finds what a query for the meters'
-    ids found before it: each meter's previous and sent, nothing else."""
+def test_the_readings_joined_are_those_the_meters_name(account):
+    """The join finds what a query for the ids of `with_window_readings` finds: each meter's
+    previous and sent reading, nothing else, an inactive meter's neither."""
     period, (quiet, before, sent, both) = kinds(account)
     add_reading(make_meter(account, serial="00000016", is_active=False), add_months(period, -1), 5)
     meters = list(with_window_readings(account_meters(account), period))
     ids = {meter.previous_id for meter in meters} | {meter.sent_id for meter in meters}
     ids.discard(None)
     expected = sorted(Reading.objects.filter(pk__in=ids), key=lambda reading: reading.pk)
-    assert sorted(states._READINGS.instances(account.pk, period), key=lambda reading: reading.pk) == expected
-    assert len(expected) == 4
-    by_meter = {state.meter: state for state in meter_states(account)}
+    states = meter_states(account)
+    joined = [reading for state in states for reading in (state.previous, state.current) if reading]
+    assert sorted(joined, key=lambda reading: reading.pk) == expected
+    assert len(expected) == 4 and [state.meter for state in states] == [quiet, before, sent, both]
+    by_meter = {state.meter: state for state in states}
     assert (by_meter[quiet].previous, by_meter[quiet].current) == (None, None)
     assert by_meter[before].previous.values == (70,) and by_meter[before].current is None
     assert by_meter[sent].previous is None and by_meter[sent].current.values == (30,)
@@ -84,9 +92,15 @@ def test_the_compiled_readings_are_those_the_meters_name(account):
         assert state.previous == previous_reading(state.meter, before=period)
         assert state.current == sent_in_window(state.meter, period)
         assert all(reading.meter is state.meter for reading in (state.previous, state.current) if reading)
+        for reading in (state.previous, state.current):
+            if reading:  # every column as the ORM reads it
+                fresh = Reading.objects.get(pk=reading.pk)
+                assert [getattr(reading, name) for name in READING_COLUMNS] == [
+                    getattr(fresh, name) for name in READING_COLUMNS
+                ]
 
 
-def test_without_readings_the_meters_are_the_only_query(account):
+def test_without_readings_one_query_still(account):
     make_meter(account, serial="00000021")
     make_meter(account, serial="00000022")
     with CaptureQueriesContext(connection) as queries:
@@ -102,6 +116,6 @@ def test_no_account_or_window_compiles_sql_after_the_first(account, sverdlovsk):
     later = timezone.localdate() + timedelta(days=62)  # another window
     with orm_compilations() as compiled, CaptureQueriesContext(connection) as queries:
         found = [meter_states(account), meter_states(other), meter_states(account, later), meter_states(other, later)]
-    assert compiled == [] and len(queries) == 8
+    assert compiled == [] and len(queries) == 4
     assert [len(states) for states in found] == [4, 1, 4, 1]
     assert found[1][0].previous.values == (40,) and found[3][0].previous.values == (40,)

@@ -48,6 +48,17 @@ def _urls_changed(setting: str, **kwargs) -> None:
         _reverse.cache_clear()
 
 
+def current_app_of(context: template.Context) -> str | None:
+    """The namespace instance reverse() prefers, as Django's URLNode finds it."""
+    try:
+        return context.request.current_app
+    except AttributeError:
+        try:
+            return context.request.resolver_match.namespace
+        except AttributeError:
+            return None
+
+
 class CachedURLNode(URLNode):
     """Django's URLNode.render, with reverse() answered by cached_reverse."""
 
@@ -55,16 +66,9 @@ class CachedURLNode(URLNode):
         args = tuple(arg.resolve(context) for arg in self.args)
         kwargs = {k: v.resolve(context) for k, v in self.kwargs.items()}
         view_name = self.view_name.resolve(context)
-        try:
-            current_app = context.request.current_app
-        except AttributeError:
-            try:
-                current_app = context.request.resolver_match.namespace
-            except AttributeError:
-                current_app = None
         url = ""
         try:
-            url = cached_reverse(view_name, args, kwargs, current_app)
+            url = cached_reverse(view_name, args, kwargs, current_app_of(context))
         except NoReverseMatch:
             if self.asvar is None:
                 raise

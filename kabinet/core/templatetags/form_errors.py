@@ -39,7 +39,9 @@ def field_errors(form: forms.BaseForm) -> list[tuple[str, str, str]]:
 @register.simple_tag(takes_context=True)
 def form_failed(context: template.Context) -> bool:
     """True when any form the page renders was submitted and refused."""
+    # By type, not isinstance: a lazy value (the user) answers isinstance through its proxy.
     return any(
-        isinstance(value, forms.BaseForm) and value.is_bound and bool(value.errors)
-        for value in context.flatten().values()
+        issubclass(type(value), forms.BaseForm) and value.is_bound and bool(value.errors)
+        for layer in context.dicts
+        for value in layer.values()
     )

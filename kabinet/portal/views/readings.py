@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from kabinet.billing.access import customer_account
 from kabinet.portal.access import customer_required
-from kabinet.portal.readings_forms import ReadingsForm
+from kabinet.portal.readings_forms import MeterBlock, ReadingsForm
 from kabinet.readings import services
 from kabinet.readings.history import meter_histories
 from kabinet.readings.states import meter_states
@@ -20,21 +20,25 @@ def readings(request: HttpRequest, account_id: int) -> HttpResponse:
     window = reading_window(account.region)
     states = meter_states(account, window.today)
     refusal = services.refusal(account, window) or ("" if states else "По этому лицевому счёту нет счётчиков.")
+    if refusal:  # the meters' facts without a form: most of a month, and a POST all the same
+        blocks = [MeterBlock(state.meter, state) for state in states]
+        return _page(request, account, window, None, blocks, refusal, status=400 if request.method == "POST" else 200)
     if request.method != "POST":
-        return _page(request, account, window, states, ReadingsForm(states=states), refusal)
+        form = ReadingsForm(states=states)
+        return _page(request, account, window, form, form.blocks(), "")
     form = ReadingsForm(request.POST, states=states)
-    if refusal or not form.is_valid():
-        return _page(request, account, window, states, form, refusal, status=400)
+    if not form.is_valid():
+        return _page(request, account, window, form, form.blocks(), "", status=400)
     try:
         submission = services.submit_readings(
             request.user, account, form.values(), form.confirmations(), today=window.today
         )
     except (services.ReadingsRefused, services.ReadingsNotSaved) as problem:
         form.add_error(None, str(problem))
-        return _page(request, account, window, states, form, "", status=400)
+        return _page(request, account, window, form, form.blocks(), "", status=400)
     if not submission.ok:
         form.show(submission)
-        return _page(request, account, window, states, form, "", status=400)
+        return _page(request, account, window, form, form.blocks(), "", status=400)
     messages.success(
         request,
         f"Показания переданы. Спасибо! Если вы ошиблись, передайте их ещё раз до {submission.window.ends:%d.%m.%Y} "
@@ -43,8 +47,8 @@ def readings(request: HttpRequest, account_id: int) -> HttpResponse:
     return redirect("portal:readings", account_id=account.pk)
 
 
-def _page(request, account, window, states, form, refusal, status=200) -> HttpResponse:
-    context = {"account": account, "window": window, "form": form, "blocks": form.blocks(), "refusal": refusal}
+def _page(request, account, window, form, blocks, refusal, status=200) -> HttpResponse:
+    context = {"account": account, "window": window, "form": form, "blocks": blocks, "refusal": refusal}
     return render(request, "portal/readings/submit.html", context, status=status)
 
 
