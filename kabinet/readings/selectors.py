@@ -13,8 +13,12 @@ PREVIOUS_FIRST = ("-period", "-taken_at", "-pk")
 SENT_FIRST = ("-taken_at", "-pk")
 
 
-def account_meters(account: PersonalAccount):
-    return Meter.objects.filter(account=account, is_active=True).select_related("service", "account__region")
+def active_meters(account: PersonalAccount) -> QuerySet[Meter]:
+    return Meter.objects.filter(account=account, is_active=True)
+
+
+def account_meters(account: PersonalAccount) -> QuerySet[Meter]:
+    return active_meters(account).select_related("service", "account__region")
 
 
 def current_readings(meter: Meter):
@@ -36,30 +40,20 @@ def sent_in_window(meter: Meter, period: date) -> Reading | None:
     return current_readings(meter).filter(period=period).order_by(*SENT_FIRST).first()
 
 
-def with_window_readings(meters: QuerySet[Meter], period: date) -> QuerySet[Meter]:
-    """The meters with the ids of `previous_reading(meter, before=period)` and
-    `sent_in_window(meter, period)` as columns (`previous_id`, `sent_id`): two subqueries of the
-    meters' query, not two queries a meter."""
-    current = Reading.objects.filter(meter=OuterRef("pk"), replaced_by__isnull=True)
-    return meters.annotate(
-        previous_id=Subquery(current.filter(period__lt=period).order_by(*PREVIOUS_FIRST).values("pk")[:1]),
-        sent_id=Subquery(current.filter(period=period).order_by(*SENT_FIRST).values("pk")[:1]),
-    )
-
-
 READING_COLUMNS = tuple(field.attname for field in Reading._meta.concrete_fields)
 
 
 def meters_and_window_readings(account: PersonalAccount, period: date) -> QuerySet[Meter]:
-    """The account's active meters, each once per reading of `with_window_readings` it has
-    (none: once, with no reading), that reading's columns as `window_<column>`: the meters and
-    their readings in one statement (a join on a FilteredRelation, not two queries)."""
+    """The account's active meters, each once per reading it has of `previous_reading(meter,
+    before=period)` and `sent_in_window(meter, period)` (none: once, with no reading), that
+    reading's columns as `window_<column>`: the meters and their readings in one statement (a
+    join on a FilteredRelation whose condition is the two rules as subqueries)."""
     current = Reading.objects.filter(meter=OuterRef("pk"), replaced_by__isnull=True)
     previous = Subquery(current.filter(period__lt=period).order_by(*PREVIOUS_FIRST).values("pk")[:1])
     sent = Subquery(current.filter(period=period).order_by(*SENT_FIRST).values("pk")[:1])
     in_window = FilteredRelation("readings", condition=Q(readings__pk__in=[previous, sent]))
     return (
-        Meter.objects.filter(account=account, is_active=True)
+        active_meters(account)
         .select_related("service")
         .annotate(in_window=in_window)
         .annotate(**{f"window_{name}": F(f"in_window__{name}") for name in READING_COLUMNS})

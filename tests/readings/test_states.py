@@ -12,13 +12,7 @@ from django.utils import timezone
 
 from kabinet.billing.periods import add_months
 from kabinet.readings.models import Reading
-from kabinet.readings.selectors import (
-    READING_COLUMNS,
-    account_meters,
-    previous_reading,
-    sent_in_window,
-    with_window_readings,
-)
+from kabinet.readings.selectors import READING_COLUMNS, previous_reading, sent_in_window
 from kabinet.readings.states import meter_states
 from kabinet.readings.window import reading_window
 from tests.factories import add_reading, make_account, make_meter, orm_compilations
@@ -71,14 +65,12 @@ def kinds(account):
 
 
 def test_the_readings_joined_are_those_the_meters_name(account):
-    """The join finds what a query for the ids of `with_window_readings` finds: each meter's
-    previous and sent reading, nothing else, an inactive meter's neither."""
+    """The join finds each active meter's previous and sent reading as the per-meter rules find
+    them, nothing else, an inactive meter's neither."""
     period, (quiet, before, sent, both) = kinds(account)
     add_reading(make_meter(account, serial="00000016", is_active=False), add_months(period, -1), 5)
-    meters = list(with_window_readings(account_meters(account), period))
-    ids = {meter.previous_id for meter in meters} | {meter.sent_id for meter in meters}
-    ids.discard(None)
-    expected = sorted(Reading.objects.filter(pk__in=ids), key=lambda reading: reading.pk)
+    rules = [(previous_reading(m, before=period), sent_in_window(m, period)) for m in (quiet, before, sent, both)]
+    expected = sorted((reading for pair in rules for reading in pair if reading), key=lambda reading: reading.pk)
     states = meter_states(account)
     joined = [reading for state in states for reading in (state.previous, state.current) if reading]
     assert sorted(joined, key=lambda reading: reading.pk) == expected
