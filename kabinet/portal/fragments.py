@@ -21,8 +21,6 @@ from django.core.cache import cache as django_cache
 from django.core.paginator import Page
 from django.db.models import Model
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, get_urlconf
-from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import get_current_timezone_name
 from redis import RedisError
@@ -32,6 +30,7 @@ from kabinet.billing import money
 from kabinet.billing.history import History, account_history, history_digest
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import month_name
+from kabinet.core.templatetags.cached_url import reversing_with
 from kabinet.payments.autopay_models import AutoPayment
 from kabinet.payments.cards import Cards, card_rows, cards_of, has_card_extras
 from kabinet.portal.charts import Bar, bar_chart
@@ -122,8 +121,8 @@ def kept_html(name: str, digest: str, draw: Callable[[], str]) -> SafeString:
 def _written_with() -> tuple[str, str, str, str]:
     """What any part's URLs, words and times depend on beyond its data: the URLconf and script
     prefix (`{% url %}`), the language (month names, status labels) and the time zone (`|date`)."""
-    urlconf = get_urlconf() or settings.ROOT_URLCONF
-    return (str(urlconf), get_script_prefix(), translation.get_language(), get_current_timezone_name())
+    urlconf, prefix, language = reversing_with()
+    return (str(urlconf or settings.ROOT_URLCONF), prefix, language, get_current_timezone_name())
 
 
 def account_html(account: PersonalAccount, autopayment: AutoPayment | None, pay_online: bool) -> SafeString:

@@ -30,6 +30,13 @@ def _reverse(view_name, typed_args, typed_kwargs, current_app, urlconf, prefix, 
     return reverse(view_name, urlconf=urlconf, args=args, kwargs=kwargs, current_app=current_app)
 
 
+def reversing_with() -> tuple:
+    """What a URL depends on beyond its name, arguments and current app: the URLconf, the script
+    prefix and the language (context-locals, each reverse() reads). Whatever keeps a reversed
+    URL, or text holding one, keys it by these too ({% once %}, portal.fragments)."""
+    return (get_urlconf(), get_script_prefix(), get_language())
+
+
 def cached_reverse(view_name: str, args: tuple, kwargs: dict, current_app: str | None) -> str:
     # Typed: True == 1 == 1.0 hash alike, but a converter turns them into different text.
     key_args = tuple((type(arg), arg) for arg in args)
@@ -38,7 +45,7 @@ def cached_reverse(view_name: str, args: tuple, kwargs: dict, current_app: str |
         hash((key_args, key_kwargs))
     except TypeError:  # an argument that cannot be a key: reversed every time
         return reverse(view_name, args=args, kwargs=kwargs, current_app=current_app)
-    return _reverse(view_name, key_args, key_kwargs, current_app, get_urlconf(), get_script_prefix(), get_language())
+    return _reverse(view_name, key_args, key_kwargs, current_app, *reversing_with())
 
 
 @receiver(setting_changed)

@@ -28,10 +28,8 @@ from django.dispatch import receiver
 from django.template.base import FilterExpression, Node, NodeList, TextNode, VariableNode
 from django.template.defaulttags import IfNode, URLNode
 from django.templatetags.static import StaticNode
-from django.urls import get_script_prefix, get_urlconf
-from django.utils.translation import get_language
 
-from kabinet.core.templatetags.cached_url import current_app_of
+from kabinet.core.templatetags.cached_url import current_app_of, reversing_with
 
 register = template.Library()
 
@@ -72,7 +70,7 @@ def _drawn_with(context: template.Context) -> tuple:
     root = context.render_context.dicts[0]
     found = root.get(_DRAWN_WITH)
     if found is None:
-        found = root[_DRAWN_WITH] = (current_app_of(context), get_urlconf(), get_script_prefix(), get_language())
+        found = root[_DRAWN_WITH] = (current_app_of(context), *reversing_with())
     return found
 
 
