@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import threading
 from time import sleep
+from time import time as unix_time
 from urllib.parse import quote
 import warnings
 
@@ -34,6 +35,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
+import pyotp
 from pypdf import PdfReader
 import pytest
 import zxingcpp
@@ -158,6 +160,24 @@ def give_second_factor(user: User, secret: str = TOTP_SECRET) -> TOTPDevice:
         key = base64.b32decode(secret.replace(" ", "")).hex()
         device = TOTPDevice.objects.create(user=user, name="Приложение", key=key, confirmed=True)
     return device
+
+
+class PhoneApp(pyotp.TOTP):
+    """An authenticator app set up from the key a page shows. It shows the code of the current
+    30-second step; `next` is the code after the one it showed last (the setup's code is spent: a code is good once, so a sign-in needs a later one).
+
+    `next` counts from the code shown, not from the clock: when the setup's code reached the
+    server in the following step, the server took it with a drift of -1 (django-otp's
+    OTP_TOTP_SYNC) and from then on accepts only up to the step after that code."""
+
+    shown_at = 0.0
+
+    def now(self) -> str:
+        self.shown_at = unix_time()
+        return self.at(self.shown_at)
+
+    def next(self) -> str:
+        return self.at(self.shown_at + self.interval)
 
 
 def recovery_code(user: User) -> str:

@@ -3,17 +3,15 @@ and signs in with its code; a customer turns it on in «Профиль», signs 
 the browser remembered. Codes come from pyotp and the secret the page shows."""
 
 import re
-import time
 
 from playwright.sync_api import expect
-import pyotp
 
 from kabinet.appeals.models import StaffRole
 from tests.e2e.helpers import enter_second_factor, goto, log_in, staff_password, wait_ready
-from tests.factories import make_staff
+from tests.factories import PhoneApp, make_staff
 
 
-def app_from_the_page(page) -> pyotp.TOTP:
+def app_from_the_page(page) -> PhoneApp:
     """What a phone app does with the key typed in by hand: the whole key is in sight."""
     box = page.get_by_label("Ключ для ввода вручную")
     secret = box.input_value()
@@ -22,12 +20,7 @@ def app_from_the_page(page) -> pyotp.TOTP:
     widest = re.sub(r"\S", "W", secret)
     fits = box.evaluate("(el, key) => { el.value = key; return el.scrollWidth <= el.clientWidth; }", widest)
     assert fits, "a key of wide letters is cut off in its box"
-    return pyotp.TOTP(secret.replace(" ", ""))
-
-
-def later(app: pyotp.TOTP) -> str:
-    """The app's next code: the one the setup took is spent."""
-    return app.at(time.time() + 30)
+    return PhoneApp(secret.replace(" ", ""))
 
 
 def log_out(page) -> None:
@@ -59,7 +52,7 @@ def test_a_supervisor_sets_the_app_up_and_signs_in_with_it(page, sverdlovsk):
     page.get_by_label("Код из приложения").fill("000000")
     page.get_by_role("button", name="Подтвердить").click()
     expect(page.get_by_role("alert")).to_contain_text("Неверный код")
-    enter_second_factor(page, later(app))
+    enter_second_factor(page, app.next())
     expect(page.get_by_role("heading", name="Очередь обращений")).to_be_visible()
 
 
@@ -79,7 +72,7 @@ def test_a_customer_turns_the_app_on_and_signs_in_with_it(page, customer):
     log_in(page, "+79120000001")
     expect(page.get_by_role("heading", name="Подтверждение входа")).to_be_visible()
     page.get_by_label("Запомнить этот браузер на 30 дней").check()
-    enter_second_factor(page, later(app))
+    enter_second_factor(page, app.next())
     expect(page).to_have_url("/home/")
 
     log_out(page)

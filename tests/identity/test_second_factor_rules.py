@@ -2,15 +2,18 @@
 counter, a pending app cannot be confirmed while SMS codes are on, and the login's audit says the
 code is still owed."""
 
+import time
+
 from django.test import Client
 from django.urls import reverse
 import pyotp
+import time_machine
 
 from kabinet.appeals.models import StaffRole
 from kabinet.core.models import AuditEvent
 from kabinet.identity import api_tokens, second_factor
 from kabinet.identity.models import SmsDevice
-from tests.factories import PASSWORD, TOTP_SECRET, give_second_factor, make_customer, make_staff, post_login
+from tests.factories import PASSWORD, TOTP_SECRET, PhoneApp, give_second_factor, make_customer, make_staff, post_login
 
 
 def test_unknown_addresses_share_no_counter(customer, settings):
@@ -46,3 +49,20 @@ def test_the_login_event_says_when_a_code_is_still_owed(client, customer, sverdl
     assert login_event(customer) == {"door": "api", "second_factor": "pending"}
     Client().post(reverse("backoffice:login"), {"identifier": "operator@example.ru", "password": PASSWORD})
     assert login_event(operator.user)["second_factor"] == "pending"  # employees always owe one
+
+
+def test_a_code_that_arrives_in_the_next_step_still_leads_to_the_codes_after_it(customer):
+    """A phone shows a code at the end of its 30-second step and it reaches the server in the
+    next one: taken (drift -1, django-otp's OTP_TOTP_SYNC). The phone's following code is good,
+    and so is the one the phone shows when the person signs in a few seconds later; a code
+    counted from the server's clock instead (now + 30 s) is not: PhoneApp counts so."""
+    give_second_factor(customer)
+    phone = PhoneApp(TOTP_SECRET)
+    end_of_a_step = (int(time.time()) // 30 + 2) * 30 - 0.2
+    with time_machine.travel(end_of_a_step, tick=False):
+        shown = phone.now()
+    with time_machine.travel(end_of_a_step + 0.5, tick=False):
+        assert second_factor.verify_code(customer, shown)
+    with time_machine.travel(end_of_a_step + 5, tick=False):
+        assert not second_factor.verify_code(customer, phone.at(time.time() + 30))
+        assert second_factor.verify_code(customer, phone.next())

@@ -4,7 +4,6 @@ good once, «Запомнить этот браузер», limits and the audit 
 
 import html
 import re
-import time
 
 from django.test import Client
 from django.urls import reverse
@@ -17,6 +16,7 @@ from kabinet.identity import second_factor
 from tests.factories import (
     PASSWORD,
     TOTP_SECRET,
+    PhoneApp,
     customer_login,
     give_second_factor,
     in_threads,
@@ -39,15 +39,10 @@ def shown_codes(page: str) -> list[str]:
     return re.findall(r"<li><code>([^<]+)</code></li>", page)
 
 
-def later(app: pyotp.TOTP) -> str:
-    """The code the app shows next: the one set-up used is spent (a code is good once)."""
-    return app.at(time.time() + 30)
-
-
-def turn_on(client) -> tuple[pyotp.TOTP, list[str]]:
+def turn_on(client) -> tuple[PhoneApp, list[str]]:
     """Set the app up through the page, as a customer does; the app and the recovery codes."""
     page = client.get(SETTINGS).content.decode()
-    app = pyotp.TOTP(shown_secret(page))
+    app = PhoneApp(shown_secret(page))
     response = client.post(SETTINGS, {"code": app.now()})
     assert response.status_code == 200
     return app, shown_codes(response.content.decode())
@@ -103,7 +98,7 @@ def test_the_code_is_asked_after_the_password(signed_in, customer, sverdlovsk):
     assert redirected_to(signed_in.get(reverse("portal:profile"))).startswith(CODE_PAGE)
     page = signed_in.get(CODE_PAGE).content.decode()
     assert 'for="id_code">Код из приложения' in page and "Запомнить этот браузер на 30 дней" in page
-    assert redirected_to(signed_in.post(CODE_PAGE, {"code": later(app), "next": "/home/"})) == HOME
+    assert redirected_to(signed_in.post(CODE_PAGE, {"code": app.next(), "next": "/home/"})) == HOME
     assert signed_in.get(HOME).status_code == 200
     used = AuditEvent.objects.filter(action=Action.SECOND_FACTOR_USED, user=customer).get()
     assert used.details["method"] == "totp"
@@ -112,7 +107,7 @@ def test_the_code_is_asked_after_the_password(signed_in, customer, sverdlovsk):
 def test_a_code_is_good_once(signed_in, sverdlovsk):
     app, _ = turn_on(signed_in)
     sign_in_again(signed_in, sverdlovsk)
-    code = later(app)
+    code = app.next()
     assert redirected_to(signed_in.post(CODE_PAGE, {"code": code})) == HOME
     sign_in_again(signed_in, sverdlovsk)
     response = signed_in.post(CODE_PAGE, {"code": code})
@@ -143,7 +138,7 @@ def test_new_recovery_codes_replace_the_old(signed_in, sverdlovsk):
 def test_a_remembered_browser_skips_the_code_until_the_password_changes(signed_in, customer, sverdlovsk):
     app, _ = turn_on(signed_in)
     sign_in_again(signed_in, sverdlovsk)
-    response = signed_in.post(CODE_PAGE, {"code": later(app), "remember": "on"})
+    response = signed_in.post(CODE_PAGE, {"code": app.next(), "remember": "on"})
     cookie = response.cookies[second_factor.REMEMBER_COOKIE]
     assert cookie["max-age"] == 30 * 24 * 3600 and cookie["httponly"]
     assert redirected_to(sign_in_again(signed_in, sverdlovsk)) == HOME
@@ -173,13 +168,13 @@ def test_codes_are_counted_like_passwords(signed_in, customer, sverdlovsk, setti
         assert signed_in.post(CODE_PAGE, {"code": "000000"}).status_code == 400
     response = signed_in.post(CODE_PAGE, {"code": "000000"})
     assert response.status_code == 429 and "Повторите после" in response.content.decode()
-    response = signed_in.post(CODE_PAGE, {"code": later(app)})  # the right code, locked out
+    response = signed_in.post(CODE_PAGE, {"code": app.next()})  # the right code, locked out
     assert response.status_code == 429
     assert AuditEvent.objects.filter(action=Action.SECOND_FACTOR_FAILED, user=customer).count() == 3
     assert AuditEvent.objects.filter(action=Action.LOCKED, user=customer).exists()
     # A new password login does not give the code-guesser fresh attempts.
     sign_in_again(signed_in, sverdlovsk)
-    assert signed_in.post(CODE_PAGE, {"code": later(app)}).status_code == 429
+    assert signed_in.post(CODE_PAGE, {"code": app.next()}).status_code == 429
 
 
 def test_turning_it_off_wants_a_code_or_the_password(signed_in, customer, sverdlovsk):
