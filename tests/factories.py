@@ -164,7 +164,8 @@ def give_second_factor(user: User, secret: str = TOTP_SECRET) -> TOTPDevice:
 
 class PhoneApp(pyotp.TOTP):
     """An authenticator app set up from the key a page shows. It shows the code of the current
-    30-second step; `next` is the code after the one it showed last (the setup's code is spent: a code is good once, so a sign-in needs a later one).
+    30-second step; `next` is the code after the one it showed last (the setup's code is spent:
+    a code is good once, so a sign-in needs a later one).
 
     `next` counts from the code shown, not from the clock: when the setup's code reached the
     server in the following step, the server took it with a drift of -1 (django-otp's
