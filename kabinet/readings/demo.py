@@ -263,7 +263,9 @@ def _recalculate(history: AccountHistory, period: date) -> None:
 def _payments(
     spec: HistorySpec, accruals: list[AccrualRow], periods: list[date], rng: random.Random, today: date
 ) -> list[PaymentRow]:
-    """Each month's bill is paid in the following month, by habit."""
+    """Each month's bill is paid in the following month, by habit; an overpayer pays it the day
+    it comes (the 1st), or else on the first days of every month the bill just issued would
+    outweigh the surplus and the README's «Переплата» would show a debt."""
     billed: dict[date, Decimal] = {}
     for row in accruals:
         billed[row.period] = billed.get(row.period, ZERO) + row.total
@@ -274,7 +276,8 @@ def _payments(
         amount = billed[period]
         if spec.payer == "overpays" and index % 6 == 0:
             amount = to_kopecks(amount * Decimal("1.15"))
-        paid_on = next_month(period).replace(day=rng.randint(3, 12))
+        day = rng.randint(3, 12)  # drawn for every payer: the other draws stay as they were
+        paid_on = next_month(period).replace(day=1 if spec.payer == "overpays" else day)
         if paid_on <= today:
             channel = rng.choice([Payment.Channel.ONLINE, Payment.Channel.BANK, Payment.Channel.ONLINE]).value
             payments.append(PaymentRow(spec.number, paid_on, amount, channel))

@@ -5,6 +5,7 @@ Like the page's tests, these set the region's window around today instead of fre
 
 from django.utils import timezone
 import pytest
+import time_machine
 
 from kabinet.billing.periods import add_months
 from kabinet.readings.models import Reading
@@ -13,9 +14,18 @@ from tests.factories import access_token, add_reading, api_token, bearer, make_m
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+# Taken when the module is collected, and every test runs at that moment (the clock ticking on):
+# a suite crossing local midnight meanwhile would otherwise find the window set around yesterday.
+COLLECTED = timezone.now()
+TODAY = timezone.localdate(COLLECTED)
 THIS_MONTH = TODAY.replace(day=1)
 LAST_MONTH = add_months(THIS_MONTH, -1)
+
+
+@pytest.fixture(autouse=True)
+def _at_collection_time():
+    with time_machine.travel(COLLECTED):
+        yield
 
 
 @pytest.fixture

@@ -275,3 +275,17 @@ def test_the_readme_histories(loaded):
         said.group(1)
     )
     assert Meter.objects.get(account__number="660100011111").verification_due < today
+
+
+@pytest.mark.parametrize("month", range(1, 13))
+def test_an_overpayer_is_ahead_on_every_day_of_the_month(month):
+    """«Переплата» whatever the day: on the 1st the month just billed is unpaid by whoever pays
+    on the 3rd–12th, and an overpayer's surplus must not turn into a debt until then."""
+    numbers = ["660100012345", *(f"6601000{n:05d}" for n in range(100))]
+    overpayers = [spec for spec in map(history.history_spec, numbers, ["5"] * len(numbers)) if spec.payer == "overpays"]
+    assert len(overpayers) > 3
+    for day in range(1, 14):
+        for spec in overpayers:
+            plan = history.plan_history(spec, date(2027, month, day))
+            balance = sum(row.total for row in plan.accruals) - sum(row.amount for row in plan.payments)
+            assert balance < 0, (spec.number, date(2027, month, day), balance)

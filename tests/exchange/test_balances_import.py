@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 import pytest
+import time_machine
 
 from kabinet.billing.balances import rebuild_balances, rebuild_balances_of
 from kabinet.billing.models import MonthBalance
@@ -93,7 +94,10 @@ def test_the_same_file_again_is_a_duplicate(load):
 
 
 # --- validation: every rejected row with its line, nothing merged ---------------------------
-NEXT_MONTH = f"{next_month(timezone.localdate().replace(day=1)):%Y-%m}"
+# Taken when the module is collected; the test runs at that moment, or a suite crossing the
+# month's last local midnight meanwhile would find «next month» come.
+COLLECTED = timezone.now()
+NEXT_MONTH = f"{next_month(timezone.localdate(COLLECTED).replace(day=1)):%Y-%m}"
 
 
 @pytest.mark.parametrize(
@@ -123,7 +127,8 @@ NEXT_MONTH = f"{next_month(timezone.localdate().replace(day=1)):%Y-%m}"
     ],
 )
 def test_one_bad_row_rejects_the_whole_file(load, row, reason):
-    batch = load(ROWS[0], row)
+    with time_machine.travel(COLLECTED):
+        batch = load(ROWS[0], row)
     assert batch.status == ImportBatch.Status.REJECTED
     [(line, text)] = rejected(batch)
     assert line == 3 and text.startswith(reason), text

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 import pytest
+import time_machine
 
 from kabinet.billing.balances import rebuild_balances
 from kabinet.billing.models import MonthBalance, Payment
@@ -141,7 +142,10 @@ def test_one_id_with_other_data_in_one_file_is_an_error(load):
 
 
 # --- validation: every rejected row with its line, nothing merged ---------------------------
-TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
+# Taken when the module is collected; the test runs at that moment, or a suite crossing local
+# midnight meanwhile would find «tomorrow» come.
+COLLECTED = timezone.now()
+TOMORROW = (timezone.localdate(COLLECTED) + timedelta(days=1)).isoformat()
 
 
 @pytest.mark.parametrize(
@@ -169,7 +173,8 @@ TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
     ],
 )
 def test_one_bad_row_rejects_the_whole_file(load, row, reason):
-    batch = load(ROWS[0], row)
+    with time_machine.travel(COLLECTED):
+        batch = load(ROWS[0], row)
     assert batch.status == ImportBatch.Status.REJECTED
     [(line, text)] = rejected(batch)
     assert line == 3 and text.startswith(reason), text

@@ -12,14 +12,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 import pytest
+import time_machine
 
 from kabinet.billing.periods import add_months
 from kabinet.readings.models import Reading
 from tests.factories import add_reading, customer_login, make_account, make_customer, make_meter, monthly
 
-TODAY = timezone.localdate()
+# Taken when the module is collected, and every test runs at that moment (the clock ticking on):
+# a suite crossing local midnight meanwhile would otherwise find the window set around yesterday.
+COLLECTED = timezone.now()
+TODAY = timezone.localdate(COLLECTED)
 THIS_MONTH = TODAY.replace(day=1)
 LAST_MONTH = add_months(THIS_MONTH, -1)
+
+
+@pytest.fixture(autouse=True)
+def _at_collection_time():
+    with time_machine.travel(COLLECTED):
+        yield
 
 
 @pytest.fixture
