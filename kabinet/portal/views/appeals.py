@@ -19,7 +19,7 @@ from kabinet.core.storage import private_download
 from kabinet.identity import profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.portal.access import customer_required
-from kabinet.portal.appeal_forms import AppealForm, MessageForm, StatusFilterForm
+from kabinet.portal.appeal_forms import AppealForm, MessageForm, status_filter
 from kabinet.portal.fragments import appeal_list_html
 from kabinet.portal.rating_forms import RatingForm
 
@@ -31,15 +31,14 @@ def _hints() -> dict[int, str]:
 @customer_required
 def appeal_list(request: HttpRequest) -> HttpResponse:
     """«Мои обращения»: newest first, filterable by status, paginated."""
-    status_form = StatusFilterForm(request.GET)
-    status = status_form.cleaned_data["status"] if status_form.is_valid() else ""
+    status, status_field = status_filter(request.GET)
     page = services.customer_appeal_page(
         request.user, status, request.GET.get("page"), settings.KABINET_APPEALS_PER_PAGE
     )
     query = urlencode({"status": status}) + "&" if status else ""
     context = {
         "page": page,
-        "status_form": status_form,
+        "status_field": status_field,
         "status": status,
         "query": query,
         # The rows, their pages or the empty state: kept rendered (portal.fragments).
