@@ -8,6 +8,7 @@ from django.template import engines
 from django.template.defaultfilters import date as django_date
 from django.templatetags.static import StaticNode, static
 from django.test import override_settings
+from django.utils import translation
 import pytest
 
 from kabinet.core.templatetags import numeric_dates
@@ -38,11 +39,17 @@ def test_static_urls_as_djangos_and_follow_the_settings():
         assert render("{% static 'core/kabinet.css' %}") == "/elsewhere/core/kabinet.css"
 
 
-@pytest.mark.parametrize("fmt", ["d.m.Y", "d.m.Y H:i", "j E Y", "F Y", None])
+# Every format the templates use, and ones the filter must hand to Django's (other letters, an
+# escape, braces that are text to Django and syntax to str.format).
+FORMATS = ["d.m.Y", "d.m.Y H:i", "j E Y", "F Y", "E Y", "j E Y г.", "j E Y, H:i", "j E Y H:i", "H:i:s", "c", "Y-m-d",
+           "N j, Y", r"\d Y", "{d} {0} }{", "", None]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize(
     "value",
     [
-        datetime.date(2026, 1, 5),
+        *(datetime.date(2026, month, 5) for month in range(1, 13)),
         datetime.date(987, 12, 31),
         datetime.datetime(2026, 11, 30, 23, 31, tzinfo=datetime.UTC),
         datetime.datetime(2026, 3, 1, 0, 5),
@@ -62,3 +69,15 @@ def test_date_writes_what_djangos_filter_writes(settings, value, fmt):
             render(source, value=value)
         return
     assert render(source, value=value) == expected
+
+
+@pytest.mark.parametrize("fmt", ["F Y", "j E Y"])
+def test_month_names_in_the_active_language(fmt):
+    day = datetime.date(2026, 5, 9)
+    with translation.override("en"):
+        assert (
+            render(f'{{{{ value|date:"{fmt}" }}}}', value=day)
+            == django_date(day, fmt)
+            == day.strftime("%B %Y" if fmt == "F Y" else "9 %B %Y")
+        )
+    assert render(f'{{{{ value|date:"{fmt}" }}}}', value=day) == django_date(day, fmt)
