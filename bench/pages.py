@@ -20,7 +20,11 @@ after a short warm-up:
   home      GET /home/ (her account cards)
   charges   GET /accounts/<id>/ «Начисления и платежи» (two years, charts)
   appeals   GET /appeals/ «Мои обращения»
-  readings  GET /accounts/<id>/readings/ «Передать показания»
+  readings  GET /accounts/<id>/readings/ «Передать показания», by default with the region's
+            window open (the form, as customers see the page on the days they send readings,
+            its busiest); `--readings-window closed` shows the meters' facts only, as on the
+            other days of a month, and `demo` keeps the demo's 15th–25th (then it depends on
+            the day of the run)
 
 Before the load, each page's CPU in this process (`--cpu-requests`, default 300): the same
 requests through Kabinet's WSGI handler with her cookies, no server and no wrk, the medians of
@@ -83,8 +87,20 @@ def environment(data_dir: str, database: str, redis_url: str) -> dict[str, str]:
     }
 
 
-def prepare(env: dict[str, str], folder: Path, accounts: int) -> int:
-    """Migrate, load the demo and the branch; Анна's account id."""
+WINDOWS = ("open", "closed", "demo")
+
+
+def window_days(window: str, today: int) -> tuple[int, int] | None:
+    """The region's first and last day of readings for `--readings-window` (None: as it is)."""
+    if window == "open":
+        return 1, 31
+    if window == "closed":
+        return (2, 2) if today == 1 else (1, 1)
+    return None
+
+
+def prepare(env: dict[str, str], folder: Path, accounts: int, window: str = "open") -> int:
+    """Migrate, load the demo and the branch, set the readings window; Анна's account id."""
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import logging
@@ -95,6 +111,7 @@ def prepare(env: dict[str, str], folder: Path, accounts: int) -> int:
     logging.getLogger("kabinet").setLevel(logging.WARNING)
     from django.core.management import call_command
     from django.db import connection
+    from django.utils.timezone import localdate
 
     from kabinet.billing.models import PersonalAccount
 
@@ -111,7 +128,13 @@ def prepare(env: dict[str, str], folder: Path, accounts: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
     print(f"VACUUM (ANALYZE)     {time.perf_counter() - started:.0f} s", flush=True)
-    return PersonalAccount.objects.get(region__code="66", number=ACCOUNT).pk
+    account = PersonalAccount.objects.select_related("region").get(region__code="66", number=ACCOUNT)
+    if days := window_days(window, localdate().day):
+        region = account.region
+        region.readings_from_day, region.readings_to_day = days
+        region.save(update_fields=["readings_from_day", "readings_to_day"])
+    print(f"readings window      {window}: {account.region.readings_from_day}–{account.region.readings_to_day}")
+    return account.pk
 
 
 def sign_in(port: int) -> str:
@@ -228,6 +251,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="measure every target this many times (one load)")
     parser.add_argument("--cpu-requests", type=int, default=300, help="requests a CPU round (0: skip)")
     parser.add_argument("--cpu-only", action="store_true", help="the in-process CPU only, no load")
+    parser.add_argument("--readings-window", choices=WINDOWS, default="open",
+                        help="«Передать показания»: window open (the form), closed, or the demo's 15–25")  # fmt: skip
     args = parser.parse_args()
 
     binary = find_wrk()
@@ -241,7 +266,7 @@ def main() -> None:
     server = None
     try:
         env = environment(str(folder / "data"), database, args.redis)
-        account_id = prepare(env, folder, args.accounts)
+        account_id = prepare(env, folder, args.accounts, args.readings_window)
         from django.db import connections
 
         connections.close_all()
