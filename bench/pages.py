@@ -133,7 +133,10 @@ def prepare(env: dict[str, str], folder: Path, accounts: int, window: str = "ope
         region = account.region
         region.readings_from_day, region.readings_to_day = days
         region.save(update_fields=["readings_from_day", "readings_to_day"])
-    print(f"readings window      {window}: {account.region.readings_from_day}–{account.region.readings_to_day}")
+    print(
+        f"readings window      {window}: {account.region.readings_from_day}–{account.region.readings_to_day}",
+        flush=True,
+    )
     return account.pk
 
 

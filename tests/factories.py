@@ -178,6 +178,7 @@ class PhoneApp(pyotp.TOTP):
         return self.at(self.shown_at)
 
     def next(self) -> str:
+        assert self.shown_at, "the app has shown no code yet: now() first"
         return self.at(self.shown_at + self.interval)
 
 

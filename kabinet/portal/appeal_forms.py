@@ -81,18 +81,19 @@ class StatusFilterForm(forms.Form):
 _FILTER_CHOICES = frozenset(value for value, _ in StatusFilterForm.base_fields["status"].choices)
 
 
-def status_filter(data: QueryDict) -> tuple[str, SafeString]:
-    """«Мои обращения»'s filter: the status chosen ('' for all) and the field as drawn. A choice
-    of the form's (what it would find valid, as its widget reads the last value) is drawn once
-    per process: the same few selects, each cost 60 µs to build and draw on every request
-    (docs/performance.md step 9). Anything else goes through the form, which says what is wrong."""
+def status_filter(data: QueryDict) -> tuple[str, SafeString, StatusFilterForm | None]:
+    """«Мои обращения»'s filter: the status chosen ('' for all), the field as drawn, and the form
+    when it was needed. A choice of the form's (what it would find valid, as its widget reads
+    the last value) is drawn once per process: the same few selects, each cost 60 µs to build
+    and draw on every request (docs/performance.md step 9). Anything else goes through the form,
+    which says what is wrong (and, in the page's context, puts «Ошибка: » in its title)."""
     if (status := data.get("status", "")) in _FILTER_CHOICES:
-        return status, _drawn_filter(status)
+        return status, _drawn_filter(status), None
     form = StatusFilterForm(data)
-    return (form.cleaned_data["status"] if form.is_valid() else ""), form["status"].as_field_group()
+    return (form.cleaned_data["status"] if form.is_valid() else ""), form["status"].as_field_group(), form
 
 
-@cache
+@cache  # keyed by the status alone: Kabinet has one language (settings.LANGUAGES)
 def _drawn_filter(status: str) -> SafeString:
     return StatusFilterForm({"status": status})["status"].as_field_group()
 

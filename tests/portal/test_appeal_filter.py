@@ -15,21 +15,26 @@ QUERIES = ["", "status=", "page=2", *(f"status={value}" for value in Status.valu
            "status=nonsense", "status=%3Cb%3E"]  # fmt: skip
 
 
-def by_the_form(data: QueryDict) -> tuple[str, str]:
+def by_the_form(data: QueryDict) -> tuple[str, str, bool]:
     form = StatusFilterForm(data)
-    return (form.cleaned_data["status"] if form.is_valid() else ""), form["status"].as_field_group()
+    return (form.cleaned_data["status"] if form.is_valid() else ""), form["status"].as_field_group(), form.is_valid()
+
+
+def drawn(data: QueryDict) -> tuple[str, str, bool]:
+    status, html, form = status_filter(data)
+    return status, html, form is None or form.is_valid()
 
 
 @pytest.mark.parametrize("query", QUERIES)
 def test_the_same_status_and_field_as_the_form(query):
     data = QueryDict(query)
-    assert status_filter(data) == by_the_form(data)
-    assert status_filter(data) == by_the_form(data)  # and again, from memory
+    assert drawn(data) == by_the_form(data)
+    assert drawn(data) == by_the_form(data)  # and again, from memory
 
 
 def test_each_choice_is_drawn_with_its_own_option_selected():
     for value in Status.values:
-        _, html = status_filter(QueryDict(f"status={value}"))
+        _, html, _ = status_filter(QueryDict(f"status={value}"))
         assert html.count("selected") == 1 and f'value="{value}" selected' in html
 
 
@@ -37,11 +42,13 @@ def test_an_unknown_status_is_refused_next_to_the_field(client, customer):
     customer_login(client, customer)
     page = client.get(reverse("portal:appeals") + "?status=nonsense").content.decode()
     assert "Выберите корректный вариант" in page
+    assert "<title>Ошибка: Мои обращения" in page
+    assert "<title>Мои обращения" in client.get(reverse("portal:appeals") + "?status=new").content.decode()
 
 
 def test_a_changed_setting_draws_it_again():
-    _, before = status_filter(QueryDict("status=new"))
+    _, before, _ = status_filter(QueryDict("status=new"))
     with override_settings(FORM_RENDERER="django.forms.renderers.DjangoTemplates"):
-        _, other = status_filter(QueryDict("status=new"))
+        _, other, _ = status_filter(QueryDict("status=new"))
     assert other != before
     assert status_filter(QueryDict("status=new"))[1] == before

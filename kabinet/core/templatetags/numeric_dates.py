@@ -10,6 +10,8 @@ import datetime
 from functools import lru_cache
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template.defaultfilters import date as django_date
 from django.utils.dates import MONTHS, MONTHS_ALT
 from django.utils.translation import get_language
@@ -38,7 +40,7 @@ def _pattern(arg: str) -> tuple[str, bool] | None:
     for char in arg:
         if char in _FIELDS:
             parts.append(_FIELDS[char])
-        elif char == "\\" or ("a" <= char.lower() <= "z"):
+        elif char == "\\" or (char.isascii() and char.isalpha()):
             return None
         else:
             parts.append(char.replace("{", "{{").replace("}", "}}"))
@@ -50,9 +52,14 @@ def _month_names(language: str | None) -> tuple[list[str], list[str]]:
     return [""] + [str(MONTHS[m]) for m in range(1, 13)], [""] + [str(MONTHS_ALT[m]) for m in range(1, 13)]
 
 
+@receiver(setting_changed)
+def _forget_month_names(**kwargs) -> None:
+    _month_names.cache_clear()  # a test's LANGUAGE_CODE, USE_I18N or LOCALE_PATHS
+
+
 @register.filter(expects_localtime=True, is_safe=False)
 def date(value: object, arg: str | None = None) -> str:
-    compiled = _pattern(arg) if arg else None
+    compiled = _pattern(arg) if arg and type(arg) is str else None
     if compiled is None or not isinstance(value, datetime.date):
         return django_date(value, arg)
     pattern, shows_time = compiled

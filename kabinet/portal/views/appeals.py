@@ -31,7 +31,7 @@ def _hints() -> dict[int, str]:
 @customer_required
 def appeal_list(request: HttpRequest) -> HttpResponse:
     """«Мои обращения»: newest first, filterable by status, paginated."""
-    status, status_field = status_filter(request.GET)
+    status, status_field, status_form = status_filter(request.GET)
     page = services.customer_appeal_page(
         request.user, status, request.GET.get("page"), settings.KABINET_APPEALS_PER_PAGE
     )
@@ -39,6 +39,7 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "status_field": status_field,
+        "status_form": status_form,  # when the filter was refused: the title says «Ошибка: »
         "status": status,
         "query": query,
         # The rows, their pages or the empty state: kept rendered (portal.fragments).
