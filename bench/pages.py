@@ -223,12 +223,17 @@ def report(results: dict[str, dict], hellos: dict[str, dict], args, loads: list[
     ]
     rates = {name: hello["rate"] for name, hello in hellos.items()}
     lines += wrk_table(results, "hello", verdict_of, status_label="non-200", ratio_digits=3, baseline_rates=rates)
-    lines.append("hello      right before each page, req/s: " + ", ".join(f"{n} {r:.0f}" for n, r in rates.items()))
+    lines.append("hello      right before each page, req/s: " + ", ".join(_hello_figure(n, h) for n, h in hellos.items()))
     lines.append(
         f"targets    every page ≥ {DEFAULT_RATIO} of hello (charges ≥ {TARGET_RATIO['charges']}); "
         f"p99 < {TARGET_P99_MS:g} ms at 32 connections"
     )
     return "\n".join(lines)
+
+
+def _hello_figure(page: str, hello: dict) -> str:
+    failed = " FAILED RESPONSES" if hello["non2xx"] or hello["socket_errors"] else ""
+    return f"{page} {hello['rate']:.0f}{failed}"
 
 
 def verdict_of(name: str, ratio: float, p99: float) -> str:
@@ -255,7 +260,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15, help="length of each measured run (default 15)")
     parser.add_argument("--warmup", type=float, default=3, help="unmeasured run before each target (default 3)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15", help="REDIS_URL of the run; '' for locmem")
-    parser.add_argument("--only", default="", help="comma-separated pages to load (hello always runs)")
+    parser.add_argument("--only", default="", help="comma-separated pages to load (each after a hello)")
     parser.add_argument("--repeat", type=int, default=1, help="measure every target this many times (one load)")
     parser.add_argument("--cpu-requests", type=int, default=300, help="requests a CPU round (0: skip)")
     parser.add_argument("--cpu-only", action="store_true", help="the in-process CPU only, no load")

@@ -58,6 +58,8 @@ def meter_states(
 ) -> list[MeterState]:
     """Each active meter's state, the meters and their readings in one statement. A caller that
     has the account's window already passes it (its day is then `today`)."""
+    if window is not None and today is not None:
+        raise TypeError("pass today or the window, not both: the window has its day")
     if window is None:
         window = reading_window(account.region, today_or(today))
     today, period = window.today, window.period

@@ -5,13 +5,17 @@ the current template and by a copy of the template before step 10 of docs/perfor
 page has: the form unbound, refused values, warnings asked and confirmed, the window closed, and
 names with markup in them."""
 
+from datetime import date
 from pathlib import Path
+from unittest import mock
 
+from django.forms import BooleanField, Form
 from django.template import engines
 import pytest
 
 from kabinet.billing.models import Service
-from kabinet.portal.templatetags.readings_page import readings_tabs
+from kabinet.portal.templatetags.readings_page import _confirmation, readings_tabs, readings_window_line
+from kabinet.readings.window import Window
 from tests.factories import add_reading, make_meter, monthly
 
 # The window's fixtures and the clock of the readings page's tests.
@@ -33,10 +37,11 @@ def drawn_alike(response) -> str:
     """The page from the response's context by the old template and by the current one, which
     must be the same; returns it."""
     assert response.templates[0].name == "portal/readings/submit.html"
-    context = response.context[0].flatten()  # the page's own, before its layout and includes
+    context = response.context[0].flatten()  # the page's own, with its CSRF token, over the processors'
+    request = response.wsgi_request  # its resolver_match: {% url %} and the tabs find the namespace
     engine = engines["django"]
-    old = engine.from_string((OLD / "readings_submit.html").read_text(encoding="utf-8")).render(context)
-    new = engine.get_template("portal/readings/submit.html").render(context)
+    old = engine.from_string((OLD / "readings_submit.html").read_text(encoding="utf-8")).render(context, request)
+    new = engine.get_template("portal/readings/submit.html").render(context, request)
     assert new == old
     return new
 
@@ -89,6 +94,27 @@ def test_a_reading_already_sent(signed_in, open_window, account, meters):  # noq
 def test_the_window_closed(signed_in, closed_window, account, meters):  # noqa: F811
     page = drawn_alike(signed_in.get(url(account)))
     assert "Сейчас показания не принимаются" in page
+
+
+def test_markup_in_a_confirmation_and_the_window_line_is_escaped_as_the_templates_did():
+    """The pages' own texts hold no markup; these hold it to Django's escaping all the same."""
+    form = Form({})
+    form.fields["confirm"] = BooleanField(label=HOSTILE, help_text=HOSTILE, required=False)
+    assert form.is_valid()
+    form.add_error("confirm", HOSTILE)
+    old = (OLD / "readings_submit.html").read_text(encoding="utf-8")
+    start = old.index('<div class="field field-checkbox confirm')
+    confirm = old[start : old.index("{% endwith %}", start)]
+    expected = engines["django"].from_string(confirm).render({"field": form["confirm"]})
+    assert _confirmation(form["confirm"]) == expected
+    assert "&lt;b&gt;" in expected and "<b>" not in expected
+
+    window = Window(date(2026, 11, 1), date(2026, 11, 1), date(2026, 11, 30), date(2026, 11, 5), 1, 30)
+    line = old[old.index('readings-window">') + len('readings-window">') : old.index("</p>\n{% if refusal %}")]
+    with mock.patch.object(Window, "rule", HOSTILE):
+        expected = engines["django"].from_string("{% load kabinet %}" + line).render({"window": window})
+        assert readings_window_line(window) == expected
+    assert expected.startswith("&lt;b&gt;")
 
 
 @pytest.mark.parametrize("current", ["submit", "history", "other"])
