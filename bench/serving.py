@@ -82,17 +82,19 @@ def load_average() -> str:
 
 
 def wrk_table(results: dict[str, dict], baseline: str, verdict_of, *, queue_connections: int | None = None,
-              status_label: str = "non-2xx", ratio_digits: int = 2) -> list[str]:  # fmt: skip
+              status_label: str = "non-2xx", ratio_digits: int = 2,
+              baseline_rates: dict[str, float] | None = None) -> list[str]:  # fmt: skip
     """The header and a row per target of `run_wrk` figures, each target's rate as a ratio of
-    `baseline`'s; `verdict_of(name, ratio, p99_ms)` judges the others. With `queue_connections`,
-    a column of the mean latency that rate implies with every connection waiting (Little's law)."""
+    `baseline`'s (or of its own in `baseline_rates`: the baseline measured right before it);
+    `verdict_of(name, ratio, p99_ms)` judges the others. With `queue_connections`, a column of the
+    mean latency that rate implies with every connection waiting (Little's law)."""
     queue = f" {'queue ms':>8}" if queue_connections else ""
     lines = [
         f"{'target':<9} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}{queue}"
         f" {status_label:>7} {'ratio':>6}  verdict"
     ]
     for name, r in results.items():
-        ratio = r["rate"] / results[baseline]["rate"]
+        ratio = r["rate"] / (baseline_rates or {}).get(name, results[baseline]["rate"])
         p99 = r["p99_us"] / 1000
         verdict = "baseline" if name == baseline else verdict_of(name, ratio, p99)
         if r["non2xx"] or r["socket_errors"]:

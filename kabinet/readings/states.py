@@ -9,7 +9,7 @@ from kabinet.billing.models import PersonalAccount
 from kabinet.core.compiled import Compiled, sentinel
 from kabinet.readings.models import Meter, Reading
 from kabinet.readings.selectors import READING_COLUMNS, meters_and_window_readings
-from kabinet.readings.window import reading_window, today_or
+from kabinet.readings.window import Window, reading_window, today_or
 
 
 def verification_notice(meter: Meter, today: date | None = None) -> str:
@@ -53,10 +53,16 @@ def labelled_values(reading: Reading | None) -> list[tuple[str, int]]:
 _WINDOW = Compiled(meters_and_window_readings, sentinel.integer(0), sentinel.day(0))
 
 
-def meter_states(account: PersonalAccount, today: date | None = None) -> list[MeterState]:
-    """Each active meter's state, the meters and their readings in one statement."""
-    today = today_or(today)
-    period = reading_window(account.region, today).period
+def meter_states(
+    account: PersonalAccount, today: date | None = None, *, window: Window | None = None
+) -> list[MeterState]:
+    """Each active meter's state, the meters and their readings in one statement. A caller that
+    has the account's window already passes it (its day is then `today`)."""
+    if window is not None and today is not None:
+        raise TypeError("pass today or the window, not both: the window has its day")
+    if window is None:
+        window = reading_window(account.region, today_or(today))
+    today, period = window.today, window.period
     found: dict[int, MeterState] = {}
     for row in _WINDOW.instances(account.pk, period):
         state = found.get(row.pk)

@@ -91,6 +91,16 @@ def test_equal_keys_of_another_type_are_drawn_apart():
     assert template.render({"key": "<b>"}) == "&lt;b&gt;"
 
 
+def test_a_literal_key_is_drawn_once():
+    """A literal passed by an include (`with tab="list"`) is a SafeString: drawn once too."""
+    template = compile_("{% once key %}{{ key }}{% url 'portal:home' %}{% endonce %}")
+    node = template.template.nodelist.get_nodes_by_type(OnceNode)[0]
+    outer = engines["django"].from_string('{% include inner with key="list" %}')
+    for _ in range(3):
+        assert outer.render({"inner": template.template}) == "list" + reverse("portal:home")
+    assert list(node.drawings.values()) == ["list" + reverse("portal:home")]
+
+
 def test_the_script_prefix_is_part_of_the_drawing():
     source = "{% once %}{% url 'portal:home' %}{% endonce %}"
     home = reverse("portal:home")

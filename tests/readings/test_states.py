@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+import pytest
 
 from kabinet.billing.periods import add_months
 from kabinet.readings.models import Reading
@@ -111,3 +112,18 @@ def test_no_account_or_window_compiles_sql_after_the_first(account, sverdlovsk):
     assert compiled == [] and len(queries) == 4
     assert [len(states) for states in found] == [4, 1, 4, 1]
     assert found[1][0].previous.values == (40,) and found[3][0].previous.values == (40,)
+
+
+def test_a_window_given_is_used_as_is_and_not_with_another_day(account):
+    """The page and the API pass the window they worked out: the same states as from its day."""
+    meter = make_meter(account)
+    window = reading_window(account.region, timezone.localdate())
+    add_reading(meter, add_months(window.period, -1), 100)
+    with CaptureQueriesContext(connection) as queries:
+        given = meter_states(account, window=window)
+    assert len(queries) == 1
+    assert [(s.meter.pk, s.previous.pk) for s in given] == [
+        (s.meter.pk, s.previous.pk) for s in meter_states(account, window.today)
+    ]
+    with pytest.raises(TypeError):
+        meter_states(account, window.today, window=window)

@@ -135,7 +135,7 @@ def meter_out(state: MeterState) -> MeterOut:
 def list_meters(request: HttpRequest, account_id: ObjectId):
     account = account_or_404(request.auth, account_id)
     window = reading_window(account.region)
-    states = meter_states(account, window.today)
+    states = meter_states(account, window=window)
     refusal = services.refusal(account, window)
     return MetersOut(window=window_out(window, refusal), meters=[meter_out(state) for state in states])
 

@@ -11,7 +11,8 @@ zone or language). Anything else (a block, the CSRF token, a variable that is no
 include) is a TemplateSyntaxError naming it, so a per-request value can never be drawn once
 and shown to the next customer.
 
-A key's value must be a str, an int, a bool or None (anything else is drawn every time), and
+A key's value must be a str (a literal's SafeString too), an int, a bool or None (anything else
+is drawn every time), and
 the drawings are also keyed by what `{% url %}` and the words depend on: the namespace's
 current instance, the URLconf, the script prefix, the language, and whether autoescaping is on.
 The static files' URLs are the same for every request of a deployment; a test changing a
@@ -28,6 +29,7 @@ from django.dispatch import receiver
 from django.template.base import FilterExpression, Node, NodeList, TextNode, VariableNode
 from django.template.defaulttags import IfNode, URLNode
 from django.templatetags.static import StaticNode
+from django.utils.safestring import SafeString
 
 from kabinet.core.templatetags.cached_url import current_app_of, reversing_with
 
@@ -35,7 +37,9 @@ register = template.Library()
 
 _ALL: "WeakSet[OnceNode]" = WeakSet()  # without the cached loader (DEBUG) templates come and go
 MAX_DRAWINGS = 64  # a node's keys take a few values (a flag, a section, a region's contacts)
-_PLAIN = frozenset({str, int, bool, type(None)})  # what a key's value may be
+# What a key's value may be. SafeString is what a literal becomes ({% include … with tab="list" %}):
+# its type is in the drawing's key, so it is never drawn as the same text in a str.
+_PLAIN = frozenset({str, SafeString, int, bool, type(None)})
 _DRAWN_WITH = object()  # its key in the render context
 
 

@@ -18,7 +18,7 @@ from kabinet.readings.window import reading_window
 def readings(request: HttpRequest, account_id: int) -> HttpResponse:
     account = customer_account(request.user, account_id)
     window = reading_window(account.region)
-    states = meter_states(account, window.today)
+    states = meter_states(account, window=window)
     refusal = services.refusal(account, window) or ("" if states else "По этому лицевому счёту нет счётчиков.")
     if refusal:  # the meters' facts without a form: most of a month, and a POST all the same
         blocks = [MeterBlock(state.meter, state) for state in states]
