@@ -223,7 +223,8 @@ def report(results: dict[str, dict], hellos: dict[str, dict], args, loads: list[
     ]
     rates = {name: hello["rate"] for name, hello in hellos.items()}
     lines += wrk_table(results, "hello", verdict_of, status_label="non-200", ratio_digits=3, baseline_rates=rates)
-    lines.append("hello      right before each page, req/s: " + ", ".join(_hello_figure(n, h) for n, h in hellos.items()))
+    before = ", ".join(_hello_figure(name, hello) for name, hello in hellos.items())
+    lines.append(f"hello      right before each page, req/s: {before}")
     lines.append(
         f"targets    every page ≥ {DEFAULT_RATIO} of hello (charges ≥ {TARGET_RATIO['charges']}); "
         f"p99 < {TARGET_P99_MS:g} ms at 32 connections"
