@@ -259,16 +259,18 @@ def test_the_home_card_shows_an_imported_payment(client, load, accounts):
 
 
 # --- a payment made in Kabinet comes back from billing ---------------------------------------
-YESTERDAY = timezone.localdate() - timedelta(days=1)
+YESTERDAY = timezone.localdate(COLLECTED) - timedelta(days=1)
 
 
 @pytest.fixture
 def kabinets(demo_acquirer, accounts):
     """A payment of 812.40 ₽ to the first account made in Kabinet yesterday (its entry dated
-    so), as the customer pays it in the demo."""
-    payment = paid_in_demo(make_customer("+79120000001", accounts[0]), accounts[0], "812.40")
-    Payment.objects.filter(pk=payment.ledger_entry_id).update(paid_on=YESTERDAY)
-    return payment
+    so), as the customer pays it in the demo. The test runs at the moment the module was
+    collected: «yesterday» and «today» stay one day apart across local midnight."""
+    with time_machine.travel(COLLECTED):
+        payment = paid_in_demo(make_customer("+79120000001", accounts[0]), accounts[0], "812.40")
+        Payment.objects.filter(pk=payment.ledger_entry_id).update(paid_on=YESTERDAY)
+        yield payment
 
 
 def kabinet_row(payment, *, account="660100000001", day=None, amount="812.40"):
