@@ -12,9 +12,9 @@ include) is a TemplateSyntaxError naming it, so a per-request value can never be
 and shown to the next customer.
 
 A key's value must be a str (a literal's SafeString too), an int, a bool or None (anything else
-is drawn every time), and
-the drawings are also keyed by what `{% url %}` and the words depend on: the namespace's
-current instance, the URLconf, the script prefix, the language, and whether autoescaping is on.
+is drawn every time), and the drawings are also keyed by what `{% url %}` and the words depend
+on: the namespace's current instance, the URLconf, the script prefix, the language, and whether
+autoescaping is on.
 The static files' URLs are the same for every request of a deployment; a test changing a
 setting (override_settings) clears every drawing.
 """
