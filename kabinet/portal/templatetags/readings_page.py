@@ -3,7 +3,7 @@ the tabs over the page and its history, and the form's fieldsets (each meter wit
 confirmations). With the window open, the days customers send readings, these were about a
 third of the page's rendering (docs/performance.md, step 10). Like the form fields they are
 made of (core.form_html), they write the bytes of the templates they replaced:
-tests/portal/test_readings_page_html.py holds them to copies of those templates."""
+tests/portal/test_readings.py holds them to copies of those templates."""
 
 from django import template
 from django.forms import BoundField
