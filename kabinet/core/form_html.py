@@ -142,7 +142,8 @@ WIDGETS: dict[str, Callable[[dict], str]] = {
 }
 
 
-def _errors(field: BoundField, errors: Iterable) -> str:
+def errors_html(field: BoundField, errors: Iterable) -> str:
+    """A field's messages, with the id its widget's aria-describedby points to."""
     messages = "".join(f"<p>{text(error)}</p>" for error in errors)
     return f'<div class="field-errors" id="{text(field.auto_id)}_error" role="alert">{messages}</div>'
 
@@ -161,5 +162,5 @@ def field_html(field: BoundField) -> SafeString:
         body = f"\n  {label}\n  {text(field)}\n"
     help_text = f'<p class="help" id="{auto_id}_helptext">{field.help_text}</p>' if field.help_text else ""
     invalid = " field-invalid" if errors else ""
-    tail = _errors(field, errors) if errors else ""
+    tail = errors_html(field, errors) if errors else ""
     return mark_safe(f'<div class="field field-{widget_type}{invalid}">\n{body}\n{help_text}\n{tail}\n</div>')  # noqa: S308 (parts escaped)

@@ -9,7 +9,7 @@ from django import template
 from django.forms import BoundField
 from django.utils.safestring import SafeString, mark_safe
 
-from kabinet.core.form_html import field_html, text
+from kabinet.core.form_html import errors_html, field_html, text
 from kabinet.core.templatetags.cached_url import cached_reverse, current_app_of
 from kabinet.core.templatetags.kabinet import nbsp
 from kabinet.core.templatetags.numeric_dates import date
@@ -77,10 +77,9 @@ def _confirmation(field: BoundField) -> str:
     auto_id = text(field.auto_id)
     errors = field.errors
     invalid = " field-invalid" if errors else ""
-    error_list = "".join(f"<p>{text(error)}</p>" for error in errors)
-    errors_html = f'<div class="field-errors" id="{auto_id}_error" role="alert">{error_list}</div>' if errors else ""
+    error_list = errors_html(field, errors) if errors else ""
     help_html = f'<p class="help" id="{auto_id}_helptext">{text(field.help_text)}</p>' if field.help_text else ""
     return (
-        f'<div class="field field-checkbox confirm{invalid}">\n{errors_html}\n{help_html}\n'
+        f'<div class="field field-checkbox confirm{invalid}">\n{error_list}\n{help_html}\n'
         f'  <div class="checkbox-row">{text(field)} <label for="{auto_id}">{text(field.label)}</label></div>\n</div>\n'
     )
