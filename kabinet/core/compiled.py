@@ -44,7 +44,7 @@ from typing import Any
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Model, QuerySet
+from django.db.models import CharField, Expression, Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 
 
@@ -322,26 +322,51 @@ class Compiled:
 def rows_digest(reads: Sequence[tuple[Compiled, tuple]], using: str = "default") -> str | None:
     """A digest of every column of every row the compiled `reads` (each a statement and its
     arguments) return, computed by PostgreSQL in one statement: None on other databases, where
-    the caller digests the rows itself.
-
-    What a cache keyed by the rows (portal.fragments) needs on a hit, without reading them: each
-    read's rows as text (`record::text`: every column, quoted where a value holds a delimiter),
-    in the order of that text, aggregated and hashed apart, then the hashes hashed together. The
-    statement's text depends only on the compiled statements', so `_cursor` prepares it once."""
+    the caller digests the rows itself. `RowsDigest` is the same digest as a column of another
+    statement."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return None
+    sql, params = _digest_sql(reads, using)
+    with _cursor(connection) as cursor:
+        cursor.execute(f"SELECT {sql}", params)  # set-based: not a write (a digest of compiled SELECTs)
+        return cursor.fetchone()[0]
+
+
+class RowsDigest(Expression):
+    """`rows_digest(reads)` as a column of the statement it annotates, so that a page reads its
+    rows' digest with its other data (portal.fragments, «Начисления и платежи»); NULL on other
+    databases than PostgreSQL. Its reads' arguments may be another Compiled's sentinels: their
+    SQL's parameters are that statement's."""
+
+    output_field = CharField()
+
+    def __init__(self, reads: Sequence[tuple[Compiled, tuple]]):
+        super().__init__()
+        self.reads = reads
+
+    def as_sql(self, compiler, connection) -> tuple[str, list[Any]]:
+        return "NULL", []
+
+    def as_postgresql(self, compiler, connection) -> tuple[str, list[Any]]:
+        return _digest_sql(self.reads, connection.alias)
+
+
+def _digest_sql(reads: Sequence[tuple[Compiled, tuple]], using: str) -> tuple[str, list[Any]]:
+    """The digest's expression: each read's rows hashed (`hash_record_extended`: every column,
+    PostgreSQL 14+), the hashes summed, so in any order, with the count of rows; the reads' parts
+    joined in their order and hashed together. Summing 64-bit hashes took PostgreSQL a third less
+    than the rows' text sorted and hashed (docs/performance.md, step 11); a change of a row
+    changes its sum but with a chance of 2^-64. Its text depends only on the compiled statements',
+    so `_cursor` prepares it once a connection as it does them."""
     parts, params = [], []
     for compiled, args in reads:
         found = compiled.sql_and_params(*args, using=using)
         if found is None:  # matches no row: as an empty read
-            parts.append("md5('')")
+            parts.append("'0:0'")
             continue
         sql, read_params = found
         # The compiled statement's own SQL (the ORM's, parameters apart): nothing from outside.
-        parts.append(f"md5(coalesce((SELECT string_agg(t::text, ',' ORDER BY t::text) FROM ({sql}) t), ''))")  # noqa: S608
+        parts.append(f"(SELECT count(*) || ':' || coalesce(sum(hash_record_extended(t, 0)), 0) FROM ({sql}) t)")  # noqa: S608
         params += read_params
-    statement = f"SELECT md5(concat_ws('|', {', '.join(parts)}))"
-    with _cursor(connection) as cursor:
-        cursor.execute(statement, params)  # set-based: not a write (a digest of compiled SELECTs)
-        return cursor.fetchone()[0]
+    return f"md5(concat_ws('|', {', '.join(parts)}))", params

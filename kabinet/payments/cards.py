@@ -11,6 +11,7 @@ from django.http import Http404
 
 from kabinet.billing.access import customer_account_query, customer_accounts
 from kabinet.billing.balances import AccountSummary, summaries_from, with_summary_columns
+from kabinet.billing.history import history_digest_column
 from kabinet.billing.models import PersonalAccount
 from kabinet.core.compiled import Compiled, Rows, sentinel
 from kabinet.payments.autopay_models import AutoPayment
@@ -108,27 +109,34 @@ def cards_of(accounts: list[PersonalAccount], user, today: date) -> Cards:
 @dataclass(frozen=True)
 class AccountCard:
     """An account of the customer's, its payments in progress and the customer's autopayment
-    of it: what a page about one account shows above its own data."""
+    of it: what «Начисления и платежи» shows above the account's history, and the history's
+    digest (`billing.history.history_digest`, None where the database does not compute it)."""
 
     account: PersonalAccount
     in_progress: list[OnlinePayment]
     autopayment: AutoPayment | None
+    history_digest: str | None
 
 
+# The history's digest in the same statement: a page served from the cache reads nothing else
+# of the account (docs/performance.md, step 11).
 _ACCOUNT = Compiled(
-    lambda user, account: with_card_flags(customer_account_query(user, account), user),
+    lambda user, account: with_card_flags(customer_account_query(user, account), user).annotate(
+        card_history_digest=history_digest_column(account)
+    ),
     sentinel.integer(0),
     sentinel.integer(1),
 )
 
 
 def customer_account_card(user, account_id: int) -> AccountCard:
-    """`billing.access.customer_account` with its card's payments in one query (and one more
-    each only when there are some). Anyone else's account is not found."""
+    """`billing.access.customer_account` with its card's payments and its history's digest in
+    one query (and one more each for payments only when there are some). Anyone else's account
+    is not found."""
     found = _ACCOUNT.instances(user.pk, int(account_id))
     if not found:
         raise Http404
     account = found[0]
     pending = in_progress_by_account([account] if account.card_in_progress else [])
     autopayments = autopayments_by_account([account] if account.card_autopayment else [], user)
-    return AccountCard(account, pending.get(account.pk, []), autopayments.get(account.pk))
+    return AccountCard(account, pending.get(account.pk, []), autopayments.get(account.pk), account.card_history_digest)

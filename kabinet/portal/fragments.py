@@ -27,12 +27,11 @@ from redis import RedisError
 
 from kabinet.appeals.models import Appeal, Status
 from kabinet.billing import money
-from kabinet.billing.history import History, account_history, history_digest
+from kabinet.billing.history import History, account_history
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import month_name
 from kabinet.core.templatetags.cached_url import reversing_with
-from kabinet.payments.autopay_models import AutoPayment
-from kabinet.payments.cards import Cards, card_rows, cards_of, has_card_extras
+from kabinet.payments.cards import AccountCard, Cards, card_rows, cards_of, has_card_extras
 from kabinet.portal.charts import Bar, bar_chart
 
 logger = logging.getLogger("kabinet.portal")
@@ -125,15 +124,16 @@ def _written_with() -> tuple[str, str, str, str]:
     return (str(urlconf or settings.ROOT_URLCONF), prefix, language, get_current_timezone_name())
 
 
-def account_html(account: PersonalAccount, autopayment: AutoPayment | None, pay_online: bool) -> SafeString:
+def account_html(card: AccountCard, pay_online: bool) -> SafeString:
     """«Начисления и платежи» under the payments in progress: the balance card (К оплате or
     Переплата, the autopayment line, «Оплатить») and the history, or the empty state.
 
     Keyed by the history's rows and the card's data (the account as read with its flags and
     related rows, the customer's autopayment, whether online payment works). On PostgreSQL the
-    history's digest is one statement (`history_digest`), so a hit reads no history row at all;
-    elsewhere it is the rows' own (`History.fingerprint`), read as before."""
-    digest = history_digest(account)
+    history's digest comes with the card, in the account's statement (`history_digest_column`),
+    so a hit reads no history row at all; elsewhere it is the rows' own (`History.fingerprint`),
+    read as before."""
+    account, autopayment, digest = card.account, card.autopayment, card.history_digest
     history = None
     if digest is None:
         history = account_history(account)
@@ -153,8 +153,8 @@ def account_html(account: PersonalAccount, autopayment: AutoPayment | None, pay_
         }
         return render_to_string(ACCOUNT_TEMPLATE, context)
 
-    card = digest_of(account, autopayment, pay_online)
-    return kept_html("account", f"{account.pk}:{digest}:{card}", draw)
+    drawn_with = digest_of(account, autopayment, pay_online)
+    return kept_html("account", f"{account.pk}:{digest}:{drawn_with}", draw)
 
 
 def history_html(account: PersonalAccount, history: History, digest: str | None = None) -> SafeString:

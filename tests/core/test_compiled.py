@@ -11,11 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 import pytest
 
-from kabinet.billing.models import Accrual, Payment, Service
-from kabinet.core.compiled import Compiled, rows_digest, sentinel
+from kabinet.billing.models import Accrual, Payment, PersonalAccount, Service
+from kabinet.core.compiled import Compiled, RowsDigest, rows_digest, sentinel
 from kabinet.identity.models import User
 from kabinet.readings.models import Reading
-from tests.factories import accrue, add_reading, make_customer, make_meter
+from tests.factories import accrue, add_reading, make_account, make_customer, make_meter
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +199,23 @@ def test_rows_digest_is_postgresqls_over_every_column_of_every_row(account):
     assert after != before
     Payment.objects.filter(account=account).update(amount=Decimal("10.01"))
     assert rows_digest(reads) != after
+
+
+def test_a_rows_digest_column_is_rows_digest_of_the_rows_own_arguments(account, sverdlovsk):
+    """`RowsDigest` in a compiled statement, its reads given that statement's sentinel: each run's
+    digest is `rows_digest` of the reads with that run's argument (NULL off PostgreSQL)."""
+    accrued = Compiled(lambda pk: Accrual.objects.filter(account=pk).select_related("service"), sentinel.integer(0))
+    paid = Compiled(lambda pk: Payment.objects.filter(account=pk), sentinel.integer(0))
+    with_digest = Compiled(
+        lambda pk: PersonalAccount.objects.filter(pk=pk).annotate(digest=RowsDigest([(accrued, (pk,)), (paid, (pk,))])),
+        sentinel.integer(0),
+    )
+    other = make_account(sverdlovsk, "660100000077", house="7")
+    accrue(account, date(2026, 9, 1))
+    Payment.objects.create(account=account, paid_on=date(2026, 9, 5), amount=Decimal("10.00"), channel="bank")
+    digests = {a.pk: with_digest.instances(a.pk)[0].digest for a in (account, other)}
+    assert digests == {a.pk: rows_digest([(accrued, (a.pk,)), (paid, (a.pk,))]) for a in (account, other)}
+    if connection.vendor == "postgresql":
+        assert digests[account.pk] != digests[other.pk]
+    else:
+        assert set(digests.values()) == {None}

@@ -76,23 +76,19 @@ def test_home_reads_payments_in_progress_and_autopayments_only_when_there_are_so
     assert page.count("Платёж в обработке") == 2 and page.count("15-го числа") == 2
 
 
-def history_reads() -> int:
-    """The history's statements when the page is drawn: its three reads, and on PostgreSQL
-    their digest first (billing.history.history_digest); elsewhere the digest is the rows'."""
-    return 4 if connection.vendor == "postgresql" else 3
-
-
-def test_charges_read_the_account_and_the_history_three_times(signed_in, account, django_assert_num_queries):
+def test_charges_read_the_account_and_then_the_history_three_times(signed_in, account, django_assert_num_queries):
     make_billed(account)
     url = reverse("portal:account", kwargs={"account_id": account.pk})
-    get(signed_in, django_assert_num_queries, url, 2 + history_reads())
-    # From the cache: on PostgreSQL the history's digest alone, elsewhere its rows to digest.
-    get(signed_in, django_assert_num_queries, url, 3 if connection.vendor == "postgresql" else 5)
+    get(signed_in, django_assert_num_queries, url, 2 + 3)
+    # From the cache: on PostgreSQL the history's digest came with the account, elsewhere its
+    # rows are read to digest.
+    get(signed_in, django_assert_num_queries, url, 2 if connection.vendor == "postgresql" else 5)
 
 
-def test_on_postgresql_charges_from_the_cache_are_one_history_statement(signed_in, account):
-    """A cache hit reads the user, the account's card and the history's digest, computed by
-    PostgreSQL over every row of its three reads: no row of the history (docs/performance.md «6e.»)."""
+def test_on_postgresql_charges_from_the_cache_read_the_user_and_the_account(signed_in, account):
+    """A cache hit reads the user and the account's card with the history's digest, computed by
+    PostgreSQL over every row of its three reads: no row of the history (docs/performance.md «6e.»,
+    step 11)."""
     if connection.vendor != "postgresql":
         pytest.skip("the history digested by the database is PostgreSQL's (elsewhere: the fingerprint)")
     make_billed(account)
@@ -101,11 +97,11 @@ def test_on_postgresql_charges_from_the_cache_are_one_history_statement(signed_i
     with CaptureQueriesContext(connection) as captured:
         page = signed_in.get(url).content.decode()
     own = [q["sql"] for q in captured.captured_queries if '"django_session"' not in q["sql"]]
-    assert len(own) == 3, own
-    user, card, history = own
-    assert '"identity_user"' in user and '"billing_personalaccount"' in card
-    assert history.startswith("SELECT md5(")
-    assert all(table in history for table in ('"billing_monthbalance"', '"billing_accrual"', '"billing_payment"'))
+    assert len(own) == 2, own
+    user, card = own
+    assert '"identity_user"' in user and card.startswith('SELECT "billing_personalaccount"."id"')
+    assert "hash_record_extended" in card
+    assert all(table in card for table in ('"billing_monthbalance"', '"billing_accrual"', '"billing_payment"'))
     assert "К оплате: <strong>" in page and 'aria-labelledby="charts-title"' in page
 
 
@@ -116,7 +112,7 @@ def test_charges_read_payments_in_progress_and_the_autopayment_only_when_there_a
     make_online_payment(account, "100.00", status="pending")
     AutoPayment.objects.create(account=account, user=customer, status="active", day=15, cap=Decimal("5000.00"))
     url = reverse("portal:account", kwargs={"account_id": account.pk})
-    page = get(signed_in, django_assert_num_queries, url, 4 + history_reads())
+    page = get(signed_in, django_assert_num_queries, url, 4 + 3)  # + the history's three reads
     assert "Платёж в обработке" in page and "15-го числа" in page
 
 

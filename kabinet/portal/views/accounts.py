@@ -19,7 +19,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "pending": card.in_progress,
         # Two thirds of the page's time was drawing the history: the balance card and the
         # history are kept rendered (portal.fragments), and from the cache on PostgreSQL the
-        # history is one statement, its digest, and no row (docs/performance.md «6e.»).
-        "account_html": account_html(account, card.autopayment, online_payment_available()),
+        # history is its digest, read with the card, and no row (docs/performance.md «6e.», 11).
+        "account_html": account_html(card, online_payment_available()),
     }
     return render(request, "portal/accounts/detail.html", context)
