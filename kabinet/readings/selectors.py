@@ -5,6 +5,7 @@ from datetime import date
 
 from django.db.models import F, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 
+from kabinet.billing.access import customer_account_query
 from kabinet.billing.models import PersonalAccount
 from kabinet.readings.models import Meter, Reading
 
@@ -60,4 +61,16 @@ def meters_and_window_readings(account: PersonalAccount, period: date) -> QueryS
         # Meter's order ("account", its own order, would join the account and its region: all
         # these meters are the one account's), then a meter's rows by their reading's month.
         .order_by("account_id", "service__ordering", "serial", "pk", "in_window__period")
+    )
+
+
+def customer_meters_and_window_readings(user, account_id: int, period: date) -> QuerySet[Meter]:
+    """`meters_and_window_readings` of the account `account_id` if it is `user`'s
+    (billing.access), each row's account with what `customer_account` reads with it (its premises
+    and region): the account and its meters in one statement. No row: the account has no active
+    meter, or is not theirs."""
+    return (
+        meters_and_window_readings(account_id, period)
+        .filter(account__in=customer_account_query(user, account_id).values("pk"))
+        .select_related("account__premises", "account__region")
     )

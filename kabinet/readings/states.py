@@ -5,10 +5,12 @@ about a meter past its verification date (readings are still taken; billing may 
 from dataclasses import dataclass
 from datetime import date
 
+from kabinet.billing.access import customer_account
 from kabinet.billing.models import PersonalAccount
+from kabinet.billing.periods import month_start
 from kabinet.core.compiled import Compiled, sentinel
 from kabinet.readings.models import Meter, Reading
-from kabinet.readings.selectors import READING_COLUMNS, meters_and_window_readings
+from kabinet.readings.selectors import READING_COLUMNS, customer_meters_and_window_readings, meters_and_window_readings
 from kabinet.readings.window import Window, reading_window, today_or
 
 
@@ -51,6 +53,7 @@ def labelled_values(reading: Reading | None) -> list[tuple[str, int]]:
 
 # One statement for every account and window: compiled once (core.compiled).
 _WINDOW = Compiled(meters_and_window_readings, sentinel.integer(0), sentinel.day(0))
+_CUSTOMERS = Compiled(customer_meters_and_window_readings, sentinel.integer(0), sentinel.integer(1), sentinel.day(0))
 
 
 def meter_states(
@@ -62,9 +65,49 @@ def meter_states(
         raise TypeError("pass today or the window, not both: the window has its day")
     if window is None:
         window = reading_window(account.region, today_or(today))
+    return _states(_WINDOW.instances(account.pk, window.period), account, window)
+
+
+@dataclass(frozen=True)
+class AccountMeters:
+    """A customer's account, its readings window today and its meters' states."""
+
+    account: PersonalAccount
+    window: Window
+    states: list[MeterState]
+
+
+# The month the last page's window was for, on that day: which month to read the readings of
+# before the account's region is known (`customer_meter_states`). Regions' windows mostly agree;
+# a wrong guess costs the statement again, never a wrong answer.
+_last_period: tuple[date, date] | None = None
+
+
+def customer_meter_states(user, account_id: int, today: date | None = None) -> AccountMeters:
+    """`billing.access.customer_account` (Http404 if not theirs), its window and `meter_states`,
+    in one statement when the account has meters and its window is for the month guessed, two
+    otherwise: the readings' month depends on the account's region (docs/performance.md, step 11)."""
+    global _last_period
+    today = today_or(today)
+    guess = _last_period[1] if _last_period and _last_period[0] == today else month_start(today)
+    rows = _CUSTOMERS.instances(user.pk, int(account_id), guess)
+    if not rows:  # no active meter, or not theirs: the account alone says which
+        account = customer_account(user, account_id)
+        return AccountMeters(account, reading_window(account.region, today), [])
+    account = rows[0].account
+    window = reading_window(account.region, today)
+    _last_period = (today, window.period)
+    if window.period != guess:
+        return AccountMeters(account, window, meter_states(account, window=window))
+    return AccountMeters(account, window, _states(rows, account, window))
+
+
+def _states(rows: list[Meter], account: PersonalAccount, window: Window) -> list[MeterState]:
+    """The states of the account's meters from `meters_and_window_readings`' rows for the
+    window's month: a meter's row for each of its readings (or one with none)."""
     today, period = window.today, window.period
     found: dict[int, MeterState] = {}
-    for row in _WINDOW.instances(account.pk, period):
+    for row in rows:
         state = found.get(row.pk)
         if state is None:
             row.account = account  # the page's own: its region gives the contact phone

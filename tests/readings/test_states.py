@@ -7,16 +7,18 @@ account, window or meters."""
 from datetime import timedelta
 
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 import pytest
 
 from kabinet.billing.periods import add_months
+from kabinet.readings import states as states_module
 from kabinet.readings.models import Reading
 from kabinet.readings.selectors import READING_COLUMNS, previous_reading, sent_in_window
-from kabinet.readings.states import meter_states
+from kabinet.readings.states import customer_meter_states, meter_states
 from kabinet.readings.window import reading_window
-from tests.factories import add_reading, make_account, make_meter, orm_compilations
+from tests.factories import add_reading, make_account, make_customer, make_meter, orm_compilations
 
 
 def test_agrees_with_the_per_meter_rules_for_every_meter(account):
@@ -127,3 +129,65 @@ def test_a_window_given_is_used_as_is_and_not_with_another_day(account):
     ]
     with pytest.raises(TypeError):
         meter_states(account, window.today, window=window)
+
+
+def described(states) -> list[tuple]:
+    return [(s.meter.pk, s.previous and s.previous.pk, s.current and s.current.pk, s.notice) for s in states]
+
+
+# Windows whose month is not the day's own on some days: before its first day the window of
+# 25th–5th is last month's, after its last the window of 10th–12th is next month's.
+WINDOWS = [(1, 31), (25, 5), (10, 12), (20, 20)]
+
+
+@pytest.mark.parametrize("days", WINDOWS)
+@pytest.mark.parametrize("day", [1, 5, 6, 15, 28])
+def test_a_customers_meters_are_meter_states_of_their_account(customer, account, days, day, monkeypatch):
+    """The account, its window and its meters' states as `customer_account`, `reading_window` and
+    `meter_states` give them, on days whose window is for this month, the last or the next."""
+    region = account.region
+    region.readings_from_day, region.readings_to_day = days
+    region.save()
+    today = timezone.localdate().replace(day=day)
+    period, _ = kinds(account)
+    add_reading(make_meter(account, serial="00000015"), add_months(period, 1), 60)
+    monkeypatch.setattr(states_module, "_last_period", None)  # no page seen yet
+    found = customer_meter_states(customer, account.pk, today)
+    window = reading_window(region, today)
+    assert found.account == account and found.account.region.readings_from_day == days[0]
+    assert found.window == window
+    assert described(found.states) == described(meter_states(account, window=window))
+    assert all(state.meter.account is found.account for state in found.states)
+
+
+def test_the_account_and_its_meters_are_one_statement_when_the_month_is_guessed(customer, account, monkeypatch):
+    """The month guessed first is the day's own; once a window was for another month on that day,
+    that one (regions mostly agree). A wrong guess reads the meters again, with the right month."""
+    region = account.region
+    region.readings_from_day, region.readings_to_day = 25, 5  # on the 3rd: last month's window
+    region.save()
+    today = timezone.localdate().replace(day=3)
+    make_meter(account)
+    monkeypatch.setattr(states_module, "_last_period", None)  # no page seen yet
+    for statements in (2, 1):
+        with CaptureQueriesContext(connection) as queries:
+            found = customer_meter_states(customer, account.pk, today)
+        assert len(queries) == statements and found.window.period == add_months(today.replace(day=1), -1)
+        assert len(found.states) == 1
+
+
+def test_anothers_account_is_not_found_with_its_meters_or_without(customer, account, sverdlovsk):
+    other = make_account(sverdlovsk, "660100000078", house="78")
+    make_meter(other, serial="00000041")
+    bare = make_account(sverdlovsk, "660100000079", house="79")
+    make_customer("+79120000002", other)
+    make_customer("+79120000003", bare)
+    for anothers in (other, bare):
+        with pytest.raises(Http404):
+            customer_meter_states(customer, anothers.pk)
+
+
+def test_an_account_without_meters_is_found_without_states(customer, account):
+    found = customer_meter_states(customer, account.pk)
+    assert found.account == account and found.states == []
+    assert found.window == reading_window(account.region, timezone.localdate())

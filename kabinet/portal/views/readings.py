@@ -10,15 +10,13 @@ from kabinet.portal.access import customer_required
 from kabinet.portal.readings_forms import MeterBlock, ReadingsForm
 from kabinet.readings import services
 from kabinet.readings.history import meter_histories
-from kabinet.readings.states import meter_states
-from kabinet.readings.window import reading_window
+from kabinet.readings.states import customer_meter_states
 
 
 @customer_required
 def readings(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = customer_account(request.user, account_id)
-    window = reading_window(account.region)
-    states = meter_states(account, window=window)
+    found = customer_meter_states(request.user, account_id)
+    account, window, states = found.account, found.window, found.states
     refusal = services.refusal(account, window) or ("" if states else "По этому лицевому счёту нет счётчиков.")
     if refusal:  # the meters' facts without a form: most of a month, and a POST all the same
         blocks = [MeterBlock(state.meter, state) for state in states]
