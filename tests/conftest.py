@@ -13,6 +13,7 @@ import pytest
 from kabinet.billing import registry
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.identity.models import User
+from kabinet.readings import states as readings_states
 
 # Re-exported for code that still imports them from here; new tests import tests.factories.
 from tests.factories import (  # noqa: F401
@@ -53,6 +54,7 @@ def _isolated(settings, tmp_path):
     settings.KABINET_PD_KEYS = [PD_KEY]
     cache.clear()
     registry.forget_contacts()  # kept per process (the footer's), as the cache it is checked against
+    readings_states.forget_period_guess()  # a hint kept per process: each test guesses from the day
     yield
     cache.clear()
 

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount
 from kabinet.billing.periods import month_start
-from kabinet.core.compiled import Compiled, Rows, RowsDigest, rows_digest, sentinel
+from kabinet.core.compiled import Compiled, Rows, RowsDigest, sentinel
 
 
 @dataclass
@@ -99,17 +99,12 @@ def account_history(account: PersonalAccount, months: int = 24) -> History:
     return History(balances, accruals_of.rows(account.pk), payments_of.rows(account.pk))
 
 
-def history_digest(account: PersonalAccount, months: int = 24) -> str | None:
-    """A digest of every column of every row `account_history` would read, as sensitive to any
-    change as `History.fingerprint` (not equal to it), in one statement and without the rows:
-    None where the database cannot compute it (SQLite), and then `fingerprint` is the digest."""
-    return rows_digest([(read, (account.pk,)) for read in _reads(months)])
-
-
 def history_digest_column(account_id: int, months: int = 24) -> RowsDigest:
-    """`history_digest` of the account `account_id` as a column of a statement about that
-    account (payments.cards reads it with the account's card); NULL where `history_digest` is
-    None. In a compiled build `account_id` is the build's sentinel."""
+    """A digest of every column of every row `account_history` would read of the account
+    `account_id`, as sensitive to any change as `History.fingerprint` (not equal to it), as a
+    column of a statement about that account (payments.cards reads it with the account's card):
+    no history row is read. NULL where the database does not compute it (SQLite), and then
+    `fingerprint` is the digest. In a compiled build `account_id` is the build's sentinel."""
     return RowsDigest([(read, (account_id,)) for read in _reads(months)])
 
 

@@ -110,7 +110,7 @@ def cards_of(accounts: list[PersonalAccount], user, today: date) -> Cards:
 class AccountCard:
     """An account of the customer's, its payments in progress and the customer's autopayment
     of it: what «Начисления и платежи» shows above the account's history, and the history's
-    digest (`billing.history.history_digest`, None where the database does not compute it)."""
+    digest (`billing.history.history_digest_column`, None where the database does not compute it)."""
 
     account: PersonalAccount
     in_progress: list[OnlinePayment]
@@ -130,9 +130,9 @@ _ACCOUNT = Compiled(
 
 
 def customer_account_card(user, account_id: int) -> AccountCard:
-    """`billing.access.customer_account` with its card's payments and its history's digest in
-    one query (and one more each for payments only when there are some). Anyone else's account
-    is not found."""
+    """`billing.access.customer_account` with its card's payments and, on PostgreSQL, its
+    history's digest in one query (and one more each for payments only when there are some).
+    Anyone else's account is not found."""
     found = _ACCOUNT.instances(user.pk, int(account_id))
     if not found:
         raise Http404

@@ -44,7 +44,7 @@ def sent_in_window(meter: Meter, period: date) -> Reading | None:
 READING_COLUMNS = tuple(field.attname for field in Reading._meta.concrete_fields)
 
 
-def meters_and_window_readings(account: PersonalAccount, period: date) -> QuerySet[Meter]:
+def meters_and_window_readings(account: PersonalAccount | int, period: date) -> QuerySet[Meter]:
     """The account's active meters, each once per reading it has of `previous_reading(meter,
     before=period)` and `sent_in_window(meter, period)` (none: once, with no reading), that
     reading's columns as `window_<column>`: the meters and their readings in one statement (a

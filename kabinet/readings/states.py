@@ -78,9 +78,17 @@ class AccountMeters:
 
 
 # The month the last page's window was for, on that day: which month to read the readings of
-# before the account's region is known (`customer_meter_states`). Regions' windows mostly agree;
-# a wrong guess costs the statement again, never a wrong answer.
+# before the account's region is known (`customer_meter_states`). One for the process, shared by
+# its threads, and only a hint: a wrong guess costs the statement again, never a wrong answer.
+# Regions whose windows are for different months on a day make some guesses wrong (the region
+# of the last page decides).
 _last_period: tuple[date, date] | None = None
+
+
+def forget_period_guess() -> None:
+    """Back to guessing the day's own month (tests start each from there)."""
+    global _last_period
+    _last_period = None
 
 
 def customer_meter_states(user, account_id: int, today: date | None = None) -> AccountMeters:
@@ -89,7 +97,8 @@ def customer_meter_states(user, account_id: int, today: date | None = None) -> A
     otherwise: the readings' month depends on the account's region (docs/performance.md, step 11)."""
     global _last_period
     today = today_or(today)
-    guess = _last_period[1] if _last_period and _last_period[0] == today else month_start(today)
+    last = _last_period  # read once: another thread may replace it meanwhile
+    guess = last[1] if last is not None and last[0] == today else month_start(today)
     rows = _CUSTOMERS.instances(user.pk, int(account_id), guess)
     if not rows:  # no active meter, or not theirs: the account alone says which
         account = customer_account(user, account_id)

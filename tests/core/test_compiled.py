@@ -12,7 +12,7 @@ from django.utils import timezone
 import pytest
 
 from kabinet.billing.models import Accrual, Payment, PersonalAccount, Service
-from kabinet.core.compiled import Compiled, RowsDigest, rows_digest, sentinel
+from kabinet.core.compiled import Compiled, RowsDigest, sentinel
 from kabinet.identity.models import User
 from kabinet.readings.models import Reading
 from tests.factories import accrue, add_reading, make_account, make_customer, make_meter
@@ -176,34 +176,44 @@ def test_rows_made_into_instances_later_are_what_instances_gives(account, django
     assert len(compiled.rows(10**20)) == 0 and compiled.rows(10**20).instances() == []
 
 
-def test_rows_digest_is_postgresqls_over_every_column_of_every_row(account):
-    """`rows_digest`: one statement over the reads given, changing with any column of any row,
-    a select_related one included (docs/performance.md «6e.»); None elsewhere, where the caller
-    digests the rows itself."""
+def digest(reads) -> str | None:
+    """The reads' `RowsDigest` as a column of any statement with a row."""
+    return Service.objects.annotate(digest=RowsDigest(reads)).values_list("digest", flat=True).first()
+
+
+def test_a_rows_digest_is_postgresqls_over_every_column_of_every_row(account):
+    """`RowsDigest`: over the reads given, in the statement it annotates, changing with any column
+    of any row, a select_related one included, and with values swapped between rows
+    (docs/performance.md «6e.», step 11); NULL elsewhere, where the caller digests the rows itself."""
     accrued = Compiled(lambda pk: Accrual.objects.filter(account=pk).select_related("service"), sentinel.integer(0))
     paid = Compiled(lambda pk: Payment.objects.filter(account=pk), sentinel.integer(0))
     reads = [(accrued, (account.pk,)), (paid, (account.pk,))]
-    if connection.vendor != "postgresql":
-        assert rows_digest(reads) is None
-        pytest.skip("the rows digested by the database are PostgreSQL's")
     accrue(account, date(2026, 9, 1))
     Payment.objects.create(account=account, paid_on=date(2026, 9, 5), amount=Decimal("10.00"), channel="bank")
+    later = Payment.objects.create(account=account, paid_on=date(2026, 9, 25), amount=Decimal("20.00"), channel="bank")
+    if connection.vendor != "postgresql":
+        assert digest(reads) is None
+        pytest.skip("the rows digested by the database are PostgreSQL's")
     with CaptureQueriesContext(connection) as captured:
-        before = rows_digest(reads)
+        before = digest(reads)
     assert len(captured.captured_queries) == 1
-    assert rows_digest(reads) == before
-    assert rows_digest([(paid, (account.pk,)), (accrued, (account.pk,))]) != before  # in its order
-    assert rows_digest([(accrued, (account.pk,)), (paid, (2**63,))]) != before  # no row matched
+    assert digest(reads) == before
+    assert digest([(paid, (account.pk,)), (accrued, (account.pk,))]) != before  # in its order
+    assert digest([(accrued, (account.pk,)), (paid, (2**63,))]) != before  # no row matched
     Service.objects.filter(pk=Accrual.objects.filter(account=account).first().service_id).update(unit="МВт·ч")
-    after = rows_digest(reads)
+    after = digest(reads)
     assert after != before
+    Payment.objects.exclude(pk=later.pk).filter(account=account).update(paid_on=date(2026, 9, 25))
+    Payment.objects.filter(pk=later.pk).update(paid_on=date(2026, 9, 5))  # the two dates swapped
+    swapped = digest(reads)
+    assert swapped != after
     Payment.objects.filter(account=account).update(amount=Decimal("10.01"))
-    assert rows_digest(reads) != after
+    assert digest(reads) != swapped
 
 
-def test_a_rows_digest_column_is_rows_digest_of_the_rows_own_arguments(account, sverdlovsk):
+def test_a_rows_digest_column_takes_the_compiled_statements_own_arguments(account, sverdlovsk):
     """`RowsDigest` in a compiled statement, its reads given that statement's sentinel: each run's
-    digest is `rows_digest` of the reads with that run's argument (NULL off PostgreSQL)."""
+    digest is that of the reads with that run's argument (NULL off PostgreSQL)."""
     accrued = Compiled(lambda pk: Accrual.objects.filter(account=pk).select_related("service"), sentinel.integer(0))
     paid = Compiled(lambda pk: Payment.objects.filter(account=pk), sentinel.integer(0))
     with_digest = Compiled(
@@ -214,7 +224,7 @@ def test_a_rows_digest_column_is_rows_digest_of_the_rows_own_arguments(account, 
     accrue(account, date(2026, 9, 1))
     Payment.objects.create(account=account, paid_on=date(2026, 9, 5), amount=Decimal("10.00"), channel="bank")
     digests = {a.pk: with_digest.instances(a.pk)[0].digest for a in (account, other)}
-    assert digests == {a.pk: rows_digest([(accrued, (a.pk,)), (paid, (a.pk,))]) for a in (account, other)}
+    assert digests == {a.pk: digest([(accrued, (a.pk,)), (paid, (a.pk,))]) for a in (account, other)}
     if connection.vendor == "postgresql":
         assert digests[account.pk] != digests[other.pk]
     else:

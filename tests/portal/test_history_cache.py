@@ -1,8 +1,8 @@
 """«Начисления и платежи» keeps its balance card, charts and months rendered in the cache
 (portal.fragments), keyed by the rows and the card's data they show: the page shows new data
 right after whatever changed it. On PostgreSQL the history's rows are digested by the database
-(billing.history.history_digest), elsewhere by Python (`History.fingerprint`): both are tested
-for the same changes."""
+in the account card's statement (billing.history.history_digest_column), elsewhere by Python
+(`History.fingerprint`): both are tested for the same changes."""
 
 from collections import Counter
 from datetime import date
@@ -14,11 +14,12 @@ from django.db.models.signals import post_init
 from django.urls import reverse
 import pytest
 
-from kabinet.billing.history import account_history, history_digest
+from kabinet.billing.history import account_history
 from kabinet.billing.models import Accrual, MonthBalance, Payment, PersonalAccount, Service
 from kabinet.exchange.runner import run_import
 from kabinet.identity.models import AccountLink
 from kabinet.payments.autopay_models import AutoPayment
+from kabinet.payments.cards import customer_account_card
 from tests.factories import csv_bytes, customer_login, make_account, make_billed, make_customer, paid_in_demo
 
 HISTORY = "portal/accounts/_history.html"
@@ -141,12 +142,23 @@ def change_a_closing_balance(account):
     MonthBalance.objects.filter(account=account, period=date(2026, 9, 1)).update(closing=1)
 
 
+def swap_two_months_closing_balances(account):
+    """A row's hash is a sum of its columns' (PostgreSQL's hash_record_extended): the rows' hashes
+    summed would not see values swapped between rows."""
+    september, october = MonthBalance.objects.filter(account=account).order_by("period")
+    assert september.closing != october.closing
+    september.closing, october.closing = october.closing, september.closing
+    september.save()
+    october.save()
+
+
 CHANGES = [
     change_a_payments_date,
     rename_a_service,
     import_accruals,
     change_an_accruals_reason,
     change_a_closing_balance,
+    swap_two_months_closing_balances,
 ]
 
 
@@ -155,9 +167,12 @@ def fingerprint(account) -> str:
 
 
 def digested_by_postgresql(account) -> str:
+    """As the page reads it: with the account's card, by the account's customer."""
     if connection.vendor != "postgresql":
         pytest.skip("the history digested by the database is PostgreSQL's (elsewhere: the fingerprint)")
-    return history_digest(account)
+    link = AccountLink.objects.filter(account=account).first()
+    user = link.user if link else make_customer(f"+7912{account.number[-7:]}", account)
+    return customer_account_card(user, account.pk).history_digest
 
 
 @pytest.mark.parametrize("digest", [fingerprint, digested_by_postgresql])
@@ -169,6 +184,17 @@ def test_the_digest_changes_with_any_row_and_only_then(account, change, digest):
     Payment.objects.filter(account=account).update(channel="online")  # as it was: nothing changes
     assert digest(account) == before
     change(account)
+    assert digest(account) != before
+
+
+@pytest.mark.parametrize("digest", [fingerprint, digested_by_postgresql])
+def test_values_swapped_between_rows_change_the_digest(account, digest):
+    make_billed(account)
+    first = Payment.objects.get(account=account)
+    second = Payment.objects.create(account=account, paid_on=date(2026, 10, 20), amount=Decimal("7.00"), channel="bank")
+    before = digest(account)
+    Payment.objects.filter(pk=first.pk).update(amount=second.amount)
+    Payment.objects.filter(pk=second.pk).update(amount=first.amount)
     assert digest(account) != before
 
 
@@ -192,9 +218,9 @@ def test_the_digest_is_the_accounts_own(account, sverdlovsk, digest):
 def test_no_history_has_a_digest_of_its_own(account):
     if connection.vendor != "postgresql":
         pytest.skip("the history digested by the database is PostgreSQL's")
-    empty = history_digest(account)
+    empty = digested_by_postgresql(account)
     make_billed(account)
-    assert history_digest(account) != empty
+    assert digested_by_postgresql(account) != empty
 
 
 @pytest.mark.parametrize("change", CHANGES)

@@ -142,16 +142,19 @@ WINDOWS = [(1, 31), (25, 5), (10, 12), (20, 20)]
 
 @pytest.mark.parametrize("days", WINDOWS)
 @pytest.mark.parametrize("day", [1, 5, 6, 15, 28])
-def test_a_customers_meters_are_meter_states_of_their_account(customer, account, days, day, monkeypatch):
+@pytest.mark.parametrize("guessed", [None, -1, 0, 1])
+def test_a_customers_meters_are_meter_states_of_their_account(customer, account, days, day, guessed):
     """The account, its window and its meters' states as `customer_account`, `reading_window` and
-    `meter_states` give them, on days whose window is for this month, the last or the next."""
+    `meter_states` give them, on days whose window is for this month, the last or the next,
+    whichever month is guessed (none seen yet, or last, this or next month's)."""
     region = account.region
     region.readings_from_day, region.readings_to_day = days
     region.save()
     today = timezone.localdate().replace(day=day)
     period, _ = kinds(account)
     add_reading(make_meter(account, serial="00000015"), add_months(period, 1), 60)
-    monkeypatch.setattr(states_module, "_last_period", None)  # no page seen yet
+    if guessed is not None:  # a page seen earlier that day, its window for that month
+        states_module._last_period = (today, add_months(today.replace(day=1), guessed))
     found = customer_meter_states(customer, account.pk, today)
     window = reading_window(region, today)
     assert found.account == account and found.account.region.readings_from_day == days[0]
@@ -160,7 +163,7 @@ def test_a_customers_meters_are_meter_states_of_their_account(customer, account,
     assert all(state.meter.account is found.account for state in found.states)
 
 
-def test_the_account_and_its_meters_are_one_statement_when_the_month_is_guessed(customer, account, monkeypatch):
+def test_the_account_and_its_meters_are_one_statement_when_the_month_is_guessed(customer, account):
     """The month guessed first is the day's own; once a window was for another month on that day,
     that one (regions mostly agree). A wrong guess reads the meters again, with the right month."""
     region = account.region
@@ -168,7 +171,6 @@ def test_the_account_and_its_meters_are_one_statement_when_the_month_is_guessed(
     region.save()
     today = timezone.localdate().replace(day=3)
     make_meter(account)
-    monkeypatch.setattr(states_module, "_last_period", None)  # no page seen yet
     for statements in (2, 1):
         with CaptureQueriesContext(connection) as queries:
             found = customer_meter_states(customer, account.pk, today)
