@@ -13,6 +13,7 @@ field layout (tests/core/old_templates/field.html), hostile labels, errors and c
 from collections.abc import Callable, Iterable
 import html
 
+from django.conf import settings
 from django.forms import BoundField
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -29,6 +30,10 @@ def text(value: object) -> str:
     """A value as a template's {{ value }} writes it: localized, escaped unless safe."""
     if type(value) is str:
         return _escape(value)
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        # What localize writes of an integer without grouping, without its look-ups of the
+        # language and formats: most of «История показаний»'s rows (docs/performance.md step 12).
+        return str(value)
     value = localize(template_localtime(value))
     return conditional_escape(value if issubclass(type(value), str) else str(value))
 

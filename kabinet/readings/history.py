@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import months_between
+from kabinet.core.compiled import Compiled, sentinel
 from kabinet.readings.models import Meter, Reading
 from kabinet.readings.validation import consumption
 
@@ -36,20 +37,33 @@ class MeterHistory:
         return self.meter.zone_labels
 
 
+# Both reads compiled once a process (core.compiled): building them cost the ORM more than
+# PostgreSQL took to run them (docs/performance.md, step 12).
+_METERS = Compiled(
+    lambda account: (
+        Meter.objects.filter(account=account)
+        .select_related("service", "account__region", "replaced_by")
+        .order_by("-is_active", "service__ordering", "-installed_on", "serial")
+    ),
+    sentinel.integer(0),
+)
+_READINGS = Compiled(
+    lambda account: (
+        Reading.objects.filter(meter__account=account)
+        .select_related("replaced_by")
+        .order_by("period", "taken_at", "pk")
+    ),
+    sentinel.integer(0),
+)
+
+
 def meter_histories(account: PersonalAccount) -> list[MeterHistory]:
     """Every reading of the account's meters, replaced ones included, with consumption per zone
     and month. Two queries whatever the length of the history. Removed meters come after the
     active ones: their readings stay the account's history (formats/meters.md)."""
-    meters = list(
-        Meter.objects.filter(account=account)
-        .select_related("service", "account__region", "replaced_by")
-        .order_by("-is_active", "service__ordering", "-installed_on", "serial")
-    )
+    meters = _METERS.instances(account.pk)
     by_meter: dict[int, list[Reading]] = {meter.pk: [] for meter in meters}
-    readings = (
-        Reading.objects.filter(meter__in=meters).select_related("replaced_by").order_by("period", "taken_at", "pk")
-    )
-    for reading in readings:
+    for reading in _READINGS.instances(account.pk) if meters else ():
         by_meter[reading.meter_id].append(reading)
     histories = []
     for meter in meters:

@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 import pytest
 
-from kabinet.core.form_html import WIDGETS
+from kabinet.core.form_html import WIDGETS, text
 from kabinet.core.forms import SecondFactorForm
 
 CHOICES = [("a", "Альфа <b>"), ("b", "Бета & co"), (3, "Три")]
@@ -118,3 +118,11 @@ def test_field_layout_writes_what_the_old_template_wrote(data, prefix):
     for field in form:
         assert str(field.as_field_group()) + "\n" == old.render({"field": field}), field.name
     assert form.errors if data else not form.is_bound
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize("value", [0, 7, -1234, 99999, 1234567, True, 10**20])
+def test_text_writes_an_integer_as_a_template_does(settings, value, grouped):
+    """`text`'s short way for integers is the template's, with the thousands grouped or not."""
+    settings.USE_THOUSAND_SEPARATOR = grouped
+    assert text(value) == engines["django"].from_string("{{ value }}").render({"value": value})

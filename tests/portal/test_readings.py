@@ -4,7 +4,7 @@ nothing typed lost, confirmations that appear with their warnings, the window, t
 The pages use today's date; each test sets the region's window around it instead of freezing time."""
 
 from calendar import monthrange
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 import re
 from unittest import mock
@@ -264,16 +264,16 @@ OLD = Path(__file__).parent / "old_templates"
 HOSTILE = "<b>\"&'</b>"
 
 
-def drawn_alike(response) -> str:
+def drawn_alike(response, template: str = "portal/readings/submit.html", old: str = "readings_submit.html") -> str:
     """The page from the response's context by the old template and by the current one, which
     must be the same; returns it."""
-    assert response.templates[0].name == "portal/readings/submit.html"
+    assert response.templates[0].name == template
     context = response.context[0].flatten()  # the page's own, with its CSRF token, over the processors'
     request = response.wsgi_request  # its resolver_match: {% url %} and the tabs find the namespace
     engine = engines["django"]
-    old = engine.from_string((OLD / "readings_submit.html").read_text(encoding="utf-8")).render(context, request)
-    new = engine.get_template("portal/readings/submit.html").render(context, request)
-    assert new == old
+    before = engine.from_string((OLD / old).read_text(encoding="utf-8")).render(context, request)
+    new = engine.get_template(template).render(context, request)
+    assert new == before
     return new
 
 
@@ -353,3 +353,23 @@ def test_the_tabs(current):
     old = engines["django"].from_string((OLD / "readings_tabs.html").read_text(encoding="utf-8"))
     expected = old.render({"account": {"pk": 42}, "tab": current})
     assert readings_tabs({}, 42, current) == expected
+
+
+def test_the_history_rows(signed_in, account, meters):
+    """«История показаний»'s rows (step 12): a reading replaced (its badge, the moment in local
+    time), consumption over several months, an empty zone, a source other than the portal, and
+    markup in a serial, a service's name and its unit."""
+    two_zone, fresh, _ = meters  # the third: a year of monthly readings
+    first = add_reading(two_zone, THIS_MONTH, 99950, 520)
+    again = add_reading(two_zone, THIS_MONTH, 99990, 530, taken_at=first.taken_at + timedelta(hours=1, minutes=7))
+    first.replaced_by = again
+    first.save()
+    add_reading(two_zone, add_months(THIS_MONTH, -3), 99000, None, source=Reading.Source.INSPECTOR)
+    add_reading(fresh, add_months(THIS_MONTH, -6), 10)
+    add_reading(fresh, THIS_MONTH, 40, source=Reading.Source.SMART_METER)
+    Service.objects.filter(pk=two_zone.service_id).update(unit=HOSTILE)
+    page = drawn_alike(
+        signed_in.get(url(account, "portal:readings_history")), "portal/readings/history.html", "readings_history.html"
+    )
+    assert page.count("заменено") == 1 and "за 6 мес." in page and "Контролёр" in page
+    assert HOSTILE not in page and "&lt;b&gt;" in page

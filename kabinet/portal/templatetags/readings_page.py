@@ -1,12 +1,14 @@
 """«Передать показания» written by Python where its templates cost the most: the window's line,
-the tabs over the page and its history, and the form's fieldsets (each meter with its fields and
-confirmations). With the window open, the days customers send readings, these were about a
-third of the page's rendering (docs/performance.md, step 10). Like the form fields they are
-made of (core.form_html), they write the bytes of the templates they replaced:
+the tabs over the page and its history, the form's fieldsets (each meter with its fields and
+confirmations) and the rows of «История показаний». With the window open, the days customers
+send readings, these were about a third of the page's rendering (docs/performance.md, step 10);
+a history's rows, two years of a meter, were most of that page's (step 12). Like the form
+fields they are made of (core.form_html), they write the bytes of the templates they replaced:
 tests/portal/test_readings.py holds them to copies of those templates."""
 
 from django import template
 from django.forms import BoundField
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.core.form_html import errors_html, field_html, text
@@ -15,6 +17,7 @@ from kabinet.core.templatetags.kabinet import nbsp
 from kabinet.core.templatetags.numeric_dates import date
 from kabinet.portal.readings_forms import MeterBlock
 from kabinet.portal.templatetags.meter_facts import meter_facts
+from kabinet.readings.history import HistoryRow, MeterHistory
 from kabinet.readings.window import Window
 
 register = template.Library()
@@ -83,3 +86,41 @@ def _confirmation(field: BoundField) -> str:
         f'<div class="field field-checkbox confirm{invalid}">\n{error_list}\n{help_html}\n'
         f'  <div class="checkbox-row">{text(field)} <label for="{auto_id}">{text(field.label)}</label></div>\n</div>\n'
     )
+
+
+@register.simple_tag
+def readings_history_rows(history: MeterHistory) -> SafeString:
+    """A meter's history table's rows, newest first: the month (and when a reading was replaced),
+    each zone's reading and consumption (over how many months, when more than one), the source
+    and the day it was taken."""
+    unit = text(history.meter.service.unit)
+    return mark_safe("".join(_history_row(row, unit) for row in history.rows))  # noqa: S308 -- escaped by the parts
+
+
+def _history_row(row: HistoryRow, unit: str) -> str:
+    reading = row.reading
+    replaced = row.replaced
+    badge = ""
+    if replaced:
+        when = _local_date(reading.replaced_by.taken_at, "d.m.Y H:i")
+        badge = f'<br><span class="badge">заменено {text(when)}</span>'
+    over = f' <span class="muted">за {text(row.months)} мес.</span>' if row.months > 1 else ""
+    cells = "".join(
+        f'<td data-label="{text(label)}">{"—" if value is None else text(value)}</td>'
+        f'<td data-label="Расход {text(label)}, {unit}">{"—" if used is None else text(used) + over}</td>'
+        for label, value, used in row.cells
+    )
+    css = ' class="reading-replaced"' if replaced else ""
+    return (
+        f"\n      <tr{css}>\n"
+        f'        <th scope="row">{text(date(reading.period, "F Y"))}{badge}</th>\n'
+        f"        {cells}\n"
+        f'        <td data-label="Источник">{text(reading.get_source_display())}</td>\n'
+        f'        <td data-label="Дата">{text(_local_date(reading.taken_at, "d.m.Y"))}</td>\n'
+        "      </tr>\n    "
+    )
+
+
+def _local_date(moment, pattern: str) -> str:
+    """The `date` filter as a template applies it: to the moment in the current time zone."""
+    return date(timezone.template_localtime(moment), pattern)
