@@ -26,6 +26,9 @@ measured before it (this machine's speed drifts within minutes; docs/performance
             its busiest); `--readings-window closed` shows the meters' facts only, as on the
             other days of a month, and `demo` keeps the demo's 15th–25th (then it depends on
             the day of the run)
+  history   GET /accounts/<id>/readings/history/ «История показаний» (two years of her meter):
+            measured and judged like the others, but left out of the exit status, which is
+            the issue's five pages
 
 Before the load, each page's CPU in this process (`--cpu-requests`, default 300): the same
 requests through Kabinet's WSGI handler with her cookies, no server and no wrk, the medians of
@@ -300,6 +303,7 @@ def main() -> None:
             "charges": f"/accounts/{account_id}/",
             "appeals": "/appeals/",
             "readings": f"/accounts/{account_id}/readings/",
+            "history": f"/accounts/{account_id}/readings/history/",
         }
         if args.only:
             paths = {k: v for k, v in paths.items() if k == "hello" or k in args.only.split(",")}
