@@ -27,8 +27,8 @@ measured before it (this machine's speed drifts within minutes; docs/performance
             other days of a month, and `demo` keeps the demo's 15th–25th (then it depends on
             the day of the run)
   history   GET /accounts/<id>/readings/history/ «История показаний» (two years of her meter):
-            measured and judged like the others, but left out of the exit status, which is
-            the issue's five pages
+            measured and judged like the others; its targets are left out of the exit status
+            (the issue names five pages), a failed response is not
 
 Before the load, each page's CPU in this process (`--cpu-requests`, default 300): the same
 requests through Kabinet's WSGI handler with her cookies, no server and no wrk, the medians of

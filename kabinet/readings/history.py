@@ -37,7 +37,7 @@ class MeterHistory:
         return self.meter.zone_labels
 
 
-# Both reads compiled once a process (core.compiled): building them cost the ORM more than
+# Both reads compiled once per thread (core.compiled): building them cost the ORM more than
 # PostgreSQL took to run them (docs/performance.md, step 12).
 _METERS = Compiled(
     lambda account: (
@@ -64,7 +64,10 @@ def meter_histories(account: PersonalAccount) -> list[MeterHistory]:
     meters = _METERS.instances(account.pk)
     by_meter: dict[int, list[Reading]] = {meter.pk: [] for meter in meters}
     for reading in _READINGS.instances(account.pk) if meters else ():
-        by_meter[reading.meter_id].append(reading)
+        # Two statements, two snapshots: a meter moved to the account, or imported with its
+        # readings, between them has readings here and no history yet (the next view shows it).
+        if (readings := by_meter.get(reading.meter_id)) is not None:
+            readings.append(reading)
     histories = []
     for meter in meters:
         rows, last = [], None

@@ -355,10 +355,13 @@ def test_the_tabs(current):
     assert readings_tabs({}, 42, current) == expected
 
 
-def test_the_history_rows(signed_in, account, meters):
+@pytest.mark.parametrize("grouped", [False, True])
+def test_the_history_rows(signed_in, account, meters, settings, grouped):
     """«История показаний»'s rows (step 12): a reading replaced (its badge, the moment in local
     time), consumption over several months, an empty zone, a source other than the portal, and
-    markup in a serial, a service's name and its unit."""
+    markup in a serial, a service's name and its unit; the thousands grouped or not."""
+    settings.TIME_ZONE = "Asia/Yekaterinburg"  # not UTC: a moment left in UTC would show
+    settings.USE_THOUSAND_SEPARATOR = grouped
     two_zone, fresh, _ = meters  # the third: a year of monthly readings
     first = add_reading(two_zone, THIS_MONTH, 99950, 520)
     again = add_reading(two_zone, THIS_MONTH, 99990, 530, taken_at=first.taken_at + timedelta(hours=1, minutes=7))

@@ -9,6 +9,7 @@ from django.http import Http404
 import pytest
 
 from kabinet.billing.access import customer_account
+from kabinet.readings import history as history_module
 from kabinet.readings.history import meter_histories
 from kabinet.readings.models import Reading
 from kabinet.readings.services import ReadingsNotSaved, ReadingsRefused, submit_readings
@@ -205,3 +206,15 @@ def test_history_takes_the_same_queries_however_long(customer, account, django_a
     with django_assert_num_queries(2):
         histories = meter_histories(account)
     assert [len(h.rows) for h in histories] == [24, 24]
+
+
+def test_history_leaves_out_readings_of_a_meter_it_did_not_read(customer, account):
+    """The meters and their readings are two statements: a meter that reaches the account between
+    them (moved in /admin/, imported with its readings) is in the next view, not an error."""
+    first = make_meter(account, serial="1")
+    add_reading(first, OCT, 1000)
+    add_reading(make_meter(account, serial="2"), OCT, 2000)
+    read = history_module._METERS.instances
+    with mock.patch.object(history_module._METERS, "instances", lambda pk: [m for m in read(pk) if m.pk == first.pk]):
+        (history,) = meter_histories(account)
+    assert history.meter == first and [row.values for row in history.rows] == [[1000]]
