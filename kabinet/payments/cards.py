@@ -115,7 +115,10 @@ class AccountCard:
     account: PersonalAccount
     in_progress: list[OnlinePayment]
     autopayment: AutoPayment | None
-    history_digest: str | None
+
+    @property
+    def history_digest(self) -> str | None:
+        return self.account.card_history_digest
 
 
 # The history's digest in the same statement: a page served from the cache reads nothing else
@@ -139,4 +142,4 @@ def customer_account_card(user, account_id: int) -> AccountCard:
     account = found[0]
     pending = in_progress_by_account([account] if account.card_in_progress else [])
     autopayments = autopayments_by_account([account] if account.card_autopayment else [], user)
-    return AccountCard(account, pending.get(account.pk, []), autopayments.get(account.pk), account.card_history_digest)
+    return AccountCard(account, pending.get(account.pk, []), autopayments.get(account.pk))
