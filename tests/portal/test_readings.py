@@ -277,6 +277,13 @@ def drawn_alike(response, template: str = "portal/readings/submit.html", old: st
     return new
 
 
+def drawn_refused(client, account, data: dict) -> str:
+    """`drawn_alike` of the page answering `data` posted, refused (400)."""
+    response = client.post(url(account), data)
+    assert response.status_code == 400
+    return drawn_alike(response)
+
+
 @pytest.fixture
 def meters(account):
     """A meter of each kind the page draws: two zones with a reading, one with none, one past its
@@ -299,9 +306,7 @@ def test_refused_values_and_warnings_asked(signed_in, open_window, account, mete
     two_zone, fresh, overdue = meters
     data = {f"m{two_zone.pk}-t1": "100", f"m{two_zone.pk}-t2": "21,5", f"m{fresh.pk}-t1": HOSTILE,
             f"m{overdue.pk}-t1": "9000"}  # fmt: skip
-    response = signed_in.post(url(account), data)
-    assert response.status_code == 400
-    page = drawn_alike(response)
+    page = drawn_refused(signed_in, account, data)
     assert 'type="checkbox"' in page and "field-invalid" in page
 
 
@@ -310,9 +315,7 @@ def test_warnings_confirmed_while_another_value_is_wrong(signed_in, open_window,
     data = {f"m{two_zone.pk}-t1": "100", f"m{two_zone.pk}-t2": "600", f"m{fresh.pk}-t1": "",
             f"m{overdue.pk}-t1": "9000", f"m{two_zone.pk}-confirm-wrap-t1": "on",
             f"m{overdue.pk}-confirm-unusual": "on"}  # fmt: skip
-    response = signed_in.post(url(account), data)
-    assert response.status_code == 400
-    page = drawn_alike(response)
+    page = drawn_refused(signed_in, account, data)
     assert " checked>" in page and 'class="help"' in page
 
 
