@@ -159,11 +159,30 @@ def sign_in(port: int) -> str:
     return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
+def other_pages(account_id: int) -> dict[str, str]:
+    """Every other page a customer opens by GET: the public ones, the profile's, the forms."""
+    from kabinet.appeals.models import Appeal
+
+    appeal = Appeal.objects.filter(account_id=account_id).order_by("-pk").values_list("number", flat=True).first()
+    return {
+        "landing": "/", "register": "/register/", "recover": "/recover/", "consent": "/consent/",
+        "tour": "/tour/", "profile": "/profile/",
+        "phone": "/profile/phone/", "password": "/profile/password/", "factor": "/profile/second-factor/",
+        "tokens": "/profile/tokens/", "add_account": "/profile/accounts/add/", "appeal_new": "/appeals/new/",
+        "complaint_new": "/appeals/complaint/new/", "appeal": f"/appeals/{appeal}/",
+        "bills": f"/accounts/{account_id}/bills/", "pay": f"/accounts/{account_id}/pay/",
+        "autopayment": f"/accounts/{account_id}/autopayment/",
+    }  # fmt: skip
+
+
+PUBLIC = ("hello", "login", "landing", "register", "recover", "consent")
+
+
 def check_pages(port: int, paths: dict[str, str], cookie: str) -> None:
     """Every target answers 200 (a redirect to the login would be measured as a fast page)."""
     for name, path in paths.items():
         client = Client(port)
-        if name not in ("hello", "login"):
+        if name not in PUBLIC:
             client.cookies.update(dict(part.split("=", 1) for part in cookie.split("; ")))
         status, location, _ = client.request("GET", path)
         if status != 200:
@@ -183,7 +202,7 @@ def cpu_per_page(paths: dict[str, str], cookie: str, requests: int, rounds: int 
             "wsgi.url_scheme": "http", "wsgi.input": BytesIO(), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
             "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
         }  # fmt: skip
-        if name not in ("hello", "login"):
+        if name not in PUBLIC:
             environ["HTTP_COOKIE"] = cookie
         status = []
         body = application(environ, lambda line, headers, *_: status.append(line))
@@ -268,6 +287,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="measure every target this many times (one load)")
     parser.add_argument("--cpu-requests", type=int, default=300, help="requests a CPU round (0: skip)")
     parser.add_argument("--cpu-only", action="store_true", help="the in-process CPU only, no load")
+    parser.add_argument("--pages", choices=("issue", "all"), default="issue", help="the issue's pages, or all")
     parser.add_argument("--readings-window", choices=WINDOWS, default="open",
                         help="«Передать показания»: window open (the form), closed, or the demo's 15–25")  # fmt: skip
     args = parser.parse_args()
@@ -304,6 +324,7 @@ def main() -> None:
             "appeals": "/appeals/",
             "readings": f"/accounts/{account_id}/readings/",
             "history": f"/accounts/{account_id}/readings/history/",
+            **(other_pages(account_id) if args.pages == "all" else {}),
         }
         if args.only:
             paths = {k: v for k, v in paths.items() if k == "hello" or k in args.only.split(",")}
@@ -313,7 +334,7 @@ def main() -> None:
             connections.close_all()
 
         def measure(name: str, loads: list[str]) -> dict:
-            headers = {} if name in ("hello", "login") else {"Cookie": cookie}
+            headers = {} if name in PUBLIC else {"Cookie": cookie}
             script = wrk_script(folder, name, headers=headers)
             url = f"http://127.0.0.1:{port}{paths[name]}"
             run_wrk(binary, url, script, args.connections, args.warmup)
