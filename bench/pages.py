@@ -26,9 +26,13 @@ measured before it (this machine's speed drifts within minutes; docs/performance
             its busiest); `--readings-window closed` shows the meters' facts only, as on the
             other days of a month, and `demo` keeps the demo's 15th–25th (then it depends on
             the day of the run)
-  history   GET /accounts/<id>/readings/history/ «История показаний» (two years of her meter):
-            measured and judged like the others; its targets are left out of the exit status
-            (the issue names five pages), a failed response is not
+  history   GET /accounts/<id>/readings/history/ «История показаний» (two years of her meter)
+
+`--pages all` adds every other page a customer opens by GET (the issue's target is every
+customer page; the five above are the ones it measured): the public ones (landing, register,
+recover, consent), the tour, «Профиль» and its pages (phone, password, factor: the second
+step's setup, tokens, add_account), a new appeal and a complaint, her latest appeal, the bills,
+«Оплатить» and the autopayment. `--only` picks any of them.
 
 Before the load, each page's CPU in this process (`--cpu-requests`, default 300): the same
 requests through Kabinet's WSGI handler with her cookies, no server and no wrk, the medians of
@@ -36,8 +40,8 @@ requests through Kabinet's WSGI handler with her cookies, no server and no wrk, 
 least, and what each step of docs/performance.md reports. `--cpu-only` stops there.
 
 Targets (issue 15): every page at least 0.2 of hello's requests/s, the charges page at least
-0.1, and p99 under 100 ms at 32 connections; the exit status is 1 when one is missed or any
-response is not 200. The machine's load average is printed beside the figures: other jobs on
+0.1, and p99 under 100 ms at 32 connections; the exit status is 1 when a page measured misses
+one or any response is not 200. The machine's load average is printed beside the figures: other jobs on
 the machine lower every figure, the ratios less. The in-process check that the pages cost
 the same with and without the branch is bench/pages_scale.py.
 
@@ -66,7 +70,7 @@ from serving import find_wrk, free_port, load_average, run_wrk, wait_until_up, w
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-PAGES = ("login", "home", "charges", "appeals", "readings")
+ISSUE_PAGES = ("login", "home", "charges", "appeals", "readings", "history")
 TARGET_RATIO = {"charges": 0.1}  # the others: DEFAULT_RATIO
 DEFAULT_RATIO = 0.2
 TARGET_P99_MS = 100.0
@@ -159,11 +163,30 @@ def sign_in(port: int) -> str:
     return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
+def other_pages(account_id: int) -> dict[str, str]:
+    """Every other page a customer opens by GET: the public ones, the profile's, the forms."""
+    from kabinet.appeals.models import Appeal
+
+    appeal = Appeal.objects.filter(account_id=account_id).order_by("-pk").values_list("number", flat=True).first()
+    return {
+        "landing": "/", "register": "/register/", "recover": "/recover/", "consent": "/consent/",
+        "tour": "/tour/", "profile": "/profile/",
+        "phone": "/profile/phone/", "password": "/profile/password/", "factor": "/profile/second-factor/",
+        "tokens": "/profile/tokens/", "add_account": "/profile/accounts/add/", "appeal_new": "/appeals/new/",
+        "complaint_new": "/appeals/complaint/new/", "appeal": f"/appeals/{appeal}/",
+        "bills": f"/accounts/{account_id}/bills/", "pay": f"/accounts/{account_id}/pay/",
+        "autopayment": f"/accounts/{account_id}/autopayment/",
+    }  # fmt: skip
+
+
+PUBLIC = ("hello", "login", "landing", "register", "recover", "consent")
+
+
 def check_pages(port: int, paths: dict[str, str], cookie: str) -> None:
     """Every target answers 200 (a redirect to the login would be measured as a fast page)."""
     for name, path in paths.items():
         client = Client(port)
-        if name not in ("hello", "login"):
+        if name not in PUBLIC:
             client.cookies.update(dict(part.split("=", 1) for part in cookie.split("; ")))
         status, location, _ = client.request("GET", path)
         if status != 200:
@@ -183,7 +206,7 @@ def cpu_per_page(paths: dict[str, str], cookie: str, requests: int, rounds: int 
             "wsgi.url_scheme": "http", "wsgi.input": BytesIO(), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
             "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
         }  # fmt: skip
-        if name not in ("hello", "login"):
+        if name not in PUBLIC:
             environ["HTTP_COOKIE"] = cookie
         status = []
         body = application(environ, lambda line, headers, *_: status.append(line))
@@ -250,7 +273,7 @@ def verdict_of(name: str, ratio: float, p99: float) -> str:
 
 def passed(results: dict[str, dict], hellos: dict[str, dict]) -> bool:
     ok = all(not r["non2xx"] and not r["socket_errors"] for r in [*results.values(), *hellos.values()])
-    for name in PAGES:
+    for name in hellos:
         ratio = results[name]["rate"] / hellos[name]["rate"]
         ok &= ratio >= target_of(name) and results[name]["p99_us"] / 1000 < TARGET_P99_MS
     return ok
@@ -268,6 +291,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="measure every target this many times (one load)")
     parser.add_argument("--cpu-requests", type=int, default=300, help="requests a CPU round (0: skip)")
     parser.add_argument("--cpu-only", action="store_true", help="the in-process CPU only, no load")
+    parser.add_argument("--pages", choices=("issue", "all"), default="issue",
+                        help="the issue's five and «История показаний», or every customer page")  # fmt: skip
     parser.add_argument("--readings-window", choices=WINDOWS, default="open",
                         help="«Передать показания»: window open (the form), closed, or the demo's 15–25")  # fmt: skip
     args = parser.parse_args()
@@ -304,16 +329,19 @@ def main() -> None:
             "appeals": "/appeals/",
             "readings": f"/accounts/{account_id}/readings/",
             "history": f"/accounts/{account_id}/readings/history/",
+            **other_pages(account_id),
         }
-        if args.only:
-            paths = {k: v for k, v in paths.items() if k == "hello" or k in args.only.split(",")}
+        chosen = args.only.split(",") if args.only else ISSUE_PAGES if args.pages == "issue" else paths
+        if unknown := set(chosen) - set(paths):
+            raise SystemExit(f"no such page: {', '.join(sorted(unknown))}")
+        paths = {k: v for k, v in paths.items() if k == "hello" or k in chosen}
         check_pages(port, paths, cookie)
         if args.cpu_requests:
             print(cpu_report(cpu_per_page(paths, cookie, args.cpu_requests), args.cpu_requests), flush=True)
             connections.close_all()
 
         def measure(name: str, loads: list[str]) -> dict:
-            headers = {} if name in ("hello", "login") else {"Cookie": cookie}
+            headers = {} if name in PUBLIC else {"Cookie": cookie}
             script = wrk_script(folder, name, headers=headers)
             url = f"http://127.0.0.1:{port}{paths[name]}"
             run_wrk(binary, url, script, args.connections, args.warmup)
@@ -343,7 +371,7 @@ def main() -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         workdir.cleanup()
 
-    if not args.only and not args.cpu_only and not all(passed(results, hellos) for results, hellos in runs):
+    if not args.cpu_only and not all(passed(results, hellos) for results, hellos in runs):
         raise SystemExit(1)
 
 

@@ -7,7 +7,6 @@ from functools import cache
 from html import escape
 from io import BytesIO
 from pathlib import Path
-import re
 from threading import Lock
 import zlib
 
@@ -25,7 +24,7 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, T
 from kabinet.billing.bill_qr import payment_purpose, payment_qr_payload
 from kabinet.billing.bills import BillData
 from kabinet.billing.money import format_amount, format_quantity, format_rub
-from kabinet.billing.qr_symbol import qr_matrix
+from kabinet.core.qr_symbol import DARK_RUN, QUIET_ZONE, qr_matrix
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -33,8 +32,6 @@ INK = colors.HexColor("#1a1a1a")
 MUTED = colors.HexColor("#555555")
 RULE = colors.HexColor("#9a9a9a")
 SHADE = colors.HexColor("#eef1f4")
-QR_BORDER = 4  # the quiet zone, in modules
-DARK_RUN = re.compile(b"\x01+")  # a run of dark modules in a row of segno's matrix
 
 
 # Every document's font subsets start with these characters in this order (ReportLab adds ASCII
@@ -155,7 +152,7 @@ class QrCode(Flowable):
         # as PDF operators: a ReportLab `rect` per run formats its floats in Python, which cost
         # as much as the rest of the page.
         matrix = self.matrix
-        module = self.size / (len(matrix) + 2 * QR_BORDER)
+        module = self.size / (len(matrix) + 2 * QUIET_ZONE)
         rects = [
             f"{start} {y} {end - start} 1 re"
             for y, row in enumerate(matrix)
@@ -164,7 +161,7 @@ class QrCode(Flowable):
         self.canv.saveState()
         self.canv.setFillColor(colors.black)
         # Module units, origin at the top left corner of the symbol, y downwards like the matrix.
-        self.canv.transform(module, 0, 0, -module, QR_BORDER * module, self.size - QR_BORDER * module)
+        self.canv.transform(module, 0, 0, -module, QUIET_ZONE * module, self.size - QUIET_ZONE * module)
         self.canv.addLiteral("\n".join([*rects, "f"]))
         self.canv.restoreState()
 

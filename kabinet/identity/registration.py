@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.core import audit, ratelimit
+from kabinet.core.compiled import Compiled
 from kabinet.core.models import AuditEvent
 from kabinet.identity import codes, email_confirmation
 from kabinet.identity.accounts import (
@@ -39,7 +40,15 @@ class RegistrationData:
 
 
 def current_consent() -> ConsentDocument:
-    return ConsentDocument.objects.latest()
+    """The consent in force: the latest published (`ConsentDocument.objects.latest()`, compiled:
+    the registration form and the consent page show it to every visitor)."""
+    found = _LATEST_CONSENT.instances()
+    if not found:
+        raise ConsentDocument.DoesNotExist("no consent document is published")
+    return found[0]
+
+
+_LATEST_CONSENT = Compiled(lambda: ConsentDocument.objects.order_by(f"-{ConsentDocument._meta.get_latest_by}")[:1])
 
 
 def _check_contacts(data: RegistrationData, ip: str) -> None:

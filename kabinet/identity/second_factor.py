@@ -35,10 +35,10 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
-import segno
 
 from kabinet.core import audit, ratelimit
 from kabinet.core.models import AuditEvent
+from kabinet.core.qr_symbol import qr_svg
 from kabinet.identity import codes as sms_codes
 from kabinet.identity.models import SetupGrant, SmsDevice, User, VerificationCode
 from kabinet.identity.staff import is_staff_member
@@ -122,6 +122,32 @@ def sms_device(user: User) -> SmsDevice | None:
     return SmsDevice.objects.filter(user=user, confirmed=True).first()
 
 
+@dataclass(frozen=True)
+class Factors:
+    """A user's second factors, read once for a page that shows them all («Второй шаг входа»):
+    three statements where asking `is_on`, `code_factor_on`, `sms_device` and `passkeys` one
+    by one took six."""
+
+    app: bool
+    sms: SmsDevice | None
+    passkeys: tuple[WebAuthnCredential, ...]
+
+    @property
+    def code_on(self) -> bool:
+        """`code_factor_on`: the app or SMS codes."""
+        return self.app or self.sms is not None
+
+    @property
+    def on(self) -> bool:
+        """`is_on`: any of `factor_models` (the app, SMS codes, passkeys; a test holds the list)."""
+        return self.code_on or bool(self.passkeys)
+
+
+def factors(user: User) -> Factors:
+    app = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return Factors(app=app, sms=sms_device(user), passkeys=tuple(passkeys(user)))
+
+
 def may_use_sms(user: User) -> bool:
     """Customers only, and only with a phone: NIST SP 800-63B counts SMS as «restricted»."""
     return bool(user.phone) and not is_staff_member(user)
@@ -157,11 +183,12 @@ def start_setup(user: User) -> Setup:
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Приложение", confirmed=False)
+    device.user = user  # its label (config_url) names the user: not read again
     secret = b32encode(device.bin_key).decode()
     uri = device.config_url
     if not user.phone:  # django-otp labels by the username, which an employee may lack
         uri = uri.replace("%3ANone?", f"%3A{user.email or user.pk}?")
-    qr = segno.make(uri, error="m").svg_inline(scale=4, title="QR-код для приложения-аутентификатора")
+    qr = qr_svg(uri.encode(), scale=4, title="QR-код для приложения-аутентификатора")
     return Setup(secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)), uri=uri, qr_svg=qr)
 
 

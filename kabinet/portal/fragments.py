@@ -33,6 +33,7 @@ from kabinet.billing.periods import month_name
 from kabinet.core.templatetags.cached_url import reversing_with
 from kabinet.payments.cards import AccountCard, Cards, card_rows, cards_of, has_card_extras
 from kabinet.portal.charts import Bar, bar_chart
+from kabinet.readings.history import meter_histories
 
 logger = logging.getLogger("kabinet.portal")
 
@@ -40,6 +41,7 @@ HISTORY_TEMPLATE = "portal/accounts/_history.html"
 ACCOUNT_TEMPLATE = "portal/accounts/_account.html"
 CARDS_TEMPLATE = "portal/_cards.html"
 APPEALS_TEMPLATE = "portal/appeals/_list.html"
+READINGS_HISTORY_TEMPLATE = "portal/readings/_history.html"
 # Long enough for a visit's clicks back and forth, short enough that the fragments of the
 # accounts not visited lately leave the cache by themselves (a branch has a million).
 SECONDS = 15 * 60
@@ -166,6 +168,23 @@ def history_html(account: PersonalAccount, history: History, digest: str | None 
         return render_to_string(HISTORY_TEMPLATE, _history_context(history))
 
     return kept_html("history", f"{account.pk}:{digest or history.fingerprint()}", draw)
+
+
+def readings_history_html(account: PersonalAccount) -> SafeString:
+    """«История показаний» under its tabs: every meter's table of readings, or the empty states.
+    On PostgreSQL the digest of the rows comes with the account (`customer_history_account`), so
+    a hit reads no meter or reading; elsewhere the rows are read and digested here."""
+    digest, histories = account.readings_digest, None
+    if digest is None:
+        histories = meter_histories(account)
+        digest = digest_of([(history.meter, [row.reading for row in history.rows]) for history in histories])
+
+    def draw() -> str:
+        # Read after the digest on PostgreSQL, as the charges page's history is (account_html).
+        drawn = histories if histories is not None else meter_histories(account)
+        return render_to_string(READINGS_HISTORY_TEMPLATE, {"account": account, "histories": drawn})
+
+    return kept_html("readings_history", f"{account.pk}:{digest}", draw)
 
 
 def _history_context(history: History) -> dict:

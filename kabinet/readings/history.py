@@ -3,9 +3,12 @@ consumption per zone since the previous current reading and how many months it c
 
 from dataclasses import dataclass
 
+from django.http import Http404
+
+from kabinet.billing.access import customer_account_query
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import months_between
-from kabinet.core.compiled import Compiled, sentinel
+from kabinet.core.compiled import Compiled, RowsDigest, sentinel
 from kabinet.readings.models import Meter, Reading
 from kabinet.readings.validation import consumption
 
@@ -55,6 +58,34 @@ _READINGS = Compiled(
     ),
     sentinel.integer(0),
 )
+
+
+def readings_digest_column(account_id: int) -> RowsDigest:
+    """A digest of every column of every row `meter_histories` reads of the account `account_id`
+    (its meters with their service, region and successor; their readings with their successors),
+    as a column of a statement about that account: PostgreSQL's, NULL elsewhere. In a compiled
+    build `account_id` is the build's sentinel."""
+    return RowsDigest([(_METERS, (account_id,)), (_READINGS, (account_id,))])
+
+
+# «История показаний» reads its account with the digest of what it shows (portal.fragments keeps
+# the tables drawn under it): a page from the cache reads no meter or reading.
+_HISTORY_ACCOUNT = Compiled(
+    lambda user, account_id: customer_account_query(user, account_id).annotate(
+        readings_digest=readings_digest_column(account_id)
+    ),
+    sentinel.integer(0),
+    sentinel.integer(1),
+)
+
+
+def customer_history_account(user, account_id: int) -> PersonalAccount:
+    """`billing.access.customer_account` with `readings_digest` (None where the database does not
+    compute it): anyone else's account is simply not found."""
+    found = _HISTORY_ACCOUNT.instances(user.pk, int(account_id))
+    if not found:
+        raise Http404
+    return found[0]
 
 
 def meter_histories(account: PersonalAccount) -> list[MeterHistory]:

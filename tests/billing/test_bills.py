@@ -12,14 +12,13 @@ from pypdf import PdfReader
 import pytest
 from reportlab.pdfbase import pdfmetrics
 import segno
-from segno import consts
 
 from kabinet.billing.bill_pdf import FONT, FONT_BOLD, register_fonts, render_bill_pdf
 from kabinet.billing.bill_qr import QR_LIMITS, QR_REQUIRED, payment_qr_fields, payment_qr_payload
 from kabinet.billing.bills import NoBill, bill_data, bills_data
 from kabinet.billing.models import Payment, PersonalAccount, Region
 from kabinet.billing.periods import previous_month
-from kabinet.billing.qr_symbol import MASK, qr_matrix, version_for
+from kabinet.core.qr_symbol import MASK, qr_matrix, version_for
 from tests.factories import (
     PAYEE,
     PERIOD,
@@ -229,31 +228,6 @@ def test_qr_without_bank_details_is_refused(account, customer):
     account.refresh_from_db()
     with pytest.raises(ValueError, match="bank details"):
         payment_qr_payload(bill_data(account, PERIOD))
-
-
-def byte_capacity(version: int) -> int:
-    """The bytes a symbol of `version` holds in byte mode at level M, from segno's table of
-    data bits: less the mode (4 bits) and the character count (8 bits, 16 from version 10)."""
-    return (consts.SYMBOL_CAPACITY[version][consts.ERROR_LEVEL_M] - 4 - (8 if version < 10 else 16)) // 8
-
-
-# Each version's edge: the last byte that leaves room, the one that fills it, and one too many
-# (the next version's first; version 40's is refused, below).
-EDGES = [1, *(byte_capacity(version) + d for version in range(1, 41) for d in (-1, 0, 1) if (version, d) != (40, 1))]
-
-
-@pytest.mark.parametrize("size", EDGES)
-def test_qr_symbol_has_segnos_modules_for_byte_mode_level_m_and_the_fixed_mask(size):
-    data = bytes((n * 37 + size) % 256 for n in range(size))
-    expected = segno.make(data, mode="byte", error="m", micro=False, mask=MASK, boost_error=False)
-    assert version_for(size) == expected.version
-    assert qr_matrix(data) == tuple(bytes(row) for row in expected.matrix), f"version {expected.version}"
-
-
-def test_qr_symbol_refuses_more_than_version_40_holds():
-    assert byte_capacity(40) == 2331
-    with pytest.raises(ValueError, match="do not fit"):
-        qr_matrix(bytes(2332))
 
 
 def test_qr_symbol_of_the_bill_is_segnos(billed):

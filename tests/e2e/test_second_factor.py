@@ -2,9 +2,13 @@
 and signs in with its code; a customer turns it on in «Профиль», signs in with a code and has
 the browser remembered. Codes come from pyotp and the secret the page shows."""
 
+from io import BytesIO
 import re
+from urllib.parse import parse_qs, urlsplit
 
+from PIL import Image
 from playwright.sync_api import expect
+import zxingcpp
 
 from kabinet.appeals.models import StaffRole
 from tests.e2e.helpers import enter_second_factor, goto, log_in, staff_password, wait_ready
@@ -20,7 +24,18 @@ def app_from_the_page(page) -> PhoneApp:
     widest = re.sub(r"\S", "W", secret)
     fits = box.evaluate("(el, key) => { el.value = key; return el.scrollWidth <= el.clientWidth; }", widest)
     assert fits, "a key of wide letters is cut off in its box"
+    assert secret_in_the_qr_code(page) == secret.replace(" ", ""), "the QR code and the typed key differ"
     return PhoneApp(secret.replace(" ", ""))
+
+
+def secret_in_the_qr_code(page) -> str:
+    """What a phone's camera reads: the QR code as the browser paints it, decoded."""
+    shot = page.get_by_role("img", name="QR-код для приложения-аутентификатора").screenshot()
+    codes = zxingcpp.read_barcodes(Image.open(BytesIO(shot)), formats=zxingcpp.BarcodeFormat.QRCode)
+    assert len(codes) == 1, "no QR code is read from the page"
+    uri = urlsplit(codes[0].text)
+    assert (uri.scheme, uri.netloc) == ("otpauth", "totp")
+    return parse_qs(uri.query)["secret"][0]
 
 
 def log_out(page) -> None:

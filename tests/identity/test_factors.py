@@ -154,3 +154,28 @@ def test_an_unknown_or_inactive_user_is_signed_out(session, customer):
     customer.save(update_fields=["is_active"])
     assert session.get(HOME).status_code == 302
     assert factors.user_with_factor_on(10**9) is None
+
+
+@pytest.mark.parametrize("app", [False, True])
+@pytest.mark.parametrize("sms", [False, True])
+@pytest.mark.parametrize("passkey", [False, True])
+def test_factors_read_at_once_answer_as_each_question_does(customer, app, sms, passkey):
+    # Unconfirmed devices of every kind are there too: they count for none of the answers.
+    TOTPDevice.objects.create(user=customer, name="Приложение", confirmed=False)
+    SmsDevice.objects.create(user=customer, name="SMS", confirmed=False)
+    WebAuthnCredential.objects.create(
+        user=customer, name="Черновик", credential_id=b"id-0", public_key=b"key", sign_count=0, confirmed=False
+    )
+    if app:
+        TOTPDevice.objects.create(user=customer, name="Приложение", confirmed=True)
+    if sms:
+        SmsDevice.objects.create(user=customer, name="SMS", confirmed=True)
+    if passkey:
+        for n in (1, 2):
+            key = {"credential_id": b"id-%d" % n, "public_key": b"k", "sign_count": 0}
+            WebAuthnCredential.objects.create(user=customer, name=f"Ключ {n}", confirmed=True, **key)
+    found = second_factor.factors(customer)
+    assert found.on == second_factor.is_on(customer) == (app or sms or passkey)
+    assert found.code_on == second_factor.code_factor_on(customer)
+    assert found.sms == second_factor.sms_device(customer)
+    assert list(found.passkeys) == list(second_factor.passkeys(customer))

@@ -8,11 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
-from kabinet.identity.models import AccountLink, ConsentAcceptance, User, VerificationCode
+from kabinet.identity.models import AccountLink, ConsentAcceptance, ConsentDocument, User, VerificationCode
 from tests.factories import INVALID_LOGIN, PASSWORD, make_account, make_customer, redirected_to
 from tests.factories import registration_data as form_data
 
 REGISTER = reverse("portal:register")
+CONSENT = reverse("portal:consent")
 CONFIRM = reverse("portal:register_confirm")
 HOME = reverse("portal:home")
 WELCOME = HOME  # where a right code leads: home, signed in, with «Регистрация завершена»
@@ -250,3 +251,14 @@ def test_names_follow_the_rule(client, account, field):
     assert response.status_code == 400
     assert "Недопустимый символ: перевод строки" in response.content.decode()
     assert not VerificationCode.objects.exists()
+
+
+def test_the_latest_consent_is_shown_from_the_moment_it_is_published(client, db):
+    shown = ConsentDocument.objects.latest()
+    older = shown.published_at - timedelta(days=1)
+    ConsentDocument.objects.create(version="0.9", title="Старое согласие", text="—", published_at=older)
+    for page in (REGISTER, CONSENT):
+        assert f"Версия {shown.version}" in client.get(page).content.decode()
+    ConsentDocument.objects.create(version="9.9", title="Новое", text="Новый текст", published_at=timezone.now())
+    for page in (REGISTER, CONSENT):
+        assert "Версия 9.9" in client.get(page).content.decode()

@@ -221,3 +221,12 @@ def test_two_clicks_at_once_use_a_code_once(customer, sverdlovsk, kind):
     results = in_threads(4, lambda i: clients[i].post(CODE_PAGE, {"code": code}).status_code)
 
     assert sorted(results) == [302, 400, 400, 400], results
+
+
+def test_the_settings_page_reads_each_factor_once(signed_in, customer, django_assert_num_queries):
+    signed_in.get(SETTINGS)  # the pending device is made
+    # The session, the user with whether a factor is on, the app, SMS codes, the pending device,
+    # whether the user is staff (SMS codes are offered to customers only), the passkeys.
+    with django_assert_num_queries(7):
+        page = signed_in.get(SETTINGS)
+    assert page.status_code == 200 and "<svg" in page.content.decode()

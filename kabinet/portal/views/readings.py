@@ -5,11 +5,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from kabinet.billing.access import customer_account
+from kabinet.portal import fragments
 from kabinet.portal.access import customer_required
 from kabinet.portal.readings_forms import MeterBlock, ReadingsForm
 from kabinet.readings import services
-from kabinet.readings.history import meter_histories
+from kabinet.readings.history import customer_history_account
 from kabinet.readings.states import customer_meter_states
 
 
@@ -53,6 +53,6 @@ def _page(request, account, window, form, blocks, refusal, status=200) -> HttpRe
 @require_GET
 @customer_required
 def readings_history(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = customer_account(request.user, account_id)
-    context = {"account": account, "histories": meter_histories(account)}
+    account = customer_history_account(request.user, account_id)
+    context = {"account": account, "history_html": fragments.readings_history_html(account)}
     return render(request, "portal/readings/history.html", context)

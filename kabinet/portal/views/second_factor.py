@@ -128,27 +128,24 @@ def send_sms(request: HttpRequest) -> HttpResponse:
 
 def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
     user = request.user
-    on = second_factor.is_on(user)
-    code_on = second_factor.code_factor_on(user)  # the app or SMS codes
-    sms_on = second_factor.sms_device(user) is not None
+    found = second_factor.factors(user)
     off_form = context.pop("off_form", None) or TurnOffSecondFactorForm()
-    if sms_on:
+    if found.sms:
         off_form.fields["proof"].label = "Код из SMS, резервный код или пароль"
-    elif on and not code_on:  # passkeys only: a passkey cannot be typed in
+    elif found.on and not found.code_on:  # passkeys only: a passkey cannot be typed in
         off_form.fields["proof"].label = "Резервный код или пароль"
     context = {
-        "on": on,
-        "code_on": code_on,
-        "sms_on": sms_on,
-        "codes_left": second_factor.recovery_codes_left(user) if on else 0,
-        "setup": None if code_on else second_factor.start_setup(user),
+        "on": found.on,
+        "code_on": found.code_on,
+        "sms_on": found.sms is not None,
+        "codes_left": second_factor.recovery_codes_left(user) if found.on else 0,
+        "setup": None if found.code_on else second_factor.start_setup(user),
         "form": context.pop("form", None) or SetupCodeForm(),
         "off_form": off_form,
-        "sms_allowed": not code_on and second_factor.may_use_sms(user),
-        "passkeys": [(key, True) for key in second_factor.passkeys(user)],
+        "sms_allowed": not found.code_on and second_factor.may_use_sms(user),
+        "passkeys": [(key, True) for key in found.passkeys],
         "passkey_form": context.pop("passkey_form", None) or PasskeyForm(),
-        "passkey_remove_form": context.pop("passkey_remove_form", None)
-        or RemovePasskeyForm(passkeys=second_factor.passkeys(user)),
+        "passkey_remove_form": context.pop("passkey_remove_form", None) or RemovePasskeyForm(passkeys=found.passkeys),
         "sms_form": context.pop("sms_form", None) or SmsCodeForm(),
         "phone_display": display_phone(user.phone) if user.phone else "",
         "passkey_origins": _passkey_origins(),

@@ -1,13 +1,14 @@
-"""The bill's QR symbol (`qr_matrix`): bytes in byte mode, error correction level M, a fixed mask
-— the same modules segno draws for those settings, built in a fraction of its time.
+"""QR symbols (`qr_matrix`): bytes in byte mode, error correction level M, a fixed mask — the
+same modules segno draws for those settings, built in a fraction of its time. The bill prints
+them (billing.bill_pdf); `qr_svg` draws them for a page (the authenticator app's setup).
 
 segno builds a symbol in pure Python, bit by bit: Reed–Solomon over lists, the modules placed
 and masked one call at a time; that was a third of a bill's render. Everything that depends
 only on the version (where the function patterns, format and version information are, the
 order in which the codeword bits fill the modules, the mask) is taken from segno once per
 version; a payload then costs the error correction as whole-integer XORs and one gather of
-its bits into the module grid. tests/billing/test_bills.py checks the modules against
-segno's at each version's capacity edge, and reads the printed symbol back with ZXing.
+its bits into the module grid. tests/core/test_qr_symbol.py checks the modules against
+segno's at each version's capacity edge; the bill's and the setup page's are read back with ZXing.
 
 This relies on segno's internals (`consts.ECC`, `GEN_POLY`, the Galois tables, `encoder`'s
 placement functions), not its public API: segno is pinned with `==` for it
@@ -15,18 +16,22 @@ placement functions), not its public API: segno is pinned with `==` for it
 
 from dataclasses import dataclass
 from functools import cache
+from html import escape
 from itertools import zip_longest
 from operator import itemgetter
+import re
 
 import segno
 from segno import consts, encoder
 
 # The mask, fixed: choosing the best of the eight (segno scores each in pure Python) was half of
-# a bill's render. Mask 2 is the best one for 96 % of bill payloads and its penalty score is
-# within 5 % of the best for all measured (docs/bills.md); any mask is a valid symbol, the format
-# information tells readers which one.
+# a bill's render, and 20 of the authenticator setup page's 35 ms. Mask 2 is the best one for
+# 96 % of bill payloads and its penalty score is within 5 % of the best for all measured
+# (docs/bills.md); any mask is a valid symbol, the format information tells readers which one.
 MASK = 2
 _LEVEL = consts.ERROR_LEVEL_M
+QUIET_ZONE = 4  # modules of light border around a symbol (ISO/IEC 18004 6.3.8)
+DARK_RUN = re.compile(b"\x01+")  # a run of dark modules in a row of the matrix
 _PADS = b"\xec\x11"  # pad codewords, alternating (ISO/IEC 18004 7.4.10)
 
 
@@ -157,3 +162,20 @@ def qr_matrix(data: bytes) -> tuple[bytes, ...]:
 
 
 _BITS = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def qr_svg(data: bytes, scale: int, title: str) -> str:
+    """The symbol of `data` as inline SVG with its quiet zone, `scale` pixels a module, named by
+    `title` for screen readers: one path, a horizontal stroke per run of dark modules (segno's
+    shape, so the page's styles apply alike)."""
+    matrix = qr_matrix(data)
+    size = (len(matrix) + 2 * QUIET_ZONE) * scale
+    runs = "".join(
+        f"M{QUIET_ZONE + start} {QUIET_ZONE + y}.5h{end - start}"
+        for y, row in enumerate(matrix)
+        for start, end in (run.span() for run in DARK_RUN.finditer(row))
+    )
+    return (
+        f'<svg width="{size}" height="{size}" class="segno"><title>{escape(title)}</title>'
+        f'<path transform="scale({scale})" class="qrline" stroke="#000" d="{runs}"/></svg>'
+    )

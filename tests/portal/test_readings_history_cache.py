@@ -1,0 +1,151 @@
+"""«История показаний» keeps its meters' tables rendered in the cache (portal.fragments), keyed by
+the rows they show: the page shows new data right after whatever changed it. On PostgreSQL the
+rows are digested by the database in the account's statement
+(readings.history.readings_digest_column), elsewhere by Python from the rows read: both are
+tested by the same changes (this suite runs on both)."""
+
+from datetime import date, timedelta
+
+from django.db import connection
+from django.urls import reverse
+import pytest
+
+from kabinet.billing.models import Region, Service
+from kabinet.readings.history import customer_history_account
+from kabinet.readings.models import Meter, Reading
+from tests.factories import add_reading, customer_login, make_account, make_customer, make_meter
+
+PART = "portal/readings/_history.html"
+SEP, OCT, NOV = date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)
+
+
+@pytest.fixture
+def meters(account):
+    """A two-zone meter read three months (October's reading replaced), and one never read: its
+    empty state names the region's readings window."""
+    two_zone = make_meter(account, zones=2, serial="222")
+    add_reading(two_zone, SEP, 5000, 2000)
+    replaced = add_reading(two_zone, OCT, 5100, 2050)
+    again = add_reading(two_zone, OCT, 5110, 2055, taken_at=replaced.taken_at + timedelta(hours=2))
+    Reading.objects.filter(pk=replaced.pk).update(replaced_by=again)
+    add_reading(two_zone, NOV, 5200, 2100, source=Reading.Source.INSPECTOR)
+    return two_zone, make_meter(account, serial="333")
+
+
+@pytest.fixture
+def page(client, customer, account, meters):
+    customer_login(client, customer)
+
+    def page():
+        response = client.get(reverse("portal:readings_history", args=[account.pk]))
+        assert response.status_code == 200
+        return response
+
+    return page
+
+
+def drawn(response) -> bool:
+    return PART in [t.name for t in response.templates]
+
+
+def tables(response) -> str:
+    text = response.content.decode()
+    return text[text.index('<section class="card" aria-labelledby="history-') : text.rindex('<p class="actions">')]
+
+
+def test_the_tables_are_drawn_once_and_then_served_from_the_cache(page):
+    first, second = page(), page()
+    assert drawn(first) and not drawn(second)
+    assert tables(first) == tables(second)  # the rest differs: CSP nonce, CSRF token
+    assert "заменено" in tables(first) and "Контролёр" in tables(first)
+
+
+def a_reading_submitted(meters):
+    add_reading(meters[1], NOV, 42)
+
+
+def a_value_corrected(meters):
+    Reading.objects.filter(meter=meters[0], period=SEP).update(t2=1999)
+
+
+def values_swapped_between_readings(meters):
+    """A row's hash is a sum of its columns' (PostgreSQL's hash_record_extended): summed, the
+    rows' hashes would not see values swapped between rows."""
+    september, november = Reading.objects.filter(meter=meters[0], period__in=[SEP, NOV]).order_by("period")
+    Reading.objects.filter(pk=september.pk).update(t1=november.t1)
+    Reading.objects.filter(pk=november.pk).update(t1=september.t1)
+
+
+def a_replacement_undone(meters):
+    Reading.objects.filter(meter=meters[0], replaced_by__isnull=False).update(replaced_by=None)
+
+
+def a_source_changed(meters):
+    Reading.objects.filter(meter=meters[0], period=NOV).update(source=Reading.Source.PORTAL)
+
+
+def a_meter_removed(meters):
+    Meter.objects.filter(pk=meters[0].pk).update(is_active=False, removed_on=date(2026, 11, 25))
+
+
+def a_service_renamed(meters):
+    Service.objects.filter(pk=meters[0].service_id).update(name="Электроэнергия (день/ночь)")
+
+
+def the_regions_window_moved(meters):
+    Region.objects.filter(pk=meters[1].account.region_id).update(readings_from_day=10, readings_to_day=20)
+
+
+CHANGES = [
+    a_reading_submitted,
+    a_value_corrected,
+    values_swapped_between_readings,
+    a_replacement_undone,
+    a_source_changed,
+    a_meter_removed,
+    a_service_renamed,
+    the_regions_window_moved,
+]
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_any_change_of_what_it_shows_shows_at_once(page, meters, change):
+    before = tables(page())
+    assert not drawn(page())
+    change(meters)
+    after = page()
+    assert drawn(after) and tables(after) != before
+
+
+def test_a_new_meter_shows_at_once(page, account):
+    page()
+    make_meter(account, serial="444")
+    assert "Счётчик № 444" in tables(page())
+
+
+def test_the_digest_is_the_accounts_own(customer, account, meters, sverdlovsk):
+    if connection.vendor != "postgresql":
+        pytest.skip("the rows digested by the database are PostgreSQL's (elsewhere: by Python)")
+    other = make_account(sverdlovsk, "660100000055", house="5")
+    stranger = make_customer("+79120000055", other)
+    digest = customer_history_account(customer, account.pk).readings_digest
+    assert digest and digest != customer_history_account(stranger, other.pk).readings_digest
+
+
+def test_a_hit_reads_the_user_and_the_account_only(page, django_assert_num_queries):
+    page()
+    if connection.vendor != "postgresql":
+        pytest.skip("elsewhere the rows are read to be digested")
+    with django_assert_num_queries(2):  # the user, the account with the digest (the session is cached)
+        assert not drawn(page())
+
+
+def test_a_customer_never_gets_anothers_history(client, page, account, sverdlovsk):
+    page()  # hers, kept
+    other = make_account(sverdlovsk, "660100000055", house="5")
+    make_meter(other, serial="555")
+    stranger = make_customer("+79120000055", other)
+    customer_login(client, stranger)
+    assert client.get(reverse("portal:readings_history", args=[account.pk])).status_code == 404
+    theirs = client.get(reverse("portal:readings_history", args=[other.pk])).content.decode()
+    assert "Счётчик № 555" in theirs and "Счётчик № 222" not in theirs
