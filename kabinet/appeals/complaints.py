@@ -416,7 +416,15 @@ def rows(appeal: Appeal) -> list[tuple[str, str]]:
     appeal); [] for an ordinary appeal."""
     if appeal.kind != AppealKind.COMPLAINT:
         return []
-    return complaint_rows(complaint_of(appeal))
+    return complaint_rows(_joined_complaint(appeal) or complaint_of(appeal))
+
+
+def _joined_complaint(appeal: Appeal) -> QualityComplaint | None:
+    """The complaint read with its appeal (select_related, its page's read), or None when it was
+    not read: then complaint_of reads it (and a complaint without its row is not found, 404)."""
+    if not Appeal.complaint.is_cached(appeal):
+        return None
+    return getattr(appeal, "complaint", None)
 
 
 @sensitive_variables("identity")

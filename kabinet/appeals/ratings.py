@@ -25,7 +25,7 @@ import secrets
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.urls import reverse
@@ -34,6 +34,7 @@ from django.utils import timezone
 from kabinet.appeals.models import Appeal, Message, StaffRole, Status
 from kabinet.appeals.ratings_models import AnswerRating, RatingLink
 from kabinet.billing.periods import month_name
+from kabinet.core.compiled import Compiled, sentinel
 from kabinet.notifications.services import send_email
 
 __all__ = ["AnswerRating", "RatingLink"]
@@ -176,13 +177,51 @@ class RatingOffer:
         return self.rating is not None and self.rating.score <= LOW
 
 
+# Which of an appeal's links is its latest: the answer rated is that link's.
+_LATEST_FIRST = ("-created_at", "-pk")
+# The appeal's latest link with its answer and the answer's rating (a one-to-one: none or one),
+# in one statement compiled once a process (core.compiled).
+_LATEST_LINK = Compiled(
+    lambda appeal_id: (
+        RatingLink.objects.filter(appeal_id=appeal_id)
+        .select_related("answer", "answer__rating")
+        .order_by(*_LATEST_FIRST)[:1]
+    ),
+    sentinel.integer(0),
+)
+
+
 def offer(appeal: Appeal) -> RatingOffer | None:
     """The latest answer that can be rated (one that issued a link), or None."""
-    link = appeal.rating_links.select_related("answer").order_by("-created_at", "-pk").first()
-    if link is None:
+    links = _LATEST_LINK.instances(appeal.pk)
+    if not links:
         return None
-    rating = AnswerRating.objects.filter(answer=link.answer).first()
-    return RatingOffer(answer=link.answer, rating=rating, may_rate=may_rate(appeal))
+    return _offer_of(appeal, links[0].answer)
+
+
+def latest_link() -> Subquery:
+    """The id of the latest link of the appeal of an outer query (an appeal's read): `offer`'s
+    choice, as a column, for `offer_among`."""
+    return Subquery(RatingLink.objects.filter(appeal=OuterRef("pk")).order_by(*_LATEST_FIRST).values("pk")[:1])
+
+
+def offer_among(appeal: Appeal, messages: list[Message]) -> RatingOffer | None:
+    """`offer(appeal)` without a statement of its own, for an appeal read with `latest_link()` as
+    `latest_link` and its messages read with their link and rating (select_related's
+    "rating_link", "rating"): the message that issued that link. When it is not among them (only
+    answers issue links, and the page reads the answers; a note's would not be) `offer` reads it."""
+    if appeal.latest_link is None:
+        return None
+    for message in messages:
+        link = getattr(message, "rating_link", None)  # the joined row, or none
+        if link is not None and link.pk == appeal.latest_link:
+            return _offer_of(appeal, message)
+    return offer(appeal)
+
+
+def _offer_of(appeal: Appeal, answer: Message) -> RatingOffer:
+    """`answer` read with its rating (select_related's "rating": the joined row, or none)."""
+    return RatingOffer(answer=answer, rating=getattr(answer, "rating", None), may_rate=may_rate(appeal))
 
 
 def customer_offer(customer, number: str) -> tuple[Appeal, RatingOffer]:

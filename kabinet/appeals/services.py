@@ -11,11 +11,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, QuerySet, Window
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 
+from kabinet.appeals import ratings
 from kabinet.appeals.calendar import add_working_days
 from kabinet.appeals.calendar import today as local_today
 from kabinet.appeals.models import Appeal, Attachment, Event, Message, Reason, Status, Topic, Upload
@@ -126,6 +127,87 @@ def customer_appeal(customer, number: str) -> Appeal:
     if appeal is None:
         raise Http404
     return appeal
+
+
+# --- The customer's page of one appeal -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppealDetail:
+    """What the customer's page of their appeal shows: the rules of `public_messages`,
+    `public_events`, `customer_files` and `ratings.offer`, read by statements compiled once a
+    process (core.compiled), so that no request builds SQL with the ORM."""
+
+    appeal: Appeal  # with its topic, reason, account and (a complaint's) QualityComplaint
+    files: list[Attachment]  # the appeal's own documents, not a message's
+    conversation: list[tuple[Message, list[Attachment]]]  # each public message with its files
+    history: list[Event]
+    offer: ratings.RatingOffer | None
+
+
+def _detail_appeal(customer, number: str) -> QuerySet[Appeal]:
+    """customer_appeal's read with what else the page needs of the appeal: a complaint's own row,
+    the id of the rating offer's link (ratings.latest_link) and whether it has public messages
+    and documents of its own, so that a new appeal's page reads neither."""
+    public = Message.objects.filter(appeal=OuterRef("pk")).exclude(kind=Message.Kind.NOTE)
+    own_files = Attachment.objects.filter(appeal=OuterRef("pk"), message__isnull=True)
+    return (
+        customer_appeals(customer)
+        .filter(number=number)
+        .select_related("complaint")
+        .annotate(latest_link=ratings.latest_link(), has_messages=Exists(public), has_files=Exists(own_files))
+    )
+
+
+# The page's reads, compiled once a process (core.compiled).
+_DETAIL_APPEAL = Compiled(_detail_appeal, sentinel.integer(0), sentinel.text(0))
+# public_messages, each with its rating link and rating (ratings.offer_among) and not its author.
+_PUBLIC_MESSAGES = Compiled(
+    lambda appeal_id: (
+        Message.objects.filter(appeal_id=appeal_id)
+        .exclude(kind=Message.Kind.NOTE)
+        .select_related("rating_link", "rating")
+    ),
+    sentinel.integer(0),
+)
+_PUBLIC_EVENTS = Compiled(
+    lambda appeal_id: Event.objects.filter(appeal_id=appeal_id, kind__in=Event.PUBLIC), sentinel.integer(0)
+)
+# The appeal's own documents and those of its public messages, in one read: customer_files
+# without a message, and what prefetching the public messages' attachments would give.
+_PAGE_FILES = Compiled(
+    lambda appeal_id: Attachment.objects.filter(
+        Q(appeal_id=appeal_id, message__isnull=True)
+        | Q(message__appeal_id=appeal_id) & ~Q(message__kind=Message.Kind.NOTE)
+    ),
+    sentinel.integer(0),
+)
+
+
+def customer_appeal_detail(customer, number: str) -> AppealDetail:
+    """The customer's own appeal with all its page shows; anyone else's is not found (404). A new
+    appeal is two statements (the appeal, its history); one with a conversation and files four."""
+    found = _DETAIL_APPEAL.instances(customer.pk, number)
+    if not found:
+        raise Http404
+    appeal = found[0]
+    messages = _PUBLIC_MESSAGES.instances(appeal.pk) if appeal.has_messages else []
+    files = _files_by_message(appeal) if appeal.has_messages or appeal.has_files else {}
+    return AppealDetail(
+        appeal=appeal,
+        files=files.get(None, []),
+        conversation=[(message, files.get(message.pk, [])) for message in messages],
+        history=_PUBLIC_EVENTS.instances(appeal.pk),
+        offer=ratings.offer_among(appeal, messages),
+    )
+
+
+def _files_by_message(appeal: Appeal) -> dict[int | None, list[Attachment]]:
+    """The page's documents by their message's id (None: the appeal's own), in their order."""
+    files: dict[int | None, list[Attachment]] = {}
+    for attachment in _PAGE_FILES.instances(appeal.pk):
+        files.setdefault(attachment.message_id, []).append(attachment)
+    return files
 
 
 def attach_uploads(appeal: Appeal, uploads: list[Upload], user, message: Message | None = None) -> None:

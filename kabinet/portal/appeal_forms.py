@@ -6,7 +6,8 @@ from django import forms
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import QueryDict
-from django.utils.safestring import SafeString
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.appeals.form_fields import FilesField, limit_text_and_files
 from kabinet.appeals.models import ContactMethod, Reason, Status, Topic
@@ -74,6 +75,31 @@ class MessageForm(forms.Form):
         limit_text_and_files(self)
 
 
+# The page's message fields: the text's group, then the files' (their template, shared with the
+# other appeal forms), as detail.html wrote them one under the other.
+_FILES_FIELD = "portal/appeals/_files_field.html"
+
+
+def message_fields(form: MessageForm, uploads: list) -> SafeString:
+    """The appeal page's message fields as drawn. Unbound and with no files kept (every GET of the
+    page) they are the same for every appeal and customer, and the files' input alone cost a tenth
+    of the page through Django's widget templates: drawn once per process, and again after a
+    settings change (the limits they announce are settings)."""
+    if form.is_bound or uploads:
+        return _drawn_message_fields(form, uploads)
+    return _unbound_message_fields()
+
+
+def _drawn_message_fields(form: MessageForm, uploads: list) -> SafeString:
+    files = render_to_string(_FILES_FIELD, {"form": form, "uploads": uploads})
+    return mark_safe(form["text"].as_field_group() + "\n    " + files)  # noqa: S308 -- both drawn escaped
+
+
+@cache
+def _unbound_message_fields() -> SafeString:
+    return _drawn_message_fields(MessageForm(), [])
+
+
 class StatusFilterForm(forms.Form):
     status = forms.ChoiceField(label="Состояние", required=False, choices=[("", "Все"), *Status.choices])
 
@@ -101,3 +127,4 @@ def _drawn_filter(status: str) -> SafeString:
 @receiver(setting_changed)
 def _forget_drawn_filters(**kwargs) -> None:
     _drawn_filter.cache_clear()  # a test's FORM_RENDERER or templates draw it afresh
+    _unbound_message_fields.cache_clear()  # and the limits the message fields announce

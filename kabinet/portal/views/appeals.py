@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
-from kabinet.appeals import complaints, notify, ratings, services
+from kabinet.appeals import complaints, notify, services
 from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
 from kabinet.appeals.models import Reason
@@ -19,7 +19,7 @@ from kabinet.core.storage import private_download
 from kabinet.identity import profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.portal.access import customer_required
-from kabinet.portal.appeal_forms import AppealForm, MessageForm, status_filter
+from kabinet.portal.appeal_forms import AppealForm, MessageForm, message_fields, status_filter
 from kabinet.portal.fragments import appeal_list_html
 from kabinet.portal.rating_forms import RatingForm
 
@@ -100,50 +100,51 @@ def appeal_created(request: HttpRequest, number: str) -> HttpResponse:
 
 @customer_required
 def appeal_detail(request: HttpRequest, number: str) -> HttpResponse:
-    appeal = services.customer_appeal(request.user, number)
-    return _detail_page(request, appeal, MessageForm(), [])
+    return _detail_page(request, number, MessageForm(), [])
 
 
 # The context holds a complaint's decrypted rows: never in an error report.
 @sensitive_variables("context")
-def _detail_page(request, appeal, form, uploads, status=200, rating_form=None) -> HttpResponse:
-    offer = ratings.offer(appeal)
+def _detail_page(request, number: str, form, uploads, status=200, rating_form=None) -> HttpResponse:
+    detail = services.customer_appeal_detail(request.user, number)
+    appeal, offer = detail.appeal, detail.offer
+    if rating_form is None and offer is not None:
+        rating_form = RatingForm(initial={"comment": offer.rating.comment if offer.rating else ""})
     context = {
         "appeal": appeal,
-        "conversation": services.public_messages(appeal),
-        "history": services.public_events(appeal),
-        "files": services.customer_files(appeal).filter(message__isnull=True),
+        "conversation": detail.conversation,
+        "history": detail.history,
+        "files": detail.files,
         "can_write": services.can_write(appeal),
         "rating_offer": offer,
-        "rating_form": rating_form
-        or RatingForm(initial={"comment": offer.rating.comment if offer and offer.rating else ""}),
+        "rating_form": rating_form,
         "form": form,
-        "uploads": uploads,
+        "message_fields": message_fields(form, uploads),
         "complaint_rows": complaints.rows(appeal),
     }
     return render(request, "portal/appeals/detail.html", context, status=status)
 
 
-def appeal_page(request: HttpRequest, appeal, *, rating_form, status: int) -> HttpResponse:
+def appeal_page(request: HttpRequest, number: str, *, rating_form, status: int) -> HttpResponse:
     """The appeal's page with the rating form as the customer sent it (its refusals at its fields)."""
-    return _detail_page(request, appeal, MessageForm(), [], status=status, rating_form=rating_form)
+    return _detail_page(request, number, MessageForm(), [], status=status, rating_form=rating_form)
 
 
 @require_POST
 @customer_required
 def appeal_message(request: HttpRequest, number: str) -> HttpResponse:
-    appeal = services.customer_appeal(request.user, number)
+    services.customer_appeal(request.user, number)  # someone else's: 404 before the files are received
     form = MessageForm(request.POST, request.FILES)
     received = receive_files(
         request.user, request.POST.getlist("keep"), request.FILES.getlist("files"), request.POST.getlist("offered")
     )
     if not valid_with_files(form, received.errors):
-        return _detail_page(request, appeal, form, received.uploads, status=400)
+        return _detail_page(request, number, form, received.uploads, status=400)
     try:
         services.add_customer_message(request.user, number, form.cleaned_data["text"], received.uploads)
     except services.AppealRefused as refused:
         form.add_error(None, str(refused))
-        return _detail_page(request, appeal, form, received.uploads, status=400)
+        return _detail_page(request, number, form, received.uploads, status=400)
     messages.success(request, "Сообщение отправлено.")
     return redirect("portal:appeal", number=number)
 

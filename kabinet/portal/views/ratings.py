@@ -91,11 +91,11 @@ def appeal_rating(request: HttpRequest, number: str) -> HttpResponse:
     """«Оцените ответ» on the appeal's page: make or change the rating while the appeal is open."""
     form = RatingForm(request.POST)
     try:
-        appeal, offer = ratings.customer_offer(request.user, number)  # someone else's: 404 before the form
+        _, offer = ratings.customer_offer(request.user, number)  # someone else's: 404 before the form
         if not form.is_valid():
             if offer.may_rate:
                 # At their fields, on the page with the form as typed (the comment kept).
-                return appeal_page(request, appeal, rating_form=form, status=400)
+                return appeal_page(request, number, rating_form=form, status=400)
             raise ratings.RatingRefused(ratings.CLOSED_REFUSAL)
         data = form.cleaned_data
         rating = ratings.rate_as_customer(request.user, number, data["score"], data["comment"])
