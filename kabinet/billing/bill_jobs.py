@@ -16,15 +16,19 @@ import multiprocessing
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connections, transaction
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from kabinet.billing import bill_delivery
+from kabinet.billing.access import customer_account_query
 from kabinet.billing.bill_pdf import render_bill_pdf
 from kabinet.billing.bills import BillData, NoBill, account_holder, bill_data, bills_data
 from kabinet.billing.models import Accrual, Bill, BillSubscription, MonthBalance, PersonalAccount, bill_path
 from kabinet.billing.money import format_rub
 from kabinet.billing.periods import add_months, month_start, parse_period, previous_month
+from kabinet.core.compiled import Compiled, sentinel
 from kabinet.core.storage import private_storage
 from kabinet.core.wording import greeting
 from kabinet.notifications.services import Attachment, send_email
@@ -65,18 +69,28 @@ class BillMonth:
         return None if self.closing is None else max(self.closing, Decimal("0.00"))
 
 
-def bill_months(account: PersonalAccount, today: date) -> list[BillMonth]:
-    """The months in the window that have a bill (accruals), newest first; two queries."""
-    oldest, newest = bill_window(today)
-    periods = (
-        Accrual.objects.filter(account=account, period__range=(oldest, newest))
-        .values_list("period", flat=True)
+def month_rows(account_id: int, oldest: date, newest: date) -> QuerySet:
+    """(period, closing) of each month from `oldest` to `newest` that has accruals, newest first;
+    closing None where the month has no balance yet."""
+    closing = MonthBalance.objects.filter(account_id=OuterRef("account_id"), period=OuterRef("period"))
+    return (
+        Accrual.objects.filter(account_id=account_id, period__range=(oldest, newest))
+        .annotate(closing=Subquery(closing.order_by().values("closing")[:1]))
+        .values_list("period", "closing")
         .distinct()
         .order_by("-period")
     )
-    periods = list(periods)
-    closings = dict(MonthBalance.objects.filter(account=account, period__in=periods).values_list("period", "closing"))
-    return [BillMonth(period, closings.get(period)) for period in periods]
+
+
+# The «Квитанции» page and the API's bills ask it on every view: one statement, compiled once
+# (core.compiled); it was two built by the ORM each time (docs/performance.md, step 13).
+_MONTHS = Compiled(month_rows, sentinel.integer(0), sentinel.day(0), sentinel.day(1))
+
+
+def bill_months(account: PersonalAccount, today: date) -> list[BillMonth]:
+    """The months in the window that have a bill (accruals), newest first; one query."""
+    oldest, newest = bill_window(today)
+    return [BillMonth(period, closing) for period, closing in _MONTHS.rows(account.pk, oldest, newest).values]
 
 
 # --- Storing a bill -------------------------------------------------------------------------
@@ -233,6 +247,28 @@ class NoEmail(Exception):
 
 def is_subscribed(account: PersonalAccount) -> bool:
     return BillSubscription.objects.filter(account=account).exists()
+
+
+def with_subscription_flag(accounts: QuerySet[PersonalAccount]) -> QuerySet[PersonalAccount]:
+    """The accounts with `ebill_subscribed`: `is_subscribed` as a column of their statement."""
+    return accounts.annotate(ebill_subscribed=Exists(BillSubscription.objects.filter(account=OuterRef("pk"))))
+
+
+# The «Квитанции» page's account and its e-bill in one statement, compiled once.
+_SUBSCRIBER = Compiled(
+    lambda user, account: with_subscription_flag(customer_account_query(user, account)),
+    sentinel.integer(0),
+    sentinel.integer(1),
+)
+
+
+def customer_account_and_subscription(user, account_id: int) -> tuple[PersonalAccount, bool]:
+    """`billing.access.customer_account` and whether it has the e-bill (`is_subscribed`), in one
+    query. Anyone else's account is not found (Http404)."""
+    found = _SUBSCRIBER.instances(user.pk, int(account_id))
+    if not found:
+        raise Http404
+    return found[0], found[0].ebill_subscribed
 
 
 def subscribe(user, account: PersonalAccount) -> BillSubscription:

@@ -12,6 +12,9 @@ would give: one definition, the ORM's own SQL.
     by_hash = Compiled(lambda token_hash: Token.objects.filter(token_hash=token_hash)[:1], sentinel.text(0))
     by_hash.instances("abc…")
 
+A `values_list()` queryset (tuples, not flat or named) may be compiled too: it has `rows()`, each
+the tuple the queryset gives, and no instances (a list of months and their balances, say).
+
 `rows("abc…")` stops halfway: the rows as the ORM's converters leave them (`Rows`), whose
 `instances()` makes the same instances when, and if, they are needed. Making instances costs
 more than reading the rows (`Model.from_db`, signals): a caller that needs only a digest of the
@@ -45,7 +48,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import CharField, Expression, Model, QuerySet
-from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 
 class sentinel:
@@ -136,6 +139,7 @@ class _Prepared:
     columns: list
     converters: dict
     composite: bool
+    tuples: bool  # a values_list statement: no instances
 
     def params_for(self, args: tuple) -> list[Any]:
         params = list(self.params)
@@ -158,6 +162,8 @@ class _Prepared:
         return Rows(tuple(map(tuple, rows)), self, db)
 
     def build(self, db: str, rows: Sequence[tuple]) -> list[Model]:
+        if self.tuples:
+            raise TypeError("a values_list statement's rows are its tuples: it has no instances")
         model = self.compiler.klass_info["model"]
         start, end = self.fields
         result = []
@@ -286,8 +292,10 @@ class Compiled:
 
     def _prepare(self, db: str) -> _Prepared:
         queryset = self.build(*self.sentinels)
-        if queryset._iterable_class is not ModelIterable or queryset._prefetch_related_lookups:
-            raise TypeError("Compiled takes querysets of model instances, without prefetch_related")
+        if queryset._iterable_class not in (ModelIterable, ValuesListIterable) or queryset._prefetch_related_lookups:
+            raise TypeError("Compiled takes querysets of model instances or values_list(), without prefetch_related")
+        if queryset._iterable_class is ValuesListIterable:
+            _check_columns_in_order(queryset)
         compiler = queryset.query.get_compiler(using=db)
         sql, params = compiler.as_sql()
         params = list(params)
@@ -301,7 +309,8 @@ class Compiled:
                 raise ValueError(f"sentinel {value!r} does not reach the SQL as a parameter")
             slots += found
         info, select = compiler.klass_info, compiler.select
-        start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+        tuples = queryset._iterable_class is ValuesListIterable
+        start, end = (0, 0) if tuples else (info["select_fields"][0], info["select_fields"][-1] + 1)
         columns = [column[0] for column in select[: compiler.col_count]]
         return _Prepared(
             sql=sql,
@@ -311,12 +320,23 @@ class Compiled:
             compiler=compiler,
             init_list=[column[0].target.attname for column in select[start:end]],
             fields=(start, end),
-            populators=get_related_populators(info, select, db),
+            populators=[] if tuples else get_related_populators(info, select, db),
             annotations=dict(compiler.annotation_col_map or {}),
             columns=columns,
             converters=compiler.get_converters(columns),
             composite=compiler.has_composite_fields(columns),
+            tuples=tuples,
         )
+
+
+def _check_columns_in_order(queryset: QuerySet) -> None:
+    """ValuesListIterable reorders the columns when the names asked differ from the SQL's order
+    (annotations named before fields); the compiled rows are the SQL's, so that is refused."""
+    query = queryset.query
+    selected = [*query.extra_select, *query.values_select, *query.annotation_select]
+    asked = [*queryset._fields, *(name for name in query.annotation_select if name not in queryset._fields)]
+    if queryset._fields and asked != selected:
+        raise TypeError(f"values_list{tuple(queryset._fields)} would reorder the columns {tuple(selected)}")
 
 
 class RowsDigest(Expression):

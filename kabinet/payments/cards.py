@@ -5,6 +5,7 @@ once: one query for the payments in progress, one for the autopayments, however 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
@@ -15,7 +16,9 @@ from kabinet.billing.history import history_digest_column
 from kabinet.billing.models import PersonalAccount
 from kabinet.core.compiled import Compiled, Rows, sentinel
 from kabinet.payments.autopay_models import AutoPayment
+from kabinet.payments.autopayments import autopayment_of
 from kabinet.payments.models import OnlinePayment
+from kabinet.payments.services import amount_to_suggest, in_progress, suggested_amount_columns
 
 
 def not_final(payments: QuerySet[OnlinePayment]) -> QuerySet[OnlinePayment]:
@@ -143,3 +146,45 @@ def customer_account_card(user, account_id: int) -> AccountCard:
     pending = in_progress_by_account([account] if account.card_in_progress else [])
     autopayments = autopayments_by_account([account] if account.card_autopayment else [], user)
     return AccountCard(account, pending.get(account.pk, []), autopayments.get(account.pk))
+
+
+@dataclass(frozen=True)
+class PayingAccount:
+    """An account of the customer's as «Оплатить» and «Автоплатёж» read it: with the amount to
+    suggest (`payments.services.suggested_amount`) and whether it has payments in progress or an
+    autopayment of the customer's (`with_card_flags`), so that those are read only when there are
+    some (most accounts have neither)."""
+
+    account: PersonalAccount
+    user: object
+
+    @property
+    def suggested_amount(self) -> Decimal:
+        return amount_to_suggest(self.account.latest_closing, self.account.latest_accrued)
+
+    def in_progress(self) -> list[OnlinePayment]:
+        """`payments.services.in_progress`: not final is open (every status is one or the other)."""
+        return list(in_progress(self.account)) if self.account.card_in_progress else []
+
+    def autopayment(self) -> AutoPayment | None:
+        """`payments.autopayments.autopayment_of` the account and the customer."""
+        return autopayment_of(self.account, self.user) if self.account.card_autopayment else None
+
+
+# Every view of «Оплатить» and «Автоплатёж»: compiled once (docs/performance.md, step 13).
+_PAYING = Compiled(
+    lambda user, account: with_card_flags(customer_account_query(user, account), user).annotate(
+        **suggested_amount_columns()
+    ),
+    sentinel.integer(0),
+    sentinel.integer(1),
+)
+
+
+def customer_paying_account(user, account_id: int) -> PayingAccount:
+    """`billing.access.customer_account` with what paying it needs, in one query. Anyone else's
+    account is not found (Http404)."""
+    found = _PAYING.instances(user.pk, int(account_id))
+    if not found:
+        raise Http404
+    return PayingAccount(found[0], user)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from kabinet.billing.models import MonthBalance, PersonalAccount
@@ -72,13 +72,32 @@ def suggested_amount(account: PersonalAccount) -> Decimal:
     month that has some."""
     balances = MonthBalance.objects.filter(account=account).order_by("-period")
     latest = balances.first()
+    accrued = None
+    if latest is not None and not latest.closing > 0:
+        accrued = balances.filter(accrued__gt=0).values_list("accrued", flat=True).first()
+    return amount_to_suggest(latest and latest.closing, accrued)
+
+
+def amount_to_suggest(closing: Decimal | None, accrued: Decimal | None) -> Decimal:
+    """`suggested_amount`'s rule, from the latest month's closing balance (None without one) and
+    the latest month's charges above zero (None without any)."""
     amount = Decimal("0")
-    if latest is not None and latest.closing > 0:
-        amount = latest.closing
-    elif latest is not None:
-        amount = balances.filter(accrued__gt=0).values_list("accrued", flat=True).first() or amount
+    if closing is not None and closing > 0:
+        amount = closing
+    elif closing is not None:
+        amount = accrued or amount
     low, high = payment_limits()
     return min(max(to_kopecks(amount), low), high)
+
+
+def suggested_amount_columns() -> dict[str, Subquery]:
+    """`amount_to_suggest`'s two facts as columns of an accounts' statement (`latest_closing`,
+    `latest_accrued`): a page that reads the account reads them with it (payments.cards)."""
+    balances = MonthBalance.objects.filter(account=OuterRef("pk")).order_by("-period")
+    return {
+        "latest_closing": Subquery(balances.values("closing")[:1]),
+        "latest_accrued": Subquery(balances.filter(accrued__gt=0).values("accrued")[:1]),
+    }
 
 
 def payments_of(user) -> QuerySet[OnlinePayment]:

@@ -229,3 +229,33 @@ def test_a_rows_digest_column_takes_the_compiled_statements_own_arguments(accoun
         assert digests[account.pk] != digests[other.pk]
     else:
         assert set(digests.values()) == {None}
+
+
+def test_a_values_list_gives_the_querysets_tuples_and_no_instances(account):
+    for period in (date(2026, 9, 1), date(2026, 10, 1)):
+        accrue(account, period)
+
+    def periods(account_id: int, first: date):
+        return (
+            Accrual.objects.filter(account_id=account_id, period__gte=first)
+            .annotate(twice=F("amount") * 2)
+            .values_list("period", "twice")
+            .order_by("-period", "-twice")
+        )
+
+    compiled = Compiled(periods, sentinel.integer(0), sentinel.day(0))
+    rows = compiled.rows(account.pk, date(2026, 10, 1))
+    assert list(rows.values) == list(periods(account.pk, date(2026, 10, 1))) and len(rows) == 3
+    with pytest.raises(TypeError, match="no instances"):
+        rows.instances()
+
+
+def test_a_values_list_whose_columns_the_queryset_would_reorder_is_refused(account):
+    reordered = Compiled(
+        lambda account_id: (
+            Accrual.objects.filter(account_id=account_id).annotate(twice=F("amount") * 2).values_list("twice", "period")
+        ),
+        sentinel.integer(0),
+    )
+    with pytest.raises(TypeError, match="reorder"):
+        reordered.rows(account.pk)

@@ -32,6 +32,15 @@ def test_pages_date_through_the_numeric_filter():
     assert parsed.filters[0][0] is numeric_dates.date
 
 
+@pytest.mark.parametrize("fmt", ["d.m.Y", "d.m.Y H:i", "F Y", "j E Y г."])
+def test_a_templates_literal_format_is_written_without_djangos_filter(monkeypatch, fmt):
+    # A literal argument reaches the filter as a SafeString: it must still take the fast path.
+    day = datetime.datetime(2026, 5, 9, 10, 30, tzinfo=datetime.UTC)
+    expected = render(f'{{{{ value|date:"{fmt}" }}}}', value=day)
+    monkeypatch.setattr(numeric_dates, "django_date", lambda *args: pytest.fail("went to Django's filter"))
+    assert render(f'{{{{ value|date:"{fmt}" }}}}', value=day) == expected
+
+
 def test_static_urls_as_djangos_and_follow_the_settings():
     assert render("{% static 'core/kabinet.css' %}") == static("core/kabinet.css")
     assert render("{% static path as link %}[{{ link }}]", path="a b.css") == f"[{static('a b.css')}]"

@@ -3,14 +3,23 @@ attachment), the 36-month window, isolation, and the «Электронная к
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 import re
 
+from django.http import Http404
+from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 import pytest
 
-from kabinet.billing.bill_jobs import subscribe
-from kabinet.billing.models import Bill, BillSubscription
+from kabinet.billing.bill_jobs import (
+    BillMonth,
+    bill_months,
+    bill_window,
+    customer_account_and_subscription,
+    subscribe,
+)
+from kabinet.billing.models import Accrual, Bill, BillSubscription, MonthBalance, PersonalAccount
 from kabinet.billing.periods import add_months
 from tests.factories import accrue, customer_login, make_account, make_billed, make_customer, pdf_text
 
@@ -202,3 +211,93 @@ def test_the_home_card_links_to_the_bills(client, customer, account):
     customer_login(client, customer)
     html = client.get(reverse("portal:home")).content.decode()
     assert re.search(rf'<a [^>]*href="{list_url(account)}"[^>]*>Квитанция</a>', html)
+
+
+# --- The months written by Python (portal/templatetags/bills_page.py) -----------------------
+# The page drawn from each response's own context by the current template and by a copy of the
+# template before step 13 of docs/performance.md (tests/portal/old_templates/bills_list.html):
+# the same bytes for every balance a month can have, with and without the e-bill and an e-mail,
+# refused, and without bills.
+OLD = Path(__file__).parent / "old_templates" / "bills_list.html"
+
+
+def drawn_alike(response) -> str:
+    assert response.templates[0].name == "portal/bills/list.html"
+    context = response.context[0].flatten()
+    request = response.wsgi_request
+    engine = engines["django"]
+    before = engine.from_string(OLD.read_text(encoding="utf-8")).render(context, request)
+    new = engine.get_template("portal/bills/list.html").render(context, request)
+    assert new == before
+    return new
+
+
+@pytest.fixture
+def every_balance(account, last_month) -> list[date]:
+    """Months owing, overpaid, settled and without a balance yet, beside make_billed's two."""
+    periods = [add_months(last_month, -n) for n in range(2, 6)]
+    for period in periods:
+        accrue(account, period)
+    for period, closing in zip(periods[:3], ("-12.30", "0.00", "1234567.89"), strict=True):
+        zero = Decimal(0)
+        MonthBalance.objects.create(
+            account=account, period=period, opening=zero, accrued=zero, paid=zero, closing=Decimal(closing)
+        )
+    return periods
+
+
+@pytest.mark.parametrize("ebill", [False, True])
+def test_the_list_is_drawn_as_the_template_drew_it(client, customer, account, every_balance, ebill):
+    if ebill:
+        subscribe(customer, account)
+    customer_login(client, customer)
+    html = drawn_alike(client.get(list_url(account)))
+    assert "переплата 12,30" in html and "долга нет" in html and "к оплате 1" in html
+    assert html.count("<tr>") == 7  # the head's row and six months
+    assert "<td>—</td>" in html
+
+
+def test_the_list_without_bills_or_an_email_is_drawn_as_the_template_drew_it(client, account):
+    user = make_customer("+79120000005", account)
+    customer_login(client, user)
+    drawn_alike(client.get(list_url(account)))
+    refused = client.post(list_url(account), {"ebill": "on"})
+    assert refused.status_code == 400
+    assert "alert-error" in drawn_alike(refused)
+
+
+def test_a_closed_accounts_list_is_drawn_as_the_template_drew_it(client, customer, account, last_month):
+    PersonalAccount.objects.filter(pk=account.pk).update(status=PersonalAccount.Status.CLOSED)
+    customer_login(client, customer)
+    drawn_alike(client.get(list_url(account)))
+
+
+def test_the_months_are_those_of_the_queryset(account, every_balance):
+    # The compiled statement against the ORM's reading of the same rule.
+    today = timezone.localdate()
+    oldest, newest = bill_window(today)
+    periods = list(
+        Accrual.objects.filter(account=account, period__range=(oldest, newest))
+        .values_list("period", flat=True)
+        .distinct()
+        .order_by("-period")
+    )
+    closings = dict(MonthBalance.objects.filter(account=account).values_list("period", "closing"))
+    assert bill_months(account, today) == [BillMonth(p, closings.get(p)) for p in periods]
+    assert [m.closing for m in bill_months(account, today)][2:] == [
+        Decimal("-12.30"), Decimal("0.00"), Decimal("1234567.89"), None
+    ]  # fmt: skip
+
+
+def test_the_account_and_its_ebill_are_one_statement(client, customer, account, last_month, django_assert_num_queries):
+    customer_login(client, customer)
+    client.get(list_url(account))
+    for subscribed in (False, True):
+        if subscribed:
+            subscribe(customer, account)
+        with django_assert_num_queries(1):
+            found, flag = customer_account_and_subscription(customer, account.pk)
+        assert (found, flag) == (account, subscribed)
+    other = make_customer("+79120000006")
+    with pytest.raises(Http404):
+        customer_account_and_subscription(other, account.pk)

@@ -117,6 +117,41 @@ def test_charges_read_payments_in_progress_and_the_autopayment_only_when_there_a
     assert "Платёж в обработке" in page and "15-го числа" in page
 
 
+def test_bills_are_the_account_with_its_ebill_and_the_months(signed_in, account, django_assert_num_queries):
+    # Was five: the account, whether it has the e-bill, the months, then their balances.
+    for n in range(1, 30, 2):
+        make_billed(account, period=add_months(THIS_MONTH, -n))
+    page = get(signed_in, django_assert_num_queries, reverse("portal:bills", args=[account.pk]), 3)
+    assert page.count("Скачать PDF") == 30
+
+
+@pytest.fixture
+def payments_on(demo_acquirer):
+    """Online payment available: «Оплатить» draws its form and «Автоплатёж» its setup."""
+
+
+def test_pay_reads_payments_in_progress_only_when_there_are_some(
+    signed_in, account, payments_on, django_assert_num_queries
+):
+    # Was four: the account, its latest balance and latest bill, and the payments in progress.
+    make_billed(account)
+    url = reverse("portal:pay", args=[account.pk])
+    assert 'name="amount"' in get(signed_in, django_assert_num_queries, url, 2)
+    make_online_payment(account, "100.00", status="pending")
+    assert "Платёж в обработке" in get(signed_in, django_assert_num_queries, url, 3)
+
+
+def test_autopayment_reads_the_autopayment_only_when_there_is_one(
+    signed_in, customer, account, payments_on, django_assert_num_queries
+):
+    # Was four or five: the account, the autopayment, the latest balance and the latest bill.
+    make_billed(account)
+    url = reverse("portal:autopayment", args=[account.pk])
+    assert "Подключить автоплатёж" in get(signed_in, django_assert_num_queries, url, 2)
+    AutoPayment.objects.create(account=account, user=customer, status="stopped", day=15, cap=Decimal("5000.00"))
+    get(signed_in, django_assert_num_queries, url, 4)  # + the autopayment and its last charge
+
+
 def test_appeals_are_one_query_a_page(signed_in, customer, account, reason, django_assert_num_queries):
     for _ in range(3):
         make_appeal(customer, account, reason, files=0)

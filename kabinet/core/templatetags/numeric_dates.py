@@ -59,7 +59,9 @@ def _forget_month_names(**kwargs) -> None:
 
 @register.filter(expects_localtime=True, is_safe=False)
 def date(value: object, arg: str | None = None) -> str:
-    compiled = _pattern(arg) if arg and type(arg) is str else None
+    # A template's literal argument ("F Y") reaches a filter as a SafeString, a str subclass:
+    # `type(arg) is str` sent every date of every template to Django's filter.
+    compiled = _pattern(str(arg)) if arg and isinstance(arg, str) else None
     if compiled is None or not isinstance(value, datetime.date):
         return django_date(value, arg)
     pattern, shows_time = compiled

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from kabinet.billing.access import customer_account
 from kabinet.billing.money import format_rub
 from kabinet.payments import autopayments
+from kabinet.payments.cards import customer_paying_account
 from kabinet.payments.errors import AcquirerUnavailable, PaymentRefused
 from kabinet.payments.services import is_demo, online_payment_available
 from kabinet.portal.access import customer_required
@@ -25,12 +26,13 @@ Status = autopayments.AutoPayment.Status
 def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
     """GET: the autopayment (its first payment settled on the way back from the bank's page)
     or the form to set it up. POST: set up, or change the day and cap of a working one."""
-    account = customer_account(request.user, account_id)
-    current = autopayments.autopayment_of(account, request.user)
+    paying = customer_paying_account(request.user, account_id)
+    account = paying.account
+    current = paying.autopayment()
     if current is not None and current.status == Status.SETUP:
         current = autopayments.settle_setup(current)
     working = current is not None and current.status == Status.ACTIVE
-    first_amount = autopayments.first_payment_amount(account)
+    first_amount = paying.suggested_amount  # autopayments.first_payment_amount, read with the account
     first = {} if working else {"first_amount": first_amount}
     if request.method == "POST":
         form = AutoPaymentForm(request.POST, **first)

@@ -10,7 +10,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from kabinet.billing.access import customer_account
-from kabinet.billing.bill_jobs import NoEmail, bill_months, customer_bill, is_subscribed, subscribe, unsubscribe
+from kabinet.billing.bill_jobs import (
+    NoEmail,
+    bill_months,
+    customer_account_and_subscription,
+    customer_bill,
+    subscribe,
+    unsubscribe,
+)
 from kabinet.billing.bills import NoBill
 from kabinet.core.storage import private_download
 from kabinet.payments.services import online_payment_available
@@ -21,8 +28,7 @@ from kabinet.portal.bill_forms import EBillForm
 @customer_required
 def bill_list(request: HttpRequest, account_id: int) -> HttpResponse:
     """GET: the months with a bill and the e-bill setting. POST: change the setting."""
-    account = customer_account(request.user, account_id)
-    subscribed = is_subscribed(account)
+    account, subscribed = customer_account_and_subscription(request.user, account_id)
     no_email = False
     if request.method == "POST":
         form = EBillForm(request.POST)

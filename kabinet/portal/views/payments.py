@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
-from kabinet.billing.access import customer_account
 from kabinet.billing.balances import summaries
 from kabinet.billing.money import format_input_amount
 from kabinet.payments import services as payments
+from kabinet.payments.cards import PayingAccount, customer_paying_account
 from kabinet.portal.access import customer_required
 from kabinet.portal.payment_forms import PayForm
 
@@ -28,12 +28,13 @@ ACQUIRER_PAGES = ["https://yoomoney.ru"]
 @require_http_methods(["GET", "POST"])
 @customer_required
 def pay(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = customer_account(request.user, account_id)
+    paying = customer_paying_account(request.user, account_id)
+    account = paying.account
     if not payments.online_payment_available():
-        return _pay_page(request, account, None, status=503 if request.method == "POST" else 200)
+        return _pay_page(request, paying, None, status=503 if request.method == "POST" else 200)
     limits = payments.payment_limits()
     if request.method != "POST":
-        return _pay_page(request, account, PayForm(initial=_initial(request, account), limits=limits))
+        return _pay_page(request, paying, PayForm(initial=_initial(request, paying), limits=limits))
     form = PayForm(request.POST, limits=limits)
     unavailable = ""
     if form.is_valid():
@@ -51,24 +52,24 @@ def pay(request: HttpRequest, account_id: int) -> HttpResponse:
             form.refuse(refused)
         except payments.AcquirerUnavailable as down:
             unavailable = down.message
-    return _pay_page(request, account, form, unavailable=unavailable, status=503 if unavailable else 400)
+    return _pay_page(request, paying, form, unavailable=unavailable, status=503 if unavailable else 400)
 
 
-def _initial(request: HttpRequest, account) -> dict:
+def _initial(request: HttpRequest, paying: PayingAccount) -> dict:
     """The debt (or the latest bill), or the amount of the payment being tried again."""
     again = request.GET.get("amount", "")
-    amount = again[:20] if again else format_input_amount(payments.suggested_amount(account))
+    amount = again[:20] if again else format_input_amount(paying.suggested_amount)
     method = request.GET.get("method") if request.GET.get("method") in ("bank_card", "sbp") else "bank_card"
     return {"amount": amount, "method": method, "receipt": request.user.email or request.user.phone or ""}
 
 
-def _pay_page(request, account, form, *, unavailable: str = "", status: int = 200) -> HttpResponse:
+def _pay_page(request, paying: PayingAccount, form, *, unavailable: str = "", status: int = 200) -> HttpResponse:
     context = {
-        "account": account,
+        "account": paying.account,
         "form": form,
         "unavailable": unavailable,
         "demo": payments.is_demo(),
-        "pending": list(payments.in_progress(account)),
+        "pending": paying.in_progress(),
     }
     response = render(request, "portal/payments/pay.html", context, status=status)
     response._csp_update = {"form-action": ACQUIRER_PAGES}  # django-csp: this page only
