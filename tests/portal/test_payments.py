@@ -5,6 +5,7 @@ another customer's payment or account."""
 
 from decimal import Decimal
 import json
+import re
 import uuid
 
 from django.core.cache import cache
@@ -156,6 +157,7 @@ def test_the_acquirer_down_is_said_plainly_and_the_form_stays(signed_in, account
     assert "Оплата временно недоступна" in html
     assert 'name="amount" value="700,00"' in html and "Перейти к оплате" in html
     assert OnlinePayment.objects.get().status == "new", "ЮKassa may have it: the task asks again (docs/payments.md)"
+    assert re.search(r"Платёж в обработке:</strong> <span class=\"nowrap\">700,00", html), "the attempt left open is shown"
 
 
 def test_without_an_acquirer_there_is_no_pay_button_and_no_form(client, customer, account, settings):

@@ -69,7 +69,9 @@ def _pay_page(request, paying: PayingAccount, form, *, unavailable: str = "", st
         "form": form,
         "unavailable": unavailable,
         "demo": payments.is_demo(),
-        "pending": paying.in_progress(),
+        # After a POST read again: an attempt the acquirer did not answer is left open (new), and
+        # the customer must see it before paying once more (the flag was read before it).
+        "pending": list(payments.in_progress(paying.account)) if request.method == "POST" else paying.in_progress(),
     }
     response = render(request, "portal/payments/pay.html", context, status=status)
     response._csp_update = {"form-action": ACQUIRER_PAGES}  # django-csp: this page only
