@@ -40,10 +40,55 @@ class AppealDraft:
 
 
 def appeal_accounts(customer) -> QuerySet[PersonalAccount]:
-    """The accounts an appeal can be about: the customer's active ones."""
-    return PersonalAccount.objects.filter(link__user=customer, status=PersonalAccount.Status.ACTIVE).select_related(
-        "premises", "region"
+    """The accounts an appeal can be about: the customer's active ones, in the order they were
+    linked. (Unordered until step 13 of docs/performance.md, PostgreSQL's plan chose: the
+    link's order at scale, by region first on small tables under a server-side cursor.)"""
+    return (
+        PersonalAccount.objects.filter(link__user=customer, status=PersonalAccount.Status.ACTIVE)
+        .select_related("premises", "region")
+        .order_by("link__pk")
     )
+
+
+# The «Создать обращение» and complaint forms' accounts, compiled once (core.compiled): the forms
+# offer these rows and accept only them, so a page reads them once (docs/performance.md step 13).
+_APPEAL_ACCOUNTS = Compiled(appeal_accounts, sentinel.integer(0))
+
+
+def appeal_account_list(customer) -> list[PersonalAccount]:
+    """`appeal_accounts`' rows, in the order its query gives them."""
+    return _APPEAL_ACCOUNTS.instances(customer.pk)
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """What «Создать обращение» offers: the active topics, the active reasons of active topics,
+    and the documents hint of every active reason that has one."""
+
+    topics: list[Topic]
+    reasons: list[Reason]
+    hints: dict[int, str]
+
+
+# Both in the models' order (the reasons by their topic's, then their own). The reasons of inactive
+# topics too: their hints were always listed, hidden, with the others'.
+_TOPICS = Compiled(lambda: Topic.objects.filter(is_active=True))
+_REASONS = Compiled(lambda: Reason.objects.filter(is_active=True))
+
+
+def appeal_taxonomy() -> Taxonomy:
+    """The topics and reasons a new appeal may give, in two compiled reads: a reason is offered
+    when its topic is one of the active topics read (then its `topic`, not read again)."""
+    topics = _TOPICS.instances()
+    active = {topic.pk: topic for topic in topics}
+    reasons = _REASONS.instances()
+    offered = []
+    for reason in reasons:
+        if reason.topic_id in active:
+            reason.topic = active[reason.topic_id]
+            offered.append(reason)
+    hints = {reason.pk: reason.documents_hint for reason in reasons if reason.documents_hint}
+    return Taxonomy(topics=topics, reasons=offered, hints=hints)
 
 
 def active_topics() -> QuerySet[Topic]:

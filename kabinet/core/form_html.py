@@ -3,10 +3,11 @@
 Rendering a field through Django's form templates cost the login page about two thirds of its
 rendering time (docs/performance.md, «4. Rendering»): a field group is a template and each
 widget three more (the widget, its attributes, each option). These functions write the same
-bytes as Django's own input, select, textarea and radio/checkbox-list widget templates, and the
-same as the field layout that was core/forms/field.html but for that file's final newline (a
-field group now ends at its </div>). Any widget not listed in WIDGETS still renders through its
-template. tests/core/test_form_html.py holds them to Django's templates and to a copy of the old
+bytes as Django's own input, select, textarea, radio/checkbox-list and file (without a current
+file) widget templates, and the same as the field layout that was core/forms/field.html but for
+that file's final newline (a field group now ends at its </div>). Any widget not listed in
+WIDGETS, or a file input showing a current file, still renders through its template.
+tests/core/test_form_html.py holds them to Django's templates and to a copy of the old
 field layout (tests/core/old_templates/field.html), hostile labels, errors and choices included.
 """
 
@@ -55,6 +56,15 @@ def attrs(items: dict) -> str:
 def input_html(widget: dict) -> str:
     value = "" if widget["value"] is None else f' value="{formatted(widget["value"])}"'
     return f'<input type="{text(widget["type"])}" name="{text(widget["name"])}"{value}{attrs(widget["attrs"])}>'
+
+
+def clearable_file_input_html(widget: dict) -> str:
+    """django/forms/widgets/clearable_file_input.html without a file already there (a form's
+    file field as the appeals' forms draw it): its input alone, the template's newlines being
+    stripped by the renderer. A current file (its link and «Очистить») goes to the template."""
+    if widget["is_initial"]:
+        raise OwnTemplate("django/forms/widgets/clearable_file_input.html")
+    return input_html(widget)
 
 
 class OwnTemplate(Exception):
@@ -140,6 +150,7 @@ _INPUTS = (
 FIELD = "core/forms/field"
 WIDGETS: dict[str, Callable[[dict], str]] = {
     **{f"django/forms/widgets/{name}.html": input_html for name in _INPUTS},
+    "django/forms/widgets/clearable_file_input.html": clearable_file_input_html,
     "django/forms/widgets/select.html": select_html,
     "django/forms/widgets/textarea.html": textarea_html,
     "django/forms/widgets/radio.html": multiple_input_html,

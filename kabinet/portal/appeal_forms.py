@@ -11,24 +11,32 @@ from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.appeals.form_fields import FilesField, limit_text_and_files
 from kabinet.appeals.models import ContactMethod, Reason, Status, Topic
+from kabinet.appeals.services import Taxonomy
+from kabinet.billing.models import PersonalAccount
+from kabinet.portal.forms import ListedModelChoiceField
 
 NO_EMAIL = "У вас в профиле нет e-mail. Укажите его, чтобы получить ответ по e-mail, или выберите телефон."
 
 
-def reason_choices() -> list:
+def reason_choices(reasons: list[Reason]) -> list:
     """Reasons grouped by topic: with JavaScript off the list still shows which reason
     belongs to which topic; with it on, kabinet.js shows only the chosen topic's group."""
     groups: dict[str, list] = {}
-    for reason in Reason.objects.filter(is_active=True, topic__is_active=True).select_related("topic"):
+    for reason in reasons:
         groups.setdefault(reason.topic.name, []).append((reason.pk, reason.name))
     return [("", "— выберите причину —"), *groups.items()]
 
 
+def account_label(account) -> str:
+    return f"{account.number} — {account.premises.address}"
+
+
 class AppealForm(forms.Form):
-    account = forms.ModelChoiceField(queryset=None, label="Лицевой счёт", empty_label=None)
-    topic = forms.ModelChoiceField(
-        queryset=Topic.objects.filter(is_active=True), label="Тема обращения", empty_label="— выберите тему —"
-    )
+    """The accounts, topics and reasons it offers are read by the view (appeals.services'
+    compiled reads) and are the only ones it takes."""
+
+    account = ListedModelChoiceField(PersonalAccount, label="Лицевой счёт", empty_label=None)
+    topic = ListedModelChoiceField(Topic, label="Тема обращения", empty_label="— выберите тему —")
     reason = forms.TypedChoiceField(label="Причина обращения", coerce=int)
     text = forms.CharField(label="Текст обращения", widget=forms.Textarea(attrs={"rows": 7}))
     files = FilesField(label="Подтверждающие документы", required=False)
@@ -42,12 +50,14 @@ class AppealForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
-    def __init__(self, *args, user, accounts, **kwargs):
+    def __init__(self, *args, user, accounts: list[PersonalAccount], taxonomy: Taxonomy, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["account"].queryset = accounts
-        self.fields["account"].label_from_instance = lambda a: f"{a.number} — {a.premises.address}"
-        self.fields["reason"].choices = reason_choices()
+        self.taxonomy = taxonomy
+        self.fields["account"].set_rows(accounts)
+        self.fields["account"].label_from_instance = account_label
+        self.fields["topic"].set_rows(taxonomy.topics)
+        self.fields["reason"].choices = reason_choices(taxonomy.reasons)
         limit_text_and_files(self)
         self.fields["contact_method"].initial = ContactMethod.PHONE
         if user.email:
@@ -57,7 +67,8 @@ class AppealForm(forms.Form):
         data = super().clean()
         reason_id, topic = data.get("reason"), data.get("topic")
         if reason_id and topic:
-            reason = Reason.objects.filter(pk=reason_id, topic=topic, is_active=True).first()
+            # One of the reasons offered (active, of an active topic), and of the chosen topic.
+            reason = next((r for r in self.taxonomy.reasons if r.pk == reason_id and r.topic_id == topic.pk), None)
             if reason is None:
                 self.add_error("reason", "Выберите причину из списка для выбранной темы.")
             data["reason"] = reason

@@ -14,7 +14,10 @@ from kabinet.appeals.complaints_models import DocumentType
 from kabinet.appeals.files import limits
 from kabinet.appeals.form_fields import FilesField, files_help
 from kabinet.appeals.models import ContactMethod
+from kabinet.billing.models import PersonalAccount
 from kabinet.identity.phones import InvalidPhone, normalize_phone
+from kabinet.portal.appeal_forms import account_label
+from kabinet.portal.forms import ListedModelChoiceField
 
 NO_EMAIL = "Укажите e-mail, если хотите получить ответ по e-mail, или выберите SMS."
 _PASSPORT_SERIES = re.compile(r"\d{4}")
@@ -83,8 +86,8 @@ class ComplaintForm(forms.Form):
         required=False,
         help_text="Только если жалобу подаёт юридическое лицо или индивидуальный предприниматель.",
     )
-    account = forms.ModelChoiceField(
-        queryset=None,
+    account = ListedModelChoiceField(
+        PersonalAccount,
         label="Номер договора (лицевой счёт)",
         empty_label=None,
         help_text="Лицевой счёт помещения, где было нарушение.",
@@ -136,10 +139,10 @@ class ComplaintForm(forms.Form):
     )
     files = FilesField(label="Вложения", required=False)
 
-    def __init__(self, *args, user, accounts, **kwargs):
+    def __init__(self, *args, user, accounts: list[PersonalAccount], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = accounts
-        self.fields["account"].label_from_instance = lambda a: f"{a.number} — {a.premises.address}"
+        self.fields["account"].set_rows(accounts)  # offered and the only ones taken
+        self.fields["account"].label_from_instance = account_label
         for name in self.fields:
             self.fields[name].error_messages.setdefault("required", "Заполните это поле.")
             self.fields[name].error_messages["required"] = "Заполните это поле."
@@ -223,10 +226,10 @@ class ComplaintForm(forms.Form):
             self.add_error("violation_end", "Конец нарушения не может быть раньше начала.")
 
 
-def prefill(user, accounts) -> dict:
+def prefill(user, accounts: list[PersonalAccount]) -> dict:
     """What Kabinet already knows: the name, phone and e-mail from the profile, the first
-    account and its premises' address."""
-    account = accounts.first()
+    account (by id, as a queryset's first()) and its premises' address."""
+    account = min(accounts, key=lambda a: a.pk, default=None)
     initial = {
         "full_name": f"{user.last_name} {user.first_name}".strip(),
         "phone": user.phone or "",

@@ -1,7 +1,11 @@
 """Customer forms. They parse and present input; the rules live in kabinet.identity."""
 
+from collections.abc import Sequence
+
 from django import forms
 from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.forms.models import ModelChoiceIterator
 
 from kabinet.billing.models import Region
@@ -45,6 +49,62 @@ class RegionField(forms.ModelChoiceField):
     def default(self) -> Region | None:
         """The region chosen at first: `billing.registry.default_region`, from the regions listed."""
         return default_among(self.widget.choices.regions())
+
+
+class ListedChoices(ModelChoiceIterator):
+    """A `ListedModelChoiceField`'s options: its rows, without a query."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for row in self.field.rows:
+            yield self.choice(row)
+
+    def __len__(self) -> int:
+        return len(self.field.rows) + (self.field.empty_label is not None)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(self.field.rows)
+
+
+class ListedModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField over rows the page has read already (a compiled read): it offers
+    those rows and takes a value only if it is the key of one of them. Django's field runs its
+    queryset twice while it draws the select (whether it is required, then the options) and
+    once more to validate; this one's queryset is empty (nothing read from it could be offered
+    or taken), its `rows` are the choices. Values are read as the queryset's `pk` lookup reads
+    them (the key field's get_prep_value), so the same ones are valid."""
+
+    iterator = ListedChoices
+
+    def __init__(self, model: type[Model], **kwargs):
+        self.rows: Sequence[Model] = ()
+        super().__init__(queryset=model._default_manager.none(), **kwargs)
+
+    def __deepcopy__(self, memo):
+        # Each form copies its fields: Django's field clones its queryset then, which this
+        # one never runs (its empty queryset is shared); the new copy's widget lists its rows.
+        result = super(forms.ChoiceField, self).__deepcopy__(memo)
+        result.widget.choices = result.choices
+        return result
+
+    def set_rows(self, rows: Sequence[Model]) -> None:
+        self.rows = rows
+        self.widget.choices = self.choices  # the select's iterator reads this field's rows
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        model = self.queryset.model
+        try:
+            key = value.pk if isinstance(value, model) else model._meta.pk.get_prep_value(value)
+        except (ValueError, TypeError):
+            key = None
+        found = next((row for row in self.rows if key is not None and row.pk == key), None)
+        if found is not None:
+            return found
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
 
 
 class RegionInitialMixin:

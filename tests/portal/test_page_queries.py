@@ -24,6 +24,7 @@ from tests.factories import (
     make_billed,
     make_meter,
     make_online_payment,
+    orm_compilations,
 )
 
 THIS_MONTH = timezone.localdate().replace(day=1)
@@ -157,6 +158,43 @@ def test_appeals_are_one_query_a_page(signed_in, customer, account, reason, djan
         make_appeal(customer, account, reason, files=0)
     page = get(signed_in, django_assert_num_queries, reverse("portal:appeals"), 2)
     assert page.count("/appeals/") >= 3
+
+
+def own_compilations(compiled: list[str]) -> list[str]:
+    """The SQL compiled for the page, the session's read (tests' database sessions) left out."""
+    return [sql for sql in compiled if '"django_session"' not in sql]
+
+
+def _more_accounts(customer, sverdlovsk, count: int) -> None:
+    for n in range(count):
+        AccountLink.objects.create(user=customer, account=make_account(sverdlovsk, f"66010000100{n}", flat=str(n)))
+
+
+@pytest.mark.parametrize("more", [0, 3])
+def test_a_new_appeal_reads_its_accounts_topics_and_reasons_once(
+    signed_in, customer, sverdlovsk, reason, more, django_assert_num_queries
+):
+    """The user, the customer's active accounts, the topics and the reasons with their hints
+    (docs/performance.md step 13: was seven), each compiled once: whatever the accounts."""
+    _more_accounts(customer, sverdlovsk, more)
+    get(signed_in, django_assert_num_queries, reverse("portal:appeal_new"), 4)
+    with orm_compilations() as compiled:
+        page = get(signed_in, django_assert_num_queries, reverse("portal:appeal_new"), 4)
+    # the accounts, an empty choice and two topics, an empty choice and one reason
+    assert page.count("<option value=") == 1 + more + 3 + 2 and "Справка о временном отсутствии." in page
+    assert not own_compilations(compiled)
+
+
+@pytest.mark.parametrize("more", [0, 3])
+def test_a_complaint_reads_its_accounts_once(signed_in, customer, sverdlovsk, more, django_assert_num_queries):
+    """The user and the customer's active accounts (was five: the accounts twice as options,
+    their first and whether there is one)."""
+    _more_accounts(customer, sverdlovsk, more)
+    get(signed_in, django_assert_num_queries, reverse("portal:complaint_new"), 2)
+    with orm_compilations() as compiled:
+        page = get(signed_in, django_assert_num_queries, reverse("portal:complaint_new"), 2)
+    assert page.count("<option value=") == 1 + more + 3  # the accounts, the documents
+    assert not own_compilations(compiled)
 
 
 def test_readings_are_one_query_for_every_meter(signed_in, account, django_assert_num_queries):

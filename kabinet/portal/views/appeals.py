@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 from kabinet.appeals import complaints, notify, services
 from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
-from kabinet.appeals.models import Reason
 from kabinet.billing.registry import default_region
 from kabinet.core.net import client_ip
 from kabinet.core.storage import private_download
@@ -22,10 +21,6 @@ from kabinet.portal.access import customer_required
 from kabinet.portal.appeal_forms import AppealForm, MessageForm, message_fields, status_filter
 from kabinet.portal.fragments import appeal_list_html
 from kabinet.portal.rating_forms import RatingForm
-
-
-def _hints() -> dict[int, str]:
-    return dict(Reason.objects.filter(is_active=True).exclude(documents_hint="").values_list("pk", "documents_hint"))
 
 
 @customer_required
@@ -52,11 +47,12 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
 def appeal_new(request: HttpRequest) -> HttpResponse:
     """«Создать обращение». Good files are kept on the server across errors and offered
     again as «уже приложены», so nothing the customer attached is lost."""
-    accounts = services.appeal_accounts(request.user)
+    # What the form offers, read once (compiled) and the only values it takes.
+    accounts, taxonomy = services.appeal_account_list(request.user), services.appeal_taxonomy()
+    offered = {"user": request.user, "accounts": accounts, "taxonomy": taxonomy}
     if request.method != "POST":
-        form = AppealForm(user=request.user, accounts=accounts)
-        return _new_page(request, form, [])
-    form = AppealForm(request.POST, request.FILES, user=request.user, accounts=accounts)
+        return _new_page(request, AppealForm(**offered), [])
+    form = AppealForm(request.POST, request.FILES, **offered)
     received = receive_files(
         request.user, request.POST.getlist("keep"), request.FILES.getlist("files"), request.POST.getlist("offered")
     )
@@ -84,8 +80,8 @@ def _new_page(request, form, uploads, status=200) -> HttpResponse:
     context = {
         "form": form,
         "uploads": uploads,
-        "hints": _hints(),
-        "has_accounts": form.fields["account"].queryset.exists(),
+        "hints": form.taxonomy.hints,
+        "has_accounts": bool(form.fields["account"].rows),
     }
     return render(request, "portal/appeals/new.html", context, status=status)
 

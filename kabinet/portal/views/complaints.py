@@ -22,7 +22,7 @@ SECRET_FIELDS = ("birth_date", "birth_place", "document_type", "document_series"
 @sensitive_variables("form", "draft", "data")
 @customer_required
 def complaint_new(request: HttpRequest) -> HttpResponse:
-    accounts = services.appeal_accounts(request.user)
+    accounts = services.appeal_account_list(request.user)
     if request.method != "POST":
         return _page(request, ComplaintForm(user=request.user, accounts=accounts), [])
     form = ComplaintForm(request.POST, request.FILES, user=request.user, accounts=accounts)
@@ -61,7 +61,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
 
 
 def _page(request, form, uploads, status=200) -> HttpResponse:
-    context = {"form": form, "uploads": uploads, "has_accounts": form.fields["account"].queryset.exists()}
+    context = {"form": form, "uploads": uploads, "has_accounts": bool(form.fields["account"].rows)}
     return render(request, "portal/appeals/complaint_new.html", context, status=status)
 
 
