@@ -1,9 +1,11 @@
-"""«Профиль» written by Python where its template cost the most: the rows of the accounts'
-table, a {% url %} and five lookups through three related objects each (docs/performance.md,
-step 13). Like the form fields (core.form_html) they write the bytes of the template they
-replaced: tests/portal/test_profile_pages.py holds the page to a copy of it."""
+"""«Профиль» and «Токены доступа» written by Python where their templates cost the most: the
+rows of the profile's accounts (a {% url %} and five lookups through three related objects
+each) and the choices of the tokens' form (three lookups and a widget each; docs/performance.md,
+step 13). Like the form fields (core.form_html) they write the bytes of the templates they
+replaced: tests/portal/test_profile_pages.py holds the pages to copies of those."""
 
 from django import template
+from django.forms.boundfield import BoundField, BoundWidget
 from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.core.form_html import text
@@ -34,3 +36,14 @@ def _row(link: AccountLink, app: str | None) -> str:
         f'        <td><a href="{remove}" aria-label="Удалить лицевой счёт {number}">Удалить</a></td>\n'
         "      </tr>\n    "
     )
+
+
+@register.simple_tag
+def choice_rows(field: BoundField) -> SafeString:
+    """«Токены доступа»'s accounts and rights: each radio or checkbox (core.form_html) and its
+    label in a <div>, as the template's loop over the field's choices wrote them."""
+    return mark_safe("".join(map(_choice_row, field)))  # noqa: S308 -- escaped by _choice_row
+
+
+def _choice_row(choice: BoundWidget) -> str:
+    return f'<div>{choice.tag()} <label for="{text(choice.id_for_label)}">{text(choice.choice_label)}</label></div>'
