@@ -335,3 +335,35 @@ def test_the_regions_offered_are_the_fields_queryset(sverdlovsk, perm):
     narrowed.fields["region"].queryset = Region.objects.filter(pk=perm.pk)
     assert f'value="{sverdlovsk.pk}"' not in str(narrowed["region"])
     assert narrowed.fields["region"].listed() == [perm]
+
+
+def add_account_alike(response) -> str:
+    return drawn_by_the_old_path(response, "portal/add_account.html", "add_account.html", {})
+
+
+def test_the_add_account_page_as_before(signed_in, sverdlovsk, perm):
+    page = add_account_alike(signed_in.get(reverse("portal:add_account")))
+    assert "Пермский" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"account_number": "", "house": "", "region": ""}, "Обязательное поле."),
+        ({"account_number": "660100000078", "house": "9 <b>"}, "Номер дома не совпадает"),
+        ({"account_number": "660100000001", "house": "12а"}, "уже есть в вашем профиле"),
+    ],
+)
+def test_a_refused_account_as_before(signed_in, sverdlovsk, data, error):
+    make_account(sverdlovsk, "660100000078", house="8")
+    response = signed_in.post(reverse("portal:add_account"), {"region": sverdlovsk.pk, **data})
+    assert response.status_code == 400
+    page = add_account_alike(response)
+    assert error in page and 'class="error-summary"' in page
+
+
+def test_the_add_account_page_compiles_no_sql_after_its_first_view(signed_in, perm):
+    signed_in.get(reverse("portal:add_account"))
+    with orm_compilations() as compiled:
+        own_statements(signed_in, reverse("portal:add_account"))
+    assert [sql for sql in compiled if '"django_session"' not in sql] == []
