@@ -351,13 +351,13 @@ def personal_tokens(user: User) -> QuerySet[PersonalAccessToken]:
 
 # `personal_tokens` without its prefetch, compiled once per process (core.compiled): the page
 # «Токены доступа» built it with the ORM on every view.
-_listed = Compiled(lambda user_id: tokens_in_force().filter(user_id=user_id), sentinel.integer(0))
+_compiled_list = Compiled(lambda user_id: tokens_in_force().filter(user_id=user_id), sentinel.integer(0))
 
 
 def personal_token_list(user: User) -> list[PersonalAccessToken]:
     """What `list(personal_tokens(user))` gives: the tokens read by a compiled statement, their
     accounts by the same prefetch (only when there are tokens)."""
-    tokens = _listed.instances(user.pk)
+    tokens = _compiled_list.instances(user.pk)
     if tokens:
         prefetch_related_objects(tokens, "accounts")
     return tokens
