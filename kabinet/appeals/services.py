@@ -41,7 +41,7 @@ class AppealDraft:
 
 def appeal_accounts(customer) -> QuerySet[PersonalAccount]:
     """The accounts an appeal can be about: the customer's active ones, in the order they were
-    linked. (Unordered until step 13 of docs/performance.md, PostgreSQL's plan chose: the
+    linked. (Unordered until step 17 of docs/performance.md, PostgreSQL's plan chose: the
     link's order at scale, by region first on small tables under a server-side cursor.)"""
     return (
         PersonalAccount.objects.filter(link__user=customer, status=PersonalAccount.Status.ACTIVE)
@@ -51,7 +51,7 @@ def appeal_accounts(customer) -> QuerySet[PersonalAccount]:
 
 
 # The «Создать обращение» and complaint forms' accounts, compiled once (core.compiled): the forms
-# offer these rows and accept only them, so a page reads them once (docs/performance.md step 13).
+# offer these rows and accept only them, so a page reads them once (docs/performance.md step 17).
 _APPEAL_ACCOUNTS = Compiled(appeal_accounts, sentinel.integer(0))
 
 

@@ -83,7 +83,7 @@ def month_rows(account_id: int, oldest: date, newest: date) -> QuerySet:
 
 
 # The «Квитанции» page and the API's bills ask it on every view: one statement, compiled once
-# (core.compiled); it was two built by the ORM each time (docs/performance.md, step 13).
+# (core.compiled); it was two built by the ORM each time (docs/performance.md, step 16).
 _MONTHS = Compiled(month_rows, sentinel.integer(0), sentinel.day(0), sentinel.day(1))
 
 

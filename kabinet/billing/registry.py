@@ -17,6 +17,7 @@ from django.db import transaction
 from redis import RedisError
 
 from kabinet.billing.models import PersonalAccount, Region
+from kabinet.core.compiled import Compiled
 
 
 class RegistryError(Exception):
@@ -50,6 +51,17 @@ def find_account(region: Region, number: str) -> PersonalAccount:
 
 def default_region() -> Region | None:
     return Region.objects.filter(is_default=True).first() or Region.objects.first()
+
+
+# Every region, as `Region.objects.all()` lists them (Region.Meta.ordering), compiled once per
+# process (core.compiled): the login, registration and «Добавить лицевой счёт» forms list them,
+# and building the query cost the ORM more CPU than running it (docs/performance.md, step 18).
+_REGIONS = Compiled(lambda: Region.objects.all())
+
+
+def all_regions() -> list[Region]:
+    """What `list(Region.objects.all())` gives, without compiling it again."""
+    return _REGIONS.instances()
 
 
 def default_among(regions: Sequence[Region]) -> Region | None:

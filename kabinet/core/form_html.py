@@ -110,6 +110,12 @@ def input_option_html(option: dict) -> str:
     return f"<label{label_for}>{input_html(option)}\n {text(option['label'])}</label>\n\n"
 
 
+def option_tag_html(option: dict) -> str:
+    """A radio or checkbox rendered on its own (`BoundWidget.tag`): a renderer strips what a
+    template it renders writes (Django's BaseRenderer.render), here the files' final newlines."""
+    return input_option_html(option).strip()
+
+
 def multiple_input_html(widget: dict) -> str:
     """django/forms/widgets/multiple_input.html: radios or checkboxes, each in a <div>."""
     own = widget["attrs"]
@@ -155,6 +161,10 @@ WIDGETS: dict[str, Callable[[dict], str]] = {
     "django/forms/widgets/textarea.html": textarea_html,
     "django/forms/widgets/radio.html": multiple_input_html,
     "django/forms/widgets/checkbox_select.html": multiple_input_html,
+    # One radio or checkbox on its own: a template looping over a field's choices writes each
+    # `choice.tag` (the tokens page's accounts and rights, docs/performance.md step 18).
+    "django/forms/widgets/radio_option.html": option_tag_html,
+    "django/forms/widgets/checkbox_option.html": option_tag_html,
 }
 
 

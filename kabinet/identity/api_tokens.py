@@ -22,7 +22,7 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from kabinet.billing.models import PersonalAccount, Region
@@ -338,9 +338,29 @@ def create_personal_token(
     return NewPersonalToken(token, secret)
 
 
+def tokens_in_force() -> QuerySet[PersonalAccessToken]:
+    """Tokens still in force: not revoked (expired ones stay listed as such). The one rule for
+    the lists below and the profile's count (identity.profile.profile_facts)."""
+    return PersonalAccessToken.objects.filter(revoked_at__isnull=True)
+
+
 def personal_tokens(user: User) -> QuerySet[PersonalAccessToken]:
-    """The user's tokens still in force (not revoked; expired ones stay listed as such)."""
-    return PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).prefetch_related("accounts")
+    """The user's tokens still in force, with their accounts."""
+    return tokens_in_force().filter(user=user).prefetch_related("accounts")
+
+
+# `personal_tokens` without its prefetch, compiled once per process (core.compiled): the page
+# «Токены доступа» built it with the ORM on every view.
+_compiled_list = Compiled(lambda user_id: tokens_in_force().filter(user_id=user_id), sentinel.integer(0))
+
+
+def personal_token_list(user: User) -> list[PersonalAccessToken]:
+    """What `list(personal_tokens(user))` gives: the tokens read by a compiled statement, their
+    accounts by the same prefetch (only when there are tokens)."""
+    tokens = _compiled_list.instances(user.pk)
+    if tokens:
+        prefetch_related_objects(tokens, "accounts")
+    return tokens
 
 
 def is_expired(token: PersonalAccessToken, now: datetime | None = None) -> bool:

@@ -31,6 +31,8 @@ NOT_YOURS = "Эта ссылка отправлена для другой учё
 CLOSED = "Эта ссылка больше не действует: по ней уже перешли, или потом был запрошен другой e-mail, или сменён пароль."
 EXPIRED = "Срок действия ссылки истёк. Нажмите «Отправить ссылку ещё раз» в профиле."
 PURGE_AFTER = timedelta(days=30)
+# Which open link is the pending one: the newest (a new request voids the older anyway).
+NEWEST_FIRST = ("-created_at",)
 
 
 class AnotherUsersLink(FieldRejected):
@@ -46,10 +48,14 @@ def _hours(seconds: float) -> str:
     return f"{hours} {plural_ru(hours, ('час', 'часа', 'часов'))}"
 
 
+def open_links(now: datetime) -> QuerySet[EmailConfirmation]:
+    """Links that still work at `now`: not used, not voided, not expired (every user's; the
+    profile's facts read the user's newest as a subquery, identity.profile.profile_facts)."""
+    return EmailConfirmation.objects.filter(used_at__isnull=True, voided_at__isnull=True, expires_at__gt=now)
+
+
 def _open(user: User) -> QuerySet[EmailConfirmation]:
-    return EmailConfirmation.objects.filter(
-        user=user, used_at__isnull=True, voided_at__isnull=True, expires_at__gt=timezone.now()
-    )
+    return open_links(timezone.now()).filter(user=user)
 
 
 def send_link(user: User, address: str, ip: str, *, at_registration: bool = False) -> EmailConfirmation:
@@ -89,8 +95,7 @@ def send_link(user: User, address: str, ip: str, *, at_registration: bool = Fals
 
 def pending(user: User) -> EmailConfirmation | None:
     """The address awaiting confirmation, if its link still works."""
-    row = _open(user).order_by("-created_at").first()
-    return row
+    return _open(user).order_by(*NEWEST_FIRST).first()
 
 
 def resend(user: User, ip: str) -> EmailConfirmation:

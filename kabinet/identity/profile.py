@@ -1,13 +1,20 @@
 """Profile changes (G12): names, e-mail (confirmed by a link), phone (confirmed by SMS),
 password, and the personal accounts a customer holds."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from kabinet.billing import bill_delivery
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.core import audit, ratelimit
+from kabinet.core.compiled import Compiled, sentinel
 from kabinet.core.models import AuditEvent
-from kabinet.identity import codes, email_confirmation
+from kabinet.identity import api_tokens, codes, email_confirmation
 from kabinet.identity.accounts import (
     FieldRejected,
     account_limits,
@@ -139,8 +146,55 @@ def remove_account(user: User, link_id: int, ip: str) -> bool:
     return True
 
 
+def _links(user_id: int) -> QuerySet[AccountLink]:
+    return AccountLink.objects.filter(user_id=user_id).select_related("account__premises", "account__region")
+
+
+# The profile's and «Токены доступа»'s reads, compiled once per process (core.compiled): the ORM
+# spent more CPU building them on every view than PostgreSQL spends running them
+# (docs/performance.md, step 18).
+_LINKS = Compiled(_links, sentinel.integer(0))
+
+
 def user_accounts(user: User) -> list[AccountLink]:
-    return list(AccountLink.objects.filter(user=user).select_related("account__premises", "account__region"))
+    """The user's accounts, each with its premises and region, in the order they were linked."""
+    return _LINKS.instances(user.pk)
+
+
+@dataclass(frozen=True)
+class ProfileFacts:
+    """What «Профиль» says besides the user's own fields and accounts."""
+
+    pending_email: str | None  # the address awaiting confirmation (email_confirmation.pending's)
+    token_count: int  # personal access tokens in force (api_tokens.tokens_in_force)
+
+
+def _facts(user_id: int, now: datetime) -> QuerySet[User]:
+    pending = (
+        email_confirmation.open_links(now)
+        .filter(user=OuterRef("pk"))
+        .order_by(*email_confirmation.NEWEST_FIRST)
+        .values("address")[:1]
+    )
+    tokens = api_tokens.tokens_in_force().filter(user=OuterRef("pk")).order_by().values("user")
+    counted = tokens.annotate(n=Count("pk")).values("n")
+    return (
+        User.objects.filter(pk=user_id)
+        .only("pk")
+        .annotate(pending_address=Subquery(pending), token_count=Coalesce(Subquery(counted), 0))
+    )
+
+
+_FACTS = Compiled(_facts, sentinel.integer(0), sentinel.moment(0))
+
+
+def profile_facts(user: User) -> ProfileFacts:
+    """The pending e-mail and the number of tokens in one statement (two queries before), by
+    the rules `pending_email` and `api_tokens.personal_tokens` apply."""
+    rows = _FACTS.rows(user.pk, timezone.now())
+    if not rows:  # the user deleted meanwhile: nothing pending, nothing in force
+        return ProfileFacts(None, 0)
+    return ProfileFacts(rows.annotation("pending_address")[0], rows.annotation("token_count")[0])
 
 
 def user_account(user: User, link_id: int) -> AccountLink | None:

@@ -171,7 +171,7 @@ class PayingAccount:
         return autopayment_of(self.account, self.user) if self.account.card_autopayment else None
 
 
-# Every view of «Оплатить» and «Автоплатёж»: compiled once (docs/performance.md, step 13).
+# Every view of «Оплатить» and «Автоплатёж»: compiled once (docs/performance.md, step 16).
 _PAYING = Compiled(
     lambda user, account: with_card_flags(customer_account_query(user, account), user).annotate(
         **suggested_amount_columns()

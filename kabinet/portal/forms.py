@@ -9,7 +9,7 @@ from django.db.models import Model
 from django.forms.models import ModelChoiceIterator
 
 from kabinet.billing.models import Region
-from kabinet.billing.registry import default_among
+from kabinet.billing.registry import all_regions, default_among
 from kabinet.identity.names import NAME_MAX_LENGTH, validate_name
 from kabinet.identity.phones import InvalidPhone, normalize_phone
 
@@ -36,7 +36,7 @@ class RegionChoices(ModelChoiceIterator):
 
     def regions(self) -> list[Region]:
         if not hasattr(self, "_regions"):
-            self._regions = list(self.queryset)
+            self._regions = self.field.listed()
         return self._regions
 
 
@@ -45,6 +45,15 @@ class RegionField(forms.ModelChoiceField):
 
     def __init__(self, **kwargs):
         super().__init__(queryset=Region.objects.all(), label="Регион", empty_label=None, **kwargs)
+
+    def listed(self) -> list[Region]:
+        """The regions offered: its queryset's rows, read by a compiled statement
+        (`billing.registry.all_regions`) while the queryset is every region, as the field makes
+        it; one filtered, ordered or sliced later is read as it is."""
+        query = self.queryset.query
+        if query.has_filters() or query.order_by or query.is_sliced:
+            return list(self.queryset)
+        return all_regions()
 
     def default(self) -> Region | None:
         """The region chosen at first: `billing.registry.default_region`, from the regions listed."""

@@ -4,8 +4,15 @@ import pytest
 
 from kabinet.billing.houses import normalize_house, same_house
 from kabinet.billing.models import Region
-from kabinet.billing.registry import AccountNotFound, RegistryUnavailable, default_among, default_region, find_account
-from tests.factories import make_account
+from kabinet.billing.registry import (
+    AccountNotFound,
+    RegistryUnavailable,
+    all_regions,
+    default_among,
+    default_region,
+    find_account,
+)
+from tests.factories import make_account, make_region, orm_compilations
 
 
 @pytest.mark.parametrize("typed", ["12а", "12 А", "12А", "д. 12а", "дом 12-а", "12a", " 12 a ", '12"а"'])
@@ -73,6 +80,21 @@ def test_default_among_regions_read_is_the_same_rule(sverdlovsk, perm):
     Region.objects.update(is_default=False)
     assert default_among(list(Region.objects.all())) == default_region() == sverdlovsk
     assert default_among([]) is None
+
+
+def test_all_regions_are_the_querysets_in_its_order(sverdlovsk, perm):
+    """Compiled once (core.compiled), in Region.Meta.ordering, every field as the ORM reads it."""
+    all_regions()
+    make_region(code="59x", name="Аааа", ordering=1, is_default=False)
+    Region.objects.filter(pk=perm.pk).update(name="Пермский <b>", registry_available=False)
+    with orm_compilations() as compiled:
+        listed = all_regions()
+    assert compiled == []
+    fields = [field.attname for field in Region._meta.concrete_fields]
+    assert [[getattr(r, name) for name in fields] for r in listed] == [
+        [getattr(r, name) for name in fields] for r in Region.objects.all()
+    ]
+    assert [r.name for r in listed] == ["Аааа", "Свердловский", "Пермский <b>"]
 
 
 def test_only_one_default_region(sverdlovsk, perm):

@@ -63,9 +63,17 @@ def test_widgets_write_what_djangos_templates_write(bound):
     ours, templates = EveryWidget(data), EveryWidget(data, renderer=DjangoTemplates())
     for field in ours:
         assert str(field) == str(templates[field.name]), field.name
+    # A radio's or a checkbox's own tag, as a template looping over the choices writes it (the
+    # tokens page), and inside its label.
+    options = set()
+    for name in ("radio", "grouped_radio", "boxes"):
+        for choice, by_templates in zip(ours[name], templates[name], strict=True):
+            assert choice.tag() == by_templates.tag(), name
+            assert choice.tag(wrap_label=True) == by_templates.tag(wrap_label=True), name
+            options.add(choice.template_name)
     # Each writer in WIDGETS is held to a template here (the file input with a current file
     # draws through the template, and is held to it too).
-    used = {field.field.widget.template_name for field in ours}
+    used = {field.field.widget.template_name for field in ours} | options
     assert {WIDGETS[name] for name in used if name in WIDGETS} == set(WIDGETS.values())
 
 

@@ -1,7 +1,7 @@
 """«Создать обращение» and the complaint form drawn from rows read once (docs/performance.md
-step 13): the same HTML, the same refusals and the same accepted values as before.
+step 17): the same HTML, the same refusals and the same accepted values as before.
 
-The forms before step 13 are kept below (`OldAppealForm`, `OldComplaintForm`: their fields over
+The forms before step 17 are kept below (`OldAppealForm`, `OldComplaintForm`: their fields over
 querysets, the reasons, hints and first account read by their own queries, the old `clean`), and
 the pages' old templates in tests/portal/old_templates (appeal_new.html, complaint_new.html).
 Each page served is drawn again from its own context (its CSRF token and nonce) with the old
@@ -38,7 +38,7 @@ OLD = Path(__file__).parent / "old_templates"
 HOSTILE = "<b>\"&'</b>"
 
 
-# --- the forms before step 13 -------------------------------------------------------------------
+# --- the forms before step 17 -------------------------------------------------------------------
 def old_reason_choices() -> list:
     groups: dict[str, list] = {}
     for reason in Reason.objects.filter(is_active=True, topic__is_active=True).select_related("topic"):

@@ -215,7 +215,7 @@ def test_the_home_card_links_to_the_bills(client, customer, account):
 
 # --- The months written by Python (portal/templatetags/bills_page.py) -----------------------
 # The page drawn from each response's own context by the current template and by a copy of the
-# template before step 13 of docs/performance.md (tests/portal/old_templates/bills_list.html):
+# template before step 16 of docs/performance.md (tests/portal/old_templates/bills_list.html):
 # the same bytes for every balance a month can have, with and without the e-bill and an e-mail,
 # refused, and without bills.
 OLD = Path(__file__).parent / "old_templates" / "bills_list.html"

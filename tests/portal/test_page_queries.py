@@ -18,6 +18,7 @@ from kabinet.identity.models import AccountLink
 from kabinet.payments.autopay_models import AutoPayment
 from tests.factories import (
     add_reading,
+    api_token,
     customer_login,
     make_account,
     make_appeal,
@@ -175,7 +176,7 @@ def test_a_new_appeal_reads_its_accounts_topics_and_reasons_once(
     signed_in, customer, sverdlovsk, reason, more, django_assert_num_queries
 ):
     """The user, the customer's active accounts, the topics and the reasons with their hints
-    (docs/performance.md step 13: was seven), each compiled once: whatever the accounts."""
+    (docs/performance.md step 17: was seven), each compiled once: whatever the accounts."""
     _more_accounts(customer, sverdlovsk, more)
     get(signed_in, django_assert_num_queries, reverse("portal:appeal_new"), 4)
     with orm_compilations() as compiled:
@@ -209,3 +210,34 @@ def test_readings_are_one_query_for_every_meter(signed_in, account, django_asser
         add_reading(meter, THIS_MONTH, 5100)
     page = get(signed_in, django_assert_num_queries, reverse("portal:readings", kwargs={"account_id": account.pk}), 2)
     assert page.count("76543210") >= 1
+
+
+def test_the_profile_reads_the_user_its_facts_and_its_accounts(
+    signed_in, customer, sverdlovsk, django_assert_num_queries
+):
+    """The user (with whether a second factor is on), the pending e-mail with the tokens' count,
+    and the accounts: three statements for any number of accounts and tokens (five before
+    docs/performance.md step 18)."""
+    for number in ("660100000055", "660100000056"):
+        AccountLink.objects.create(user=customer, account=make_account(sverdlovsk, number, house=number[-2:]))
+    api_token(customer)
+    api_token(customer)
+    signed_in.post(reverse("portal:email"), {"email": "new@example.ru"})
+    page = get(signed_in, django_assert_num_queries, reverse("portal:profile"), 3)
+    assert "660100000056" in page and "Токенов: 2." in page and "new@<wbr>example<wbr>.ru" in page
+
+
+def test_the_tokens_page_reads_the_accounts_of_its_tokens_only_when_there_are_some(
+    signed_in, customer, django_assert_num_queries
+):
+    page = get(signed_in, django_assert_num_queries, reverse("portal:tokens"), 3)  # the user, accounts, tokens
+    assert "Токенов пока нет." in page
+    api_token(customer)
+    api_token(customer)
+    page = get(signed_in, django_assert_num_queries, reverse("portal:tokens"), 4)  # + the tokens' accounts
+    assert page.count("660100000001") >= 3
+
+
+def test_adding_an_account_reads_the_regions_once(signed_in, sverdlovsk, django_assert_num_queries):
+    page = get(signed_in, django_assert_num_queries, reverse("portal:add_account"), 2)
+    assert sverdlovsk.name in page

@@ -157,7 +157,8 @@ def test_the_acquirer_down_is_said_plainly_and_the_form_stays(signed_in, account
     assert "Оплата временно недоступна" in html
     assert 'name="amount" value="700,00"' in html and "Перейти к оплате" in html
     assert OnlinePayment.objects.get().status == "new", "ЮKassa may have it: the task asks again (docs/payments.md)"
-    assert re.search(r"Платёж в обработке:</strong> <span class=\"nowrap\">700,00", html), "the attempt left open is shown"
+    left_open = r"Платёж в обработке:</strong> <span class=\"nowrap\">700,00"
+    assert re.search(left_open, html), "the attempt left open is shown before paying again"
 
 
 def test_without_an_acquirer_there_is_no_pay_button_and_no_form(client, customer, account, settings):

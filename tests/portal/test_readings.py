@@ -273,7 +273,7 @@ def drawn_alike(response, template: str = "portal/readings/submit.html", old: st
     # The page's own context, with its CSRF token, over the processors' (a part kept drawn, as
     # «История показаний»'s tables, is rendered before its page).
     context = response.context[names.index(template)].flatten()
-    if "history_html" in context:  # the old template drew the tables itself (step 13 keeps them)
+    if "history_html" in context:  # the old template drew the tables itself (step 14 keeps them)
         context["histories"] = meter_histories(context["account"])
     request = response.wsgi_request  # its resolver_match: {% url %} and the tabs find the namespace
     engine = engines["django"]

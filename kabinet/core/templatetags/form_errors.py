@@ -3,8 +3,12 @@ the input it links to, and whether the page shows a form that failed, so that it
 start with «Ошибка: »."""
 
 from django import forms, template
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+SUMMARY = "core/form_errors.html"
 
 
 def error_target(field: forms.BoundField) -> str:
@@ -45,3 +49,13 @@ def form_failed(context: template.Context) -> bool:
         for layer in context.dicts
         for value in layer.values()
     )
+
+
+@register.simple_tag
+def error_summary(form: forms.BaseForm | None) -> SafeString:
+    """What `{% include "core/form_errors.html" with form=form %}` writes, without including the
+    template while the form has no errors (every GET), when it writes only its final newline:
+    an include costs a context, a template look-up and its nodes (docs/performance.md step 18)."""
+    if form is None or not form.errors:
+        return mark_safe("\n")
+    return mark_safe(render_to_string(SUMMARY, {"form": form}))  # noqa: S308 -- rendered with autoescape

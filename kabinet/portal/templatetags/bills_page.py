@@ -1,6 +1,6 @@
 """«Квитанции»'s months written by Python: a row a month of three years, whose template loop (two
 `date` filters, the balance's four cases, a `{% url %}`) was about half of the page's rendering
-(docs/performance.md, step 13). It writes the bytes of the loop it replaced:
+(docs/performance.md, step 16). It writes the bytes of the loop it replaced:
 tests/portal/test_bills.py holds it to a copy of that template (tests/portal/old_templates/bills_list.html)."""
 
 from decimal import Decimal

@@ -11,9 +11,10 @@ from kabinet.billing.registry import RegistryUnavailable, default_region
 from kabinet.core.net import client_ip
 from kabinet.core.ratelimit import Locked
 from kabinet.core.wording import locked_message
-from kabinet.identity import api_tokens, codes, profile, second_factor
+from kabinet.identity import codes, profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.identity.email_confirmation import AnotherUsersLink
+from kabinet.identity.factors import factor_on
 from kabinet.identity.models import VerificationCode
 from kabinet.identity.phones import display_phone
 from kabinet.portal.access import customer_required
@@ -26,15 +27,17 @@ SESSION_PHONE_TOKEN = "kabinet.phone.token"
 
 def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
     user = request.user
+    facts = profile.profile_facts(user)
     context = {
         "names_form": forms.get("names_form")
         or NamesForm(initial={"first_name": user.first_name, "last_name": user.last_name}),
         "email_form": forms.get("email_form") or EmailForm(),
-        "email_pending": profile.pending_email(user),
+        "email_pending": facts.pending_email,
         "phone_display": display_phone(user.phone) if user.phone else "",
         "links": profile.user_accounts(user),
-        "token_count": api_tokens.personal_tokens(user).count(),
-        "second_factor_on": second_factor.is_on(user),
+        "token_count": facts.token_count,
+        # Read with the user at the start of the request (identity.factors): no query of its own.
+        "second_factor_on": factor_on(user),
     }
     return render(request, "portal/profile.html", context, status=status)
 

@@ -36,7 +36,7 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "links": links,
         "created": request.session.pop(SESSION_NEW_TOKEN, None) if request.method == "GET" else None,
-        "tokens": list(api_tokens.personal_tokens(request.user)),
+        "tokens": api_tokens.personal_token_list(request.user),
         "now": timezone.now(),
     }
     return render(request, "portal/tokens.html", context, status=400 if form.errors else 200)

@@ -1,0 +1,369 @@
+"""«Профиль» and «Токены доступа» after docs/performance.md step 13: the same bytes as before, one
+customer's data only, and the statements each page runs.
+
+Every page below is compared with the page the old path draws from the same response's context:
+the old template (tests/portal/old_templates/profile.html, tokens.html), the old reads (the ORM
+querysets and `second_factor.is_on`, written out here as they were), and, on the tokens page,
+each radio and checkbox drawn by Django's templates. The CSRF token is the response's own (one
+lazy value in the context), so the whole response must be equal, byte for byte."""
+
+from copy import copy
+from datetime import timedelta
+from pathlib import Path
+
+from django.db import connection
+from django.forms.renderers import DjangoTemplates
+from django.template import engines
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+import pytest
+
+from kabinet.billing.models import PersonalAccount, Premises, Region
+from kabinet.core.forms import KabinetFormRenderer
+from kabinet.identity import email_confirmation, profile, second_factor
+from kabinet.identity.models import AccountLink, EmailConfirmation, PersonalAccessToken, User
+from kabinet.portal.forms import AddAccountForm
+from tests.factories import (
+    api_token,
+    customer_login,
+    give_second_factor,
+    make_account,
+    make_customer,
+    orm_compilations,
+    verify_session,
+)
+
+OLD = Path(__file__).parent / "old_templates"
+HOSTILE = "<b>\"&'</b>"
+PROFILE = reverse("portal:profile")
+TOKENS = reverse("portal:tokens")
+
+
+def old_reads(user: User) -> dict:
+    """The profile's context as the view read it before step 13."""
+    return {
+        "email_pending": email_confirmation._open(user).order_by("-created_at").first(),
+        "links": list(AccountLink.objects.filter(user=user).select_related("account__premises", "account__region")),
+        "token_count": PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).count(),
+        "second_factor_on": second_factor.is_on(user),
+    }
+
+
+def drawn_by_the_old_path(response, template: str, old: str, reads: dict) -> str:
+    """The response's page as the old template draws it from the response's context with the old
+    reads in place of the new; the response must be exactly that."""
+    assert response.templates[0].name == template
+    context = {**response.context[0].flatten(), **reads}
+    old_template = engines["django"].from_string((OLD / old).read_text(encoding="utf-8"))
+    before = old_template.render(context, response.wsgi_request)
+    assert response.content.decode() == before
+    return before
+
+
+def profile_alike(response) -> str:
+    return drawn_by_the_old_path(response, "portal/profile.html", "profile.html", old_reads(response.wsgi_request.user))
+
+
+@pytest.fixture
+def signed_in(client, customer):
+    customer_login(client, customer)
+    return client
+
+
+def several_accounts(customer: User, region: Region) -> None:
+    """A closed account and markup in an address and in the region's name."""
+    closed = make_account(region, "660100000077", house="7б", status=PersonalAccount.Status.CLOSED)
+    marked = make_account(region, "660100000078", house="8")
+    Premises.objects.filter(pk=marked.premises_id).update(street=HOSTILE)
+    Region.objects.filter(pk=region.pk).update(name=HOSTILE)
+    AccountLink.objects.bulk_create(
+        [AccountLink(user=customer, account=closed), AccountLink(user=customer, account=marked)]
+    )
+
+
+def tokens_of_every_kind(customer: User, account) -> None:
+    """Read-only and with readings, expired, never expiring, used, and one revoked."""
+    api_token(customer, write=False, lifetime="30")
+    api_token(customer, account, write=True, lifetime="none")
+    api_token(customer, write=False, lifetime="90")
+    expired, used, revoked = PersonalAccessToken.objects.order_by("pk")
+    now = timezone.now()
+    PersonalAccessToken.objects.filter(pk=expired.pk).update(name=HOSTILE, expires_at=now - timedelta(days=1))
+    PersonalAccessToken.objects.filter(pk=used.pk).update(last_used_at=now - timedelta(hours=3))
+    PersonalAccessToken.objects.filter(pk=revoked.pk).update(revoked_at=now)
+
+
+def second_factor_on(client, customer: User) -> None:
+    give_second_factor(customer)
+    verify_session(client, customer)
+
+
+def pending_email(client) -> None:
+    assert client.post(reverse("portal:email"), {"email": "new@example.ru"}).status_code == 302
+
+
+STATES = {
+    "one account": lambda client, customer, region, account: None,
+    "several accounts": lambda client, customer, region, account: several_accounts(customer, region),
+    "no accounts": lambda client, customer, region, account: AccountLink.objects.all().delete(),
+    "no e-mail": lambda client, customer, region, account: User.objects.filter(pk=customer.pk).update(email=None),
+    "e-mail pending": lambda client, customer, region, account: pending_email(client),
+    "no phone": lambda client, customer, region, account: User.objects.filter(pk=customer.pk).update(phone=None),
+    "second factor on": lambda client, customer, region, account: second_factor_on(client, customer),
+    "tokens": lambda client, customer, region, account: tokens_of_every_kind(customer, account),
+    "markup in the names": lambda client, customer, region, account: User.objects.filter(pk=customer.pk).update(
+        first_name=HOSTILE, last_name=HOSTILE, email="a&b@example.ru"
+    ),
+}
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_the_profile_as_before(signed_in, customer, sverdlovsk, account, state):
+    STATES[state](signed_in, customer, sverdlovsk, account)
+    page = profile_alike(signed_in.get(PROFILE))
+    assert ("Ожидает подтверждения" in page) is (state == "e-mail pending")
+
+
+def test_the_profile_with_everything_at_once(signed_in, customer, sverdlovsk, account):
+    for state, change in STATES.items():
+        if state != "no accounts":
+            change(signed_in, customer, sverdlovsk, account)
+    page = profile_alike(signed_in.get(PROFILE))
+    assert "Токенов: 2." in page and "закрыт" in page and "Настроить второй шаг входа" in page
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "error"),
+    [
+        ("portal:names", {"first_name": "x" * 101, "last_name": "<Петрова>"}, "Не длиннее 100 символов."),
+        ("portal:email", {"email": "не адрес <b>"}, "e-mail"),
+        ("portal:email", {"email": "anna@example.ru"}, "Это ваш текущий e-mail."),
+    ],
+)
+def test_a_refused_post_as_before(signed_in, customer, sverdlovsk, url, data, error):
+    """The errors next to their fields and the values typed kept, as the old page showed them."""
+    several_accounts(customer, sverdlovsk)
+    response = signed_in.post(reverse(url), data)
+    assert response.status_code == 400
+    page = profile_alike(response)
+    assert error in page and 'class="error-summary"' in page
+
+
+def test_the_other_second_factor_state_is_drawn_for_the_next_customer(client, customer, sverdlovsk):
+    """The kept pieces ({% once second_factor_on %}) follow each customer's own answer."""
+    other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002", house="2"), first_name="Борис")
+    give_second_factor(other)
+    turns = ((customer, "Включить", "Анна"), (other, "Настроить", "Борис"), (customer, "Включить", "Анна"))
+    for user, wording, name in turns:
+        customer_login(client, user)
+        if user == other:
+            verify_session(client, other)
+        page = profile_alike(client.get(PROFILE))
+        assert f"{wording} второй шаг входа" in page and f'value="{name}"' in page
+
+
+def test_the_profile_shows_only_its_customers_facts(client, customer, sverdlovsk, account):
+    """Another customer's pending e-mail, tokens and accounts count for them only."""
+    other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002", house="2"), email="b@example.ru")
+    api_token(other)
+    api_token(other)
+    theirs = Client()
+    customer_login(theirs, other)
+    theirs.post(reverse("portal:email"), {"email": "boris-new@example.ru"})
+    customer_login(client, customer)
+    page = profile_alike(client.get(PROFILE))
+    assert "Токенов:" not in page and "boris-new" not in page and "660100000002" not in page
+    assert profile.profile_facts(other) == profile.ProfileFacts("boris-new@example.ru", 2)
+    assert profile.profile_facts(customer) == profile.ProfileFacts(None, 0)
+
+
+def test_the_pending_email_and_the_token_count_follow_the_old_rules(customer, account):
+    """profile_facts against `pending_email` and the tokens' count for links used, voided,
+    expired, two open, and tokens revoked, expired and in force."""
+    now = timezone.now()
+
+    def link(address, **fields):
+        fields = {"created_at": now, "expires_at": now + timedelta(days=1), **fields}
+        return EmailConfirmation.objects.create(user=customer, address=address, token_hash=address, **fields)
+
+    def agrees():
+        facts = profile.profile_facts(customer)
+        pending = profile.pending_email(customer)
+        assert facts.pending_email == (pending.address if pending else None)
+        assert facts.token_count == PersonalAccessToken.objects.filter(user=customer, revoked_at__isnull=True).count()
+        return facts
+
+    assert agrees() == profile.ProfileFacts(None, 0)
+    link("used@example.ru", used_at=now)
+    link("voided@example.ru", voided_at=now)
+    link("expired@example.ru", expires_at=now - timedelta(seconds=1))
+    assert agrees().pending_email is None
+    link("older@example.ru", created_at=now - timedelta(hours=1))
+    link("newer@example.ru")
+    assert agrees().pending_email == "newer@example.ru"
+    tokens_of_every_kind(customer, account)
+    assert agrees().token_count == 2
+
+
+def test_a_deleted_user_has_no_facts(customer):
+    ghost = User(pk=customer.pk + 1000)
+    assert profile.profile_facts(ghost) == profile.ProfileFacts(None, 0)
+
+
+def test_user_accounts_are_the_querysets(customer, sverdlovsk):
+    several_accounts(customer, sverdlovsk)
+
+    def shown(links):
+        return [
+            (link.pk, link.account.number, link.account.premises.address, link.account.region.name) for link in links
+        ]
+
+    assert shown(profile.user_accounts(customer)) == shown(old_reads(customer)["links"])
+    assert len(profile.user_accounts(customer)) == 3
+
+
+# --- «Токены доступа» -----------------------------------------------------------------------
+
+
+class OptionsByTemplates(KabinetFormRenderer):
+    """Kabinet's renderer as it was before step 13: a radio's or a checkbox's own tag drawn by
+    Django's templates."""
+
+    def render(self, template_name: str, context: dict, request=None) -> str:
+        if template_name.endswith("_option.html"):
+            return DjangoTemplates.render(self, template_name, context, request)
+        return super().render(template_name, context, request)
+
+
+def tokens_alike(response) -> str:
+    user = response.wsgi_request.user
+    form = copy(response.context["form"])
+    form.renderer, form._bound_fields_cache = OptionsByTemplates(), {}
+    reads = {
+        "tokens": list(
+            PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).prefetch_related("accounts")
+        ),
+        "links": list(AccountLink.objects.filter(user=user).select_related("account__premises", "account__region")),
+        "form": form,
+    }
+    return drawn_by_the_old_path(response, "portal/tokens.html", "tokens.html", reads)
+
+
+@pytest.mark.parametrize("state", ["one account", "several accounts", "no accounts", "tokens"])
+def test_the_tokens_page_as_before(signed_in, customer, sverdlovsk, account, state):
+    STATES[state](signed_in, customer, sverdlovsk, account)
+    page = tokens_alike(signed_in.get(TOKENS))
+    assert ("Токенов пока нет." in page) is (state != "tokens")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "", "rights": "read", "lifetime": "90"},
+        {"name": HOSTILE, "rights": "nonsense", "lifetime": "90"},
+        {"name": "Дача", "rights": "readings", "lifetime": "forever"},
+    ],
+)
+def test_a_refused_token_as_before(signed_in, customer, sverdlovsk, account, data):
+    several_accounts(customer, sverdlovsk)
+    tokens_of_every_kind(customer, account)
+    response = signed_in.post(TOKENS, {**data, "accounts": [account.pk]})
+    assert response.status_code == 400
+    page = tokens_alike(response)
+    assert 'class="error-summary"' in page and f'value="{account.pk}" id="id_accounts_0" checked' in page
+
+
+def test_a_new_token_is_shown_once_and_only_to_its_customer(client, customer, sverdlovsk, account):
+    """The secret on the page after the redirect only: not again, nor to another customer (no part
+    of the page is kept between requests)."""
+    customer_login(client, customer)
+    client.post(TOKENS, {"name": "Дом", "accounts": [account.pk], "rights": "read", "lifetime": "30"})
+    shown = client.get(TOKENS)
+    secret = shown.context["created"]["secret"]
+    assert secret in tokens_alike(shown)
+    assert secret not in tokens_alike(client.get(TOKENS))
+    other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002", house="2"))
+    customer_login(client, other)
+    page = tokens_alike(client.get(TOKENS))
+    assert secret not in page and "Дом" not in page and account.number not in page
+
+
+# --- statements -------------------------------------------------------------------------------
+
+
+def own_statements(client, url: str) -> list[str]:
+    """The page's statements, the session's read left out (as tests/portal/test_page_queries.py)."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in captured.captured_queries if '"django_session"' not in q["sql"]]
+
+
+def test_the_profile_compiles_no_sql_after_its_first_view(client, customer, sverdlovsk, account):
+    """Its reads run compiled (core.compiled) for any customer: the user, the facts, the accounts."""
+    customer_login(client, customer)
+    client.get(PROFILE)
+    other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002", house="2"))
+    api_token(other)
+    customer_login(client, other)
+    pending_email(client)
+    with orm_compilations() as compiled:
+        statements = own_statements(client, PROFILE)
+    assert [sql for sql in compiled if '"django_session"' not in sql] == []
+    assert len(statements) == 3
+
+
+def test_the_tokens_page_compiles_no_sql_without_tokens(signed_in, customer, sverdlovsk):
+    signed_in.get(TOKENS)
+    several_accounts(customer, sverdlovsk)
+    with orm_compilations() as compiled:
+        own_statements(signed_in, TOKENS)
+    assert [sql for sql in compiled if '"django_session"' not in sql] == []
+
+
+# --- «Добавить лицевой счёт» ------------------------------------------------------------------
+
+
+def test_the_regions_offered_are_the_fields_queryset(sverdlovsk, perm):
+    """Every region, read compiled (billing.registry.all_regions); a field narrowed later lists
+    its own queryset."""
+    form = AddAccountForm()
+    assert form["region"].field.listed() == list(Region.objects.all())
+    assert form.fields["region"].initial == sverdlovsk
+    narrowed = AddAccountForm()
+    narrowed.fields["region"].queryset = Region.objects.filter(pk=perm.pk)
+    assert f'value="{sverdlovsk.pk}"' not in str(narrowed["region"])
+    assert narrowed.fields["region"].listed() == [perm]
+
+
+def add_account_alike(response) -> str:
+    return drawn_by_the_old_path(response, "portal/add_account.html", "add_account.html", {})
+
+
+def test_the_add_account_page_as_before(signed_in, sverdlovsk, perm):
+    page = add_account_alike(signed_in.get(reverse("portal:add_account")))
+    assert "Пермский" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"account_number": "", "house": "", "region": ""}, "Обязательное поле."),
+        ({"account_number": "660100000078", "house": "9 <b>"}, "Номер дома не совпадает"),
+        ({"account_number": "660100000001", "house": "12а"}, "уже есть в вашем профиле"),
+    ],
+)
+def test_a_refused_account_as_before(signed_in, sverdlovsk, data, error):
+    make_account(sverdlovsk, "660100000078", house="8")
+    response = signed_in.post(reverse("portal:add_account"), {"region": sverdlovsk.pk, **data})
+    assert response.status_code == 400
+    page = add_account_alike(response)
+    assert error in page and 'class="error-summary"' in page
+
+
+def test_the_add_account_page_compiles_no_sql_after_its_first_view(signed_in, perm):
+    signed_in.get(reverse("portal:add_account"))
+    with orm_compilations() as compiled:
+        own_statements(signed_in, reverse("portal:add_account"))
+    assert [sql for sql in compiled if '"django_session"' not in sql] == []
