@@ -167,7 +167,11 @@ def other_pages(account_id: int) -> dict[str, str]:
     """Every other page a customer opens by GET: the public ones, the profile's, the forms."""
     from kabinet.appeals.models import Appeal
 
-    appeal = Appeal.objects.filter(account_id=account_id).order_by("-pk").values_list("number", flat=True).first()
+    # The latest appeal of the account's holder, Анна (an appeal about it by anyone else is 404 to her).
+    theirs = Appeal.objects.filter(customer__account_links__account_id=account_id).order_by("-pk")
+    appeal = theirs.values_list("number", flat=True).first()
+    if appeal is None:
+        raise SystemExit("the demo customer has no appeal: is the demo loaded (load_demo)?")
     return {
         "landing": "/", "register": "/register/", "recover": "/recover/", "consent": "/consent/",
         "tour": "/tour/", "profile": "/profile/",

@@ -162,8 +162,6 @@ class _Prepared:
         return Rows(tuple(map(tuple, rows)), self, db)
 
     def build(self, db: str, rows: Sequence[tuple]) -> list[Model]:
-        if self.tuples:
-            raise TypeError("a values_list statement's rows are its tuples: it has no instances")
         model = self.compiler.klass_info["model"]
         start, end = self.fields
         result = []
@@ -197,6 +195,8 @@ class Rows:
         return Rows(self.values[index], self.prepared, self.db)
 
     def instances(self) -> list[Model]:
+        if self.prepared is not None and self.prepared.tuples:  # refused with rows or without
+            raise TypeError("a values_list statement's rows are its tuples: it has no instances")
         if not self.values:
             return []
         return self.prepared.build(self.db, self.values)

@@ -248,6 +248,10 @@ def test_a_values_list_gives_the_querysets_tuples_and_no_instances(account):
     assert list(rows.values) == list(periods(account.pk, date(2026, 10, 1))) and len(rows) == 3
     with pytest.raises(TypeError, match="no instances"):
         rows.instances()
+    none = compiled.rows(account.pk, date(2027, 1, 1))
+    assert len(none) == 0
+    with pytest.raises(TypeError, match="no instances"):  # without rows as with them
+        none.instances()
 
 
 def test_a_values_list_whose_columns_the_queryset_would_reorder_is_refused(account):

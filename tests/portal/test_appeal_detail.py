@@ -215,12 +215,15 @@ def test_a_refused_rating(signed_in, customer, account, reason, operator):
 def test_the_message_fields_drawn_once_are_the_forms(settings):
     """A GET's message fields come from memory: as the form draws them, and again after a
     settings change (the limits they announce)."""
-    from kabinet.portal.appeal_forms import message_fields
+    from kabinet.portal.appeal_forms import _drawn_message_fields, message_fields
 
-    assert message_fields(MessageForm(), []) == message_fields(MessageForm(), [])
+    kept = message_fields(MessageForm(), [])
+    assert kept == _drawn_message_fields(MessageForm(), []) and message_fields(MessageForm(), []) is kept
     settings.KABINET_APPEAL_TEXT_MAX = 1234
     drawn = message_fields(MessageForm(), [])
-    assert 'maxlength="1234"' in drawn
+    assert 'maxlength="1234"' in drawn and drawn == _drawn_message_fields(MessageForm(), [])
+    typed = MessageForm({"text": "Черновик <b>"})
+    assert "Черновик &lt;b&gt;" in message_fields(typed, []), "a form as typed is drawn, never the kept one"
 
 
 # --- whose appeal, and what it costs ---------------------------------------------------------
@@ -276,17 +279,21 @@ def test_no_statement_is_compiled_after_the_first_view(signed_in, customer, acco
     assert [sql for sql in compiled if '"django_session"' not in sql] == []
 
 
+def _key(offer: ratings.RatingOffer | None) -> tuple | None:
+    return (offer.answer.pk, offer.rating and (offer.rating.pk, offer.rating.score), offer.may_rate) if offer else None
+
+
 def test_offer_among_is_offer(customer, account, reason, operator):
-    """The offer found among the page's messages is the one ratings.offer reads, in every state:
-    none, not rated, rated, after a second answer, closed."""
+    """The offer found among the page's messages, and the compiled ratings.offer, are the one the
+    old reads gave (`_old_offer`), in every state: none, not rated, rated, after a second answer,
+    closed."""
     appeal = make_appeal(customer, account, reason, files=0)
 
     def both() -> tuple:
         detail = services.customer_appeal_detail(customer, appeal.number)
-        found, read = detail.offer, ratings.offer(Appeal.objects.get(pk=appeal.pk))
-        return tuple(
-            (o.answer.pk, o.rating and (o.rating.pk, o.rating.score), o.may_rate) if o else None for o in (found, read)
-        )
+        found, read = detail.offer, _old_offer(Appeal.objects.get(pk=appeal.pk))
+        assert _key(ratings.offer(Appeal.objects.get(pk=appeal.pk))) == _key(read)
+        return _key(found), _key(read)
 
     states = [both()]
     answer(operator, appeal)

@@ -128,8 +128,18 @@ def test_the_digest_is_the_accounts_own(customer, account, meters, sverdlovsk):
         pytest.skip("the rows digested by the database are PostgreSQL's (elsewhere: by Python)")
     other = make_account(sverdlovsk, "660100000055", house="5")
     stranger = make_customer("+79120000055", other)
-    digest = customer_history_account(customer, account.pk).readings_digest
-    assert digest and digest != customer_history_account(stranger, other.pk).readings_digest
+    theirs = make_meter(other, zones=2, serial="222")  # read alike, of another account
+    add_reading(theirs, SEP, 5000, 2000)
+
+    def digests() -> tuple[str, str]:
+        ours = customer_history_account(customer, account.pk).readings_digest
+        return ours, customer_history_account(stranger, other.pk).readings_digest
+
+    before = digests()
+    assert before[0] and before[0] != before[1]
+    Reading.objects.filter(meter=theirs).update(t1=4999)
+    after = digests()
+    assert after[0] == before[0] and after[1] != before[1]
 
 
 def test_a_hit_reads_the_user_and_the_account_only(page, django_assert_num_queries):
