@@ -12,10 +12,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from kabinet.core.compiled import Compiled, sentinel
-from kabinet.identity.second_factor import factor_models, is_on
+from kabinet.identity.second_factor import FACTOR_ON_AT_LOAD, factor_models, is_on
 
-# Where the user's row carries the answer; absent on a user read any other way.
-ATTRIBUTE = "second_factor_on_at_load"
+# Where the user's row carries the answer; absent on a user read any other way, and dropped when
+# the request turns a factor on or off (second_factor.forget_factor_answer).
+ATTRIBUTE = FACTOR_ON_AT_LOAD
 
 
 def with_factor_on(users: QuerySet) -> QuerySet:

@@ -79,6 +79,7 @@ def register(request: HttpRequest, name: str, credential: str, ip: str | None) -
 
     check = second_factor.counted(user, ip, proof, details)
     if check.outcome is Outcome.OK:
+        second_factor.forget_factor_answer(user)
         audit.record(AuditEvent.Action.SECOND_FACTOR_ON, user=user, ip=ip, method="passkey", name=name)
     return check, codes
 
@@ -158,6 +159,7 @@ def _delete(user: User, device: WebAuthnCredential) -> bool:
             return False
         if not second_factor.is_on(user):
             StaticDevice.objects.filter(user=user).delete()  # set-based: not shown (second-factor devices and codes)
+    second_factor.forget_factor_answer(user)
     return True
 
 

@@ -77,6 +77,16 @@ class Setup:
     qr_svg: str
 
 
+# Where `identity.factors` leaves, on a user read with the request, whether a factor was on then.
+FACTOR_ON_AT_LOAD = "second_factor_on_at_load"
+
+
+def forget_factor_answer(user: User) -> None:
+    """After a factor of `user` is turned on or off: the answer read with the user's row
+    (`identity.factors.factor_on`) is asked again, so the rest of the request sees the change."""
+    user.__dict__.pop(FACTOR_ON_AT_LOAD, None)
+
+
 def app_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
@@ -214,6 +224,7 @@ def confirm_setup(user: User, code: str, ip: str | None) -> tuple[Check, list[st
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = issue_recovery_codes(user)
+    forget_factor_answer(user)
     audit.record(AuditEvent.Action.SECOND_FACTOR_ON, user=user, ip=ip, method="totp")
     return Check(Outcome.OK, device=device), codes
 
@@ -242,6 +253,7 @@ def turn_off(user: User, code_or_password: str, ip: str | None) -> Check:
             # set-based: not shown (second-factor devices and codes)
             WebAuthnCredential.objects.filter(user=user).delete()
             StaticDevice.objects.filter(user=user).delete()  # set-based: not shown (second-factor devices and codes)
+        forget_factor_answer(user)
         audit.record(AuditEvent.Action.SECOND_FACTOR_OFF, user=user, ip=ip)
     return check
 
@@ -291,6 +303,7 @@ def confirm_sms_setup(user: User, raw: str, ip: str | None) -> tuple[Check, list
     with transaction.atomic():
         device = SmsDevice.objects.create(user=user, name="SMS", confirmed=True)
         codes = issue_recovery_codes(user)
+    forget_factor_answer(user)
     audit.record(AuditEvent.Action.SECOND_FACTOR_ON, user=user, ip=ip, method="sms")
     return Check(Outcome.OK, device=device), codes
 
@@ -354,6 +367,7 @@ def set_up_for_demo(user: User, secret: str) -> bool:
     key = b32decode(secret.replace(" ", "")).hex()
     TOTPDevice.objects.filter(user=user).delete()  # set-based: not shown (second-factor devices and codes)
     TOTPDevice.objects.create(user=user, name="Приложение (демо)", key=key, confirmed=True)
+    forget_factor_answer(user)
     # set-based: not shown (second-factor devices and codes)
     SetupGrant.objects.filter(user=user).delete()  # the demo's app is set up: nothing waits
     return True

@@ -179,3 +179,17 @@ def test_factors_read_at_once_answer_as_each_question_does(customer, app, sms, p
     assert found.code_on == second_factor.code_factor_on(customer)
     assert found.sms == second_factor.sms_device(customer)
     assert list(found.passkeys) == list(second_factor.passkeys(customer))
+
+
+def test_the_answer_read_with_the_user_follows_a_change_in_the_same_request(customer):
+    """A view that turns a factor on or off and then draws a page asks again: the answer read
+    with the user's row at the request's start is dropped (second_factor.forget_factor_answer)."""
+    user = factors.user_with_factor_on(customer.pk)
+    assert factors.factor_on(user) is False
+    secret = second_factor.start_setup(user).secret.replace(" ", "")
+    check, _ = second_factor.confirm_setup(user, pyotp.TOTP(secret).now(), None)
+    assert check.device is not None and factors.factor_on(user) is True
+    user = factors.user_with_factor_on(customer.pk)
+    assert factors.factor_on(user) is True
+    assert second_factor.turn_off(user, PASSWORD, None).outcome is second_factor.Outcome.OK
+    assert factors.factor_on(user) is False

@@ -283,6 +283,7 @@ def test_a_refused_appeal_keeps_everything_at_its_field(
     response = signed_in.post(NEW, data)
     if change == {"account": "spaced"}:  # the old queryset's lookup took it: so does the new field
         assert response.status_code == 302
+        assert Appeal.objects.get().account == account  # the account meant, not the form's first
         return
     assert response.status_code == 400
     appeal_alike(response)

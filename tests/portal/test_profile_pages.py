@@ -1,4 +1,4 @@
-"""«Профиль» and «Токены доступа» after docs/performance.md step 13: the same bytes as before, one
+"""«Профиль» and «Токены доступа» after docs/performance.md step 18: the same bytes as before, one
 customer's data only, and the statements each page runs.
 
 Every page below is compared with the page the old path draws from the same response's context:
@@ -42,7 +42,7 @@ TOKENS = reverse("portal:tokens")
 
 
 def old_reads(user: User) -> dict:
-    """The profile's context as the view read it before step 13."""
+    """The profile's context as the view read it before step 18."""
     return {
         "email_pending": email_confirmation._open(user).order_by("-created_at").first(),
         "links": list(AccountLink.objects.filter(user=user).select_related("account__premises", "account__region")),
@@ -228,7 +228,7 @@ def test_user_accounts_are_the_querysets(customer, sverdlovsk):
 
 
 class OptionsByTemplates(KabinetFormRenderer):
-    """Kabinet's renderer as it was before step 13: a radio's or a checkbox's own tag drawn by
+    """Kabinet's renderer as it was before step 18: a radio's or a checkbox's own tag drawn by
     Django's templates."""
 
     def render(self, template_name: str, context: dict, request=None) -> str:

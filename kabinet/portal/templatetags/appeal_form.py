@@ -1,5 +1,5 @@
 """«Создать обращение» and the complaint form: their field groups listed in one tag, and the
-documents hints written by Python (docs/performance.md step 13). As `{{ form.x.as_field_group }}`
+documents hints written by Python (docs/performance.md step 17). As `{{ form.x.as_field_group }}`
 each field cost the template engine a lookup through the form and the bound field (two
 exceptions caught) before it was drawn; the hints' loop was a tenth of «Создать обращение»'s
 rendering. tests/portal/test_appeal_pages.py holds the pages to the templates they replaced."""
