@@ -45,13 +45,18 @@ class RegionField(forms.ModelChoiceField):
 
     def __init__(self, **kwargs):
         super().__init__(queryset=Region.objects.all(), label="Регион", empty_label=None, **kwargs)
+        self._every_region = self.queryset  # the queryset as the field makes it
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)  # each form's copy: its queryset is copied too
+        result._every_region = result.queryset if self.queryset is self._every_region else None
+        return result
 
     def listed(self) -> list[Region]:
         """The regions offered: its queryset's rows, read by a compiled statement
-        (`billing.registry.all_regions`) while the queryset is every region, as the field makes
-        it; one filtered, ordered or sliced later is read as it is."""
-        query = self.queryset.query
-        if query.has_filters() or query.order_by or query.is_sliced:
+        (`billing.registry.all_regions`) while the queryset is the one the field made; any other
+        assigned later (filtered, ordered, reversed, a union…) is read as it is."""
+        if self.queryset is not self._every_region:
             return list(self.queryset)
         return all_regions()
 

@@ -335,6 +335,9 @@ def test_the_regions_offered_are_the_fields_queryset(sverdlovsk, perm):
     narrowed.fields["region"].queryset = Region.objects.filter(pk=perm.pk)
     assert f'value="{sverdlovsk.pk}"' not in str(narrowed["region"])
     assert narrowed.fields["region"].listed() == [perm]
+    reversed_ = AddAccountForm()
+    reversed_.fields["region"].queryset = Region.objects.all().reverse()
+    assert reversed_.fields["region"].listed() == list(Region.objects.all().reverse()) != list(Region.objects.all())
 
 
 def add_account_alike(response) -> str:
