@@ -26,7 +26,7 @@ from kabinet.billing.access import customer_account_query
 from kabinet.billing.bill_pdf import render_bill_pdf
 from kabinet.billing.bills import BillData, NoBill, account_holder, bill_data, bills_data
 from kabinet.billing.models import Accrual, Bill, BillSubscription, MonthBalance, PersonalAccount, bill_path
-from kabinet.billing.money import format_rub
+from kabinet.billing.money import format_rub, to_kopecks
 from kabinet.billing.periods import add_months, month_start, parse_period, previous_month
 from kabinet.core.compiled import Compiled, sentinel
 from kabinet.core.storage import private_storage
@@ -88,9 +88,12 @@ _MONTHS = Compiled(month_rows, sentinel.integer(0), sentinel.day(0), sentinel.da
 
 
 def bill_months(account: PersonalAccount, today: date) -> list[BillMonth]:
-    """The months in the window that have a bill (accruals), newest first; one query."""
+    """The months in the window that have a bill (accruals), newest first; one query. The balance
+    is written in kopecks again: SQLite hands a subquery's decimal back as 1536.18000000000 (it
+    quantizes a column's, not an expression's); PostgreSQL's numeric is already 1536.18."""
     oldest, newest = bill_window(today)
-    return [BillMonth(period, closing) for period, closing in _MONTHS.rows(account.pk, oldest, newest).values]
+    rows = _MONTHS.rows(account.pk, oldest, newest).values
+    return [BillMonth(period, None if closing is None else to_kopecks(closing)) for period, closing in rows]
 
 
 # --- Storing a bill -------------------------------------------------------------------------
