@@ -69,13 +69,11 @@ def payment_limits() -> tuple[Decimal, Decimal]:
 def suggested_amount(account: PersonalAccount) -> Decimal:
     """The debt, or the latest bill's charges when nothing is owed, within the limits. The
     current month has no charges until billing closes it, so the latest bill is the latest
-    month that has some."""
-    balances = MonthBalance.objects.filter(account=account).order_by("-period")
-    latest = balances.first()
-    accrued = None
-    if latest is not None and not latest.closing > 0:
-        accrued = balances.filter(accrued__gt=0).values_list("accrued", flat=True).first()
-    return amount_to_suggest(latest and latest.closing, accrued)
+    month that has some. The two facts are `suggested_amount_columns`, the same read the pages
+    make with the account (payments.cards)."""
+    facts = PersonalAccount.objects.filter(pk=account.pk).annotate(**suggested_amount_columns())
+    closing, accrued = facts.values_list("latest_closing", "latest_accrued").get()
+    return amount_to_suggest(closing, accrued)
 
 
 def amount_to_suggest(closing: Decimal | None, accrued: Decimal | None) -> Decimal:
