@@ -28,7 +28,13 @@ _ACCOUNT = Compiled(customer_account_query, sentinel.integer(0), sentinel.intege
 
 def customer_account(user, account_id: int) -> PersonalAccount:
     """The customer's own account; anyone else's is simply not found."""
-    found = _ACCOUNT.instances(user.pk, int(account_id))
+    return customer_account_by(_ACCOUNT, user, account_id)
+
+
+def customer_account_by(read: Compiled, user, account_id: int) -> PersonalAccount:
+    """The account a compiled `customer_account_query(user, account_id)` (with columns of its
+    page's added) finds; anyone else's is simply not found (Http404)."""
+    found = read.instances(user.pk, int(account_id))
     if not found:
         raise Http404
     return found[0]

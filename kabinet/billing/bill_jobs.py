@@ -17,12 +17,11 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from kabinet.billing import bill_delivery
-from kabinet.billing.access import customer_account_query
+from kabinet.billing.access import customer_account_by, customer_account_query
 from kabinet.billing.bill_pdf import render_bill_pdf
 from kabinet.billing.bills import BillData, NoBill, account_holder, bill_data, bills_data
 from kabinet.billing.models import Accrual, Bill, BillSubscription, MonthBalance, PersonalAccount, bill_path
@@ -268,10 +267,8 @@ _SUBSCRIBER = Compiled(
 def customer_account_and_subscription(user, account_id: int) -> tuple[PersonalAccount, bool]:
     """`billing.access.customer_account` and whether it has the e-bill (`is_subscribed`), in one
     query. Anyone else's account is not found (Http404)."""
-    found = _SUBSCRIBER.instances(user.pk, int(account_id))
-    if not found:
-        raise Http404
-    return found[0], found[0].ebill_subscribed
+    account = customer_account_by(_SUBSCRIBER, user, account_id)
+    return account, account.ebill_subscribed
 
 
 def subscribe(user, account: PersonalAccount) -> BillSubscription:

@@ -8,9 +8,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404
 
-from kabinet.billing.access import customer_account_query, customer_accounts
+from kabinet.billing.access import customer_account_by, customer_account_query, customer_accounts
 from kabinet.billing.balances import AccountSummary, summaries_from, with_summary_columns
 from kabinet.billing.history import history_digest_column
 from kabinet.billing.models import PersonalAccount
@@ -139,10 +138,7 @@ def customer_account_card(user, account_id: int) -> AccountCard:
     """`billing.access.customer_account` with its card's payments and, on PostgreSQL, its
     history's digest in one query (and one more each for payments only when there are some).
     Anyone else's account is not found."""
-    found = _ACCOUNT.instances(user.pk, int(account_id))
-    if not found:
-        raise Http404
-    account = found[0]
+    account = customer_account_by(_ACCOUNT, user, account_id)
     pending = in_progress_by_account([account] if account.card_in_progress else [])
     autopayments = autopayments_by_account([account] if account.card_autopayment else [], user)
     return AccountCard(account, pending.get(account.pk, []), autopayments.get(account.pk))
@@ -184,7 +180,4 @@ _PAYING = Compiled(
 def customer_paying_account(user, account_id: int) -> PayingAccount:
     """`billing.access.customer_account` with what paying it needs, in one query. Anyone else's
     account is not found (Http404)."""
-    found = _PAYING.instances(user.pk, int(account_id))
-    if not found:
-        raise Http404
-    return PayingAccount(found[0], user)
+    return PayingAccount(customer_account_by(_PAYING, user, account_id), user)

@@ -3,9 +3,7 @@ consumption per zone since the previous current reading and how many months it c
 
 from dataclasses import dataclass
 
-from django.http import Http404
-
-from kabinet.billing.access import customer_account_query
+from kabinet.billing.access import customer_account_by, customer_account_query
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import months_between
 from kabinet.core.compiled import Compiled, RowsDigest, sentinel
@@ -82,10 +80,7 @@ _HISTORY_ACCOUNT = Compiled(
 def customer_history_account(user, account_id: int) -> PersonalAccount:
     """`billing.access.customer_account` with `readings_digest` (None where the database does not
     compute it): anyone else's account is simply not found."""
-    found = _HISTORY_ACCOUNT.instances(user.pk, int(account_id))
-    if not found:
-        raise Http404
-    return found[0]
+    return customer_account_by(_HISTORY_ACCOUNT, user, account_id)
 
 
 def meter_histories(account: PersonalAccount) -> list[MeterHistory]:
