@@ -22,13 +22,16 @@ from base64 import b32decode, b32encode
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from functools import cache
+from functools import cache, lru_cache
 import hashlib
+import json
 import secrets
 
 from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp import device_classes
 from django_otp import login as otp_login
@@ -37,11 +40,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from kabinet.core import audit, ratelimit
+from kabinet.core.compiled import Compiled, sentinel
 from kabinet.core.models import AuditEvent
 from kabinet.core.qr_symbol import qr_svg
 from kabinet.identity import codes as sms_codes
 from kabinet.identity.models import SetupGrant, SmsDevice, User, VerificationCode
-from kabinet.identity.staff import is_staff_member
+from kabinet.identity.staff import is_staff_member, staff_checks, staff_condition
 
 SCOPE = "second_factor"
 RECOVERY_CODES = 10
@@ -134,18 +138,22 @@ def sms_device(user: User) -> SmsDevice | None:
 
 @dataclass(frozen=True)
 class Factors:
-    """A user's second factors, read once for a page that shows them all («Второй шаг входа»):
-    three statements where asking `is_on`, `code_factor_on`, `sms_device` and `passkeys` one
-    by one took six."""
+    """A user's second factors and what «Второй шаг входа» asks besides, read at once: one
+    compiled statement (and the passkeys' list when there are any) where asking `is_on`,
+    `code_factor_on`, `sms_device`, `passkeys`, `recovery_codes_left`, `is_staff_member` and the
+    pending app device one by one took seven (docs/performance.md, step 19)."""
 
     app: bool
-    sms: SmsDevice | None
+    sms: bool
     passkeys: tuple[WebAuthnCredential, ...]
+    codes_left: int  # `recovery_codes_left`
+    sms_allowed: bool  # `may_use_sms`
+    pending: TOTPDevice | None  # `start_setup`'s device when there is one, its user not read
 
     @property
     def code_on(self) -> bool:
         """`code_factor_on`: the app or SMS codes."""
-        return self.app or self.sms is not None
+        return self.app or self.sms
 
     @property
     def on(self) -> bool:
@@ -153,14 +161,64 @@ class Factors:
         return self.code_on or bool(self.passkeys)
 
 
+def _factors(user_id: int) -> QuerySet[User]:
+    mine = {"user": OuterRef("pk"), "confirmed": True}
+    codes = StaticToken.objects.filter(device__user=OuterRef("pk"), device__confirmed=True).order_by()
+    pending = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=False).order_by("pk")
+    return (
+        User.objects.filter(pk=user_id)
+        .only("pk")
+        .annotate(
+            app_on=Exists(TOTPDevice.objects.filter(**mine)),
+            sms_on=Exists(SmsDevice.objects.filter(**mine)),
+            passkeys_on=Exists(WebAuthnCredential.objects.filter(**mine)),
+            codes_left=Coalesce(Subquery(codes.values("device__user").annotate(n=Count("pk")).values("n")), 0),
+            staff=ExpressionWrapper(staff_condition(), output_field=BooleanField()),
+            pending=Subquery(pending.values(device=JSONObject(pk="pk", key="key", step="step", digits="digits"))[:1]),
+        )
+    )
+
+
+# Compiled once a process (core.compiled), again when the staff checks registered change.
+_FACTORS = Compiled(_factors, sentinel.integer(0), key=staff_checks)
+
+
 def factors(user: User) -> Factors:
-    app = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-    return Factors(app=app, sms=sms_device(user), passkeys=tuple(passkeys(user)))
+    rows = _FACTORS.rows(user.pk)
+    if not rows:  # the user deleted meanwhile: no factor, nothing pending
+        return Factors(False, False, (), 0, False, None)
+    app, sms, has_passkeys, codes_left, staff, pending = (
+        rows.annotation(name)[0] for name in ("app_on", "sms_on", "passkeys_on", "codes_left", "staff", "pending")
+    )
+    return Factors(
+        app=bool(app),
+        sms=bool(sms),
+        passkeys=tuple(passkeys(user)) if has_passkeys else (),
+        codes_left=codes_left,
+        sms_allowed=_sms_allowed(user, bool(staff)),
+        pending=_pending_device(user, pending),
+    )
+
+
+def _pending_device(user: User, fields: dict | str | None) -> TOTPDevice | None:
+    """The pending device from `_factors`' JSON object of its fields (a text where the driver
+    does not decode JSON), with its user, as `config_url` and `bin_key` need it."""
+    if isinstance(fields, str):
+        fields = json.loads(fields)
+    if not fields:
+        return None
+    return TOTPDevice(
+        id=fields["pk"], user=user, key=fields["key"], step=fields["step"], digits=fields["digits"], confirmed=False
+    )
 
 
 def may_use_sms(user: User) -> bool:
+    return _sms_allowed(user, is_staff_member(user))
+
+
+def _sms_allowed(user: User, staff: bool) -> bool:
     """Customers only, and only with a phone: NIST SP 800-63B counts SMS as «restricted»."""
-    return bool(user.phone) and not is_staff_member(user)
+    return bool(user.phone) and not staff
 
 
 def may_turn_off(user: User) -> bool:
@@ -190,16 +248,26 @@ def recovery_codes_left(user: User) -> int:
 def start_setup(user: User) -> Setup:
     """The pending (unconfirmed) device's secret, made on first call and kept until confirmed,
     so reloading the page does not change the QR code the person has just scanned."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Приложение", confirmed=False)
+    return setup_of(user, TOTPDevice.objects.filter(user=user, confirmed=False).first())
+
+
+def setup_of(user: User, pending: TOTPDevice | None) -> Setup:
+    """`start_setup` with its pending device already read (`Factors.pending`), or None: made now."""
+    device = pending or TOTPDevice.objects.create(user=user, name="Приложение", confirmed=False)
     device.user = user  # its label (config_url) names the user: not read again
     secret = b32encode(device.bin_key).decode()
     uri = device.config_url
     if not user.phone:  # django-otp labels by the username, which an employee may lack
         uri = uri.replace("%3ANone?", f"%3A{user.email or user.pk}?")
-    qr = qr_svg(uri.encode(), scale=4, title="QR-код для приложения-аутентификатора")
-    return Setup(secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)), uri=uri, qr_svg=qr)
+    return Setup(secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)), uri=uri, qr_svg=_symbol(uri))
+
+
+@lru_cache(maxsize=256)
+def _symbol(uri: str) -> str:
+    """The setup's QR code, kept a while in the process: the page is reloaded with the same
+    pending secret until the code is confirmed, and drawing it was most of the page's own CPU
+    (docs/performance.md, step 19). Kept only here, never in a shared cache: it holds the secret."""
+    return qr_svg(uri.encode(), scale=4, title="QR-код для приложения-аутентификатора")
 
 
 def confirm_setup(user: User, code: str, ip: str | None) -> tuple[Check, list[str]]:

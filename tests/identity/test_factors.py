@@ -15,9 +15,10 @@ from django_otp_webauthn.models import WebAuthnCredential
 import pyotp
 import pytest
 
+from kabinet.appeals.models import StaffRole
 from kabinet.identity import factors, second_factor
 from kabinet.identity.models import SmsDevice
-from tests.factories import PASSWORD, customer_login, give_second_factor, recovery_code
+from tests.factories import PASSWORD, customer_login, give_second_factor, make_staff, recovery_code
 
 HOME = reverse("portal:home")
 CODE_PAGE = reverse("portal:second_factor")
@@ -177,8 +178,13 @@ def test_factors_read_at_once_answer_as_each_question_does(customer, app, sms, p
     found = second_factor.factors(customer)
     assert found.on == second_factor.is_on(customer) == (app or sms or passkey)
     assert found.code_on == second_factor.code_factor_on(customer)
-    assert found.sms == second_factor.sms_device(customer)
+    assert found.sms == (second_factor.sms_device(customer) is not None) == sms
     assert list(found.passkeys) == list(second_factor.passkeys(customer))
+    assert found.codes_left == second_factor.recovery_codes_left(customer)
+    assert found.sms_allowed == second_factor.may_use_sms(customer)
+    pending = TOTPDevice.objects.get(user=customer, confirmed=False)
+    assert found.pending.pk == pending.pk
+    assert second_factor.setup_of(customer, found.pending) == second_factor.start_setup(customer)
 
 
 def test_the_answer_read_with_the_user_follows_a_change_in_the_same_request(customer):
@@ -193,3 +199,23 @@ def test_the_answer_read_with_the_user_follows_a_change_in_the_same_request(cust
     assert factors.factor_on(user) is True
     assert second_factor.turn_off(user, PASSWORD, None).outcome is second_factor.Outcome.OK
     assert factors.factor_on(user) is False
+
+
+@pytest.mark.parametrize("how", ["role", "is_staff", "customer", "no phone"])
+def test_factors_offer_sms_codes_as_may_use_sms_does(customer, sverdlovsk, how):
+    """Customers with a phone only: an employee by a back-office role or by the flag is not
+    offered SMS codes, whether asked alone or with the other factors."""
+    user = customer
+    if how == "role":
+        user = make_staff("operator@example.ru", StaffRole.Role.OPERATOR, sverdlovsk).user
+        user.phone = "+79120000077"
+        user.save(update_fields=["phone"])
+    elif how == "is_staff":
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    elif how == "no phone":
+        user.phone = None
+        user.save(update_fields=["phone"])
+    found = second_factor.factors(user)
+    assert found.sms_allowed == second_factor.may_use_sms(user) == (how == "customer")
+    assert found.pending is None and found.codes_left == 0
