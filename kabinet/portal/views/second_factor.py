@@ -129,29 +129,46 @@ def send_sms(request: HttpRequest) -> HttpResponse:
 def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
     user = request.user
     found = second_factor.factors(user)
-    off_form = context.pop("off_form", None) or TurnOffSecondFactorForm()
-    if found.sms:
-        off_form.fields["proof"].label = "Код из SMS, резервный код или пароль"
-    elif found.on and not found.code_on:  # passkeys only: a passkey cannot be typed in
-        off_form.fields["proof"].label = "Резервный код или пароль"
+    sms_allowed = not found.code_on and found.sms_allowed
+    forms = _forms(context, found, shows_sms_code=sms_allowed and context.get("sms_pending", False))
     context = {
         "on": found.on,
         "code_on": found.code_on,
         "sms_on": found.sms,
         "codes_left": found.codes_left if found.on else 0,
         "setup": None if found.code_on else second_factor.setup_of(user, found.pending),
-        "form": context.pop("form", None) or SetupCodeForm(),
-        "off_form": off_form,
-        "sms_allowed": not found.code_on and found.sms_allowed,
+        "sms_allowed": sms_allowed,
         "passkeys": [(key, True) for key in found.passkeys],
-        "passkey_form": context.pop("passkey_form", None) or PasskeyForm(),
-        "passkey_remove_form": context.pop("passkey_remove_form", None) or RemovePasskeyForm(passkeys=found.passkeys),
-        "sms_form": context.pop("sms_form", None) or SmsCodeForm(),
         "phone_display": display_phone(user.phone) if user.phone else "",
         "passkey_origins": _passkey_origins(),
+        **forms,
         **context,
     }
     return render(request, "portal/second_factor.html", context, status=status)
+
+
+def _forms(context: dict, found: second_factor.Factors, *, shows_sms_code: bool) -> dict:
+    """The forms the page shows, each the one in `context` (refused, with its errors) or an
+    empty one; a form the page does not show is not made."""
+
+    def given_or(name: str, make, shown: bool = True):
+        form = context.pop(name, None)
+        return form if form is not None else make() if shown else None
+
+    off_form = given_or("off_form", TurnOffSecondFactorForm, found.on)
+    if off_form is not None and found.sms:
+        off_form.fields["proof"].label = "Код из SMS, резервный код или пароль"
+    elif off_form is not None and not found.code_on:  # passkeys only: a passkey cannot be typed in
+        off_form.fields["proof"].label = "Резервный код или пароль"
+    return {
+        "form": given_or("form", SetupCodeForm, not found.code_on),
+        "off_form": off_form,
+        "passkey_form": given_or("passkey_form", PasskeyForm),
+        "passkey_remove_form": given_or(
+            "passkey_remove_form", lambda: RemovePasskeyForm(passkeys=found.passkeys), bool(found.passkeys)
+        ),
+        "sms_form": given_or("sms_form", SmsCodeForm, shows_sms_code),
+    }
 
 
 @sensitive_post_parameters("code")
