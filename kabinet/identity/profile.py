@@ -12,7 +12,7 @@ from django.utils import timezone
 from kabinet.billing import bill_delivery
 from kabinet.billing.models import PersonalAccount, Region
 from kabinet.core import audit, ratelimit
-from kabinet.core.compiled import Compiled, sentinel
+from kabinet.core.compiled import Compiled, Rows, sentinel
 from kabinet.core.models import AuditEvent
 from kabinet.identity import api_tokens, codes, email_confirmation
 from kabinet.identity.accounts import (
@@ -169,23 +169,30 @@ class ProfileFacts:
     token_count: int  # personal access tokens in force (api_tokens.tokens_in_force)
 
 
-def _facts(user_id: int, now: datetime) -> QuerySet[User]:
+def _fact_columns(user: OuterRef | int, now: datetime) -> dict[str, Subquery | Coalesce]:
+    """The facts as two subqueries of `user` (a reference to the outer row, or an id), by the rules
+    `pending_email` (email_confirmation's open links, the newest) and `api_tokens.personal_tokens`
+    (the tokens in force) apply."""
     pending = (
         email_confirmation.open_links(now)
-        .filter(user=OuterRef("pk"))
+        .filter(user=user)
         .order_by(*email_confirmation.NEWEST_FIRST)
         .values("address")[:1]
     )
-    tokens = api_tokens.tokens_in_force().filter(user=OuterRef("pk")).order_by().values("user")
+    tokens = api_tokens.tokens_in_force().filter(user=user).order_by().values("user")
     counted = tokens.annotate(n=Count("pk")).values("n")
-    return (
-        User.objects.filter(pk=user_id)
-        .only("pk")
-        .annotate(pending_address=Subquery(pending), token_count=Coalesce(Subquery(counted), 0))
-    )
+    return {"pending_address": Subquery(pending), "token_count": Coalesce(Subquery(counted), 0)}
+
+
+def _facts(user_id: int, now: datetime) -> QuerySet[User]:
+    return User.objects.filter(pk=user_id).only("pk").annotate(**_fact_columns(OuterRef("pk"), now))
 
 
 _FACTS = Compiled(_facts, sentinel.integer(0), sentinel.moment(0))
+
+
+def _facts_of(rows: Rows) -> ProfileFacts:
+    return ProfileFacts(rows.annotation("pending_address")[0], rows.annotation("token_count")[0])
 
 
 def profile_facts(user: User) -> ProfileFacts:
@@ -194,7 +201,39 @@ def profile_facts(user: User) -> ProfileFacts:
     rows = _FACTS.rows(user.pk, timezone.now())
     if not rows:  # the user deleted meanwhile: nothing pending, nothing in force
         return ProfileFacts(None, 0)
-    return ProfileFacts(rows.annotation("pending_address")[0], rows.annotation("token_count")[0])
+    return _facts_of(rows)
+
+
+# What «Профиль» shows of each account (profile_page's rows): its number and status, its address
+# and its region's name. The other columns (a region's 22) cost converting and instances for nothing.
+_SHOWN = (
+    "account__number",
+    "account__status",
+    "account__premises__city",
+    "account__premises__street",
+    "account__premises__house",
+    "account__premises__flat",
+    "account__region__name",
+)
+
+
+def _accounts_and_facts(user_id: int, now: datetime) -> QuerySet[AccountLink]:
+    # The facts' subqueries take the id, not the outer row: PostgreSQL runs each once (an
+    # InitPlan), not once per account.
+    return _links(user_id).only(*_SHOWN).annotate(**_fact_columns(user_id, now))
+
+
+_ACCOUNTS_AND_FACTS = Compiled(_accounts_and_facts, sentinel.integer(0), sentinel.moment(0))
+
+
+def profile_reads(user: User) -> tuple[list[AccountLink], ProfileFacts]:
+    """«Профиль»'s accounts (`user_accounts`, with the fields it shows) and its facts
+    (`profile_facts`): one statement for a customer who holds an account, the facts being columns
+    of every account's row; two for one who holds none (docs/performance.md, step 22)."""
+    rows = _ACCOUNTS_AND_FACTS.rows(user.pk, timezone.now())
+    if not rows:
+        return [], profile_facts(user)
+    return rows.instances(), _facts_of(rows)
 
 
 def user_account(user: User, link_id: int) -> AccountLink | None:

@@ -39,6 +39,10 @@ class RegionChoices(ModelChoiceIterator):
             self._regions = self.field.listed()
         return self._regions
 
+    def offer(self, regions: Sequence[Region]) -> None:
+        """List these regions, already read by the caller as `listed` reads them, without a query."""
+        self._regions = list(regions)
+
 
 class RegionField(forms.ModelChoiceField):
     iterator = RegionChoices
@@ -122,8 +126,13 @@ class ListedModelChoiceField(forms.ModelChoiceField):
 
 
 class RegionInitialMixin:
-    def __init__(self, *args, **kwargs):
+    """The region field's initial region; `regions`, when given, are the ones it lists (read by
+    the caller as `RegionField.listed` reads them), so that the form reads none itself."""
+
+    def __init__(self, *args, regions: Sequence[Region] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if "region" in self.fields and regions is not None:
+            self.fields["region"].widget.choices.offer(regions)
         if "region" in self.fields and not self.is_bound:
             self.fields["region"].initial = self.fields["region"].default()
 

@@ -212,19 +212,23 @@ def test_readings_are_one_query_for_every_meter(signed_in, account, django_asser
     assert page.count("76543210") >= 1
 
 
-def test_the_profile_reads_the_user_its_facts_and_its_accounts(
+def test_the_profile_reads_the_user_then_its_accounts_with_its_facts(
     signed_in, customer, sverdlovsk, django_assert_num_queries
 ):
-    """The user (with whether a second factor is on), the pending e-mail with the tokens' count,
-    and the accounts: three statements for any number of accounts and tokens (five before
-    docs/performance.md step 18)."""
+    """The user (with whether a second factor is on), then the accounts with the pending e-mail and
+    the tokens' count as columns of each account's row: two statements for any number of accounts
+    and tokens (five before docs/performance.md step 18, three before step 22); three for a
+    customer who holds no account (the facts read on their own)."""
     for number in ("660100000055", "660100000056"):
         AccountLink.objects.create(user=customer, account=make_account(sverdlovsk, number, house=number[-2:]))
     api_token(customer)
     api_token(customer)
     signed_in.post(reverse("portal:email"), {"email": "new@example.ru"})
-    page = get(signed_in, django_assert_num_queries, reverse("portal:profile"), 3)
+    page = get(signed_in, django_assert_num_queries, reverse("portal:profile"), 2)
     assert "660100000056" in page and "Токенов: 2." in page and "new@<wbr>example<wbr>.ru" in page
+    AccountLink.objects.filter(user=customer).delete()
+    page = get(signed_in, django_assert_num_queries, reverse("portal:profile"), 3)
+    assert "Лицевых счетов пока нет." in page and "Токенов: 2." in page and "new@<wbr>example<wbr>.ru" in page
 
 
 def test_the_tokens_page_reads_the_accounts_of_its_tokens_only_when_there_are_some(

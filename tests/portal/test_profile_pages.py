@@ -1,9 +1,10 @@
-"""«Профиль» and «Токены доступа» after docs/performance.md step 18: the same bytes as before, one
-customer's data only, and the statements each page runs.
+"""«Профиль», «Токены доступа» and «Добавить лицевой счёт» after docs/performance.md steps 18 and
+22: the same bytes as before, one customer's data only, and the statements each page runs.
 
 Every page below is compared with the page the old path draws from the same response's context:
-the old template (tests/portal/old_templates/profile.html, tokens.html), the old reads (the ORM
-querysets and `second_factor.is_on`, written out here as they were), and, on the tokens page,
+the old template (tests/portal/old_templates/profile.html, tokens.html, add_account.html), the old
+reads (the ORM querysets and `second_factor.is_on`, written out here as they were), the forms the
+old views built on every request (step 22 builds them only when refused), and, on the tokens page,
 each radio and checkbox drawn by Django's templates. The CSRF token is the response's own (one
 lazy value in the context), so the whole response must be equal, byte for byte."""
 
@@ -24,7 +25,8 @@ from kabinet.billing.models import PersonalAccount, Premises, Region
 from kabinet.core.forms import KabinetFormRenderer
 from kabinet.identity import email_confirmation, profile, second_factor
 from kabinet.identity.models import AccountLink, EmailConfirmation, PersonalAccessToken, User
-from kabinet.portal.forms import AddAccountForm
+from kabinet.portal import profile_forms
+from kabinet.portal.forms import AddAccountForm, EmailForm, NamesForm
 from tests.factories import (
     api_token,
     customer_login,
@@ -42,7 +44,7 @@ TOKENS = reverse("portal:tokens")
 
 
 def old_reads(user: User) -> dict:
-    """The profile's context as the view read it before step 18."""
+    """The profile's context as the view read it before step 18 (its forms: `old_forms`)."""
     return {
         "email_pending": email_confirmation._open(user).order_by("-created_at").first(),
         "links": list(AccountLink.objects.filter(user=user).select_related("account__premises", "account__region")),
@@ -62,8 +64,17 @@ def drawn_by_the_old_path(response, template: str, old: str, reads: dict) -> str
     return before
 
 
+def old_forms(context, user: User) -> dict:
+    """The two forms as the view built them before step 22: the refused one, else a new one, the
+    names' with the customer's names."""
+    names = context["names_form"] or NamesForm(initial={"first_name": user.first_name, "last_name": user.last_name})
+    return {"names_form": names, "email_form": context["email_form"] or EmailForm()}
+
+
 def profile_alike(response) -> str:
-    return drawn_by_the_old_path(response, "portal/profile.html", "profile.html", old_reads(response.wsgi_request.user))
+    user = response.wsgi_request.user
+    reads = {**old_reads(user), **old_forms(response.context, user)}
+    return drawn_by_the_old_path(response, "portal/profile.html", "profile.html", reads)
 
 
 @pytest.fixture
@@ -116,6 +127,12 @@ STATES = {
     "markup in the names": lambda client, customer, region, account: User.objects.filter(pk=customer.pk).update(
         first_name=HOSTILE, last_name=HOSTILE, email="a&b@example.ru"
     ),
+    "no names": lambda client, customer, region, account: User.objects.filter(pk=customer.pk).update(
+        first_name="", last_name=""
+    ),
+    "a first name only": lambda client, customer, region, account: User.objects.filter(pk=customer.pk).update(
+        first_name='Анна "А"', last_name=""
+    ),
 }
 
 
@@ -128,7 +145,7 @@ def test_the_profile_as_before(signed_in, customer, sverdlovsk, account, state):
 
 def test_the_profile_with_everything_at_once(signed_in, customer, sverdlovsk, account):
     for state, change in STATES.items():
-        if state != "no accounts":
+        if state not in ("no accounts", "no names", "a first name only"):
             change(signed_in, customer, sverdlovsk, account)
     page = profile_alike(signed_in.get(PROFILE))
     assert "Токенов: 2." in page and "закрыт" in page and "Настроить второй шаг входа" in page
@@ -311,7 +328,12 @@ def test_the_profile_compiles_no_sql_after_its_first_view(client, customer, sver
     with orm_compilations() as compiled:
         statements = own_statements(client, PROFILE)
     assert [sql for sql in compiled if '"django_session"' not in sql] == []
-    assert len(statements) == 3
+    assert len(statements) == 2  # the user, then the accounts with the facts (step 22)
+    AccountLink.objects.filter(user=other).delete()
+    with orm_compilations() as compiled:
+        statements = own_statements(client, PROFILE)
+    assert [sql for sql in compiled if '"django_session"' not in sql] == []
+    assert len(statements) == 3  # no account: the facts on their own
 
 
 def test_the_tokens_page_compiles_no_sql_without_tokens(signed_in, customer, sverdlovsk):
@@ -341,7 +363,9 @@ def test_the_regions_offered_are_the_fields_queryset(sverdlovsk, perm):
 
 
 def add_account_alike(response) -> str:
-    return drawn_by_the_old_path(response, "portal/add_account.html", "add_account.html", {})
+    """The old view built the form on every request: the refused one, else a new one."""
+    form = response.context["form"] or AddAccountForm()
+    return drawn_by_the_old_path(response, "portal/add_account.html", "add_account.html", {"form": form})
 
 
 def test_the_add_account_page_as_before(signed_in, sverdlovsk, perm):
@@ -370,3 +394,125 @@ def test_the_add_account_page_compiles_no_sql_after_its_first_view(signed_in, pe
     with orm_compilations() as compiled:
         own_statements(signed_in, reverse("portal:add_account"))
     assert [sql for sql in compiled if '"django_session"' not in sql] == []
+
+
+# --- step 22: the fields drawn once, the accounts with the facts ------------------------------
+
+ADD_ACCOUNT = reverse("portal:add_account")
+
+
+def test_the_add_account_fields_are_kept_for_the_regions_read(signed_in, sverdlovsk, perm, monkeypatch):
+    """A second view draws no form; any change of the regions, whichever way it is made (no signal
+    with `.update()`), is on the very next view, as the old page drew it."""
+    add_account_alike(signed_in.get(ADD_ACCOUNT))
+    drawn = []
+    monkeypatch.setattr(
+        profile_forms, "AddAccountForm", lambda **kwargs: drawn.append(kwargs) or AddAccountForm(**kwargs)
+    )
+    add_account_alike(signed_in.get(ADD_ACCOUNT))
+    assert drawn == []
+    changes = [
+        lambda: Region.objects.filter(pk=perm.pk).update(name=HOSTILE),
+        lambda: Region.objects.filter(pk=perm.pk).update(ordering=1),
+        lambda: (Region.objects.update(is_default=False), Region.objects.filter(pk=perm.pk).update(is_default=True)),
+        lambda: make_region_like(perm, code="59x", name="Новый регион", is_default=False),
+    ]
+    for change in changes:
+        change()
+        page = add_account_alike(signed_in.get(ADD_ACCOUNT))
+        assert len(drawn) == 1
+        drawn.clear()
+    assert HOSTILE not in page and "&lt;b&gt;" in page and "Новый регион" in page
+    assert f'<option value="{perm.pk}" selected>' in page  # the default moved to Perm
+    # The regions as they were a change ago: that drawing, kept under those rows.
+    Region.objects.filter(code="59x").delete()
+    page = add_account_alike(signed_in.get(ADD_ACCOUNT))
+    assert drawn == [] and "Новый регион" not in page
+
+
+def make_region_like(region: Region, **fields) -> Region:
+    copy_of = Region.objects.get(pk=region.pk)
+    copy_of.pk = None
+    for name, value in fields.items():
+        setattr(copy_of, name, value)
+    copy_of.save()
+    return copy_of
+
+
+def test_a_kept_drawing_is_two_statements_drawn_or_not(signed_in, sverdlovsk):
+    """The user and the regions, whether the fields are drawn from the regions' rows or kept:
+    the form never reads the regions again."""
+    own_statements(signed_in, ADD_ACCOUNT)
+    assert len(own_statements(signed_in, ADD_ACCOUNT)) == 2
+    Region.objects.filter(pk=sverdlovsk.pk).update(name="Свердловский филиал")
+    assert len(own_statements(signed_in, ADD_ACCOUNT)) == 2
+
+
+def test_an_empty_post_is_the_page_unrefused(signed_in, sverdlovsk):
+    """As `AddAccountForm(request.POST or None)` had it: nothing posted is an unbound form, 200."""
+    response = signed_in.post(ADD_ACCOUNT, {})
+    assert response.status_code == 200 and response.context["form"] is None
+    page = add_account_alike(response)
+    assert 'class="error-summary"' not in page and f'<option value="{sverdlovsk.pk}" selected>' in page
+
+
+def test_an_unavailable_registry_keeps_the_values_typed(signed_in, sverdlovsk):
+    """«Объект не найден» above the form, the values typed kept in it (a valid, bound form)."""
+    Region.objects.filter(pk=sverdlovsk.pk).update(registry_available=False)
+    data = {"account_number": "660100000078", "house": "8 <b>", "region": sverdlovsk.pk}
+    response = signed_in.post(ADD_ACCOUNT, data)
+    assert response.status_code == 200
+    page = add_account_alike(response)
+    assert "Объект не найден" in page and 'value="660100000078"' in page and 'value="8 &lt;b&gt;"' in page
+    assert 'class="error-summary"' not in page
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [("", ""), ("Анна", ""), ("", "Петрова"), (HOSTILE, '"&amp;'), ("\x1f", 'value="x"')]
+)
+def test_the_names_fields_are_the_forms(first, last):
+    """Written into the groups drawn once, the names give what the form drew with them."""
+    form = NamesForm(initial={"first_name": first, "last_name": last})
+    expected = f"{form['first_name'].as_field_group()}\n      {form['last_name'].as_field_group()}"
+    assert profile_forms.names_fields(None, first, last) == expected
+    refused = NamesForm({"first_name": "x" * 101, "last_name": last})
+    assert not refused.is_valid()
+    drawn = profile_forms.names_fields(refused, first, last)
+    assert drawn == f"{refused['first_name'].as_field_group()}\n      {refused['last_name'].as_field_group()}"
+    assert "field-invalid" in drawn
+
+
+def test_the_email_field_is_the_forms():
+    assert profile_forms.email_field(None) == EmailForm()["email"].as_field_group()
+    refused = EmailForm({"email": "не адрес"})
+    assert not refused.is_valid()
+    assert profile_forms.email_field(refused) == refused["email"].as_field_group()
+
+
+@pytest.mark.parametrize("state", ["one account", "several accounts", "no accounts", "tokens", "e-mail pending"])
+def test_profile_reads_are_the_accounts_and_the_facts(signed_in, customer, sverdlovsk, account, state):
+    """One statement's accounts and facts are `user_accounts`' and `profile_facts`', for this
+    customer only."""
+    STATES[state](signed_in, customer, sverdlovsk, account)
+    other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002", house="2"))
+    api_token(other)
+    theirs = Client()
+    customer_login(theirs, other)
+    pending_email(theirs)
+    links, facts = profile.profile_reads(customer)
+    assert facts == profile.profile_facts(customer)
+
+    def shown(links):
+        return [
+            (
+                link.pk,
+                link.account.number,
+                link.account.is_active,
+                link.account.premises.address,
+                link.account.region.name,
+            )
+            for link in links
+        ]
+
+    assert shown(links) == shown(profile.user_accounts(customer)) == shown(old_reads(customer)["links"])
+    assert ("660100000002", True) not in [(row[1], row[2]) for row in shown(links)]

@@ -9,7 +9,7 @@ from django.forms.boundfield import BoundField, BoundWidget
 from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.core.form_html import text
-from kabinet.core.templatetags.cached_url import cached_reverse, current_app_of
+from kabinet.core.templatetags.cached_url import cached_reverse, current_app_of, reversing_with
 from kabinet.identity.models import AccountLink
 
 register = template.Library()
@@ -20,14 +20,14 @@ CLOSED = ' <span class="badge badge-closed">закрыт</span>'
 @register.simple_tag(takes_context=True)
 def profile_account_rows(context: template.Context, links: list[AccountLink]) -> SafeString:
     """A row per account the customer holds: number (and «закрыт»), address, region, «Удалить»."""
-    app = current_app_of(context)
-    return mark_safe("".join(_row(link, app) for link in links))  # noqa: S308 -- escaped by _row
+    app, reversing = current_app_of(context), reversing_with()  # once for all the rows' links
+    return mark_safe("".join(_row(link, app, reversing) for link in links))  # noqa: S308 -- escaped by _row
 
 
-def _row(link: AccountLink, app: str | None) -> str:
+def _row(link: AccountLink, app: str | None, reversing: tuple) -> str:
     account = link.account
     number = text(account.number)
-    remove = text(cached_reverse("portal:confirm_remove_account", (link.pk,), {}, app))
+    remove = text(cached_reverse("portal:confirm_remove_account", (link.pk,), {}, app, reversing))
     # The whitespace is the old {% for %} body's: a newline and indents before and after the row.
     return (
         f'\n      <tr>\n        <th scope="row">{number}{"" if account.is_active else CLOSED}</th>\n'

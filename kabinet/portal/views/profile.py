@@ -17,6 +17,7 @@ from kabinet.identity.email_confirmation import AnotherUsersLink
 from kabinet.identity.factors import factor_on
 from kabinet.identity.models import VerificationCode
 from kabinet.identity.phones import display_phone
+from kabinet.portal import profile_forms
 from kabinet.portal.access import customer_required
 from kabinet.portal.forms import AddAccountForm, ChangePasswordForm, EmailForm, NamesForm, PhoneForm
 from kabinet.portal.views import code_entry
@@ -25,16 +26,22 @@ from kabinet.portal.views.common import throttled_message
 SESSION_PHONE_TOKEN = "kabinet.phone.token"
 
 
-def _page(request: HttpRequest, status: int = 200, **forms) -> HttpResponse:
+def _page(
+    request: HttpRequest, status: int = 200, names_form: NamesForm | None = None, email_form: EmailForm | None = None
+) -> HttpResponse:
+    """«Профиль»; a refused names' or e-mail's form is drawn with its errors and values typed."""
     user = request.user
-    facts = profile.profile_facts(user)
+    links, facts = profile.profile_reads(user)
     context = {
-        "names_form": forms.get("names_form")
-        or NamesForm(initial={"first_name": user.first_name, "last_name": user.last_name}),
-        "email_form": forms.get("email_form") or EmailForm(),
+        # The forms only when refused: their summaries and «Ошибка: » in the title come from them.
+        "names_form": names_form,
+        "names_fields": profile_forms.names_fields(names_form, user.first_name, user.last_name),
+        "email_form": email_form,
+        "email_field": profile_forms.email_field(email_form),
+        "email": user.email,
         "email_pending": facts.pending_email,
         "phone_display": display_phone(user.phone) if user.phone else "",
-        "links": profile.user_accounts(user),
+        "links": links,
         "token_count": facts.token_count,
         # Read with the user at the start of the request (identity.factors): no query of its own.
         "second_factor_on": factor_on(user),
@@ -192,9 +199,9 @@ def password(request: HttpRequest) -> HttpResponse:
 
 @customer_required
 def add_account(request: HttpRequest) -> HttpResponse:
-    form = AddAccountForm(request.POST or None)
+    form = AddAccountForm(request.POST) if request.POST else None  # an empty POST is shown as a GET
     problem = None
-    if request.method == "POST" and form.is_valid():
+    if form is not None and form.is_valid():
         data = form.cleaned_data
         try:
             account = profile.add_account(
@@ -209,8 +216,9 @@ def add_account(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Лицевой счёт {account.number} добавлен.")
             return redirect("portal:profile")
-    context = {"form": form, "problem": problem}
-    return render(request, "portal/add_account.html", context, status=400 if form.errors else 200)
+    # Unbound, the fields are drawn once per process for the regions read (portal.profile_forms).
+    context = {"form": form, "fields": profile_forms.add_account_fields(form), "problem": problem}
+    return render(request, "portal/add_account.html", context, status=400 if form is not None and form.errors else 200)
 
 
 @require_safe
