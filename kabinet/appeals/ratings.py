@@ -166,15 +166,12 @@ def rate_by_grant(value: str, score: int, comment: str) -> AnswerRating:
 
 @dataclass(frozen=True)
 class RatingOffer:
-    """What the appeal's page shows about rating its latest answer."""
+    """The appeal's latest answer to rate, with its rating: what the page's form rates (the page
+    shows it from its own statement: `OfferShown`)."""
 
     answer: Message
     rating: AnswerRating | None
     may_rate: bool
-
-    @property
-    def low(self) -> bool:
-        return self.rating is not None and self.rating.score <= LOW
 
 
 # Which of an appeal's links is its latest: the answer rated is that link's.
@@ -199,24 +196,38 @@ def offer(appeal: Appeal) -> RatingOffer | None:
     return _offer_of(appeal, links[0].answer)
 
 
-def latest_link() -> Subquery:
-    """The id of the latest link of the appeal of an outer query (an appeal's read): `offer`'s
-    choice, as a column, for `offer_among`."""
-    return Subquery(RatingLink.objects.filter(appeal=OuterRef("pk")).order_by(*_LATEST_FIRST).values("pk")[:1])
+@dataclass(frozen=True)
+class OfferShown:
+    """What the appeal's page shows of the offer to rate its latest answer: the answer's rating
+    (its score and comment; None while not rated) and whether it may be rated now. Read as
+    columns of the page's own statement (`latest_rating_columns`), not as `offer`'s rows."""
+
+    score: int | None
+    comment: str
+    may_rate: bool
+
+    @property
+    def low(self) -> bool:
+        return self.score is not None and self.score <= LOW
 
 
-def offer_among(appeal: Appeal, messages: list[Message]) -> RatingOffer | None:
-    """`offer(appeal)` without a statement of its own, for an appeal read with `latest_link()` as
-    `latest_link` and its messages read with their link and rating (select_related's
-    "rating_link", "rating"): the message that issued that link. When it is not among them (only
-    answers issue links, and the page reads the answers; a note's would not be) `offer` reads it."""
+def latest_rating_columns() -> dict[str, Subquery]:
+    """`offer`'s choice as columns of an appeal's read (the outer query's): the latest link's id
+    (NULL: nothing to rate), and its answer's rating's score and comment (NULL while not rated),
+    for `offer_shown`."""
+    latest = RatingLink.objects.filter(appeal=OuterRef("pk")).order_by(*_LATEST_FIRST)
+    return {
+        "latest_link": Subquery(latest.values("pk")[:1]),
+        "latest_score": Subquery(latest.values("answer__rating__score")[:1]),
+        "latest_comment": Subquery(latest.values("answer__rating__comment")[:1]),
+    }
+
+
+def offer_shown(appeal: Appeal) -> OfferShown | None:
+    """`offer(appeal)` as the page shows it, from an appeal read with `latest_rating_columns()`."""
     if appeal.latest_link is None:
         return None
-    for message in messages:
-        link = getattr(message, "rating_link", None)  # the joined row, or none
-        if link is not None and link.pk == appeal.latest_link:
-            return _offer_of(appeal, message)
-    return offer(appeal)
+    return OfferShown(score=appeal.latest_score, comment=appeal.latest_comment or "", may_rate=may_rate(appeal))
 
 
 def _offer_of(appeal: Appeal, answer: Message) -> RatingOffer:

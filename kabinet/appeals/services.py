@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Window
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
@@ -23,7 +23,7 @@ from kabinet.appeals.models import Appeal, Attachment, Event, Message, Reason, S
 from kabinet.appeals.notify import notify_customer
 from kabinet.appeals.numbering import next_number
 from kabinet.billing.models import PersonalAccount
-from kabinet.core.compiled import Compiled, sentinel
+from kabinet.core.compiled import Compiled, RowsDigest, sentinel
 
 
 class AppealRefused(Exception):
@@ -179,80 +179,102 @@ def customer_appeal(customer, number: str) -> Appeal:
 
 @dataclass(frozen=True)
 class AppealDetail:
-    """What the customer's page of their appeal shows: the rules of `public_messages`,
-    `public_events`, `customer_files` and `ratings.offer`, read by statements compiled once a
-    process (core.compiled), so that no request builds SQL with the ORM."""
+    """What the customer's page of their appeal shows per request, in one statement compiled once
+    a process (core.compiled): the appeal and the offer to rate its answer. Its documents,
+    conversation and history (`Thread`) are kept drawn (portal.fragments) under `appeal.thread_digest`."""
 
-    appeal: Appeal  # with its topic, reason, account and (a complaint's) QualityComplaint
+    appeal: Appeal  # with its topic, reason, account, (a complaint's) QualityComplaint and thread_digest
+    offer: ratings.OfferShown | None
+
+
+@dataclass(frozen=True)
+class Thread:
+    """The appeal's documents, its conversation and its history as the customer sees them: the rules
+    of `customer_files`, `public_messages` and `public_events`."""
+
     files: list[Attachment]  # the appeal's own documents, not a message's
     conversation: list[tuple[Message, list[Attachment]]]  # each public message with its files
     history: list[Event]
-    offer: ratings.RatingOffer | None
+
+
+def _thread_of(customer_id: int, number: str) -> dict:
+    """The thread's reads are by the appeal's customer and number, the arguments of the appeal's own
+    statement, which digests them (`_detail_appeal`)."""
+    return {"appeal__customer_id": customer_id, "appeal__number": number}
+
+
+# The thread's reads, compiled once a process: public_messages, customer_files (the appeal's own
+# documents and its public messages', in one read) and public_events.
+_PUBLIC_MESSAGES = Compiled(
+    lambda customer_id, number: Message.objects.filter(**_thread_of(customer_id, number)).exclude(
+        kind=Message.Kind.NOTE
+    ),
+    sentinel.integer(0),
+    sentinel.text(0),
+)
+_PAGE_FILES = Compiled(
+    lambda customer_id, number: Attachment.objects.filter(**_thread_of(customer_id, number)).exclude(
+        message__kind=Message.Kind.NOTE
+    ),
+    sentinel.integer(0),
+    sentinel.text(0),
+)
+_PUBLIC_EVENTS = Compiled(
+    lambda customer_id, number: Event.objects.filter(**_thread_of(customer_id, number), kind__in=Event.PUBLIC),
+    sentinel.integer(0),
+    sentinel.text(0),
+)
 
 
 def _detail_appeal(customer, number: str) -> QuerySet[Appeal]:
     """customer_appeal's read with what else the page needs of the appeal: a complaint's own row,
-    the id of the rating offer's link (ratings.latest_link) and whether it has public messages
-    and documents of its own, so that a new appeal's page reads neither."""
+    the offer to rate (ratings.latest_rating_columns), whether it has public messages and documents
+    of its own (a new appeal's page reads neither), and on PostgreSQL a digest of every row of its
+    thread (`thread_digest`, NULL elsewhere): a page whose thread is kept drawn reads no more."""
     public = Message.objects.filter(appeal=OuterRef("pk")).exclude(kind=Message.Kind.NOTE)
     own_files = Attachment.objects.filter(appeal=OuterRef("pk"), message__isnull=True)
+    thread = [(read, (customer, number)) for read in (_PUBLIC_MESSAGES, _PAGE_FILES, _PUBLIC_EVENTS)]
     return (
         customer_appeals(customer)
         .filter(number=number)
         .select_related("complaint")
-        .annotate(latest_link=ratings.latest_link(), has_messages=Exists(public), has_files=Exists(own_files))
+        .annotate(
+            **ratings.latest_rating_columns(),
+            has_messages=Exists(public),
+            has_files=Exists(own_files),
+            thread_digest=RowsDigest(thread),
+        )
     )
 
 
-# The page's reads, compiled once a process (core.compiled).
 _DETAIL_APPEAL = Compiled(_detail_appeal, sentinel.integer(0), sentinel.text(0))
-# public_messages, each with its rating link and rating (ratings.offer_among) and not its author.
-_PUBLIC_MESSAGES = Compiled(
-    lambda appeal_id: (
-        Message.objects.filter(appeal_id=appeal_id)
-        .exclude(kind=Message.Kind.NOTE)
-        .select_related("rating_link", "rating")
-    ),
-    sentinel.integer(0),
-)
-_PUBLIC_EVENTS = Compiled(
-    lambda appeal_id: Event.objects.filter(appeal_id=appeal_id, kind__in=Event.PUBLIC), sentinel.integer(0)
-)
-# The appeal's own documents and those of its public messages, in one read: customer_files
-# without a message, and what prefetching the public messages' attachments would give.
-_PAGE_FILES = Compiled(
-    lambda appeal_id: Attachment.objects.filter(
-        Q(appeal_id=appeal_id, message__isnull=True)
-        | Q(message__appeal_id=appeal_id) & ~Q(message__kind=Message.Kind.NOTE)
-    ),
-    sentinel.integer(0),
-)
 
 
 def customer_appeal_detail(customer, number: str) -> AppealDetail:
-    """The customer's own appeal with all its page shows; anyone else's is not found (404). A new
-    appeal is two statements (the appeal, its history); one with a conversation and files four."""
+    """The customer's own appeal with what its page shows per request, one statement; anyone
+    else's is not found (404)."""
     found = _DETAIL_APPEAL.instances(customer.pk, number)
     if not found:
         raise Http404
     appeal = found[0]
-    messages = _PUBLIC_MESSAGES.instances(appeal.pk) if appeal.has_messages else []
-    files = _files_by_message(appeal) if appeal.has_messages or appeal.has_files else {}
-    return AppealDetail(
-        appeal=appeal,
+    return AppealDetail(appeal=appeal, offer=ratings.offer_shown(appeal))
+
+
+def appeal_thread(appeal: Appeal) -> Thread:
+    """The documents, conversation and history of an appeal read by `customer_appeal_detail` (its
+    customer's own): its history, and its messages and files where it has any (a new appeal's page
+    reads one statement, one with a conversation and files three)."""
+    args = (appeal.customer_id, appeal.number)
+    messages = _PUBLIC_MESSAGES.instances(*args) if appeal.has_messages else []
+    files: dict[int | None, list[Attachment]] = {}
+    if appeal.has_messages or appeal.has_files:
+        for attachment in _PAGE_FILES.instances(*args):  # in their order, by message (None: the appeal's own)
+            files.setdefault(attachment.message_id, []).append(attachment)
+    return Thread(
         files=files.get(None, []),
         conversation=[(message, files.get(message.pk, [])) for message in messages],
-        history=_PUBLIC_EVENTS.instances(appeal.pk),
-        offer=ratings.offer_among(appeal, messages),
+        history=_PUBLIC_EVENTS.instances(*args),
     )
-
-
-def _files_by_message(appeal: Appeal) -> dict[int | None, list[Attachment]]:
-    """The page's documents by their message's id (None: the appeal's own), in their order."""
-    files: dict[int | None, list[Attachment]] = {}
-    for attachment in _PAGE_FILES.instances(appeal.pk):
-        files.setdefault(attachment.message_id, []).append(attachment)
-    return files
 
 
 def attach_uploads(appeal: Appeal, uploads: list[Upload], user, message: Message | None = None) -> None:

@@ -91,12 +91,13 @@ class MessageForm(forms.Form):
 _FILES_FIELD = "portal/appeals/_files_field.html"
 
 
-def message_fields(form: MessageForm, uploads: list) -> SafeString:
-    """The appeal page's message fields as drawn. Unbound and with no files kept (every GET of the
-    page) they are the same for every appeal and customer, and the files' input alone cost a tenth
-    of the page through Django's widget templates: drawn once per process, and again after a
-    settings change (the limits they announce are settings)."""
-    if form.is_bound or uploads:
+def message_fields(form: MessageForm | None, uploads: list) -> SafeString:
+    """The appeal page's message fields as drawn (`form` None: unbound, as on every GET of the
+    page, which builds no form). Unbound and with no files kept they are the same for every appeal
+    and customer, and the files' input alone cost a tenth of the page through Django's widget
+    templates: drawn once per process, and again after a settings change (the limits they
+    announce are settings)."""
+    if form is not None and (form.is_bound or uploads):
         return _drawn_message_fields(form, uploads)
     return _unbound_message_fields()
 

@@ -6,7 +6,7 @@ the key, and the next request renders afresh; nothing has to remember to invalid
 the code that draws (every template and Python module of the project) is in the key too, so a
 release never serves HTML an older release drew."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
@@ -26,6 +26,7 @@ from django.utils.timezone import get_current_timezone_name
 from redis import RedisError
 
 from kabinet.appeals.models import Appeal, Status
+from kabinet.appeals.services import appeal_thread
 from kabinet.billing import money
 from kabinet.billing.history import History, account_history
 from kabinet.billing.models import PersonalAccount
@@ -33,6 +34,7 @@ from kabinet.billing.periods import month_name
 from kabinet.core.templatetags.cached_url import reversing_with
 from kabinet.payments.cards import AccountCard, Cards, card_rows, cards_of, has_card_extras
 from kabinet.portal.charts import Bar, bar_chart
+from kabinet.portal.templatetags.appeal_page import thread_parts
 from kabinet.readings.history import meter_histories
 
 logger = logging.getLogger("kabinet.portal")
@@ -117,6 +119,23 @@ def kept_html(name: str, digest: str, draw: Callable[[], str]) -> SafeString:
     except (RedisError, OSError):
         logger.warning("kept part %s not stored in the cache", name, exc_info=True)
     return mark_safe(html)  # noqa: S308 -- the template engine escaped it
+
+
+def kept_parts(name: str, digest: str, draw: Callable[[], Sequence[str]]) -> list[SafeString]:
+    """`kept_html` of several parts of one page kept under one key (one round trip to the cache
+    where each part would take one): the parts' lengths on the first line, then the parts, which
+    may hold any character."""
+
+    def joined() -> str:
+        parts = draw()
+        return ",".join(str(len(part)) for part in parts) + "\n" + "".join(parts)
+
+    lengths, _, body = kept_html(name, digest, joined).partition("\n")
+    parts, start = [], 0
+    for length in map(int, lengths.split(",")):
+        parts.append(mark_safe(body[start : start + length]))  # noqa: S308 -- parts of what kept_html keeps escaped
+        start += length
+    return parts
 
 
 def _written_with() -> tuple[str, str, str, str]:
@@ -280,3 +299,22 @@ def appeal_row(appeal: Appeal) -> tuple:
         appeal.status,
         appeal.deadline,
     )
+
+
+def appeal_thread_html(appeal: Appeal) -> list[SafeString]:
+    """«Обращение»'s documents, conversation and history, drawn (portal.templatetags.appeal_page)
+    and kept together: the page writes them in three places, between parts drawn per request (the
+    complaint's decrypted rows and the two forms, with their CSRF token, are never kept). On
+    PostgreSQL the digest of the thread's rows comes with the appeal (`thread_digest`), so a hit
+    reads no message, file or event; elsewhere they are read and digested here."""
+    digest, thread = appeal.thread_digest, None
+    if digest is None:
+        thread = appeal_thread(appeal)
+        digest = digest_of(thread.files, thread.conversation, thread.history)
+
+    def draw() -> tuple[str, str, str]:
+        # Read after the digest on PostgreSQL, as the charges page's history is (account_html).
+        return thread_parts(appeal.number, thread if thread is not None else appeal_thread(appeal))
+
+    # The customer's id too: what one customer was shown is never served to another.
+    return kept_parts("appeal_thread", f"{appeal.customer_id}:{appeal.pk}:{appeal.number}:{digest}", draw)

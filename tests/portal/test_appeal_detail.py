@@ -1,9 +1,13 @@
-"""«Обращение», the customer's page of an appeal (docs/performance.md step 13): read by statements
-compiled once a process (appeals.services.customer_appeal_detail, ratings.offer_among), the
-message fields of a GET drawn once (portal.appeal_forms.message_fields). The page must be what it
-was, byte for byte: each state below is drawn by the view and, from the old view's own reads, by
-a copy of the old template (tests/portal/old_templates/appeal_detail.html), CSRF tokens aside."""
+"""«Обращение», the customer's page of an appeal (docs/performance.md steps 13 and 20): the appeal
+and the offer to rate its answer read in one statement compiled once a process
+(appeals.services.customer_appeal_detail, ratings.offer_shown), its thread kept drawn under a
+digest of its rows (portal.fragments.appeal_thread_html; tests/portal/test_appeal_thread_cache.py),
+the rest written by Python (portal.templatetags.appeal_page) with no form built for a GET. The page
+must be what it was, byte for byte: each state below is drawn by the view and, from the old view's
+own reads, by a copy of the old template (tests/portal/old_templates/appeal_detail.html), CSRF
+tokens aside — drawn afresh and from the cache alike."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 import re
@@ -54,13 +58,26 @@ def url(appeal: Appeal) -> str:
     return reverse("portal:appeal", kwargs={"number": appeal.number})
 
 
-def _old_offer(appeal: Appeal) -> ratings.RatingOffer | None:
+@dataclass(frozen=True)
+class OldOffer:
+    """ratings.RatingOffer as the old template read it (with `low`, now OfferShown's)."""
+
+    answer: Message
+    rating: AnswerRating | None
+    may_rate: bool
+
+    @property
+    def low(self) -> bool:
+        return self.rating is not None and self.rating.score <= ratings.LOW
+
+
+def _old_offer(appeal: Appeal) -> OldOffer | None:
     """ratings.offer before step 13: the latest link with its answer, then the answer's rating."""
     link = appeal.rating_links.select_related("answer").order_by("-created_at", "-pk").first()
     if link is None:
         return None
     rating = AnswerRating.objects.filter(answer=link.answer).first()
-    return ratings.RatingOffer(answer=link.answer, rating=rating, may_rate=ratings.may_rate(appeal))
+    return OldOffer(answer=link.answer, rating=rating, may_rate=ratings.may_rate(appeal))
 
 
 def old_page(request, number: str, form, uploads: list, rating_form=None) -> str:
@@ -85,18 +102,25 @@ def old_page(request, number: str, form, uploads: list, rating_form=None) -> str
 
 
 def drawn_alike(response, number: str, uploads: list = ()) -> str:
-    """The response's page, which must be the old one's drawing of the same request; returns it."""
+    """The response's page, which must be the old one's drawing of the same request; returns it.
+    A GET builds no form: the old template drew an unbound one."""
     page = response.content.decode()
-    form = response.context["form"]
+    form = response.context["form"] or MessageForm()
     old = old_page(response.wsgi_request, number, form, list(uploads), response.context["rating_form"])
     assert TOKEN.sub("TOKEN", page) == TOKEN.sub("TOKEN", old)
     return page
 
 
 def viewed(client, appeal: Appeal) -> str:
-    response = client.get(url(appeal))
-    assert response.status_code == 200
-    return drawn_alike(response, appeal.number)
+    """The page drawn (its thread too), then served with its thread from the cache: both the old
+    page's bytes."""
+    pages = []
+    for _ in range(2):
+        response = client.get(url(appeal))
+        assert response.status_code == 200
+        pages.append(TOKEN.sub("TOKEN", drawn_alike(response, appeal.number)))
+    assert pages[0] == pages[1]
+    return pages[0]
 
 
 def answer(operator, appeal: Appeal, text: str = "Перерасчёт выполнен.") -> None:
@@ -219,11 +243,26 @@ def test_the_message_fields_drawn_once_are_the_forms(settings):
 
     kept = message_fields(MessageForm(), [])
     assert kept == _drawn_message_fields(MessageForm(), []) and message_fields(MessageForm(), []) is kept
+    assert message_fields(None, []) is kept, "a GET builds no form: its fields are the unbound form's"
     settings.KABINET_APPEAL_TEXT_MAX = 1234
     drawn = message_fields(MessageForm(), [])
     assert 'maxlength="1234"' in drawn and drawn == _drawn_message_fields(MessageForm(), [])
     typed = MessageForm({"text": "Черновик <b>"})
     assert "Черновик &lt;b&gt;" in message_fields(typed, []), "a form as typed is drawn, never the kept one"
+
+
+def test_the_rating_comment_drawn_once_is_the_forms(settings):
+    """A GET builds no rating form: its empty comment field comes from memory, as the form draws
+    it, and again after a settings change; a comment given is drawn into the form."""
+    from kabinet.portal.templatetags.appeal_page import _comment_field
+
+    kept = _comment_field("")
+    assert kept == RatingForm()["comment"].as_field_group() and _comment_field("") is kept
+    settings.FORM_RENDERER = "kabinet.core.forms.KabinetFormRenderer"
+    assert _comment_field("") is not kept and _comment_field("") == kept
+    given = _comment_field("Долго <b>")
+    assert given == RatingForm(initial={"comment": "Долго <b>"})["comment"].as_field_group()
+    assert "Долго &lt;b&gt;</textarea>" in given
 
 
 # --- whose appeal, and what it costs ---------------------------------------------------------
@@ -247,25 +286,31 @@ def own_queries(client, appeal: Appeal) -> list[str]:
     return [q["sql"] for q in captured.captured_queries if '"django_session"' not in q["sql"]]
 
 
+def kept_on_postgresql(count: int) -> int:
+    """A page whose thread is kept: the user and the appeal on PostgreSQL, which digests the thread
+    in the appeal's statement; elsewhere the thread's rows are read to be digested (`count`)."""
+    return 2 if connection.vendor == "postgresql" else count
+
+
 def test_a_new_appeal_is_its_read_and_its_history(signed_in, customer, account, reason):
-    """The user, the appeal (with whether it has messages and files, and its offer's link), the
-    history: no read of messages, files or ratings it has none of."""
+    """The user, the appeal (with its offer, whether it has messages and files, and on PostgreSQL
+    its thread's digest), the history where it is read: no read of messages or files it has none of."""
     queries = own_queries(signed_in, make_appeal(customer, account, reason, files=0))
-    assert len(queries) == 3, queries
+    assert len(queries) == kept_on_postgresql(3), queries
 
 
-def test_an_answered_appeal_is_five_statements_whatever_its_size(signed_in, customer, account, reason, operator):
-    """The user, the appeal, its messages with their links and ratings, its files, its history,
-    however many of each (was: a statement for the offer's link, one for its rating and one for the
-    messages' files on top)."""
+def test_an_answered_appeal_is_two_statements_whatever_its_size(signed_in, customer, account, reason, operator):
+    """The user and the appeal with its offer and its thread's digest, however large the thread
+    (step 13: its messages, files and history too; before, the offer's link and rating on top).
+    Where the thread is read: its messages, its files, its history."""
     appeal = make_appeal(customer, account, reason, files=2)
     conversation(customer, operator, appeal)
     answer(operator, appeal)
     ratings.rate_as_customer(customer, appeal.number, 3, "")
-    assert len(own_queries(signed_in, appeal)) == 5
+    assert len(own_queries(signed_in, appeal)) == kept_on_postgresql(5)
     conversation_again = Message.objects.filter(appeal=appeal).count()
     services.add_customer_message(customer, appeal.number, "Ещё.", [upload_file(customer)])
-    assert len(own_queries(signed_in, appeal)) == 5
+    assert len(own_queries(signed_in, appeal)) == kept_on_postgresql(5)
     assert Message.objects.filter(appeal=appeal).count() == conversation_again + 1
 
 
@@ -279,42 +324,61 @@ def test_no_statement_is_compiled_after_the_first_view(signed_in, customer, acco
     assert [sql for sql in compiled if '"django_session"' not in sql] == []
 
 
-def _key(offer: ratings.RatingOffer | None) -> tuple | None:
-    return (offer.answer.pk, offer.rating and (offer.rating.pk, offer.rating.score), offer.may_rate) if offer else None
+def _shown(offer: ratings.OfferShown | None) -> tuple | None:
+    """What the page shows of an offer: the rating's score and comment, whether it may be rated."""
+    return None if offer is None else (offer.score, offer.comment, offer.may_rate)
 
 
-def test_offer_among_is_offer(customer, account, reason, operator):
-    """The offer found among the page's messages, and the compiled ratings.offer, are the one the
-    old reads gave (`_old_offer`), in every state: none, not rated, rated, after a second answer,
-    closed."""
+def _read(offer: ratings.RatingOffer | OldOffer | None) -> tuple | None:
+    """The same of an offer read as rows (the old reads, ratings.offer)."""
+    if offer is None:
+        return None
+    rating = offer.rating
+    return (rating.score if rating else None, rating.comment if rating else "", offer.may_rate)
+
+
+def test_offer_shown_is_offer(customer, account, reason, operator):
+    """The offer read as the appeal's columns (ratings.latest_rating_columns, offer_shown) is what
+    the old reads gave (`_old_offer`) and the compiled ratings.offer gives, in every state: none,
+    not rated, rated with a comment, after a second answer, closed."""
     appeal = make_appeal(customer, account, reason, files=0)
 
     def both() -> tuple:
-        detail = services.customer_appeal_detail(customer, appeal.number)
-        found, read = detail.offer, _old_offer(Appeal.objects.get(pk=appeal.pk))
-        assert _key(ratings.offer(Appeal.objects.get(pk=appeal.pk))) == _key(read)
-        return _key(found), _key(read)
+        shown = _shown(services.customer_appeal_detail(customer, appeal.number).offer)
+        old = _read(_old_offer(Appeal.objects.get(pk=appeal.pk)))
+        assert _read(ratings.offer(Appeal.objects.get(pk=appeal.pk))) == old
+        return shown, old
 
     states = [both()]
     answer(operator, appeal)
     states.append(both())
-    ratings.rate_as_customer(customer, appeal.number, 5, "")
+    ratings.rate_as_customer(customer, appeal.number, 2, "Долго")
     states.append(both())
     services.add_customer_message(customer, appeal.number, "Ещё вопрос.", [])
     answer(operator, appeal)
     states.append(both())
+    ratings.rate_as_customer(customer, appeal.number, 5, "")
+    states.append(both())
     change_status(operator, appeal.pk, Status.CLOSED)
     states.append(both())
-    assert all(found == read for found, read in states), states
-    assert states[0] == (None, None) and states[-1][0][2] is False
+    assert all(shown == old for shown, old in states), states
+    assert [shown for shown, _ in states] == [
+        None,
+        (None, "", True),
+        (2, "Долго", True),
+        (None, "", True),
+        (5, "", True),
+        (5, "", False),
+    ]
 
 
-def test_an_offer_whose_answer_is_not_among_the_messages_is_read(customer, account, reason, operator):
+def test_the_offer_is_the_latest_links_whatever_its_answer(customer, account, reason, operator):
     """No code issues a link for a note, but were one to, the page offers what ratings.offer does."""
     appeal = make_appeal(customer, account, reason, files=0)
-    take(operator, appeal.pk)
+    answer(operator, appeal)
+    ratings.rate_as_customer(customer, appeal.number, 4, "")
     note = add_note(operator, appeal.pk, "заметка", [])
     ratings.issue_link(appeal, note)
-    detail = services.customer_appeal_detail(customer, appeal.number)
-    assert detail.offer is not None and detail.offer.answer == note
+    assert _shown(services.customer_appeal_detail(customer, appeal.number).offer) == (None, "", True)
+    assert ratings.offer(appeal).answer == note
     assert Event.objects.filter(appeal=appeal).exists()

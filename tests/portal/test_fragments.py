@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.template.loader import get_template
 from django.test import override_settings
 from django.urls import reverse
+from django.utils.safestring import SafeString
 import pytest
 
 from kabinet.billing.models import PersonalAccount
@@ -45,6 +46,22 @@ def test_kept_html_draws_once_per_digest(db):
     assert fragments.kept_html("test", "d2", draw("three")) == "<p>three</p>"
     assert fragments.kept_html("other", "d1", draw("four")) == "<p>four</p>"
     assert drawn == ["one", "three", "four"]
+
+
+def test_kept_parts_come_back_as_drawn(db):
+    """Several parts under one key, whatever they hold (the lengths' own separators, digits first,
+    newlines, none at all), drawn once and then read back each as it was."""
+    parts = ("", "3,4\n<p>7</p>\n", "", "ёж\n\n", "12")
+    drawn = []
+
+    def draw():
+        drawn.append(1)
+        return parts
+
+    assert fragments.kept_parts("test", "d1", draw) == list(parts)
+    assert fragments.kept_parts("test", "d1", draw) == list(parts)  # kept
+    assert drawn == [1]
+    assert all(isinstance(part, SafeString) for part in fragments.kept_parts("test", "d1", draw))
 
 
 def test_a_release_draws_afresh(db, settings, tmp_path):

@@ -19,8 +19,7 @@ from kabinet.identity import profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.portal.access import customer_required
 from kabinet.portal.appeal_forms import AppealForm, MessageForm, message_fields, status_filter
-from kabinet.portal.fragments import appeal_list_html
-from kabinet.portal.rating_forms import RatingForm
+from kabinet.portal.fragments import appeal_list_html, appeal_thread_html
 
 
 @customer_required
@@ -96,23 +95,25 @@ def appeal_created(request: HttpRequest, number: str) -> HttpResponse:
 
 @customer_required
 def appeal_detail(request: HttpRequest, number: str) -> HttpResponse:
-    return _detail_page(request, number, MessageForm(), [])
+    # No forms built for a GET: its fields are drawn unbound (message_fields, rating_offer).
+    return _detail_page(request, number, None, [])
 
 
 # The context holds a complaint's decrypted rows: never in an error report.
 @sensitive_variables("context")
 def _detail_page(request, number: str, form, uploads, status=200, rating_form=None) -> HttpResponse:
+    """`form`, `rating_form`: the message's or the rating's form as refused, or None (unbound)."""
     detail = services.customer_appeal_detail(request.user, number)
-    appeal, offer = detail.appeal, detail.offer
-    if rating_form is None and offer is not None:
-        rating_form = RatingForm(initial={"comment": offer.rating.comment if offer.rating else ""})
+    appeal = detail.appeal
+    # The documents, the conversation and the history: kept drawn under their rows' digest.
+    files_html, conversation_html, history_html = appeal_thread_html(appeal)
     context = {
         "appeal": appeal,
-        "conversation": detail.conversation,
-        "history": detail.history,
-        "files": detail.files,
+        "files_html": files_html,
+        "conversation_html": conversation_html,
+        "history_html": history_html,
         "can_write": services.can_write(appeal),
-        "rating_offer": offer,
+        "rating_offer": detail.offer,
         "rating_form": rating_form,
         "form": form,
         "message_fields": message_fields(form, uploads),
@@ -123,7 +124,7 @@ def _detail_page(request, number: str, form, uploads, status=200, rating_form=No
 
 def appeal_page(request: HttpRequest, number: str, *, rating_form, status: int) -> HttpResponse:
     """The appeal's page with the rating form as the customer sent it (its refusals at its fields)."""
-    return _detail_page(request, number, MessageForm(), [], status=status, rating_form=rating_form)
+    return _detail_page(request, number, None, [], status=status, rating_form=rating_form)
 
 
 @require_POST
