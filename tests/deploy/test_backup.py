@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+import re
 import shutil
 import socket
 import subprocess
@@ -104,8 +105,11 @@ def _drill(folder: Path) -> subprocess.CompletedProcess:
     return _run(["deploy/restore-drill.sh", *PYTHON, str(folder)], _env(folder / "no-data"))
 
 
-def _leftover_databases() -> str:
-    return _psql("SELECT string_agg(datname, ',') FROM pg_database WHERE datname LIKE 'kabinet_restore_%'", "postgres")
+def _left_behind(drill: subprocess.CompletedProcess) -> str:
+    """The throw-away database this drill created, if it is still there. Only this drill's own:
+    another drill on the same server (a parallel CI run, one killed earlier) is not its doing."""
+    [name] = re.findall(r"creating the throw-away database (kabinet_restore_\w+) on", drill.stdout)
+    return _psql(f"SELECT datname FROM pg_database WHERE datname = '{name}'", "postgres")
 
 
 def test_the_backup_counts_what_the_database_and_storage_hold(source, backup):
@@ -125,7 +129,7 @@ def test_the_drill_restores_the_backup_and_finds_every_figure_equal(backup):
     assert [line.split()[-1] for line in result.stdout.splitlines() if line.startswith("billing.PersonalAccount ")] == [
         "OK"
     ]
-    assert _leftover_databases() == ""
+    assert _left_behind(result) == ""
 
 
 def test_the_drill_fails_when_a_file_of_the_backup_is_corrupted(backup, tmp_path):
@@ -136,7 +140,7 @@ def test_the_drill_fails_when_a_file_of_the_backup_is_corrupted(backup, tmp_path
     assert result.returncode != 0
     assert "files[attachments]: sha256 differ" in result.stdout
     assert victim.relative_to(copy / "files").as_posix() in result.stdout
-    assert _leftover_databases() == ""
+    assert _left_behind(result) == ""
 
 
 def test_the_drill_fails_when_a_count_differs(backup, tmp_path):
