@@ -79,6 +79,11 @@ def digest_column() -> RowsDigest:
     return RowsDigest([(_EVERY_TOPIC, ()), (_REASONS, ())])
 
 
+def digest_now() -> str | None:
+    """`digest_column`'s digest in a statement of its own (None on other databases)."""
+    return digest_column().read()
+
+
 def active_topics() -> QuerySet[Topic]:
     """The taxonomy a customer chooses from: active topics, each with its active reasons."""
     reasons = Prefetch("reasons", queryset=Reason.objects.filter(is_active=True), to_attr="active_reasons")

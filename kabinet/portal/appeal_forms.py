@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from kabinet.appeals.form_fields import FilesField, limit_text_and_files
 from kabinet.appeals.models import ContactMethod, Reason, Status, Topic
 from kabinet.appeals.services import NewAppealFacts
-from kabinet.appeals.taxonomy import Taxonomy, taxonomy_rows
+from kabinet.appeals.taxonomy import Taxonomy, digest_now, taxonomy_rows
 from kabinet.billing.models import PersonalAccount
 from kabinet.portal.forms import ListedModelChoiceField
 from kabinet.portal.templatetags.appeal_form import reason_hints
@@ -124,7 +124,8 @@ def _after_account(form: AppealForm, uploads: list) -> str:
 # The unbound form's fields below the account's, for each taxonomy read and whether the customer
 # has an e-mail: keyed by PostgreSQL's digest of the taxonomy's rows read with the accounts, or
 # elsewhere by the rows themselves, so an admin's edit of a topic or a reason draws afresh on the
-# next page. A few at most: the taxonomy changes rarely.
+# next page. A few at most (each taxonomy twice: with and without the e-mail's field): the
+# taxonomy changes rarely.
 _DRAWN_FOR_TAXONOMY: dict[tuple, str] = {}
 _TAXONOMIES_KEPT = 8
 
@@ -136,9 +137,12 @@ def _taxonomy_fields(digest: str | None, email_known: bool) -> str:
     if drawn is None:
         offered = (rows or taxonomy_rows()).taxonomy()
         drawn = _after_account(AppealForm(email_known=email_known, accounts=[], taxonomy=offered), [])
-        if len(_DRAWN_FOR_TAXONOMY) >= _TAXONOMIES_KEPT:
-            _DRAWN_FOR_TAXONOMY.clear()
-        _DRAWN_FOR_TAXONOMY[key] = drawn
+        # Rows read after the digest: an edit committed in between would be kept under the old
+        # digest, and shown again if the edit were undone. Kept only when the digest still holds.
+        if digest is None or digest_now() == digest:
+            if len(_DRAWN_FOR_TAXONOMY) >= _TAXONOMIES_KEPT:
+                _DRAWN_FOR_TAXONOMY.clear()
+            _DRAWN_FOR_TAXONOMY[key] = drawn
     return drawn
 
 

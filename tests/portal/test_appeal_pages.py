@@ -19,6 +19,7 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import MaxLengthValidator
+from django.db import connection
 from django.template import engines
 from django.test import Client
 from django.urls import reverse
@@ -30,6 +31,7 @@ from kabinet.appeals.form_fields import files_help, limit_text_and_files, valid_
 from kabinet.appeals.models import Appeal, ContactMethod, Reason, Topic
 from kabinet.appeals.taxonomy import appeal_taxonomy
 from kabinet.identity.models import AccountLink
+from kabinet.portal import appeal_forms
 from kabinet.portal.appeal_forms import NO_EMAIL, AppealForm
 from kabinet.portal.complaint_forms import ComplaintForm
 from tests.factories import PDF, complaint_data, customer_login, make_account, make_customer
@@ -472,6 +474,27 @@ def test_a_change_of_the_taxonomy_shows_on_the_next_page(signed_in, account, tax
     if then is not None:  # and back: the drawing of the first taxonomy again
         then()
         appeal_alike(signed_in.get(NEW))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the digest read with the accounts is PostgreSQL's")
+def test_an_edit_between_the_digest_and_the_rows_is_not_kept(signed_in, account, taxonomy, monkeypatch):
+    """A miss reads the taxonomy after the digest: an edit committed in between is drawn for that
+    page but not kept under the digest it does not match, so undoing the edit shows the first
+    taxonomy again rather than the edited one for ever."""
+    monkeypatch.setattr(appeal_forms, "_DRAWN_FOR_TAXONOMY", {})
+    reason = taxonomy["recalc"]
+    read = appeal_forms.taxonomy_rows
+
+    def edited_meanwhile():
+        Reason.objects.filter(pk=reason.pk).update(name="Правка на миг")
+        return read()
+
+    monkeypatch.setattr(appeal_forms, "taxonomy_rows", edited_meanwhile)
+    assert "Правка на миг" in appeal_alike(signed_in.get(NEW))
+    monkeypatch.setattr(appeal_forms, "taxonomy_rows", read)
+    Reason.objects.filter(pk=reason.pk).update(name="Перерасчёт")
+    page = appeal_alike(signed_in.get(NEW))
+    assert "Перерасчёт" in page and "Правка на миг" not in page
 
 
 def test_an_admin_edit_of_a_reason_shows_on_the_next_page(admin_client, customer, account, taxonomy):
