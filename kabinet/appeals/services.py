@@ -11,15 +11,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Window
+from django.db.models import Count, Exists, OuterRef, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 
-from kabinet.appeals import ratings
+from kabinet.appeals import ratings, taxonomy
 from kabinet.appeals.calendar import add_working_days
 from kabinet.appeals.calendar import today as local_today
-from kabinet.appeals.models import Appeal, Attachment, Event, Message, Reason, Status, Topic, Upload
+from kabinet.appeals.models import Appeal, Attachment, Event, Message, Reason, Status, Upload
 from kabinet.appeals.notify import notify_customer
 from kabinet.appeals.numbering import next_number
 from kabinet.billing.models import PersonalAccount
@@ -61,45 +61,26 @@ def appeal_account_list(customer) -> list[PersonalAccount]:
 
 
 @dataclass(frozen=True)
-class Taxonomy:
-    """What «Создать обращение» offers: the active topics, the active reasons of active topics,
-    and the documents hint of every active reason that has one."""
+class NewAppealFacts:
+    """What «Создать обращение» reads per request, in one statement: the accounts it offers and,
+    on PostgreSQL, the digest of the taxonomy it offers (`taxonomy.digest_column`; None elsewhere
+    and when there is no account to carry it, when the page offers no form)."""
 
-    topics: list[Topic]
-    reasons: list[Reason]
-    hints: dict[int, str]
-
-
-# Both in the models' order (the reasons by their topic's, then their own). The reasons of inactive
-# topics too: their hints were always listed, hidden, with the others'.
-_TOPICS = Compiled(lambda: Topic.objects.filter(is_active=True))
-_REASONS = Compiled(lambda: Reason.objects.filter(is_active=True))
+    accounts: list[PersonalAccount]
+    taxonomy_digest: str | None
 
 
-def appeal_taxonomy() -> Taxonomy:
-    """The topics and reasons a new appeal may give, in two compiled reads: a reason is offered
-    when its topic is one of the active topics read (then its `topic`, not read again)."""
-    topics = _TOPICS.instances()
-    active = {topic.pk: topic for topic in topics}
-    reasons = _REASONS.instances()
-    offered = []
-    for reason in reasons:
-        if reason.topic_id in active:
-            reason.topic = active[reason.topic_id]
-            offered.append(reason)
-    hints = {reason.pk: reason.documents_hint for reason in reasons if reason.documents_hint}
-    return Taxonomy(topics=topics, reasons=offered, hints=hints)
+# appeal_accounts with the taxonomy's digest, compiled once: a page whose taxonomy's fields are kept
+# drawn (portal.appeal_forms) reads no topic or reason (docs/performance.md step 21).
+_NEW_APPEAL_ACCOUNTS = Compiled(
+    lambda customer: appeal_accounts(customer).annotate(taxonomy_digest=taxonomy.digest_column()),
+    sentinel.integer(0),
+)
 
 
-def active_topics() -> QuerySet[Topic]:
-    """The taxonomy a customer chooses from: active topics, each with its active reasons."""
-    reasons = Prefetch("reasons", queryset=Reason.objects.filter(is_active=True), to_attr="active_reasons")
-    return Topic.objects.filter(is_active=True).prefetch_related(reasons)
-
-
-def active_reason(reason_id: int) -> Reason | None:
-    """A reason a new appeal may give: active, in an active topic."""
-    return Reason.objects.filter(pk=reason_id, is_active=True, topic__is_active=True).select_related("topic").first()
+def new_appeal_facts(customer) -> NewAppealFacts:
+    accounts = _NEW_APPEAL_ACCOUNTS.instances(customer.pk)
+    return NewAppealFacts(accounts=accounts, taxonomy_digest=accounts[0].taxonomy_digest if accounts else None)
 
 
 def customer_appeals(customer) -> QuerySet[Appeal]:

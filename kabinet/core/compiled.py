@@ -359,6 +359,17 @@ class RowsDigest(Expression):
     def as_postgresql(self, compiler, connection) -> tuple[str, list[Any]]:
         return _digest_sql(self.reads, connection.alias)
 
+    def read(self, using: str = "default") -> str | None:
+        """The digest alone, in a statement of its own (None on other databases): to check that
+        rows read after the statement it annotated are still the ones it digested."""
+        connection = connections[using]
+        if connection.vendor != "postgresql":
+            return None
+        sql, params = _digest_sql(self.reads, using)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {sql}", params)
+            return cursor.fetchone()[0]
+
 
 def _digest_sql(reads: Sequence[tuple[Compiled, tuple]], using: str) -> tuple[str, list[Any]]:
     """The digest's expression: each row hashed by PostgreSQL (`hash_record_extended`, every

@@ -11,9 +11,11 @@ from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.appeals.form_fields import FilesField, limit_text_and_files
 from kabinet.appeals.models import ContactMethod, Reason, Status, Topic
-from kabinet.appeals.services import Taxonomy
+from kabinet.appeals.services import NewAppealFacts
+from kabinet.appeals.taxonomy import Taxonomy, digest_now, taxonomy_rows
 from kabinet.billing.models import PersonalAccount
 from kabinet.portal.forms import ListedModelChoiceField
+from kabinet.portal.templatetags.appeal_form import reason_hints
 
 NO_EMAIL = "У вас в профиле нет e-mail. Укажите его, чтобы получить ответ по e-mail, или выберите телефон."
 
@@ -50,9 +52,9 @@ class AppealForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
-    def __init__(self, *args, user, accounts: list[PersonalAccount], taxonomy: Taxonomy, **kwargs):
+    def __init__(self, *args, email_known: bool, accounts: list[PersonalAccount], taxonomy: Taxonomy, **kwargs):
+        """`email_known`: the customer's profile has an e-mail (then the form asks for none)."""
         super().__init__(*args, **kwargs)
-        self.user = user
         self.taxonomy = taxonomy
         self.fields["account"].set_rows(accounts)
         self.fields["account"].label_from_instance = account_label
@@ -60,7 +62,7 @@ class AppealForm(forms.Form):
         self.fields["reason"].choices = reason_choices(taxonomy.reasons)
         limit_text_and_files(self)
         self.fields["contact_method"].initial = ContactMethod.PHONE
-        if user.email:
+        if email_known:
             del self.fields["email"]
 
     def clean(self):
@@ -75,6 +77,73 @@ class AppealForm(forms.Form):
         if data.get("contact_method") == ContactMethod.EMAIL and "email" in self.fields and not data.get("email"):
             self.add_error("email", NO_EMAIL)
         return data
+
+
+class _AccountForm(forms.Form):
+    """«Создать обращение»'s account alone: its group drawn per request, the rest kept."""
+
+    account = AppealForm.base_fields["account"]
+
+
+# new.html wrote the form's fields one under the other, two spaces in.
+_NEW_SEPARATOR = "\n  "
+
+
+def new_appeal_fields(facts: NewAppealFacts, email_known: bool) -> SafeString:
+    """«Создать обращение»'s unbound fields: the customer's accounts' group over the rest of the
+    form, which is the same for every customer offered the same taxonomy (`_taxonomy_fields`) and
+    costs no form to draw once kept."""
+    accounts = _AccountForm()
+    accounts.fields["account"].set_rows(facts.accounts)
+    accounts.fields["account"].label_from_instance = account_label
+    head = accounts["account"].as_field_group()
+    return mark_safe(head + _NEW_SEPARATOR + _taxonomy_fields(facts.taxonomy_digest, email_known))  # noqa: S308 -- drawn escaped
+
+
+def refused_appeal_fields(form: AppealForm, uploads: list) -> SafeString:
+    """A refused form's fields drawn from itself: its errors, the values sent, the files kept."""
+    return mark_safe(form["account"].as_field_group() + _NEW_SEPARATOR + _after_account(form, uploads))  # noqa: S308 -- drawn escaped
+
+
+def _after_account(form: AppealForm, uploads: list) -> str:
+    """The groups below the account's, as new.html wrote them; the e-mail's only when the form
+    asks for it (the line stays, empty, when it does not)."""
+    email = form["email"].as_field_group() if "email" in form.fields else None
+    parts = [
+        form["topic"].as_field_group(),
+        form["reason"].as_field_group(),
+        reason_hints(form.taxonomy.hints),
+        form["text"].as_field_group(),
+        render_to_string(_FILES_FIELD, {"form": form, "uploads": uploads}),
+        form["contact_method"].as_field_group(),
+        "" if email is None else f"<div data-show-when-email>{email}</div>",
+    ]
+    return _NEW_SEPARATOR.join(parts)
+
+
+# The unbound form's fields below the account's, for each taxonomy read and whether the customer
+# has an e-mail: keyed by PostgreSQL's digest of the taxonomy's rows read with the accounts, or
+# elsewhere by the rows themselves, so an admin's edit of a topic or a reason draws afresh on the
+# next page. A few at most (each taxonomy twice: with and without the e-mail's field): the
+# taxonomy changes rarely.
+_DRAWN_FOR_TAXONOMY: dict[tuple, str] = {}
+_TAXONOMIES_KEPT = 8
+
+
+def _taxonomy_fields(digest: str | None, email_known: bool) -> str:
+    rows = taxonomy_rows() if digest is None else None
+    key = (digest if rows is None else rows.key, email_known)
+    drawn = _DRAWN_FOR_TAXONOMY.get(key)
+    if drawn is None:
+        offered = (rows or taxonomy_rows()).taxonomy()
+        drawn = _after_account(AppealForm(email_known=email_known, accounts=[], taxonomy=offered), [])
+        # Rows read after the digest: an edit committed in between would be kept under the old
+        # digest, and shown again if the edit were undone. Kept only when the digest still holds.
+        if digest is None or digest_now() == digest:
+            if len(_DRAWN_FOR_TAXONOMY) >= _TAXONOMIES_KEPT:
+                _DRAWN_FOR_TAXONOMY.clear()
+            _DRAWN_FOR_TAXONOMY[key] = drawn
+    return drawn
 
 
 class MessageForm(forms.Form):
@@ -140,3 +209,4 @@ def _drawn_filter(status: str) -> SafeString:
 def _forget_drawn_filters(**kwargs) -> None:
     _drawn_filter.cache_clear()  # a test's FORM_RENDERER or templates draw it afresh
     _unbound_message_fields.cache_clear()  # and the limits the message fields announce
+    _DRAWN_FOR_TAXONOMY.clear()  # and «Создать обращение»'s

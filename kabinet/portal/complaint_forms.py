@@ -2,12 +2,18 @@
 hint; refusals come back at their field."""
 
 from datetime import date
+from functools import cache
 import re
+from types import SimpleNamespace
 
 from django import forms
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.core.validators import MaxLengthValidator
+from django.dispatch import receiver
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.appeals.complaints import BY_LETTER
 from kabinet.appeals.complaints_models import DocumentType
@@ -15,6 +21,7 @@ from kabinet.appeals.files import limits
 from kabinet.appeals.form_fields import FilesField, files_help
 from kabinet.appeals.models import ContactMethod
 from kabinet.billing.models import PersonalAccount
+from kabinet.core.form_html import formatted
 from kabinet.identity.phones import InvalidPhone, normalize_phone
 from kabinet.portal.appeal_forms import account_label
 from kabinet.portal.forms import ListedModelChoiceField
@@ -241,3 +248,82 @@ def prefill(user, accounts: list[PersonalAccount]) -> dict:
         initial.update(account=account.pk, premises_address=account.premises.address)
         initial.setdefault("residence", account.premises.address)
     return initial
+
+
+# --- the page's fields ------------------------------------------------------------------------
+# Its three parts, drawn by portal/appeals/_complaint_fields.html (docs/performance.md step 21).
+_FIELDS = "portal/appeals/_complaint_fields.html"
+
+
+class _AccountForm(forms.Form):
+    """The complaint's account alone: its group drawn per request, the rest kept."""
+
+    account = ComplaintForm.base_fields["account"]
+
+
+# Where a customer's values stand in the fields drawn once, cut there for them to be written in:
+# text no label, help or attribute of the form holds, which escaping leaves as it is. In the order
+# the fields are drawn; the account's group (its options the customer's) stands between them.
+_FULL_NAME, _RESIDENCE, _ACCOUNT, _PREMISES, _PHONE, _EMAIL = (
+    f"\x1fcomplaint-{name}\x1f" for name in ("full-name", "residence", "account", "premises", "phone", "email")
+)
+
+
+def complaint_fields(form: ComplaintForm, uploads: list) -> SafeString:
+    """A form's fields drawn from itself (a refused one: its errors, the values sent, the files kept)."""
+    return mark_safe(render_to_string(_FIELDS, {"form": form, "uploads": uploads}))  # noqa: S308 -- drawn escaped
+
+
+def unbound_complaint_fields(user, accounts: list[PersonalAccount]) -> SafeString:
+    """The unbound form's fields prefilled for the customer (`prefill`), as `complaint_fields`
+    would draw them: the fields were drawn once a process with placeholders where the customer's
+    values go (`_around`, by whether the profile has an e-mail: the way of answer chosen), the
+    account's group is drawn for the customer's accounts, and the values are written in escaped as
+    the inputs write them."""
+    initial = prefill(user, accounts)
+    account = _AccountForm(initial={"account": initial.get("account")})
+    account.fields["account"].set_rows(accounts)
+    account.fields["account"].label_from_instance = account_label
+    values = (
+        _value(initial["full_name"]),
+        _value(initial.get("residence", "")),
+        account["account"].as_field_group(),
+        _value(initial.get("premises_address", "")),
+        _value(initial["phone"]),
+        _value(initial["email"]),
+    )
+    parts = _around(bool(user.email))
+    written = [parts[0]]
+    for value, part in zip(values, parts[1:], strict=True):
+        written += [value, part]
+    return mark_safe("".join(written))  # noqa: S308 -- drawn escaped, values escaped by _value
+
+
+def _value(value: str) -> str:
+    """A text input's value attribute (core.form_html.input_html): none for an empty value, as
+    Django's `Input.format_value` gives it."""
+    return f' value="{formatted(value)}"' if value else ""
+
+
+@cache
+def _around(email_known: bool) -> tuple[str, ...]:
+    """The unbound form's fields cut where each customer's value goes (`_FULL_NAME`…)."""
+    # The way of answer prefilled is the one thing drawn that `prefill` takes from the customer.
+    stand_in = SimpleNamespace(last_name="", first_name="", phone="", email="@" if email_known else "")
+    form = ComplaintForm(user=stand_in, accounts=[])
+    # set-based: not a write (a dict's update)
+    form.initial.update(
+        full_name=_FULL_NAME, residence=_RESIDENCE, premises_address=_PREMISES, phone=_PHONE, email=_EMAIL
+    )
+    drawn = render_to_string(_FIELDS, {"form": form, "uploads": []})
+    drawn = drawn.replace(form["account"].as_field_group(), _ACCOUNT, 1)
+    parts, rest = [], drawn
+    for marker in (_value(_FULL_NAME), _value(_RESIDENCE), _ACCOUNT, _value(_PREMISES), _value(_PHONE), _value(_EMAIL)):
+        head, rest = rest.split(marker)  # each exactly once
+        parts.append(head)
+    return (*parts, rest)
+
+
+@receiver(setting_changed)
+def _forget_drawn_fields(**kwargs) -> None:
+    _around.cache_clear()  # a test's FORM_RENDERER or templates, the limits the fields announce

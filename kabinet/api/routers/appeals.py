@@ -26,7 +26,7 @@ from kabinet.api.ids import ObjectId
 from kabinet.api.pagination import Pagination, paginate
 from kabinet.api.problems import ApiProblem
 from kabinet.api.schemas import problem_responses
-from kabinet.appeals import complaints, services
+from kabinet.appeals import complaints, services, taxonomy
 from kabinet.appeals.files import ALLOWED, limits, refusals, store_upload
 from kabinet.appeals.models import Appeal, Attachment, ContactMethod, Message
 from kabinet.appeals.models import Status as AppealStatus
@@ -106,7 +106,7 @@ def list_topics(request: HttpRequest):
                 for reason in topic.active_reasons
             ],
         )
-        for topic in services.active_topics()
+        for topic in taxonomy.active_topics()
     ]
     return TopicsOut(topics=topics, limits=limits_out())
 
@@ -307,7 +307,7 @@ def create_appeal(
 ):
     user, files = request.auth.user, files or []
     account = services.appeal_accounts(user).filter(pk=account_id, pk__in=accounts_of(request.auth)).first()
-    chosen = services.active_reason(reason)
+    chosen = taxonomy.active_reason(reason)
     errors = {
         "reason": [] if chosen else ["Выберите причину из списка GET /appeals/topics."],
         "account_id": [] if account else ["Выберите один из своих действующих лицевых счетов."],

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
-from kabinet.appeals import complaints, notify, services
+from kabinet.appeals import complaints, notify, services, taxonomy
 from kabinet.appeals.files import receive_files
 from kabinet.appeals.form_fields import valid_with_files
 from kabinet.billing.registry import default_region
@@ -18,7 +18,14 @@ from kabinet.core.storage import private_download
 from kabinet.identity import profile
 from kabinet.identity.accounts import FieldRejected
 from kabinet.portal.access import customer_required
-from kabinet.portal.appeal_forms import AppealForm, MessageForm, message_fields, status_filter
+from kabinet.portal.appeal_forms import (
+    AppealForm,
+    MessageForm,
+    message_fields,
+    new_appeal_fields,
+    refused_appeal_fields,
+    status_filter,
+)
 from kabinet.portal.fragments import appeal_list_html, appeal_thread_html
 
 
@@ -46,24 +53,28 @@ def appeal_list(request: HttpRequest) -> HttpResponse:
 def appeal_new(request: HttpRequest) -> HttpResponse:
     """«Создать обращение». Good files are kept on the server across errors and offered
     again as «уже приложены», so nothing the customer attached is lost."""
-    # What the form offers, read once (compiled) and the only values it takes.
-    accounts, taxonomy = services.appeal_account_list(request.user), services.appeal_taxonomy()
-    offered = {"user": request.user, "accounts": accounts, "taxonomy": taxonomy}
+    email_known = bool(request.user.email)
     if request.method != "POST":
-        return _new_page(request, AppealForm(**offered), [])
-    form = AppealForm(request.POST, request.FILES, **offered)
+        # The accounts with the taxonomy's digest, one statement; the form's fields below the
+        # account's are kept drawn under that digest (docs/performance.md step 21).
+        facts = services.new_appeal_facts(request.user)
+        fields = new_appeal_fields(facts, email_known) if facts.accounts else ""  # else no form
+        return _new_page(request, None, fields, has_accounts=bool(facts.accounts))
+    # What the form offers, read once (compiled) and the only values it takes.
+    offered = {"accounts": services.appeal_account_list(request.user), "taxonomy": taxonomy.appeal_taxonomy()}
+    form = AppealForm(request.POST, request.FILES, email_known=email_known, **offered)
     received = receive_files(
         request.user, request.POST.getlist("keep"), request.FILES.getlist("files"), request.POST.getlist("offered")
     )
     if not valid_with_files(form, received.errors):
-        return _new_page(request, form, received.uploads, status=400)
+        return _refused_new_page(request, form, received.uploads)
     email = form.cleaned_data.get("email")
     if email:
         try:
             profile.request_email_change(request.user, email, default_region(), client_ip(request))
         except FieldRejected as rejected:
             form.add_error("email", rejected.message)
-            return _new_page(request, form, received.uploads, status=400)
+            return _refused_new_page(request, form, received.uploads)
     draft = services.AppealDraft(
         account=form.cleaned_data["account"],
         reason=form.cleaned_data["reason"],
@@ -75,13 +86,15 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
     return redirect("portal:appeal_created", number=appeal.number)
 
 
-def _new_page(request, form, uploads, status=200) -> HttpResponse:
-    context = {
-        "form": form,
-        "uploads": uploads,
-        "hints": form.taxonomy.hints,
-        "has_accounts": bool(form.fields["account"].rows),
-    }
+def _refused_new_page(request, form: AppealForm, uploads) -> HttpResponse:
+    fields = refused_appeal_fields(form, uploads)
+    return _new_page(request, form, fields, uploads, has_accounts=bool(form.fields["account"].rows), status=400)
+
+
+def _new_page(request, form: AppealForm | None, fields, uploads=(), *, has_accounts: bool, status=200) -> HttpResponse:
+    """`form`: a refused form (in the context only then: its summary, «Ошибка: » in the title);
+    `uploads`: the files it keeps (drawn in `fields`)."""
+    context = {"form": form, "fields": fields, "uploads": uploads, "has_accounts": has_accounts}
     return render(request, "portal/appeals/new.html", context, status=status)
 
 

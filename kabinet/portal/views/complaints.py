@@ -12,7 +12,7 @@ from kabinet.core.net import client_ip
 from kabinet.core.storage import generated_download
 from kabinet.identity.accounts import TooManyRequests
 from kabinet.portal.access import customer_required
-from kabinet.portal.complaint_forms import ComplaintForm
+from kabinet.portal.complaint_forms import ComplaintForm, complaint_fields, unbound_complaint_fields
 
 # Never in an error report: Django's 500 mail and debug page show POST data and locals.
 SECRET_FIELDS = ("birth_date", "birth_place", "document_type", "document_series", "document_number")
@@ -24,7 +24,13 @@ SECRET_FIELDS = ("birth_date", "birth_place", "document_type", "document_series"
 def complaint_new(request: HttpRequest) -> HttpResponse:
     accounts = services.appeal_account_list(request.user)
     if request.method != "POST":
-        return _page(request, ComplaintForm(user=request.user, accounts=accounts), [])
+        # No form built: its fields are kept drawn, the customer's values written in (step 21).
+        context = {
+            "form": None,
+            "fields": unbound_complaint_fields(request.user, accounts) if accounts else "",
+            "has_accounts": bool(accounts),
+        }
+        return render(request, "portal/appeals/complaint_new.html", context)
     form = ComplaintForm(request.POST, request.FILES, user=request.user, accounts=accounts)
     received = receive_files(
         request.user, request.POST.getlist("keep"), request.FILES.getlist("files"), request.POST.getlist("offered")
@@ -60,8 +66,14 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
     return redirect("portal:appeal_created", number=appeal.number)
 
 
-def _page(request, form, uploads, status=200) -> HttpResponse:
-    context = {"form": form, "uploads": uploads, "has_accounts": bool(form.fields["account"].rows)}
+def _page(request, form, uploads, status) -> HttpResponse:
+    """A refused form's page: its fields drawn from itself, its summary, «Ошибка: » in the title."""
+    context = {
+        "form": form,
+        "fields": complaint_fields(form, uploads),
+        "uploads": uploads,  # drawn in the fields
+        "has_accounts": bool(form.fields["account"].rows),
+    }
     return render(request, "portal/appeals/complaint_new.html", context, status=status)
 
 
