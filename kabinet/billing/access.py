@@ -31,10 +31,10 @@ def customer_account(user, account_id: int) -> PersonalAccount:
     return customer_account_by(_ACCOUNT, user, account_id)
 
 
-def customer_account_by(read: Compiled, user, account_id: int) -> PersonalAccount:
+def customer_account_by(read: Compiled, user, account_id: int, *more) -> PersonalAccount:
     """The account a compiled `customer_account_query(user, account_id)` (with columns of its
-    page's added) finds; anyone else's is simply not found (Http404)."""
-    found = read.instances(user.pk, int(account_id))
+    page's added, which may take `more` arguments) finds; anyone else's is simply not found (Http404)."""
+    found = read.instances(user.pk, int(account_id), *more)
     if not found:
         raise Http404
     return found[0]

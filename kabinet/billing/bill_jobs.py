@@ -27,7 +27,7 @@ from kabinet.billing.bills import BillData, NoBill, account_holder, bill_data, b
 from kabinet.billing.models import Accrual, Bill, BillSubscription, MonthBalance, PersonalAccount, bill_path
 from kabinet.billing.money import format_rub, to_kopecks
 from kabinet.billing.periods import add_months, month_start, parse_period, previous_month
-from kabinet.core.compiled import Compiled, sentinel
+from kabinet.core.compiled import Compiled, RowsDigest, sentinel
 from kabinet.core.storage import private_storage
 from kabinet.core.wording import greeting
 from kabinet.notifications.services import Attachment, send_email
@@ -256,18 +256,36 @@ def with_subscription_flag(accounts: QuerySet[PersonalAccount]) -> QuerySet[Pers
     return accounts.annotate(ebill_subscribed=Exists(BillSubscription.objects.filter(account=OuterRef("pk"))))
 
 
-# The «Квитанции» page's account and its e-bill in one statement, compiled once.
+# The «Квитанции» page's account and its e-bill in one statement, compiled once; on PostgreSQL
+# with the digest of its months (core.compiled.RowsDigest), so that a page whose months are kept
+# drawn (portal.fragments) reads no month (docs/performance.md, step 23). Elsewhere the digest is
+# NULL and the window's two months would not reach the SQL: the statement without it.
 _SUBSCRIBER = Compiled(
     lambda user, account: with_subscription_flag(customer_account_query(user, account)),
     sentinel.integer(0),
     sentinel.integer(1),
 )
+_SUBSCRIBER_AND_MONTHS = Compiled(
+    lambda user, account, oldest, newest: with_subscription_flag(customer_account_query(user, account)).annotate(
+        months_digest=RowsDigest([(_MONTHS, (account, oldest, newest))])
+    ),
+    sentinel.integer(0),
+    sentinel.integer(1),
+    sentinel.day(0),
+    sentinel.day(1),
+)
 
 
-def customer_account_and_subscription(user, account_id: int) -> tuple[PersonalAccount, bool]:
+def customer_account_and_subscription(user, account_id: int, today: date | None = None) -> tuple[PersonalAccount, bool]:
     """`billing.access.customer_account` and whether it has the e-bill (`is_subscribed`), in one
-    query. Anyone else's account is not found (Http404)."""
-    account = customer_account_by(_SUBSCRIBER, user, account_id)
+    query, the account with `months_digest`: of the rows `bill_months(account, today)` reads (None
+    where the database does not compute it). Anyone else's account is not found (Http404)."""
+    if connections["default"].vendor == "postgresql":
+        window = bill_window(today or timezone.localdate())
+        account = customer_account_by(_SUBSCRIBER_AND_MONTHS, user, account_id, *window)
+    else:
+        account = customer_account_by(_SUBSCRIBER, user, account_id)
+        account.months_digest = None
     return account, account.ebill_subscribed
 
 

@@ -28,6 +28,7 @@ from redis import RedisError
 from kabinet.appeals.models import Appeal, Status
 from kabinet.appeals.services import appeal_thread
 from kabinet.billing import money
+from kabinet.billing.bill_jobs import bill_months
 from kabinet.billing.history import History, account_history
 from kabinet.billing.models import PersonalAccount
 from kabinet.billing.periods import month_name
@@ -44,6 +45,7 @@ ACCOUNT_TEMPLATE = "portal/accounts/_account.html"
 CARDS_TEMPLATE = "portal/_cards.html"
 APPEALS_TEMPLATE = "portal/appeals/_list.html"
 READINGS_HISTORY_TEMPLATE = "portal/readings/_history.html"
+BILL_MONTHS_TEMPLATE = "portal/bills/_months.html"
 # Long enough for a visit's clicks back and forth, short enough that the fragments of the
 # accounts not visited lately leave the cache by themselves (a branch has a million).
 SECONDS = 15 * 60
@@ -204,6 +206,24 @@ def readings_history_html(account: PersonalAccount) -> SafeString:
         return render_to_string(READINGS_HISTORY_TEMPLATE, {"account": account, "histories": drawn})
 
     return kept_html("readings_history", f"{account.pk}:{digest}", draw)
+
+
+def bill_months_html(account: PersonalAccount, today: date) -> SafeString:
+    """«Квитанции по месяцам»: the months of the window with their balances and links, or the empty
+    state. On PostgreSQL the digest of the months' rows comes with the account
+    (`bill_jobs.customer_account_and_subscription`), so a hit reads no month; elsewhere they are
+    read and digested here. Nothing of the customer's is drawn: the account's months only."""
+    digest, months = account.months_digest, None
+    if digest is None:
+        months = bill_months(account, today)
+        digest = digest_of([(month.period, month.closing) for month in months])
+
+    def draw() -> str:
+        # Read after the digest on PostgreSQL, as the charges page's history is (account_html).
+        drawn = months if months is not None else bill_months(account, today)
+        return render_to_string(BILL_MONTHS_TEMPLATE, {"account": account, "months": drawn})
+
+    return kept_html("bill_months", f"{account.pk}:{digest}", draw)
 
 
 def _history_context(history: History) -> dict:

@@ -1,11 +1,15 @@
 """«Автоплатёж» pages with the demo acquirer: set up through its confirmation page, see it,
 change it, bad input kept next to its field, switch off; another customer's account is 404."""
 
+from decimal import Decimal
+
 from django.core.cache import cache
 from django.urls import reverse
 import pytest
 
+from kabinet.billing.money import format_rub
 from kabinet.payments.models import AutoPayment
+from kabinet.portal.autopayment_forms import FIRST_DAY, AutoPaymentForm, form_fields, setup_fields, working_fields
 from tests.factories import customer_login, fake_yookassa, make_account, make_customer
 
 
@@ -67,6 +71,34 @@ def test_without_an_acquirer_the_page_says_so(client, customer, account):
     customer_login(client, customer)
     body = client.get(reverse("portal:autopayment", args=[account.pk])).content.decode()
     assert "Автоплатёж временно недоступен" in body and "<form" not in body.split("<main")[-1].split("</main>")[0]
+
+
+def test_the_form_is_drawn_only_where_the_page_shows_it(signed_in, customer, account, settings):
+    page = reverse("portal:autopayment", args=[account.pk])
+    setup = signed_in.get(page)
+    assert setup.context["fields"] and "Подключить автоплатёж</button>" in setup.content.decode()
+    AutoPayment.objects.create(account=account, user=customer, status="active", day=3, cap="2500.50")
+    settings.DEBUG = False  # online payment off (no demo, no shop): a working autopayment can still be changed
+    body = signed_in.get(page).content.decode()
+    assert "Сохранить изменения" in body and '<option value="3" selected>' in body and 'value="2500,50"' in body
+    AutoPayment.objects.filter(account=account).update(status="stopped")
+    stopped = signed_in.get(page)
+    assert stopped.context["fields"] is None and "Автоплатёж временно недоступен" in stopped.content.decode()
+
+
+@pytest.mark.parametrize("amount", ["0.01", "1536.18", "100000.00", "1234567.89"])
+def test_the_setup_fields_are_the_forms(amount):
+    drawn = AutoPaymentForm(initial={"day": FIRST_DAY}, first_amount=Decimal(amount))
+    assert setup_fields(Decimal(amount)) == form_fields(drawn)
+    assert format_rub(Decimal(amount)) in setup_fields(Decimal(amount))
+
+
+@pytest.mark.parametrize("cap", ["5000.00", "2500.50", "0.01", "100000.00", "1234567.89"])
+def test_the_working_fields_are_the_forms(cap):
+    for day in (1, 3, 15, 28):
+        drawn = AutoPaymentForm(initial={"day": day, "cap": Decimal(cap)})
+        assert working_fields(day, Decimal(cap)) == form_fields(drawn)
+    assert '<option value="28" selected>' in working_fields(28, Decimal(cap))
 
 
 def test_another_customers_account_is_not_found(signed_in, sverdlovsk, account):

@@ -16,7 +16,7 @@ from kabinet.payments.cards import customer_paying_account
 from kabinet.payments.errors import AcquirerUnavailable, PaymentRefused
 from kabinet.payments.services import is_demo, online_payment_available
 from kabinet.portal.access import customer_required
-from kabinet.portal.autopayment_forms import AutoPaymentForm
+from kabinet.portal.autopayment_forms import AutoPaymentForm, form_fields, setup_fields, working_fields
 
 Status = autopayments.AutoPayment.Status
 
@@ -34,6 +34,8 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
     working = current is not None and current.status == Status.ACTIVE
     first_amount = paying.suggested_amount  # autopayments.first_payment_amount, read with the account
     first = {} if working else {"first_amount": first_amount}
+    available = online_payment_available()
+    form = None  # a GET's is drawn once a process where the page shows it (`fields`)
     if request.method == "POST":
         form = AutoPaymentForm(request.POST, **first)
         if form.is_valid():
@@ -44,18 +46,24 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
                 form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
             except AcquirerUnavailable as unavailable:
                 form.add_error(None, unavailable.message)
-    else:
-        form = AutoPaymentForm(initial={"day": current.day, "cap": current.cap} if working else {"day": 15}, **first)
+    fields = None  # the page shows a form to a working autopayment, and where one can be set up
+    if form is not None:
+        fields = form_fields(form)
+    elif working:
+        fields = working_fields(current.day, current.cap)
+    elif available and account.is_active:
+        fields = setup_fields(first_amount)
     today = timezone.localdate()
     context = {
         "account": account,
         "autopayment": current,
         "working": working,
         "form": form,
+        "fields": fields,
         "next_date": autopayments.next_charge_date(current, today) if working else None,
         "last": autopayments.last_charge(current) if current else None,
         "first_amount": first_amount,
-        "available": online_payment_available(),
+        "available": available,
         "demo": is_demo(),
     }
     return render(request, "portal/accounts/autopayment.html", context, status=400 if request.method == "POST" else 200)

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_safe
 from kabinet.billing.access import customer_account
 from kabinet.billing.bill_jobs import (
     NoEmail,
-    bill_months,
     customer_account_and_subscription,
     customer_bill,
     subscribe,
@@ -22,14 +21,17 @@ from kabinet.billing.bills import NoBill
 from kabinet.core.storage import private_download
 from kabinet.payments.services import online_payment_available
 from kabinet.portal.access import customer_required
-from kabinet.portal.bill_forms import EBillForm
+from kabinet.portal.bill_forms import EBillForm, ebill_field
+from kabinet.portal.fragments import bill_months_html
 
 
 @customer_required
 def bill_list(request: HttpRequest, account_id: int) -> HttpResponse:
     """GET: the months with a bill and the e-bill setting. POST: change the setting."""
-    account, subscribed = customer_account_and_subscription(request.user, account_id)
+    today = timezone.localdate()
+    account, subscribed = customer_account_and_subscription(request.user, account_id, today)
     no_email = False
+    form = None  # a GET's unbound field is drawn once a process (ebill_field)
     if request.method == "POST":
         form = EBillForm(request.POST)
         if form.is_valid():
@@ -37,12 +39,11 @@ def bill_list(request: HttpRequest, account_id: int) -> HttpResponse:
                 return _change_subscription(request, account, form.cleaned_data["ebill"], subscribed)
             except NoEmail:
                 no_email = True
-    else:
-        form = EBillForm(initial={"ebill": subscribed})
     context = {
         "account": account,
-        "months": bill_months(account, timezone.localdate()),
+        "months_html": bill_months_html(account, today),
         "form": form,
+        "ebill_field": ebill_field(form, subscribed),
         "subscribed": subscribed,
         "no_email": no_email,
         "pay_online": online_payment_available(),
