@@ -35,6 +35,7 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
     first_amount = paying.suggested_amount  # autopayments.first_payment_amount, read with the account
     first = {} if working else {"first_amount": first_amount}
     available = online_payment_available()
+    can_set_up = available and account.is_active  # the page's «Подключить автоплатёж» section
     form = None  # a GET's is drawn once a process where the page shows it (`fields`)
     if request.method == "POST":
         form = AutoPaymentForm(request.POST, **first)
@@ -51,7 +52,7 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
         fields = form_fields(form)
     elif working:
         fields = working_fields(current.day, current.cap)
-    elif available and account.is_active:
+    elif can_set_up:
         fields = setup_fields(first_amount)
     today = timezone.localdate()
     context = {
@@ -63,7 +64,7 @@ def autopayment(request: HttpRequest, account_id: int) -> HttpResponse:
         "next_date": autopayments.next_charge_date(current, today) if working else None,
         "last": autopayments.last_charge(current) if current else None,
         "first_amount": first_amount,
-        "available": available,
+        "can_set_up": can_set_up,
         "demo": is_demo(),
     }
     return render(request, "portal/accounts/autopayment.html", context, status=400 if request.method == "POST" else 200)
