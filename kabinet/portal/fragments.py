@@ -9,7 +9,7 @@ release never serves HTML an older release drew."""
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 import hashlib
 import logging
 from pathlib import Path
@@ -107,7 +107,7 @@ def kept_html(name: str, digest: str, draw: Callable[[], str]) -> SafeString:
     value the part shows: `digest_of`), what the drawing is written with (`_written_with`) and
     the code's digest. A cache that does not answer (Redis down) costs the drawing, never the
     page: the part is drawn and the failure logged, as the cached session and the footer do."""
-    key = f"portal:{name}:{_code_digest()}:{digest_of(_written_with())}:{digest}"
+    key = f"portal:{name}:{_code_digest()}:{_written_with_digest(_written_with())}:{digest}"
     try:
         packed = django_cache.get(key)
     except (RedisError, OSError):  # the page still opens
@@ -138,6 +138,12 @@ def kept_parts(name: str, digest: str, draw: Callable[[], Sequence[str]]) -> lis
         parts.append(mark_safe(body[start : start + length]))  # noqa: S308 -- parts of what kept_html keeps escaped
         start += length
     return parts
+
+
+@lru_cache(maxsize=64)
+def _written_with_digest(written: tuple[str, str, str, str]) -> str:
+    """`digest_of(_written_with())`, worked out once for each: a few values for a process."""
+    return digest_of(written)
 
 
 def _written_with() -> tuple[str, str, str, str]:
@@ -192,9 +198,10 @@ def history_html(account: PersonalAccount, history: History, digest: str | None 
 
 
 def readings_history_html(account: PersonalAccount) -> SafeString:
-    """«История показаний» under its tabs: every meter's table of readings, or the empty states.
-    On PostgreSQL the digest of the rows comes with the account (`customer_history_account`), so
-    a hit reads no meter or reading; elsewhere the rows are read and digested here."""
+    """«История показаний» under its tabs: every meter's table of readings, or the empty states,
+    and the button to send readings (its URL is the account's, in the key). On PostgreSQL the
+    digest of the rows comes with the account (`customer_history_account`), so a hit reads no
+    meter or reading; elsewhere the rows are read and digested here."""
     digest, histories = account.readings_digest, None
     if digest is None:
         histories = meter_histories(account)

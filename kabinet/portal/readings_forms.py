@@ -43,26 +43,33 @@ class MeterBlock:
     unusual: forms.BoundField | None = None
 
 
+def previous_help(state: MeterState, zone: str) -> str:
+    """A zone's field's help: the previous reading's value and day, when there is one."""
+    previous = state.previous
+    if previous is None or getattr(previous, zone) is None:
+        return ""
+    return f"Предыдущее показание: {getattr(previous, zone)} от {previous.taken_at:%d.%m.%Y}"
+
+
+def value_field(label: str, help_text: str) -> forms.CharField:
+    """A zone's field: text, so that what was typed comes back as typed; the services judge it."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=20,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "class": "reading-input"}),
+    )
+
+
 class ReadingsForm(forms.Form):
     def __init__(self, *args, states, **kwargs):
         super().__init__(*args, **kwargs)
         self.states = states
         for state in states:
             meter = state.meter
-            previous = state.previous
             for zone, label in zip(meter.zone_fields, meter.zone_labels, strict=True):
-                help_text = ""
-                if previous is not None and getattr(previous, zone) is not None:
-                    help_text = f"Предыдущее показание: {getattr(previous, zone)} от {previous.taken_at:%d.%m.%Y}"
-                self.fields[value_name(meter, zone)] = forms.CharField(
-                    label=label,
-                    required=False,
-                    max_length=20,
-                    help_text=help_text,
-                    widget=forms.TextInput(
-                        attrs={"inputmode": "numeric", "autocomplete": "off", "class": "reading-input"}
-                    ),
-                )
+                self.fields[value_name(meter, zone)] = value_field(label, previous_help(state, zone))
 
     def values(self) -> dict[int, dict[str, str]]:
         """What was typed, as is: the services judge it."""

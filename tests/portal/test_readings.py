@@ -12,7 +12,7 @@ from unittest import mock
 from django.db import DatabaseError
 from django.forms import BooleanField, Form
 from django.template import engines
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse, set_script_prefix
 from django.utils import timezone
 from django.utils.formats import date_format
 import pytest
@@ -20,9 +20,18 @@ import time_machine
 
 from kabinet.billing.models import Service
 from kabinet.billing.periods import add_months
-from kabinet.portal.templatetags.readings_page import _confirmation, readings_tabs, readings_window_line
+from kabinet.identity.models import AccountLink
+from kabinet.portal.readings_forms import ReadingsForm
+from kabinet.portal.templatetags import readings_page
+from kabinet.portal.templatetags.readings_page import (
+    _confirmation,
+    readings_fieldsets,
+    readings_head,
+    readings_window_line,
+)
 from kabinet.readings.history import meter_histories
 from kabinet.readings.models import Reading
+from kabinet.readings.states import meter_states
 from kabinet.readings.window import Window
 from tests.factories import add_reading, customer_login, make_account, make_customer, make_meter, monthly
 
@@ -262,6 +271,7 @@ def test_pages_need_login(client, account):
 # for the states the page has: the form unbound, refused values, warnings asked and confirmed, the
 # window closed, and names with markup in them.
 OLD = Path(__file__).parent / "old_templates"
+HISTORY_TEMPLATES = ("portal/readings/history.html", "readings_history.html")
 HOSTILE = "<b>\"&'</b>"
 
 
@@ -277,7 +287,12 @@ def drawn_alike(response, template: str = "portal/readings/submit.html", old: st
         context["histories"] = meter_histories(context["account"])
     request = response.wsgi_request  # its resolver_match: {% url %} and the tabs find the namespace
     engine = engines["django"]
-    before = engine.from_string((OLD / old).read_text(encoding="utf-8")).render(context, request)
+    old_context = dict(context)
+    if context.get("states") and context.get("blocks") is None:
+        # The form unbound is written from the states (step 24); the old view built it.
+        form = old_context["form"] = ReadingsForm(states=context["states"])
+        old_context["blocks"] = form.blocks()
+    before = engine.from_string((OLD / old).read_text(encoding="utf-8")).render(old_context, request)
     new = engine.get_template(template).render(context, request)
     assert new == before
     return new
@@ -357,11 +372,11 @@ def test_markup_in_a_confirmation_and_the_window_line_is_escaped_as_the_template
     assert expected.startswith("&lt;b&gt;")
 
 
-@pytest.mark.parametrize("current", ["submit", "history", "other"])
-def test_the_tabs(current):
+@pytest.mark.parametrize("current", ["submit", "history"])
+def test_the_tabs(account, current):
     old = engines["django"].from_string((OLD / "readings_tabs.html").read_text(encoding="utf-8"))
-    expected = old.render({"account": {"pk": 42}, "tab": current})
-    assert readings_tabs({}, 42, current) == expected
+    expected = old.render({"account": account, "tab": current})
+    assert readings_head({}, account, current).endswith(f"</p>\n{expected}")
 
 
 @pytest.mark.parametrize("grouped", [False, True])
@@ -380,8 +395,58 @@ def test_the_history_rows(signed_in, account, meters, settings, grouped):
     add_reading(fresh, add_months(THIS_MONTH, -6), 10)
     add_reading(fresh, THIS_MONTH, 40, source=Reading.Source.SMART_METER)
     Service.objects.filter(pk=two_zone.service_id).update(unit=HOSTILE)
-    page = drawn_alike(
-        signed_in.get(url(account, "portal:readings_history")), "portal/readings/history.html", "readings_history.html"
-    )
+    page = drawn_alike(signed_in.get(url(account, "portal:readings_history")), *HISTORY_TEMPLATES)
     assert page.count("заменено") == 1 and "за 6 мес." in page and "Контролёр" in page
     assert HOSTILE not in page and "&lt;b&gt;" in page
+
+
+# --- step 24 of docs/performance.md: the form unbound and the head written without building them --
+
+
+def test_the_unbound_fieldsets_are_the_forms_own(open_window, account, meters):
+    """Every GET with the window open writes the fields from the meters' states, each group drawn
+    once per process from the form's own field: the same bytes as the form built and drawn, for
+    one to three zones, a zone with no previous value, no previous reading, a reading already
+    sent, a verification notice and markup in a serial, whether or not the groups were drawn yet."""
+    two_zone, *_ = meters
+    three = make_meter(account, zones=3, serial="333")
+    add_reading(three, LAST_MONTH, 100, None, 300)
+    add_reading(two_zone, THIS_MONTH, 99950, 550)
+    states = meter_states(account)
+    assert len(states) == 4
+    expected = readings_fieldsets(ReadingsForm(states=states).blocks())
+    readings_page._groups.clear()
+    assert readings_fieldsets(None, states) == expected  # drawn now
+    assert readings_fieldsets(None, states) == expected  # from the drawings
+    assert f'name="m{three.pk}-t2"' in expected and f'id="id_m{three.pk}-t3_helptext"' in expected
+    assert f'aria-describedby="id_m{three.pk}-t2_helptext"' not in expected
+    assert "\x1f" not in expected
+
+
+def test_the_head_writes_each_accounts_own(signed_in, open_window, customer, account, sverdlovsk, two_zone):
+    """The head and tabs are drawn once a process with a placeholder for the account's id: the next
+    account's page has its own id, number and address."""
+    other = make_account(sverdlovsk, "660100000077", house="77", flat="<b>")
+    AccountLink.objects.create(user=customer, account=other)
+    for name in ("portal:readings", "portal:readings_history"):
+        first, second = signed_in.get(url(account, name)), signed_in.get(url(other, name))
+        drawn_alike(second, *(() if name == "portal:readings" else HISTORY_TEMPLATES))
+        page = second.content.decode()
+        assert f"/accounts/{other.pk}/readings/" in page and f"/accounts/{account.pk}/" not in page
+        assert "Лицевой счёт 660100000077" in page and "&lt;b&gt;" in page
+        assert str(readings_page._ID) not in page and str(readings_page._ID) not in first.content.decode()
+
+
+def test_the_head_with_the_placeholder_in_the_script_prefix(account):
+    """A URL holding the placeholder's digits elsewhere is not written into: the head is drawn for
+    the account itself."""
+    readings_page._heads.clear()
+    prefix = get_script_prefix()
+    set_script_prefix(f"/{readings_page._ID}/")
+    try:
+        head = readings_head({}, account, "submit")
+    finally:
+        set_script_prefix(prefix)
+        readings_page._heads.clear()
+    assert f'href="/{readings_page._ID}/accounts/{account.pk}/readings/" aria-current="page"' in head
+    assert f'href="/{readings_page._ID}/home/"' in head

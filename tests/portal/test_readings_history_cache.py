@@ -7,6 +7,7 @@ tested by the same changes (this suite runs on both)."""
 from datetime import date, timedelta
 
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 import pytest
@@ -97,6 +98,43 @@ def the_regions_window_moved(meters):
     Region.objects.filter(pk=meters[1].account.region_id).update(readings_from_day=10, readings_to_day=20)
 
 
+# The database's digest reads only what the tables show (docs/performance.md, step 24): each of
+# these changes one such column, and each must show on the next view.
+def a_day_moved(meters):
+    Reading.objects.filter(meter=meters[0], period=NOV).update(taken_at=F("taken_at") - timedelta(days=3))
+
+
+def the_replacement_sent_later(meters):
+    again = Reading.objects.get(meter=meters[0], period=OCT, replaced_by__isnull=True)
+    Reading.objects.filter(pk=again.pk).update(taken_at=F("taken_at") + timedelta(hours=5))
+
+
+def a_month_corrected(meters):
+    Reading.objects.filter(meter=meters[0], period=NOV).update(period=date(2026, 12, 1))
+
+
+def a_serial_corrected(meters):
+    Meter.objects.filter(pk=meters[0].pk).update(serial="2222")
+
+
+def the_verification_date_moved(meters):
+    Meter.objects.filter(pk=meters[0].pk).update(verification_due=date(2035, 1, 1))
+
+
+def the_unit_renamed(meters):
+    Service.objects.filter(pk=meters[0].service_id).update(unit="кВт⋅ч")
+
+
+def the_meters_reordered(meters):
+    """Two active meters of one service are ordered by their installation, newest first: the
+    one never read, installed after the other, comes first."""
+    Meter.objects.filter(pk=meters[1].pk).update(installed_on=date(2026, 1, 1))
+
+
+def a_zone_added(meters):
+    Meter.objects.filter(pk=meters[0].pk).update(zones=3)
+
+
 CHANGES = [
     a_reading_submitted,
     a_value_corrected,
@@ -106,6 +144,14 @@ CHANGES = [
     a_meter_removed,
     a_service_renamed,
     the_regions_window_moved,
+    a_day_moved,
+    the_replacement_sent_later,
+    a_month_corrected,
+    a_serial_corrected,
+    the_verification_date_moved,
+    the_unit_renamed,
+    the_meters_reordered,
+    a_zone_added,
 ]
 
 
@@ -116,6 +162,23 @@ def test_any_change_of_what_it_shows_shows_at_once(page, meters, change):
     change(meters)
     after = page()
     assert drawn(after) and tables(after) != before
+
+
+def test_the_successors_serial_shows_at_once(page, meters, sverdlovsk):
+    """The meter put in a removed one's place, here on another account: only its serial shows."""
+    successor = make_meter(make_account(sverdlovsk, "660100000066", house="66"), serial="777")
+    Meter.objects.filter(pk=meters[0].pk).update(is_active=False, replaced_by=successor)
+    assert "заменён счётчиком № 777" in tables(page())
+    Meter.objects.filter(pk=successor.pk).update(serial="778")
+    assert "заменён счётчиком № 778" in tables(page())
+
+
+def test_a_narrower_display_shows_at_once(page, meters):
+    """Consumption over a wrap («через ноль») depends on the display's digits alone."""
+    Reading.objects.filter(meter=meters[0], period=NOV).update(t1=100)
+    assert "994990" in tables(page())  # 100 − 5110 + 10⁶
+    Meter.objects.filter(pk=meters[0].pk).update(digits=4)
+    assert "4990" in tables(page()) and "994990" not in tables(page())
 
 
 def test_a_new_meter_shows_at_once(page, account):

@@ -7,17 +7,22 @@ fields they are made of (core.form_html), they write the bytes of the templates 
 tests/portal/test_readings.py holds them to copies of those templates."""
 
 from django import template
-from django.forms import BoundField
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.forms import BoundField, Form
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from kabinet.billing.models import PersonalAccount
 from kabinet.core.form_html import errors_html, field_html, text
-from kabinet.core.templatetags.cached_url import cached_reverse, current_app_of
+from kabinet.core.templatetags.cached_url import cached_reverse, current_app_of, reversing_with
 from kabinet.core.templatetags.kabinet import nbsp
 from kabinet.core.templatetags.numeric_dates import date
-from kabinet.portal.readings_forms import MeterBlock
+from kabinet.portal.readings_forms import MeterBlock, previous_help, value_field, value_name
 from kabinet.portal.templatetags.meter_facts import meter_facts
 from kabinet.readings.history import HistoryRow, MeterHistory
+from kabinet.readings.models import Meter
+from kabinet.readings.states import MeterState
 from kabinet.readings.window import Window
 
 register = template.Library()
@@ -41,37 +46,121 @@ def readings_window_line(window: Window) -> SafeString:
     return mark_safe(line)  # noqa: S308 -- escaped above
 
 
+# The page's head and tabs are the same for every account but its number, address and id: drawn
+# once per process for each page and what URLs depend on, the id as a placeholder no account has,
+# then the account's written in (docs/performance.md, step 24). Its home link and two tabs were
+# three reversals and a dozen template nodes a view.
+_ID = 2_146_999_971
+MAX_DRAWINGS = 32  # a page (2) by the namespace's instance, URLconf, script prefix and language
+_heads: dict[tuple, tuple[str, str] | None] = {}
+TITLES = {"submit": "Передать показания", "history": "История показаний"}
+
+
 @register.simple_tag(takes_context=True)
-def readings_tabs(context: template.Context, account_id: int, current: str) -> SafeString:
+def readings_head(context: template.Context, account: PersonalAccount, current: str) -> SafeString:
+    """The link home, the page's title, the account's number and address, and the tabs."""
+    app, reversing = current_app_of(context), reversing_with()
+    key = (current, app, *reversing)
+    try:
+        drawn = _heads[key]
+    except KeyError:
+        if len(_heads) >= MAX_DRAWINGS:
+            _heads.clear()
+        drawn = _heads[key] = _draw_head(current, app, reversing)
+    if drawn is None:  # the placeholder met elsewhere in a URL (a script prefix): drawn as it is
+        start, tabs = _head_start(current, app, reversing), _tabs(account.pk, current, app, reversing)
+    else:
+        start, tabs = drawn[0], drawn[1].replace(str(_ID), str(account.pk))
+    line = f'<p class="muted">Лицевой счёт {text(account.number)} · {text(account.premises.address)}</p>\n'
+    return mark_safe(start + line + tabs)  # noqa: S308 -- escaped above and when drawn
+
+
+def _draw_head(current: str, app: str | None, reversing: tuple) -> tuple[str, str] | None:
+    start, tabs = _head_start(current, app, reversing), _tabs(_ID, current, app, reversing)
+    if str(_ID) in start or tabs.count(str(_ID)) != len(TABS):
+        return None
+    return start, tabs
+
+
+def _head_start(current: str, app: str | None, reversing: tuple) -> str:
+    home = text(cached_reverse("portal:home", (), {}, app, reversing))
+    return f'<p><a href="{home}">← Главная</a></p>\n<h1>{TITLES[current]}</h1>\n'
+
+
+@receiver(setting_changed)
+def _forget_heads(**kwargs) -> None:
+    """Tests change the URLconf with override_settings."""
+    _heads.clear()
+
+
+def _tabs(account_id: int, current: str, app: str | None, reversing: tuple) -> str:
     """The two tabs of an account's readings, `current` ("submit" or "history") marked."""
-    app = current_app_of(context)
     links = "".join(
-        f'\n  <a href="{text(cached_reverse(name, (account_id,), {}, app))}"'
+        f'\n  <a href="{text(cached_reverse(name, (account_id,), {}, app, reversing))}"'
         f"{CURRENT if tab == current else ''}>{label}</a>"
         for tab, name, label in TABS
     )
-    return mark_safe(f'<nav class="tabs" aria-label="Показания">{links}\n</nav>\n')  # noqa: S308 -- escaped above
+    return f'<nav class="tabs" aria-label="Показания">{links}\n</nav>\n'
 
 
 @register.simple_tag
-def readings_fieldsets(blocks: list[MeterBlock]) -> SafeString:
+def readings_fieldsets(blocks: list[MeterBlock] | None, states: list[MeterState] = ()) -> SafeString:
     """Each meter's <fieldset>: its facts, a field per zone with the zone's wrap confirmation
-    when asked, and the confirmation of unusual consumption when asked."""
+    when asked, and the confirmation of unusual consumption when asked. No blocks: the form
+    unbound (every GET), written from the meters' `states` without building it."""
+    if blocks is None:
+        return mark_safe("".join(_unbound_fieldset(state) for state in states))  # noqa: S308 -- escaped by the parts
     return mark_safe("".join(_fieldset(block) for block in blocks))  # noqa: S308 -- escaped by the parts
 
 
 def _fieldset(block: MeterBlock) -> str:
-    zones = "".join(
-        f'\n      <div class="reading-zone">\n        {field_html(row.value)}\n'
-        f"        {_confirmation(row.confirm) if row.confirm else ''}\n      </div>\n    "
-        for row in block.zones
+    zones = [(field_html(row.value), _confirmation(row.confirm) if row.confirm else "") for row in block.zones]
+    return _fieldset_html(block.meter, block.state, zones, _confirmation(block.unusual) if block.unusual else "")
+
+
+def _fieldset_html(meter: Meter, state: MeterState, zones: list[tuple[str, str]], unusual: str) -> str:
+    """A meter's <fieldset> from its zones' field groups and confirmations."""
+    zone_html = "".join(
+        f'\n      <div class="reading-zone">\n        {group}\n        {confirm}\n      </div>\n    '
+        for group, confirm in zones
     )
     return (
-        f'\n  <fieldset class="card meter">\n    <legend>Счётчик № {text(block.meter.serial)}</legend>\n'
-        f'    <div class="meter-facts">{meter_facts(block.meter, block.state, True)}</div>\n'
-        f'    <div class="reading-zones">\n    {zones}\n    </div>\n'
-        f"    {_confirmation(block.unusual) if block.unusual else ''}\n  </fieldset>\n  "
+        f'\n  <fieldset class="card meter">\n    <legend>Счётчик № {text(meter.serial)}</legend>\n'
+        f'    <div class="meter-facts">{meter_facts(meter, state, True)}</div>\n'
+        f'    <div class="reading-zones">\n    {zone_html}\n    </div>\n'
+        f"    {unusual}\n  </fieldset>\n  "
     )
+
+
+# An unbound zone field's group differs from meter to meter only by its name and help: drawn once
+# per process for each label, with and without help, from the form's own field (`value_field`)
+# with placeholders for the two, then written in. Building the form and drawing its bound fields
+# was about a seventh of the page's work a view (docs/performance.md, step 24).
+_NAME, _HELP = "\x1fname\x1f", "\x1fhelp\x1f"
+_groups: dict[tuple[str, bool], str] = {}  # a zone's label (ZONE_LABELS: six) with help or not
+
+
+def _unbound_fieldset(state: MeterState) -> str:
+    meter = state.meter
+    zones = []
+    for zone, label in zip(meter.zone_fields, meter.zone_labels, strict=True):
+        help_text = previous_help(state, zone)
+        group = _groups.get((label, bool(help_text))) or _draw_group(label, bool(help_text))
+        zones.append((group.replace(_NAME, value_name(meter, zone)).replace(_HELP, help_text), ""))
+    return _fieldset_html(meter, state, zones, "")
+
+
+def _draw_group(label: str, with_help: bool) -> str:
+    form = Form()
+    form.fields[_NAME] = value_field(label, _HELP if with_help else "")
+    group = _groups[(label, with_help)] = str(field_html(form[_NAME]))
+    return group
+
+
+@receiver(setting_changed)
+def _forget_groups(**kwargs) -> None:
+    """Tests change the form renderer or the language with override_settings."""
+    _groups.clear()
 
 
 def _confirmation(field: BoundField) -> str:

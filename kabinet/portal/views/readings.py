@@ -21,9 +21,8 @@ def readings(request: HttpRequest, account_id: int) -> HttpResponse:
     if refusal:  # the meters' facts without a form: most of a month, and a POST all the same
         blocks = [MeterBlock(state.meter, state) for state in states]
         return _page(request, account, window, None, blocks, refusal, status=400 if request.method == "POST" else 200)
-    if request.method != "POST":
-        form = ReadingsForm(states=states)
-        return _page(request, account, window, form, form.blocks(), "")
+    if request.method != "POST":  # the form unbound: its fields written from the states (readings_fieldsets)
+        return _page(request, account, window, None, None, "", states=states)
     form = ReadingsForm(request.POST, states=states)
     if not form.is_valid():
         return _page(request, account, window, form, form.blocks(), "", status=400)
@@ -45,8 +44,10 @@ def readings(request: HttpRequest, account_id: int) -> HttpResponse:
     return redirect("portal:readings", account_id=account.pk)
 
 
-def _page(request, account, window, form, blocks, refusal, status=200) -> HttpResponse:
-    context = {"account": account, "window": window, "form": form, "blocks": blocks, "refusal": refusal}
+def _page(request, account, window, form, blocks, refusal, status=200, states=()) -> HttpResponse:
+    context = {
+        "account": account, "window": window, "form": form, "blocks": blocks, "refusal": refusal, "states": states,
+    }  # fmt: skip
     return render(request, "portal/readings/submit.html", context, status=status)
 
 
