@@ -5,6 +5,7 @@ the rules are in kabinet.readings.validation and kabinet.readings.services."""
 from dataclasses import dataclass, field
 
 from django import forms
+from django.utils import timezone
 
 from kabinet.readings.models import Meter
 from kabinet.readings.services import Submission
@@ -48,7 +49,9 @@ def previous_help(state: MeterState, zone: str) -> str:
     previous = state.previous
     if previous is None or getattr(previous, zone) is None:
         return ""
-    return f"Предыдущее показание: {getattr(previous, zone)} от {previous.taken_at:%d.%m.%Y}"
+    # The customer's day, as the history and the meter's facts show it (UTC is the day before
+    # until 05:00 in Yekaterinburg).
+    return f"Предыдущее показание: {getattr(previous, zone)} от {timezone.localtime(previous.taken_at):%d.%m.%Y}"
 
 
 def value_field(label: str, help_text: str) -> forms.CharField:

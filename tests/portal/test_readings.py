@@ -4,7 +4,7 @@ nothing typed lost, confirmations that appear with their warnings, the window, t
 The pages use today's date; each test sets the region's window around it instead of freezing time."""
 
 from calendar import monthrange
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 import re
 from unittest import mock
@@ -98,6 +98,16 @@ def test_page_shows_each_meter_with_its_previous_reading_and_a_field_per_zone(
     assert f'<label for="id_m{single.pk}-t1">Показание' in page
     assert f"Предыдущее показание: 5000 от 20.{LAST_MONTH:%m.%Y}" in page
     assert 'inputmode="numeric"' in page
+
+
+def test_the_previous_reading_s_day_is_the_customer_s(signed_in, open_window, account):
+    """Sent at 02:30 in Yekaterinburg on the 21st, which is still the 20th in UTC: the field's help
+    says the 21st, as the history and the meter's facts do."""
+    meter = make_meter(account, serial="11112222")
+    local = timezone.make_aware(datetime.combine(LAST_MONTH.replace(day=21), time(2, 30)))
+    add_reading(meter, LAST_MONTH, 5000, taken_at=local)
+    page = signed_in.get(url(account)).content.decode()
+    assert f"Предыдущее показание: 5000 от 21.{LAST_MONTH:%m.%Y}" in page
 
 
 def test_the_window_of_the_region_is_shown(signed_in, sverdlovsk, account, two_zone):

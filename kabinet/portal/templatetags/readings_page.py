@@ -47,13 +47,14 @@ def readings_window_line(window: Window) -> SafeString:
 
 
 # The page's head and tabs are the same for every account but its number, address and id: drawn
-# once per process for each page and what URLs depend on, the id as a placeholder no account has,
-# then the account's written in (docs/performance.md, step 24). Its home link and two tabs were
+# once per process for each page and what URLs depend on, the id as a placeholder (an account with
+# that very id still gets its own: only the tabs' two URLs are written over), then the account's
+# written in (docs/performance.md, step 24). Its home link and two tabs were
 # three reversals and a dozen template nodes a view.
 _ID = 2_146_999_971
 MAX_DRAWINGS = 32  # a page (2) by the namespace's instance, URLconf, script prefix and language
 _heads: dict[tuple, tuple[str, str] | None] = {}
-TITLES = {"submit": "Передать показания", "history": "История показаний"}
+TITLES = {tab: label for tab, _, label in TABS}
 
 
 @register.simple_tag(takes_context=True)
