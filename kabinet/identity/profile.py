@@ -26,7 +26,7 @@ from kabinet.identity.accounts import (
     phone_taken,
     phone_taken_message,
 )
-from kabinet.identity.models import AccountLink, EmailConfirmation, User, VerificationCode
+from kabinet.identity.models import AccountLink, EmailConfirmation, PersonalAccessToken, User, VerificationCode
 from kabinet.identity.security_notices import Contacts, notify_security_change
 from kabinet.identity.signals import account_removed
 
@@ -179,9 +179,13 @@ def _fact_columns(user: OuterRef | int, now: datetime) -> dict[str, Subquery | C
         .order_by(*email_confirmation.NEWEST_FIRST)
         .values("address")[:1]
     )
+    return {"pending_address": Subquery(pending), "token_count": _token_count(user)}
+
+
+def _token_count(user: OuterRef | int) -> Coalesce:
+    """The number of `user`'s tokens in force (`api_tokens.tokens_in_force`), as a subquery."""
     tokens = api_tokens.tokens_in_force().filter(user=user).order_by().values("user")
-    counted = tokens.annotate(n=Count("pk")).values("n")
-    return {"pending_address": Subquery(pending), "token_count": Coalesce(Subquery(counted), 0)}
+    return Coalesce(Subquery(tokens.annotate(n=Count("pk")).values("n")), 0)
 
 
 def _facts(user_id: int, now: datetime) -> QuerySet[User]:
@@ -234,6 +238,26 @@ def profile_reads(user: User) -> tuple[list[AccountLink], ProfileFacts]:
     if not rows:
         return [], profile_facts(user)
     return rows.instances(), _facts_of(rows)
+
+
+def _accounts_and_token_count(user_id: int) -> QuerySet[AccountLink]:
+    # The count's subquery takes the id, not the outer row: PostgreSQL runs it once (an InitPlan).
+    return _links(user_id).annotate(token_count=_token_count(user_id))
+
+
+_ACCOUNTS_AND_TOKEN_COUNT = Compiled(_accounts_and_token_count, sentinel.integer(0))
+
+
+def tokens_page_reads(user: User) -> tuple[list[AccountLink], list[PersonalAccessToken]]:
+    """«Токены доступа»'s accounts (`user_accounts`) and tokens (`api_tokens.personal_token_list`):
+    one statement for a customer who holds an account and no token in force, the count of tokens
+    being a column of every account's row; the tokens are read only when there are some, or when
+    there is no account's row to carry the count (docs/performance.md, step 25)."""
+    rows = _ACCOUNTS_AND_TOKEN_COUNT.rows(user.pk)
+    links = rows.instances()
+    if links and not rows.annotation("token_count")[0]:
+        return links, []
+    return links, api_tokens.personal_token_list(user)
 
 
 def user_account(user: User, link_id: int) -> AccountLink | None:

@@ -12,11 +12,14 @@ from functools import cache
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.billing.registry import region_rows
-from kabinet.core.form_html import formatted
+from kabinet.core.form_html import formatted, text
+from kabinet.identity.models import AccountLink
 from kabinet.portal.forms import AddAccountForm, EmailForm, NamesForm
+from kabinet.portal.token_forms import PersonalTokenForm, account_label
 
 # Where the names stand in the groups drawn once, cut there for a customer's to be written in:
 # text no label, help or attribute of the form holds, which escaping leaves as it is.
@@ -94,3 +97,41 @@ def _forget_drawn_fields(**kwargs) -> None:
     _names_around.cache_clear()
     _unbound_email_field.cache_clear()
     _DRAWN_FOR_REGIONS.clear()
+    _token_fields_around.cache_clear()
+
+
+# «Токены доступа»'s unbound form: its fields are the same for everyone but the accounts' rows,
+# which are the customer's and written per view (`_account_row`) between the rest, drawn once
+# from the form's own include with a stand-in account (docs/performance.md, step 25).
+_STAND_IN = (0, "\x1ftoken-form-account\x1f")
+
+
+def token_fields(links: list[AccountLink]) -> SafeString:
+    """The unbound «Создать токен» form's fields for the customer's accounts, as
+    portal/_token_fields.html draws `PersonalTokenForm(links=links)`: one account is ticked."""
+    head, tail = _token_fields_around()
+    checked = len(links) == 1
+    rows = "".join(
+        _account_row(index, link.account_id, account_label(link), checked) for index, link in enumerate(links)
+    )
+    return mark_safe(f"{head}{rows}{tail}")  # noqa: S308 -- drawn escaped, rows escaped by _account_row
+
+
+def _account_row(index: int, value: int, label: str, checked: bool) -> str:
+    """A checkbox and its label as `profile_page.choice_rows` writes an unbound form's choice."""
+    tick = " checked" if checked else ""
+    return (
+        f'<div><input type="checkbox" name="accounts" value="{value}" id="id_accounts_{index}"{tick}>'
+        f' <label for="id_accounts_{index}">{text(label)}</label></div>'
+    )
+
+
+@cache
+def _token_fields_around() -> tuple[str, str]:
+    """The unbound form's fields drawn by their include, cut around the stand-in account's row:
+    the split fails unless `_account_row` writes that row as the include did."""
+    form = PersonalTokenForm(links=[])
+    form.fields["accounts"].choices = [_STAND_IN]
+    drawn = render_to_string("portal/_token_fields.html", {"form": form})
+    head, tail = drawn.split(_account_row(0, *_STAND_IN, checked=False))
+    return head, tail

@@ -33,10 +33,10 @@ class PersonalTokenForm(forms.Form):
 
     def __init__(self, *args, links: list[AccountLink], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["accounts"].choices = [(link.account_id, _account_label(link)) for link in links]
+        self.fields["accounts"].choices = [(link.account_id, account_label(link)) for link in links]
         if len(links) == 1 and not self.is_bound:
             self.fields["accounts"].initial = [links[0].account_id]
 
 
-def _account_label(link: AccountLink) -> str:
+def account_label(link: AccountLink) -> str:
     return f"{link.account.number}, {link.account.premises.address}"

@@ -27,6 +27,7 @@ from kabinet.identity import email_confirmation, profile, second_factor
 from kabinet.identity.models import AccountLink, EmailConfirmation, PersonalAccessToken, User
 from kabinet.portal import profile_forms
 from kabinet.portal.forms import AddAccountForm, EmailForm, NamesForm
+from kabinet.portal.token_forms import PersonalTokenForm
 from tests.factories import (
     api_token,
     customer_login,
@@ -255,14 +256,17 @@ class OptionsByTemplates(KabinetFormRenderer):
 
 
 def tokens_alike(response) -> str:
+    """Drawn by the old path: the old reads, and the form the old view built (step 25 builds it
+    only for a POST: a GET's fields are drawn once but the accounts)."""
     user = response.wsgi_request.user
-    form = copy(response.context["form"])
+    links = list(AccountLink.objects.filter(user=user).select_related("account__premises", "account__region"))
+    form = copy(response.context["form"] or PersonalTokenForm(links=links))
     form.renderer, form._bound_fields_cache = OptionsByTemplates(), {}
     reads = {
         "tokens": list(
             PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).prefetch_related("accounts")
         ),
-        "links": list(AccountLink.objects.filter(user=user).select_related("account__premises", "account__region")),
+        "links": links,
         "form": form,
     }
     return drawn_by_the_old_path(response, "portal/tokens.html", "tokens.html", reads)
@@ -290,6 +294,59 @@ def test_a_refused_token_as_before(signed_in, customer, sverdlovsk, account, dat
     assert response.status_code == 400
     page = tokens_alike(response)
     assert 'class="error-summary"' in page and f'value="{account.pk}" id="id_accounts_0" checked' in page
+
+
+def test_an_empty_post_is_the_unbound_page(signed_in, customer, sverdlovsk):
+    several_accounts(customer, sverdlovsk)
+    response = signed_in.post(TOKENS, {})
+    assert response.status_code == 200 and response.context["form"] is None
+    tokens_alike(response)
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3])
+def test_the_token_fields_are_the_forms_own(customer, sverdlovsk, count):
+    """The fields drawn once with the accounts written in, against the unbound form drawn by its
+    include for none, one (ticked) and several accounts, markup in an address and a second
+    customer's accounts after the first's."""
+    from django.template.loader import render_to_string
+
+    AccountLink.objects.all().delete()
+    for n in range(count):
+        account = make_account(sverdlovsk, f"66010000009{n}", house=f"{n}{HOSTILE}")
+        AccountLink.objects.create(user=customer, account=account)
+    other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002", house="2"))
+    for user in (customer, other):
+        links = profile.user_accounts(user)
+        own = render_to_string("portal/_token_fields.html", {"form": PersonalTokenForm(links=links)})
+        assert profile_forms.token_fields(links) == own
+        assert "token-form-account" not in own
+
+
+def test_tokens_page_reads_are_the_old_reads(customer, sverdlovsk, account):
+    """The accounts and the tokens in force, with and without tokens or accounts; another
+    customer's tokens do not count."""
+
+    def shown(user):
+        links, tokens = profile.tokens_page_reads(user)
+        return [link.pk for link in links], [(token.pk, [a.pk for a in token.accounts.all()]) for token in tokens]
+
+    def old(user):
+        links = AccountLink.objects.filter(user=user)
+        tokens = PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).prefetch_related("accounts")
+        return [link.pk for link in links.order_by("pk")], [
+            (token.pk, [a.pk for a in token.accounts.all()]) for token in tokens.order_by("-created_at", "-pk")
+        ]
+
+    assert shown(customer) == old(customer) and shown(customer)[1] == []
+    tokens_of_every_kind(customer, account)
+    other = make_customer("+79120000002", make_account(sverdlovsk, "660100000002", house="2"))
+    api_token(other)
+    assert shown(customer) == old(customer) and len(shown(customer)[1]) == 2
+    AccountLink.objects.filter(user=customer).delete()
+    assert shown(customer) == old(customer) and len(shown(customer)[1]) == 2
+    PersonalAccessToken.objects.filter(user=customer).update(revoked_at=timezone.now())
+    assert shown(customer) == old(customer) == ([], [])
+    assert len(shown(other)[1]) == 1
 
 
 def test_a_new_token_is_shown_once_and_only_to_its_customer(client, customer, sverdlovsk, account):
@@ -340,8 +397,18 @@ def test_the_tokens_page_compiles_no_sql_without_tokens(signed_in, customer, sve
     signed_in.get(TOKENS)
     several_accounts(customer, sverdlovsk)
     with orm_compilations() as compiled:
-        own_statements(signed_in, TOKENS)
+        statements = own_statements(signed_in, TOKENS)
     assert [sql for sql in compiled if '"django_session"' not in sql] == []
+    assert len(statements) == 2  # the user, then the accounts with the count of tokens (step 25)
+    AccountLink.objects.filter(user=customer).delete()
+    assert len(own_statements(signed_in, TOKENS)) == 3  # no account: the tokens on their own
+
+
+def test_the_tokens_page_reads_the_tokens_when_there_are_some(signed_in, customer, account):
+    signed_in.get(TOKENS)  # the footer's region, read once a process
+    tokens_of_every_kind(customer, account)
+    # The user, the accounts with the count, the tokens and their accounts' prefetch.
+    assert len(own_statements(signed_in, TOKENS)) == 4
 
 
 # --- «Добавить лицевой счёт» ------------------------------------------------------------------

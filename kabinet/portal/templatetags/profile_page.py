@@ -11,6 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 from kabinet.core.form_html import text
 from kabinet.core.templatetags.cached_url import cached_reverse, current_app_of, reversing_with
 from kabinet.identity.models import AccountLink
+from kabinet.portal import profile_forms
 
 register = template.Library()
 
@@ -47,3 +48,9 @@ def choice_rows(field: BoundField) -> SafeString:
 
 def _choice_row(choice: BoundWidget) -> str:
     return f'<div>{choice.tag()} <label for="{text(choice.id_for_label)}">{text(choice.choice_label)}</label></div>'
+
+
+@register.simple_tag
+def token_fields(links: list[AccountLink]) -> SafeString:
+    """«Создать токен»'s fields unbound, drawn once but the customer's accounts (step 25)."""
+    return profile_forms.token_fields(links)

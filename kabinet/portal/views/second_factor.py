@@ -1,5 +1,6 @@
 """The customer's second factor: the code after the password, and its page in «Профиль»."""
 
+from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from kabinet.core.forms import PasskeyForm, SecondFactorForm, SetupCodeForm
 from kabinet.core.net import client_ip
 from kabinet.core.passkey_pages import Added, SignedIn, add_passkey, sign_in_with_passkey
+from kabinet.core.templatetags.unbound_fields import unbound
 from kabinet.core.wording import locked_message
 from kabinet.identity import passkeys, second_factor
 from kabinet.identity.codes import CodeThrottled
@@ -149,7 +151,8 @@ def _page(request: HttpRequest, status: int = 200, **context) -> HttpResponse:
 
 def _forms(context: dict, found: second_factor.Factors, *, shows_sms_code: bool) -> dict:
     """The forms the page shows, each the one in `context` (refused, with its errors) or an
-    empty one; a form the page does not show is not made."""
+    empty one; a form the page does not show is not made. The app's and the passkey's empty forms
+    are made once per process and their fields drawn once (core.templatetags.unbound_fields)."""
 
     def given_or(name: str, make, shown: bool = True):
         form = context.pop(name, None)
@@ -161,9 +164,9 @@ def _forms(context: dict, found: second_factor.Factors, *, shows_sms_code: bool)
     elif off_form is not None and not found.code_on:  # passkeys only: a passkey cannot be typed in
         off_form.fields["proof"].label = "Резервный код или пароль"
     return {
-        "form": given_or("form", SetupCodeForm, not found.code_on),
+        "form": given_or("form", partial(unbound, SetupCodeForm), not found.code_on),
         "off_form": off_form,
-        "passkey_form": given_or("passkey_form", PasskeyForm),
+        "passkey_form": given_or("passkey_form", partial(unbound, PasskeyForm)),
         "passkey_remove_form": given_or(
             "passkey_remove_form", lambda: RemovePasskeyForm(passkeys=found.passkeys), bool(found.passkeys)
         ),

@@ -17,9 +17,14 @@ SESSION_NEW_TOKEN = "kabinet.new_token"
 
 @customer_required
 def tokens_page(request: HttpRequest) -> HttpResponse:
+    if not request.POST:  # a GET, or an empty POST (the unbound form, as before)
+        links, tokens = profile.tokens_page_reads(request.user)
+        created = request.session.pop(SESSION_NEW_TOKEN, None) if request.method == "GET" else None
+        # No form: its fields are drawn once but the accounts (`{% token_fields %}`, step 25).
+        return _page(request, None, links, tokens, created)
     links = profile.user_accounts(request.user)
-    form = PersonalTokenForm(request.POST or None, links=links)
-    if request.method == "POST" and form.is_valid():
+    form = PersonalTokenForm(request.POST, links=links)
+    if form.is_valid():
         data = form.cleaned_data
         try:
             created = api_tokens.create_personal_token(
@@ -32,14 +37,12 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
             # reloading that page neither shows it again nor makes a second token.
             request.session[SESSION_NEW_TOKEN] = {"name": created.token.name, "secret": created.secret}
             return redirect("portal:tokens")
-    context = {
-        "form": form,
-        "links": links,
-        "created": request.session.pop(SESSION_NEW_TOKEN, None) if request.method == "GET" else None,
-        "tokens": api_tokens.personal_token_list(request.user),
-        "now": timezone.now(),
-    }
-    return render(request, "portal/tokens.html", context, status=400 if form.errors else 200)
+    return _page(request, form, links, api_tokens.personal_token_list(request.user), None)
+
+
+def _page(request: HttpRequest, form, links: list, tokens: list, created: dict | None) -> HttpResponse:
+    context = {"form": form, "links": links, "created": created, "tokens": tokens, "now": timezone.now()}
+    return render(request, "portal/tokens.html", context, status=400 if form is not None and form.errors else 200)
 
 
 @require_POST
