@@ -20,6 +20,7 @@ register = template.Library()
 
 DRAWN_ONCE: frozenset[type[forms.BaseForm]] = frozenset({SetupCodeForm, PasskeyForm})
 _DRAWN: dict[tuple, SafeString] = {}
+MAX_DRAWN = 64  # a few groups of two forms: a key a view varies without end is forgotten, not kept
 
 
 @cache
@@ -40,6 +41,8 @@ def field_group(form: forms.BaseForm, name: str) -> SafeString:
     key = (type(form), name, field.label, field.help_text, form.prefix, form.auto_id)
     drawn = _DRAWN.get(key)
     if drawn is None:
+        if len(_DRAWN) >= MAX_DRAWN:
+            _DRAWN.clear()
         drawn = _DRAWN[key] = form[name].as_field_group()
     return drawn
 
