@@ -367,7 +367,7 @@ class RowsDigest(Expression):
             return None
         sql, params = _digest_sql(self.reads, using)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {sql}", params)
+            cursor.execute(f"SELECT {sql}", params)  # set-based: not a write (a digest read)
             return cursor.fetchone()[0]
 
 
