@@ -44,6 +44,22 @@ def formatted(value: object) -> str:
     return value if isinstance(value, SafeData) else _escape(str(value))
 
 
+def value_attribute(value: str) -> str:
+    """A text input's value attribute as `input_html` writes it: none for an empty value, as
+    Django's `Input.format_value` gives it."""
+    return f' value="{formatted(value)}"' if value else ""
+
+
+def cut(drawn: str, *markers: str) -> tuple[str, ...]:
+    """`drawn` cut at each marker in turn, each found exactly once after the one before (else
+    ValueError): the parts of a form drawn once with stand-ins, around where a customer's values go."""
+    parts, rest = [], drawn
+    for marker in markers:
+        head, rest = rest.split(marker)
+        parts.append(head)
+    return (*parts, rest)
+
+
 def attrs(items: dict) -> str:
     """django/forms/widgets/attrs.html: False leaves an attribute out, True writes its name."""
     return "".join(

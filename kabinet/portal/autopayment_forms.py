@@ -15,7 +15,7 @@ from django.dispatch import receiver
 from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.billing.money import format_rub
-from kabinet.core.form_html import formatted
+from kabinet.core.form_html import cut, formatted
 
 DAYS = [(day, f"{day}-го числа") for day in range(1, 29)]
 FIRST_DAY = 15  # offered when setting one up
@@ -85,13 +85,13 @@ def working_fields(day: int, cap: Decimal) -> SafeString:
 def _setup_around() -> tuple[str, str]:
     form = AutoPaymentForm(initial={"day": FIRST_DAY})
     form.fields["cap"].help_text = _first_payment_help(_AMOUNT)
-    head, tail = form_fields(form).split(_AMOUNT)
+    head, tail = cut(form_fields(form), _AMOUNT)
     return head, tail
 
 
 @lru_cache(maxsize=32)  # a day from 1 to 28
 def _working_around(day: int) -> tuple[str, str]:
-    head, tail = form_fields(AutoPaymentForm(initial={"day": day, "cap": _CAP})).split(_CAP)
+    head, tail = cut(form_fields(AutoPaymentForm(initial={"day": day, "cap": _CAP})), _CAP)
     return head, tail
 
 

@@ -21,7 +21,7 @@ from kabinet.appeals.files import limits
 from kabinet.appeals.form_fields import FilesField, files_help
 from kabinet.appeals.models import ContactMethod
 from kabinet.billing.models import PersonalAccount
-from kabinet.core.form_html import formatted
+from kabinet.core.form_html import cut, value_attribute
 from kabinet.identity.phones import InvalidPhone, normalize_phone
 from kabinet.portal.appeal_forms import account_label
 from kabinet.portal.forms import ListedModelChoiceField
@@ -285,24 +285,18 @@ def unbound_complaint_fields(user, accounts: list[PersonalAccount]) -> SafeStrin
     account.fields["account"].set_rows(accounts)
     account.fields["account"].label_from_instance = account_label
     values = (
-        _value(initial["full_name"]),
-        _value(initial.get("residence", "")),
+        value_attribute(initial["full_name"]),
+        value_attribute(initial.get("residence", "")),
         account["account"].as_field_group(),
-        _value(initial.get("premises_address", "")),
-        _value(initial["phone"]),
-        _value(initial["email"]),
+        value_attribute(initial.get("premises_address", "")),
+        value_attribute(initial["phone"]),
+        value_attribute(initial["email"]),
     )
     parts = _around(bool(user.email))
     written = [parts[0]]
     for value, part in zip(values, parts[1:], strict=True):
         written += [value, part]
-    return mark_safe("".join(written))  # noqa: S308 -- drawn escaped, values escaped by _value
-
-
-def _value(value: str) -> str:
-    """A text input's value attribute (core.form_html.input_html): none for an empty value, as
-    Django's `Input.format_value` gives it."""
-    return f' value="{formatted(value)}"' if value else ""
+    return mark_safe("".join(written))  # noqa: S308 -- drawn escaped, values escaped by value_attribute
 
 
 @cache
@@ -317,11 +311,9 @@ def _around(email_known: bool) -> tuple[str, ...]:
     )
     drawn = render_to_string(_FIELDS, {"form": form, "uploads": []})
     drawn = drawn.replace(form["account"].as_field_group(), _ACCOUNT, 1)
-    parts, rest = [], drawn
-    for marker in (_value(_FULL_NAME), _value(_RESIDENCE), _ACCOUNT, _value(_PREMISES), _value(_PHONE), _value(_EMAIL)):
-        head, rest = rest.split(marker)  # each exactly once
-        parts.append(head)
-    return (*parts, rest)
+    values = (_FULL_NAME, _RESIDENCE, _PREMISES, _PHONE, _EMAIL)
+    full_name, residence, premises, phone, email = map(value_attribute, values)
+    return cut(drawn, full_name, residence, _ACCOUNT, premises, phone, email)
 
 
 @receiver(setting_changed)

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from kabinet.billing.registry import region_rows
-from kabinet.core.form_html import formatted, text
+from kabinet.core.form_html import cut, text, value_attribute
 from kabinet.identity.models import AccountLink
 from kabinet.portal.forms import AddAccountForm, EmailForm, NamesForm
 from kabinet.portal.token_forms import PersonalTokenForm, account_label
@@ -35,13 +35,7 @@ def names_fields(form: NamesForm | None, first_name: str, last_name: str) -> Saf
     if form is not None:
         return _groups(form, ("first_name", "last_name"), _NAMES_SEPARATOR)
     head, middle, tail = _names_around()
-    return mark_safe(f"{head}{_value(first_name)}{middle}{_value(last_name)}{tail}")  # noqa: S308 -- escaped by _value
-
-
-def _value(name: str) -> str:
-    """The text input's value attribute (core.form_html.input_html): none for an empty value, as
-    Django's `Input.format_value` gives it."""
-    return f' value="{formatted(name)}"' if name else ""
+    return mark_safe(f"{head}{value_attribute(first_name)}{middle}{value_attribute(last_name)}{tail}")  # noqa: S308 -- escaped by value_attribute
 
 
 @cache
@@ -49,8 +43,7 @@ def _names_around() -> tuple[str, str, str]:
     """The unbound names form's groups, cut where each input's value attribute is written."""
     form = NamesForm(initial={"first_name": _FIRST, "last_name": _LAST})
     drawn = _groups(form, ("first_name", "last_name"), _NAMES_SEPARATOR)
-    head, rest = drawn.split(_value(_FIRST))
-    middle, tail = rest.split(_value(_LAST))
+    head, middle, tail = cut(drawn, value_attribute(_FIRST), value_attribute(_LAST))
     return head, middle, tail
 
 
@@ -133,5 +126,5 @@ def _token_fields_around() -> tuple[str, str]:
     form = PersonalTokenForm(links=[])
     form.fields["accounts"].choices = [_STAND_IN]
     drawn = render_to_string("portal/_token_fields.html", {"form": form})
-    head, tail = drawn.split(_account_row(0, *_STAND_IN, checked=False))
+    head, tail = cut(drawn, _account_row(0, *_STAND_IN, checked=False))
     return head, tail
