@@ -146,7 +146,13 @@ def test_queue_lengths_from_rabbitmq(client, settings, live_rabbitmq):
 
     settings.CELERY_BROKER_URL = live_rabbitmq
     queue = f"kabinet-metrics-test-{os.getpid()}"
-    with app.connection_for_write(url=live_rabbitmq) as conn, conn.SimpleQueue(queue) as simple:
+    # Publisher confirms: each put returns once the broker holds the message, so the count read
+    # next on another connection cannot miss one still on its way (it did, once in CI).
+    confirmed = {"confirm_publish": True}
+    with (
+        app.connection_for_write(url=live_rabbitmq, transport_options=confirmed) as conn,
+        conn.SimpleQueue(queue) as simple,
+    ):
         simple.put({"n": 1})
         simple.put({"n": 2})
     try:
